@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""One entry point for a fresh clone: make the virtualenv, then run.
+
+    python3 dev.py demo           the main job (see README)
+    python3 dev.py test [ARGS]    the whole test suite (pytest ARGS)
+    python3 dev.py bench NAME     a benchmark from bench/ (bench/NAME.py)
+    python3 dev.py run CMD ...    any command inside the virtualenv
+
+The virtualenv lives in .venv and is (re)installed only when pyproject.toml
+changes, so the second run starts at once. Standard library only: this file
+runs before anything is installed.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
+EXTRAS = "harness,bench"
+
+
+def venv_bin(name: str) -> Path:
+    return VENV / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"dev.py: Python 3.11+ is needed, this is {sys.version.split()[0]}; run it with python3.11 or newer")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
+    stamp = VENV / ".dev-stamp"
+    if stamp.exists() and stamp.read_text() == wanted and venv_bin("python").exists():
+        return
+    if not venv_bin("python").exists():
+        print(f"dev.py: creating virtualenv in {VENV}", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("dev.py: installing the project and its test tools", file=sys.stderr)
+    pip = [str(venv_bin("python")), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(pip + ["install", "-e", f"{ROOT}[{EXTRAS}]"], check=True)
+    stamp.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0 if argv else 2
+    ensure_venv()
+    command, rest = argv[0], argv[1:]
+    if command == "test":
+        cmd = [str(venv_bin("python")), "-m", "pytest", "-n", "auto", *rest]
+    elif command == "bench":
+        if not rest:
+            print("dev.py: bench needs a name, one of: "
+                  + ", ".join(sorted(p.stem for p in (ROOT / "bench").glob("*.py") if not p.stem.startswith("_"))),
+                  file=sys.stderr)
+            return 2
+        cmd = [str(venv_bin("python")), str(ROOT / "bench" / f"{rest[0]}.py"), *rest[1:]]
+    elif command == "run":
+        cmd = rest
+        os.environ["PATH"] = f"{venv_bin('python').parent}{os.pathsep}{os.environ['PATH']}"
+    else:
+        cmd = [str(venv_bin("harness")), command, *rest]
+    os.chdir(ROOT)
+    return subprocess.call(cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

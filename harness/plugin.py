@@ -1,0 +1,51 @@
+"""The harness's pytest plugin: backend selection, capability markers, fixtures.
+
+Options live in one named group; plugin state lives in ``config.stash``.
+Capabilities (Terraform, LocalStack, real AWS) are checked at collection, and a
+test that needs a missing one is skipped with a reason that says how to enable
+it.
+"""
+from __future__ import annotations
+
+import pytest
+
+BACKENDS = ("moto", "server", "localstack", "aws")
+backend_key = pytest.StashKey[str]()
+
+MARKERS = {
+    "terraform": "terraform: needs a terraform (or tofu) binary and the AWS provider",
+    "localstack": "localstack: needs LocalStack (docker compose -f docker-compose.localstack.yml up)",
+    "real_aws": "real_aws: talks to real AWS; runs only with --backend aws --allow-real-aws",
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "ECS Terraform/CD harness")
+    group.addoption(
+        "--backend",
+        dest="harness_backend",
+        choices=BACKENDS,
+        default="moto",
+        help="AWS backend for scenarios: moto (in-process, default), server "
+        "(harness serve over HTTP), localstack, aws (real AWS, needs --allow-real-aws)",
+    )
+    group.addoption(
+        "--allow-real-aws",
+        dest="harness_allow_real_aws",
+        action="store_true",
+        default=False,
+        help="permit --backend aws to create and delete real resources (costs money)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS.values():
+        config.addinivalue_line("markers", line)
+    backend = config.getoption("harness_backend")
+    if backend == "aws" and not config.getoption("harness_allow_real_aws"):
+        raise pytest.UsageError("--backend aws creates real resources: add --allow-real-aws to confirm")
+    config.stash[backend_key] = backend
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"harness backend: {config.stash[backend_key]}"
