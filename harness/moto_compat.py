@@ -2,10 +2,218 @@
 the harness patches moto here, in one small documented layer.
 
 `install()` is called by every backend that starts moto (in-process and
-`harness serve`); it must be idempotent.
+`harness serve`); it must be idempotent. Each patch below says what AWS does,
+what moto 5.2.1 does, and which Terraform resource trips on the difference;
+`tests/terraform/test_moto_compat.py` shows each gap with the patch removed
+(`uninstalled()`) and closed with it installed.
+
+Patches change moto's classes in this process, so they reach every way moto is
+served from it: `mock_aws`, `ThreadedMotoServer` and `harness serve`.
 """
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore import xform_name
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One attribute of a moto class replaced; `original` is kept to undo it."""
+
+    name: str
+    owner: Any
+    attribute: str
+    replacement: Any
+    original: Any = None
+
+
+_installed: list[Patch] = []
+
+
+# --- Application Auto Scaling: resource tags --------------------------------
+# AWS: scalable targets are taggable (RegisterScalableTarget `Tags`,
+#   TagResource, UntagResource, ListTagsForResource by the target's ARN).
+# moto: none of the three tag actions exist; the server answers HTTP 500 with
+#   an HTML body.
+# Trips: `aws_appautoscaling_target` reads tags after every create and refresh;
+#   the provider retries the 500 for minutes, then fails the apply.
+
+_AAS_TAGS_ATTR = "_harness_tags"  # {target ARN: {key: value}} on the backend
+
+
+def _aas_tags(backend: Any) -> dict[str, dict[str, str]]:
+    if not hasattr(backend, _AAS_TAGS_ATTR):
+        setattr(backend, _AAS_TAGS_ATTR, {})
+    return getattr(backend, _AAS_TAGS_ATTR)
+
+
+def _aas_target_arns(backend: Any) -> set[str]:
+    return {t.arn for by_id in backend.targets.values() for t in by_id.values()}
+
+
+def _aas_check_arn(backend: Any, arn: str) -> None:
+    from moto.applicationautoscaling.exceptions import AWSValidationException
+    from moto.core.exceptions import JsonRESTError
+
+    if not arn:
+        raise AWSValidationException("ResourceARN is required")
+    if arn not in _aas_target_arns(backend):
+        raise JsonRESTError("ResourceNotFoundException", f"No scalable target found for {arn}")
+
+
+def _aas_list_tags_for_resource(self: Any) -> str:
+    backend = self.applicationautoscaling_backend
+    arn = self._get_param("ResourceARN")
+    _aas_check_arn(backend, arn)
+    return json.dumps({"Tags": _aas_tags(backend).get(arn, {})})
+
+
+def _aas_tag_resource(self: Any) -> str:
+    backend = self.applicationautoscaling_backend
+    arn = self._get_param("ResourceARN")
+    _aas_check_arn(backend, arn)
+    _aas_tags(backend).setdefault(arn, {}).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def _aas_untag_resource(self: Any) -> str:
+    backend = self.applicationautoscaling_backend
+    arn = self._get_param("ResourceARN")
+    _aas_check_arn(backend, arn)
+    tags = _aas_tags(backend).setdefault(arn, {})
+    for key in self._get_param("TagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _aas_wrap_register(original: Callable[..., str]) -> Callable[..., str]:
+    def register_scalable_target(self: Any) -> str:
+        body = original(self)
+        tags = self._get_param("Tags")
+        if tags:
+            arn = json.loads(body)["ScalableTargetARN"]
+            _aas_tags(self.applicationautoscaling_backend).setdefault(arn, {}).update(tags)
+        return body
+
+    return register_scalable_target
+
+
+# --- ECS CreateService: settings moto drops -----------------------------------
+# AWS: CreateService keeps deploymentConfiguration (incl. the circuit
+#   breaker), availabilityZoneRebalancing (ENABLED when not given),
+#   enableECSManagedTags, enableExecuteCommand, healthCheckGracePeriodSeconds,
+#   placementConstraints/Strategy, and omits networkConfiguration when none was
+#   given.
+# moto: ignores all of those on create (UpdateService does keep them) and
+#   answers `networkConfiguration: {}` for a service without one.
+# Trips: `aws_ecs_service`: a plan right after a clean apply wants to set
+#   deployment_circuit_breaker and availability_zone_rebalancing again, and
+#   provider 5.100 dereferences nil in flattenNetworkConfiguration on `{}`.
+
+_ECS_KEPT_ON_CREATE = (
+    "deploymentConfiguration",
+    "availabilityZoneRebalancing",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
+    "healthCheckGracePeriodSeconds",
+    "placementConstraints",
+    "placementStrategy",
+)
+
+
+def _ecs_wrap_create_service(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_service(self: Any) -> Any:
+        result = original(self)
+        cluster = self._get_param("cluster", "default").split("/")[-1]
+        service = self.ecs_backend.services[f"{cluster}:{self._get_param('serviceName')}"]
+        for key in _ECS_KEPT_ON_CREATE:
+            value = self._get_param(key)
+            if value is not None:
+                setattr(service, xform_name(key), value)
+        if self._get_param("availabilityZoneRebalancing") is None:
+            service.availability_zone_rebalancing = "ENABLED"
+        if not service.network_configuration:
+            service.network_configuration = None
+        return result
+
+    return create_service
+
+
+def _patches() -> list[Patch]:
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
+    from moto.ecs.responses import EC2ContainerServiceResponse as ECS
+
+    return [
+        Patch("aas-list-tags", AAS, "list_tags_for_resource", _aas_list_tags_for_resource),
+        Patch("aas-tag", AAS, "tag_resource", _aas_tag_resource),
+        Patch("aas-untag", AAS, "untag_resource", _aas_untag_resource),
+        Patch("aas-register-tags", AAS, "register_scalable_target", _aas_wrap_register(AAS.register_scalable_target)),
+        Patch("ecs-create-service", ECS, "create_service", _ecs_wrap_create_service(ECS.create_service)),
+    ]
+
+
+# --- IAM: AWS managed policies ----------------------------------------------
+# AWS: managed policies such as
+#   arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy exist
+#   in every account.
+# moto: loads them only when configured to (`iam.load_aws_managed_policies`),
+#   else AttachRolePolicy answers NoSuchEntity.
+# Trips: `aws_iam_role_policy_attachment` of the ECS task execution role.
+# Loading costs about 60 ms per IAM backend (1,485 policies).
+
+
+def _set_iam_managed_policies(value: bool) -> bool:
+    from moto.core.config import default_user_config
+
+    iam = default_user_config.setdefault("iam", {})
+    previous = bool(iam.get("load_aws_managed_policies", False))
+    iam["load_aws_managed_policies"] = value
+    return previous
+
+
+_iam_previous: list[bool] = []
+
 
 def install() -> None:
-    """Apply the compatibility patches (none yet; see the Terraform issue)."""
+    """Apply the compatibility patches; calling it again changes nothing."""
+    if _installed:
+        return
+    for patch in _patches():
+        original = patch.owner.__dict__.get(patch.attribute)
+        setattr(patch.owner, patch.attribute, patch.replacement)
+        _installed.append(Patch(patch.name, patch.owner, patch.attribute, patch.replacement, original))
+    _iam_previous.append(_set_iam_managed_policies(True))
+
+
+def installed() -> bool:
+    return bool(_installed)
+
+
+def uninstall() -> None:
+    """Undo `install()` (for tests that show a gap); backends created while
+    installed keep what they loaded."""
+    while _installed:
+        patch = _installed.pop()
+        if patch.original is None:
+            delattr(patch.owner, patch.attribute)
+        else:
+            setattr(patch.owner, patch.attribute, patch.original)
+    while _iam_previous:
+        _set_iam_managed_policies(_iam_previous.pop())
+
+
+@contextlib.contextmanager
+def uninstalled() -> Iterator[None]:
+    """Run a block against plain moto, then restore the patches if they were on."""
+    was_installed = installed()
+    uninstall()
+    try:
+        yield
+    finally:
+        if was_installed:
+            install()

@@ -1,0 +1,58 @@
+variable "name" {
+  description = "Service name and prefix of every resource; distinct per environment and per test run"
+  type        = string
+  default     = "app"
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "environment" {
+  description = "Environment name, passed to the container as APP_ENV"
+  type        = string
+  default     = "dev"
+}
+
+variable "container_name" {
+  type    = string
+  default = "app"
+}
+
+variable "container_port" {
+  type    = number
+  default = 8080
+}
+
+variable "placeholder_tag" {
+  description = "Image tag of the template; CD replaces the whole image reference"
+  type        = string
+  default     = "latest"
+}
+
+variable "cpu" {
+  type    = number
+  default = 256
+}
+
+variable "memory" {
+  type    = number
+  default = 512
+}
+
+variable "desired_count" {
+  description = "Initial task count; autoscaling owns it afterwards"
+  type        = number
+  default     = 2
+}
+
+variable "min_count" {
+  type    = number
+  default = 1
+}
+
+variable "max_count" {
+  type    = number
+  default = 4
+}
