@@ -1,0 +1,61 @@
+"""Resolve and validate everything a deploy needs, changing nothing in AWS.
+
+`prepare` reads the template, the service and the revision it runs, chooses the
+images and renders the definition. render, diff and deploy all start here, so
+every bad input fails before the first call that mutates AWS.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .render import ImageSelection, choose_images, registrable_fields, registrable_view, render, same_definition, target_family
+from .resources import Service, TaskDefinition, fetch_service, fetch_task_definition
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """What to deploy where; the CLI builds one from its options."""
+
+    cluster: str
+    service: str
+    template: str  # family (latest ACTIVE), family:revision, or ARN
+    images: ImageSelection
+    family: str | None = None  # target family; default: template family without "-template"
+
+
+@dataclass(frozen=True)
+class Plan:
+    request: DeployRequest
+    template: TaskDefinition
+    service: Service
+    current: TaskDefinition  # the revision the service runs now
+    family: str
+    images: dict[str, str]
+    definition: dict[str, Any]  # the RegisterTaskDefinition request
+    current_definition: dict[str, Any]  # `current` in the same shape, for comparison
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the service already runs this definition (provenance tags aside)."""
+        return self.current.family == self.family and same_definition(self.definition, self.current_definition)
+
+
+def prepare(ecs: Any, request: DeployRequest) -> Plan:
+    template = fetch_task_definition(ecs, request.template)
+    family = target_family(template.family, request.family)
+    service = fetch_service(ecs, request.cluster, request.service)
+    images = choose_images(template, request.images)
+    fields = registrable_fields(ecs)
+    definition = render(template, family, images, fields)
+    current = fetch_task_definition(ecs, service.task_definition_arn)
+    return Plan(
+        request=request,
+        template=template,
+        service=service,
+        current=current,
+        family=family,
+        images=images,
+        definition=definition,
+        current_definition=registrable_view(current, fields),
+    )
