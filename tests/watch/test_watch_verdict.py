@@ -1,0 +1,167 @@
+"""judge(): one poll's observations -> verdict, on realistic ECS shapes."""
+from __future__ import annotations
+
+import pytest
+
+from ecs_template_deploy.watch import (
+    Service, State, StoppedTask, is_steady_state_event, judge,
+)
+from watch_shapes import crashed, deployment, event, service, stopped_task, td
+
+NEW, OLD = "ecs-svc/2222222222", "ecs-svc/1111111111"
+
+
+def rolling(new_running: int = 1, old_running: int = 4, **kw) -> Service:
+    return Service(service([
+        deployment(NEW, 8, running=new_running, pending=1, **kw),
+        deployment(OLD, 7, status="ACTIVE", running=old_running, rollout="COMPLETED"),
+    ]))
+
+
+def test_rollout_with_old_tasks_still_running_is_in_progress():
+    assert judge(rolling(), NEW).state is State.IN_PROGRESS
+
+
+def test_only_our_deployment_completed_is_success():
+    svc = Service(service([deployment(NEW, 8, running=4, rollout="COMPLETED")]))
+    verdict = judge(svc, NEW)
+    assert verdict.state is State.SUCCEEDED
+    assert "web:8" in verdict.reason
+
+
+def test_completed_but_old_deployment_still_listed_is_not_yet_success():
+    svc = Service(service([
+        deployment(NEW, 8, running=4, rollout="COMPLETED"),
+        deployment(OLD, 7, status="ACTIVE", running=1, rollout="COMPLETED"),
+    ]))
+    assert judge(svc, NEW).state is State.IN_PROGRESS
+
+
+@pytest.mark.parametrize("running, expected", [(4, State.SUCCEEDED), (3, State.IN_PROGRESS)])
+def test_without_rollout_state_success_is_what_the_services_stable_waiter_says(running, expected):
+    svc = Service(service([deployment(NEW, 8, running=running, rollout=None)]))
+    assert svc.is_stable is (running == 4)
+    assert judge(svc, NEW).state is expected
+
+
+def test_crashed_essential_container_fails_at_the_first_task():
+    task = StoppedTask(crashed("t1", 8, NEW))
+    verdict = judge(rolling(), NEW, [task])
+    assert verdict.state is State.FAILED
+    assert verdict.reason == "a task of web:8 failed: Essential container in task exited (app: exit code 1)"
+    assert verdict.failed_tasks == (task,)
+    assert verdict.first_failure_at == task.stopped_at
+
+
+def test_image_missing_from_ecr_is_a_failure():
+    task = StoppedTask(stopped_task(
+        "t1", 8, NEW, stop_code="TaskFailedToStart",
+        reason="CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+               "failed to resolve ref 123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2: not found"))
+    assert task.is_failure
+    verdict = judge(rolling(), NEW, [task])
+    assert verdict.state is State.FAILED
+    assert "CannotPullContainerError" in verdict.reason
+
+
+@pytest.mark.parametrize("reason", [
+    "Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123)",
+    "Task failed container health checks",
+])
+def test_health_check_failures_count_although_the_scheduler_stopped_them(reason):
+    task = StoppedTask(stopped_task("t1", 8, NEW, stop_code="ServiceSchedulerInitiated", reason=reason,
+                                    last_status="DEACTIVATING"))
+    assert task.is_failure and not task.is_final
+    assert judge(rolling(), NEW, [task]).state is State.FAILED
+
+
+@pytest.mark.parametrize("stop_code, reason", [
+    ("ServiceSchedulerInitiated", "Scaling activity initiated by (deployment ecs-svc/2222222222)"),
+    ("ServiceSchedulerInitiated", "Service web deployment replaced the task"),
+    ("UserInitiated", "Task stopped by user"),
+    ("SpotInterruption", "Your Spot Task was interrupted."),
+])
+def test_deliberate_stops_are_not_failures(stop_code, reason):
+    task = StoppedTask(stopped_task("t1", 8, NEW, stop_code=stop_code, reason=reason, exit_code=137))
+    assert not task.is_failure
+    assert judge(rolling(), NEW, [task]).state is State.IN_PROGRESS
+
+
+def test_threshold_waits_for_that_many_failures():
+    one = [StoppedTask(crashed("t1", 8, NEW, stopped=10))]
+    two = one + [StoppedTask(crashed("t2", 8, NEW, stopped=20))]
+    assert judge(rolling(), NEW, one, failure_threshold=2).state is State.IN_PROGRESS
+    verdict = judge(rolling(), NEW, two, failure_threshold=2)
+    assert verdict.state is State.FAILED
+    assert verdict.reason.startswith("2 tasks of web:8 failed")
+    assert verdict.first_failure_at == one[0].stopped_at
+
+
+def test_failures_of_another_deployment_are_ignored():
+    other = StoppedTask(crashed("t1", 7, OLD))
+    assert judge(rolling(), NEW, [other]).state is State.IN_PROGRESS
+
+
+def test_failed_tasks_counter_is_evidence_even_without_the_stopped_tasks():
+    verdict = judge(rolling(failed=1), NEW, [])
+    assert verdict.state is State.FAILED
+    assert "1 task(s) of web:8 failed" in verdict.reason
+
+
+@pytest.mark.parametrize("rollback", [True, False])
+def test_rollout_state_failed_says_whether_ecs_rolls_back(rollback):
+    svc = Service(service([
+        deployment(NEW, 8, failed=3, rollout="FAILED", reason="ECS deployment circuit breaker: tasks failed to start."),
+        deployment(OLD, 7, status="ACTIVE", running=4, rollout="COMPLETED"),
+    ], breaker=True, rollback=rollback))
+    verdict = judge(svc, NEW)
+    assert verdict.state is State.FAILED
+    assert verdict.reason == "ECS deployment circuit breaker: tasks failed to start."
+    assert verdict.ecs_rolls_back is rollback
+
+
+def test_circuit_breaker_rollback_makes_primary_no_longer_ours():
+    rollback_id = "ecs-svc/3333333333"
+    svc = Service(service([
+        deployment(rollback_id, 7, running=2, pending=2),
+        deployment(NEW, 8, status="ACTIVE", failed=3, rollout="FAILED",
+                   reason="ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1111111111."),
+    ], breaker=True, rollback=True))
+    verdict = judge(svc, NEW)
+    assert verdict.state is State.ROLLED_BACK_BY_ECS
+    assert verdict.ecs_rolls_back
+    assert verdict.now_primary == td(7)
+
+
+def test_stable_service_on_old_revision_after_breaker_is_a_rollback_not_a_success():
+    svc = Service(service([deployment("ecs-svc/3333333333", 7, running=4, rollout="COMPLETED")],
+                          breaker=True, rollback=True))
+    assert svc.is_stable  # what the services_stable waiter (and fabfuel) would call success
+    verdict = judge(svc, NEW, [StoppedTask(crashed("t1", 8, NEW))])
+    assert verdict.state is State.ROLLED_BACK_BY_ECS
+    assert verdict.now_primary == td(7)
+
+
+def test_another_deploy_over_ours_is_superseded():
+    svc = Service(service([
+        deployment("ecs-svc/4444444444", 9, running=0, pending=4),
+        deployment(NEW, 8, status="ACTIVE", running=4),
+    ]))
+    verdict = judge(svc, NEW)
+    assert verdict.state is State.SUPERSEDED
+    assert "web:9" in verdict.reason
+
+
+def test_threshold_below_one_is_refused():
+    with pytest.raises(ValueError, match="at least 1"):
+        judge(rolling(), NEW, failure_threshold=0)
+
+
+@pytest.mark.parametrize("message, steady", [
+    ("(service web) has reached a steady state.", True),
+    ("service web has reached a steady state.", True),
+    ("(service web) has started 2 tasks: (task 0123).", False),
+])
+def test_both_steady_state_wordings_match(message, steady):
+    event("e1", message, 0)  # the fixture is a valid ServiceEvent
+    assert is_steady_state_event(message) is steady
