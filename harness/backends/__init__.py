@@ -1,0 +1,1 @@
+"""Where AWS answers come from: embedded moto + simulator, or `harness serve`."""

@@ -1,0 +1,321 @@
+"""The seam between moto and the simulator: the ECS API for services,
+deployments and tasks.
+
+moto's in-process mock and moto's server both answer ECS requests through
+`moto.ecs.responses.EC2ContainerServiceResponse` action methods. `install(sim)`
+replaces the methods of the actions the simulator owns with the functions
+below (one patch point, removed by `uninstall`), so in-process and HTTP clients
+go through one path. moto still parses and validates requests and keeps a
+*shadow* of each service (ARN, tags, what Application Auto Scaling looks up);
+the simulator answers with the state it owns. moto's serializer shapes the
+answers from botocore's model, so keys and timestamp formats are ECS's.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from moto.core.responses import ActionResult
+from moto.ecs.exceptions import ClusterNotFoundException, ECSException, InvalidParameterException, ServiceNotFoundException
+from moto.ecs.responses import EC2ContainerServiceResponse
+
+from harness.ecs.services import ts
+from harness.ecs.simulator import Simulator
+from harness.ecs.tasks import RUNNING, Task
+
+OWNED_ACTIONS = (
+    "create_service", "update_service", "describe_services", "delete_service",
+    "list_tasks", "describe_tasks", "stop_task", "run_task",
+)
+DEFAULT_DEPLOYMENT_CONFIGURATION = {
+    "deploymentCircuitBreaker": {"enable": False, "rollback": False},
+    "maximumPercent": 200,
+    "minimumHealthyPercent": 100,
+}
+# UpdateService fields that shape a deployment: changing one starts a new one.
+SHAPING_FIELDS = ("networkConfiguration", "platformVersion", "launchType", "capacityProviderStrategy",
+                  "loadBalancers", "serviceRegistries", "serviceConnectConfiguration", "volumeConfigurations")
+# CreateService/UpdateService fields echoed back by DescribeServices as given.
+ECHOED_FIELDS = ("loadBalancers", "serviceRegistries", "launchType", "capacityProviderStrategy", "platformVersion",
+                 "placementConstraints", "placementStrategy", "networkConfiguration", "healthCheckGracePeriodSeconds",
+                 "schedulingStrategy", "deploymentController", "enableECSManagedTags", "propagateTags",
+                 "enableExecuteCommand", "availabilityZoneRebalancing", "serviceConnectConfiguration")
+
+_originals: dict[str, Callable] = {}
+_active: list[Simulator] = []
+_install_lock = threading.Lock()
+
+
+class ServiceNotActiveException(ECSException):
+    def __init__(self) -> None:
+        super().__init__("ServiceNotActiveException", "Service was not ACTIVE.")
+
+
+def install(sim: Simulator) -> None:
+    """Route the simulator-owned ECS actions to `sim` (stacked: the newest answers)."""
+    with _install_lock:
+        if not _originals:
+            for name in OWNED_ACTIONS:
+                _originals[name] = getattr(EC2ContainerServiceResponse, name)
+                setattr(EC2ContainerServiceResponse, name, _route(name))
+        _active.append(sim)
+
+
+def uninstall(sim: Simulator) -> None:
+    with _install_lock:
+        if sim in _active:
+            _active.remove(sim)
+        if not _active and _originals:
+            for name, fn in _originals.items():
+                setattr(EC2ContainerServiceResponse, name, fn)
+            _originals.clear()
+
+
+def active() -> Simulator | None:
+    return _active[-1] if _active else None
+
+
+def _route(name: str) -> Callable:
+    handler = globals()[f"_{name}"]
+
+    def action(self: EC2ContainerServiceResponse) -> ActionResult:
+        sim = active()
+        with sim.clock.lock:
+            sim.sync()
+            return handler(self, sim)
+
+    action.__name__ = name
+    return action
+
+
+# -- helpers -----------------------------------------------------------------
+def _deployment_configuration(given: dict | None, current: dict | None = None) -> dict:
+    base = {**DEFAULT_DEPLOYMENT_CONFIGURATION, **(current or {})}
+    merged = {**base, **(given or {})}
+    low, high = merged["minimumHealthyPercent"], merged["maximumPercent"]
+    if not 0 <= low <= 100:
+        raise InvalidParameterException(f"minimumHealthyPercent {low} must be between 0 and 100.")
+    if high < 100 or high < low:
+        raise InvalidParameterException(f"maximumPercent {high} must be at least 100 and at least minimumHealthyPercent.")
+    breaker = merged.get("deploymentCircuitBreaker") or {}
+    merged["deploymentCircuitBreaker"] = {"enable": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))}
+    return merged
+
+
+def _echoed(params: dict) -> dict:
+    spec = {k: params[k] for k in ECHOED_FIELDS if params.get(k) not in (None, {}, [])}
+    spec.setdefault("schedulingStrategy", "REPLICA")
+    spec.setdefault("deploymentController", {"type": "ECS"})
+    spec.setdefault("enableECSManagedTags", False)
+    spec.setdefault("propagateTags", "NONE")
+    spec.setdefault("enableExecuteCommand", False)
+    spec.setdefault("loadBalancers", [])
+    spec.setdefault("serviceRegistries", [])
+    spec.setdefault("placementConstraints", [])
+    spec.setdefault("placementStrategy", [])
+    return spec
+
+
+def _params(self: EC2ContainerServiceResponse) -> dict:
+    params = self._get_params()
+    return dict(params.original_dict() if hasattr(params, "original_dict") else params)
+
+
+def _find_service(self: EC2ContainerServiceResponse, sim: Simulator, cluster: str, name: str):
+    shadow = self.ecs_backend._get_service(cluster, name)   # ClusterNotFound / ServiceNotFound as ECS
+    service = sim.services.get(shadow.arn)
+    if service is None:
+        raise ServiceNotFoundException
+    return shadow, service
+
+
+def _task_dict(task: Task, include_tags: bool) -> dict[str, Any]:
+    def opt(value):
+        return ts(value) if value is not None else None
+
+    out = {
+        "taskArn": task.arn,
+        "clusterArn": task.cluster_arn,
+        "taskDefinitionArn": task.task_definition_arn,
+        "lastStatus": task.last_status,
+        "desiredStatus": task.desired_status,
+        "healthStatus": task.health_status,
+        "group": task.group,
+        "createdAt": ts(task.created_at),
+        "launchType": task.launch_type,
+        "startedBy": task.started_by,
+        "pullStartedAt": opt(task.pull_started_at),
+        "pullStoppedAt": opt(task.pull_stopped_at if task.started_at is not None else None),
+        "startedAt": opt(task.started_at),
+        "stoppingAt": opt(task.stopping_at),
+        "executionStoppedAt": opt(task.execution_stopped_at),
+        "stoppedAt": opt(task.stopped_at),
+        "stopCode": task.stop_code,
+        "stoppedReason": task.stopped_reason,
+        "version": 1,
+        "containers": [
+            {
+                "containerArn": task.arn.replace(":task/", ":container/") + f"/{c.name}",
+                "taskArn": task.arn,
+                "name": c.name,
+                "image": c.image,
+                "imageDigest": c.digest,
+                "lastStatus": c.last_status,
+                "exitCode": c.exit_code,
+                "healthStatus": c.health_status,
+            }
+            for c in task.containers
+        ],
+        "tags": [] if include_tags else None,
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+# -- actions -----------------------------------------------------------------
+def _create_service(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    if not params.get("serviceName"):
+        raise InvalidParameterException("serviceName can not be empty.")
+    if not params.get("taskDefinition"):
+        raise InvalidParameterException("TaskDefinition can not be blank.")
+    desired = params.get("desiredCount")
+    if desired is not None and int(desired) < 0:
+        raise InvalidParameterException("desiredCount can not be negative.")
+    config = _deployment_configuration(params.get("deploymentConfiguration"))
+    cluster = self.ecs_backend._get_cluster(params.get("cluster", "default"))
+    for existing in sim.services.values():
+        if existing.cluster_arn == cluster.arn and existing.name == params["serviceName"] and existing.status == "ACTIVE":
+            raise InvalidParameterException("Creation of service was not idempotent.")
+    td = self.ecs_backend.describe_task_definition(params["taskDefinition"])   # ClientException if missing
+    shadow = _originals["create_service"](self).result["service"]
+    service = sim.create_service(shadow.arn, shadow.name, cluster.arn, int(desired or 0), td.arn, config, _echoed(params))
+    return ActionResult({"service": service.describe(False, None, sim.params.max_events)})
+
+
+def _update_service(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    cluster = params.get("cluster", "default")
+    _, service = _find_service(self, sim, cluster, params.get("service", ""))
+    if service.status != "ACTIVE":
+        raise ServiceNotActiveException()
+    config = None
+    if params.get("deploymentConfiguration") is not None:
+        config = _deployment_configuration(params["deploymentConfiguration"], service.deployment_configuration)
+    td_arn = None
+    if params.get("taskDefinition"):
+        td_arn = self.ecs_backend.describe_task_definition(params["taskDefinition"]).arn
+    desired = params.get("desiredCount")
+    if desired is not None and int(desired) < 0:
+        raise InvalidParameterException("desiredCount can not be negative.")
+    changes = {k: params[k] for k in ECHOED_FIELDS if k in params and params[k] is not None}
+    shaping = any(k in changes and changes[k] != service.spec.get(k) for k in SHAPING_FIELDS)
+    _originals["update_service"](self)   # keeps moto's shadow in step
+    sim.update_service(service, td_arn, None if desired is None else int(desired), bool(params.get("forceNewDeployment")),
+                       config, changes, shaping)
+    return ActionResult({"service": service.describe(False, None, sim.params.max_events)})
+
+
+def _describe_services(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    cluster = self.ecs_backend._get_cluster(params.get("cluster", "default"))
+    include_tags = "TAGS" in (params.get("include") or [])
+    services, failures = [], []
+    for name in params.get("services") or []:
+        short = name.split("/")[-1]
+        found = next((s for s in sim.services.values()
+                      if s.cluster_arn == cluster.arn and name in (s.arn, s.name, short) and s.name == short), None)
+        if found is None:
+            failures.append({"arn": f"arn:aws:ecs:{self.region}:{self.current_account}:service/{cluster.name}/{short}",
+                             "reason": "MISSING"})
+            continue
+        shadow = sim._shadow(found)
+        services.append(found.describe(include_tags, shadow.tags if shadow else None, sim.params.max_events))
+    return ActionResult({"services": services, "failures": failures})
+
+
+def _delete_service(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    cluster = params.get("cluster", "default")
+    _, service = _find_service(self, sim, cluster, params.get("service", ""))
+    if service.status != "ACTIVE":
+        raise ServiceNotActiveException()
+    if service.desired_count > 0 and not params.get("force"):
+        raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
+    _originals["delete_service"](self)
+    sim.delete_service(service)
+    return ActionResult({"service": service.describe(False, None, sim.params.max_events)})
+
+
+def _cluster_arn(self, params: dict) -> str:
+    return self.ecs_backend._get_cluster(params.get("cluster", "default")).arn
+
+
+def _list_tasks(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    cluster_arn = _cluster_arn(self, params)
+    desired = params.get("desiredStatus") or RUNNING
+    group = None
+    if params.get("serviceName"):
+        _, service = _find_service(self, sim, cluster_arn, params["serviceName"])
+        group = f"service:{service.name}"
+    family = params.get("family")
+    arns = [
+        t.arn for t in sim.tasks.values()
+        if t.cluster_arn == cluster_arn and t.desired_status == desired
+        and (group is None or t.group == group)
+        and (params.get("startedBy") is None or t.started_by == params["startedBy"])
+        and (family is None or t.task_definition_arn.rsplit("/", 1)[-1].split(":")[0] == family)
+        and (params.get("launchType") is None or t.launch_type == params["launchType"])
+    ]
+    start = int(params.get("nextToken") or 0)
+    size = int(params.get("maxResults") or 100)
+    result: dict[str, Any] = {"taskArns": arns[start:start + size]}
+    if start + size < len(arns):
+        result["nextToken"] = str(start + size)
+    return ActionResult(result)
+
+
+def _lookup_task(sim: Simulator, cluster_arn: str, ref: str) -> Task | None:
+    task = sim.tasks.get(ref)
+    if task is None:
+        task = sim.tasks.get(f"{cluster_arn.replace(':cluster/', ':task/')}/{ref.rsplit('/', 1)[-1]}")
+    return task if task is not None and task.cluster_arn == cluster_arn else None
+
+
+def _describe_tasks(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    cluster_arn = _cluster_arn(self, params)
+    if not params.get("tasks"):
+        raise InvalidParameterException("Tasks cannot be empty.")
+    include_tags = "TAGS" in (params.get("include") or [])
+    tasks, failures = [], []
+    for ref in params["tasks"]:
+        task = _lookup_task(sim, cluster_arn, ref)
+        if task is None:
+            failures.append({"arn": ref, "reason": "MISSING"})
+        else:
+            tasks.append(_task_dict(task, include_tags))
+    return ActionResult({"tasks": tasks, "failures": failures})
+
+
+def _stop_task(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    cluster_arn = _cluster_arn(self, params)
+    task = _lookup_task(sim, cluster_arn, params.get("task", ""))
+    if task is None:
+        raise InvalidParameterException("The referenced task was not found.")
+    sim.stop_task(task, params.get("reason"))
+    return ActionResult({"task": _task_dict(task, False)})
+
+
+def _run_task(self, sim: Simulator) -> ActionResult:
+    params = _params(self)
+    cluster_arn = _cluster_arn(self, params)
+    count = int(params.get("count") or 1)
+    if not 1 <= count <= 10:
+        raise InvalidParameterException(f"count {count} must be between 1 and 10.")
+    if not params.get("taskDefinition"):
+        raise InvalidParameterException("TaskDefinition can not be blank.")
+    td = self.ecs_backend.describe_task_definition(params["taskDefinition"])
+    tasks = sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"), params.get("launchType"))
+    return ActionResult({"tasks": [_task_dict(t, False) for t in tasks], "failures": []})

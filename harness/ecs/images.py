@@ -1,0 +1,118 @@
+"""Container images: tag -> digest through moto's ECR, and declared behaviours.
+
+An image URI on ECR (`<account>.dkr.ecr.<region>.amazonaws.com/repo:tag` or
+`...@sha256:...`) resolves through moto's ECR backend in this process; a tag or
+repository that does not exist fails the pull (`CannotPullContainerError`).
+Images outside ECR (`nginx:1.27`) always resolve, to a digest derived from the
+reference, unless a scenario declares them missing.
+
+A scenario declares how an image behaves (keyed by digest, by full reference,
+or by `repo:tag`), e.g. `ImageBehaviour(crash_after=20)`.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, fields
+
+from moto.ecr.models import ecr_backends
+
+ECR_URI = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+    r"(?P<repo>[^:@]+)(?::(?P<tag>[^@]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+
+
+class ImagePullError(Exception):
+    """The image cannot be pulled; the message is ECS's stoppedReason."""
+
+
+@dataclass(frozen=True)
+class ImageBehaviour:
+    """How a container running this image behaves. Defaults: a healthy app."""
+
+    crash_after: float | None = None         # essential container exits N s after RUNNING
+    container_health: str = "pass"           # "pass" | "fail": its container health check
+    target_health: str = "pass"              # "pass" | "fail": target group health check
+    start_seconds: float | None = None       # pulled -> RUNNING (slow start); None: parameter
+    pull_seconds: float | None = None        # None: parameter image_pull_seconds
+    missing: bool = False                    # pull fails as if absent from the registry
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ImageBehaviour":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown image behaviour field(s) {unknown}; known: {sorted(known)}")
+        for key in ("container_health", "target_health"):
+            if values.get(key, "pass") not in ("pass", "fail"):
+                raise ValueError(f"{key} must be 'pass' or 'fail', got {values[key]!r}")
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+HEALTHY = ImageBehaviour()
+
+
+def _reference_digest(image: str) -> str:
+    return "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+
+
+def _repo_tag(image: str) -> str:
+    """`host/path/repo:tag` -> `repo:tag` (the last path element)."""
+    return image.rsplit("/", 1)[-1]
+
+
+class Images:
+    def __init__(self) -> None:
+        self._behaviours: dict[str, ImageBehaviour] = {}
+
+    def declare(self, image_or_digest: str, behaviour: ImageBehaviour | dict) -> None:
+        if isinstance(behaviour, dict):
+            behaviour = ImageBehaviour.from_dict(behaviour)
+        if not image_or_digest:
+            raise ValueError("declare an image behaviour for a digest, an image reference or repo:tag")
+        self._behaviours[image_or_digest] = behaviour
+
+    def reset(self) -> None:
+        self._behaviours.clear()
+
+    def declared(self) -> dict[str, dict]:
+        return {key: b.as_dict() for key, b in sorted(self._behaviours.items())}
+
+    def behaviour(self, image: str, digest: str | None) -> ImageBehaviour:
+        for key in (digest, image, _repo_tag(image)):
+            if key and key in self._behaviours:
+                return self._behaviours[key]
+        return HEALTHY
+
+    def resolve(self, image: str) -> str:
+        """The digest `image` points at now; raises ImagePullError if it cannot be pulled."""
+        declared = self.behaviour(image, None)
+        if declared.missing:
+            raise ImagePullError(self._not_found(image))
+        match = ECR_URI.match(image)
+        if not match:
+            if "@sha256:" in image:
+                return image.split("@", 1)[1]
+            return _reference_digest(image)
+        backend = ecr_backends[match["account"]][match["region"]]
+        repo = backend.repositories.get(match["repo"])
+        if repo is None:
+            raise ImagePullError(self._not_found(image))
+        wanted_digest, tag = match["digest"], match["tag"] or ("latest" if not match["digest"] else None)
+        for ecr_image in repo.images:
+            if wanted_digest and ecr_image.image_digest == wanted_digest:
+                return wanted_digest
+            if not wanted_digest and tag in ecr_image.image_tags:
+                return ecr_image.image_digest
+        raise ImagePullError(self._not_found(image))
+
+    @staticmethod
+    def _not_found(image: str) -> str:
+        return (
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+            f"failed to resolve ref {image}: {image}: not found"
+        )

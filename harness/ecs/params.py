@@ -1,0 +1,36 @@
+"""Timing parameters of the simulated ECS, with the defaults of
+../shared/docs/ecs-rollout-semantics.md. Where AWS documents no number, the
+value is a parameter; reports print the set they ran with (`as_dict`)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Params:
+    image_pull_seconds: float = 10.0          # uncached pull; an image may override
+    container_start_seconds: float = 5.0      # pulled -> RUNNING
+    tg_health_interval: float = 30.0          # ALB target group defaults
+    tg_healthy_threshold: int = 5
+    tg_unhealthy_threshold: int = 2
+    container_health_interval: float = 30.0   # ECS container health check defaults
+    container_health_retries: int = 3
+    container_health_start_period: float = 0.0
+    no_health_check_wait: float = 40.0        # RUNNING -> counts toward minimumHealthyPercent
+    deregistration_delay: float = 300.0       # target group default
+    stop_timeout: float = 30.0                # SIGTERM -> SIGKILL bound
+    sigterm_exit_seconds: float = 2.0         # how long a well-behaved container takes to exit
+    scheduler_interval: float = 5.0           # service scheduler pass (undocumented)
+    stopped_task_retention: float = 3600.0    # STOPPED tasks stay visible this long
+    max_events: int = 100                     # DescribeServices returns the newest 100
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Params":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown simulator parameter(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)

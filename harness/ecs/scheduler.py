@@ -1,0 +1,117 @@
+"""The service scheduler's pass: rolling-update arithmetic, steady state, and
+the deployment circuit breaker with rollback.
+
+One pass per service every `scheduler_interval` seconds:
+- max = floor(desired x maximumPercent / 100) bounds RUNNING + PENDING (every
+  task not yet STOPPED, draining ones included);
+- min = ceil(desired x minimumHealthyPercent / 100) bounds healthy tasks;
+- start tasks for the PRIMARY deployment (unless its rollout FAILED) within max;
+- stop tasks of older deployments (unhealthy first) only while healthy >= min.
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, INACTIVE, PRIMARY, Deployment, Service, circuit_breaker_threshold
+from harness.ecs.tasks import RUNNING, SERVICE_SCHEDULER_INITIATED, reason_scaling
+
+if TYPE_CHECKING:
+    from harness.ecs.simulator import Simulator
+
+
+def bounds(desired: int, min_percent: int, max_percent: int) -> tuple[int, int]:
+    """(minimum healthy tasks rounded up, maximum running+pending rounded down)."""
+    return math.ceil(desired * min_percent / 100), math.floor(desired * max_percent / 100)
+
+
+def run_pass(sim: "Simulator", service: Service) -> None:
+    if service.status != "ACTIVE" and not service.tasks():
+        return
+    primary = service.primary
+    desired = service.desired_count if service.status == "ACTIVE" else 0
+    lower, upper = bounds(desired, service.min_healthy_percent, service.max_percent)
+    all_alive = [t for t in service.tasks() if t.alive]
+    healthy = sum(1 for t in all_alive if t.healthy and t.wanted)
+
+    # 1. Start tasks for the PRIMARY deployment within maximumPercent.
+    primary_wanted = primary.wanted_tasks()
+    if primary.rollout_state != FAILED:
+        room = max(0, upper - len(all_alive))
+        to_start = min(max(0, desired - len(primary_wanted)), room)
+        if to_start:
+            sim.start_service_tasks(service, primary, to_start)
+
+    # 2. Scale in PRIMARY beyond desired (unhealthy and youngest first).
+    extra = len(primary_wanted) - desired
+    if extra > 0:
+        victims = sorted(primary_wanted, key=lambda t: (t.healthy, -t.created_at))[:extra]
+        sim.stop_service_tasks(service, victims, reason_scaling(primary.id))
+        healthy -= sum(1 for t in victims if t.healthy)
+
+    # 3. Drain older deployments while the healthy count stays >= minimum.
+    old = [t for d in service.deployments[1:] for t in d.wanted_tasks()]
+    if old:
+        unhealthy_old = [t for t in old if not t.healthy]
+        healthy_old = [t for t in old if t.healthy]
+        spare = max(0, healthy - lower) if service.status == "ACTIVE" else len(healthy_old)
+        victims = unhealthy_old + healthy_old[:spare]
+        by_deployment: dict[str, list] = {}
+        for t in victims:
+            by_deployment.setdefault(t.deployment.id, []).append(t)
+        for tasks in by_deployment.values():
+            sim.stop_service_tasks(service, tasks, reason_scaling(primary.id))
+
+    # 4. Drained deployments disappear; a lone, full, healthy PRIMARY completes.
+    for d in list(service.deployments[1:]):
+        if not d.alive_tasks():
+            d.status = INACTIVE
+            d.updated_at = sim.clock.now()
+            service.deployments.remove(d)
+    if (
+        primary.rollout_state == IN_PROGRESS
+        and len(service.deployments) == 1
+        and primary.count(RUNNING) == desired
+        and all(t.healthy for t in primary.alive_tasks())
+        and len(primary.alive_tasks()) == desired
+    ):
+        sim.complete_deployment(service, primary)
+    steady = (
+        len(service.deployments) == 1
+        and primary.rollout_state == COMPLETED
+        and primary.count(RUNNING) == desired
+        and len(primary.alive_tasks()) == desired
+    )
+    if steady and not service.steady:
+        sim.event(service, f"(service {service.name}) has reached a steady state.")
+    service.steady = steady
+    if steady and service.deferred_scale_in is not None:
+        target, service.deferred_scale_in = service.deferred_scale_in, None
+        sim.set_desired_count(service, target, source="autoscaling")
+
+
+def on_task_failed(sim: "Simulator", service: Service, deployment: Deployment) -> None:
+    """Count the failure; trip the circuit breaker at its threshold."""
+    if deployment.rollout_state != IN_PROGRESS:
+        return
+    deployment.failed_tasks += 1
+    deployment.updated_at = sim.clock.now()
+    breaker = service.circuit_breaker
+    if not breaker.get("enable") or deployment.status != PRIMARY:
+        return
+    if deployment.failed_tasks < circuit_breaker_threshold(service.desired_count):
+        return
+    deployment.rollout_state = FAILED
+    deployment.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
+    sim.event(service, f"(service {service.name}) (deployment {deployment.id}) deployment failed: tasks failed to start.")
+    if not breaker.get("rollback"):
+        return
+    target = next((d for d in reversed(service.history) if d.rollout_state == COMPLETED), None)
+    if target is None:
+        return   # nothing ever completed: nothing to roll back to
+    sim.event(service, f"(service {service.name}) (deployment {deployment.id}) rolling back to deployment {target.id}.")
+    sim.roll_back(service, deployment, target)
+    # the failed deployment stops launching and its tasks drain like any ACTIVE one
+    for t in deployment.wanted_tasks():
+        sim.runner.stop(t, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
+    deployment.status = ACTIVE

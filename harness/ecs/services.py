@@ -1,0 +1,137 @@
+"""Services and their deployments: the state DescribeServices reports."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from harness.ecs.tasks import ALIVE, PENDING, RUNNING, Task
+
+PRIMARY, ACTIVE, INACTIVE = "PRIMARY", "ACTIVE", "INACTIVE"
+IN_PROGRESS, COMPLETED, FAILED = "IN_PROGRESS", "COMPLETED", "FAILED"
+
+
+def ts(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def circuit_breaker_threshold(desired: int) -> int:
+    """0.5 x desiredCount, rounded up, at least 3 and at most 200."""
+    return min(200, max(3, math.ceil(desired * 0.5)))
+
+
+@dataclass(eq=False)
+class Deployment:
+    id: str
+    task_definition_arn: str
+    created_at: float
+    updated_at: float
+    # container name -> digest resolved at creation (software version consistency);
+    # None for containers with versionConsistency "disabled" or a failed resolution.
+    digests: dict[str, str | None]
+    pull_errors: dict[str, str]
+    status: str = PRIMARY
+    rollout_state: str = IN_PROGRESS
+    rollout_state_reason: str = ""
+    desired_count: int = 0
+    failed_tasks: int = 0
+    tasks: list[Task] = field(default_factory=list)
+    launch_type: str | None = None
+    platform_version: str | None = None
+    network_configuration: dict | None = None
+
+    def alive_tasks(self) -> list[Task]:
+        return [t for t in self.tasks if t.last_status in ALIVE]
+
+    def wanted_tasks(self) -> list[Task]:
+        return [t for t in self.tasks if t.wanted and t.last_status in ALIVE]
+
+    def count(self, status: str) -> int:
+        return sum(1 for t in self.tasks if t.last_status == status)
+
+    def describe(self, service: "Service") -> dict[str, Any]:
+        desired = service.desired_count if self.status == PRIMARY else len(self.wanted_tasks())
+        out: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "taskDefinition": self.task_definition_arn,
+            "desiredCount": desired,
+            "pendingCount": self.count(PENDING),
+            "runningCount": self.count(RUNNING),
+            "failedTasks": self.failed_tasks,
+            "createdAt": ts(self.created_at),
+            "updatedAt": ts(self.updated_at),
+            "rolloutState": self.rollout_state,
+            "rolloutStateReason": self.rollout_state_reason,
+        }
+        if self.launch_type:
+            out["launchType"] = self.launch_type
+        if self.platform_version:
+            out["platformVersion"] = self.platform_version
+        if self.network_configuration:
+            out["networkConfiguration"] = self.network_configuration
+        return out
+
+
+@dataclass(eq=False)
+class Service:
+    arn: str
+    name: str
+    cluster_arn: str
+    desired_count: int
+    task_definition_arn: str
+    created_at: float
+    deployment_configuration: dict
+    # everything else the request set and DescribeServices echoes back
+    spec: dict
+    status: str = "ACTIVE"
+    deployments: list[Deployment] = field(default_factory=list)   # newest first, INACTIVE dropped
+    history: list[Deployment] = field(default_factory=list)       # every deployment ever, oldest first
+    events: list[dict] = field(default_factory=list)              # newest first
+    steady: bool = False
+    # desired count an autoscaling scale-in asked for while a deployment ran
+    deferred_scale_in: int | None = None
+
+    @property
+    def primary(self) -> Deployment:
+        return self.deployments[0]
+
+    @property
+    def load_balancers(self) -> list[dict]:
+        return self.spec.get("loadBalancers") or []
+
+    @property
+    def min_healthy_percent(self) -> int:
+        return self.deployment_configuration["minimumHealthyPercent"]
+
+    @property
+    def max_percent(self) -> int:
+        return self.deployment_configuration["maximumPercent"]
+
+    @property
+    def circuit_breaker(self) -> dict:
+        return self.deployment_configuration.get("deploymentCircuitBreaker") or {"enable": False, "rollback": False}
+
+    def tasks(self) -> list[Task]:
+        return [t for d in self.deployments for t in d.tasks]
+
+    def describe(self, include_tags: bool, tags: list | None, max_events: int) -> dict[str, Any]:
+        out = dict(self.spec)
+        out.update(
+            serviceArn=self.arn,
+            serviceName=self.name,
+            clusterArn=self.cluster_arn,
+            status=self.status,
+            desiredCount=self.desired_count,
+            runningCount=sum(d.count(RUNNING) for d in self.deployments),
+            pendingCount=sum(d.count(PENDING) for d in self.deployments),
+            taskDefinition=self.task_definition_arn,
+            deploymentConfiguration=self.deployment_configuration,
+            deployments=[d.describe(self) for d in self.deployments],
+            events=self.events[:max_events],
+            createdAt=ts(self.created_at),
+        )
+        if include_tags and tags:
+            out["tags"] = tags
+        return out

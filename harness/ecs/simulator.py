@@ -1,0 +1,271 @@
+"""The simulated ECS service scheduler: one object that owns services,
+deployments and tasks, advanced by a clock. The API layer (`api.py`) reads and
+changes it; scenarios use it to declare image behaviour and drive load.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+from moto.ecs.models import ecs_backends
+
+from harness.clock import VirtualClock
+from harness.ecs import scheduler
+from harness.ecs.images import ImageBehaviour, ImagePullError, Images
+from harness.ecs.params import Params
+from harness.ecs.scaling import Scaling
+from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
+from harness.ecs.tasks import SERVICE_SCHEDULER_INITIATED, USER_INITIATED, Container, Task, TaskRunner, reason_scaling
+from harness.ecs.timeline import Timeline
+
+
+class Simulator:
+    def __init__(self, clock: VirtualClock | None = None, seed: int = 0, params: Params | None = None):
+        self.clock = clock or VirtualClock()
+        self.params = params or Params()
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.images = Images()
+        self.runner = TaskRunner(self.clock, self.params, self.images, self._task_failed, self._task_stopped)
+        self.services: dict[str, Service] = {}
+        self.tasks: dict[str, Task] = {}
+        self.timeline = Timeline()
+        self.scaling = Scaling(self)
+        self._tick_timer = self.clock.call_later(self.params.scheduler_interval, self._tick)
+
+    # -- time ------------------------------------------------------------
+    def sync(self) -> None:
+        """Bring the simulation up to the clock's present (scaled clocks move on their own)."""
+        catch_up = getattr(self.clock, "catch_up", None)
+        if catch_up:
+            catch_up()
+
+    def step(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+    def _tick(self) -> None:
+        for service in list(self.services.values()):
+            scheduler.run_pass(self, service)
+            self.timeline.sample(self.clock.now(), service)
+        self._tick_timer = self.clock.call_later(self.params.scheduler_interval, self._tick)
+
+    def close(self) -> None:
+        self._tick_timer.cancel()
+        for task in self.tasks.values():
+            task.cancel_timers()
+
+    # -- identifiers (all from the seeded generator) ------------------------
+    def _deployment_id(self) -> str:
+        return f"ecs-svc/{self.rng.randrange(10**18, 10**19)}"
+
+    def _task_id(self) -> str:
+        return f"{self.rng.getrandbits(128):032x}"
+
+    def event(self, service: Service, message: str) -> None:
+        ev = {"id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), "createdAt": ts(self.clock.now()), "message": message}
+        service.events.insert(0, ev)
+        del service.events[self.params.max_events * 10 :]
+        self.timeline.event(self.clock.now(), service.name, message)
+
+    # -- scenario controls --------------------------------------------------
+    def declare_image(self, image_or_digest: str, behaviour: ImageBehaviour | dict | None = None, **fields: Any) -> None:
+        """e.g. `sim.declare_image("app:bad", crash_after=20)`."""
+        self.images.declare(image_or_digest, behaviour if behaviour is not None else ImageBehaviour.from_dict(fields))
+
+    def service(self, name_or_arn: str) -> Service:
+        for service in self.services.values():
+            if name_or_arn in (service.arn, service.name):
+                return service
+        raise KeyError(f"no simulated service {name_or_arn!r}; known: {sorted(s.name for s in self.services.values())}")
+
+    def set_desired_count(self, service: Service, count: int, source: str = "user") -> None:
+        """Resize PRIMARY. From autoscaling, scale-in waits while a deployment runs."""
+        if count < 0:
+            raise ValueError(f"desired count {count} must be >= 0")
+        if source == "autoscaling" and count < service.desired_count and service.primary.rollout_state == IN_PROGRESS:
+            service.deferred_scale_in = count
+            return
+        if count != service.desired_count:
+            service.desired_count = count
+            service.steady = False
+            shadow = self._shadow(service)
+            if shadow is not None:
+                shadow.desired_count = count
+
+    def _shadow(self, service: Service):
+        region, account = service.arn.split(":")[3], service.arn.split(":")[4]
+        backend = ecs_backends[account][region]
+        return next((s for s in backend.services.values() if s.arn == service.arn), None)
+
+    # -- services -------------------------------------------------------------
+    def create_service(self, arn: str, name: str, cluster_arn: str, desired: int, task_definition_arn: str,
+                       deployment_configuration: dict, spec: dict) -> Service:
+        now = self.clock.now()
+        service = Service(arn=arn, name=name, cluster_arn=cluster_arn, desired_count=desired,
+                          task_definition_arn=task_definition_arn, created_at=now,
+                          deployment_configuration=deployment_configuration, spec=spec)
+        self.services[arn] = service
+        self._new_deployment(service, task_definition_arn)
+        return service
+
+    def update_service(self, service: Service, task_definition_arn: str | None, desired: int | None,
+                       force: bool, deployment_configuration: dict | None, spec_changes: dict,
+                       shaping_change: bool) -> None:
+        if deployment_configuration is not None:
+            service.deployment_configuration = deployment_configuration
+        service.spec.update(spec_changes)
+        if desired is not None:
+            self.set_desired_count(service, desired)
+        new_td = task_definition_arn is not None and task_definition_arn != service.task_definition_arn
+        if new_td:
+            service.task_definition_arn = task_definition_arn
+        if new_td or force or shaping_change:
+            self._new_deployment(service, service.task_definition_arn)
+
+    def delete_service(self, service: Service) -> None:
+        service.status = "DRAINING"
+        service.desired_count = 0
+        for task in service.tasks():
+            self.runner.stop(task, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
+        self.clock.call_later(self.params.scheduler_interval, lambda: self._maybe_inactive(service))
+
+    def _maybe_inactive(self, service: Service) -> None:
+        if any(t.alive for t in service.tasks()):
+            self.clock.call_later(self.params.scheduler_interval, lambda: self._maybe_inactive(service))
+            return
+        service.status = "INACTIVE"
+        self.services.pop(service.arn, None)
+
+    def _task_definition(self, arn: str):
+        region, account = arn.split(":")[3], arn.split(":")[4]
+        return ecs_backends[account][region].describe_task_definition(arn)
+
+    def _new_deployment(self, service: Service, task_definition_arn: str, digests=None, pull_errors=None,
+                        reason: str | None = None) -> Deployment:
+        now = self.clock.now()
+        if digests is None:
+            digests, pull_errors = {}, {}
+            for c in self._task_definition(task_definition_arn).container_definitions:
+                if c.get("versionConsistency") == "disabled":
+                    digests[c["name"]] = None
+                    continue
+                try:
+                    digests[c["name"]] = self.images.resolve(c["image"])
+                except ImagePullError as err:
+                    digests[c["name"]] = None
+                    pull_errors[c["name"]] = str(err)
+        dep_id = self._deployment_id()
+        deployment = Deployment(
+            id=dep_id, task_definition_arn=task_definition_arn, created_at=now, updated_at=now,
+            digests=digests, pull_errors=pull_errors or {}, desired_count=service.desired_count,
+            rollout_state_reason=reason or f"ECS deployment {dep_id} in progress.",
+            launch_type=service.spec.get("launchType"), platform_version=service.spec.get("platformVersion"),
+            network_configuration=service.spec.get("networkConfiguration"),
+        )
+        for previous in service.deployments:
+            if previous.status == PRIMARY:
+                previous.status = ACTIVE
+                previous.updated_at = now
+                if previous.rollout_state == IN_PROGRESS:
+                    # superseded before it finished: ECS leaves it IN_PROGRESS and drains it
+                    pass
+        service.deployments.insert(0, deployment)
+        service.history.append(deployment)
+        service.steady = False
+        return deployment
+
+    def complete_deployment(self, service: Service, deployment: Deployment) -> None:
+        deployment.rollout_state = COMPLETED
+        deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
+        deployment.updated_at = self.clock.now()
+        self.event(service, f"(service {service.name}) (deployment {deployment.id}) deployment completed.")
+
+    def roll_back(self, service: Service, failed: Deployment, target: Deployment) -> None:
+        service.task_definition_arn = target.task_definition_arn
+        self._new_deployment(service, target.task_definition_arn, digests=dict(target.digests),
+                             pull_errors=dict(target.pull_errors),
+                             reason=f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.")
+        shadow = self._shadow(service)
+        if shadow is not None:
+            shadow.task_definition = target.task_definition_arn
+
+    # -- tasks -----------------------------------------------------------------
+    def _make_task(self, cluster_arn: str, task_definition_arn: str, started_by: str | None, group: str,
+                   digests: dict[str, str | None], launch_type: str | None) -> Task:
+        td = self._task_definition(task_definition_arn)
+        prefix = cluster_arn.replace(":cluster/", ":task/")
+        containers = [
+            Container(name=c["name"], image=c["image"], digest=digests.get(c["name"]),
+                      essential=c.get("essential", True), health_check=c.get("healthCheck"))
+            for c in td.container_definitions
+        ]
+        task = Task(arn=f"{prefix}/{self._task_id()}", cluster_arn=cluster_arn, task_definition_arn=td.arn,
+                    started_by=started_by, group=group, created_at=self.clock.now(), containers=containers,
+                    launch_type=launch_type)
+        self.tasks[task.arn] = task
+        return task
+
+    def start_service_tasks(self, service: Service, deployment: Deployment, count: int) -> None:
+        lb = service.load_balancers[0] if service.load_balancers else None
+        tg = lb.get("targetGroupArn") if lb else None
+        grace = float(service.spec.get("healthCheckGracePeriodSeconds") or 0)
+        pull_error = next(iter(deployment.pull_errors.values()), None)
+        started = []
+        for _ in range(count):
+            task = self._make_task(service.cluster_arn, deployment.task_definition_arn, deployment.id,
+                                   f"service:{service.name}", deployment.digests, service.spec.get("launchType"))
+            task.deployment = deployment
+            deployment.tasks.append(task)
+            self.runner.launch(task, pull_error, tg, grace)
+            started.append(task)
+        deployment.updated_at = self.clock.now()
+        self.event(service, f"(service {service.name}) has started {len(started)} tasks: "
+                   + " ".join(f"(task {t.id})" for t in started) + ".")
+
+    def stop_service_tasks(self, service: Service, tasks: list[Task], reason: str) -> None:
+        for task in tasks:
+            self.runner.stop(task, SERVICE_SCHEDULER_INITIATED, reason)
+        self.event(service, f"(service {service.name}) has stopped {len(tasks)} running tasks: "
+                   + " ".join(f"(task {t.id})" for t in tasks) + ".")
+
+    def run_task(self, cluster_arn: str, task_definition_arn: str, count: int, started_by: str | None,
+                 group: str | None, launch_type: str | None) -> list[Task]:
+        td = self._task_definition(task_definition_arn)
+        digests: dict[str, str | None] = {}
+        error = None
+        for c in td.container_definitions:
+            try:
+                digests[c["name"]] = self.images.resolve(c["image"])
+            except ImagePullError as err:
+                digests[c["name"]], error = None, str(err)
+        tasks = []
+        for _ in range(count):
+            task = self._make_task(cluster_arn, td.arn, started_by, group or f"family:{td.family}", digests, launch_type)
+            self.runner.launch(task, error, None, 0.0)
+            tasks.append(task)
+        return tasks
+
+    def stop_task(self, task: Task, reason: str | None) -> None:
+        self.runner.stop(task, USER_INITIATED, reason or "Task stopped by user")
+
+    def _task_failed(self, task: Task) -> None:
+        if task.deployment is None:
+            return
+        service = self._service_of(task)
+        if service is not None:
+            scheduler.on_task_failed(self, service, task.deployment)
+
+    def _task_stopped(self, task: Task) -> None:
+        self.clock.call_later(self.params.stopped_task_retention, lambda: self._forget(task))
+
+    def _forget(self, task: Task) -> None:
+        self.tasks.pop(task.arn, None)
+        if task.deployment is not None and task in task.deployment.tasks:
+            task.deployment.tasks.remove(task)
+
+    def _service_of(self, task: Task) -> Service | None:
+        for service in self.services.values():
+            if task.deployment in service.deployments or task.deployment in service.history:
+                return service
+        return None

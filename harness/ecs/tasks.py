@@ -1,0 +1,264 @@
+"""Task lifecycle as a table of transitions driven by the virtual clock.
+
+ECS's states are PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING,
+STOPPING, DEPROVISIONING, STOPPED. The simulator collapses PROVISIONING and
+ACTIVATING into PENDING, and DEPROVISIONING into STOPPED; DEACTIVATING is kept
+because it is where a load-balanced task drains.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.clock import Timer
+
+PENDING, RUNNING, DEACTIVATING, STOPPING, STOPPED = "PENDING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED"
+
+# lastStatus -> the states it may move to (the table the lifecycle obeys).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    PENDING: (RUNNING, STOPPED),
+    RUNNING: (DEACTIVATING, STOPPING, STOPPED),
+    DEACTIVATING: (STOPPING,),
+    STOPPING: (STOPPED,),
+    STOPPED: (),
+}
+ALIVE = (PENDING, RUNNING, DEACTIVATING, STOPPING)
+
+# ECS stopCode values and stoppedReason wording.
+TASK_FAILED_TO_START = "TaskFailedToStart"
+ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited"
+USER_INITIATED = "UserInitiated"
+SERVICE_SCHEDULER_INITIATED = "ServiceSchedulerInitiated"
+REASON_ESSENTIAL_EXITED = "Essential container in task exited"
+REASON_CONTAINER_HEALTH = "Task failed container health checks"
+REASON_USER_DEFAULT = "Task stopped by user"
+
+
+def reason_elb_health(target_group_arn: str) -> str:
+    return f"Task failed ELB health checks in (target-group {target_group_arn})"
+
+
+def reason_scaling(deployment_id: str) -> str:
+    return f"Scaling activity initiated by (deployment {deployment_id})"
+
+
+class TransitionError(RuntimeError):
+    pass
+
+
+@dataclass
+class Container:
+    name: str
+    image: str
+    digest: str | None
+    essential: bool = True
+    health_check: dict | None = None
+    last_status: str = PENDING
+    exit_code: int | None = None
+    health_status: str = "UNKNOWN"
+
+
+@dataclass(eq=False)
+class Task:
+    arn: str
+    cluster_arn: str
+    task_definition_arn: str
+    started_by: str | None
+    group: str
+    created_at: float
+    containers: list[Container]
+    launch_type: str | None = None
+    deployment: Any = None            # services.Deployment, None for RunTask tasks
+    last_status: str = PENDING
+    desired_status: str = RUNNING
+    health_status: str = "UNKNOWN"
+    healthy: bool = False             # counts toward minimumHealthyPercent
+    registered_target: bool = False
+    pull_started_at: float | None = None
+    pull_stopped_at: float | None = None
+    started_at: float | None = None
+    stopping_at: float | None = None
+    execution_stopped_at: float | None = None
+    stopped_at: float | None = None
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    failed: bool = False
+    timers: list["Timer"] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+    @property
+    def alive(self) -> bool:
+        return self.last_status != STOPPED
+
+    @property
+    def wanted(self) -> bool:
+        """Still meant to run (not yet told to stop)."""
+        return self.desired_status == RUNNING
+
+    def move(self, state: str) -> None:
+        if state not in TRANSITIONS[self.last_status]:
+            raise TransitionError(f"task {self.id}: {self.last_status} -> {state} is not a transition ECS makes")
+        self.last_status = state
+        for c in self.containers:
+            c.last_status = state if state in (RUNNING, STOPPED) else c.last_status
+
+    def cancel_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.timers.clear()
+
+
+class TaskRunner:
+    """Moves tasks through the table on the clock: pull, start, health, crash, drain, stop.
+
+    `on_failure(task)` is told when a task fails (fails to start, crashes, fails
+    health checks) so the deployment can count it; `on_stopped(task)` when a task
+    reaches STOPPED.
+    """
+
+    def __init__(self, clock, params, images, on_failure, on_stopped):
+        self.clock = clock
+        self.params = params
+        self.images = images
+        self.on_failure = on_failure
+        self.on_stopped = on_stopped
+
+    def _at(self, task: Task, delay: float, fn) -> None:
+        task.timers.append(self.clock.call_later(max(0.0, delay), fn))
+
+    def launch(self, task: Task, pull_error: str | None, target_group_arn: str | None, grace: float) -> None:
+        """Start pulling now; RUNNING after pull + start; then health or crash."""
+        from harness.ecs.images import ImagePullError
+
+        task.pull_started_at = self.clock.now()
+        behaviours = [self.images.behaviour(c.image, c.digest) for c in task.containers]
+        pull = max(b.pull_seconds if b.pull_seconds is not None else self.params.image_pull_seconds for b in behaviours)
+        error = pull_error
+        if error is None:
+            for c in task.containers:
+                if c.digest is None:   # versionConsistency disabled: resolve the tag at task start
+                    try:
+                        c.digest = self.images.resolve(c.image)
+                    except ImagePullError as err:
+                        error = str(err)
+                        break
+        if error is not None:
+            self._at(task, pull, lambda: self.fail(task, TASK_FAILED_TO_START, error))
+            return
+        start = max(b.start_seconds if b.start_seconds is not None else self.params.container_start_seconds for b in behaviours)
+        task.pull_stopped_at = task.pull_started_at + pull
+        self._at(task, pull + start, lambda: self._running(task, behaviours, target_group_arn, grace))
+
+    def _running(self, task: Task, behaviours, target_group_arn: str | None, grace: float) -> None:
+        now = self.clock.now()
+        task.started_at = now
+        task.move(RUNNING)
+        p = self.params
+        crash = [b.crash_after for b in behaviours if b.crash_after is not None]
+        if crash:
+            self._at(task, min(crash), lambda: self._crash(task))
+        checked = [(c, b) for c, b in zip(task.containers, behaviours) if c.essential and c.health_check]
+        verdicts: list[tuple[float, bool, str]] = []   # (delay, healthy?, reason if not)
+        for c, b in checked:
+            hc = c.health_check or {}
+            interval = hc.get("interval", p.container_health_interval)
+            if b.container_health == "pass":
+                verdicts.append((interval, True, ""))
+            else:
+                delay = hc.get("startPeriod", p.container_health_start_period) + interval * hc.get("retries", p.container_health_retries)
+                verdicts.append((delay, False, REASON_CONTAINER_HEALTH))
+        if target_group_arn:
+            task.registered_target = True
+            if all(b.target_health == "pass" for b in behaviours):
+                verdicts.append((p.tg_health_interval * p.tg_healthy_threshold, True, ""))
+            else:
+                delay = max(grace, p.tg_health_interval * p.tg_unhealthy_threshold)
+                verdicts.append((delay, False, reason_elb_health(target_group_arn)))
+        if not verdicts:
+            # No health check, no load balancer: RUNNING is healthy, but ECS waits
+            # before counting it toward minimumHealthyPercent.
+            self._at(task, p.no_health_check_wait, lambda: self._healthy(task))
+            return
+        failing = [v for v in verdicts if not v[1]]
+        if failing:
+            delay, _, reason = min(failing)
+            self._at(task, delay, lambda: self._unhealthy(task, reason))
+        else:
+            delay = max(v[0] for v in verdicts)
+            if checked:
+                self._at(task, max(v[0] for v in verdicts[: len(checked)]), lambda: self._container_health(task, "HEALTHY"))
+            self._at(task, delay, lambda: self._healthy(task))
+
+    def _container_health(self, task: Task, status: str) -> None:
+        if task.last_status == RUNNING:
+            task.health_status = status
+            for c in task.containers:
+                if c.health_check:
+                    c.health_status = status
+
+    def _healthy(self, task: Task) -> None:
+        if task.last_status == RUNNING and task.wanted:
+            task.healthy = True
+            if any(c.health_check for c in task.containers):
+                self._container_health(task, "HEALTHY")
+
+    def _unhealthy(self, task: Task, reason: str) -> None:
+        if task.last_status != RUNNING or not task.wanted:
+            return
+        if reason == REASON_CONTAINER_HEALTH:
+            self._container_health(task, "UNHEALTHY")
+        self.fail(task, SERVICE_SCHEDULER_INITIATED, reason, drain=True)
+
+    def _crash(self, task: Task) -> None:
+        if task.last_status not in (RUNNING, DEACTIVATING):
+            return
+        for c in task.containers:
+            c.exit_code = 1 if c.essential else c.exit_code
+        self.fail(task, ESSENTIAL_CONTAINER_EXITED, REASON_ESSENTIAL_EXITED)
+
+    def fail(self, task: Task, code: str, reason: str, drain: bool = False) -> None:
+        if not task.alive or task.failed:
+            return
+        task.failed = True
+        self.stop(task, code, reason, drain=drain)
+        self.on_failure(task)
+
+    def stop(self, task: Task, code: str, reason: str, drain: bool = True) -> None:
+        """Ask a task to stop: a registered target drains first, then SIGTERM."""
+        if not task.alive or (not task.wanted and task.stop_code):
+            return
+        now = self.clock.now()
+        task.cancel_timers()
+        task.desired_status = STOPPED
+        task.healthy = False
+        task.stop_code, task.stopped_reason = code, reason
+        task.stopping_at = now
+        if task.last_status == PENDING or task.failed and not drain:
+            self._stopped(task)
+            return
+        if task.last_status == RUNNING and task.registered_target and drain:
+            task.move(DEACTIVATING)
+            self._at(task, self.params.deregistration_delay, lambda: self._sigterm(task))
+        else:
+            self._sigterm(task)
+
+    def _sigterm(self, task: Task) -> None:
+        task.move(STOPPING)
+        self._at(task, min(self.params.sigterm_exit_seconds, self.params.stop_timeout), lambda: self._stopped(task))
+
+    def _stopped(self, task: Task) -> None:
+        now = self.clock.now()
+        if task.last_status == RUNNING:
+            task.move(STOPPING)
+        task.move(STOPPED)
+        task.desired_status = STOPPED
+        task.healthy = False
+        task.execution_stopped_at = task.stopped_at = now
+        for c in task.containers:
+            c.last_status = STOPPED
+        task.timers.clear()
+        self.on_stopped(task)

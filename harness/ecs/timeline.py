@@ -1,0 +1,71 @@
+"""The timeline recorder: what the service looked like over time, for metrics
+and the report. A sample is taken every scheduler pass and kept only when it
+differs from the previous one for that service; events are kept as logged.
+
+`to_json()` is byte-identical for the same scenario and seed.
+"""
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from harness.ecs.tasks import ALIVE, PENDING, RUNNING
+
+if TYPE_CHECKING:
+    from harness.ecs.services import Service
+
+
+def snapshot(service: "Service") -> dict:
+    deployments = []
+    digests: dict[str, int] = {}
+    for d in service.deployments:
+        alive = [t for t in d.tasks if t.last_status in ALIVE]
+        deployments.append({
+            "id": d.id,
+            "status": d.status,
+            "rolloutState": d.rollout_state,
+            "taskDefinition": d.task_definition_arn,
+            "running": sum(1 for t in alive if t.last_status == RUNNING),
+            "pending": sum(1 for t in alive if t.last_status == PENDING),
+            "draining": sum(1 for t in alive if not t.wanted),
+            "healthy": sum(1 for t in alive if t.healthy),
+            "failedTasks": d.failed_tasks,
+        })
+        for t in alive:
+            if t.last_status == RUNNING:
+                key = ",".join(c.digest or "?" for c in t.containers)
+                digests[key] = digests.get(key, 0) + 1
+    return {
+        "service": service.name,
+        "desired": service.desired_count,
+        "running": sum(d["running"] for d in deployments),
+        "healthy": sum(d["healthy"] for d in deployments),
+        "deployments": deployments,
+        "runningByDigest": dict(sorted(digests.items())),
+    }
+
+
+class Timeline:
+    def __init__(self) -> None:
+        self.samples: list[dict] = []
+        self.events: list[dict] = []
+        self._last: dict[str, dict] = {}
+
+    def sample(self, now: float, service: "Service") -> None:
+        snap = snapshot(service)
+        if self._last.get(service.arn) == snap:
+            return
+        self._last[service.arn] = snap
+        self.samples.append({"t": now, **snap})
+
+    def event(self, now: float, service_name: str, message: str) -> None:
+        self.events.append({"t": now, "service": service_name, "message": message})
+
+    def messages(self, service_name: str | None = None) -> list[str]:
+        return [e["message"] for e in self.events if service_name in (None, e["service"])]
+
+    def as_dict(self) -> dict:
+        return {"samples": self.samples, "events": self.events}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
