@@ -1,0 +1,174 @@
+"""The comparison table's columns, as data: what each shows, which article claim
+it checks, and how its winner is decided. Renderers only draw what is here.
+
+Winner rules (``Column.better``):
+
+- ``"lower"`` / ``"higher"``: the smallest / largest measured value wins;
+- ``"false"`` / ``"true"``: approaches whose value is False / True win;
+- ``None``: informational, no winner (e.g. *when* an infrastructure change
+  reaches the tasks: immediately and at the next deploy are both defensible).
+
+Only measured values take part. Ties share the win. A column where fewer than
+two approaches were measured, or where every measured value is the same, has
+no winner: marking everyone would say nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+from harness.metrics.results import (
+    AutoscalingDrift,
+    CdPermissions,
+    Clobber,
+    ConfigOwnership,
+    DriftAfterDeploy,
+    ExplicitVersion,
+    Property,
+    Results,
+    Rollback,
+    VersionSkew,
+)
+
+Better = Literal["lower", "higher", "true", "false"] | None
+
+NOT_MEASURED = "not measured"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    prop: type[Property]
+    value: Callable[[Any], Any]  # property -> comparable value (None = not measured)
+    better: Better
+    claim: str  # the article's claim this column checks
+    unit: str = ""
+    display: Callable[[Any, Any], str] | None = None  # (value, property) -> text
+
+    def measure(self, results: Results, approach: str) -> tuple[Any, Any]:
+        """(value, property) for one approach; value None when not measured."""
+        prop = results.get(approach, self.prop)
+        return (None if prop is None else self.value(prop)), prop
+
+    def text(self, value: Any, prop: Any) -> str:
+        if value is None:
+            return NOT_MEASURED
+        if self.display is not None:
+            return self.display(value, prop)
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float):
+            return f"{value:.1f}{self.unit}"
+        return f"{value}{self.unit}"
+
+
+def _drift_text(drifted: bool, prop: DriftAfterDeploy) -> str:
+    if not drifted:
+        return "none"
+    changes = prop.changes or []
+    where = "; ".join(
+        c.address + (f" ({', '.join(c.attributes)})" if c.attributes else "") for c in changes
+    )
+    return f"yes: {where}" if where else "yes"
+
+
+def _percent(value: float, prop: Any) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def _healthy_text(value: int, prop: Rollback) -> str:
+    return f"{value}/{prop.desired}" if prop.desired is not None else str(value)
+
+
+def _rollback_seconds_text(value: float, prop: Rollback) -> str:
+    text = f"{value:.1f} s"
+    if prop.terraform_seconds:
+        text += f" ({prop.terraform_seconds:.1f} s Terraform)"
+    if prop.recovered is False:
+        text += ", not recovered"
+    return text
+
+
+def _owned_text(value: int, prop: ConfigOwnership) -> str:
+    owned = prop.terraform_owns or {}
+    return f"{value}/{len(owned)}" + ("" if value == len(owned) else f" (not {', '.join(k for k, v in owned.items() if not v)})")
+
+
+def _recovered_seconds(prop: Rollback) -> float | None:
+    # A rollback that never got back to known-good has no time to compare.
+    if prop.recovered is False:
+        return float("inf")
+    return prop.total_seconds
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("drift_after_deploy", "Drift after deploy", DriftAfterDeploy, lambda p: p.drifted, "false",
+           "No Terraform changes are required to deploy; CD's revisions are not drift", display=_drift_text),
+    Column("version_lost", "Version lost on infra change", Clobber, lambda p: p.version_lost, "false",
+           "Infrastructure configuration changes could overwrite the deployed version"),
+    Column("infra_change_reaches", "Infra change reaches tasks", Clobber, lambda p: p.reaches_tasks, None,
+           "Terraform changes are picked up on the next deployment (template approach, by design)"),
+    Column("explicit_version", "Explicit version", ExplicitVersion, lambda p: p.readable, "true",
+           "Can declare an explicit application artifact version"),
+    Column("rollback_seconds", "Rollback to known-good", Rollback, _recovered_seconds, "lower",
+           "Allow speedy rollback to the last known-good version", unit=" s", display=_rollback_seconds_text),
+    Column("rollback_api_calls", "Rollback API calls", Rollback, lambda p: p.api_calls, "lower",
+           "Rollbacks require re-updating the image tag before deploying"),
+    Column("lowest_healthy", "Lowest healthy", Rollback, lambda p: p.lowest_healthy, "higher",
+           "A failed deploy must not take the service down", display=_healthy_text),
+    Column("skew_vc_on", "Skew, version consistency on", VersionSkew, lambda p: p.share_vc_on, "lower",
+           "ECS autoscaling is inconsistent if the tag changes separately from deployment (since 2024: not with version consistency)",
+           display=_percent),
+    Column("skew_vc_off", "Skew, version consistency off", VersionSkew, lambda p: p.share_vc_off, "lower",
+           "ECS autoscaling is inconsistent if the tag changes separately from deployment", display=_percent),
+    Column("autoscaling_drift", "Drift from auto scaling", AutoscalingDrift, lambda p: p.drift, "false",
+           "Terraform's desired_count fights auto scaling unless ignored"),
+    Column("cd_iam_actions", "CD IAM actions", CdPermissions,
+           lambda p: None if p.iam_actions is None else len(p.iam_actions), "lower",
+           "Requires allowing CD tooling to apply Terraform changes"),
+    Column("needs_state", "CD needs Terraform state", CdPermissions, lambda p: p.needs_terraform_state, "false",
+           "Requires allowing CD tooling to apply Terraform changes"),
+    Column("needs_git_push", "CD needs git push", CdPermissions, lambda p: p.needs_git_push, "false",
+           "Requires allowing CD tooling to push git commits"),
+    Column("config_in_terraform", "Config in Terraform", ConfigOwnership, lambda p: p.owned_count, "higher",
+           "All configuration is managed by Terraform", display=_owned_text),
+)
+
+
+def column(key: str) -> Column:
+    for col in COLUMNS:
+        if col.key == key:
+            return col
+    raise KeyError(f"unknown column {key!r}; known: {', '.join(c.key for c in COLUMNS)}")
+
+
+def _rank(col: Column, value: Any) -> Any:
+    """A sort key where smaller is better."""
+    if col.better == "lower":
+        return value
+    if col.better == "higher":
+        return -value
+    if col.better == "true":
+        return 0 if value else 1
+    if col.better == "false":
+        return 0 if not value else 1
+    raise ValueError(f"column {col.key} has no winner rule")
+
+
+def winners(results: Results, columns: tuple[Column, ...] = COLUMNS) -> dict[str, list[str]]:
+    """Column key -> the approaches that win it (empty when there is no winner)."""
+    out: dict[str, list[str]] = {}
+    for col in columns:
+        measured = {}
+        if col.better is not None:
+            for approach in results.approaches():
+                value, _ = col.measure(results, approach)
+                if value is not None:
+                    measured[approach] = _rank(col, value)
+        if len(measured) < 2 or len(set(measured.values())) == 1:
+            out[col.key] = []
+            continue
+        best = min(measured.values())
+        out[col.key] = [a for a, rank in measured.items() if rank == best]
+    return out
