@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["harness.terraform.fixtures"]  # Terraform runner, endpoint, workspaces, skip check
+
 BACKENDS = ("moto", "server", "localstack", "aws")
 backend_key = pytest.StashKey[str]()
 
