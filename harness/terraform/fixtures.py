@@ -1,0 +1,116 @@
+"""Terraform fixtures for the harness's pytest plugin (registered from
+harness/plugin.py).
+
+- `terraform`: the session's `Terraform` runner (binary, mirror, shared cache).
+- `terraform_endpoint`: one AWS endpoint per pytest-xdist worker (`harness
+  serve`, else moto's threaded server), so workers never share state.
+- `tf_workspace`: a factory for workspaces with unique resource names; each
+  one is destroyed at teardown (registered before anything is applied).
+
+Tests marked `@pytest.mark.terraform` are skipped at collection when Terraform
+cannot run here, with a reason that says how to enable them; with
+HARNESS_REQUIRE_TERRAFORM=1 (CI) they fail instead.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from .endpoint import serve
+from .runner import Terraform, TerraformError, Workspace
+from .settings import TerraformSettings
+
+APPROACHES_DIR = Path(__file__).resolve().parent.parent / "approaches"
+
+settings_key = pytest.StashKey[TerraformSettings]()
+
+
+def approach_configs() -> list[Path]:
+    """Every Terraform configuration the harness ships: harness/approaches/*/terraform."""
+    return sorted(p for p in APPROACHES_DIR.glob("*/terraform") if p.is_dir() and any(p.glob("*.tf")))
+
+
+def required() -> bool:
+    return os.environ.get("HARNESS_REQUIRE_TERRAFORM", "") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[settings_key] = TerraformSettings.from_env()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    problem = config.stash[settings_key].problem()
+    if problem is None or required():
+        return  # when required, a missing Terraform fails in `terraform` instead
+    skip = pytest.mark.skip(reason=f"Terraform tests need Terraform: {problem}")
+    for item in items:
+        if item.get_closest_marker("terraform"):
+            item.add_marker(skip)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings = config.stash[settings_key]
+    where = f"mirror {settings.mirror}" if settings.mirror else "registry (or TF_CLI_CONFIG_FILE)"
+    return f"terraform: {settings.binary or 'not found'}; providers from {where}; cache {settings.plugin_cache}"
+
+
+@pytest.fixture(scope="session")
+def terraform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    settings = request.config.stash[settings_key]
+    try:
+        return Terraform(settings, home=tmp_path_factory.mktemp("terraform"))
+    except TerraformError as err:
+        if required():
+            pytest.fail(f"HARNESS_REQUIRE_TERRAFORM=1 but {err}", pytrace=False)
+        pytest.skip(f"Terraform tests need Terraform: {err}")
+
+
+@pytest.fixture(scope="session")
+def terraform_endpoint() -> Iterator[str]:
+    """This worker's AWS endpoint (each xdist worker is its own process)."""
+    with serve() as url:
+        yield url
+
+
+_names = itertools.count(1)
+
+
+def unique_name(prefix: str = "t") -> str:
+    """Short, lowercase, unique per process and run: valid for ECR, IAM, ECS."""
+    return f"{prefix}{next(_names)}{uuid.uuid4().hex[:6]}"
+
+
+WorkspaceFactory = Callable[..., Workspace]
+
+
+@pytest.fixture
+def tf_workspace(terraform: Terraform, terraform_endpoint: str) -> Iterator[WorkspaceFactory]:
+    """`tf_workspace(config_dir, **variables) -> Workspace`, initialised, with
+    a unique `name` variable unless one is given; destroyed at teardown."""
+    created: list[Workspace] = []
+
+    def make(config: Path, root: Path | None = None, variables: Mapping[str, object] | None = None) -> Workspace:
+        config = Path(config)
+        if root is None and APPROACHES_DIR in config.resolve().parents:
+            root = APPROACHES_DIR
+        values = {"name": unique_name(), **(variables or {})}
+        ws = terraform.workspace(config, terraform_endpoint, values, root=root, name=str(values["name"]))
+        created.append(ws)  # registered before apply: teardown destroys whatever got created
+        ws.init()
+        return ws
+
+    yield make
+    errors = []
+    for ws in reversed(created):
+        if (ws.directory / "terraform.tfstate").exists():
+            try:
+                ws.destroy()
+            except TerraformError as err:
+                errors.append(str(err))
+    if errors:
+        pytest.fail("terraform destroy failed at teardown: " + "; ".join(errors), pytrace=False)

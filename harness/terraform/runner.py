@@ -1,0 +1,259 @@
+"""Run real Terraform (or OpenTofu) against an emulated AWS endpoint.
+
+    tf = Terraform(TerraformSettings.from_env(), home=tmp_path / "tf")
+    ws = tf.workspace(APPROACHES / "template" / "terraform", endpoint=server.url,
+                      variables={"name": "run1"}, root=APPROACHES)
+    ws.init(); ws.apply()
+    result = ws.plan()            # PlanResult: exit_code (0/2) and .summary
+    assert result.summary.is_empty
+    ws.destroy()
+
+A workspace is a copy of the configuration (and of `root`, so relative module
+sources resolve) in a directory of its own; the repository is never written
+to. The provider is linked from the shared plugin cache, never copied.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .plan import PlanSummary
+from .provider import cli_config, write_override
+from .settings import TerraformSettings
+
+try:  # POSIX: serialise `init` across processes sharing one plugin cache
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no cross-process lock
+    fcntl = None  # type: ignore[assignment]
+
+
+class TerraformError(Exception):
+    """A Terraform command failed; the message is one line, `output` the rest."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    exit_code: int  # `plan -detailed-exitcode`: 0 no changes, 2 changes
+    summary: PlanSummary
+    plan_file: Path
+
+
+@dataclass
+class Timings:
+    """Wall seconds per Terraform command, in the order they ran."""
+
+    runs: list[tuple[str, float]] = field(default_factory=list)
+
+    def last(self, command: str) -> float:
+        return next(seconds for name, seconds in reversed(self.runs) if name == command)
+
+
+_IGNORED_WHEN_COPYING = shutil.ignore_patterns(
+    ".terraform", ".terraform.lock.hcl", "*.tfstate", "*.tfstate.*", "*.tfplan", "__pycache__", "*_override.tf*"
+)
+
+
+class Terraform:
+    """One Terraform installation and its settings; makes workspaces."""
+
+    def __init__(self, settings: TerraformSettings, home: Path, timeout: float = 600.0) -> None:
+        problem = settings.problem()
+        if problem:
+            raise TerraformError(problem)
+        self.settings = settings
+        self.home = Path(home)
+        self.timeout = timeout
+        self.home.mkdir(parents=True, exist_ok=True)
+        settings.plugin_cache.mkdir(parents=True, exist_ok=True)
+        self._cli_config = self._write_cli_config()
+        self._counter = 0
+
+    def _write_cli_config(self) -> Path | None:
+        text = cli_config(self.settings)
+        if text is None:
+            return None
+        path = self.home / "terraform.tfrc"
+        path.write_text(text)
+        return path
+
+    @property
+    def binary(self) -> str:
+        assert self.settings.binary is not None
+        return self.settings.binary
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_VAR_", "TF_CLI_ARGS"))}
+        env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", CHECKPOINT_DISABLE="1", AWS_EC2_METADATA_DISABLED="true")
+        if self._cli_config is not None:
+            env["TF_CLI_CONFIG_FILE"] = str(self._cli_config)
+        elif self.settings.user_cli_config is not None:
+            env["TF_CLI_CONFIG_FILE"] = str(self.settings.user_cli_config)
+        else:
+            env.pop("TF_CLI_CONFIG_FILE", None)  # named but absent: Terraform would only warn
+        if self._cli_config is None:
+            env.setdefault("TF_PLUGIN_CACHE_DIR", str(self.settings.plugin_cache))
+        return env
+
+    def version(self) -> str:
+        out = subprocess.run([self.binary, "version", "-json"], capture_output=True, text=True, env=self.env(), timeout=60)
+        try:
+            return json.loads(out.stdout)["terraform_version"]
+        except (ValueError, KeyError):
+            return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+
+    def workspace(
+        self,
+        config: Path,
+        endpoint: str,
+        variables: Mapping[str, object] | None = None,
+        root: Path | None = None,
+        name: str | None = None,
+    ) -> Workspace:
+        """Copy `root` (default: `config` itself) into a fresh directory and
+        point the copy of `config` at `endpoint`."""
+        config = Path(config).resolve()
+        root = Path(root).resolve() if root is not None else config
+        if not config.is_dir():
+            raise TerraformError(f"no Terraform configuration at {config}: pass a directory holding *.tf files")
+        if root != config and root not in config.parents:
+            raise TerraformError(f"{config} is not inside {root}: pass the directory its module sources are relative to")
+        self._counter += 1
+        base = self.home / (name or f"ws{self._counter}")
+        if base.exists():
+            raise TerraformError(f"workspace {base} exists already: pick another name")
+        shutil.copytree(root, base, ignore=_IGNORED_WHEN_COPYING)
+        directory = base / config.relative_to(root)
+        write_override(directory, endpoint)
+        return Workspace(self, directory, dict(variables or {}))
+
+
+class Workspace:
+    """One working directory: its own state, sharing the plugin cache."""
+
+    def __init__(self, terraform: Terraform, directory: Path, variables: dict[str, object]) -> None:
+        self.terraform = terraform
+        self.directory = directory
+        self.variables = variables
+        self.timings = Timings()
+        self.applied = False
+
+    # -- commands ---------------------------------------------------------
+
+    def init(self) -> None:
+        with self._cache_lock():
+            self._run("init", ["init", "-input=false", "-no-color"])
+
+    def apply(self, **variables: object) -> None:
+        self._run("apply", ["apply", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)])
+        self.applied = True
+
+    def plan(self, **variables: object) -> PlanResult:
+        plan_file = self.directory / "harness.tfplan"
+        code = self._run(
+            "plan",
+            ["plan", "-detailed-exitcode", "-input=false", "-no-color", f"-out={plan_file.name}", *self._var_args(variables)],
+            ok=(0, 2),
+        )
+        return PlanResult(code, self.show(plan_file), plan_file)
+
+    def show(self, plan_file: Path) -> PlanSummary:
+        out = self._run("show", ["show", "-json", "-no-color", str(plan_file)], capture=True)
+        return PlanSummary.from_json(json.loads(out))
+
+    def destroy(self, **variables: object) -> None:
+        self._run("destroy", ["destroy", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)])
+        self.applied = False
+
+    def outputs(self) -> dict[str, object]:
+        out = self._run("output", ["output", "-json", "-no-color"], capture=True)
+        return {name: value["value"] for name, value in json.loads(out).items()}
+
+    def state(self) -> dict:
+        """`terraform show -json` of the current state."""
+        return json.loads(self._run("show", ["show", "-json", "-no-color"], capture=True))
+
+    # -- facts ------------------------------------------------------------
+
+    def provider_bytes(self) -> int:
+        """Bytes of real files under .terraform (symlinks not followed): what
+        this working directory costs on disk beyond the shared cache."""
+        total = 0
+        for dirpath, _dirs, files in os.walk(self.directory / ".terraform"):
+            for name in files:
+                path = Path(dirpath, name)
+                if not path.is_symlink():
+                    total += path.stat().st_size
+        return total
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _var_args(self, extra: Mapping[str, object]) -> list[str]:
+        merged = {**self.variables, **extra}
+        return [f"-var={key}={_var_value(value)}" for key, value in merged.items()]
+
+    @contextlib.contextmanager
+    def _cache_lock(self) -> Iterator[None]:
+        # Terraform's plugin cache is not safe for concurrent installs (pytest-xdist).
+        if fcntl is None:
+            yield
+            return
+        lock_path = self.terraform.settings.plugin_cache / ".harness.lock"
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _run(self, label: str, args: list[str], ok: tuple[int, ...] = (0,), capture: bool = False) -> str | int:
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [self.terraform.binary, *args],
+                cwd=self.directory,
+                env=self.terraform.env(),
+                capture_output=True,
+                text=True,
+                timeout=self.terraform.timeout,
+            )
+        except subprocess.TimeoutExpired as err:
+            raise TerraformError(
+                f"terraform {label} in {self.directory} took over {self.terraform.timeout:.0f}s: "
+                "an emulator gap the provider keeps retrying? see the output",
+                str(err.stdout or "") + str(err.stderr or ""),
+            ) from err
+        finally:
+            self.timings.runs.append((label, time.perf_counter() - started))
+        if proc.returncode not in ok:
+            raise TerraformError(
+                f"terraform {label} failed (exit {proc.returncode}) in {self.directory}: {_first_error(proc.stderr or proc.stdout)}",
+                proc.stdout + proc.stderr,
+            )
+        return proc.stdout if capture else proc.returncode
+
+
+def _var_value(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)  # numbers, bools, lists and maps in HCL-compatible JSON
+
+
+def _first_error(output: str) -> str:
+    lines = [line.strip(" │╷╵") for line in output.splitlines()]
+    lines = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        if line.startswith("Error:"):
+            detail = lines[index + 1] if index + 1 < len(lines) and not lines[index + 1].startswith("with ") else ""
+            return f"{line} {detail}".strip()
+    return lines[-1] if lines else "no output"

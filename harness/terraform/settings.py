@@ -1,0 +1,64 @@
+"""Which Terraform binary, which provider source, which plugin cache: read from
+the environment once, so the runner and the pytest plugin agree.
+
+    HARNESS_TERRAFORM           binary name or path (default: terraform, else tofu)
+    HARNESS_TF_PROVIDER_MIRROR  a filesystem mirror root (holds registry.terraform.io/...)
+    HARNESS_TF_PLUGIN_CACHE     shared plugin cache (default: <user cache>/ecs-template-deploy/terraform-plugins)
+    TF_CLI_CONFIG_FILE          the user's own CLI config, used when no mirror is set
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENABLE_HINT = (
+    "install terraform (or tofu) on PATH or set HARNESS_TERRAFORM to its path; "
+    "offline, also set HARNESS_TF_PROVIDER_MIRROR to a provider mirror directory"
+)
+
+
+def default_plugin_cache(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ecs-template-deploy" / "terraform-plugins"
+
+
+@dataclass(frozen=True)
+class TerraformSettings:
+    binary: str | None  # absolute path, or None when nothing was found
+    requested: str  # what the user asked for (for error messages)
+    mirror: Path | None
+    plugin_cache: Path
+    user_cli_config: Path | None  # the user's TF_CLI_CONFIG_FILE, if it exists
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TerraformSettings:
+        env = os.environ if environ is None else environ
+        requested = env.get("HARNESS_TERRAFORM", "")
+        if requested:
+            binary = shutil.which(requested, path=env.get("PATH"))
+        else:
+            binary = shutil.which("terraform", path=env.get("PATH")) or shutil.which("tofu", path=env.get("PATH"))
+        mirror = Path(env["HARNESS_TF_PROVIDER_MIRROR"]).expanduser() if env.get("HARNESS_TF_PROVIDER_MIRROR") else None
+        cache = env.get("HARNESS_TF_PLUGIN_CACHE")
+        user_config = Path(env["TF_CLI_CONFIG_FILE"]).expanduser() if env.get("TF_CLI_CONFIG_FILE") else None
+        return cls(
+            binary=binary,
+            requested=requested or "terraform or tofu",
+            mirror=mirror,
+            plugin_cache=Path(cache).expanduser() if cache else default_plugin_cache(env),
+            user_cli_config=user_config if user_config and user_config.is_file() else None,
+        )
+
+    def problem(self) -> str | None:
+        """Why Terraform cannot run here (one line that says how to fix it), or None."""
+        if self.binary is None:
+            return f"no Terraform binary ({self.requested} not found on PATH): {ENABLE_HINT}"
+        if self.mirror is not None and not (self.mirror / "registry.terraform.io").is_dir():
+            return (
+                f"HARNESS_TF_PROVIDER_MIRROR={self.mirror} is not a provider mirror "
+                "(no registry.terraform.io/ inside): point it at the directory that holds registry.terraform.io/"
+            )
+        return None
