@@ -51,7 +51,7 @@ def deploy(ecs: Any, request: DeployRequest) -> DeployResult:
 
 def apply(ecs: Any, plan: Plan) -> DeployResult:
     """Register the plan's definition and point the service at it (unless unchanged)."""
-    previous = plan.service.task_definition_arn
+    previous = plan.current.arn  # described, so a full ARN even if the service holds `family:revision`
     result = dict(
         cluster=plan.request.cluster,
         service=plan.service.name,

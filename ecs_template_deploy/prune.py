@@ -13,7 +13,7 @@ from typing import Any
 
 from .errors import BadInputError, aws_call
 from .render import target_family
-from .resources import Service, family_of, fetch_service, fetch_task_definition, list_active_revisions
+from .resources import Service, family_of, fetch_service, fetch_task_definition, list_active_revisions, revision_key
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,15 @@ class PruneResult:
 
 
 def protected_revisions(service: Service, extra_protected: Iterable[str] = ()) -> dict[str, str]:
-    """ARN -> why it must not be deregistered."""
-    reasons = {arn: "a deployment of the service uses it" for arn in service.task_definitions_in_use}
-    reasons[service.task_definition_arn] = "the service runs it"
+    """`family:revision` -> why it must not be deregistered.
+
+    Keyed by `family:revision`, not ARN: services may report the reference they
+    were given (`web:3`) rather than the full ARN.
+    """
+    reasons = {revision_key(arn): "a deployment of the service uses it" for arn in service.task_definitions_in_use}
+    reasons[revision_key(service.task_definition_arn)] = "the service runs it"
     for arn in extra_protected:
-        reasons.setdefault(arn, "protected (known-good)")
+        reasons.setdefault(revision_key(arn), "protected (known-good)")
     return reasons
 
 
@@ -59,7 +63,8 @@ def plan_prune(arns_newest_first: list[str], keep: int, protected: dict[str, str
     """Split a family's ACTIVE revisions into (kept, protected, to deregister)."""
     kept = arns_newest_first[:keep]
     older = arns_newest_first[keep:]
-    return kept, [a for a in older if a in protected], [a for a in older if a not in protected]
+    return (kept, [a for a in older if revision_key(a) in protected],
+            [a for a in older if revision_key(a) not in protected])
 
 
 def prune(ecs: Any, request: PruneRequest) -> PruneResult:
@@ -81,5 +86,5 @@ def prune(ecs: Any, request: PruneRequest) -> PruneResult:
         protected=guarded,
         deregistered=doomed,
         dry_run=request.dry_run,
-        reasons={a: protected[a] for a in guarded},
+        reasons={a: protected[revision_key(a)] for a in guarded},
     )

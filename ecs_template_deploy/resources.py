@@ -24,6 +24,11 @@ def revision_of(task_definition_arn: str) -> int | None:
     return int(revision) if sep and revision.isdigit() else None
 
 
+def revision_key(task_definition_arn_or_name: str) -> str:
+    """`arn:...:task-definition/web:3` or `web:3` -> `web:3`: one key for both spellings."""
+    return task_definition_arn_or_name.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class TaskDefinition:
     """A described task definition revision and its tags."""

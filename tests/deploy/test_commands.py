@@ -1,0 +1,202 @@
+"""render, diff, deploy and prune end to end through `main()` against moto in-process."""
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from ecs_template_deploy.cli import main
+from ecs_template_deploy.deploy import deploy
+from ecs_template_deploy.plan import DeployRequest
+from ecs_template_deploy.prune import PruneRequest, prune
+from ecs_template_deploy.render import IMAGE_TAG_PREFIX, TEMPLATE_TAG, ImageSelection
+
+from .conftest import FLUENT_BIT, PLACEHOLDER, REGION, RICH_TEMPLATE, WEB_REPO, capture
+
+RICH_TAG_ARGS = ("--tag", "v1", "--repository", WEB_REPO, "--keep-image", "log_router")
+# What AWS adds to a revision and does not accept back; everything else must survive.
+NOT_REGISTRABLE = {"taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities",
+                   "registeredAt", "registeredBy", "deregisteredAt"}
+
+
+def run_json(capsys, argv, **kwargs):
+    code = main([*argv, "--json"], **kwargs)
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_render_prints_the_registrable_definition_and_changes_nothing(world, capsys):
+    before = world.snapshot()
+    assert main(world.args("render", "--tag", "v1")) == 0
+    rendered = json.loads(capsys.readouterr().out)
+    assert rendered["family"] == "web"
+    assert rendered["containerDefinitions"][0]["image"] == f"{WEB_REPO}:v1"
+    assert {t["key"]: t["value"] for t in rendered["tags"]}[TEMPLATE_TAG] == world.template_arn
+    assert "taskDefinitionArn" not in rendered and "revision" not in rendered
+    assert world.snapshot() == before
+    # The output is a valid RegisterTaskDefinition request as it stands.
+    assert world.ecs.register_task_definition(**rendered)["taskDefinition"]["family"] == "web"
+
+
+def test_deploy_registers_in_target_family_and_updates_service(world, capsys):
+    code, result = run_json(capsys, world.args("deploy", "--tag", "v1"))
+    assert code == 0
+    assert result["registered"] and result["updated"]
+    assert result["previousTaskDefinitionArn"] == world.template_arn
+    assert result["taskDefinitionArn"].endswith(":task-definition/web:1")
+    assert world.service_task_definition() == result["taskDefinitionArn"]
+    definition, tags = world.describe(result["taskDefinitionArn"])
+    assert definition["containerDefinitions"][0]["image"] == f"{WEB_REPO}:v1"
+    assert tags == {"managed-by": "terraform", TEMPLATE_TAG: world.template_arn, IMAGE_TAG_PREFIX + "web": f"{WEB_REPO}:v1"}
+    # The template family is untouched: still one ACTIVE revision, same image.
+    template, _ = world.describe("web-template")
+    assert template["revision"] == 1 and template["containerDefinitions"][0]["image"] == PLACEHOLDER
+
+
+def test_redeploy_of_same_image_registers_nothing(world, capsys):
+    assert main(world.args("deploy", "--tag", "v1")) == 0
+    capsys.readouterr()
+    before = world.snapshot()
+    assert main(world.args("deploy", "--tag", "v1")) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("nothing to deploy: service web already runs web:1")
+    assert world.snapshot() == before
+
+
+def test_template_change_is_deployed_even_with_same_image(world, capsys):
+    assert main(world.args("deploy", "--tag", "v1")) == 0
+    world.register({"family": "web-template", "containerDefinitions": [
+        {"name": "web", "image": PLACEHOLDER, "memory": 512, "environment": [{"name": "LOG_LEVEL", "value": "debug"}]}]})
+    capsys.readouterr()
+    code, result = run_json(capsys, world.args("deploy", "--tag", "v1"))
+    assert code == 0 and result["registered"]
+    assert result["template"].endswith("web-template:2")
+    definition, _ = world.describe(result["taskDefinitionArn"])
+    assert definition["containerDefinitions"][0]["memory"] == 512
+
+
+def test_library_deploy_returns_previous_and_new_arns(world):
+    request = DeployRequest(cluster="demo", service="web", template="web-template",
+                            images=ImageSelection.from_options(tag="v1"))
+    first = deploy(world.ecs, request)
+    second = deploy(world.ecs, DeployRequest(**{**request.__dict__, "images": ImageSelection.from_options(tag="v2")}))
+    assert (first.previous_task_definition_arn, first.task_definition_arn) == (world.template_arn, second.previous_task_definition_arn)
+    assert second.task_definition_arn.endswith("web:2") and second.registered and second.updated
+    again = deploy(world.ecs, DeployRequest(**{**request.__dict__, "images": ImageSelection.from_options(tag="v2")}))
+    assert not again.registered and not again.updated
+    assert again.task_definition_arn == again.previous_task_definition_arn == second.task_definition_arn
+
+
+def test_rich_template_round_trips_unchanged_except_images(rich_world, capsys):
+    session = boto3.Session(region_name=REGION)
+    sent = capture(session, "RegisterTaskDefinition")
+    code, result = run_json(capsys, rich_world.args("deploy", *RICH_TAG_ARGS), session=session)
+    assert code == 0
+    template, template_tags = rich_world.describe(rich_world.template_arn)
+    deployed, deployed_tags = rich_world.describe(result["taskDefinitionArn"])
+
+    expected = {k: v for k, v in template.items() if k not in NOT_REGISTRABLE | {"family"}}
+    images = {"web": f"{WEB_REPO}:v1", "migrate": f"{WEB_REPO}:v1", "log_router": FLUENT_BIT}
+    for container in expected["containerDefinitions"]:
+        container["image"] = images[container["name"]]
+    # What the tool sent is exactly the template with new images, family and tags ...
+    (request,) = sent
+    assert {k: v for k, v in request.items() if k not in {"family", "tags"}} == expected
+    # ... and what came back from the backend matches it field by field.
+    assert {k: v for k, v in deployed.items() if k not in NOT_REGISTRABLE | {"family"}} == expected
+    for field in ("secrets", "logConfiguration", "healthCheck", "dependsOn", "ulimits", "linuxParameters", "mountPoints"):
+        assert deployed["containerDefinitions"][0][field] == RICH_TEMPLATE["containerDefinitions"][0][field]
+    for field in ("runtimePlatform", "ephemeralStorage", "volumes", "cpu", "memory", "taskRoleArn", "executionRoleArn"):
+        assert deployed[field] == RICH_TEMPLATE[field]
+    assert deployed_tags == {**template_tags, TEMPLATE_TAG: rich_world.template_arn,
+                             **{IMAGE_TAG_PREFIX + n: i for n, i in images.items()}}
+
+
+def test_rich_template_redeploy_is_a_no_op(rich_world, capsys):
+    assert main(rich_world.args("deploy", *RICH_TAG_ARGS)) == 0
+    capsys.readouterr()
+    before = rich_world.snapshot()
+    code, result = run_json(capsys, rich_world.args("deploy", *RICH_TAG_ARGS))
+    assert code == 0 and not result["registered"] and not result["updated"]
+    assert rich_world.snapshot() == before
+
+
+def test_diff_lists_field_changes_and_masks_secret_values(rich_world, capsys):
+    assert main(rich_world.args("deploy", *RICH_TAG_ARGS)) == 0
+    web = dict(RICH_TEMPLATE["containerDefinitions"][0])
+    web["environment"] = [{"name": "LOG_LEVEL", "value": "debug"}, {"name": "DB_PASSWORD", "value": "s3cret-new"},
+                          {"name": "API_KEY", "value": "added-key"}]
+    rich_world.register({**RICH_TEMPLATE, "memory": "2048",
+                         "containerDefinitions": [web, *RICH_TEMPLATE["containerDefinitions"][1:]]})
+    capsys.readouterr()
+    code, result = run_json(capsys, rich_world.args("diff", "--tag", "v2", "--repository", "web", "--keep-image", "log_router"))
+    assert code == 0 and result["wouldRegister"]
+    changes = {c["path"]: (c["old"], c["new"]) for c in result["changes"]}
+    assert changes == {
+        "memory": ("1024", "2048"),
+        "containerDefinitions[web].image": (f"{WEB_REPO}:v1", f"{WEB_REPO}:v2"),
+        "containerDefinitions[web].environment[LOG_LEVEL]": ("info", "debug"),
+        "containerDefinitions[web].environment[DB_PASSWORD]": ("***", "***"),
+        "containerDefinitions[web].environment[API_KEY]": (None, "***"),
+        "containerDefinitions[migrate].image": (f"{WEB_REPO}:v1", f"{WEB_REPO}:v2"),
+    }
+    assert main(rich_world.args("diff", "--tag", "v2", "--repository", "web", "--keep-image", "log_router")) == 0
+    text = capsys.readouterr().out
+    assert "~ memory: 1024 -> 2048" in text
+    assert "hunter2" not in text + json.dumps(result) and "s3cret-new" not in text and "added-key" not in text
+
+
+def test_diff_says_when_nothing_would_change(world, capsys):
+    assert main(world.args("deploy", "--tag", "v1")) == 0
+    capsys.readouterr()
+    assert main(world.args("diff", "--tag", "v1")) == 0
+    assert "no changes: a deploy would register nothing" in capsys.readouterr().out
+
+
+def deploy_versions(world, count):
+    for version in range(1, count + 1):
+        assert main(world.args("deploy", "--tag", f"v{version}")) == 0
+
+
+def active(world, family):
+    return [a.rsplit("/", 1)[1] for a in world.revisions()["ACTIVE"] if a.rsplit("/", 1)[1].split(":")[0] == family]
+
+
+def test_prune_keeps_newest_and_the_running_revision(world, capsys):
+    deploy_versions(world, 5)
+    world.ecs.update_service(cluster="demo", service="web", taskDefinition="web:2")  # an operator rolled back
+    capsys.readouterr()
+    code, result = run_json(capsys, world.args("prune", "--keep", "2"))
+    assert code == 0
+    assert sorted(active(world, "web")) == ["web:2", "web:4", "web:5"]
+    assert [a.rsplit("/", 1)[1] for a in result["deregistered"]] == ["web:3", "web:1"]
+    assert result["protected"][0]["reason"] == "the service runs it"
+    assert active(world, "web-template") == ["web-template:1"]
+
+
+def test_prune_keeps_what_deployments_use_and_extra_protected(world, monkeypatch):
+    deploy_versions(world, 3)
+    original = world.ecs.describe_services
+
+    # moto never keeps an old deployment around; AWS does while it drains.
+    def with_draining(**kwargs):
+        answer = original(**kwargs)
+        answer["services"][0]["deployments"].append(
+            {"id": "ecs-svc/1", "status": "ACTIVE", "taskDefinition": answer["services"][0]["taskDefinition"].replace("web:3", "web:1")})
+        return answer
+
+    monkeypatch.setattr(world.ecs, "describe_services", with_draining)
+    result = prune(world.ecs, PruneRequest(cluster="demo", service="web", template="web-template", keep=0,
+                                           extra_protected=frozenset({world.template_arn.replace("web-template:1", "web:2")})))
+    assert result.deregistered == []
+    assert sorted(active(world, "web")) == ["web:1", "web:2", "web:3"]
+    assert set(result.reasons.values()) == {"the service runs it", "a deployment of the service uses it", "protected (known-good)"}
+
+
+def test_prune_dry_run_changes_nothing(world, capsys):
+    deploy_versions(world, 3)
+    before = world.snapshot()
+    capsys.readouterr()
+    assert main(world.args("prune", "--keep", "1", "--dry-run")) == 0
+    assert "would deregister 2: web:2, web:1" in capsys.readouterr().out
+    assert world.snapshot() == before
