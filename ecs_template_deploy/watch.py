@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence, TextIO
 
+from .errors import ServiceNotFoundError, aws_call
+
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 1800.0
 DEFAULT_FAILURE_THRESHOLD = 1
@@ -463,26 +465,33 @@ class RolloutWatcher:
         self.timeout = timeout
         self.failure_threshold = failure_threshold
         self.sink = sink
+        # Service events already streamed, across watches (a deploy, then its rollback).
+        self._seen_events: set[str] = set()
 
     # -- reading AWS ----------------------------------------------------------
 
     def describe(self, cluster: str, service: str) -> Service:
-        answer = self.ecs.describe_services(cluster=cluster, services=[service], include=["TAGS"])
-        if not answer.get("services"):
-            reason = answer.get("failures", [{}])[0].get("reason", "MISSING")
-            raise LookupError(f"service {service} in cluster {cluster}: {reason}")
-        return Service(answer["services"][0])
+        with aws_call("ecs:DescribeServices"):
+            answer = self.ecs.describe_services(cluster=cluster, services=[service], include=["TAGS"])
+        found = [s for s in answer.get("services", []) if s.get("status") != "INACTIVE"]
+        if not found:
+            raise ServiceNotFoundError(
+                f"service {service!r} not found in cluster {cluster!r}: check --service and --cluster"
+            )
+        return Service(found[0])
 
     def _stopped_tasks(self, cluster: str, deployment_id: str, cache: dict[str, StoppedTask]) -> list[StoppedTask]:
         """Stopped (or stopping) tasks of one deployment; final ones are described once."""
         arns: list[str] = []
-        paginator = self.ecs.get_paginator("list_tasks")
-        for page in paginator.paginate(cluster=cluster, startedBy=deployment_id, desiredStatus="STOPPED"):
-            arns.extend(page.get("taskArns", []))
+        with aws_call("ecs:ListTasks"):
+            paginator = self.ecs.get_paginator("list_tasks")
+            for page in paginator.paginate(cluster=cluster, startedBy=deployment_id, desiredStatus="STOPPED"):
+                arns.extend(page.get("taskArns", []))
         fresh = [arn for arn in arns if arn not in cache]
         pending: dict[str, StoppedTask] = {}
         for start in range(0, len(fresh), 100):
-            answer = self.ecs.describe_tasks(cluster=cluster, tasks=fresh[start:start + 100])
+            with aws_call("ecs:DescribeTasks"):
+                answer = self.ecs.describe_tasks(cluster=cluster, tasks=fresh[start:start + 100])
             for raw in answer.get("tasks", []):
                 task = StoppedTask(raw)
                 if task.started_by not in ("", deployment_id):
@@ -496,16 +505,21 @@ class RolloutWatcher:
 
     # -- the loop ---------------------------------------------------------------
 
-    def resolve(self, service: Service, task_definition: str | None) -> Deployment:
-        """The deployment to watch: the PRIMARY one, which must run `task_definition`."""
+    @staticmethod
+    def resolve(service: Service, task_definition: str | None) -> str:
+        """The id of the deployment to watch: the newest one running `task_definition`
+        (the PRIMARY one if no task definition is given, or none runs it)."""
+        if task_definition:
+            ours = [d for d in service.deployments if _same_revision(d.task_definition, task_definition)]
+            if ours:
+                return max(ours, key=lambda d: (d.is_primary, d.created_at or 0.0)).id
         primary = service.primary
         if primary is None:
-            raise LookupError(f"service {service.name} has no PRIMARY deployment")
-        if task_definition and not _same_revision(primary.task_definition, task_definition):
-            raise LookupError(
-                f"service {service.name} is deploying {primary.revision}, not {revision_name(task_definition)}"
-            )
-        return primary
+            raise ServiceNotFoundError(f"service {service.name!r} has no PRIMARY deployment: is it a CODE_DEPLOY or EXTERNAL service?")
+        if task_definition:
+            # Nothing runs it any more: judge() reports what replaced it.
+            return f"(gone) {revision_name(task_definition)}"
+        return primary.id
 
     def watch(
         self,
@@ -523,7 +537,7 @@ class RolloutWatcher:
         started = self.now()
         since = started if since is None else since
         deadline = started + self.timeout
-        seen_events: set[str] = set()
+        seen_events = self._seen_events
         cache: dict[str, StoppedTask] = {}
         reported_failures: set[str] = set()
         last_progress: Any = None
@@ -532,7 +546,7 @@ class RolloutWatcher:
             polls += 1
             snapshot = self.describe(cluster, service)
             if deployment_id is None:
-                deployment_id = self.resolve(snapshot, task_definition).id
+                deployment_id = self.resolve(snapshot, task_definition)
             ours = snapshot.deployment(deployment_id)
             if task_definition is None and ours is not None:
                 task_definition = ours.task_definition
