@@ -1,0 +1,184 @@
+"""`harness serve`: moto's server and the ECS simulator over HTTP, for clients
+in other processes (AWS CLI, Terraform, boto3, other deploy tools).
+
+Virtual time runs at `speed` x wall time (a `ScaledClock`); a driver thread
+keeps the simulator caught up. A JSON control endpoint under `/_harness/`
+advances the clock, changes speed, declares image behaviour, drives desired
+count or load, reads the timeline and resets everything (moto included).
+
+    with HarnessServer(speed=60) as server:
+        boto3.client("ecs", endpoint_url=server.url, ...)
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Callable
+
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from harness import moto_compat
+from harness.clock import DEFAULT_START, ScaledClock
+from harness.ecs import api
+from harness.ecs.images import ImageBehaviour
+from harness.ecs.params import Params
+from harness.ecs.simulator import Simulator
+
+CONTROL_PREFIX = "/_harness/"
+
+
+class ControlError(ValueError):
+    """A bad control request; answered with HTTP 400 and this message."""
+
+
+def _json_body(request: Request) -> dict:
+    raw = request.get_data() or b"{}"
+    try:
+        body = json.loads(raw)
+    except ValueError as err:
+        raise ControlError(f"control requests take a JSON object body: {err}") from err
+    if not isinstance(body, dict):
+        raise ControlError("control requests take a JSON object body")
+    return body
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any) -> None:   # one line per API call drowns test output
+        pass
+
+
+class HarnessServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, speed: float = 60.0, seed: int = 0,
+                 params: Params | None = None, tick_seconds: float = 0.05):
+        self.host, self.port, self.speed, self.seed = host, port, speed, seed
+        self.params = params or Params()
+        self.tick_seconds = tick_seconds
+        self.errors: list[BaseException] = []
+        self.sim: Simulator | None = None
+        self._server = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._moto_app = None
+
+    # -- lifecycle ---------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "HarnessServer":
+        moto_compat.install()
+        self._new_simulator(self.seed, self.speed)
+        self._moto_app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler)
+        self.port = self._server.server_address[1]
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(target=self._server.serve_forever, name="harness-serve", daemon=True),
+            threading.Thread(target=self._drive, name="harness-clock", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self.sim is not None:
+            api.uninstall(self.sim)
+            self.sim.close()
+
+    def __enter__(self) -> "HarnessServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def check(self) -> None:
+        """Re-raise the first error raised on a server thread (for tests)."""
+        if self.errors:
+            raise self.errors[0]
+
+    @property
+    def clock(self) -> ScaledClock:
+        return self.sim.clock
+
+    def _new_simulator(self, seed: int, speed: float) -> None:
+        if self.sim is not None:
+            api.uninstall(self.sim)
+            self.sim.close()
+        self.sim = Simulator(ScaledClock(speed=speed, start=DEFAULT_START), seed, self.params)
+        api.install(self.sim)
+
+    def _drive(self) -> None:
+        while not self._stopping.wait(self.tick_seconds):
+            try:
+                self.sim.sync()
+            except BaseException as err:   # keep serving; the test calls check()
+                self.errors.append(err)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget every resource (moto's and the simulator's); time starts again."""
+        with self.clock.lock:
+            moto_api_backend.reset()
+            self._new_simulator(self.seed if seed is None else seed, self.clock.speed)
+
+    # -- WSGI --------------------------------------------------------------------
+    def _app(self, environ: dict, start_response: Callable) -> Any:
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            request = Request(environ)
+            try:
+                body = self.control(request.method, request.path[len(CONTROL_PREFIX):].strip("/"),
+                                    _json_body(request))
+                response = Response(json.dumps(body, sort_keys=True), 200, content_type="application/json")
+            except (ControlError, ValueError, KeyError) as err:
+                response = Response(json.dumps({"error": str(err).strip("'\"")}), 400, content_type="application/json")
+            return response(environ, start_response)
+        try:
+            return self._moto_app(environ, start_response)
+        except BaseException as err:
+            self.errors.append(err)
+            raise
+
+    def control(self, method: str, action: str, body: dict) -> dict:
+        sim = self.sim
+        with sim.clock.lock:
+            sim.sync()
+            if method == "GET" and action in ("", "state"):
+                return self._state()
+            if method == "GET" and action == "timeline":
+                return sim.timeline.as_dict()
+            if method != "POST":
+                raise ControlError(f"{method} /_harness/{action}: use GET state|timeline or POST advance|speed|images|desired|load|reset")
+            if action == "advance":
+                seconds = float(body.get("seconds", -1))
+                if seconds < 0:
+                    raise ControlError("advance needs {\"seconds\": N} with N >= 0")
+                sim.clock.sleep(seconds)
+            elif action == "speed":
+                sim.clock.set_speed(float(body.get("speed", 0)))
+            elif action == "images":
+                if "image" not in body:
+                    raise ControlError("images needs {\"image\": REF_OR_DIGEST, \"behaviour\": {...}}")
+                sim.images.declare(body["image"], ImageBehaviour.from_dict(body.get("behaviour") or {}))
+            elif action == "desired":
+                sim.scaling.set_desired(sim.service(body["service"]), int(body["count"]))
+            elif action == "load":
+                sim.scaling.set_load(sim.service(body["service"]), float(body["percent"]))
+            elif action == "reset":
+                self.reset(body.get("seed"))
+            else:
+                raise ControlError(f"unknown control action {action!r}; known: state, timeline, advance, speed, images, desired, load, reset")
+            return self._state()
+
+    def _state(self) -> dict:
+        sim = self.sim
+        return {"now": sim.clock.now(), "speed": sim.clock.speed, "seed": sim.seed,
+                "params": sim.params.as_dict(), "images": sim.images.declared(),
+                "services": sorted(s.name for s in sim.services.values())}

@@ -1,0 +1,81 @@
+"""`harness serve`: moto + the simulator over HTTP, driven by the control endpoint."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import boto3
+import pytest
+
+from harness.server import HarnessServer
+
+
+def control(server: HarnessServer, action: str, body: dict | None = None) -> dict:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{server.url}/_harness/{action}", data=data, method="GET" if body is None else "POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture
+def server():
+    # speed 1: wall time barely moves the virtual clock; the test advances it.
+    with HarnessServer(speed=1.0) as srv:
+        yield srv
+        srv.check()
+
+
+def ecs_client(server: HarnessServer):
+    return boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def make_service(ecs, desired: int = 2) -> str:
+    ecs.create_cluster(clusterName="c")
+    td = ecs.register_task_definition(
+        family="app", containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="c", serviceName="web", taskDefinition=td, desiredCount=desired)
+    return td
+
+
+def test_service_over_http_rolls_out_when_the_control_endpoint_advances_the_clock(server):
+    ecs = ecs_client(server)
+    make_service(ecs)
+    before = ecs.describe_services(cluster="c", services=["web"])["services"][0]
+    assert (before["runningCount"], before["deployments"][0]["rolloutState"]) == (0, "IN_PROGRESS")
+
+    state = control(server, "advance", {"seconds": 120})
+
+    assert state["now"] >= 1767225600 + 120
+    after = ecs.describe_services(cluster="c", services=["web"])["services"][0]
+    assert (after["runningCount"], after["deployments"][0]["rolloutState"]) == (2, "COMPLETED")
+    assert after["events"][0]["message"] == "(service web) has reached a steady state."
+    timeline = control(server, "timeline")
+    assert timeline["samples"][-1]["running"] == 2
+
+
+def test_declared_image_behaviour_over_http_makes_tasks_crash(server):
+    ecs = ecs_client(server)
+    control(server, "images", {"image": "nginx:1.27", "behaviour": {"crash_after": 10}})
+    make_service(ecs, desired=1)
+    control(server, "advance", {"seconds": 60})
+    stopped = ecs.list_tasks(cluster="c", desiredStatus="STOPPED")["taskArns"]
+    task = ecs.describe_tasks(cluster="c", tasks=stopped[:1])["tasks"][0]
+    assert (task["stopCode"], task["stoppedReason"]) == ("EssentialContainerExited", "Essential container in task exited")
+
+
+def test_reset_forgets_moto_and_simulator_state(server):
+    ecs = ecs_client(server)
+    make_service(ecs)
+    control(server, "reset", {})
+    assert ecs.list_clusters()["clusterArns"] == []
+    assert control(server, "state")["services"] == []
+
+
+def test_bad_control_request_is_a_400_with_a_one_line_reason(server):
+    with pytest.raises(urllib.error.HTTPError) as err:
+        control(server, "advance", {"seconds": -5})
+    assert err.value.code == 400
+    assert json.load(err.value) == {"error": 'advance needs {"seconds": N} with N >= 0'}
