@@ -7,6 +7,7 @@ import sys
 
 # name -> module exposing `add_arguments(parser)` and `run(args) -> int`
 COMMANDS: dict[str, str] = {}
+COMMANDS["serve"] = "harness.serve"  # moto + ECS simulator over HTTP
 
 
 def main(argv: list[str] | None = None) -> int:
