@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 pytest_plugins = ["harness.terraform.fixtures"]  # Terraform runner, endpoint, workspaces, skip check
+pytest_plugins.append("harness.backends.fixtures")  # aws: embedded moto + ECS simulator, or harness serve
 
 BACKENDS = ("moto", "server", "localstack", "aws")
 backend_key = pytest.StashKey[str]()
