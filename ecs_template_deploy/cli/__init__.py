@@ -12,12 +12,14 @@ import sys
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from ..errors import BadInputError, DeployToolError
 from .common import Context, common_parser
 
 PROG = "ecs-template-deploy"
+RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10})
 
 # name -> module exposing `add_arguments(parser)`, `run(args, context) -> int`
 # and a docstring whose first line is the command's help.
@@ -47,7 +49,8 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
     try:
         if session is None:
             session = boto3.Session(profile_name=args.profile, region_name=args.region)
-        ecs = session.client("ecs", region_name=args.region)
+        # Adaptive retries: a deploy polls for minutes and must ride out throttling.
+        ecs = session.client("ecs", region_name=args.region, config=RETRIES)
     except ProfileNotFound as err:
         raise BadInputError(f"AWS profile {args.profile!r} not found: check --profile or AWS_PROFILE against ~/.aws/config") from err
     except BotoCoreError as err:
@@ -57,10 +60,11 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
     return Context(session=session, ecs=ecs, json=args.json)
 
 
-def main(argv: list[str] | None = None, *, session: Any = None) -> int:
+def main(argv: list[str] | None = None, *, session: Any = None, clock: Any = None) -> int:
     """Run one command; return its exit code (see the README's table).
 
-    `session` lets a caller (a test, the harness) pass a prepared boto3 Session.
+    `session` lets a caller (a test, the harness) pass a prepared boto3 Session;
+    `clock` (with `now()` and `sleep(seconds)`) replaces the wall clock for waiting.
     """
     parser, modules = build_parser()
     try:
@@ -69,6 +73,8 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
         return int(exit_.code or 0)
     try:
         context = build_context(args, session)
+        if clock is not None:  # anything with now() and sleep(seconds), e.g. the harness's VirtualClock
+            context.now, context.sleep = clock.now, clock.sleep
         return modules[args.command].run(args, context)
     except DeployToolError as err:
         message = str(err).replace("\n", " ")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from ..render import ImageSelection
 
@@ -18,6 +19,9 @@ class Context:
     ecs: Any
     json: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    # The clock commands wait with (deploy, rollback); the harness passes a virtual one.
+    now: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
 
     def print(self, text: str = "") -> None:
         print(text, file=self.stdout)
