@@ -8,6 +8,7 @@ import sys
 # name -> module exposing `add_arguments(parser)` and `run(args) -> int`
 COMMANDS: dict[str, str] = {}
 COMMANDS["serve"] = "harness.serve"  # moto + ECS simulator over HTTP
+COMMANDS["demo"] = "harness.demo"  # main job: the deploy tool end to end, step by step
 
 
 def main(argv: list[str] | None = None) -> int:
