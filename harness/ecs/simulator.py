@@ -134,8 +134,7 @@ class Simulator:
         if any(t.alive for t in service.tasks()):
             self.clock.call_later(self.params.scheduler_interval, lambda: self._maybe_inactive(service))
             return
-        service.status = "INACTIVE"
-        self.services.pop(service.arn, None)
+        service.status = "INACTIVE"   # still described (as ECS does for a while), never scheduled
 
     def _task_definition(self, arn: str):
         region, account = arn.split(":")[3], arn.split(":")[4]

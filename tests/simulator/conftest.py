@@ -49,7 +49,13 @@ def ecs(aws) -> Ecs:
     return Ecs(aws)
 
 
-def probe(aws, seconds: float, every: float = 1.0, name: str = "web") -> list[dict]:
+@pytest.fixture
+def probe():
+    """`probe(aws, seconds)`: samples of the service every virtual second."""
+    return sample_every
+
+
+def sample_every(aws, seconds: float, every: float = 1.0, name: str = "web") -> list[dict]:
     """Sample the simulator's own view every `every` virtual seconds."""
     service = aws.sim.service(name)
     samples = []
