@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "diff": "ecs_template_deploy.cli.diff",
     "deploy": "ecs_template_deploy.cli.deploy",
     "prune": "ecs_template_deploy.cli.prune",
+    "status": "ecs_template_deploy.cli.status",
+    "rollback": "ecs_template_deploy.cli.rollback",
 }
 
 

@@ -12,11 +12,13 @@ from ..errors import EXIT_OK
 from ..plan import DeployRequest
 from .common import Context, add_image_arguments, add_target_arguments, short_name
 from .render import request_from
+from .wait import add_wait_arguments, finish_deploy
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     add_image_arguments(parser)
+    add_wait_arguments(parser, deploy=True)
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
@@ -47,7 +49,8 @@ def report(result: DeployResult, context: Context) -> None:
 def _after_update(result: DeployResult, request: DeployRequest, args: argparse.Namespace, context: Context) -> int:
     """Hook for the watch step: wait for the rollout, judge it, roll back.
 
-    Called after every deploy, changed or not (`result.updated` says which).
-    Returns the command's exit code. For now the deploy ends here.
+    Called after every deploy, changed or not (`result.updated` says which):
+    a re-run after an interrupted deploy watches the rollout still in progress.
+    Returns the command's exit code.
     """
-    return EXIT_OK
+    return finish_deploy(result, args, context)

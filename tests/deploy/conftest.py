@@ -140,7 +140,10 @@ class World:
         return {"revisions": self.revisions(), "service": self.service_task_definition()}
 
     def args(self, command: str, *extra: str) -> list[str]:
-        return [command, "--cluster", self.cluster, "--service", self.service, "--template", "web-template", *extra]
+        # Plain moto never rolls a deployment out: these tests stop at the update
+        # (tests/watch and scenarios/ watch rollouts on the simulator).
+        wait = ["--no-wait"] if command == "deploy" else []
+        return [command, "--cluster", self.cluster, "--service", self.service, "--template", "web-template", *wait, *extra]
 
 
 @pytest.fixture

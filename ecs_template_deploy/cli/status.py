@@ -1,0 +1,112 @@
+"""Show the service's deployments, revisions, image per container, known-good revision and rollout progress.
+
+Read-only: DescribeServices, DescribeTaskDefinition per revision in use, and
+the known-good lookup.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from .. import knowngood
+from ..errors import EXIT_OK, aws_call
+from ..resources import family_of
+from ..watch import RolloutWatcher, Service, revision_name
+from .common import Context
+
+RECENT_EVENTS = 5
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    target = parser.add_argument_group("target")
+    target.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
+    target.add_argument("--service", required=True, help="ECS service name or ARN")
+    parser.add_argument("--events", type=int, default=RECENT_EVENTS, metavar="N",
+                        help=f"how many recent service events to show (default {RECENT_EVENTS})")
+
+
+def _time(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return str(value) if value is not None else "-"
+
+
+def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) -> dict[str, Any]:
+    """Everything `status` shows, as data."""
+    snapshot: Service = RolloutWatcher(ecs, now=lambda: 0.0, sleep=lambda _: None).describe(cluster, service)
+    known = None
+    if snapshot.task_definition:
+        with aws_call("ecs:ListTagsForResource"):
+            known = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags)
+    revisions: dict[str, dict[str, Any]] = {}
+    for arn in [snapshot.task_definition] + [d.task_definition for d in snapshot.deployments]:
+        if not arn or arn in revisions:
+            continue
+        with aws_call("ecs:DescribeTaskDefinition"):
+            answer = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+        tags = {t["key"]: t["value"] for t in answer.get("tags", [])}
+        definition = answer["taskDefinition"]
+        revisions[arn] = {
+            "revision": revision_name(arn),
+            "status": definition.get("status", "ACTIVE"),
+            "images": {c["name"]: c.get("image", "") for c in definition.get("containerDefinitions", [])},
+            "knownGoodSince": tags.get(knowngood.TAG),
+        }
+    return {
+        "service": snapshot.name,
+        "cluster": cluster,
+        "taskDefinition": snapshot.task_definition,
+        "desiredCount": snapshot.desired_count,
+        "runningCount": snapshot.running_count,
+        "pendingCount": int(snapshot.raw.get("pendingCount", 0)),
+        "stable": snapshot.is_stable,
+        "knownGood": {"taskDefinition": known.task_definition, "revision": known.revision,
+                      "since": known.marked_at} if known else None,
+        "deployments": [
+            {**d.progress(), "taskDefinition": d.task_definition, "reason": d.rollout_state_reason,
+             "createdAt": _time(d.raw.get("createdAt"))}
+            for d in snapshot.deployments
+        ],
+        "revisions": revisions,
+        "events": [{"at": _time(e.get("createdAt")), "message": e.get("message", "")}
+                   for e in snapshot.raw.get("events", [])[:max(events, 0)]],
+    }
+
+
+def render(status: dict[str, Any]) -> list[str]:
+    known = status["knownGood"]
+    lines = [
+        f"service {status['service']} in {status['cluster']}: {revision_name(status['taskDefinition'])}, "
+        f"{status['runningCount']}/{status['desiredCount']} running"
+        + (f", {status['pendingCount']} pending" if status["pendingCount"] else "")
+        + (" (stable)" if status["stable"] else " (rolling out)"),
+        f"known good: {known['revision']} (since {known['since']})" if known else "known good: none recorded",
+        "deployments:",
+    ]
+    for d in status["deployments"]:
+        lines.append(
+            f"  {d['status']:<8} {d['revision']:<16} {(d['rollout'] or '-').lower():<12} "
+            f"{d['running']}/{d['desired']} running, {d['pending']} pending, {d['failed']} failed  "
+            f"created {d['createdAt']}  {d['id']}"
+        )
+    lines.append("revisions:")
+    for info in status["revisions"].values():
+        images = ", ".join(f"{name}={image}" for name, image in info["images"].items())
+        mark = f"known good since {info['knownGoodSince']}" if info["knownGoodSince"] else "not known good"
+        inactive = " INACTIVE" if info["status"] != "ACTIVE" else ""
+        lines.append(f"  {info['revision']:<16} {images}  [{mark}]{inactive}")
+    if status["events"]:
+        lines.append("recent events:")
+        lines.extend(f"  {e['at']} {e['message']}" for e in status["events"])
+    return lines
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    status = gather(context.ecs, args.cluster, args.service, args.events)
+    if context.json:
+        context.print_json(status)
+    else:
+        for line in render(status):
+            context.print(line)
+    return EXIT_OK
