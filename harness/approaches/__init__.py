@@ -36,6 +36,16 @@ ORDER: tuple[str, ...] = (
     "template",
 )
 
+# name -> (the article's section, a short title), for reports
+TITLES: dict[str, tuple[str, str]] = {
+    "persistent-tag": ("1", "persistent tag"),
+    "ignore-changes": ("2", "ignore changes"),
+    "app-repo": ("3", "container definition in app repo"),
+    "terraform-cd-central": ("4a", "Terraform in CD, central config"),
+    "terraform-cd-app": ("4b", "Terraform in CD, app repo config"),
+    "template": ("5", "template task definition"),
+}
+
 # name -> module that registers it (imported on first get(), so importing this
 # package stays cheap and approach modules may import boto3, Terraform runners...)
 MODULES: dict[str, str] = {

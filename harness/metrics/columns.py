@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from harness.metrics.results import (
+    CONFIG_SETTINGS,
     AutoscalingDrift,
     CdPermissions,
     Clobber,
@@ -45,11 +46,24 @@ class Column:
     claim: str  # the article's claim this column checks
     unit: str = ""
     display: Callable[[Any, Any], str] | None = None  # (value, property) -> text
+    short: str = ""  # header where space is tight (the terminal)
+    compact: Callable[[Any, Any], str] | None = None  # cell text where space is tight
+
+    @property
+    def short_title(self) -> str:
+        return self.short or self.title
 
     def measure(self, results: Results, approach: str) -> tuple[Any, Any]:
         """(value, property) for one approach; value None when not measured."""
         prop = results.get(approach, self.prop)
         return (None if prop is None else self.value(prop)), prop
+
+    def compact_text(self, value: Any, prop: Any) -> str:
+        if value is None:
+            return "–"
+        if self.compact is not None:
+            return self.compact(value, prop)
+        return self.text(value, prop)
 
     def text(self, value: Any, prop: Any) -> str:
         if value is None:
@@ -73,6 +87,14 @@ def _drift_text(drifted: bool, prop: DriftAfterDeploy) -> str:
     return f"yes: {where}" if where else "yes"
 
 
+def _drift_compact(drifted: bool, prop: DriftAfterDeploy) -> str:
+    return f"yes ({len(prop.changes or [])})" if drifted else "none"
+
+
+def _owned_compact(value: int, prop: ConfigOwnership) -> str:
+    return f"{value}/{len(prop.terraform_owns or {})}"
+
+
 def _percent(value: float, prop: Any) -> str:
     return f"{value * 100:.0f}%"
 
@@ -82,7 +104,7 @@ def _healthy_text(value: int, prop: Rollback) -> str:
 
 
 def _rollback_seconds_text(value: float, prop: Rollback) -> str:
-    text = f"{value:.1f} s"
+    text = f"{prop.total_seconds:.1f} s"
     if prop.terraform_seconds:
         text += f" ({prop.terraform_seconds:.1f} s Terraform)"
     if prop.recovered is False:
@@ -92,7 +114,9 @@ def _rollback_seconds_text(value: float, prop: Rollback) -> str:
 
 def _owned_text(value: int, prop: ConfigOwnership) -> str:
     owned = prop.terraform_owns or {}
-    return f"{value}/{len(owned)}" + ("" if value == len(owned) else f" (not {', '.join(k for k, v in owned.items() if not v)})")
+    order = [k for k in CONFIG_SETTINGS if k in owned] + sorted(k for k in owned if k not in CONFIG_SETTINGS)
+    missing = [k for k in order if not owned[k]]
+    return f"{value}/{len(owned)}" + (f" (not {', '.join(missing)})" if missing else "")
 
 
 def _recovered_seconds(prop: Rollback) -> float | None:
@@ -104,35 +128,37 @@ def _recovered_seconds(prop: Rollback) -> float | None:
 
 COLUMNS: tuple[Column, ...] = (
     Column("drift_after_deploy", "Drift after deploy", DriftAfterDeploy, lambda p: p.drifted, "false",
-           "No Terraform changes are required to deploy; CD's revisions are not drift", display=_drift_text),
+           "No Terraform changes are required to deploy; CD's revisions are not drift", display=_drift_text, short="TF drift after deploy",
+           compact=_drift_compact),
     Column("version_lost", "Version lost on infra change", Clobber, lambda p: p.version_lost, "false",
-           "Infrastructure configuration changes could overwrite the deployed version"),
+           "Infrastructure configuration changes could overwrite the deployed version", short="Version lost"),
     Column("infra_change_reaches", "Infra change reaches tasks", Clobber, lambda p: p.reaches_tasks, None,
-           "Terraform changes are picked up on the next deployment (template approach, by design)"),
+           "Terraform changes are picked up on the next deployment (template approach, by design)", short="Infra change reaches"),
     Column("explicit_version", "Explicit version", ExplicitVersion, lambda p: p.readable, "true",
-           "Can declare an explicit application artifact version"),
+           "Can declare an explicit application artifact version", short="Explicit version"),
     Column("rollback_seconds", "Rollback to known-good", Rollback, _recovered_seconds, "lower",
-           "Allow speedy rollback to the last known-good version", unit=" s", display=_rollback_seconds_text),
+           "Allow speedy rollback to the last known-good version", unit=" s", display=_rollback_seconds_text, short="Rollback s"),
     Column("rollback_api_calls", "Rollback API calls", Rollback, lambda p: p.api_calls, "lower",
-           "Rollbacks require re-updating the image tag before deploying"),
+           "Rollbacks require re-updating the image tag before deploying", short="Rollback calls"),
     Column("lowest_healthy", "Lowest healthy", Rollback, lambda p: p.lowest_healthy, "higher",
-           "A failed deploy must not take the service down", display=_healthy_text),
+           "A failed deploy must not take the service down", display=_healthy_text, short="Min healthy"),
     Column("skew_vc_on", "Skew, version consistency on", VersionSkew, lambda p: p.share_vc_on, "lower",
            "ECS autoscaling is inconsistent if the tag changes separately from deployment (since 2024: not with version consistency)",
-           display=_percent),
+           display=_percent, short="Skew VC on"),
     Column("skew_vc_off", "Skew, version consistency off", VersionSkew, lambda p: p.share_vc_off, "lower",
-           "ECS autoscaling is inconsistent if the tag changes separately from deployment", display=_percent),
+           "ECS autoscaling is inconsistent if the tag changes separately from deployment", display=_percent, short="Skew VC off"),
     Column("autoscaling_drift", "Drift from auto scaling", AutoscalingDrift, lambda p: p.drift, "false",
-           "Terraform's desired_count fights auto scaling unless ignored"),
+           "Terraform's desired_count fights auto scaling unless ignored", short="AS drift"),
     Column("cd_iam_actions", "CD IAM actions", CdPermissions,
            lambda p: None if p.iam_actions is None else len(p.iam_actions), "lower",
-           "Requires allowing CD tooling to apply Terraform changes"),
+           "Requires allowing CD tooling to apply Terraform changes", short="IAM actions"),
     Column("needs_state", "CD needs Terraform state", CdPermissions, lambda p: p.needs_terraform_state, "false",
-           "Requires allowing CD tooling to apply Terraform changes"),
+           "Requires allowing CD tooling to apply Terraform changes", short="Needs TF state"),
     Column("needs_git_push", "CD needs git push", CdPermissions, lambda p: p.needs_git_push, "false",
-           "Requires allowing CD tooling to push git commits"),
+           "Requires allowing CD tooling to push git commits", short="Needs git push"),
     Column("config_in_terraform", "Config in Terraform", ConfigOwnership, lambda p: p.owned_count, "higher",
-           "All configuration is managed by Terraform", display=_owned_text),
+           "All configuration is managed by Terraform", display=_owned_text, short="Config in TF",
+           compact=_owned_compact),
 )
 
 

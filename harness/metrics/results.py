@@ -38,6 +38,7 @@ class Sample:
     healthy: int
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "t", float(self.t))  # 30 and 30.0 must serialise alike
         if not math.isfinite(self.t):
             raise ResultsError(f"timeline sample time {self.t!r} is not a finite number")
         if self.healthy < 0 or any(n < 0 for n in self.tasks.values()):
@@ -61,6 +62,9 @@ class Marker:
     t: float
     kind: str
     label: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "t", float(self.t))
 
 
 @dataclass(frozen=True)
@@ -365,7 +369,7 @@ class Results:
         deep_merge(self.parameters, _plain(dict(parameters)), "parameters", source)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"parameters": self.parameters, "approaches": {a: self.data[a] for a in self.approaches()}}
+        return {"parameters": _sorted(self.parameters), "approaches": {a: _sorted(self.data[a]) for a in self.approaches()}}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Results":
@@ -374,6 +378,15 @@ class Results:
             for key, fields_ in properties.items():
                 results.add(approach, property_class(key).from_dict(fields_))
         return results
+
+
+def _sorted(value: Any) -> Any:
+    """Dicts with sorted keys, recursively: merge order must not show in output."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def deep_merge(into: dict[str, Any], new: Mapping[str, Any], where: str, source: str = "") -> None:

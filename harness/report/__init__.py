@@ -1,0 +1,60 @@
+"""The comparison report: `write_reports(results, out_dir)` writes
+
+- ``report.md``   the table (winner of each column marked), per-approach details,
+                  least-privilege policies, simulation parameters;
+- ``report.json`` every figure, the winners and the parameters;
+- ``report.html`` self-contained (inline CSS and SVG): the table and, per
+                  approach, the timeline chart of its failing deploy and rollback;
+- ``rollback-timelines.png`` every approach's timeline, for the README
+                  (only when at least one rollback timeline was measured);
+
+and prints the table to ``console`` when one is given. ``results`` comes from
+``harness.metrics.collect.load_results``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.metrics.results import Results, Rollback
+from harness.report import charts
+from harness.report.table import Table, approach_label, build_table
+from harness.report.writers import markdown, print_table, report_html, report_json
+
+__all__ = ["ReportPaths", "write_reports", "build_table", "print_table"]
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    markdown: Path
+    json: Path
+    html: Path
+    png: Path | None
+    table: Table = field(repr=False)
+
+
+def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Console | None = None) -> ReportPaths:
+    """Write every form of the report into ``out_dir`` (created if missing)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = build_table(results)
+    paths = ReportPaths(out / "report.md", out / "report.json", out / "report.html", None, table)
+    paths.markdown.write_text(markdown(results, table), encoding="utf-8")
+    paths.json.write_text(report_json(results, table), encoding="utf-8")
+    paths.html.write_text(report_html(results, table), encoding="utf-8")
+    timelines = [
+        (approach_label(name), rollback.timeline)
+        for name in results.approaches()
+        if (rollback := results.get(name, Rollback)) is not None and rollback.timeline is not None and rollback.timeline.samples
+    ]
+    png_path = out / "rollback-timelines.png"
+    png_path.unlink(missing_ok=True)  # never leave a chart of an earlier run beside this report
+    if timelines:
+        png_path.write_bytes(charts.png(charts.timelines_figure(timelines)))
+        paths = ReportPaths(paths.markdown, paths.json, paths.html, png_path, table)
+    if console is not None:
+        print_table(table, console)
+    return paths

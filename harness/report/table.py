@@ -1,0 +1,70 @@
+"""The comparison table as plain data, shared by every writer: one row per
+approach, one cell per column, the winners marked. Writers only format it."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from harness.approaches import TITLES
+from harness.metrics.columns import COLUMNS, Column, winners
+from harness.metrics.results import Results
+
+WINNER_MARK = "★"
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: Any  # comparable value, None when not measured
+    text: str
+    winner: bool
+    compact: str = ""  # text where space is tight (the terminal)
+
+
+@dataclass(frozen=True)
+class Row:
+    approach: str
+    label: str  # "1 persistent tag"
+    short_label: str  # "1 persistent-tag"
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    winners: dict[str, list[str]]
+
+    def unmeasured(self) -> list[tuple[str, str]]:
+        """(approach, column key) of every cell no scenario measured."""
+        return [
+            (row.approach, col.key)
+            for row in self.rows
+            for col, cell in zip(self.columns, row.cells)
+            if cell.value is None
+        ]
+
+
+def approach_label(name: str) -> str:
+    section, title = TITLES.get(name, ("", name))
+    return f"{section} {title}".strip()
+
+
+def build_table(results: Results, columns: tuple[Column, ...] = COLUMNS) -> Table:
+    won = winners(results, columns)
+    rows = []
+    for approach in results.approaches():
+        cells = []
+        for col in columns:
+            value, prop = col.measure(results, approach)
+            cells.append(Cell(value, col.text(value, prop), approach in won[col.key], col.compact_text(value, prop)))
+        section = TITLES.get(approach, ("",))[0]
+        rows.append(Row(approach, approach_label(approach), f"{section} {approach}".strip(), tuple(cells)))
+    return Table(columns, tuple(rows), won)
+
+
+def json_value(value: Any) -> Any:
+    """A cell value as JSON allows it (a non-finite number becomes null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
