@@ -110,3 +110,19 @@ def find(
         if value:
             return KnownGood(arn, value)
     return None
+
+
+def rollback_targets(ecs: Any, family: str, *, service_tags: Mapping[str, str] | None = None,
+                     scan_limit: int = DEFAULT_SCAN_LIMIT) -> set[str]:
+    """Every revision a rollback could return to, which `prune` must keep: the
+    service's last known-good pointer and the newest marked revision of `family`."""
+    targets: set[str] = set()
+    pointer = (service_tags or {}).get(TAG)
+    if pointer:
+        found = read_mark(ecs, pointer)
+        if found is not None:
+            targets.add(found.task_definition)
+    newest = find(ecs, family, scan_limit=scan_limit)
+    if newest is not None:
+        targets.add(newest.task_definition)
+    return targets

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import EXIT_OK
+from .. import knowngood
+from ..errors import EXIT_OK, aws_call
 from ..prune import PruneRequest, prune
+from ..render import target_family
+from ..resources import fetch_service, fetch_task_definition
 from .common import Context, add_target_arguments, short_name
 
 
@@ -32,8 +35,13 @@ def request_from(args: argparse.Namespace, context: Context) -> PruneRequest:
 
 
 def _extra_protected(args: argparse.Namespace, context: Context) -> set[str]:
-    """Hook for the known-good marks: ARNs prune must keep besides what the service uses."""
-    return set()
+    """The known-good revisions a rollback would return to (read-only lookups)."""
+    family = target_family(fetch_task_definition(context.ecs, args.template).family, args.family)
+    service = fetch_service(context.ecs, args.cluster, args.service)
+    with aws_call("ecs:ListTagsForResource"):
+        raw = context.ecs.list_tags_for_resource(resourceArn=service.arn).get("tags", [])
+        tags = {t["key"]: t["value"] for t in raw}
+        return knowngood.rollback_targets(context.ecs, family, service_tags=tags)
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
