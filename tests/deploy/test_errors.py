@@ -156,3 +156,21 @@ def test_json_mode_reports_errors_as_json_too(world, capsys):
 def test_region_option_selects_the_region(world, capsys):
     refused(capsys, world, world.args("render", "--tag", "v1", "--region", "eu-west-1"), EXIT_BAD_INPUT,
             "not found in eu-west-1")
+
+
+def test_missing_region_is_bad_input(world, capsys, monkeypatch):
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_BAD_INPUT, "pass --region or set AWS_REGION")
+
+
+def test_missing_credentials_is_an_aws_error(world, capsys):
+    from botocore.exceptions import NoCredentialsError
+
+    session = boto3.Session(region_name=REGION)
+
+    def no_credentials(**_):
+        raise NoCredentialsError()
+
+    session.events.register("before-call.ecs.DescribeTaskDefinition", no_credentials)
+    refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_AWS_ERROR, "no AWS credentials found", session=session)
