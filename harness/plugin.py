@@ -11,6 +11,7 @@ import pytest
 
 pytest_plugins = ["harness.terraform.fixtures"]  # Terraform runner, endpoint, workspaces, skip check
 pytest_plugins.append("harness.backends.fixtures")  # aws: embedded moto + ECS simulator, or harness serve
+pytest_plugins.append("harness.metrics.fixtures")  # measurements fixture, --report-dir: merged report at the end
 
 BACKENDS = ("moto", "server", "localstack", "aws")
 backend_key = pytest.StashKey[str]()
