@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ProfileNotFound
+from botocore.exceptions import NoRegionError, ProfileNotFound
 
 from ..errors import BadInputError, DeployToolError
 from .common import Context, common_parser
@@ -55,10 +55,8 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
         ecs = session.client("ecs", region_name=args.region, config=RETRIES)
     except ProfileNotFound as err:
         raise BadInputError(f"AWS profile {args.profile!r} not found: check --profile or AWS_PROFILE against ~/.aws/config") from err
-    except BotoCoreError as err:
-        if type(err).__name__ == "NoRegionError":
-            raise BadInputError("no AWS region configured: pass --region or set AWS_REGION") from err
-        raise
+    except NoRegionError as err:
+        raise BadInputError("no AWS region configured: pass --region or set AWS_REGION") from err
     return Context(session=session, ecs=ecs, json=args.json)
 
 
