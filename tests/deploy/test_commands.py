@@ -200,3 +200,16 @@ def test_prune_dry_run_changes_nothing(world, capsys):
     assert main(world.args("prune", "--keep", "1", "--dry-run")) == 0
     assert "would deregister 2: web:2, web:1" in capsys.readouterr().out
     assert world.snapshot() == before
+
+
+def test_deploy_multi_container_with_an_image_per_container_and_a_digest(rich_world, capsys):
+    digest = "sha256:" + "0f" * 32
+    argv = rich_world.args("deploy", "--image", f"web={WEB_REPO}@{digest}", "--image", f"migrate={WEB_REPO}:v7",
+                           "--image", "log_router=fluent/fluent-bit:3.0")
+    code, result = run_json(capsys, argv)
+    assert code == 0
+    deployed, tags = rich_world.describe(result["taskDefinitionArn"])
+    assert {c["name"]: c["image"] for c in deployed["containerDefinitions"]} == {
+        "web": f"{WEB_REPO}@{digest}", "migrate": f"{WEB_REPO}:v7", "log_router": "fluent/fluent-bit:3.0"}
+    assert tags[IMAGE_TAG_PREFIX + "web"] == f"{WEB_REPO}@{digest}"
+    assert rich_world.service_task_definition() == result["taskDefinitionArn"]
