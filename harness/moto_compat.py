@@ -199,6 +199,8 @@ def uninstall() -> None:
     installed keep what they loaded."""
     while _installed:
         patch = _installed.pop()
+        if patch.owner.__dict__.get(patch.attribute) is not patch.replacement:
+            continue  # someone patched over us since (the ECS simulator): theirs stays
         if patch.original is None:
             delattr(patch.owner, patch.attribute)
         else:

@@ -19,9 +19,9 @@ Path = tuple[str | int, ...]
 
 
 def _empty(value: Any) -> bool:
-    # The provider reads back `null`, `{}` and `[]` interchangeably for unset
-    # collections (e.g. tags = null in state, {} after refresh): not a change.
-    return value is None or value == {} or value == []
+    # The provider reads back `null`, `{}`, `[]` and `""` interchangeably for
+    # unset values (tags = null in state, {} after refresh): not a change.
+    return value is None or value == {} or value == [] or value == ""
 
 
 def _unknown(after_unknown: Any, path: Path) -> bool:
@@ -137,7 +137,7 @@ class ResourceChange:
 @dataclass(frozen=True)
 class PlanSummary:
     """What a plan would do (`changes`) and what changed outside Terraform
-    (`drift`); `relevant_drift` is the part of the drift Terraform says feeds
+    (`drift`); `relevant` is Terraform's list of (resource, attribute) that fed
     into the planned changes."""
 
     changes: tuple[ResourceChange, ...] = ()
@@ -174,10 +174,14 @@ class PlanSummary:
         output-only changes aside)."""
         return not self.changes
 
-    @property
-    def relevant_drift(self) -> tuple[ResourceChange, ...]:
-        addresses = {address for address, _ in self.relevant}
-        return tuple(d for d in self.drift if d.address in addresses)
+    def drift_paths(self) -> set[tuple[str, str]]:
+        """(address, dotted path) of every attribute that changed outside Terraform."""
+        return {(d.address, path) for d in self.drift for path in (d.paths or ["<resource>"])}
+
+    def drift_since(self, baseline: PlanSummary) -> set[tuple[str, str]]:
+        """Drift not already present in `baseline` (e.g. the plan right after
+        a clean apply): what a deploy or an out-of-band change caused."""
+        return self.drift_paths() - baseline.drift_paths()
 
     def change(self, address: str) -> ResourceChange:
         for c in self.changes:
