@@ -1,0 +1,140 @@
+"""Each patch in harness.moto_compat closes a gap a real Terraform apply hits.
+Every test shows the gap on plain moto (`uninstalled()`) and its closing."""
+from __future__ import annotations
+
+import contextlib
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from harness import moto_compat
+
+REGION = "us-east-1"
+EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+@pytest.fixture(autouse=True)
+def compat_installed():
+    moto_compat.install()
+    yield
+    moto_compat.install()
+
+
+@contextlib.contextmanager
+def plain_moto_ecs():
+    """Take the ECS simulator's routes off moto's ECS API for the block, if a
+    `harness serve` in this worker has put them on, so the moto answer is seen."""
+    try:
+        from harness.ecs import api
+    except ImportError:
+        yield
+        return
+    sims = list(api._active)
+    for sim in sims:
+        api.uninstall(sim)
+    try:
+        yield
+    finally:
+        for sim in sims:
+            api.install(sim)
+
+
+def _scalable_target(client, ecs_client, tags=None):
+    ecs_client.create_cluster(clusterName="c")
+    ecs_client.register_task_definition(family="f", containerDefinitions=[{"name": "a", "image": "x", "memory": 128}])
+    ecs_client.create_service(cluster="c", serviceName="s", taskDefinition="f", desiredCount=1)
+    kwargs = {"Tags": tags} if tags else {}
+    return client.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/c/s", ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1, MaxCapacity=4, **kwargs,
+    )["ScalableTargetARN"]
+
+
+def test_without_the_patch_moto_has_no_scalable_target_tags():
+    with moto_compat.uninstalled(), mock_aws():
+        aas = boto3.client("application-autoscaling", region_name=REGION)
+        arn = _scalable_target(aas, boto3.client("ecs", region_name=REGION))
+        with pytest.raises(NotImplementedError, match="list_tags_for_resource"):
+            aas.list_tags_for_resource(ResourceARN=arn)
+
+
+def test_scalable_target_tags_are_kept_listed_added_and_removed():
+    with mock_aws():
+        aas = boto3.client("application-autoscaling", region_name=REGION)
+        arn = _scalable_target(aas, boto3.client("ecs", region_name=REGION), tags={"team": "a"})
+        assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"team": "a"}
+        aas.tag_resource(ResourceARN=arn, Tags={"env": "dev"})
+        aas.untag_resource(ResourceARN=arn, TagKeys=["team"])
+        assert aas.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"env": "dev"}
+
+
+def test_tags_of_an_unknown_scalable_target_are_not_found():
+    with mock_aws():
+        aas = boto3.client("application-autoscaling", region_name=REGION)
+        missing = f"arn:aws:application-autoscaling:{REGION}:123456789012:scalable-target/nope"
+        with pytest.raises(ClientError) as err:
+            aas.list_tags_for_resource(ResourceARN=missing)
+        assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def _role(iam):
+    iam.create_role(RoleName="exec", AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+
+
+def test_without_the_patch_aws_managed_policies_do_not_exist():
+    with moto_compat.uninstalled(), mock_aws():
+        iam = boto3.client("iam", region_name=REGION)
+        _role(iam)
+        with pytest.raises(ClientError) as err:
+            iam.attach_role_policy(RoleName="exec", PolicyArn=EXECUTION_POLICY)
+        assert err.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_the_ecs_task_execution_policy_can_be_attached():
+    with mock_aws():
+        iam = boto3.client("iam", region_name=REGION)
+        _role(iam)
+        iam.attach_role_policy(RoleName="exec", PolicyArn=EXECUTION_POLICY)
+        attached = iam.list_attached_role_policies(RoleName="exec")["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [EXECUTION_POLICY]
+
+
+def _service(ecs):
+    ecs.create_cluster(clusterName="c")
+    ecs.register_task_definition(family="f", containerDefinitions=[{"name": "a", "image": "x", "memory": 128}])
+    ecs.create_service(
+        cluster="c", serviceName="s", taskDefinition="f", desiredCount=1,
+        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True},
+                                 "maximumPercent": 200, "minimumHealthyPercent": 100},
+    )
+    return ecs.describe_services(cluster="c", services=["s"])["services"][0]
+
+
+def test_without_the_patch_moto_drops_service_settings_and_answers_empty_network():
+    with plain_moto_ecs(), moto_compat.uninstalled(), mock_aws():
+        service = _service(boto3.client("ecs", region_name=REGION))
+    assert service["networkConfiguration"] == {}
+    assert "deploymentConfiguration" not in service
+    assert "availabilityZoneRebalancing" not in service
+
+
+def test_create_service_keeps_deployment_settings_like_ecs():
+    with plain_moto_ecs(), mock_aws():
+        service = _service(boto3.client("ecs", region_name=REGION))
+    assert "networkConfiguration" not in service
+    assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert service["availabilityZoneRebalancing"] == "ENABLED"  # ECS's default on create
+
+
+def test_install_twice_changes_nothing_and_uninstall_restores_moto():
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
+
+    moto_compat.install()
+    patched = AAS.__dict__["list_tags_for_resource"]
+    moto_compat.install()
+    assert AAS.__dict__["list_tags_for_resource"] is patched
+    with moto_compat.uninstalled():
+        assert "list_tags_for_resource" not in AAS.__dict__
+    assert AAS.__dict__["list_tags_for_resource"] is patched
