@@ -1,0 +1,189 @@
+"""Settings, provider files and the runner's plumbing, with fake binaries:
+no Terraform needed."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.terraform import Terraform, TerraformError, TerraformSettings
+from harness.terraform.provider import MAX_RETRIES, OVERRIDE_FILE, SERVICES, cli_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fake_binary(directory: Path, name: str, script: str = "echo fake") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+def mirror(tmp_path: Path) -> Path:
+    root = tmp_path / "mirror"
+    (root / "registry.terraform.io" / "hashicorp" / "aws").mkdir(parents=True)
+    return root
+
+
+def test_terraform_is_preferred_to_tofu_on_path(tmp_path):
+    bin_dir = tmp_path / "bin"
+    fake_binary(bin_dir, "tofu")
+    terraform = fake_binary(bin_dir, "terraform")
+    settings = TerraformSettings.from_env({"PATH": str(bin_dir)})
+    assert settings.binary == str(terraform)
+
+
+def test_tofu_is_used_when_it_is_the_only_one(tmp_path):
+    tofu = fake_binary(tmp_path / "bin", "tofu")
+    assert TerraformSettings.from_env({"PATH": str(tmp_path / "bin")}).binary == str(tofu)
+
+
+def test_harness_terraform_names_the_binary(tmp_path):
+    custom = fake_binary(tmp_path / "elsewhere", "my-terraform")
+    settings = TerraformSettings.from_env({"PATH": "", "HARNESS_TERRAFORM": str(custom)})
+    assert settings.binary == str(custom)
+    assert settings.problem() is None
+
+
+def test_a_missing_binary_is_a_problem_that_says_how_to_fix_it(tmp_path):
+    settings = TerraformSettings.from_env({"PATH": str(tmp_path), "HARNESS_TERRAFORM": "nope"})
+    assert settings.binary is None
+    assert "nope not found" in settings.problem()
+    assert "HARNESS_TERRAFORM" in settings.problem()
+    assert "HARNESS_TF_PROVIDER_MIRROR" in settings.problem()
+
+
+def test_a_mirror_without_registry_layout_is_a_problem(tmp_path):
+    fake_binary(tmp_path / "bin", "terraform")
+    settings = TerraformSettings.from_env({"PATH": str(tmp_path / "bin"), "HARNESS_TF_PROVIDER_MIRROR": str(tmp_path)})
+    assert "is not a provider mirror" in settings.problem()
+
+
+def test_plugin_cache_defaults_to_the_user_cache_and_can_be_set(tmp_path):
+    default = TerraformSettings.from_env({"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert default.plugin_cache == tmp_path / "xdg" / "ecs-template-deploy" / "terraform-plugins"
+    chosen = TerraformSettings.from_env({"HARNESS_TF_PLUGIN_CACHE": str(tmp_path / "c")})
+    assert chosen.plugin_cache == tmp_path / "c"
+
+
+def test_a_named_but_absent_user_cli_config_is_ignored(tmp_path):
+    assert TerraformSettings.from_env({"TF_CLI_CONFIG_FILE": str(tmp_path / "absent.tfrc")}).user_cli_config is None
+    present = tmp_path / "present.tfrc"
+    present.write_text("")
+    assert TerraformSettings.from_env({"TF_CLI_CONFIG_FILE": str(present)}).user_cli_config == present
+
+
+def test_cli_config_takes_aws_from_the_mirror_only_and_shares_the_cache(tmp_path):
+    settings = TerraformSettings(binary="t", requested="t", mirror=mirror(tmp_path),
+                                 plugin_cache=tmp_path / "cache", user_cli_config=None)
+    text = cli_config(settings)
+    assert f'plugin_cache_dir = "{tmp_path / "cache"}"' in text
+    assert f'path    = "{tmp_path / "mirror"}"' in text
+    assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in text
+    assert cli_config(TerraformSettings("t", "t", None, tmp_path, None)) is None
+
+
+def runner(tmp_path: Path, script: str = "echo fake", with_mirror: bool = True, user_config: Path | None = None) -> Terraform:
+    settings = TerraformSettings(
+        binary=str(fake_binary(tmp_path / "bin", "terraform", script)), requested="terraform",
+        mirror=mirror(tmp_path) if with_mirror else None, plugin_cache=tmp_path / "cache", user_cli_config=user_config,
+    )
+    return Terraform(settings, home=tmp_path / "home")
+
+
+def test_with_a_mirror_terraform_runs_with_the_runners_cli_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "absent"))
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    env = runner(tmp_path).env()
+    assert env["TF_CLI_CONFIG_FILE"] == str(tmp_path / "home" / "terraform.tfrc")
+    assert "plugin_cache_dir" in Path(env["TF_CLI_CONFIG_FILE"]).read_text()
+    assert "AWS_PROFILE" not in env  # a user's AWS settings never reach the emulated runs
+
+
+def test_without_a_mirror_the_users_config_applies_and_the_cache_is_shared(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_PLUGIN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "absent"))
+    env = runner(tmp_path, with_mirror=False).env()
+    assert "TF_CLI_CONFIG_FILE" not in env
+    assert env["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "cache")
+    own = tmp_path / "own.tfrc"
+    own.write_text("")
+    assert runner(tmp_path / "b", with_mirror=False, user_config=own).env()["TF_CLI_CONFIG_FILE"] == str(own)
+
+
+def config_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "approaches"
+    (root / "base").mkdir(parents=True)
+    (root / "base" / "main.tf").write_text('variable "name" {}\n')
+    (root / "app" / "terraform").mkdir(parents=True)
+    (root / "app" / "terraform" / "main.tf").write_text('module "base" {\n  source = "../../base"\n  name = "x"\n}\n')
+    (root / "app" / "terraform" / "terraform.tfstate").write_text("{}")  # someone's local state: not copied
+    return root
+
+
+def test_a_workspace_is_a_copy_pointed_at_the_endpoint(tmp_path):
+    root = config_tree(tmp_path)
+    ws = runner(tmp_path).workspace(root / "app" / "terraform", "http://127.0.0.1:5000", root=root, name="w")
+    assert ws.directory == tmp_path / "home" / "w" / "app" / "terraform"
+    assert (ws.directory.parent.parent / "base" / "main.tf").exists()  # relative module source resolves
+    assert not (ws.directory / "terraform.tfstate").exists()
+    override = json.loads((ws.directory / OVERRIDE_FILE).read_text())["provider"]["aws"]
+    assert override["endpoints"] == {service: "http://127.0.0.1:5000" for service in SERVICES}
+    assert override["max_retries"] == MAX_RETRIES
+    assert not (root / "app" / "terraform" / OVERRIDE_FILE).exists()  # the source is never written to
+
+
+def test_a_config_outside_its_root_is_refused(tmp_path):
+    root = config_tree(tmp_path)
+    with pytest.raises(TerraformError, match="is not inside"):
+        runner(tmp_path).workspace(root / "app" / "terraform", "http://x", root=root / "base")
+    with pytest.raises(TerraformError, match="no Terraform configuration"):
+        runner(tmp_path / "b").workspace(tmp_path / "missing", "http://x")
+
+
+def test_a_failing_command_raises_one_line_naming_terraforms_error(tmp_path):
+    script = textwrap.dedent("""\
+        echo '╷' >&2
+        echo '│ Error: creating ECS Service (app): ClientException: boom' >&2
+        echo '│ ' >&2
+        echo '│   with aws_ecs_service.app,' >&2
+        exit 1""")
+    ws = runner(tmp_path, script=script).workspace(config_tree(tmp_path) / "base", "http://x")
+    with pytest.raises(TerraformError) as err:
+        ws.apply()
+    message = str(err.value)
+    assert "\n" not in message
+    assert "terraform apply failed (exit 1)" in message
+    assert "Error: creating ECS Service (app): ClientException: boom" in message
+    assert ws.timings.runs[0][0] == "apply"
+
+
+def run_pytest(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    test = tmp_path / "test_needs_terraform.py"
+    test.write_text("import pytest\n\n@pytest.mark.terraform\ndef test_it(terraform):\n    pass\n")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTEST_"))}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "harness.plugin", "-q", "-rs", "-p", "no:cacheprovider", str(test)],
+        cwd=tmp_path, env=full_env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_terraform_tests_are_skipped_with_a_how_to_when_terraform_is_missing(tmp_path):
+    result = run_pytest(tmp_path, {"HARNESS_TERRAFORM": "no-such-terraform"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 skipped" in result.stdout
+    assert "no-such-terraform not found" in result.stdout and "HARNESS_TERRAFORM" in result.stdout
+
+
+def test_terraform_tests_fail_when_ci_requires_terraform(tmp_path):
+    result = run_pytest(tmp_path, {"HARNESS_TERRAFORM": "no-such-terraform", "HARNESS_REQUIRE_TERRAFORM": "1"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "HARNESS_REQUIRE_TERRAFORM=1 but no Terraform binary" in result.stdout
