@@ -6,6 +6,7 @@ nothing is registered or updated: re-running a deploy is safe.
 from __future__ import annotations
 
 import argparse
+import json
 
 from ..deploy import DeployResult, deploy
 from ..errors import EXIT_OK
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 def report(result: DeployResult, context: Context) -> None:
     if context.json:
-        context.print_json(result.to_dict())
+        # One line: the watch's progress events and result follow as JSON lines.
+        context.stdout.write(json.dumps({"kind": "deploy", **result.to_dict()}, default=str) + "\n")
         return
     images = ", ".join(f"{name}={image}" for name, image in result.images.items())
     if not result.registered:
