@@ -48,13 +48,14 @@ TITLES: dict[str, tuple[str, str]] = {
 
 # name -> module that registers it (imported on first get(), so importing this
 # package stays cheap and approach modules may import boto3, Terraform runners...)
+# Each approach is a package: its module and, beside it, terraform/ (its configuration).
 MODULES: dict[str, str] = {
     "persistent-tag": "harness.approaches.persistent_tag",
     "ignore-changes": "harness.approaches.ignore_changes",
     "app-repo": "harness.approaches.app_repo",
     "terraform-cd-central": "harness.approaches.terraform_cd",
     "terraform-cd-app": "harness.approaches.terraform_cd",
-    "template": "harness.approaches.template_approach",
+    "template": "harness.approaches.template",
 }
 
 
@@ -109,7 +110,8 @@ class Approach(ABC):
     title: ClassVar[str]
     section: ClassVar[str]  # the article's numbering: "1", "2", "3", "4a", "4b", "5"
     facts: ClassVar[Facts]
-    # Directory of the Terraform configuration, relative to harness/approaches/.
+    # Directory of the Terraform configuration, relative to harness/approaches/
+    # (by convention "<package>/terraform", which the Terraform fixtures discover).
     terraform_dir: ClassVar[str]
 
     def __init__(self, context: Any) -> None:
@@ -121,16 +123,19 @@ class Approach(ABC):
         return Path(__file__).resolve().parent / cls.terraform_dir
 
     @abstractmethod
-    def deploy(self, version: str) -> None:
-        """Deploy application version ``version`` the way this approach's CD does."""
+    def deploy(self, version: str) -> Any:
+        """Deploy application version ``version`` (an image tag in the app's
+        repository) the way this approach's CD does; returns a ``base.Step``."""
 
     @abstractmethod
-    def rollback(self) -> None:
-        """Roll back to the last known-good version the way this approach's CD does."""
+    def rollback(self) -> Any:
+        """Roll back to the last known-good version the way this approach's CD
+        does; returns a ``base.Step``."""
 
     @abstractmethod
-    def apply_infra_change(self, change: InfraChange) -> None:
-        """Apply an infrastructure change through Terraform, as the infra team would."""
+    def apply_infra_change(self, change: InfraChange) -> float:
+        """Apply an infrastructure change where this approach keeps it (through
+        Terraform, as the infra team would); returns Terraform's wall seconds."""
 
 
 A = TypeVar("A", bound=type[Approach])

@@ -1,0 +1,101 @@
+"""Approach 3, container definition in the application repository: Terraform
+owns the service (created with a dummy task definition, ``task_definition``
+ignored) and the shared infrastructure; the task definition lives in the app
+repo (``taskdef.json`` beside this module).
+
+CD procedure:
+
+- deploy N: render the app repo's ``taskdef.json`` with image
+  ``<repository>:N`` (and the ARNs the app team copied from the infrastructure:
+  here the Terraform outputs), ``ecs:RegisterTaskDefinition``,
+  ``ecs:UpdateService``, watch; the revision that ran before stays the
+  known-good one until the new one succeeds;
+- roll back: ``ecs:UpdateService`` to the known-good revision, watch (what the
+  ECS console's "update service to an earlier revision" does);
+- infrastructure change: CPU, memory, environment and secret ARNs are in the
+  app repo, not in Terraform: the change is an edit of ``taskdef.json`` and
+  reaches the service with the next deploy. No Terraform runs (0 s).
+"""
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+from typing import Any
+
+from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches.base import Context, EcsCd, Step
+
+TASKDEF = Path(__file__).resolve().parent / "taskdef.json"
+
+
+def render(template_text: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The app repo's task definition with ``${placeholders}`` filled; a missing value is an error."""
+    try:
+        return json.loads(string.Template(template_text).substitute({k: str(v) for k, v in values.items()}))
+    except KeyError as err:
+        raise ApproachError(f"taskdef.json needs a value for ${{{err.args[0]}}}") from None
+
+
+@register
+class AppRepo(EcsCd, Approach):
+    name = "app-repo"
+    title = "container definition in app repo"
+    section = "3"
+    terraform_dir = "app_repo/terraform"
+    facts = Facts(
+        terraform_owns={"image": False, "cpu": False, "memory": False, "environment": False, "secrets": False},
+        ignores=("aws_ecs_service.app: task_definition",),
+        notes=("the service is created with a dummy task definition",),
+    )
+
+    def __init__(self, context: Context, taskdef: Path = TASKDEF) -> None:
+        super().__init__(context)
+        self.taskdef_text = taskdef.read_text()
+        self.edits: list[InfraChange] = []  # commits to the app repo since the checkout
+        self.known_good: str | None = None
+
+    def task_definition(self, image: str) -> dict[str, Any]:
+        """The app repo's task definition for ``image``, with the edits made so far."""
+        c = self.context
+        values = {"family": c.output("family"), "image": image, "container_name": c.container,
+                  "environment": c.environment, **{k: c.output(k) for k in (
+                      "execution_role_arn", "task_role_arn", "secret_arn", "log_group_name")}}
+        definition = render(self.taskdef_text, values)
+        for change in self.edits:
+            _edit(definition, c.container, change)
+        return definition
+
+    def deploy(self, version: str) -> Step:
+        running = self.current_task_definition()
+        image = f"{self.context.output('repository_url')}:{version}"
+        revision = self.ecs.register_task_definition(**self.task_definition(image))["taskDefinition"]["taskDefinitionArn"]
+        outcome = self.update_and_watch(revision)
+        if outcome.succeeded:
+            self.known_good = revision
+        elif self.known_good is None:
+            self.known_good = running
+        return Step(revision, image, outcome)
+
+    def rollback(self) -> Step:
+        if self.known_good is None:
+            raise ApproachError("nothing to roll back to: no deploy has run yet")
+        described = self.ecs.describe_task_definition(taskDefinition=self.known_good)["taskDefinition"]
+        image = next(c["image"] for c in described["containerDefinitions"] if c["name"] == self.context.container)
+        return Step(self.known_good, image, self.update_and_watch(self.known_good))
+
+    def apply_infra_change(self, change: InfraChange) -> float:
+        self.edits.append(change)
+        return 0.0
+
+
+def _edit(definition: dict[str, Any], container_name: str, change: InfraChange) -> None:
+    container = next(c for c in definition["containerDefinitions"] if c["name"] == container_name)
+    if change.setting in ("cpu", "memory"):
+        definition[change.setting] = str(change.value)
+    elif change.setting == "environment":
+        merged = {e["name"]: e["value"] for e in container.get("environment", [])} | dict(change.value)
+        container["environment"] = [{"name": k, "value": v} for k, v in merged.items()]
+    elif change.setting == "secrets":
+        merged = {s["name"]: s["valueFrom"] for s in container.get("secrets", [])} | dict(change.value)
+        container["secrets"] = [{"name": k, "valueFrom": v} for k, v in merged.items()]

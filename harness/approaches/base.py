@@ -1,0 +1,140 @@
+"""What every approach's CD procedure is handed, and the steps they share.
+
+``Context`` carries the clients, the clock and the names of what Terraform
+created; a scenario builds it (clients from the backend's session, the API-call
+recorder attached to that session first). ``Step`` is what a CD step returns:
+the revision and image it put in place and the watcher's outcome.
+
+Every approach watches its rollouts with the deploy tool's ``RolloutWatcher``
+(same polling, same evidence, same failure threshold), so differences in the
+measured rollback come from the approach, not from how failure is detected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from ecs_template_deploy.render import registrable_fields
+from ecs_template_deploy.watch import Outcome, RolloutWatcher
+
+from harness.approaches import ApproachError
+
+
+@dataclass
+class Context:
+    """Everything a CD procedure needs; nothing is looked up globally.
+
+    ``client(name)`` builds a boto3 client (the scenario's session, with the
+    API-call recorder already attached). ``outputs`` are the Terraform outputs
+    of the approach's configuration (cluster, service, repository...), or the
+    equivalent names when a test builds the infrastructure with boto3.
+    ``terraform`` is the approach's Terraform workspace (``apply(**vars)``,
+    ``plan()``), absent when no Terraform runs.
+    """
+
+    client: Callable[[str], Any]
+    now: Callable[[], float]
+    sleep: Callable[[float], None]
+    outputs: Mapping[str, Any]
+    terraform: Any = None
+    terraform_variables: dict[str, Any] = field(default_factory=dict)
+    environment: str = "prod"
+    poll_interval: float = 5.0
+    timeout: float = 1800.0
+
+    def output(self, name: str) -> Any:
+        try:
+            return self.outputs[name]
+        except KeyError:
+            raise ApproachError(f"the approach needs the Terraform output {name!r}; outputs: {sorted(self.outputs)}") from None
+
+    @property
+    def cluster(self) -> str:
+        return str(self.output("cluster_name"))
+
+    @property
+    def service(self) -> str:
+        return str(self.output("service_name"))
+
+    @property
+    def container(self) -> str:
+        return str(self.outputs.get("container_name", "app"))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One CD step (deploy or rollback): what it put in place and how the rollout ended."""
+
+    task_definition: str  # the revision the service runs (or was told to run)
+    image: str  # the image reference CD deployed (a tag, a digest or a moving tag)
+    outcome: Outcome | None = None
+    terraform_seconds: float = 0.0  # wall seconds of Terraform runs in this step
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is not None and self.outcome.succeeded
+
+
+class EcsCd:
+    """CD steps shared by the approaches that call ECS themselves."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.ecs = context.client("ecs")
+        self.watcher = RolloutWatcher(self.ecs, now=context.now, sleep=context.sleep,
+                                      poll_interval=context.poll_interval, timeout=context.timeout)
+
+    def current_task_definition(self) -> str:
+        service = self.ecs.describe_services(cluster=self.context.cluster, services=[self.context.service])["services"][0]
+        return service["taskDefinition"]
+
+    def register_with_image(self, base: str, image: str, family: str | None = None) -> str:
+        """Register a revision copying ``base`` (an ARN or family[:revision]),
+        with ``image`` in the approach's container; returns its ARN."""
+        described = self.ecs.describe_task_definition(taskDefinition=base)["taskDefinition"]
+        fields = registrable_fields(self.ecs)
+        definition = {k: v for k, v in described.items() if k in fields}
+        containers = definition["containerDefinitions"]
+        names = [c["name"] for c in containers]
+        if self.context.container not in names:
+            raise ApproachError(f"container {self.context.container!r} not in {base}; it has {names}")
+        for container in containers:
+            if container["name"] == self.context.container:
+                container["image"] = image
+        if family is not None:
+            definition["family"] = family
+        return self.ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+
+    def update_and_watch(self, task_definition: str | None = None, force: bool = False) -> Outcome:
+        """UpdateService (to ``task_definition``, or forcing a new deployment), then watch it."""
+        since = self.context.now()
+        kwargs: dict[str, Any] = {"cluster": self.context.cluster, "service": self.context.service}
+        if task_definition is not None:
+            kwargs["taskDefinition"] = task_definition
+        if force:
+            kwargs["forceNewDeployment"] = True
+        service = self.ecs.update_service(**kwargs)["service"]
+        primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
+        return self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary["id"], since=since)
+
+
+# InfraChange.setting -> (Terraform variable, how the change's value combines with the current one)
+TERRAFORM_VARIABLES: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
+    "cpu": ("cpu", lambda current, value: value),
+    "memory": ("memory", lambda current, value: value),
+    "environment": ("extra_environment", lambda current, value: {**(current or {}), **value}),
+    "secrets": ("extra_secrets", lambda current, value: {**(current or {}), **value}),
+}
+
+
+def apply_through_terraform(context: Context, setting: str, value: Any) -> float:
+    """The infra team's change: edit the configuration's variable for
+    ``setting`` (kept, as a commit to the infra repo would be) and run
+    `terraform apply`. Returns Terraform's wall seconds."""
+    workspace = context.terraform
+    if workspace is None:
+        raise ApproachError("an infrastructure change runs Terraform: give the context the approach's workspace")
+    variable, combine = TERRAFORM_VARIABLES[setting]
+    workspace.variables[variable] = combine(workspace.variables.get(variable), value)
+    workspace.apply()
+    return workspace.timings.last("apply")

@@ -1,0 +1,58 @@
+"""Approach 2, ignore changes: Terraform owns the task definition and the
+service, and ignores the service's ``task_definition`` so the revisions CD
+registers are not drift.
+
+CD procedure (the article's "aws CLI and jq" style, with boto3):
+
+- deploy N: read the family's latest revision (``ecs:DescribeTaskDefinition``
+  of the family), register a copy with image ``<repository>:N``,
+  ``ecs:UpdateService`` to it, watch. The revision running before is kept as
+  the known-good one when the new one succeeds;
+- roll back: ``ecs:UpdateService`` to the known-good revision, watch;
+- infrastructure change: `terraform apply` of the changed variable. Terraform
+  replaces its own revision (with the image *it* declares); the service, whose
+  task_definition it ignores, keeps running CD's revision until the next deploy
+  copies the latest revision, Terraform's, and so picks the change up.
+"""
+from __future__ import annotations
+
+from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform
+
+
+@register
+class IgnoreChanges(EcsCd, Approach):
+    name = "ignore-changes"
+    title = "ignore changes"
+    section = "2"
+    terraform_dir = "ignore_changes/terraform"
+    facts = Facts(
+        terraform_owns={"image": True, "cpu": True, "memory": True, "environment": True, "secrets": True},
+        ignores=("aws_ecs_service.app: task_definition",),
+        notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",),
+    )
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self.known_good: str | None = None
+
+    def deploy(self, version: str) -> Step:
+        running = self.current_task_definition()
+        image = f"{self.context.output('repository_url')}:{version}"
+        revision = self.register_with_image(str(self.context.output("family")), image)
+        outcome = self.update_and_watch(revision)
+        if outcome.succeeded:
+            self.known_good = revision
+        elif self.known_good is None:
+            self.known_good = running
+        return Step(revision, image, outcome)
+
+    def rollback(self) -> Step:
+        if self.known_good is None:
+            raise ApproachError("nothing to roll back to: no deploy has run yet")
+        described = self.ecs.describe_task_definition(taskDefinition=self.known_good)["taskDefinition"]
+        image = next(c["image"] for c in described["containerDefinitions"] if c["name"] == self.context.container)
+        return Step(self.known_good, image, self.update_and_watch(self.known_good))
+
+    def apply_infra_change(self, change: InfraChange) -> float:
+        return apply_through_terraform(self.context, change.setting, change.value)

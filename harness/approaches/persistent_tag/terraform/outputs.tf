@@ -1,0 +1,39 @@
+output "cluster_name" {
+  value = module.base.cluster_name
+}
+
+output "service_name" {
+  value = aws_ecs_service.app.name
+}
+
+output "repository_url" {
+  value = module.base.repository_url
+}
+
+output "repository_name" {
+  value = module.base.repository_name
+}
+
+output "container_name" {
+  value = var.container_name
+}
+
+output "execution_role_arn" {
+  value = module.base.execution_role_arn
+}
+
+output "task_role_arn" {
+  value = module.base.task_role_arn
+}
+
+output "secret_arn" {
+  value = module.base.secret_arn
+}
+
+output "log_group_name" {
+  value = module.base.log_group_name
+}
+
+output "family" {
+  value = aws_ecs_task_definition.app.family
+}
