@@ -1,6 +1,6 @@
 """Rollback speed: the same failing deploy, handled by each contender, on the simulator.
 
-    python3 dev.py bench rollback [--poll-interval 5] [--json]
+    python3 dev.py bench rollback [--poll-interval 5] [--phase 2.5] [--json]
 
 The service: desired count 4 behind a target group with AWS's default health
 checks (interval 30 s, healthy threshold 5, unhealthy 2), minimumHealthyPercent
@@ -63,7 +63,7 @@ class Measure:
 class Bench:
     """One fresh simulated AWS with the service steady on web:1 (known good)."""
 
-    def __init__(self, circuit_breaker: bool = False) -> None:
+    def __init__(self, circuit_breaker: bool = False, phase: float = 0.0) -> None:
         self.stack = contextlib.ExitStack()
         self.aws = self.stack.enter_context(EmbeddedAws(seed=7))
         self.stack.enter_context(mock.patch.dict(os.environ, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}))
@@ -104,6 +104,9 @@ class Bench:
             original(task)
 
         runner.on_failure = on_failure
+        # Start the deploy `phase` s after a scheduler pass, so the first failure
+        # does not fall exactly on one of the tool's polls.
+        self.clock.sleep(phase)
         self.started = self.clock.now()
 
     def close(self) -> None:
@@ -169,8 +172,8 @@ class Bench:
                        self.min_healthy(steady), calls, note)
 
 
-def ecs_template_deploy(poll_interval: float) -> Measure:
-    bench = Bench()
+def ecs_template_deploy(poll_interval: float, phase: float) -> Measure:
+    bench = Bench(phase=phase)
     try:
         out = io.StringIO()
         with bench.counting_calls() as calls, redirect_stdout(out), redirect_stderr(io.StringIO()):
@@ -191,12 +194,12 @@ class VirtualDatetime(dt.datetime):
         return dt.datetime.fromtimestamp(cls.clock.now(), tz)
 
 
-def fabfuel_ecs_deploy() -> Measure:
+def fabfuel_ecs_deploy(phase: float) -> Measure:
     import ecs_deploy.cli
     import ecs_deploy.ecs
     from click.testing import CliRunner
 
-    bench = Bench()
+    bench = Bench(phase=phase)
     try:
         VirtualDatetime.clock = bench.clock
         with contextlib.ExitStack() as patches:
@@ -214,8 +217,8 @@ def fabfuel_ecs_deploy() -> Measure:
         bench.close()
 
 
-def circuit_breaker_alone() -> Measure:
-    bench = Bench(circuit_breaker=True)
+def circuit_breaker_alone(phase: float) -> Measure:
+    bench = Bench(circuit_breaker=True, phase=phase)
     try:
         with bench.counting_calls() as calls:
             crash = bench.register_crash()
@@ -231,8 +234,8 @@ def circuit_breaker_alone() -> Measure:
         bench.close()
 
 
-def floor() -> Measure:
-    bench = Bench()
+def floor(phase: float) -> Measure:
+    bench = Bench(phase=phase)
     try:
         with bench.counting_calls() as calls:
             crash = bench.register_crash()
@@ -247,7 +250,7 @@ def floor() -> Measure:
 
 
 def fmt(value: float | None) -> str:
-    return "never" if value is None else f"{value:.0f}"
+    return "never" if value is None else f"{value:.1f}".removesuffix(".0")
 
 
 def table(rows: list[Measure]) -> str:
@@ -263,7 +266,7 @@ def verdicts(ours: Measure, floor_: Measure, others: list[Measure], poll_interva
     best = min(finished) if finished else None
     lines = []
     if ours.detect is not None:
-        lines.append(f"detection: {ours.detect:.0f} s after the first failed task "
+        lines.append(f"detection: {ours.detect:g} s after the first failed task "
                      f"(goal: within one poll interval, {poll_interval:g} s): {'met' if ours.detect <= poll_interval else 'NOT met'}")
     if ours.steady is not None and floor_.steady:
         ratio = ours.steady / floor_.steady
@@ -283,11 +286,13 @@ def verdicts(ours: Measure, floor_: Measure, others: list[Measure], poll_interva
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--poll-interval", type=float, default=5.0, help="ecs-template-deploy's poll interval (default 5)")
+    parser.add_argument("--phase", type=float, default=2.5,
+                        help="seconds after a scheduler pass the deploy starts (default 2.5: failures fall between polls)")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
     args = parser.parse_args(argv)
-    ours = ecs_template_deploy(args.poll_interval)
-    others = [fabfuel_ecs_deploy(), circuit_breaker_alone()]
-    bottom = floor()
+    ours = ecs_template_deploy(args.poll_interval, args.phase)
+    others = [fabfuel_ecs_deploy(args.phase), circuit_breaker_alone(args.phase)]
+    bottom = floor(args.phase)
     rows = [ours, *others, bottom]
     if args.json:
         print(json.dumps([asdict(m) for m in rows], indent=2))
