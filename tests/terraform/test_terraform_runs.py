@@ -1,0 +1,70 @@
+"""The runner against `harness serve` with real Terraform: the provider is
+linked, never copied; infrastructure changes and out-of-band changes come back
+as data."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import boto3
+import pytest
+
+from harness.terraform.fixtures import APPROACHES_DIR
+
+TEMPLATE = APPROACHES_DIR / "template" / "terraform"
+pytestmark = pytest.mark.terraform
+
+
+def test_init_links_the_provider_from_the_shared_cache_instead_of_copying_it(tf_workspace, terraform):
+    ws = tf_workspace(TEMPLATE)
+    providers = ws.directory / ".terraform" / "providers"
+    binaries = [Path(dirpath, name) for dirpath, _dirs, files in os.walk(providers, followlinks=True)
+                for name in files if name.startswith("terraform-provider-aws")]
+    assert len(binaries) == 1
+    assert binaries[0].stat().st_size > 50_000_000  # the real provider, reached through a link
+    assert ws.provider_bytes() < 1_000_000  # what the working directory itself holds
+    platform_dir = next(p for p in providers.rglob("*") if p.is_symlink())
+    assert Path(os.path.realpath(platform_dir)).is_relative_to(
+        Path(os.path.realpath(terraform.settings.mirror or terraform.settings.plugin_cache))
+    )
+
+
+def clients(endpoint: str):
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client("ecs", **kw), boto3.client("logs", **kw)
+
+
+def test_infrastructure_and_out_of_band_changes_come_back_as_plan_data(tf_workspace, terraform_endpoint):
+    # One apply serves three claims: applying this configuration takes ~20 s.
+    ws = tf_workspace(TEMPLATE)
+    name = ws.variables["name"]
+    ws.apply()
+    baseline = ws.plan().summary
+
+    # Terraform's own change: more memory replaces the template only; the
+    # service ignores its task definition, so nothing else moves.
+    memory = ws.plan(memory=1024)
+    assert memory.exit_code == 2
+    assert memory.summary.by_action() == {"replace": ["aws_ecs_task_definition.template"]}
+    assert memory.summary.change("aws_ecs_task_definition.template").paths == ["memory"]
+
+    # Changes made outside Terraform: a CD deploy (new revision in another
+    # family, count 3) and a hand-edited log retention.
+    ecs, logs = clients(terraform_endpoint)
+    template = ecs.describe_task_definition(taskDefinition=f"{name}-template")["taskDefinition"]
+    container = {**template["containerDefinitions"][0], "image": f"{name}:v2"}
+    deployed = ecs.register_task_definition(
+        family=name, containerDefinitions=[container], requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc", cpu=template["cpu"], memory=template["memory"],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster=name, service=name, taskDefinition=deployed, desiredCount=3)
+    logs.put_retention_policy(logGroupName=f"/ecs/{name}", retentionInDays=30)
+
+    after = ws.plan()
+    assert after.exit_code == 2
+    assert after.summary.by_action() == {"update": ["module.base.aws_cloudwatch_log_group.app"]}
+    assert after.summary.drift_since(baseline) == {
+        ("aws_ecs_service.app", "desired_count"),
+        ("aws_ecs_service.app", "task_definition"),
+        ("module.base.aws_cloudwatch_log_group.app", "retention_in_days"),
+    }
