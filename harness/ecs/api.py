@@ -67,7 +67,9 @@ def uninstall(sim: Simulator) -> None:
             _active.remove(sim)
         if not _active and _originals:
             for name, fn in _originals.items():
-                setattr(EC2ContainerServiceResponse, name, fn)
+                # restore only our own routing: a patch installed on top of it stays
+                if getattr(getattr(EC2ContainerServiceResponse, name), "_harness_route", False):
+                    setattr(EC2ContainerServiceResponse, name, fn)
             _originals.clear()
 
 
@@ -85,6 +87,7 @@ def _route(name: str) -> Callable:
             return handler(self, sim)
 
     action.__name__ = name
+    action._harness_route = True
     return action
 
 
