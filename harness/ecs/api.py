@@ -57,6 +57,7 @@ def install(sim: Simulator) -> None:
         if not _originals:
             for name in OWNED_ACTIONS:
                 _originals[name] = getattr(EC2ContainerServiceResponse, name)
+            for name in OWNED_ACTIONS:
                 setattr(EC2ContainerServiceResponse, name, _route(name))
         _active.append(sim)
 
@@ -77,14 +78,26 @@ def active() -> Simulator | None:
     return _active[-1] if _active else None
 
 
+_local = threading.local()
+
+
 def _route(name: str) -> Callable:
     handler = globals()[f"_{name}"]
+    original = _originals[name]
 
     def action(self: EC2ContainerServiceResponse) -> ActionResult:
         sim = active()
-        with sim.clock.lock:
-            sim.sync()
-            return handler(self, sim)
+        if sim is None or getattr(_local, "inside", False):
+            # uninstalled but still wrapped by a later patch, or moto's own method
+            # reached through such a wrapper from inside a handler: plain moto
+            return original(self)
+        _local.inside = True
+        try:
+            with sim.clock.lock:
+                sim.sync()
+                return handler(self, sim, original)
+        finally:
+            _local.inside = False
 
     action.__name__ = name
     action._harness_route = True
@@ -175,7 +188,7 @@ def _task_dict(task: Task, include_tags: bool) -> dict[str, Any]:
 
 
 # -- actions -----------------------------------------------------------------
-def _create_service(self, sim: Simulator) -> ActionResult:
+def _create_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     if not params.get("serviceName"):
         raise InvalidParameterException("serviceName can not be empty.")
@@ -190,12 +203,12 @@ def _create_service(self, sim: Simulator) -> ActionResult:
         if existing.cluster_arn == cluster.arn and existing.name == params["serviceName"] and existing.status == "ACTIVE":
             raise InvalidParameterException("Creation of service was not idempotent.")
     td = self.ecs_backend.describe_task_definition(params["taskDefinition"])   # ClientException if missing
-    shadow = _originals["create_service"](self).result["service"]
+    shadow = moto_action(self).result["service"]
     service = sim.create_service(shadow.arn, shadow.name, cluster.arn, int(desired or 0), td.arn, config, _echoed(params))
     return ActionResult({"service": service.describe(False, None, sim.params.max_events)})
 
 
-def _update_service(self, sim: Simulator) -> ActionResult:
+def _update_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     cluster = params.get("cluster", "default")
     _, service = _find_service(self, sim, cluster, params.get("service", ""))
@@ -212,13 +225,13 @@ def _update_service(self, sim: Simulator) -> ActionResult:
         raise InvalidParameterException("desiredCount can not be negative.")
     changes = {k: params[k] for k in ECHOED_FIELDS if k in params and params[k] is not None}
     shaping = any(k in changes and changes[k] != service.spec.get(k) for k in SHAPING_FIELDS)
-    _originals["update_service"](self)   # keeps moto's shadow in step
+    moto_action(self)   # keeps moto's shadow in step
     sim.update_service(service, td_arn, None if desired is None else int(desired), bool(params.get("forceNewDeployment")),
                        config, changes, shaping)
     return ActionResult({"service": service.describe(False, None, sim.params.max_events)})
 
 
-def _describe_services(self, sim: Simulator) -> ActionResult:
+def _describe_services(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     cluster = self.ecs_backend._get_cluster(params.get("cluster", "default"))
     include_tags = "TAGS" in (params.get("include") or [])
@@ -236,7 +249,7 @@ def _describe_services(self, sim: Simulator) -> ActionResult:
     return ActionResult({"services": services, "failures": failures})
 
 
-def _delete_service(self, sim: Simulator) -> ActionResult:
+def _delete_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     cluster = params.get("cluster", "default")
     _, service = _find_service(self, sim, cluster, params.get("service", ""))
@@ -244,7 +257,7 @@ def _delete_service(self, sim: Simulator) -> ActionResult:
         raise ServiceNotActiveException()
     if service.desired_count > 0 and not params.get("force"):
         raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
-    _originals["delete_service"](self)
+    moto_action(self)
     sim.delete_service(service)
     return ActionResult({"service": service.describe(False, None, sim.params.max_events)})
 
@@ -253,7 +266,7 @@ def _cluster_arn(self, params: dict) -> str:
     return self.ecs_backend._get_cluster(params.get("cluster", "default")).arn
 
 
-def _list_tasks(self, sim: Simulator) -> ActionResult:
+def _list_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     cluster_arn = _cluster_arn(self, params)
     desired = params.get("desiredStatus") or RUNNING
@@ -285,7 +298,7 @@ def _lookup_task(sim: Simulator, cluster_arn: str, ref: str) -> Task | None:
     return task if task is not None and task.cluster_arn == cluster_arn else None
 
 
-def _describe_tasks(self, sim: Simulator) -> ActionResult:
+def _describe_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     cluster_arn = _cluster_arn(self, params)
     if not params.get("tasks"):
@@ -301,7 +314,7 @@ def _describe_tasks(self, sim: Simulator) -> ActionResult:
     return ActionResult({"tasks": tasks, "failures": failures})
 
 
-def _stop_task(self, sim: Simulator) -> ActionResult:
+def _stop_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     cluster_arn = _cluster_arn(self, params)
     task = _lookup_task(sim, cluster_arn, params.get("task", ""))
@@ -311,7 +324,7 @@ def _stop_task(self, sim: Simulator) -> ActionResult:
     return ActionResult({"task": _task_dict(task, False)})
 
 
-def _run_task(self, sim: Simulator) -> ActionResult:
+def _run_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
     cluster_arn = _cluster_arn(self, params)
     count = int(params.get("count") or 1)
