@@ -47,11 +47,17 @@ def _draw(ax, timeline: Timeline, title: str) -> None:
         if timeline.desired is not None:
             ax.axhline(timeline.desired, color="grey", linestyle="--", linewidth=0.8, label="desired")
     top_y = max([s.running for s in timeline.samples] + [timeline.desired or 0, 1])
+    span = max([s.t for s in timeline.samples] + [m.t for m in timeline.markers] + [1.0])
+    placed: list[float] = []
     for marker in timeline.markers:
         colour = MARKER_COLOURS.get(marker.kind, "#7f7f7f")
         ax.axvline(marker.t, color=colour, linewidth=1.1, linestyle=":")
-        ax.annotate(f"{marker.kind} {marker.t:.0f}s", (marker.t, top_y * 1.02), rotation=90, fontsize=7,
-                    color=colour, ha="right", va="bottom", annotation_clip=False)
+        # Moments close together (failure and decision in one scheduler pass) get side-by-side labels.
+        crowd = sum(1 for t in placed if abs(t - marker.t) < 0.03 * span)
+        placed.append(marker.t)
+        ax.annotate(f"{marker.kind} {marker.t:.0f}s", (marker.t, top_y * 1.02), xytext=(-1 + 9 * crowd, 0),
+                    textcoords="offset points", rotation=90, fontsize=7, color=colour, ha="right", va="bottom",
+                    annotation_clip=False)
     ax.set_ylim(0, top_y * 1.45)
     ax.set_xlabel("seconds since the failing deploy (simulated)")
     ax.set_ylabel("tasks")
