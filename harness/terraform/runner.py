@@ -101,8 +101,7 @@ class Terraform:
             env["TF_CLI_CONFIG_FILE"] = str(self.settings.user_cli_config)
         else:
             env.pop("TF_CLI_CONFIG_FILE", None)  # named but absent: Terraform would only warn
-        if self._cli_config is None:
-            env.setdefault("TF_PLUGIN_CACHE_DIR", str(self.settings.plugin_cache))
+        env["TF_PLUGIN_CACHE_DIR"] = str(self.settings.plugin_cache)  # one cache for every working directory
         return env
 
     def version(self) -> str:

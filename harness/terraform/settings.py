@@ -3,7 +3,8 @@ the environment once, so the runner and the pytest plugin agree.
 
     HARNESS_TERRAFORM           binary name or path (default: terraform, else tofu)
     HARNESS_TF_PROVIDER_MIRROR  a filesystem mirror root (holds registry.terraform.io/...)
-    HARNESS_TF_PLUGIN_CACHE     shared plugin cache (default: <user cache>/ecs-template-deploy/terraform-plugins)
+    HARNESS_TF_PLUGIN_CACHE     shared plugin cache (default: the user's TF_PLUGIN_CACHE_DIR,
+                                else <user cache>/ecs-template-deploy/terraform-plugins)
     TF_CLI_CONFIG_FILE          the user's own CLI config, used when no mirror is set
 """
 from __future__ import annotations
@@ -42,7 +43,7 @@ class TerraformSettings:
         else:
             binary = shutil.which("terraform", path=env.get("PATH")) or shutil.which("tofu", path=env.get("PATH"))
         mirror = Path(env["HARNESS_TF_PROVIDER_MIRROR"]).expanduser() if env.get("HARNESS_TF_PROVIDER_MIRROR") else None
-        cache = env.get("HARNESS_TF_PLUGIN_CACHE")
+        cache = env.get("HARNESS_TF_PLUGIN_CACHE") or env.get("TF_PLUGIN_CACHE_DIR")
         user_config = Path(env["TF_CLI_CONFIG_FILE"]).expanduser() if env.get("TF_CLI_CONFIG_FILE") else None
         return cls(
             binary=binary,

@@ -69,8 +69,10 @@ def test_a_mirror_without_registry_layout_is_a_problem(tmp_path):
 def test_plugin_cache_defaults_to_the_user_cache_and_can_be_set(tmp_path):
     default = TerraformSettings.from_env({"XDG_CACHE_HOME": str(tmp_path / "xdg")})
     assert default.plugin_cache == tmp_path / "xdg" / "ecs-template-deploy" / "terraform-plugins"
-    chosen = TerraformSettings.from_env({"HARNESS_TF_PLUGIN_CACHE": str(tmp_path / "c")})
+    chosen = TerraformSettings.from_env({"HARNESS_TF_PLUGIN_CACHE": str(tmp_path / "c"), "TF_PLUGIN_CACHE_DIR": "x"})
     assert chosen.plugin_cache == tmp_path / "c"
+    users = TerraformSettings.from_env({"TF_PLUGIN_CACHE_DIR": str(tmp_path / "mine")})
+    assert users.plugin_cache == tmp_path / "mine"
 
 
 def test_a_named_but_absent_user_cli_config_is_ignored(tmp_path):
@@ -108,7 +110,7 @@ def test_with_a_mirror_terraform_runs_with_the_runners_cli_config(tmp_path, monk
 
 
 def test_without_a_mirror_the_users_config_applies_and_the_cache_is_shared(tmp_path, monkeypatch):
-    monkeypatch.delenv("TF_PLUGIN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("TF_PLUGIN_CACHE_DIR", "/elsewhere")  # settings already resolved the cache
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "absent"))
     env = runner(tmp_path, with_mirror=False).env()
     assert "TF_CLI_CONFIG_FILE" not in env
