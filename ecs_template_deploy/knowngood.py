@@ -90,7 +90,9 @@ def find(
     scan_limit: int = DEFAULT_SCAN_LIMIT,
 ) -> KnownGood | None:
     """The last known-good revision: the service's pointer if it holds, else the
-    newest marked revision of `family` among the newest `scan_limit` ones.
+    most recently marked revision of `family` among its newest `scan_limit` ones
+    (a rollback re-marks an older revision, so the latest mark wins, not the
+    highest revision number).
 
     `exclude` names revisions (ARNs) that must not be the answer, such as the one
     that just failed. At most 1 + pages + `scan_limit` API calls.
@@ -101,21 +103,24 @@ def find(
         found = read_mark(ecs, pointer)
         if found is not None:
             return found
+    latest: KnownGood | None = None
     for count, arn in enumerate(revisions_newest_first(ecs, family)):
         if count >= scan_limit:
             break
         if arn.rsplit("/", 1)[-1] in excluded:
             continue
         value = _tags(ecs.list_tags_for_resource(resourceArn=arn).get("tags")).get(TAG)
-        if value:
-            return KnownGood(arn, value)
-    return None
+        # ISO 8601 UTC strings of one format order like the times they name
+        if value and (latest is None or value > latest.marked_at):
+            latest = KnownGood(arn, value)
+    return latest
 
 
 def rollback_targets(ecs: Any, family: str, *, service_tags: Mapping[str, str] | None = None,
                      scan_limit: int = DEFAULT_SCAN_LIMIT) -> set[str]:
     """Every revision a rollback could return to, which `prune` must keep: the
-    service's last known-good pointer and the newest marked revision of `family`."""
+    service's last known-good pointer and the latest marked revision of `family`
+    (what `find` answers without the pointer)."""
     targets: set[str] = set()
     pointer = (service_tags or {}).get(TAG)
     if pointer:

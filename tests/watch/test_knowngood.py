@@ -64,6 +64,14 @@ def test_without_pointer_the_newest_marked_revision_wins(ecs):
     assert knowngood.find(ecs, "web").task_definition == arns[2]
 
 
+def test_without_pointer_a_rollback_remark_beats_a_higher_revision(ecs):
+    arns = [register(ecs, "web", f"web:{n}") for n in range(1, 4)]
+    knowngood.mark(ecs, arns[0], at=T)
+    knowngood.mark(ecs, arns[1], at=T + 60)
+    knowngood.mark(ecs, arns[0], at=T + 120)  # web:2 misbehaved; rolled back to web:1, which completed again
+    assert knowngood.find(ecs, "web").task_definition == arns[0]
+
+
 def test_the_failing_revision_is_never_the_answer_even_if_once_marked(ecs):
     arns = [register(ecs, "web", f"web:{n}") for n in range(1, 4)]
     svc = make_service(ecs, arns[0])

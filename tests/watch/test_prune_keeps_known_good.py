@@ -38,7 +38,8 @@ def test_prune_keeps_the_known_good_revisions_and_says_why(ecs, capsys):
     ecs.create_cluster(clusterName="prod")
     service = ecs.create_service(cluster="prod", serviceName="web", taskDefinition=arns[5], desiredCount=1)["service"]
     knowngood.mark(ecs, arns[1], at=T, service_arn=service["serviceArn"])  # the service's last known good: web:2
-    knowngood.mark(ecs, arns[3], at=T - 60)                                # newest marked in the family: web:4
+    knowngood.mark(ecs, arns[3], at=T + 60)  # latest mark in the family (what a lookup without the pointer finds)
+    knowngood.mark(ecs, arns[2], at=T - 60)  # an older mark: no rollback would pick it
 
     code = main(["prune", "--cluster", "prod", "--service", "web", "--template", "web-template", "--keep", "1"])
 
