@@ -45,16 +45,18 @@ def provider_binary_bytes(directory: Path) -> int:
 
 
 def commands(terraform: Terraform, plans: int) -> None:
+    load = os.getloadavg()[0]
     with serve() as endpoint:
         first = terraform.workspace(TEMPLATE, endpoint, {"name": unique_name("b")}, root=APPROACHES_DIR)
         second = terraform.workspace(TEMPLATE, endpoint, {"name": unique_name("b")}, root=APPROACHES_DIR)
         first.init()
         second.init()
         first.apply()
-        plan_seconds = []
+        plan_seconds, plan_cpu = [], []
         for _ in range(plans):
             result = first.plan()
             plan_seconds.append(first.timings.last("plan"))
+            plan_cpu.append(first.timings.last_cpu("plan"))
             if result.exit_code != 0:
                 print(f"  warning: the unchanged configuration planned changes: {result.summary.by_action()}")
         show = first.timings.last("show")
@@ -62,18 +64,20 @@ def commands(terraform: Terraform, plans: int) -> None:
 
         t = first.timings
         print(f"terraform {terraform.version()} against harness serve, config {TEMPLATE.relative_to(ROOT)}")
-        print(f"  init (1st working dir)   {t.last('init'):7.2f} s")
-        print(f"  init (2nd working dir)   {second.timings.last('init'):7.2f} s")
-        print(f"  apply                    {t.last('apply'):7.2f} s")
-        print(f"  plan, unchanged          {statistics.median(plan_seconds):7.2f} s median of {plans} "
-              f"(min {min(plan_seconds):.2f}, max {max(plan_seconds):.2f}; floor < 10 s)")
-        print(f"  show -json of the plan   {show:7.2f} s")
-        print(f"  destroy                  {t.last('destroy'):7.2f} s")
+        print(f"  load average before the runs: {load:.1f} on {os.cpu_count()} CPUs (others' work slows every wall time)")
+        print("  command                  wall      CPU (terraform + provider, user+sys)")
+        print(f"  init (1st working dir)   {t.last('init'):7.2f} s  {t.last_cpu('init'):6.2f} s")
+        print(f"  init (2nd working dir)   {second.timings.last('init'):7.2f} s  {second.timings.last_cpu('init'):6.2f} s")
+        print(f"  apply                    {t.last('apply'):7.2f} s  {t.last_cpu('apply'):6.2f} s")
+        print(f"  plan, unchanged          {statistics.median(plan_seconds):7.2f} s  {statistics.median(plan_cpu):6.2f} s"
+              f"   median of {plans} (wall min {min(plan_seconds):.2f}, max {max(plan_seconds):.2f}; floor < 10 s)")
+        print(f"  show -json of the plan   {show:7.2f} s  {t.last_cpu('show'):6.2f} s")
+        print(f"  destroy                  {t.last('destroy'):7.2f} s  {t.last_cpu('destroy'):6.2f} s")
 
         provider = provider_binary_bytes(first.directory)
         for label, ws in (("1st", first), ("2nd", second)):
             own = ws.provider_bytes()
-            print(f"  .terraform of the {label} working dir: {own / 1024:.0f} KiB of real files; "
+            print(f"  .terraform of the {label} working dir: {own} bytes of real files; "
                   f"provider binary reached through links: {provider / 2**20:.0f} MiB "
                   f"(ratio {own / provider:.5f})" if provider else f"  {label}: no provider found")
 
