@@ -64,6 +64,13 @@ def _hcl_string(value: str | Path) -> str:
     return json.dumps(str(value))  # HCL strings escape like JSON strings
 
 
+def mirrored_aws_addresses(mirror: Path) -> list[str]:
+    """hashicorp/aws under each registry host the mirror holds: Terraform
+    looks for registry.terraform.io/..., OpenTofu for registry.opentofu.org/..."""
+    hosts = sorted(p.name for p in mirror.iterdir() if (p / "hashicorp" / "aws").is_dir()) if mirror.is_dir() else []
+    return [f"{host}/hashicorp/aws" for host in hosts] or ["registry.terraform.io/hashicorp/aws"]
+
+
 def cli_config(settings: TerraformSettings) -> str | None:
     """The CLI configuration the runner writes when a mirror is configured:
     hashicorp/aws from the mirror only (never the network), everything else as
@@ -71,17 +78,17 @@ def cli_config(settings: TerraformSettings) -> str | None:
     own TF_CLI_CONFIG_FILE (if any) applies."""
     if settings.mirror is None:
         return None
-    aws = "registry.terraform.io/hashicorp/aws"
+    aws = ", ".join(_hcl_string(a) for a in mirrored_aws_addresses(settings.mirror))
     return (
         "# written by harness.terraform: providers from a local mirror, one shared cache\n"
         f"plugin_cache_dir = {_hcl_string(settings.plugin_cache)}\n"
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f"    path    = {_hcl_string(settings.mirror)}\n"
-        f"    include = [{_hcl_string(aws)}]\n"
+        f"    include = [{aws}]\n"
         "  }\n"
         "  direct {\n"
-        f"    exclude = [{_hcl_string(aws)}]\n"
+        f"    exclude = [{aws}]\n"
         "  }\n"
         "}\n"
     )

@@ -57,9 +57,9 @@ class TerraformSettings:
         """Why Terraform cannot run here (one line that says how to fix it), or None."""
         if self.binary is None:
             return f"no Terraform binary ({self.requested} not found on PATH): {ENABLE_HINT}"
-        if self.mirror is not None and not (self.mirror / "registry.terraform.io").is_dir():
+        if self.mirror is not None and not any(self.mirror.glob("*/hashicorp/aws")):
             return (
-                f"HARNESS_TF_PROVIDER_MIRROR={self.mirror} is not a provider mirror "
-                "(no registry.terraform.io/ inside): point it at the directory that holds registry.terraform.io/"
+                f"HARNESS_TF_PROVIDER_MIRROR={self.mirror} holds no hashicorp/aws provider: point it at the "
+                "directory that holds registry.terraform.io/ (or registry.opentofu.org/ for tofu)"
             )
         return None

@@ -63,7 +63,7 @@ def test_a_missing_binary_is_a_problem_that_says_how_to_fix_it(tmp_path):
 def test_a_mirror_without_registry_layout_is_a_problem(tmp_path):
     fake_binary(tmp_path / "bin", "terraform")
     settings = TerraformSettings.from_env({"PATH": str(tmp_path / "bin"), "HARNESS_TF_PROVIDER_MIRROR": str(tmp_path)})
-    assert "is not a provider mirror" in settings.problem()
+    assert "holds no hashicorp/aws provider" in settings.problem()
 
 
 def test_plugin_cache_defaults_to_the_user_cache_and_can_be_set(tmp_path):
@@ -90,6 +90,13 @@ def test_cli_config_takes_aws_from_the_mirror_only_and_shares_the_cache(tmp_path
     assert f'path    = "{tmp_path / "mirror"}"' in text
     assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in text
     assert cli_config(TerraformSettings("t", "t", None, tmp_path, None)) is None
+
+
+def test_an_opentofu_mirror_is_used_under_its_own_registry_host(tmp_path):
+    root = mirror(tmp_path)
+    (root / "registry.opentofu.org" / "hashicorp" / "aws").mkdir(parents=True)
+    text = cli_config(TerraformSettings("tofu", "tofu", root, tmp_path / "cache", None))
+    assert 'include = ["registry.opentofu.org/hashicorp/aws", "registry.terraform.io/hashicorp/aws"]' in text
 
 
 def runner(tmp_path: Path, script: str = "echo fake", with_mirror: bool = True, user_config: Path | None = None) -> Terraform:
