@@ -21,7 +21,7 @@ from .errors import (
     NotRecoveredError, TimedOutError, aws_call,
 )
 from .resources import family_of, fetch_task_definition
-from .watch import Outcome, ProgressEvent, RolloutWatcher, Service, State, revision_name
+from .watch import DEFAULT_TIMEOUT, Outcome, ProgressEvent, RolloutWatcher, Service, State, revision_name
 
 _ERRORS = {EXIT_ROLLED_BACK: DeployFailedError, EXIT_NOT_RECOVERED: NotRecoveredError, EXIT_TIMED_OUT: TimedOutError}
 
@@ -109,6 +109,13 @@ def _find_known_good(ecs: Any, snapshot: Service | None, failed: str) -> knowngo
         return knowngood.find(ecs, family_of(failed), service_tags=tags, exclude=[failed])
 
 
+def recovery_timeout(watcher: RolloutWatcher) -> float:
+    """How long to wait for the way back: never less than the default, however
+    short the deploy's own --timeout (that bounds waiting for the new version,
+    not for the service to be safe again)."""
+    return max(watcher.timeout, DEFAULT_TIMEOUT)
+
+
 def _update(ecs: Any, cluster: str, service: str, task_definition: str) -> str:
     """Point the service at `task_definition`; return the new deployment's id."""
     with aws_call("ecs:UpdateService"):
@@ -148,7 +155,8 @@ def see_through(
     if verdict.ecs_rolls_back:
         # ECS's circuit breaker is rolling back already: follow it, do not fight it.
         _note(watcher, f"{what}; ECS's circuit breaker is rolling back, following it")
-        recovery = watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since)
+        recovery = watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since,
+                                             timeout=recovery_timeout(watcher))
         back = revision_name(recovery.task_definition)
         if recovery.succeeded:
             marked = _mark(ecs, watcher, recovery)
@@ -174,7 +182,7 @@ def see_through(
           knownGood=target.task_definition)
     recovery_id = _update(ecs, cluster, service, target.task_definition)
     recovery = watcher.watch(cluster, service, deployment_id=recovery_id or None,
-                             task_definition=target.task_definition, since=since)
+                             task_definition=target.task_definition, since=since, timeout=recovery_timeout(watcher))
     if recovery.succeeded:
         marked = _mark(ecs, watcher, recovery)
         return RolloutReport(EXIT_ROLLED_BACK, f"{what}; rolled back to known-good {target.revision}, steady",

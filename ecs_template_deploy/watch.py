@@ -529,14 +529,17 @@ class RolloutWatcher:
         deployment_id: str | None = None,
         task_definition: str | None = None,
         since: float | None = None,
+        timeout: float | None = None,
     ) -> Outcome:
         """Poll until the deployment (by id, else the PRIMARY one) is decided.
 
         Service events created at or after `since` (default: now) are streamed.
+        `timeout` overrides the watcher's own for this watch.
         """
+        timeout = self.timeout if timeout is None else timeout
         started = self.now()
         since = started if since is None else since
-        deadline = started + self.timeout
+        deadline = started + timeout
         seen_events = self._seen_events
         cache: dict[str, StoppedTask] = {}
         reported_failures: set[str] = set()
@@ -566,7 +569,7 @@ class RolloutWatcher:
             verdict = judge(snapshot, deployment_id, stopped, failure_threshold=self.failure_threshold)
             if not verdict.state.is_final and self.now() >= deadline:
                 verdict = Verdict(State.TIMED_OUT,
-                                  f"no decision after {self.timeout:g} s (--timeout)",
+                                  f"no decision after {timeout:g} s (--timeout)",
                                   failed_tasks=verdict.failed_tasks)
             if verdict.state.is_final:
                 outcome = Outcome(verdict, deployment_id, task_definition or "", started, self.now(), polls, snapshot)
@@ -578,20 +581,23 @@ class RolloutWatcher:
                 return outcome
             self.sleep(min(self.poll_interval, max(deadline - self.now(), 0.0)) or self.poll_interval)
 
-    def watch_replacement(self, cluster: str, service: str, replaced_id: str, *, since: float | None = None) -> Outcome:
+    def watch_replacement(self, cluster: str, service: str, replaced_id: str, *, since: float | None = None,
+                          timeout: float | None = None) -> Outcome:
         """Follow the deployment that replaces `replaced_id` (ECS's circuit breaker
         rollback) until it is decided. Waits for it to appear first."""
+        timeout = self.timeout if timeout is None else timeout
         started = self.now()
-        deadline = started + self.timeout
+        deadline = started + timeout
         while True:
             snapshot = self.describe(cluster, service)
             primary = snapshot.primary
             if primary is not None and primary.id != replaced_id:
-                outcome = self.watch(cluster, service, deployment_id=primary.id, since=since)
+                outcome = self.watch(cluster, service, deployment_id=primary.id, since=since,
+                                     timeout=max(deadline - self.now(), self.poll_interval))
                 outcome.started_at = started
                 return outcome
             if self.now() >= deadline:
-                verdict = Verdict(State.TIMED_OUT, f"ECS started no rollback within {self.timeout:g} s")
+                verdict = Verdict(State.TIMED_OUT, f"ECS started no rollback within {timeout:g} s")
                 return Outcome(verdict, replaced_id, "", started, self.now(), 0, snapshot)
             self.sleep(self.poll_interval)
 

@@ -281,3 +281,25 @@ def test_status_shows_deployments_images_and_the_known_good_revision(world):
     assert "known good: web:1 (since " in text
     assert f"app={REPO}:v1" in text
     assert "PRIMARY" in text and "completed" in text
+
+
+def test_timeout_is_a_failure_and_rolls_back(world):
+    world.aws.sim.declare_image("web:slow", start_seconds=240)
+    assert world.deploy("v1").code == EXIT_OK
+    run = world.deploy("slow", "--timeout", "60")
+    assert run.code == EXIT_ROLLED_BACK, run.lines
+    assert run.result["state"] == "timed-out"
+    assert 60 <= run.result["decidedAt"] - run.started < 60 + POLL
+    assert "timed out" in run.result["message"] and "--timeout" in run.result["message"]
+    assert world.steady_on("web:1")
+
+
+def test_when_the_rollback_fails_too_the_exit_code_says_the_service_is_not_back(world):
+    world.aws.sim.declare_image("web:crash", crash_after=5)
+    assert world.deploy("v1").code == EXIT_OK
+    world.ecr.batch_delete_image(repositoryName="web", imageIds=[{"imageTag": "v1"}])  # the known good is gone from ECR
+    run = world.deploy("crash")
+    assert run.code == EXIT_NOT_RECOVERED, run.lines
+    assert "rollback to web:1 failed too" in run.result["message"]
+    assert "CannotPullContainerError" in run.result["message"]
+    assert run.calls.count("UpdateService") == 2  # one rollback attempt, no loop
