@@ -508,7 +508,7 @@ class RolloutWatcher:
     @staticmethod
     def resolve(service: Service, task_definition: str | None) -> str:
         """The id of the deployment to watch: the newest one running `task_definition`
-        (the PRIMARY one if no task definition is given, or none runs it)."""
+        (the PRIMARY one if no task definition is given); "" if none runs it any more."""
         if task_definition:
             ours = [d for d in service.deployments if _same_revision(d.task_definition, task_definition)]
             if ours:
@@ -517,8 +517,7 @@ class RolloutWatcher:
         if primary is None:
             raise ServiceNotFoundError(f"service {service.name!r} has no PRIMARY deployment: is it a CODE_DEPLOY or EXTERNAL service?")
         if task_definition:
-            # Nothing runs it any more: judge() reports what replaced it.
-            return f"(gone) {revision_name(task_definition)}"
+            return ""  # nothing runs it any more: judge() reports what replaced it
         return primary.id
 
     def watch(
@@ -558,7 +557,7 @@ class RolloutWatcher:
             if progress != last_progress:
                 last_progress = progress
                 self._emit_progress(snapshot)
-            stopped = self._stopped_tasks(cluster, deployment_id, cache)
+            stopped = self._stopped_tasks(cluster, deployment_id, cache) if deployment_id else []
             for task in stopped:
                 if task.is_failure and task.arn not in reported_failures:
                     reported_failures.add(task.arn)

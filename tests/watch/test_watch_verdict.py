@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ecs_template_deploy.watch import (
-    Service, State, StoppedTask, is_steady_state_event, judge,
+    RolloutWatcher, Service, State, StoppedTask, is_steady_state_event, judge,
 )
 from watch_shapes import crashed, deployment, event, service, stopped_task, td
 
@@ -165,3 +165,10 @@ def test_threshold_below_one_is_refused():
 def test_both_steady_state_wordings_match(message, steady):
     event("e1", message, 0)  # the fixture is a valid ServiceEvent
     assert is_steady_state_event(message) is steady
+
+
+def test_a_revision_no_deployment_runs_any_more_resolves_to_nothing_and_is_superseded():
+    svc = Service(service([deployment("ecs-svc/4444444444", 9, running=4, rollout="COMPLETED")]))
+    assert RolloutWatcher.resolve(svc, td(9)) == "ecs-svc/4444444444"
+    assert RolloutWatcher.resolve(svc, td(8)) == ""
+    assert judge(svc, "").state is State.SUPERSEDED
