@@ -113,8 +113,15 @@ def _deployment_configuration(given: dict | None, current: dict | None = None) -
         raise InvalidParameterException(f"minimumHealthyPercent {low} must be between 0 and 100.")
     if high < 100 or high < low:
         raise InvalidParameterException(f"maximumPercent {high} must be at least 100 and at least minimumHealthyPercent.")
-    breaker = merged.get("deploymentCircuitBreaker") or {}
-    merged["deploymentCircuitBreaker"] = {"enable": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))}
+    breaker = dict(merged.get("deploymentCircuitBreaker") or {})
+    breaker.update(enable=bool(breaker.get("enable")), rollback=bool(breaker.get("rollback")))
+    threshold = breaker.get("thresholdConfiguration")
+    if threshold is not None:
+        kind = threshold.get("type", "BOUNDED_PERCENT")
+        if kind not in ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT") or int(threshold.get("value", 50)) < 1:
+            raise InvalidParameterException(
+                f"thresholdConfiguration {threshold} needs type COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT and a value >= 1.")
+    merged["deploymentCircuitBreaker"] = breaker
     return merged
 
 

@@ -99,7 +99,7 @@ def on_task_failed(sim: "Simulator", service: Service, deployment: Deployment) -
     breaker = service.circuit_breaker
     if not breaker.get("enable") or deployment.status != PRIMARY:
         return
-    if deployment.failed_tasks < circuit_breaker_threshold(service.desired_count):
+    if deployment.failed_tasks < circuit_breaker_threshold(service.desired_count, breaker.get("thresholdConfiguration")):
         return
     deployment.rollout_state = FAILED
     deployment.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
@@ -115,3 +115,14 @@ def on_task_failed(sim: "Simulator", service: Service, deployment: Deployment) -
     for t in deployment.wanted_tasks():
         sim.runner.stop(t, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
     deployment.status = ACTIVE
+
+
+def on_task_healthy(sim: "Simulator", service: Service, deployment: Deployment) -> None:
+    """resetOnHealthyTask (default true): a healthy task resets the failure count,
+    which is why a task that passes its checks and then crashes may never trip
+    the breaker."""
+    if deployment.rollout_state != IN_PROGRESS or deployment.status != PRIMARY:
+        return
+    if service.circuit_breaker.get("resetOnHealthyTask", True) and deployment.failed_tasks:
+        deployment.failed_tasks = 0
+        deployment.updated_at = sim.clock.now()

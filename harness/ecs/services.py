@@ -16,14 +16,24 @@ def ts(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-def circuit_breaker_threshold(desired: int) -> int:
-    """0.5 x desiredCount, rounded up, at least 3 and at most 200."""
-    return min(200, max(3, math.ceil(desired * 0.5)))
+def circuit_breaker_threshold(desired: int, threshold_configuration: dict | None = None) -> int:
+    """Default (BOUNDED_PERCENT 50): 0.5 x desiredCount, rounded up, at least 3
+    and at most 200. `thresholdConfiguration` (newer ECS) may say COUNT n or
+    UNBOUNDED_PERCENT p instead."""
+    config = threshold_configuration or {}
+    kind, value = config.get("type", "BOUNDED_PERCENT"), config.get("value", 50)
+    if kind == "COUNT":
+        return max(1, value)
+    percent = math.ceil(desired * value / 100)
+    if kind == "UNBOUNDED_PERCENT":
+        return max(1, percent)
+    return min(200, max(3, percent))
 
 
 @dataclass(eq=False)
 class Deployment:
     id: str
+    service_arn: str
     task_definition_arn: str
     created_at: float
     updated_at: float

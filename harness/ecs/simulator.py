@@ -27,7 +27,8 @@ class Simulator:
         self.seed = seed
         self.rng = random.Random(seed)
         self.images = Images()
-        self.runner = TaskRunner(self.clock, self.params, self.images, self._task_failed, self._task_stopped)
+        self.runner = TaskRunner(self.clock, self.params, self.images, self._task_failed, self._task_stopped,
+                                 self._task_healthy)
         self.services: dict[str, Service] = {}
         self.tasks: dict[str, Task] = {}
         self.timeline = Timeline()
@@ -156,7 +157,7 @@ class Simulator:
                     pull_errors[c["name"]] = str(err)
         dep_id = self._deployment_id()
         deployment = Deployment(
-            id=dep_id, task_definition_arn=task_definition_arn, created_at=now, updated_at=now,
+            id=dep_id, service_arn=service.arn, task_definition_arn=task_definition_arn, created_at=now, updated_at=now,
             digests=digests, pull_errors=pull_errors or {}, desired_count=service.desired_count,
             rollout_state_reason=reason or f"ECS deployment {dep_id} in progress.",
             launch_type=service.spec.get("launchType"), platform_version=service.spec.get("platformVersion"),
@@ -255,6 +256,11 @@ class Simulator:
         if service is not None:
             scheduler.on_task_failed(self, service, task.deployment)
 
+    def _task_healthy(self, task: Task) -> None:
+        service = self._service_of(task) if task.deployment is not None else None
+        if service is not None:
+            scheduler.on_task_healthy(self, service, task.deployment)
+
     def _task_stopped(self, task: Task) -> None:
         self.clock.call_later(self.params.stopped_task_retention, lambda: self._forget(task))
 
@@ -264,7 +270,4 @@ class Simulator:
             task.deployment.tasks.remove(task)
 
     def _service_of(self, task: Task) -> Service | None:
-        for service in self.services.values():
-            if task.deployment in service.deployments or task.deployment in service.history:
-                return service
-        return None
+        return self.services.get(task.deployment.service_arn) if task.deployment is not None else None

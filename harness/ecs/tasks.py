@@ -116,16 +116,17 @@ class TaskRunner:
     """Moves tasks through the table on the clock: pull, start, health, crash, drain, stop.
 
     `on_failure(task)` is told when a task fails (fails to start, crashes, fails
-    health checks) so the deployment can count it; `on_stopped(task)` when a task
-    reaches STOPPED.
+    health checks) so the deployment can count it; `on_healthy(task)` when it
+    starts counting as healthy; `on_stopped(task)` when it reaches STOPPED.
     """
 
-    def __init__(self, clock, params, images, on_failure, on_stopped):
+    def __init__(self, clock, params, images, on_failure, on_stopped, on_healthy=lambda task: None):
         self.clock = clock
         self.params = params
         self.images = images
         self.on_failure = on_failure
         self.on_stopped = on_stopped
+        self.on_healthy = on_healthy
 
     def _at(self, task: Task, delay: float, fn) -> None:
         task.timers.append(self.clock.call_later(max(0.0, delay), fn))
@@ -205,6 +206,7 @@ class TaskRunner:
             task.healthy = True
             if any(c.health_check for c in task.containers):
                 self._container_health(task, "HEALTHY")
+            self.on_healthy(task)
 
     def _unhealthy(self, task: Task, reason: str) -> None:
         if task.last_status != RUNNING or not task.wanted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.ecs import scheduler
 from harness.ecs.services import circuit_breaker_threshold
 
 BREAKER = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
@@ -104,3 +105,41 @@ def test_rollback_deployment_states_its_reason_while_in_progress(ecs, aws):
             break
     assert primary["rolloutState"] == "IN_PROGRESS"
     assert primary["rolloutStateReason"].startswith("ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/")
+
+
+@pytest.mark.parametrize(("config", "desired", "threshold"), [
+    ({"type": "COUNT", "value": 7}, 100, 7),
+    ({"type": "UNBOUNDED_PERCENT", "value": 50}, 1000, 500),
+    ({"type": "BOUNDED_PERCENT", "value": 10}, 10, 3),
+])
+def test_threshold_configuration_changes_the_threshold_newer_ecs(config, desired, threshold):
+    """Newer ECS: thresholdConfiguration (modelled: COUNT, BOUNDED_PERCENT, UNBOUNDED_PERCENT)."""
+    assert circuit_breaker_threshold(desired, config) == threshold
+
+
+def test_threshold_configuration_count_trips_the_breaker_at_that_count(ecs, aws):
+    _deploy_bad(ecs, aws, desired=10, breaker={"deploymentCircuitBreaker": {
+        "enable": True, "rollback": False, "thresholdConfiguration": {"type": "COUNT", "value": 12}}})
+    ecs.settle(1800)
+    bad = ecs.describe()["deployments"][0]
+    assert (bad["rolloutState"], bad["failedTasks"]) == ("FAILED", 12)
+
+
+@pytest.mark.parametrize(("reset", "kept"), [(None, False), (True, False), (False, True)])
+def test_a_healthy_task_resets_the_failure_count_unless_reset_on_healthy_task_is_false(ecs, aws, reset, kept):
+    """resetOnHealthyTask (default true): a task reaching a healthy state resets
+    failedTasks to 0, which is why tasks that pass their checks and crash later
+    may never trip the breaker (AWS knowledge center)."""
+    breaker = {"enable": True, "rollback": False, "thresholdConfiguration": {"type": "COUNT", "value": 100}}
+    if reset is not None:
+        breaker["resetOnHealthyTask"] = reset
+    ecs.service(ecs.task_definition("app:1"), desired=4, deploymentConfiguration={"deploymentCircuitBreaker": breaker})
+    ecs.settle()
+    aws.sim.declare_image("app:2", crash_after=30)
+    ecs.update(taskDefinition=ecs.task_definition("app:2"))
+    service = aws.sim.service("web")
+    assert aws.clock.run_until(lambda: service.primary.failed_tasks > 0, limit=600)
+    failed = service.primary.failed_tasks
+    scheduler.on_task_healthy(aws.sim, service, service.primary)   # one of its tasks turns healthy
+    assert service.primary.failed_tasks == (failed if kept else 0)
+    assert ecs.describe()["deployments"][0]["failedTasks"] == service.primary.failed_tasks
