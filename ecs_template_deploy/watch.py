@@ -467,6 +467,8 @@ class RolloutWatcher:
         self.sink = sink
         # Service events already streamed, across watches (a deploy, then its rollback).
         self._seen_events: set[str] = set()
+        # Stopped tasks described once and for all (they do not change any more).
+        self._known_tasks: dict[str, StoppedTask] = {}
 
     # -- reading AWS ----------------------------------------------------------
 
@@ -480,28 +482,33 @@ class RolloutWatcher:
             )
         return Service(found[0])
 
-    def _stopped_tasks(self, cluster: str, deployment_id: str, cache: dict[str, StoppedTask]) -> list[StoppedTask]:
-        """Stopped (or stopping) tasks of one deployment; final ones are described once."""
+    def _stopped_tasks(self, cluster: str, service: str, deployment_id: str) -> list[StoppedTask]:
+        """Stopped (or stopping) tasks of one deployment.
+
+        ListTasks by service name and desiredStatus STOPPED (AWS allows no other
+        filter next to `startedBy`), then DescribeTasks only for tasks not seen
+        before: a task that is STOPPED, already a failure, or another
+        deployment's is remembered for the watcher's lifetime.
+        """
         arns: list[str] = []
         with aws_call("ecs:ListTasks"):
             paginator = self.ecs.get_paginator("list_tasks")
-            for page in paginator.paginate(cluster=cluster, startedBy=deployment_id, desiredStatus="STOPPED"):
+            for page in paginator.paginate(cluster=cluster, serviceName=service, desiredStatus="STOPPED"):
                 arns.extend(page.get("taskArns", []))
-        fresh = [arn for arn in arns if arn not in cache]
-        pending: dict[str, StoppedTask] = {}
+        fresh = [arn for arn in arns if arn not in self._known_tasks]
+        stopping: dict[str, StoppedTask] = {}
         for start in range(0, len(fresh), 100):
             with aws_call("ecs:DescribeTasks"):
                 answer = self.ecs.describe_tasks(cluster=cluster, tasks=fresh[start:start + 100])
             for raw in answer.get("tasks", []):
                 task = StoppedTask(raw)
-                if task.started_by not in ("", deployment_id):
-                    continue
-                if task.is_final or task.is_failure:
-                    cache[task.arn] = task
+                if task.is_final or task.is_failure or task.started_by != deployment_id:
+                    self._known_tasks[task.arn] = task
                 else:
-                    # still stopping, no failure reason yet: judge it now, describe it again next poll
-                    pending[task.arn] = task
-        return [cache.get(arn) or pending[arn] for arn in arns if arn in cache or arn in pending]
+                    # ours, still stopping, no failure reason (yet): judge it now, look again next poll
+                    stopping[task.arn] = task
+        found = (self._known_tasks.get(arn) or stopping.get(arn) for arn in arns)
+        return [task for task in found if task is not None and task.started_by == deployment_id]
 
     # -- the loop ---------------------------------------------------------------
 
@@ -540,7 +547,6 @@ class RolloutWatcher:
         since = started if since is None else since
         deadline = started + timeout
         seen_events = self._seen_events
-        cache: dict[str, StoppedTask] = {}
         reported_failures: set[str] = set()
         last_progress: Any = None
         polls = 0
@@ -557,7 +563,7 @@ class RolloutWatcher:
             if progress != last_progress:
                 last_progress = progress
                 self._emit_progress(snapshot)
-            stopped = self._stopped_tasks(cluster, deployment_id, cache) if deployment_id else []
+            stopped = self._stopped_tasks(cluster, snapshot.name or service, deployment_id) if deployment_id else []
             for task in stopped:
                 if task.is_failure and task.arn not in reported_failures:
                     reported_failures.add(task.arn)

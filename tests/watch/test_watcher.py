@@ -51,7 +51,7 @@ def rolling(events=()):
 def expect_poll(stub, answer, stopped_arns, described=None):
     stub.add_response("describe_services", answer, {"cluster": "prod", "services": ["web"], "include": ["TAGS"]})
     stub.add_response("list_tasks", {"taskArns": stopped_arns},
-                      {"cluster": "prod", "startedBy": NEW, "desiredStatus": "STOPPED"})
+                      {"cluster": "prod", "serviceName": "web", "desiredStatus": "STOPPED"})
     if described is not None:
         stub.add_response("describe_tasks", {"tasks": described, "failures": []}, {"cluster": "prod", "tasks": ANY})
 
@@ -160,3 +160,21 @@ class Tty(io.StringIO):
 ])
 def test_renderer_follows_terminal_ci_and_json(stream, environ, json_lines, expected):
     assert isinstance(renderer_for(stream, json_lines=json_lines, environ=environ), expected)
+
+
+def test_stopped_tasks_of_other_deployments_are_described_once_and_ignored(stubbed):
+    client, stub = stubbed
+    clock = FakeClock(T0.timestamp())
+    old_crash = crashed("t0", 7, OLD)                       # an earlier deployment's failure: not ours
+    draining = stopped_task("t9", 7, OLD, stop_code="ServiceSchedulerInitiated",
+                            reason=f"Scaling activity initiated by (deployment {NEW})", last_status="DEACTIVATING")
+    expect_poll(stub, rolling(), [old_crash["taskArn"], draining["taskArn"]], [old_crash, draining])
+    expect_poll(stub, rolling(), [old_crash["taskArn"], draining["taskArn"]])  # nothing described again
+    expect_poll(stub, {"services": [service([deployment(NEW, 8, running=4, rollout="COMPLETED")])], "failures": []},
+                [old_crash["taskArn"], draining["taskArn"]])
+    watcher = RolloutWatcher(client, now=clock.now, sleep=clock.sleep)
+
+    outcome = watcher.watch("prod", "web", deployment_id=NEW)
+
+    assert outcome.state is State.SUCCEEDED
+    assert outcome.polls == 3
