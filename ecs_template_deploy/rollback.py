@@ -18,7 +18,7 @@ from typing import Any
 from . import knowngood
 from .errors import (
     EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, EXIT_TIMED_OUT, BadInputError, DeployFailedError,
-    NotRecoveredError, TimedOutError, aws_call,
+    NotRecoveredError, TemplateNotFoundError, TimedOutError, aws_call,
 )
 from .resources import family_of, fetch_task_definition
 from .watch import DEFAULT_TIMEOUT, Outcome, ProgressEvent, RolloutWatcher, Service, State, revision_name
@@ -199,7 +199,11 @@ def resolve_target(ecs: Any, watcher: RolloutWatcher, cluster: str, service: str
     current = snapshot.task_definition
     if to:
         reference = to if ":" in to or "/" in to else f"{family_of(current)}:{to}"
-        target = fetch_task_definition(ecs, reference)
+        try:
+            target = fetch_task_definition(ecs, reference)
+        except TemplateNotFoundError as err:
+            raise BadInputError(f"--to {to}: task definition {reference!r} not found: give N (in "
+                                f"{family_of(current)}), family:N or an ARN") from err
         if not target.is_active:
             raise BadInputError(f"{revision_name(target.arn)} is INACTIVE (deregistered): ECS cannot deploy it; pick another --to")
         return snapshot, knowngood.KnownGood(target.arn, target.tags.get(knowngood.TAG, "")), current

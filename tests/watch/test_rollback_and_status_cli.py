@@ -1,0 +1,68 @@
+"""`rollback` and `status`: refused input changes nothing; status as data."""
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ecs_template_deploy import knowngood
+from ecs_template_deploy.cli import main
+from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK
+
+T = 1_795_000_000.0
+
+
+@pytest.fixture
+def ecs(monkeypatch, tmp_path):
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
+                       "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        client = boto3.client("ecs", region_name="us-east-1")
+        client.create_cluster(clusterName="prod")
+        arns = [client.register_task_definition(
+            family="web", containerDefinitions=[{"name": "app", "image": f"web:v{n}", "memory": 128}],
+        )["taskDefinition"]["taskDefinitionArn"] for n in (1, 2, 3)]
+        client.create_service(cluster="prod", serviceName="web", taskDefinition=arns[2], desiredCount=2)
+        client.arns = arns
+        yield client
+
+
+def session_recording(calls: list[str]) -> boto3.Session:
+    session = boto3.Session(region_name="us-east-1")
+    session.events.register("before-call.ecs", lambda model, **_: calls.append(model.name))
+    return session
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    ([], "no known-good revision of web other than the running web:3: name one with --to REVISION"),
+    (["--to", "9"], "--to 9: task definition 'web:9' not found"),
+    (["--to", "1"], "web:1 is INACTIVE (deregistered)"),
+    (["--timeout", "0"], "--timeout: 0 must be a positive number of seconds"),
+])
+def test_refused_rollback_says_why_in_one_line_and_changes_nothing(ecs, capsys, extra, fragment):
+    ecs.deregister_task_definition(taskDefinition=ecs.arns[0])
+    calls: list[str] = []
+    code = main(["rollback", "--cluster", "prod", "--service", "web", *extra], session=session_recording(calls))
+    assert code == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert fragment in err
+    assert "UpdateService" not in calls and "TagResource" not in calls
+
+
+def test_status_as_json_names_the_known_good_revision_and_images(ecs, capsys):
+    service_arn = ecs.describe_services(cluster="prod", services=["web"])["services"][0]["serviceArn"]
+    knowngood.mark(ecs, ecs.arns[1], at=T, service_arn=service_arn)
+    calls: list[str] = []
+
+    assert main(["status", "--cluster", "prod", "--service", "web", "--json"], session=session_recording(calls)) == EXIT_OK
+
+    status = json.loads(capsys.readouterr().out)
+    assert status["knownGood"] == {"taskDefinition": ecs.arns[1], "revision": "web:2", "since": knowngood.iso(T)}
+    assert status["revisions"][ecs.arns[2]]["images"] == {"app": "web:v3"}
+    assert status["revisions"][ecs.arns[2]]["knownGoodSince"] is None
+    assert [d["revision"] for d in status["deployments"]] == ["web:3"]
+    assert not {"UpdateService", "TagResource", "RegisterTaskDefinition"} & set(calls)  # read-only
