@@ -24,10 +24,10 @@ SCHEMA_VERSION = 1
 TITLE = "Terraform and CD for ECS: the approaches compared"
 
 WINNER_RULES = {
-    "lower": "lowest wins",
-    "higher": "highest wins",
-    "true": "yes wins",
-    "false": "no wins",
+    "lower": "lowest is best",
+    "higher": "highest is best",
+    "true": "yes is best",
+    "false": "no is best",
     None: "informational, no winner",
 }
 
