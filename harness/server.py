@@ -102,8 +102,9 @@ class HarnessServer:
 
     def check(self) -> None:
         """Re-raise the first error raised on a server thread (for tests)."""
-        if self.errors:
-            raise self.errors[0]
+        errors = self.errors + (self.sim.errors if self.sim is not None else [])
+        if errors:
+            raise errors[0]
 
     @property
     def clock(self) -> ScaledClock:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
+from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
+from werkzeug.exceptions import HTTPException
 from moto.ecs.exceptions import ClusterNotFoundException, ECSException, InvalidParameterException, ServiceNotFoundException
 from moto.ecs.responses import EC2ContainerServiceResponse
 
@@ -96,6 +98,11 @@ def _route(name: str) -> Callable:
             with sim.clock.lock:
                 sim.sync()
                 return handler(self, sim, original)
+        except (ServiceException, HTTPException):
+            raise
+        except Exception as err:   # a simulator bug: kept for HarnessServer.check()
+            sim.errors.append(err)
+            raise
         finally:
             _local.inside = False
 

@@ -16,7 +16,7 @@ from harness.ecs.images import ImageBehaviour, ImagePullError, Images
 from harness.ecs.params import Params
 from harness.ecs.scaling import Scaling
 from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
-from harness.ecs.tasks import SERVICE_SCHEDULER_INITIATED, USER_INITIATED, Container, Task, TaskRunner, reason_scaling
+from harness.ecs.tasks import REASON_CONTAINER_HEALTH, SERVICE_SCHEDULER_INITIATED, USER_INITIATED, Container, Task, TaskRunner, reason_scaling
 from harness.ecs.timeline import Timeline
 
 
@@ -33,6 +33,7 @@ class Simulator:
         self.tasks: dict[str, Task] = {}
         self.timeline = Timeline()
         self.scaling = Scaling(self)
+        self.errors: list[BaseException] = []   # unexpected errors in API handlers (server threads)
         self._tick_timer = self.clock.call_later(self.params.scheduler_interval, self._tick)
 
     # -- time ------------------------------------------------------------
@@ -250,11 +251,18 @@ class Simulator:
         self.runner.stop(task, USER_INITIATED, reason or "Task stopped by user")
 
     def _task_failed(self, task: Task) -> None:
-        if task.deployment is None:
-            return
         service = self._service_of(task)
-        if service is not None:
-            scheduler.on_task_failed(self, service, task.deployment)
+        if service is None:
+            return
+        if task.stopped_reason == REASON_CONTAINER_HEALTH:
+            self.event(service, f"(service {service.name}) (task {task.id}) failed container health checks.")
+        elif task.stopped_reason and task.stopped_reason.startswith("Task failed ELB health checks"):
+            lb = service.load_balancers[0]
+            self.event(service, f"(service {service.name}) (task {task.id}) (port {lb.get('containerPort')}) is unhealthy "
+                                f"in (target-group {lb.get('targetGroupArn')}) due to (reason Health checks failed).")
+        if task.stop_code == SERVICE_SCHEDULER_INITIATED:
+            self.event(service, f"(service {service.name}) has stopped 1 running tasks: (task {task.id}).")
+        scheduler.on_task_failed(self, service, task.deployment)
 
     def _task_healthy(self, task: Task) -> None:
         service = self._service_of(task) if task.deployment is not None else None

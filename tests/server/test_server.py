@@ -79,3 +79,18 @@ def test_bad_control_request_is_a_400_with_a_one_line_reason(server):
         control(server, "advance", {"seconds": -5})
     assert err.value.code == 400
     assert json.load(err.value) == {"error": 'advance needs {"seconds": N} with N >= 0'}
+
+
+def test_errors_raised_in_the_simulator_on_a_server_thread_are_reraised_by_check(server, monkeypatch):
+    ecs = ecs_client(server)
+    td = make_service(ecs)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulator bug")
+
+    monkeypatch.setattr(server.sim, "run_task", broken)
+    with pytest.raises(Exception):
+        ecs.run_task(cluster="c", taskDefinition=td)
+    with pytest.raises(RuntimeError, match="simulator bug"):
+        server.check()
+    server.sim.errors.clear()

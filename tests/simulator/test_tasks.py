@@ -131,3 +131,21 @@ def test_describe_tasks_reports_unknown_tasks_as_missing_failures(ecs):
     result = ecs.client.describe_tasks(cluster="c", tasks=["0" * 32])
     assert result["tasks"] == []
     assert result["failures"] == [{"arn": "0" * 32, "reason": "MISSING"}]
+
+
+def test_health_check_failures_are_logged_as_service_events(ecs, aws):
+    aws.sim.declare_image("nginx:sick", container_health="fail")
+    ecs.service(ecs.task_definition("nginx:sick", health_check={"command": ["CMD", "false"], "interval": 10}), desired=1)
+    aws.clock.sleep(60)
+    task_id = ecs.tasks("STOPPED")[0]["taskArn"].rsplit("/", 1)[-1]
+    events = ecs.events()
+    at = events.index(f"(service web) (task {task_id}) failed container health checks.")
+    assert events[at + 1] == f"(service web) has stopped 1 running tasks: (task {task_id})."
+
+
+def test_elb_health_check_failures_are_logged_as_service_events(ecs, aws):
+    aws.sim.declare_image("nginx:elb-sick", target_health="fail")
+    ecs.service(ecs.task_definition("nginx:elb-sick"), desired=1, loadBalancers=LB)
+    aws.clock.sleep(90)
+    task = aws.sim.service("web").primary.tasks[0]
+    assert f"(service web) (task {task.id}) (port 80) is unhealthy in (target-group {TG}) due to (reason Health checks failed)." in ecs.events()
