@@ -94,3 +94,4 @@ def test_errors_raised_in_the_simulator_on_a_server_thread_are_reraised_by_check
     with pytest.raises(RuntimeError, match="simulator bug"):
         server.check()
     server.sim.errors.clear()
+    server.errors.clear()
