@@ -539,12 +539,13 @@ class RolloutWatcher:
     ) -> Outcome:
         """Poll until the deployment (by id, else the PRIMARY one) is decided.
 
-        Service events created at or after `since` (default: now) are streamed.
+        Service events created at or after `since` are streamed; by default,
+        those created after the watched deployment was (so a re-run shows the
+        rollout so far, and nothing from before the deploy).
         `timeout` overrides the watcher's own for this watch.
         """
         timeout = self.timeout if timeout is None else timeout
         started = self.now()
-        since = started if since is None else since
         deadline = started + timeout
         seen_events = self._seen_events
         reported_failures: set[str] = set()
@@ -558,6 +559,11 @@ class RolloutWatcher:
             ours = snapshot.deployment(deployment_id)
             if task_definition is None and ours is not None:
                 task_definition = ours.task_definition
+            if since is None:
+                created = ours.created_at if ours is not None else None
+                # 1 ms after: ECS timestamps have millisecond precision, and what
+                # happened at the very moment of the update is the old deployment's
+                since = created + 0.001 if created is not None else started
             self._emit_events(snapshot, since, seen_events)
             progress = [d.progress() for d in snapshot.deployments]
             if progress != last_progress:

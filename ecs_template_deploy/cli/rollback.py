@@ -28,8 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, context: Context) -> int:
     watcher = make_watcher(args, context)
-    report = roll_back(context.ecs, watcher, cluster=args.cluster, service=args.service, to=args.to,
-                       since=watcher.now() - args.poll_interval)
+    report = roll_back(context.ecs, watcher, cluster=args.cluster, service=args.service, to=args.to)
     print_report(report, context)
     report.raise_for_outcome()
     return EXIT_OK

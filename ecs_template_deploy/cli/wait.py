@@ -78,8 +78,7 @@ def finish_deploy(result: DeployResult, args: argparse.Namespace, context: Conte
         return EXIT_OK
     watcher = watcher or make_watcher(args, context)
     report = see_through(context.ecs, watcher, cluster=result.cluster, service=result.service,
-                         task_definition=result.task_definition_arn, rollback=not args.no_rollback,
-                         since=watcher.now() - args.poll_interval)
+                         task_definition=result.task_definition_arn, rollback=not args.no_rollback)
     print_report(report, context)
     report.raise_for_outcome()
     return EXIT_OK

@@ -178,3 +178,17 @@ def test_stopped_tasks_of_other_deployments_are_described_once_and_ignored(stubb
 
     assert outcome.state is State.SUCCEEDED
     assert outcome.polls == 3
+
+
+def test_by_default_events_from_before_the_deployment_are_not_streamed(stubbed):
+    client, stub = stubbed
+    clock = FakeClock(T0.timestamp() + 100)
+    before = event("e0", "(service web) has reached a steady state.", 0)  # the old deployment settling, at creation time
+    after = event("e1", "(service web) has started 3 tasks: (task t3).", 5)
+    expect_poll(stub, {"services": [service([deployment(NEW, 8, running=4, rollout="COMPLETED", created=0)],
+                                            events=[after, before])], "failures": []}, [])
+    events: list[ProgressEvent] = []
+
+    RolloutWatcher(client, now=clock.now, sleep=clock.sleep, sink=events.append).watch("prod", "web", deployment_id=NEW)
+
+    assert [e.message for e in events if e.kind == "service-event"] == [after["message"]]
