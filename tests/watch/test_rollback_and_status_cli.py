@@ -66,3 +66,12 @@ def test_status_as_json_names_the_known_good_revision_and_images(ecs, capsys):
     assert status["revisions"][ecs.arns[2]]["knownGoodSince"] is None
     assert [d["revision"] for d in status["deployments"]] == ["web:3"]
     assert not {"UpdateService", "TagResource", "RegisterTaskDefinition"} & set(calls)  # read-only
+
+
+def test_the_cli_builds_its_ecs_client_with_adaptive_retries_for_throttling():
+    from ecs_template_deploy.cli import build_context, build_parser
+
+    parser, _ = build_parser()
+    args = parser.parse_args(["status", "--cluster", "prod", "--service", "web", "--region", "us-east-1"])
+    context = build_context(args, boto3.Session(aws_access_key_id="x", aws_secret_access_key="x"))
+    assert context.ecs.meta.config.retries["mode"] == "adaptive"
