@@ -20,6 +20,8 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any, Collection, Iterator, Mapping
 
+from botocore.exceptions import ClientError
+
 from .resources import family_of, revision_of
 
 TAG = "ecs-template-deploy:known-good"
@@ -50,7 +52,13 @@ def mark(ecs: Any, task_definition_arn: str, *, at: float, service_arn: str | No
     marked = KnownGood(task_definition_arn, iso(at))
     ecs.tag_resource(resourceArn=task_definition_arn, tags=[{"key": TAG, "value": marked.marked_at}])
     if service_arn and len(task_definition_arn) <= MAX_TAG_VALUE:
-        ecs.tag_resource(resourceArn=service_arn, tags=[{"key": TAG, "value": task_definition_arn}])
+        try:
+            ecs.tag_resource(resourceArn=service_arn, tags=[{"key": TAG, "value": task_definition_arn}])
+        except ClientError as err:
+            # Services with the old short ARN format cannot be tagged. The mark on
+            # the revision is the fact; the pointer only saves a scan.
+            if err.response.get("Error", {}).get("Code") != "InvalidParameterException":
+                raise
     return marked
 
 

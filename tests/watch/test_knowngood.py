@@ -104,3 +104,24 @@ def test_the_scan_reads_a_bounded_number_of_revisions(ecs):
     assert knowngood.find(ecs, "web", scan_limit=5) is None
     assert ecs.calls.count("ListTagsForResource") == 5
     assert knowngood.find(ecs, "web", scan_limit=10).task_definition == arns[0]
+
+
+def test_a_service_that_cannot_be_tagged_still_gets_its_revision_marked(ecs):
+    """Old short service ARNs refuse tags: the revision mark alone must do."""
+    from botocore.awsrequest import AWSResponse
+
+    first = register(ecs, "web")
+    svc = make_service(ecs, first)
+
+    def refuse_service_tags(params, **_):
+        if svc["serviceArn"] in str(params.get("body")):  # the serialized request
+            return AWSResponse("https://ecs.us-east-1.amazonaws.com/", 400, {}, None), {
+                "Error": {"Code": "InvalidParameterException",
+                          "Message": "Long arn format must be used for tagging operations"},
+                "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return None
+
+    ecs.meta.events.register("before-call.ecs.TagResource", refuse_service_tags)
+    marked = knowngood.mark(ecs, first, at=T, service_arn=svc["serviceArn"])
+    assert knowngood.TAG not in service_tags(ecs)
+    assert knowngood.find(ecs, "web", service_tags={}) == marked
