@@ -216,7 +216,8 @@ class TaskRunner:
         self.fail(task, SERVICE_SCHEDULER_INITIATED, reason, drain=True)
 
     def _crash(self, task: Task) -> None:
-        if task.last_status not in (RUNNING, DEACTIVATING):
+        # a task already told to stop is draining: its exit is not a failure
+        if task.last_status != RUNNING or not task.wanted:
             return
         for c in task.containers:
             c.exit_code = 1 if c.essential else c.exit_code
