@@ -19,7 +19,7 @@ from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from werkzeug.exceptions import HTTPException
 from moto.ecs.exceptions import ClusterNotFoundException, ECSException, InvalidParameterException, ServiceNotFoundException
-from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse
 
 from harness.ecs.services import ts
 from harness.ecs.simulator import Simulator
@@ -260,6 +260,7 @@ def _describe_services(self, sim: Simulator, moto_action: Callable) -> ActionRes
             continue
         shadow = sim._shadow(found)
         services.append(found.describe(include_tags, shadow.tags if shadow else None, sim.params.max_events))
+    _show_tags(self, DESCRIBE_SERVICES_TAGS, include_tags)
     return ActionResult({"services": services, "failures": failures})
 
 
@@ -325,7 +326,17 @@ def _describe_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult
             failures.append({"arn": ref, "reason": "MISSING"})
         else:
             tasks.append(_task_dict(task, include_tags))
+    _show_tags(self, DESCRIBE_TASKS_TAGS, include_tags)
     return ActionResult({"tasks": tasks, "failures": failures})
+
+
+def _show_tags(self, key_path: str, include: bool) -> None:
+    # moto keeps "leave tags out" as class-level serializer state that persists
+    # across requests (and mock sessions): set it on every answer, as moto does.
+    if include:
+        self._include_in_response(key_path)
+    else:
+        self._exclude_from_response(key_path)
 
 
 def _stop_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:

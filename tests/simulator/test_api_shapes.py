@@ -118,3 +118,17 @@ def test_services_and_their_tags_are_visible_to_other_moto_services(ecs, aws):
     assert {t["key"] for t in ecs.client.list_tags_for_resource(resourceArn=arn)["tags"]} == {"team", "env"}
     described = ecs.client.describe_services(cluster="c", services=["web"], include=["TAGS"])["services"][0]
     assert {t["key"] for t in described["tags"]} == {"team", "env"}
+
+
+def test_tags_follow_each_requests_include_whatever_came_before(ecs, aws):
+    """moto keeps 'leave tags out' as serializer state across requests: an answer
+    without tags must not hide them from the next request that asks for them."""
+    ecs.service(ecs.task_definition(), tags=[{"key": "team", "value": "a"}])
+    ecs.settle(60)
+    task_arn = ecs.client.list_tasks(cluster="c", serviceName="web")["taskArns"][0]
+    for _ in range(2):
+        assert "tags" not in ecs.client.describe_services(cluster="c", services=["web"])["services"][0]
+        with_tags = ecs.client.describe_services(cluster="c", services=["web"], include=["TAGS"])["services"][0]
+        assert [t["key"] for t in with_tags["tags"]] == ["team"]
+        assert "tags" not in ecs.client.describe_tasks(cluster="c", tasks=[task_arn])["tasks"][0]
+        assert "tags" in ecs.client.describe_tasks(cluster="c", tasks=[task_arn], include=["TAGS"])["tasks"][0]
