@@ -120,15 +120,22 @@ def test_services_and_their_tags_are_visible_to_other_moto_services(ecs, aws):
     assert {t["key"] for t in described["tags"]} == {"team", "env"}
 
 
-def test_tags_follow_each_requests_include_whatever_came_before(ecs, aws):
-    """moto keeps 'leave tags out' as serializer state across requests: an answer
-    without tags must not hide them from the next request that asks for them."""
+def test_tags_follow_each_requests_include_whatever_came_before(ecs, aws, monkeypatch):
+    """moto keeps 'leave tags out' as class-level serializer state across requests
+    and mock sessions: an earlier answer without tags (here or in a plain-moto
+    test run before this one) must not hide them from a request that asks."""
+    from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse
+    from moto.core.responses import never_return
+
+    transformers = EC2ContainerServiceResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER
+    for key in (DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS):  # what a plain-moto describe leaves behind
+        monkeypatch.setitem(transformers, key, never_return)
     ecs.service(ecs.task_definition(), tags=[{"key": "team", "value": "a"}])
     ecs.settle(60)
     task_arn = ecs.client.list_tasks(cluster="c", serviceName="web")["taskArns"][0]
     for _ in range(2):
-        assert "tags" not in ecs.client.describe_services(cluster="c", services=["web"])["services"][0]
         with_tags = ecs.client.describe_services(cluster="c", services=["web"], include=["TAGS"])["services"][0]
         assert [t["key"] for t in with_tags["tags"]] == ["team"]
-        assert "tags" not in ecs.client.describe_tasks(cluster="c", tasks=[task_arn])["tasks"][0]
         assert "tags" in ecs.client.describe_tasks(cluster="c", tasks=[task_arn], include=["TAGS"])["tasks"][0]
+        assert "tags" not in ecs.client.describe_services(cluster="c", services=["web"])["services"][0]
+        assert "tags" not in ecs.client.describe_tasks(cluster="c", tasks=[task_arn])["tasks"][0]
