@@ -1,0 +1,358 @@
+"""What every scenario stands on: the approaches as a parameter, and a *world*
+per approach (what its Terraform built, its CD procedure, the clock and the
+simulator) to run the claim in.
+
+- ``approach_name`` is parametrized over all six approaches (``ORDER``), each
+  in its own ``xdist_group``: with ``--dist loadgroup`` one worker does one
+  approach's Terraform work. An approach whose module has not landed is
+  skipped with the registry's reason.
+- ``world(terraform=...)`` builds the world:
+
+  * ``terraform=True``: the approach's real configuration, applied once per
+    approach per worker and shared by the scenarios that follow (each scenario
+    deploys its own version first, so none depends on another's leftovers).
+    It lives on this worker's ``harness serve`` and is never destroyed: the
+    server goes with the worker. If something reset the server meanwhile
+    (another test's moto mock), the world is applied again.
+  * ``terraform=False``: the moto-only columns. The boto3 stand-in
+    (``harness.approaches.stand_in``) builds what the configuration would,
+    fresh for the test; an approach with no stand-in (its CD runs Terraform)
+    falls back to the shared Terraform world.
+
+  Without Terraform (not installed, or ``--no-terraform``) a scenario that
+  needs it is skipped with the reason, and the report shows its cells as not
+  measured.
+
+Every world lives on one ``HarnessServer`` per worker (Terraform talks HTTP),
+whose virtual time moves only when a scenario or CD sleeps (speed ~0): the
+measured simulated seconds do not depend on how loaded the machine is.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import boto3
+import pytest
+
+from harness import approaches
+from harness.approaches import ORDER, Approach, ApproachError
+from harness.approaches.base import Context
+from harness.approaches.stand_in import MANIFEST_TYPE, push_images, stand_in
+from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
+from harness.ecs import api as sim_api
+from harness.metrics.iam import ApiCallRecorder
+from harness.metrics.iam_server import RecordingMiddleware
+
+# Virtual seconds per wall second on the scenarios' server: effectively none,
+# so only sleeps (the scenario's, CD's polling) move time.
+SPEED = 1e-6
+SETTLE = 300.0  # virtual seconds for a service to settle after it is built
+# Images every world's repository holds; BROKEN crashes 5 s after it starts.
+VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
+BROKEN = "v9-broken"
+CRASH_AFTER = 5
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "ECS Terraform/CD harness")
+    group.addoption(
+        "--no-terraform",
+        dest="harness_no_terraform",
+        action="store_true",
+        default=False,
+        help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
+        "Terraform-backed cells are reported as not measured",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "approach_name" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "approach_name",
+            [pytest.param(name, id=name, marks=pytest.mark.xdist_group(f"approach-{name}")) for name in ORDER],
+        )
+
+
+def terraform_problem(config: pytest.Config) -> str | None:
+    """Why Terraform cannot run in this session, or None."""
+    if config.getoption("harness_no_terraform", False):
+        return "--no-terraform was given"
+    from harness.terraform.fixtures import required, settings_key
+
+    problem = config.stash[settings_key].problem()
+    if problem is not None and required():
+        pytest.fail(f"HARNESS_REQUIRE_TERRAFORM=1 but Terraform cannot run: {problem}", pytrace=False)
+    return problem
+
+
+@pytest.fixture
+def approach_cls(approach_name: str) -> type[Approach]:
+    try:
+        return approaches.get(approach_name)
+    except ApproachError as err:
+        pytest.skip(f"not measured: {err}")
+
+
+# --- the server ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def scenario_server() -> Iterator[Any]:
+    """One `harness serve` per worker for every scenario world, recording API
+    calls server-side too (CD that is Terraform is not seen by botocore hooks)."""
+    from harness.server import HarnessServer
+
+    server = HarnessServer(speed=SPEED)
+    recording = RecordingMiddleware(server._app)  # wrap the WSGI app before it starts serving
+    server._app = recording
+    with server:
+        server.recording = recording
+        yield server
+
+
+@pytest.fixture(scope="session")
+def terraform_endpoint(scenario_server: Any) -> str:
+    """Terraform talks to the same server the scenarios watch (overrides the plugin's)."""
+    return scenario_server.url.rstrip("/")
+
+
+# --- worlds ---------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """An approach's infrastructure, its CD procedure and the means to observe it."""
+
+    name: str  # the approach
+    kind: str  # "terraform" or "stand-in"
+    server: Any
+    outputs: dict[str, Any]
+    digests: dict[str, str]  # tag -> digest
+    recorder: ApiCallRecorder
+    workspace: Any = None  # the Terraform workspace (terraform worlds)
+    approach: Approach | None = None
+    context: Context | None = None
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    # --- observing (the scenario's own calls are not recorded) ---
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            session = boto3.Session(**TEST_CREDENTIALS)
+            self._clients[service] = session.client(service, endpoint_url=self.server.url)
+        return self._clients[service]
+
+    @property
+    def clock(self) -> Any:
+        return self.server.sim.clock
+
+    @property
+    def sim(self) -> Any:
+        return self.server.sim
+
+    @property
+    def cluster(self) -> str:
+        return str(self.outputs["cluster_name"])
+
+    @property
+    def service_name(self) -> str:
+        return str(self.outputs["service_name"])
+
+    @property
+    def container(self) -> str:
+        return str(self.outputs.get("container_name", "app"))
+
+    def service(self) -> dict[str, Any]:
+        return self.client("ecs").describe_services(cluster=self.cluster, services=[self.service_name])["services"][0]
+
+    def running_definition(self) -> dict[str, Any]:
+        return self.client("ecs").describe_task_definition(taskDefinition=self.service()["taskDefinition"])["taskDefinition"]
+
+    def running_container(self) -> dict[str, Any]:
+        return next(c for c in self.running_definition()["containerDefinitions"] if c["name"] == self.container)
+
+    def running_tasks(self) -> list[dict[str, Any]]:
+        ecs = self.client("ecs")
+        arns = ecs.list_tasks(cluster=self.cluster, serviceName=self.service_name, desiredStatus="RUNNING")["taskArns"]
+        if not arns:
+            return []
+        return [t for t in ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"] if t["lastStatus"] == "RUNNING"]
+
+    def running_digests(self) -> list[str]:
+        return sorted(c.get("imageDigest", "") for t in self.running_tasks()
+                      for c in t["containers"] if c["name"] == self.container)
+
+    def label(self, digest: str) -> str:
+        """The version tag a digest was pushed as (the first one, for the chart's legend)."""
+        return next((tag for tag, d in self.digests.items() if d == digest), digest)
+
+    def labels(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for tag, digest in self.digests.items():
+            out.setdefault(digest, tag)
+        return out
+
+    def settle(self, seconds: float = SETTLE) -> None:
+        self.clock.sleep(seconds)
+
+    def alive(self) -> bool:
+        """Does the server still hold this world (nothing reset it)?"""
+        if sim_api.active() is not self.server.sim:
+            return False
+        try:
+            found = self.client("ecs").describe_services(cluster=self.cluster, services=[self.service_name])
+        except Exception:
+            return False
+        return bool(found.get("services")) and found["services"][0].get("status") == "ACTIVE"
+
+    def terraform_seconds(self) -> float:
+        """Wall seconds of every Terraform command this world's workspace ran so far."""
+        return 0.0 if self.workspace is None else float(sum(seconds for _, seconds in self.workspace.timings.runs))
+
+    def config_text(self) -> str:
+        config = approaches.get(self.name).terraform_config()
+        return "\n".join(p.read_text() for p in sorted(Path(config).glob("*.tf")))
+
+    def service_ignores(self, attribute: str) -> bool:
+        """Does the configuration's aws_ecs_service ignore ``attribute`` (lifecycle ignore_changes)?"""
+        return any(attribute in re.split(r"[\s,]+", found)
+                   for found in re.findall(r"ignore_changes\s*=\s*\[([^\]]*)\]", self.config_text()))
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def _make_context(world: World, extra_variables: dict[str, Any] | None = None) -> Context:
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in clients:
+            session = boto3.Session(**TEST_CREDENTIALS)
+            clients[service] = session.client(service, endpoint_url=world.server.url)
+            world.recorder.attach(clients[service])
+        return clients[service]
+
+    return Context(client=client, now=world.clock.now, sleep=world.clock.sleep, outputs=world.outputs,
+                   terraform=world.workspace, terraform_variables=dict(extra_variables or {}))
+
+
+def _push_all(world: World, repository: str) -> dict[str, str]:
+    ecr = world.client("ecr")
+    existing = {i.get("imageTag") for i in ecr.list_images(repositoryName=repository)["imageIds"]}
+    wanted = [tag for tag in (*VERSIONS, BROKEN) if tag not in existing]
+    digests = push_images(ecr, repository, wanted)
+    for image in ecr.describe_images(repositoryName=repository)["imageDetails"]:
+        for tag in image.get("imageTags", []):
+            digests.setdefault(tag, image["imageDigest"])
+    return digests
+
+
+def _point_tag(world: World, repository: str, tag: str, at: str) -> None:
+    ecr = world.client("ecr")
+    found = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": at}])["images"][0]
+    try:
+        ecr.put_image(repositoryName=repository, imageManifest=found["imageManifest"], imageTag=tag,
+                      imageManifestMediaType=MANIFEST_TYPE)
+    except ecr.exceptions.ImageAlreadyExistsException:
+        pass
+
+
+def _declare_broken(world: World) -> None:
+    world.sim.declare_image(world.digests[BROKEN], crash_after=CRASH_AFTER)
+
+
+def build_terraform_world(name: str, server: Any, terraform: Any) -> World:
+    """Apply ``name``'s configuration on ``server``, push the versions, and let
+    the service settle on v1."""
+    cls = approaches.get(name)
+    workspace = terraform.workspace(cls.terraform_config(), server.url.rstrip("/"), {"name": _unique("s")},
+                                    root=Path(approaches.__file__).resolve().parent)
+    workspace.init()
+    workspace.apply()
+    outputs = workspace.outputs()
+    world = World(name, "terraform", server, outputs, {}, ApiCallRecorder(account_id=ACCOUNT), workspace=workspace)
+    repository = str(outputs["repository_name"])
+    world.digests = _push_all(world, repository)
+    # The service was created before any image existed: point the tag its
+    # task definition names at v1 (the bootstrap, placeholder or environment
+    # tag), then start it again the way an operator would.
+    image = world.running_container()["image"]
+    tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+    if tag not in VERSIONS and tag != BROKEN:
+        _point_tag(world, repository, tag, "v1")
+        world.digests.setdefault(tag, world.digests["v1"])
+    _declare_broken(world)
+    world.client("ecs").update_service(cluster=world.cluster, service=world.service_name, forceNewDeployment=True)
+    world.settle()
+    world.context = _make_context(world)
+    world.approach = cls(world.context)
+    return world
+
+
+def build_stand_in_world(name: str, server: Any) -> World:
+    world = World(name, "stand-in", server, {}, {}, ApiCallRecorder(account_id=ACCOUNT))
+    built = stand_in(world.client, name, images=(*VERSIONS, BROKEN), name=_unique("s"))
+    world.outputs, world.digests = dict(built.outputs), dict(built.digests)
+    _declare_broken(world)
+    world.settle()
+    world.context = _make_context(world)
+    world.approach = approaches.get(name)(world.context)
+    return world
+
+
+@pytest.fixture(scope="session")
+def _terraform_worlds() -> dict[str, World]:
+    return {}
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, approach_name: str, approach_cls: type[Approach], scenario_server: Any,
+          _terraform_worlds: dict[str, World]) -> Callable[..., World]:
+    """``world(terraform=True|False)``: see the module docstring."""
+
+    def make(terraform: bool) -> World:
+        if not terraform:
+            try:
+                return build_stand_in_world(approach_name, scenario_server)
+            except ApproachError as err:
+                if "no stand-in" not in str(err):
+                    raise
+        problem = terraform_problem(request.config)
+        if problem is not None:
+            pytest.skip(f"not measured: {approach_name} needs Terraform here ({problem})")
+        existing = _terraform_worlds.get(approach_name)
+        if existing is not None and existing.alive():
+            existing.recorder.clear()
+            return existing
+        terraform_runner = request.getfixturevalue("terraform")
+        built = build_terraform_world(approach_name, scenario_server, terraform_runner)
+        _terraform_worlds[approach_name] = built
+        return built
+
+    yield make
+    scenario_server.check()
+
+
+@pytest.fixture
+def needs_terraform(request: pytest.FixtureRequest) -> None:
+    problem = terraform_problem(request.config)
+    if problem is not None:
+        pytest.skip(f"not measured: needs Terraform ({problem})")
+
+
+def parameters(world: World) -> dict[str, Any]:
+    """The simulation parameters a figure was measured with (for the report)."""
+    return {
+        "simulator": world.sim.params.as_dict(),
+        "scenario": {"settle_seconds": SETTLE, "broken_image_crash_after_seconds": CRASH_AFTER,
+                     "poll_interval_seconds": world.context.poll_interval if world.context else None},
+    }
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
