@@ -22,6 +22,8 @@ from harness.approaches import ORDER, ApproachError
 
 ACCOUNT = "123456789012"  # moto's default account (CONTRIBUTING: shared conventions)
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+# The approaches whose Terraform a stand-in can replace (4a/4b run Terraform as CD: none).
+STANDS_IN_FOR = ("persistent-tag", "ignore-changes", "app-repo", "template")
 
 
 def manifest(label: str) -> str:
@@ -56,8 +58,8 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
     """Create what ``approach``'s configuration would, push ``images`` (tags)
     to its repository, and start the service on ``initial_tag`` (for
     persistent-tag: the ``environment`` tag, pointed at ``initial_tag``)."""
-    if approach not in ("persistent-tag", "ignore-changes", "app-repo"):
-        known = ", ".join(a for a in ORDER if a in ("persistent-tag", "ignore-changes", "app-repo"))
+    if approach not in STANDS_IN_FOR:
+        known = ", ".join(a for a in ORDER if a in STANDS_IN_FOR)
         raise ApproachError(f"no stand-in for {approach!r} (its CD runs Terraform or it has no module yet); use one of {known}")
     ecs, ecr, iam = client("ecs"), client("ecr"), client("iam")
     secrets, logs = client("secretsmanager"), client("logs")
@@ -85,7 +87,9 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
         container = {"name": container_name, "image": f"{url}:{initial_tag}", "essential": True}
         extra: dict[str, Any] = {}
     else:
-        family = name
+        # template: Terraform's template family, its placeholder image being
+        # initial_tag (as if applied with -var placeholder_tag=<initial_tag>)
+        family = f"{name}-template" if approach == "template" else name
         image = f"{url}:{environment}" if approach == "persistent-tag" else f"{url}:{initial_tag}"
         if approach == "persistent-tag":
             found = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageTag": initial_tag}])["images"]
@@ -116,4 +120,34 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
         "repository_url": url, "repository_name": name, "family": name,
         "execution_role_arn": execution, "task_role_arn": task, "secret_arn": secret, "log_group_name": log_group,
     }
+    if approach == "template":
+        outputs.update(template_family=family, template_arn=definition)
     return StandIn(outputs, digests)
+
+
+def change_template(ecs: Any, template_family: str, container_name: str, setting: str, value: Any) -> str:
+    """What `terraform apply` of an infrastructure change does to the template
+    approach's configuration, done with boto3: replace the template (register
+    a revision with the changed setting, deregister the old one, as Terraform
+    replaces an ``aws_ecs_task_definition``). ``setting``/``value`` are an
+    ``InfraChange``'s. Returns the new template revision's ARN."""
+    from ecs_template_deploy.render import registrable_fields
+
+    described = ecs.describe_task_definition(taskDefinition=template_family)["taskDefinition"]
+    definition = {k: v for k, v in described.items() if k in registrable_fields(ecs)}
+    containers = [c for c in definition["containerDefinitions"] if c["name"] == container_name]
+    if not containers:
+        raise ApproachError(f"container {container_name!r} not in template {template_family}: "
+                            f"it has {[c['name'] for c in definition['containerDefinitions']]}")
+    container = containers[0]
+    if setting in ("cpu", "memory"):
+        definition[setting] = str(value)
+    elif setting in ("environment", "secrets"):
+        key = "value" if setting == "environment" else "valueFrom"
+        merged = {e["name"]: e[key] for e in container.get(setting, [])} | dict(value)
+        container[setting] = [{"name": k, key: v} for k, v in merged.items()]
+    else:
+        raise ApproachError(f"unknown infrastructure change {setting!r}; use cpu, memory, environment or secrets")
+    arn = ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+    ecs.deregister_task_definition(taskDefinition=described["taskDefinitionArn"])
+    return arn

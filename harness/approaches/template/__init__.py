@@ -1,0 +1,98 @@
+"""Approach 5, the article's own: Terraform owns a *template* task definition
+(family ``<name>-template``, placeholder image) and the service, whose
+``task_definition`` (and ``desired_count``) it ignores; CD never touches
+either Terraform resource's settings.
+
+CD procedure, with the real deploy tool (``ecs_template_deploy``), the same
+library calls its CLI makes:
+
+- deploy N: ``deploy()`` reads the template's latest revision, sets the image
+  tag N, registers the result in the family ``<name>`` (which Terraform does
+  not manage) and updates the service; then ``see_through()`` watches the
+  rollout with the virtual clock's now/sleep, marks the revision known good on
+  success, and on failure returns to the last known-good revision itself (or
+  follows ECS's circuit breaker when that is already rolling back);
+- roll back: when the failing deploy already brought the service back (the
+  usual case, see above), nothing is left to do; otherwise ``roll_back()``:
+  ``UpdateService`` to the last known-good revision (tags on the revision and
+  the service say which), watched;
+- infrastructure change: `terraform apply` of the template's variable (through
+  the context's workspace); without Terraform, the stand-in does to the
+  template what that apply does (``stand_in.change_template``). Either way
+  the running service is not touched: the change reaches the tasks with the
+  next deploy, which renders the new template.
+
+CD needs no Terraform state and no git push: it reads the template from ECS.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ecs_template_deploy.deploy import deploy as tool_deploy
+from ecs_template_deploy.plan import DeployRequest
+from ecs_template_deploy.render import ImageSelection
+from ecs_template_deploy.rollback import RolloutReport, roll_back, see_through
+from ecs_template_deploy.watch import RolloutWatcher
+
+from harness.approaches import Approach, Facts, InfraChange, register
+from harness.approaches.base import Context, Step, apply_through_terraform
+from harness.approaches.stand_in import change_template
+
+
+@register
+class Template(Approach):
+    name = "template"
+    title = "template task definition"
+    section = "5"
+    terraform_dir = "template/terraform"
+    facts = Facts(
+        terraform_owns={"image": False, "cpu": True, "memory": True, "environment": True, "secrets": True},
+        ignores=("aws_ecs_service.app: task_definition", "aws_ecs_service.app: desired_count"),
+        notes=(
+            "Terraform's template declares a placeholder image; CD registers revisions in a family Terraform does not manage",
+            "an infrastructure change reaches the running tasks at the next deploy",
+        ),
+    )
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self.ecs = context.client("ecs")
+        self.watcher = RolloutWatcher(self.ecs, now=context.now, sleep=context.sleep,
+                                      poll_interval=context.poll_interval, timeout=context.timeout)
+        self.last_report: RolloutReport | None = None  # the deploy tool's verdict on the last CD step
+
+    @property
+    def template_family(self) -> str:
+        return str(self.context.output("template_family"))
+
+    def deploy(self, version: str) -> Step:
+        c = self.context
+        request = DeployRequest(cluster=c.cluster, service=c.service, template=self.template_family,
+                                images=ImageSelection(tag=version))
+        since = c.now()
+        result = tool_deploy(self.ecs, request)
+        report = see_through(self.ecs, self.watcher, cluster=c.cluster, service=c.service,
+                             task_definition=result.task_definition_arn, since=since)
+        self.last_report = report
+        return Step(result.task_definition_arn, result.images[c.container], report.outcome)
+
+    def rollback(self) -> Step:
+        c = self.context
+        last = self.last_report
+        if last is not None and last.returned_to is not None:
+            # The failing deploy already went back to known good (the tool's own
+            # rollback or ECS's circuit breaker): CD has nothing left to do.
+            return Step(last.returned_to, self._image(last.returned_to), last.recovery)
+        report = roll_back(self.ecs, self.watcher, cluster=c.cluster, service=c.service, since=c.now())
+        self.last_report = report
+        return Step(report.task_definition, self._image(report.task_definition), report.outcome)
+
+    def apply_infra_change(self, change: InfraChange) -> float:
+        if self.context.terraform is not None:
+            return apply_through_terraform(self.context, change.setting, change.value)
+        change_template(self.ecs, self.template_family, self.context.container, change.setting, change.value)
+        return 0.0
+
+    def _image(self, task_definition: str) -> str:
+        described: dict[str, Any] = self.ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+        return next(x["image"] for x in described["containerDefinitions"] if x["name"] == self.context.container)

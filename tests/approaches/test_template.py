@@ -1,0 +1,147 @@
+"""Approach 5, the article's own, with the real deploy tool against embedded
+AWS and the ECS simulator; the infrastructure its Terraform creates is built
+by the stand-in (same names, same outputs)."""
+from __future__ import annotations
+
+import pytest
+
+from ecs_template_deploy import knowngood
+from ecs_template_deploy.watch import State
+from harness import approaches
+from harness.approaches import InfraChange
+from harness.approaches.base import Context
+from harness.approaches.stand_in import stand_in
+from harness.metrics.iam import ApiCallRecorder
+
+ACCOUNT = "123456789012"
+
+
+class Built:
+    def __init__(self, aws, circuit_breaker: bool = True) -> None:
+        self.aws = aws
+        self.infra = stand_in(aws.client, "template", images=["v1", "v2", "v3-broken"], desired_count=3,
+                              circuit_breaker=circuit_breaker)
+        aws.sim.declare_image(self.infra.digests["v3-broken"], crash_after=5)
+        self.ecs = aws.client("ecs")
+        aws.clock.sleep(120)  # the service is steady on the template's revision (image v1)
+        self.url = self.infra.outputs["repository_url"]
+
+    def context(self, recorder: ApiCallRecorder | None = None) -> Context:
+        clients: dict = {}
+
+        def client(name: str):
+            if name not in clients:
+                clients[name] = self.aws.client(name)
+                if recorder is not None:
+                    recorder.attach(clients[name])
+            return clients[name]
+
+        return Context(client=client, now=self.aws.clock.now, sleep=self.aws.clock.sleep, outputs=self.infra.outputs)
+
+    def service(self) -> dict:
+        return self.ecs.describe_services(cluster="app", services=["app"])["services"][0]
+
+    def running(self) -> dict:
+        return self.ecs.describe_task_definition(taskDefinition=self.service()["taskDefinition"])["taskDefinition"]
+
+    def running_digests(self) -> list[str]:
+        arns = self.ecs.list_tasks(cluster="app", serviceName="app", desiredStatus="RUNNING")["taskArns"]
+        tasks = self.ecs.describe_tasks(cluster="app", tasks=arns)["tasks"]
+        return sorted(c.get("imageDigest", "") for t in tasks if t["lastStatus"] == "RUNNING" for c in t["containers"])
+
+    def template_revisions(self) -> list[str]:
+        return self.ecs.list_task_definitions(familyPrefix="app-template", status="ACTIVE")["taskDefinitionArns"]
+
+
+@pytest.fixture
+def built(aws) -> Built:
+    return Built(aws)
+
+
+def test_deploy_renders_the_template_into_its_own_family_and_marks_it_known_good(built) -> None:
+    recorder = ApiCallRecorder(account_id=ACCOUNT)
+    template_before = built.template_revisions()
+    step = approaches.get("template")(built.context(recorder)).deploy("v2")
+
+    assert step.succeeded
+    assert step.task_definition.endswith(":task-definition/app:1")  # not the template's family
+    assert step.image == f"{built.url}:v2"
+    assert built.running_digests() == [built.infra.digests["v2"]] * 3
+    running = built.running()
+    assert knowngood.read_mark(built.ecs, running["taskDefinitionArn"]) is not None
+    # What Terraform owns is untouched: the template is still its one revision, placeholder image and all.
+    assert built.template_revisions() == template_before
+    template = built.ecs.describe_task_definition(taskDefinition="app-template")["taskDefinition"]
+    assert template["containerDefinitions"][0]["image"] == f"{built.url}:v1"
+    assert (running["memory"], running["containerDefinitions"][0]["secrets"]) == (
+        template["memory"], template["containerDefinitions"][0]["secrets"])
+    actions = set(recorder.iam_actions())
+    assert {"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:TagResource"} <= actions
+    # RegisterTaskDefinition with the template's roles implies iam:PassRole; nothing else outside ECS.
+    assert {a for a in actions if not a.startswith("ecs:")} == {"iam:PassRole"}
+
+
+@pytest.mark.parametrize(("circuit_breaker", "state", "by"), [
+    (True, State.ROLLED_BACK_BY_ECS, "ecs-circuit-breaker"),  # the tool follows ECS's rollback
+    (False, State.FAILED, "ecs-template-deploy"),  # the tool rolls back itself
+])
+def test_a_failing_deploy_is_back_on_the_known_good_revision_before_rollback_is_called(aws, circuit_breaker, state, by) -> None:
+    built = Built(aws, circuit_breaker=circuit_breaker)
+    approach = approaches.get("template")(built.context())
+    good = approach.deploy("v2")
+    assert good.succeeded
+
+    failed = approach.deploy("v3-broken")
+    assert failed.outcome.state is state and not failed.succeeded
+    assert approach.last_report.rolled_back_by == by
+    assert approach.last_report.returned_to == good.task_definition
+    assert built.service()["taskDefinition"] == good.task_definition
+    assert built.running_digests() == [built.infra.digests["v2"]] * 3
+
+    recorder = ApiCallRecorder(account_id=ACCOUNT)
+    back = approaches.get("template")(built.context(recorder))
+    back.last_report = approach.last_report
+    step = back.rollback()
+    assert step.succeeded and step.task_definition == good.task_definition
+    assert step.image == f"{built.url}:v2"
+    assert "ecs:UpdateService" not in recorder.iam_actions()  # nothing left to undo
+
+
+def test_rollback_after_a_good_deploy_returns_to_the_previous_known_good_revision(built) -> None:
+    approach = approaches.get("template")(built.context())
+    first, second = approach.deploy("v1"), approach.deploy("v2")
+    assert first.succeeded and second.succeeded and first.task_definition != second.task_definition
+
+    step = approach.rollback()
+    assert step.succeeded and step.task_definition == first.task_definition
+    assert built.service()["taskDefinition"] == first.task_definition
+    assert built.running_digests() == [built.infra.digests["v1"]] * 3
+
+
+def test_an_infrastructure_change_reaches_the_tasks_at_the_next_deploy(built) -> None:
+    approach = approaches.get("template")(built.context())
+    deployed = approach.deploy("v2")
+    assert approach.apply_infra_change(InfraChange("memory", 1024)) == 0.0  # stand-in: no Terraform ran
+    approach.apply_infra_change(InfraChange("environment", {"FEATURE": "on"}))
+
+    # The running service is untouched, the deployed version kept.
+    assert built.service()["taskDefinition"] == deployed.task_definition
+    assert built.running()["memory"] == "512"
+
+    again = approach.deploy("v2")
+    assert again.succeeded and again.task_definition != deployed.task_definition
+    running = built.running()
+    assert running["memory"] == "1024"
+    assert {"name": "FEATURE", "value": "on"} in running["containerDefinitions"][0]["environment"]
+    assert running["containerDefinitions"][0]["image"] == f"{built.url}:v2"
+    assert built.running_digests() == [built.infra.digests["v2"]] * 3
+
+
+def test_facts_say_terraform_owns_every_container_setting_but_the_image() -> None:
+    facts = approaches.get("template").facts
+    assert facts.terraform_owns == {"image": False, "cpu": True, "memory": True, "environment": True, "secrets": True}
+    assert not facts.cd_runs_terraform and not facts.cd_pushes_git
+    config = "\n".join(p.read_text() for p in approaches.get("template").terraform_config().glob("*.tf"))
+    assert "ignore_changes = [task_definition, desired_count]" in config
+    for variable in ("cpu", "memory", "extra_environment", "extra_secrets"):
+        assert f'variable "{variable}"' in config
