@@ -30,8 +30,8 @@ locals {
     image        = "${module.base.repository_url}:${var.placeholder_tag}"
     essential    = true
     portMappings = [{ containerPort = var.container_port, hostPort = var.container_port, protocol = "tcp" }]
-    environment  = [{ name = "APP_ENV", value = var.environment }]
-    secrets      = [{ name = "APP_SECRET", valueFrom = module.base.secret_arn }]
+    environment  = [for k, v in merge({ APP_ENV = var.environment }, var.extra_environment) : { name = k, value = v }]
+    secrets      = [for k, v in merge({ APP_SECRET = module.base.secret_arn }, var.extra_secrets) : { name = k, valueFrom = v }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {

@@ -41,6 +41,18 @@ variable "memory" {
   default = 512
 }
 
+variable "extra_environment" {
+  description = "Environment variables beside APP_ENV (infrastructure change scenarios add one)"
+  type        = map(string)
+  default     = {}
+}
+
+variable "extra_secrets" {
+  description = "Secrets beside APP_SECRET: variable name -> Secrets Manager ARN"
+  type        = map(string)
+  default     = {}
+}
+
 variable "desired_count" {
   description = "Initial task count; autoscaling owns it afterwards"
   type        = number
