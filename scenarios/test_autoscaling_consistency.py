@@ -1,0 +1,85 @@
+"""Auto scaling and moving tags: "ECS Autoscaling is inconsistent if the Docker
+tag changes separately from deployment" (approach 1's drawback).
+
+CD deploys v2. Then the tag the running task definition names moves to
+another image without a deployment (for approach 1 that is its environment
+tag, which CD moves at the start of every deploy; the other approaches name a
+version tag that nothing moves, so the build only pushes a new tag), and auto
+scaling doubles the service. Measured: the share of running tasks whose image
+digest is not the one CD deployed, with ECS software version consistency on
+(the default) and off (``versionConsistency: "disabled"`` on the container).
+
+What changed since the article: since 2024 ECS resolves a tag to a digest
+when a deployment starts and every task of that deployment, scale-out
+included, runs that digest. With version consistency on, a moved tag reaches
+running tasks only through a new deployment, so approach 1 shows no skew; only
+with it off does a scale-out run the new image next to the old one.
+"""
+from __future__ import annotations
+
+import pytest
+
+from harness.approaches.stand_in import MANIFEST_TYPE
+from harness.metrics.measure import skew_share, version_skew
+
+from conftest import parameters
+
+SCALE_OUT = 4  # from the configurations' desired count of 2
+
+# Which approaches' task definition names a tag that moves between deploys.
+MOVING_TAG = {"persistent-tag": True}
+
+
+def _disable_version_consistency(w) -> None:
+    """A revision of the running one with versionConsistency disabled, rolled out."""
+    from ecs_template_deploy.render import registrable_fields
+
+    ecs = w.client("ecs")
+    running = w.running_definition()
+    fields = registrable_fields(ecs)
+    definition = {k: v for k, v in running.items() if k in fields}
+    for container in definition["containerDefinitions"]:
+        container["versionConsistency"] = "disabled"
+    arn = ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster=w.cluster, service=w.service_name, taskDefinition=arn)
+    w.settle()
+
+
+def _move_tag(w, tag: str, to: str) -> None:
+    ecr = w.client("ecr")
+    repository = str(w.outputs["repository_name"])
+    manifest = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": to}])["images"][0]["imageManifest"]
+    ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag, imageManifestMediaType=MANIFEST_TYPE)
+
+
+@pytest.mark.parametrize("consistency", [True, False], ids=["vc-on", "vc-off"])
+def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach_name, world, measurements, consistency) -> None:
+    w = world(terraform=False)
+    assert w.approach.deploy("v2").succeeded
+    deployed = w.digests["v2"]
+    if not consistency:
+        _disable_version_consistency(w)
+    assert set(w.running_digests()) == {deployed}
+
+    image = w.running_container()["image"]
+    tag = image.rsplit(":", 1)[-1]
+    moving = tag not in w.digests or tag == w.approach.context.environment
+    assert moving == MOVING_TAG.get(approach_name, False), f"{approach_name} runs {image}"
+    if moving:
+        _move_tag(w, tag, "v4")  # CD's first step of a deploy, or anyone retagging
+    else:
+        _move_tag(w, "v4-build", "v4")  # the build pushes a new version; nothing the service names moves
+    ecs = w.client("ecs")
+    ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=SCALE_OUT)  # auto scaling's doing
+    w.settle()
+
+    running = w.running_digests()
+    assert len(running) == SCALE_OUT
+    share = skew_share(running, deployed)
+    if moving and not consistency:
+        # the new tasks pulled the moved tag: the old and new image side by side
+        assert 0 < share < 1
+    else:
+        assert share == 0.0, f"{approach_name}: {running}"
+    measurements.record(approach_name, version_skew(consistency, share))
+    measurements.parameters(parameters(w))

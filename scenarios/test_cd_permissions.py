@@ -1,0 +1,53 @@
+"""What CD must be allowed to do, recorded from the calls it really made (not
+guessed): the IAM actions of one deploy and one rollback, whether it needed
+Terraform state or git push, and the least-privilege IAM policy, written as
+JSON per approach into the report directory (``cd-policy-<approach>.json``).
+
+The article on approach 4: "Requires allowing CD tooling to apply Terraform
+changes", "Requires allowing CD tooling to push git commits", and "I'm not
+enthusiastic about granting Semaphore CI permission to make and commit
+Terraform changes". The other approaches' CD calls ECS (and ECR) only.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.metrics.fixtures import report_dir_key
+from harness.metrics.measure import cd_permissions
+
+from conftest import BROKEN, parameters
+
+# Actions no approach's CD may need: it must not touch infrastructure it does not own.
+NEVER_FOR_ECS_ONLY_CD = ("ec2:", "iam:CreateRole", "logs:", "secretsmanager:", "ecr:CreateRepository")
+
+
+def test_cd_needs_only_the_permissions_it_calls(approach_name, world, measurements, request, tmp_path) -> None:
+    w = world(terraform=False)
+    facts = w.approach.facts
+    w.recorder.clear()
+    with w.server.recording.recording() as server_calls:
+        assert w.approach.deploy("v5").succeeded
+        assert not w.approach.deploy(BROKEN).succeeded
+        assert w.approach.rollback().succeeded
+    # CD that runs Terraform calls AWS from Terraform's Go SDK: only the server sees those calls.
+    recorder = server_calls if facts.cd_runs_terraform else w.recorder
+    measured = cd_permissions(recorder, needs_terraform_state=facts.cd_runs_terraform,
+                              needs_git_push=facts.cd_pushes_git)
+    actions = measured.iam_actions or []
+    assert "ecs:DescribeServices" in actions  # every CD watches its rollout
+    if facts.cd_runs_terraform:
+        # "Requires allowing CD tooling to apply Terraform changes": it reads everything Terraform manages
+        assert any(a.startswith(("ec2:", "iam:")) for a in actions), actions
+    else:
+        assert not [a for a in actions if a.startswith(NEVER_FOR_ECS_ONLY_CD)], actions
+        assert "ecs:UpdateService" in actions
+    statements = measured.policy["Statement"]
+    assert {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} >= set(
+        a for a in actions if ":" in a)
+
+    directory = request.config.stash.get(report_dir_key, None) or tmp_path
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    (Path(directory) / f"cd-policy-{approach_name}.json").write_text(json.dumps(measured.policy, indent=2, sort_keys=True) + "\n")
+    measurements.record(approach_name, measured)
+    measurements.parameters(parameters(w))

@@ -1,0 +1,43 @@
+"""Explicit version: can one read the deployed version from the service's task
+definition (a pinned tag or digest), or only from a moving tag?
+
+The article: approach 1 "cannot declare an explicit application artifact
+version to deploy"; approach 2 "allows for declaring an explicit application
+artifact version for each deployment"; approaches 3, 4 and 5 put the tag CD
+chose into the task definition too.
+"""
+from __future__ import annotations
+
+from harness.metrics.results import ExplicitVersion
+
+from conftest import VERSIONS, parameters
+
+# approach -> can the deployed version be read from the task definition?
+EXPECTED_READABLE = {
+    "persistent-tag": False,  # "Cannot declare an explicit application artifact version to deploy"
+    "ignore-changes": True,  # "Allows for declaring an explicit application artifact version"
+    "app-repo": True,  # "Easy to update image tag & push new version"
+    "terraform-cd-central": True,  # the tag is a Terraform variable CD sets
+    "terraform-cd-app": True,
+    "template": True,  # "The desired image tag is injected into the new Task Definition"
+}
+
+
+def test_deployed_version_can_be_read_from_the_task_definition(approach_name, world, measurements) -> None:
+    w = world(terraform=False)
+    step = w.approach.deploy("v3")
+    assert step.succeeded
+    image = w.running_container()["image"]
+    reference = image.rsplit("/", 1)[-1]
+    if "@sha256:" in reference:
+        pinned_by, named = "digest", reference.split("@", 1)[1]
+        readable = named == w.digests["v3"]
+    else:
+        tag = reference.rsplit(":", 1)[-1] if ":" in reference else "latest"
+        readable = tag == "v3"
+        pinned_by = "tag" if tag in VERSIONS else "moving tag"
+    # What runs is v3 either way; the question is whether the definition says so.
+    assert set(w.running_digests()) == {w.digests["v3"]}
+    assert readable == EXPECTED_READABLE[approach_name], f"{approach_name}: task definition names {image}"
+    measurements.record(approach_name, ExplicitVersion(readable=readable, image=reference, pinned_by=pinned_by))
+    measurements.parameters(parameters(w))
