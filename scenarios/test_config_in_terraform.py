@@ -1,0 +1,30 @@
+"""Where configuration lives: which container settings (CPU, memory,
+environment, secret ARNs) of the revision the service runs after a CD deploy
+come from a task definition Terraform manages, read from Terraform's state and
+the running revision.
+
+The article: approaches 1, 2, 4 and 5 keep "all configuration managed by
+Terraform"; approach 3's drawback is "infrastructure configuration would be
+stored outside Terraform (i.e. CPU/memory values, Secrets Manager ARNs)".
+"""
+from __future__ import annotations
+
+import pytest
+
+from harness.metrics.ownership import config_ownership
+
+from conftest import parameters
+
+pytestmark = pytest.mark.terraform
+
+
+def test_terraform_owns_the_container_settings(approach_name, world, measurements) -> None:
+    w = world(terraform=True)
+    assert w.approach.deploy("v2").succeeded
+    answer = w.client("ecs").describe_task_definition(taskDefinition=w.service()["taskDefinition"], include=["TAGS"])
+    tags = {t["key"]: t["value"] for t in answer.get("tags", [])}
+    measured = config_ownership(w.workspace.state(), answer["taskDefinition"], tags, w.container)
+    declared = {k: v for k, v in w.approach.facts.terraform_owns.items() if k != "image"}
+    assert measured.terraform_owns == declared, f"{approach_name}: measured {measured.terraform_owns}, facts {declared}"
+    measurements.record(approach_name, measured)
+    measurements.parameters(parameters(w))

@@ -1,0 +1,36 @@
+"""Auto scaling vs Terraform's ``desired_count``: after auto scaling moved the
+service's desired count, does `terraform plan` want to set it back?
+
+Not in the article's lists, but the same ownership question (two writers of
+one attribute): Terraform fights auto scaling unless the service ignores
+``desired_count``. The scenario reads whether the configuration ignores it and
+asserts the plan agrees.
+"""
+from __future__ import annotations
+
+import pytest
+
+from harness.metrics.drift import autoscaling_drift
+
+from conftest import parameters
+
+pytestmark = pytest.mark.terraform
+
+SERVICE = "aws_ecs_service.app"
+
+
+def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach_name, world, measurements) -> None:
+    w = world(terraform=True)
+    ecs = w.client("ecs")
+    before = w.service()["desiredCount"]
+    ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before + 2)  # a scale-out
+    w.settle()
+    ignored = w.service_ignores("desired_count")
+    plan = w.workspace.plan()
+    measured = autoscaling_drift(plan, SERVICE, desired_count_ignored=ignored)
+    assert measured.drift is (not ignored)
+    # Leave the world as Terraform declares it for the scenarios that follow.
+    ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before)
+    w.settle()
+    measurements.record(approach_name, measured)
+    measurements.parameters(parameters(w))

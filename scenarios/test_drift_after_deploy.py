@@ -1,0 +1,39 @@
+"""Drift after a deploy: CD deploys a new version, then a real `terraform plan
+-detailed-exitcode` on the approach's configuration. Does Terraform want to
+undo the deploy, and what would it change?
+
+The article: approach 1, "no Terraform changes are required in order to deploy
+a new version"; approach 2 ignores the task definition to avoid drift ("any
+changes to the ECS Task Definition that are made outside of Terraform will be
+flagged by Terraform as drift", hence ``ignore_changes``); approach 3's
+Terraform holds only a dummy task definition; approach 4's CD *is* Terraform;
+approach 5's CD registers revisions in a family Terraform does not manage and
+the service ignores ``task_definition``. So every approach, as configured
+here, must leave the plan clean: the drawbacks show elsewhere (what an
+infrastructure change does, what CD must be allowed to do).
+"""
+from __future__ import annotations
+
+import pytest
+
+from harness.metrics.drift import drift_after_deploy
+
+from conftest import parameters
+
+pytestmark = pytest.mark.terraform
+
+# approach -> the plan right after a CD deploy has no changes
+EXPECTED_CLEAN = {name: True for name in (
+    "persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template")}
+
+
+def test_cd_deploy_leaves_terraform_plan_clean(approach_name, world, measurements) -> None:
+    w = world(terraform=True)
+    assert w.approach.deploy("v2").succeeded
+    assert set(w.running_digests()) == {w.digests["v2"]}
+    plan = w.workspace.plan()
+    measured = drift_after_deploy(plan)
+    changes = [f"{c.address} {c.actions} {c.attributes}" for c in measured.changes or []]
+    assert (plan.exit_code == 0) == EXPECTED_CLEAN[approach_name], f"{approach_name}: plan wants {changes}"
+    measurements.record(approach_name, measured)
+    measurements.parameters(parameters(w))

@@ -1,0 +1,113 @@
+"""Deploy, then an infrastructure change through Terraform (task memory, an
+environment variable, a secret ARN), the way the infra team would make it.
+Which image runs afterwards, was the deployed version lost, and when does the
+change reach the running tasks?
+
+The article:
+
+- approach 1: "All infrastructure configuration is defined in Terraform": the
+  change replaces the task definition and reaches the tasks at once; the image
+  is the moving tag, so what runs is still what CD last moved it to;
+- approach 2: "Infrastructure configuration changes could overwrite
+  declaration of application artifact version": Terraform registers its own
+  revision with the image *it* declares. With ``ignore_changes`` on the
+  service's task definition the service keeps CD's revision, so the version
+  is not lost, but the change waits for the next deploy (which copies
+  Terraform's revision);
+- approach 3: the settings live in the app repo; an edit there reaches the
+  service with the next deploy, no Terraform runs;
+- approach 4: Terraform applies everything, the image variable included: at
+  once, and the deployed version stays (CD committed it);
+- approach 5: "Such changes will be picked up by the service on the next
+  deployment triggered by CI" ("in our case this is by design").
+"""
+from __future__ import annotations
+
+import pytest
+
+from harness.approaches import InfraChange
+from harness.metrics.results import Clobber, ClobberCase
+
+from conftest import parameters
+
+pytestmark = pytest.mark.terraform
+
+STEP = 5.0  # virtual seconds between looks at the running tasks
+PATIENCE = 900.0  # virtual seconds a change may take to reach every task
+
+# approach -> when an infrastructure change reaches the running tasks
+EXPECTED_REACHES = {
+    "persistent-tag": "immediately",
+    "ignore-changes": "next deploy",
+    "app-repo": "next deploy",
+    "terraform-cd-central": "immediately",
+    "terraform-cd-app": "immediately",
+    "template": "next deploy",
+}
+
+
+def _cases(w) -> dict[str, InfraChange]:
+    return {
+        "memory": InfraChange("memory", 1024),
+        "environment": InfraChange("environment", {"FEATURE_FLAG": "on"}),
+        "secret": InfraChange("secrets", {"EXTRA_SECRET": str(w.outputs["secret_arn"])}),
+    }
+
+
+def _has(definition: dict, container: str, change: InfraChange) -> bool:
+    c = next(c for c in definition["containerDefinitions"] if c["name"] == container)
+    if change.setting in ("cpu", "memory"):
+        return str(definition.get(change.setting)) == str(change.value) or c.get(change.setting) == change.value
+    if change.setting == "environment":
+        env = {e["name"]: e["value"] for e in c.get("environment", [])}
+        return all(env.get(k) == v for k, v in change.value.items())
+    found = {s["name"]: s["valueFrom"] for s in c.get("secrets", [])}
+    return all(found.get(k) == v for k, v in change.value.items())
+
+
+def _every_task_has(w, change: InfraChange, cache: dict) -> bool:
+    tasks = w.running_tasks()
+    if len(tasks) != w.service()["desiredCount"]:
+        return False
+    ecs = w.client("ecs")
+    for task in tasks:
+        arn = task["taskDefinitionArn"]
+        if arn not in cache:
+            cache[arn] = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        if not _has(cache[arn], w.container, change):
+            return False
+    return True
+
+
+def _wait_until_reached(w, change: InfraChange) -> float | None:
+    """Virtual seconds until every running task has the change, or None within PATIENCE."""
+    start, cache = w.clock.now(), {}
+    while w.clock.now() - start <= PATIENCE:
+        if _every_task_has(w, change, cache):
+            return w.clock.now() - start
+        w.clock.sleep(STEP)
+    return None
+
+
+def test_infra_change_keeps_the_deployed_version(approach_name, world, measurements) -> None:
+    w = world(terraform=True)
+    assert w.approach.deploy("v3").succeeded
+    deployed = w.digests["v3"]
+    cases = {}
+    for name, change in _cases(w).items():
+        w.approach.apply_infra_change(change)
+        seconds = _wait_until_reached(w, change)
+        reaches = "immediately"
+        image_after = w.running_digests()
+        if seconds is None:
+            assert w.approach.deploy("v3").succeeded  # CD's next deploy of the same version
+            seconds = _wait_until_reached(w, change)
+            reaches = "next deploy" if seconds is not None else "never"
+            seconds = None  # when depends on the next deploy, not on the change
+        lost = set(image_after) != {deployed}
+        assert not lost, f"{approach_name}: after the {name} change the service runs {image_after}, not v3"
+        assert reaches == EXPECTED_REACHES[approach_name], f"{approach_name}: the {name} change reached the tasks {reaches}"
+        cases[name] = ClobberCase(image_deployed="v3", image_after=",".join(sorted({w.label(d) for d in image_after})),
+                                  version_lost=lost, reaches_tasks=reaches, seconds_to_reach=seconds)
+    measurements.record(approach_name, Clobber(cases=cases))
+    measurements.parameters(parameters(w))
