@@ -23,16 +23,25 @@ from botocore import xform_name
 
 @dataclass(frozen=True)
 class Patch:
-    """One attribute of a moto class replaced; `original` is kept to undo it."""
+    """One attribute of a moto class replaced."""
 
     name: str
     owner: Any
     attribute: str
     replacement: Any
-    original: Any = None
 
 
-_installed: list[Patch] = []
+_state = {"installed": False}
+# moto's own attributes, read once before anything patched them: what our
+# wrappers wrap and what uninstall puts back (None: moto has no such action).
+_moto_originals: dict[tuple[Any, str], Any] = {}
+
+
+def _original(owner: Any, attribute: str) -> Any:
+    key = (owner, attribute)
+    if key not in _moto_originals:
+        _moto_originals[key] = owner.__dict__.get(attribute)
+    return _moto_originals[key]
 
 
 # --- Application Auto Scaling: resource tags --------------------------------
@@ -152,8 +161,9 @@ def _patches() -> list[Patch]:
         Patch("aas-list-tags", AAS, "list_tags_for_resource", _aas_list_tags_for_resource),
         Patch("aas-tag", AAS, "tag_resource", _aas_tag_resource),
         Patch("aas-untag", AAS, "untag_resource", _aas_untag_resource),
-        Patch("aas-register-tags", AAS, "register_scalable_target", _aas_wrap_register(AAS.register_scalable_target)),
-        Patch("ecs-create-service", ECS, "create_service", _ecs_wrap_create_service(ECS.create_service)),
+        Patch("aas-register-tags", AAS, "register_scalable_target",
+              _aas_wrap_register(_original(AAS, "register_scalable_target"))),
+        Patch("ecs-create-service", ECS, "create_service", _ecs_wrap_create_service(_original(ECS, "create_service"))),
     ]
 
 
@@ -179,34 +189,45 @@ def _set_iam_managed_policies(value: bool) -> bool:
 _iam_previous: list[bool] = []
 
 
+def _ours(value: Any) -> bool:
+    return bool(getattr(value, "_harness_moto_compat", False))
+
+
 def install() -> None:
-    """Apply the compatibility patches; calling it again changes nothing."""
-    if _installed:
+    """Apply the compatibility patches; calling it again changes nothing.
+    An action another layer has patched on top (the ECS simulator's routes)
+    stays theirs."""
+    if _state["installed"]:
         return
     for patch in _patches():
-        original = patch.owner.__dict__.get(patch.attribute)
+        current = patch.owner.__dict__.get(patch.attribute)
+        if current is not _original(patch.owner, patch.attribute) and not _ours(current):
+            continue
+        patch.replacement._harness_moto_compat = True
         setattr(patch.owner, patch.attribute, patch.replacement)
-        _installed.append(Patch(patch.name, patch.owner, patch.attribute, patch.replacement, original))
     _iam_previous.append(_set_iam_managed_policies(True))
+    _state["installed"] = True
 
 
 def installed() -> bool:
-    return bool(_installed)
+    return _state["installed"]
 
 
 def uninstall() -> None:
-    """Undo `install()` (for tests that show a gap); backends created while
-    installed keep what they loaded."""
-    while _installed:
-        patch = _installed.pop()
-        if patch.owner.__dict__.get(patch.attribute) is not patch.replacement:
-            continue  # someone patched over us since (the ECS simulator): theirs stays
-        if patch.original is None:
+    """Undo `install()` (for tests that show a gap): every action still
+    answered by one of our patches gets moto's own back. Backends created
+    while installed keep what they loaded."""
+    for patch in _patches():
+        if not _ours(patch.owner.__dict__.get(patch.attribute)):
+            continue
+        original = _original(patch.owner, patch.attribute)
+        if original is None:
             delattr(patch.owner, patch.attribute)
         else:
-            setattr(patch.owner, patch.attribute, patch.original)
+            setattr(patch.owner, patch.attribute, original)
     while _iam_previous:
         _set_iam_managed_policies(_iam_previous.pop())
+    _state["installed"] = False
 
 
 @contextlib.contextmanager

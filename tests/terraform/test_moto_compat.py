@@ -18,14 +18,16 @@ EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionR
 @pytest.fixture(autouse=True)
 def compat_installed():
     moto_compat.install()
-    yield
+    with plain_moto_ecs():
+        yield
     moto_compat.install()
 
 
 @contextlib.contextmanager
 def plain_moto_ecs():
     """Take the ECS simulator's routes off moto's ECS API for the block, if a
-    `harness serve` in this worker has put them on, so the moto answer is seen."""
+    `harness serve` or embedded backend in this process has put them on: these
+    tests are about moto's own answers."""
     try:
         from harness.ecs import api
     except ImportError:
@@ -113,7 +115,7 @@ def _service(ecs):
 
 
 def test_without_the_patch_moto_drops_service_settings_and_answers_empty_network():
-    with plain_moto_ecs(), moto_compat.uninstalled(), mock_aws():
+    with moto_compat.uninstalled(), mock_aws():
         service = _service(boto3.client("ecs", region_name=REGION))
     assert service["networkConfiguration"] == {}
     assert "deploymentConfiguration" not in service
@@ -121,7 +123,7 @@ def test_without_the_patch_moto_drops_service_settings_and_answers_empty_network
 
 
 def test_create_service_keeps_deployment_settings_like_ecs():
-    with plain_moto_ecs(), mock_aws():
+    with mock_aws():
         service = _service(boto3.client("ecs", region_name=REGION))
     assert "networkConfiguration" not in service
     assert service["deploymentConfiguration"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
@@ -138,3 +140,22 @@ def test_install_twice_changes_nothing_and_uninstall_restores_moto():
     with moto_compat.uninstalled():
         assert "list_tags_for_resource" not in AAS.__dict__
     assert AAS.__dict__["list_tags_for_resource"] is patched
+
+
+def test_reinstalling_never_covers_a_layer_patched_on_top_and_uninstall_keeps_it():
+    from moto.ecs.responses import EC2ContainerServiceResponse as ECS
+
+    def on_top(self):  # stands for the ECS simulator's route
+        raise AssertionError("not called")
+
+    with moto_compat.uninstalled():
+        below = ECS.__dict__["create_service"]  # moto's (or a running simulator's)
+    ECS.create_service = on_top
+    try:
+        with moto_compat.uninstalled():
+            assert ECS.__dict__["create_service"] is on_top
+        assert ECS.__dict__["create_service"] is on_top  # re-installed under it, not over it
+    finally:
+        moto_compat.uninstall()
+        ECS.create_service = below
+        moto_compat.install()
