@@ -26,6 +26,7 @@ from harness.ecs import api
 from harness.ecs.images import ImageBehaviour
 from harness.ecs.params import Params
 from harness.ecs.simulator import Simulator
+from harness.metrics.iam_server import RecordingMiddleware
 
 CONTROL_PREFIX = "/_harness/"
 
@@ -62,6 +63,11 @@ class HarnessServer:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._moto_app = None
+        # Records the AWS API calls clients in other processes make (approach 4's
+        # Terraform), only inside `with server.recording.recording() as calls:`;
+        # otherwise one flag check per request. Control requests are not recorded.
+        self.recording = RecordingMiddleware(self._serve_moto)
+        self._recorded_moto = self.recording  # what _app calls, even if a caller rebinds .recording
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -142,10 +148,13 @@ class HarnessServer:
                 response = Response(json.dumps({"error": str(err).strip("'\"")}), 400, content_type="application/json")
             return response(environ, start_response)
         try:
-            return self._moto_app(environ, start_response)
+            return self._recorded_moto(environ, start_response)
         except BaseException as err:
             self.errors.append(err)
             raise
+
+    def _serve_moto(self, environ: dict, start_response: Callable) -> Any:
+        return self._moto_app(environ, start_response)
 
     def control(self, method: str, action: str, body: dict) -> dict:
         sim = self.sim
