@@ -75,6 +75,7 @@ class Task:
     health_status: str = "UNKNOWN"
     healthy: bool = False             # counts toward minimumHealthyPercent
     registered_target: bool = False
+    served_traffic: bool = False      # passed the target group health check at least once
     pull_started_at: float | None = None
     pull_stopped_at: float | None = None
     started_at: float | None = None
@@ -204,6 +205,7 @@ class TaskRunner:
     def _healthy(self, task: Task) -> None:
         if task.last_status == RUNNING and task.wanted:
             task.healthy = True
+            task.served_traffic = task.registered_target
             if any(c.health_check for c in task.containers):
                 self._container_health(task, "HEALTHY")
             self.on_healthy(task)
@@ -231,7 +233,13 @@ class TaskRunner:
         self.on_failure(task)
 
     def stop(self, task: Task, code: str, reason: str, drain: bool = True) -> None:
-        """Ask a task to stop: a registered target drains first, then SIGTERM."""
+        """Ask a task to stop: a target that served traffic drains first, then SIGTERM.
+
+        A load balancer routes only to targets that passed its health check, and
+        ELB completes deregistration at once for a target with no connections
+        (ALB docs, "Deregistration delay"): a task that never turned healthy
+        stops without waiting out the delay.
+        """
         if not task.alive or (not task.wanted and task.stop_code):
             return
         now = self.clock.now()
@@ -243,7 +251,7 @@ class TaskRunner:
         if task.last_status == PENDING or task.failed and not drain:
             self._stopped(task)
             return
-        if task.last_status == RUNNING and task.registered_target and drain:
+        if task.last_status == RUNNING and task.served_traffic and drain:
             task.move(DEACTIVATING)
             self._at(task, self.params.deregistration_delay, lambda: self._sigterm(task))
         else:

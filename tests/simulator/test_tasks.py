@@ -99,6 +99,17 @@ def test_load_balanced_task_drains_for_the_deregistration_delay_before_stopping(
     assert (task["stopCode"], task["stoppedReason"]) == ("UserInitiated", "drain me")
 
 
+def test_target_that_never_turned_healthy_stops_without_draining(ecs, aws):
+    """ELB completes deregistration at once for a target with no connections, and
+    it routes none to a target that never passed its health check."""
+    aws.sim.declare_image("nginx:slow-health", start_seconds=5)
+    ecs.service(ecs.task_definition("nginx:slow-health"), desired=1, loadBalancers=LB)
+    aws.clock.sleep(30)   # RUNNING, still inside the target group's first health checks
+    (arn,) = ecs.client.list_tasks(cluster="c", serviceName="web")["taskArns"]
+    ecs.client.stop_task(cluster="c", task=arn)
+    assert statuses(aws, arn, 5) == [(0, "STOPPING"), (2, "STOPPED")]
+
+
 def test_task_without_load_balancer_stops_without_draining(ecs, aws):
     ecs.service(ecs.task_definition(), desired=1)
     ecs.settle()
