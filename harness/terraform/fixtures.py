@@ -14,8 +14,10 @@ HARNESS_REQUIRE_TERRAFORM=1 (CI) they fail instead.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import uuid
+from dataclasses import dataclass
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -31,8 +33,30 @@ settings_key = pytest.StashKey[TerraformSettings]()
 
 
 def approach_configs() -> list[Path]:
-    """Every Terraform configuration the harness ships: harness/approaches/*/terraform."""
-    return sorted(p for p in APPROACHES_DIR.glob("*/terraform") if p.is_dir() and any(p.glob("*.tf")))
+    """Every Terraform configuration the harness ships: harness/approaches/*/terraform,
+    and one level deeper for an approach with several (4b: infra + app service)."""
+    found = [*APPROACHES_DIR.glob("*/terraform"), *APPROACHES_DIR.glob("*/*/terraform")]
+    return sorted(p for p in found if p.is_dir() and any(p.glob("*.tf")))
+
+
+# A configuration that reads another one's state declares it in this file:
+# {"config": "<path relative to it>", "state_variable": "<its variable for the state file's path>"}
+REQUIRES_FILE = "harness-requires.json"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    config: Path  # the configuration to apply first
+    state_variable: str  # the variable that takes that configuration's state file path
+
+
+def requirement(config: Path) -> Requirement | None:
+    """What ``config`` needs applied before it (its ``harness-requires.json``), or None."""
+    path = Path(config) / REQUIRES_FILE
+    if not path.is_file():
+        return None
+    declared = json.loads(path.read_text())
+    return Requirement((Path(config) / declared["config"]).resolve(), str(declared["state_variable"]))
 
 
 def required() -> bool:

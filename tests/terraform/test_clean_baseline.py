@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.terraform.fixtures import approach_configs
+from harness.terraform.fixtures import APPROACHES_DIR, approach_configs, requirement
 
 CONFIGS = approach_configs()
 
@@ -15,9 +15,15 @@ def test_the_harness_ships_the_template_configuration():
 
 
 @pytest.mark.terraform
-@pytest.mark.parametrize("config", CONFIGS, ids=[config.parent.name for config in CONFIGS])
+@pytest.mark.parametrize("config", CONFIGS, ids=[str(config.parent.relative_to(APPROACHES_DIR)) for config in CONFIGS])
 def test_plan_after_apply_is_empty(config, tf_workspace):
-    ws = tf_workspace(config)
+    variables = {}
+    needed = requirement(config)  # a config reading another's state (4b's app service) gets it applied first
+    if needed is not None:
+        dependency = tf_workspace(needed.config)
+        dependency.apply()
+        variables[needed.state_variable] = str(dependency.directory / "terraform.tfstate")
+    ws = tf_workspace(config, variables=variables)
     ws.apply()
     result = ws.plan()
     assert result.summary.changes == ()
