@@ -1,0 +1,61 @@
+variable "name" {
+  description = "Service name and task definition family; distinct per environment and per test run"
+  type        = string
+  default     = "app"
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "environment" {
+  description = "Environment name, passed to the container as APP_ENV"
+  type        = string
+  default     = "prod"
+}
+
+variable "container_name" {
+  type    = string
+  default = "app"
+}
+
+variable "infra_state" {
+  description = "Path of the central infrastructure config's state file (terraform_remote_state, local backend)"
+  type        = string
+}
+
+variable "image_tag" {
+  description = "The application version to run: CD sets it (-var image_tag=N) and commits it"
+  type        = string
+  default     = "v1"
+}
+
+variable "cpu" {
+  type    = number
+  default = 256
+}
+
+variable "memory" {
+  description = "Task memory (MiB): the infrastructure change scenarios move it"
+  type        = number
+  default     = 512
+}
+
+variable "extra_environment" {
+  description = "Environment variables beside APP_ENV (infrastructure change scenarios add one)"
+  type        = map(string)
+  default     = {}
+}
+
+variable "extra_secrets" {
+  description = "Secrets beside APP_SECRET: variable name -> Secrets Manager ARN"
+  type        = map(string)
+  default     = {}
+}
+
+variable "desired_count" {
+  description = "Task count; Terraform owns it (no ignore_changes), so an apply resets what autoscaling set"
+  type        = number
+  default     = 2
+}

@@ -1,0 +1,15 @@
+variable "name" {
+  description = "Prefix of every shared resource; distinct per environment and per test run"
+  type        = string
+  default     = "app"
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "container_port" {
+  type    = number
+  default = 8080
+}
