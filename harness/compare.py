@@ -1,0 +1,123 @@
+"""Run the scenarios over every approach and write the comparison report.
+
+`harness compare` is `pytest scenarios/ --report-dir OUT` with pytest-xdist
+(one approach's Terraform work per worker: ``--dist loadgroup``), a progress
+bar, and afterwards the table in the terminal plus report.md, report.json,
+report.html, rollback-timelines.png and the least-privilege policies in OUT.
+A scenario that could not run here (no Terraform, ``--no-terraform``, an
+approach not implemented) leaves its cells *not measured*; report.md lists
+each with its reason.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+BACKENDS = ("moto", "server", "localstack", "aws")
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+NOT_MEASURED_FILE = "not-measured.json"
+
+
+class CompareError(Exception):
+    """Bad arguments or a missing scenarios directory; the message says what to do."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="report", metavar="DIR",
+                        help="directory for report.md/json/html and the charts (default: report/)")
+    parser.add_argument("--no-terraform", action="store_true",
+                        help="measure only what needs no Terraform (seconds, not minutes); "
+                        "the Terraform-backed cells read 'not measured'")
+    parser.add_argument("-n", "--workers", default="2", metavar="N",
+                        help="pytest-xdist workers: a number, 'auto', or 0 for none (default 2)")
+    parser.add_argument("--backend", choices=BACKENDS, default="moto",
+                        help="AWS backend passed to the scenarios (default moto: embedded, plus harness serve)")
+    parser.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
+                        help="only scenarios matching this pytest -k expression (e.g. 'template or app-repo')")
+    parser.add_argument("--scenarios", default=str(SCENARIOS), metavar="DIR", help=argparse.SUPPRESS)
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line `compare` runs; raises CompareError on bad input."""
+    scenarios = Path(args.scenarios)
+    if not scenarios.is_dir():
+        raise CompareError(f"no scenarios directory at {scenarios}: run harness compare from a clone of the repository")
+    workers = str(args.workers)
+    if workers != "auto" and not (workers.isdigit()):
+        raise CompareError(f"--workers {workers!r} is not a number or 'auto': give e.g. -n 2, -n auto or -n 0")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CompareError(f"--out {out} is a file: give a directory")
+    argv = [str(scenarios), "--report-dir", str(out), "--backend", args.backend, "-q", "--no-header",
+            "-p", "no:cacheprovider", "-o", "console_output_style=classic", "-rs"]
+    if workers != "0":
+        argv += ["-n", workers, "--dist", "loadgroup"]
+    if args.no_terraform:
+        argv.append("--no-terraform")
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    return argv
+
+
+class NotMeasured:
+    """Collects why scenarios did not run (skips), for the report's 'not measured' list."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, str] = {}
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.skipped and report.when in ("setup", "call"):
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+            self.reasons[report.nodeid.split("@", 1)[0]] = reason.removeprefix("Skipped: ")
+
+
+def write_not_measured(out: Path, reasons: dict[str, str]) -> None:
+    """Append the skipped scenarios and their reasons to report.md; keep them in JSON too."""
+    (out / NOT_MEASURED_FILE).write_text(json.dumps(dict(sorted(reasons.items())), indent=2) + "\n", encoding="utf-8")
+    markdown = out / "report.md"
+    if not reasons or not markdown.exists():
+        return
+    lines = ["", "## Not measured in this run", ""]
+    lines += [f"- `{node}`: {reason}" for node, reason in sorted(reasons.items())]
+    with markdown.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def run(args: argparse.Namespace, console: Console | None = None) -> int:
+    import pytest
+
+    from harness.report.progress import ScenarioProgress
+
+    console = console or Console(stderr=True)
+    try:
+        argv = pytest_args(args)
+    except CompareError as err:
+        print(f"harness compare: error: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    skipped = NotMeasured()
+    progress = ScenarioProgress(console)
+    env_before = os.environ.get("HARNESS_REQUIRE_TERRAFORM")
+    if args.no_terraform:
+        os.environ.pop("HARNESS_REQUIRE_TERRAFORM", None)  # a moto-only report is asked for: skipping is the point
+    try:
+        code = int(pytest.main(argv, plugins=[progress, skipped]))
+    finally:
+        if env_before is not None:
+            os.environ["HARNESS_REQUIRE_TERRAFORM"] = env_before
+    write_not_measured(out, skipped.reasons)
+    if not (out / "report.md").exists():
+        print(f"harness compare: error: no report was written (pytest exit {code}): see the output above", file=sys.stderr)
+        return code or 1
+    console.print(f"report: {out / 'report.md'}, {out / 'report.json'}, {out / 'report.html'}"
+                  + (f", {out / 'rollback-timelines.png'}" if (out / "rollback-timelines.png").exists() else ""))
+    if skipped.reasons:
+        console.print(f"{len(skipped.reasons)} scenarios not measured here; reasons at the end of {out / 'report.md'}")
+    return code
