@@ -9,6 +9,7 @@ import sys
 COMMANDS: dict[str, str] = {}
 COMMANDS["serve"] = "harness.serve"  # moto + ECS simulator over HTTP
 COMMANDS["demo"] = "harness.demo"  # main job: the deploy tool end to end, step by step
+COMMANDS["compare"] = "harness.compare"  # the comparison report: scenarios over every approach
 
 
 def main(argv: list[str] | None = None) -> int:
