@@ -13,6 +13,7 @@ served from it: `mock_aws`, `ThreadedMotoServer` and `harness serve`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -156,8 +157,10 @@ def _ecs_wrap_create_service(original: Callable[..., Any]) -> Callable[..., Any]
 def _patches() -> list[Patch]:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
     from moto.ecs.responses import EC2ContainerServiceResponse as ECS
+    from moto.iam.models import IAMBackend
 
     return [
+        Patch("iam-managed-policies-once", IAMBackend, "_init_aws_policies", _iam_init_aws_policies),
         Patch("aas-list-tags", AAS, "list_tags_for_resource", _aas_list_tags_for_resource),
         Patch("aas-tag", AAS, "tag_resource", _aas_tag_resource),
         Patch("aas-untag", AAS, "untag_resource", _aas_untag_resource),
@@ -175,6 +178,29 @@ def _patches() -> list[Patch]:
 #   else AttachRolePolicy answers NoSuchEntity.
 # Trips: `aws_iam_role_policy_attachment` of the ECS task execution role.
 # Loading costs about 60 ms per IAM backend (1,485 policies).
+
+
+# Speed, not a gap: moto parses its 1,485-policy JSON blob and builds every
+# policy object for each IAM backend it makes, one per partition (six), again
+# after each reset: about 3 s of every test's 4. The harness emulates the "aws"
+# partition only, so parse once per process and build policies there alone.
+
+
+@functools.cache
+def _aws_managed_policy_data() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)
+
+
+def _iam_init_aws_policies(self: Any) -> list[Any]:
+    from moto.iam.models import AWSManagedPolicy
+    from moto.settings import load_iam_aws_managed_policies
+
+    if not load_iam_aws_managed_policies() or self.partition != "aws":
+        return []
+    return [AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+            for name, data in _aws_managed_policy_data().items()]
 
 
 def _set_iam_managed_policies(value: bool) -> bool:

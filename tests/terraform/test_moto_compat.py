@@ -12,6 +12,7 @@ from moto import mock_aws
 from harness import moto_compat
 
 REGION = "us-east-1"
+ACCOUNT = "123456789012"
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 
 
@@ -101,6 +102,18 @@ def test_the_ecs_task_execution_policy_can_be_attached():
         iam.attach_role_policy(RoleName="exec", PolicyArn=EXECUTION_POLICY)
         attached = iam.list_attached_role_policies(RoleName="exec")["AttachedPolicies"]
         assert [p["PolicyArn"] for p in attached] == [EXECUTION_POLICY]
+
+
+def test_managed_policies_are_built_for_the_emulated_partition_only():
+    """Speed: moto would build all 1,485 policies in each of its six partitions'
+    IAM backends on every reset; the harness emulates the "aws" partition."""
+    from moto.iam.models import iam_backends
+
+    with mock_aws():
+        boto3.client("iam", region_name=REGION).list_roles()
+        partitions = iam_backends[ACCOUNT]
+        counts = {name: len(partitions[name].aws_managed_policies) for name in ("aws", "aws-cn", "aws-us-gov")}
+    assert counts["aws"] > 1000 and counts["aws-cn"] == counts["aws-us-gov"] == 0
 
 
 def _service(ecs):
