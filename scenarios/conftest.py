@@ -142,8 +142,7 @@ class World:
     # --- observing (the scenario's own calls are not recorded) ---
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            session = boto3.Session(**TEST_CREDENTIALS)
-            self._clients[service] = session.client(service, endpoint_url=self.server.url)
+            self._clients[service] = _session().client(service, endpoint_url=self.server.url)
         return self._clients[service]
 
     @property
@@ -223,6 +222,18 @@ class World:
                    for found in re.findall(r"ignore_changes\s*=\s*\[([^\]]*)\]", self.config_text()))
 
 
+_sessions: list[boto3.Session] = []
+
+
+def _session() -> boto3.Session:
+    """One boto3 session per process: its loader caches the service models
+    (parsing ec2's alone takes most of a second), and clients do not share
+    event hooks, so each world's recorder still sees only its own clients."""
+    if not _sessions:
+        _sessions.append(boto3.Session(**TEST_CREDENTIALS))
+    return _sessions[0]
+
+
 def _unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
@@ -232,8 +243,7 @@ def _make_context(world: World, extra_variables: dict[str, Any] | None = None) -
 
     def client(service: str) -> Any:
         if service not in clients:
-            session = boto3.Session(**TEST_CREDENTIALS)
-            clients[service] = session.client(service, endpoint_url=world.server.url)
+            clients[service] = _session().client(service, endpoint_url=world.server.url)
             world.recorder.attach(clients[service])
         return clients[service]
 
