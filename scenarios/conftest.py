@@ -29,7 +29,6 @@ measured simulated seconds do not depend on how loaded the machine is.
 """
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -48,14 +47,7 @@ from harness.ecs import api as sim_api
 from harness.metrics.iam import ApiCallRecorder
 from harness.metrics.iam_server import RecordingMiddleware
 
-# Virtual seconds per wall second on the scenarios' server: effectively none,
-# so only sleeps (the scenario's, CD's polling) move time.
-SPEED = 1e-6
-SETTLE = 300.0  # virtual seconds for a service to settle after it is built
-# Images every world's repository holds; BROKEN crashes 5 s after it starts.
-VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
-BROKEN = "v9-broken"
-CRASH_AFTER = 5
+from scenario_support import BROKEN, CRASH_AFTER, SETTLE, SPEED, VERSIONS
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -279,9 +271,18 @@ def _declare_broken(world: World) -> None:
 def build_terraform_world(name: str, server: Any, terraform: Any) -> World:
     """Apply ``name``'s configuration on ``server``, push the versions, and let
     the service settle on v1."""
+    from harness.terraform.fixtures import requirement
+
     cls = approaches.get(name)
-    workspace = terraform.workspace(cls.terraform_config(), server.url.rstrip("/"), {"name": _unique("s")},
-                                    root=Path(approaches.__file__).resolve().parent)
+    root, endpoint, unique = Path(approaches.__file__).resolve().parent, server.url.rstrip("/"), _unique("s")
+    variables: dict[str, Any] = {"name": unique}
+    needed = requirement(cls.terraform_config())
+    if needed is not None:  # 4b: the service config reads the central infrastructure's state
+        infra = terraform.workspace(needed.config, endpoint, {"name": unique}, root=root, name=f"{unique}-infra")
+        infra.init()
+        infra.apply()
+        variables[needed.state_variable] = str(infra.directory / "terraform.tfstate")
+    workspace = terraform.workspace(cls.terraform_config(), endpoint, variables, root=root, name=unique)
     workspace.init()
     workspace.apply()
     outputs = workspace.outputs()
@@ -353,16 +354,3 @@ def needs_terraform(request: pytest.FixtureRequest) -> None:
     problem = terraform_problem(request.config)
     if problem is not None:
         pytest.skip(f"not measured: needs Terraform ({problem})")
-
-
-def parameters(world: World) -> dict[str, Any]:
-    """The simulation parameters a figure was measured with (for the report)."""
-    return {
-        "simulator": world.sim.params.as_dict(),
-        "scenario": {"settle_seconds": SETTLE, "broken_image_crash_after_seconds": CRASH_AFTER,
-                     "poll_interval_seconds": world.context.poll_interval if world.context else None},
-    }
-
-
-def dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)

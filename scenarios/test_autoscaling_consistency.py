@@ -22,7 +22,7 @@ import pytest
 from harness.approaches.stand_in import MANIFEST_TYPE
 from harness.metrics.measure import skew_share, version_skew
 
-from conftest import parameters
+from scenario_support import parameters
 
 SCALE_OUT = 4  # from the configurations' desired count of 2
 

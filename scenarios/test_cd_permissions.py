@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.metrics.fixtures import report_dir_key
 from harness.metrics.measure import cd_permissions
 
-from conftest import BROKEN, parameters
+from scenario_support import BROKEN, parameters
 
 # Actions no approach's CD may need: it must not touch infrastructure it does not own.
 NEVER_FOR_ECS_ONLY_CD = ("ec2:", "iam:CreateRole", "logs:", "secretsmanager:", "ecr:CreateRepository")

@@ -13,7 +13,7 @@ import pytest
 
 from harness.metrics.ownership import config_ownership
 
-from conftest import parameters
+from scenario_support import parameters
 
 pytestmark = pytest.mark.terraform
 

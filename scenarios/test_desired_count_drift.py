@@ -12,7 +12,7 @@ import pytest
 
 from harness.metrics.drift import autoscaling_drift
 
-from conftest import parameters
+from scenario_support import parameters
 
 pytestmark = pytest.mark.terraform
 

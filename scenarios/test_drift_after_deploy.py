@@ -18,7 +18,7 @@ import pytest
 
 from harness.metrics.drift import drift_after_deploy
 
-from conftest import parameters
+from scenario_support import parameters
 
 pytestmark = pytest.mark.terraform
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from harness.metrics.results import ExplicitVersion
 
-from conftest import VERSIONS, parameters
+from scenario_support import VERSIONS, parameters
 
 # approach -> can the deployed version be read from the task definition?
 EXPECTED_READABLE = {

@@ -28,7 +28,7 @@ import pytest
 from harness.approaches import InfraChange
 from harness.metrics.results import Clobber, ClobberCase
 
-from conftest import parameters
+from scenario_support import parameters
 
 pytestmark = pytest.mark.terraform
 

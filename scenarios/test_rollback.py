@@ -21,7 +21,7 @@ from harness.metrics.measure import rollback_measure
 from harness.metrics.results import Marker
 from harness.metrics.timeline_adapter import from_recorder
 
-from conftest import BROKEN, parameters
+from scenario_support import BROKEN, parameters
 
 # Approach 1's drawback: "Rollbacks require re-updating the image tag before
 # deploying": its rollback writes to ECR before it touches ECS.
