@@ -1,0 +1,102 @@
+"""`harness compare`: its arguments, its refusals, and that one run writes the
+report files (moto-only scenarios of two approaches, to stay fast)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.compare import CompareError, add_arguments, pytest_args, run, write_not_measured
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_compare_is_a_harness_command() -> None:
+    assert cli.COMMANDS["compare"] == "harness.compare"
+
+
+def test_defaults_run_every_scenario_with_two_workers_one_approach_per_worker() -> None:
+    argv = pytest_args(parse())
+    assert argv[0] == str(ROOT / "scenarios")
+    assert argv[argv.index("--report-dir") + 1] == "report"
+    assert argv[argv.index("-n") + 1] == "2" and argv[argv.index("--dist") + 1] == "loadgroup"
+    assert argv[argv.index("--backend") + 1] == "moto"
+    assert "--no-terraform" not in argv
+
+
+def test_options_reach_pytest() -> None:
+    argv = pytest_args(parse("--no-terraform", "-n", "0", "--out", "x", "--backend", "server", "-k", "template"))
+    assert "--no-terraform" in argv and "-n" not in argv and "--dist" not in argv
+    assert argv[argv.index("--report-dir") + 1] == "x"
+    assert argv[argv.index("--backend") + 1] == "server"
+    assert argv[argv.index("-k") + 1] == "template"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("-n", "two"), "--workers 'two' is not a number or 'auto'"),
+    (("--scenarios", "/nonexistent/scenarios"), "no scenarios directory at /nonexistent/scenarios"),
+])
+def test_bad_arguments_are_refused_with_what_to_do(argv, message) -> None:
+    with pytest.raises(CompareError, match=message):
+        pytest_args(parse(*argv))
+
+
+def test_an_out_path_that_is_a_file_is_refused_in_one_line(tmp_path, capsys) -> None:
+    target = tmp_path / "report"
+    target.write_text("not a directory")
+    assert run(parse("--out", str(target))) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a file: give a directory" in err
+    assert target.read_text() == "not a directory"
+
+
+def test_unknown_backend_is_an_argparse_error() -> None:
+    with pytest.raises(SystemExit):
+        parse("--backend", "azure")
+
+
+def test_not_measured_reasons_are_listed_in_report_md(tmp_path) -> None:
+    (tmp_path / "report.md").write_text("# report\n")
+    write_not_measured(tmp_path, {"scenarios/test_x.py::t[app-repo]": "not measured: needs Terraform"})
+    text = (tmp_path / "report.md").read_text()
+    assert text.endswith("- `scenarios/test_x.py::t[app-repo]`: not measured: needs Terraform\n")
+    assert json.loads((tmp_path / "not-measured.json").read_text()) == {
+        "scenarios/test_x.py::t[app-repo]": "not measured: needs Terraform"}
+
+
+def test_one_run_writes_the_report_files(tmp_path) -> None:
+    out = tmp_path / "report"
+    env = {k: v for k, v in os.environ.items() if k != "HARNESS_REQUIRE_TERRAFORM"}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "compare", "--no-terraform", "-n", "0", "--out", str(out),
+         "-k", "(test_rollback or test_explicit_version or test_drift_after) and (app-repo or template)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert {p.name for p in out.iterdir()} >= {"report.md", "report.json", "report.html", "rollback-timelines.png",
+                                                 "not-measured.json"}
+    report = json.loads((out / "report.json").read_text())
+    rows = {row["name"]: row["cells"] for row in report["approaches"]}
+    assert set(rows) == {"app-repo", "template"}
+    assert all(rows[name]["rollback_seconds"]["value"] > 0 for name in rows)  # measured, not typed
+    assert all(rows[name]["drift_after_deploy"]["value"] is None for name in rows)  # needs Terraform
+    text = (out / "report.md").read_text()
+    assert "| 3 container definition in app repo |" in text and "| 5 template task definition |" in text
+    # the Terraform-backed scenario was skipped, and the report says why
+    reasons = json.loads((out / "not-measured.json").read_text())
+    assert any("test_drift_after_deploy" in node and "--no-terraform" in why for node, why in reasons.items())
+    assert "## Not measured in this run" in text
+    assert (out / "rollback-timelines.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (out / "report.html").read_text()
