@@ -29,7 +29,9 @@ measured simulated seconds do not depend on how loaded the machine is.
 """
 from __future__ import annotations
 
+import json
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +62,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
         "Terraform-backed cells are reported as not measured",
     )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    directory = config.getoption("harness_report_dir", None)
+    if directory and not hasattr(config, "workerinput"):  # the controller starts from no timings
+        for stale in (Path(directory) / "timings").glob("*.jsonl"):
+            stale.unlink()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -127,6 +136,7 @@ class World:
     digests: dict[str, str]  # tag -> digest
     recorder: ApiCallRecorder
     workspace: Any = None  # the Terraform workspace (terraform worlds)
+    workspaces: list[Any] = field(default_factory=list)  # every workspace applied for it (4b: two)
     approach: Approach | None = None
     context: Context | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -188,7 +198,15 @@ class World:
         return out
 
     def settle(self, seconds: float = SETTLE) -> None:
-        self.clock.sleep(seconds)
+        self.sleep(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        """Advance virtual time (the simulator runs); its wall cost is counted for bench/compare.py."""
+        started = time.perf_counter()
+        try:
+            self.clock.sleep(seconds)
+        finally:
+            SPENT["simulation"] += time.perf_counter() - started
 
     def alive(self) -> bool:
         """Does the server still hold this world (nothing reset it)?"""
@@ -226,6 +244,17 @@ def _session() -> boto3.Session:
     return _sessions[0]
 
 
+# Wall seconds this process spent advancing the simulator, for bench/compare.py.
+SPENT: dict[str, float] = {"simulation": 0.0}
+
+
+BUILT: list["World"] = []  # every Terraform world this process built, rebuilt ones included
+
+
+def _terraform_wall() -> float:
+    return sum(seconds for w in BUILT for ws in w.workspaces for _, seconds in ws.timings.runs)
+
+
 def _unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
@@ -239,7 +268,7 @@ def _make_context(world: World, extra_variables: dict[str, Any] | None = None) -
             world.recorder.attach(clients[service])
         return clients[service]
 
-    return Context(client=client, now=world.clock.now, sleep=world.clock.sleep, outputs=world.outputs,
+    return Context(client=client, now=world.clock.now, sleep=world.sleep, outputs=world.outputs,
                    terraform=world.workspace, terraform_variables=dict(extra_variables or {}))
 
 
@@ -276,17 +305,20 @@ def build_terraform_world(name: str, server: Any, terraform: Any) -> World:
     cls = approaches.get(name)
     root, endpoint, unique = Path(approaches.__file__).resolve().parent, server.url.rstrip("/"), _unique("s")
     variables: dict[str, Any] = {"name": unique}
+    infra_workspace = None
     needed = requirement(cls.terraform_config())
     if needed is not None:  # 4b: the service config reads the central infrastructure's state
         infra = terraform.workspace(needed.config, endpoint, {"name": unique}, root=root, name=f"{unique}-infra")
         infra.init()
         infra.apply()
+        infra_workspace = infra
         variables[needed.state_variable] = str(infra.directory / "terraform.tfstate")
     workspace = terraform.workspace(cls.terraform_config(), endpoint, variables, root=root, name=unique)
     workspace.init()
     workspace.apply()
     outputs = workspace.outputs()
-    world = World(name, "terraform", server, outputs, {}, ApiCallRecorder(account_id=ACCOUNT), workspace=workspace)
+    world = World(name, "terraform", server, outputs, {}, ApiCallRecorder(account_id=ACCOUNT), workspace=workspace,
+                  workspaces=[w for w in (infra_workspace, workspace) if w is not None])
     repository = str(outputs["repository_name"])
     world.digests = _push_all(world, repository)
     # The service was created before any image existed: point the tag its
@@ -343,10 +375,31 @@ def world(request: pytest.FixtureRequest, approach_name: str, approach_cls: type
         terraform_runner = request.getfixturevalue("terraform")
         built = build_terraform_world(approach_name, scenario_server, terraform_runner)
         _terraform_worlds[approach_name] = built
+        BUILT.append(built)
         return built
 
+    started, simulation, terraform = time.perf_counter(), SPENT["simulation"], _terraform_wall()
     yield make
     scenario_server.check()
+    _timing_sink(request, {
+        "test": request.node.nodeid.split("@", 1)[0], "approach": approach_name,
+        "wall": time.perf_counter() - started, "simulation": SPENT["simulation"] - simulation,
+        "terraform": _terraform_wall() - terraform,
+    })
+
+
+def _timing_sink(request: pytest.FixtureRequest, record: dict[str, Any]) -> None:
+    """One JSON line per scenario into <report dir>/timings/<worker>.jsonl (bench/compare.py reads them)."""
+    from harness.metrics.collect import worker_name
+    from harness.metrics.fixtures import report_dir_key
+
+    directory = request.config.stash.get(report_dir_key, None)
+    if directory is None:
+        return
+    path = Path(directory) / "timings" / f"{worker_name(request.config)}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(record, sort_keys=True) + "\n")
 
 
 @pytest.fixture

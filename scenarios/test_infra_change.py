@@ -85,7 +85,7 @@ def _wait_until_reached(w, change: InfraChange) -> float | None:
     while w.clock.now() - start <= PATIENCE:
         if _every_task_has(w, change, cache):
             return w.clock.now() - start
-        w.clock.sleep(STEP)
+        w.sleep(STEP)
     return None
 
 
