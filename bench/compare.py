@@ -1,0 +1,102 @@
+"""The whole comparison matrix, once, and where its time goes.
+
+    python3 dev.py bench compare [-n 2] [--no-terraform-only]
+
+Runs `harness compare` twice on this machine: with Terraform (the full matrix)
+and with ``--no-terraform`` (the moto-only columns), and prints
+
+- the wall time of each run (the goals: under 5 minutes with Terraform on 2
+  workers, under 60 s without);
+- per approach, summed over its scenarios: wall seconds, of which Terraform
+  (every init/apply/plan/show the scenarios and CD ran), the simulator
+  (virtual time advancing: scheduler passes, task lifecycles) and the rest,
+  harness overhead (boto3 over HTTP, moto, building stand-ins, measuring).
+
+Per-approach sums add the workers' time, so they exceed the wall time of a
+parallel run. Numbers come from the scenarios' own timing records
+(``<out>/timings/*.jsonl``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ORDER = ("persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template")
+
+
+def run_compare(out: Path, workers: str, no_terraform: bool) -> tuple[float, int]:
+    argv = [sys.executable, "-m", "harness", "compare", "--out", str(out), "-n", workers]
+    if no_terraform:
+        argv.append("--no-terraform")
+    started = time.perf_counter()
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    return time.perf_counter() - started, done.returncode
+
+
+def breakdown(out: Path) -> dict[str, dict[str, float]]:
+    totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for path in sorted((out / "timings").glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            row = totals[record["approach"]]
+            row["scenarios"] += 1
+            for key in ("wall", "terraform", "simulation"):
+                row[key] += record[key]
+    return totals
+
+
+def print_breakdown(title: str, wall: float, code: int, totals: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}: {wall:.1f} s wall (exit {code})")
+    print(f"{'approach':<22}{'scenarios':>10}{'wall s':>10}{'terraform s':>13}{'simulator s':>13}{'overhead s':>12}")
+    names = [n for n in ORDER if n in totals] + sorted(n for n in totals if n not in ORDER)
+    grand: dict[str, float] = defaultdict(float)
+    for name in names:
+        row = totals[name]
+        overhead = row["wall"] - row["terraform"] - row["simulation"]
+        print(f"{name:<22}{int(row['scenarios']):>10}{row['wall']:>10.1f}{row['terraform']:>13.1f}"
+              f"{row['simulation']:>13.2f}{overhead:>12.1f}")
+        for key in ("scenarios", "wall", "terraform", "simulation"):
+            grand[key] += row[key]
+    overhead = grand["wall"] - grand["terraform"] - grand["simulation"]
+    print(f"{'total':<22}{int(grand['scenarios']):>10}{grand['wall']:>10.1f}{grand['terraform']:>13.1f}"
+          f"{grand['simulation']:>13.2f}{overhead:>12.1f}")
+    if grand["wall"]:
+        print(f"shares of scenario time: Terraform {grand['terraform'] / grand['wall']:.0%}, simulator "
+              f"{grand['simulation'] / grand['wall']:.1%}, harness overhead {overhead / grand['wall']:.0%}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--workers", default="2", help="pytest-xdist workers (default 2)")
+    parser.add_argument("--no-terraform-only", action="store_true", help="skip the run with Terraform")
+    args = parser.parse_args(argv)
+    try:
+        load = os.getloadavg()[0]
+        print(f"load average before the runs: {load:.1f} on {os.cpu_count()} CPUs")
+    except OSError:
+        pass
+    with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
+        runs = [("moto-only (--no-terraform)", True)]
+        if not args.no_terraform_only:
+            runs.insert(0, ("full matrix, Terraform really running", False))
+        walls = {}
+        for title, no_terraform in runs:
+            out = Path(tmp) / ("moto" if no_terraform else "full")
+            wall, code = run_compare(out, args.workers, no_terraform)
+            walls[title] = wall
+            print_breakdown(title, wall, code, breakdown(out))
+    print()
+    for title, wall in walls.items():
+        print(f"{title}: {wall:.1f} s wall with -n {args.workers}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
