@@ -55,7 +55,7 @@ def _move_tag(w, tag: str, to: str) -> None:
 @pytest.mark.parametrize("consistency", [True, False], ids=["vc-on", "vc-off"])
 def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach_name, world, measurements, consistency) -> None:
     w = world(terraform=False)
-    assert w.approach.deploy("v2").succeeded
+    w.ensure_deployed("v2")
     deployed = w.digests["v2"]
     if not consistency:
         _disable_version_consistency(w)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.terraform
 
 def test_terraform_owns_the_container_settings(approach_name, world, measurements) -> None:
     w = world(terraform=True)
-    assert w.approach.deploy("v2").succeeded
+    w.ensure_deployed("v2")
     answer = w.client("ecs").describe_task_definition(taskDefinition=w.service()["taskDefinition"], include=["TAGS"])
     tags = {t["key"]: t["value"] for t in answer.get("tags", [])}
     measured = config_ownership(w.workspace.state(), answer["taskDefinition"], tags, w.container)

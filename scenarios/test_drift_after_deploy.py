@@ -29,7 +29,7 @@ EXPECTED_CLEAN = {name: True for name in (
 
 def test_cd_deploy_leaves_terraform_plan_clean(approach_name, world, measurements) -> None:
     w = world(terraform=True)
-    assert w.approach.deploy("v2").succeeded
+    assert w.deploy("v2").succeeded
     assert set(w.running_digests()) == {w.digests["v2"]}
     plan = w.workspace.plan()
     measured = drift_after_deploy(plan)

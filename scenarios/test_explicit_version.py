@@ -25,8 +25,7 @@ EXPECTED_READABLE = {
 
 def test_deployed_version_can_be_read_from_the_task_definition(approach_name, world, measurements) -> None:
     w = world(terraform=False)
-    step = w.approach.deploy("v3")
-    assert step.succeeded
+    assert w.deploy("v3").succeeded
     image = w.running_container()["image"]
     reference = image.rsplit("/", 1)[-1]
     if "@sha256:" in reference:

@@ -30,32 +30,29 @@ ROLLBACK_MOVES_A_TAG = {"persistent-tag": True}
 
 def test_failed_deploy_rolls_back_to_known_good(approach_name, world, measurements) -> None:
     w = world(terraform=False)
-    good = w.approach.deploy("v2")
-    assert good.succeeded, f"the good version did not deploy: {good.outcome}"
+    w.ensure_deployed("v2")
     good_digest = w.digests["v2"]
     assert set(w.running_digests()) == {good_digest}
 
-    w.recorder.clear()
-    terraform_before = w.terraform_seconds()
     start = w.clock.now()
-    with w.server.recording.recording() as server_calls:
-        failed = w.approach.deploy(BROKEN)
-        decided = w.clock.now()
-        assert not failed.succeeded, "the broken image must fail the deploy"
-        back = w.approach.rollback()
+    failed = w.deploy(BROKEN)
+    decided = w.clock.now()
+    assert not failed.succeeded, "the broken image must fail the deploy"
+    back = w.rollback()
     end = w.clock.now()
-    terraform_seconds = w.terraform_seconds() - terraform_before
+    terraform_seconds = failed.terraform_seconds + back.terraform_seconds
 
     # The measured behaviour: back on the known-good version, every task.
-    assert back.succeeded, f"{approach_name} did not get back to the known-good version: {back.outcome}"
+    assert back.succeeded, f"{approach_name} did not get back to the known-good version"
     assert set(w.running_digests()) == {good_digest}
     assert w.service()["runningCount"] == w.service()["desiredCount"]
 
-    moved = any(call.action == "ecr:PutImage" for call in w.recorder.calls)
+    moved = any(call.action == "ecr:PutImage" for call in back.client_calls)
     assert moved == ROLLBACK_MOVES_A_TAG.get(approach_name, False)
 
     # CD that is Terraform calls AWS from Go: count it server-side.
-    calls = len(server_calls.calls) if w.approach.facts.cd_runs_terraform else len(w.recorder.calls)
+    server_side = w.approach.facts.cd_runs_terraform
+    calls = len(failed.calls(server_side)) + len(back.calls(server_side))
     assert calls > 0
     timeline = from_recorder(w.sim.timeline, w.service_name, start=start, end=end + 1, labels=w.labels(),
                              markers=[Marker(decided, "decision", "CD decides to roll back")])
