@@ -412,6 +412,13 @@ def world(request: pytest.FixtureRequest, approach_name: str, approach_cls: type
           _terraform_worlds: dict[str, World]) -> Callable[..., World]:
     """``world(terraform=True|False)``: see the module docstring."""
 
+    from harness.plugin import backend_key
+
+    backend = request.config.stash.get(backend_key, "moto")
+    if backend not in ("moto", "server"):
+        pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
+                    "has none: use --backend moto or server")
+
     def make(terraform: bool) -> World:
         if not terraform:
             try:
