@@ -15,6 +15,13 @@ terraform {
 
 provider "aws" {
   region = var.region
+
+  # The deploy tool records known-good revisions in tags (on the revision and,
+  # as a pointer, on the service). They are CD's, not drift: without this, the
+  # plan after every deploy would remove the service's pointer tag.
+  ignore_tags {
+    key_prefixes = ["ecs-template-deploy:"]
+  }
 }
 
 module "base" {
