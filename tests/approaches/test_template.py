@@ -145,3 +145,33 @@ def test_facts_say_terraform_owns_every_container_setting_but_the_image() -> Non
     assert "ignore_changes = [task_definition, desired_count]" in config
     for variable in ("cpu", "memory", "extra_environment", "extra_secrets"):
         assert f'variable "{variable}"' in config
+
+
+@pytest.fixture(scope="module")
+def server():
+    from harness.server import HarnessServer
+
+    with HarnessServer(speed=1e-6) as running:  # only sleeps move simulated time
+        yield running
+
+
+@pytest.mark.terraform
+def test_with_terraform_a_deploy_leaves_no_drift_and_a_template_change_waits_for_the_next_deploy(server, terraform) -> None:
+    from test_terraform_cd import World
+
+    # The template's placeholder is v1 so the service can start before CD's first deploy.
+    world = World("template", server, terraform, variables={"placeholder_tag": "v1"})
+    approach, url = world.approach, world.outputs["repository_url"]
+    deployed = approach.deploy("v2")
+    assert deployed.succeeded
+    plan = world.workspace.plan()
+    assert (plan.exit_code, plan.summary.changes) == (0, ()), plan.summary.changes  # CD's revision and family are not Terraform's
+
+    seconds = approach.apply_infra_change(InfraChange("memory", 1024))  # a real `terraform apply` of the template
+    assert seconds > 0
+    world.server.clock.sleep(300)
+    assert world.running()["taskDefinitionArn"] == deployed.task_definition  # untouched, version kept
+    assert world.running()["memory"] == "512"
+    again = approach.deploy("v2")
+    assert again.succeeded
+    assert (world.running()["memory"], world.running()["containerDefinitions"][0]["image"]) == ("1024", f"{url}:v2")

@@ -41,10 +41,10 @@ def _client(server, name: str):
 class World:
     """An approach-4 service applied by Terraform, settled on v1."""
 
-    def __init__(self, name: str, server, terraform) -> None:
+    def __init__(self, name: str, server, terraform, variables: dict | None = None) -> None:
         self.server = server
         cls = approaches.get(name)
-        self.workspace = prepare_workspace(cls, terraform, server.url, {"name": unique_name("cd")})
+        self.workspace = prepare_workspace(cls, terraform, server.url, {"name": unique_name("cd"), **(variables or {})})
         self.workspace.apply()  # image_tag v1, pushed below: the service starts once it exists
         self.outputs = self.workspace.outputs()
         self.ecs = _client(server, "ecs")
