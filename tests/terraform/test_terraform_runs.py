@@ -3,6 +3,7 @@ linked, never copied; infrastructure changes and out-of-band changes come back
 as data."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -68,3 +69,11 @@ def test_infrastructure_and_out_of_band_changes_come_back_as_plan_data(tf_worksp
         ("aws_ecs_service.app", "task_definition"),
         ("module.base.aws_cloudwatch_log_group.app", "retention_in_days"),
     }
+
+    # And the way back: destroy removes everything the configuration created
+    # (the fixtures do not destroy on the emulator; this is where it is proven).
+    ws.destroy()
+    state = json.loads((ws.directory / "terraform.tfstate").read_text())
+    assert state["resources"] == []
+    gone = ecs.describe_task_definition(taskDefinition=template["taskDefinitionArn"])["taskDefinition"]
+    assert gone["status"] == "INACTIVE"
