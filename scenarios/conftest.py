@@ -71,13 +71,60 @@ def pytest_configure(config: pytest.Config) -> None:
             stale.unlink()
 
 
+def approach_of(nodeid: str) -> str | None:
+    """The approach a scenario's node id is parametrized with (``...[template-vc-on]`` -> template)."""
+    found = re.search(r"\[([^\]]*)\](@.*)?$", nodeid)
+    if found is None:
+        return None
+    for name in sorted(ORDER, key=len, reverse=True):
+        if re.search(rf"(^|-){re.escape(name)}(-|$)", found.group(1)):
+            return name
+    return None
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``, grouping by approach: one worker runs all of an
+    approach's scenarios, so its Terraform world is applied once. (xdist's own
+    loadgroup tags node ids with the ``xdist_group`` mark, which pytest 9 no
+    longer lets it do; this finds the approach in the parameter id instead.
+    Tests that are not scenarios stay one work unit each.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ApproachScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            approach = approach_of(nodeid) if "scenarios/" in nodeid and "test_deploy_tool_rollback" not in nodeid else None
+            return f"approach-{approach}" if approach else nodeid
+
+    return ApproachScheduling(config, log)
+
+
+# Approach 4's CD is `terraform apply`: its scenarios take longest, so they are
+# handed out first (one to each worker) and the rest fill in behind them.
+HEAVIEST_FIRST = ("terraform-cd-central", "terraform-cd-app", "persistent-tag", "ignore-changes", "template", "app-repo")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The CD-permissions scenario goes last: in a shared Terraform world it reads
-    the calls of the deploys and rollbacks the other scenarios already ran
-    instead of paying for three more `terraform apply` (approach 4)."""
-    last = [item for item in items if item.nodeid.startswith("scenarios/test_cd_permissions.py")]
-    if last:
-        items[:] = [item for item in items if item not in last] + last
+    """Scenarios grouped by approach, heaviest approach first; within one, the
+    CD-permissions scenario goes last: in a shared Terraform world it reads the
+    calls of the deploys and rollbacks the other scenarios already ran instead
+    of paying for three more `terraform apply` (approach 4). Every worker
+    computes the same order, as xdist requires."""
+    rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+
+    def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int, int]:
+        index, item = indexed
+        approach = approach_of(item.nodeid)
+        last = item.nodeid.startswith("scenarios/test_cd_permissions.py")
+        return (rank.get(approach, len(rank)) if approach else len(rank), int(last), index)
+
+    mine = [(i, item) for i, item in enumerate(items) if item.nodeid.startswith("scenarios/") and approach_of(item.nodeid)]
+    if not mine:
+        return
+    slots = [i for i, _ in mine]
+    for slot, (_, item) in zip(slots, sorted(mine, key=key)):
+        items[slot] = item
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
