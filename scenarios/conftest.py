@@ -192,6 +192,7 @@ class CdStep:
     client_calls: list[ApiCall]
     server_calls: list[ApiCall]
     terraform_seconds: float
+    decided_at: float | None = None  # virtual time the watcher decided the rollout (succeeded or failed)
 
     def calls(self, server_side: bool) -> list[ApiCall]:
         return self.server_calls if server_side else self.client_calls
@@ -237,8 +238,9 @@ class World:
         before, terraform = len(self.recorder.calls), self.terraform_seconds()
         with self.server.recording.recording() as server_side:
             outcome = run()
+        watched = getattr(outcome, "outcome", None)
         step = CdStep(kind, version, bool(outcome.succeeded), self.recorder.calls[before:], server_side.calls,
-                      self.terraform_seconds() - terraform)
+                      self.terraform_seconds() - terraform, getattr(watched, "decided_at", None))
         self.history.append(step)
         return step
 
