@@ -20,7 +20,16 @@ MARKERS = {
     "terraform": "terraform: needs a terraform (or tofu) binary and the AWS provider",
     "localstack": "localstack: needs LocalStack (docker compose -f docker-compose.localstack.yml up)",
     "real_aws": "real_aws: talks to real AWS; runs only with --backend aws --allow-real-aws",
+    "served": "served: uses a session-long in-process harness server (set automatically from the fixtures); "
+    "run apart from the embedded tests: `pytest -m served` / `-m 'not served'`",
 }
+
+# moto keeps one set of backends per process, and every embedded test's
+# mock_aws resets them all on start and stop. A server that lives for the whole
+# session in the same process (Terraform's endpoint, the scenarios' worlds)
+# would lose its state to the next embedded test: such tests are marked
+# `served`, and `dev.py test` runs the two kinds in separate pytest processes.
+SESSION_SERVER_FIXTURES = frozenset({"terraform_endpoint", "scenario_server", "harness_server", "tf_workspace"})
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,6 +58,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if backend == "aws" and not config.getoption("harness_allow_real_aws"):
         raise pytest.UsageError("--backend aws creates real resources: add --allow-real-aws to confirm")
     config.stash[backend_key] = backend
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SESSION_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.served)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
