@@ -58,7 +58,10 @@ def main(argv: list[str]) -> int:
             return subprocess.call(pytest + rest)
         # Embedded tests reset moto's process-wide state; tests on a session-long
         # in-process server (marked `served`) need it kept: separate processes.
-        codes = [subprocess.call(pytest + ["-m", marks]) for marks in ("not served", "served")]
+        # The served half groups scenarios by approach (--dist loadgroup), so each
+        # approach's Terraform world is applied once, by one worker.
+        phases = (["-m", "not served"], ["-m", "served", "--dist", "loadgroup"])
+        codes = [subprocess.call(pytest + phase) for phase in phases]
         ran = [code for code in codes if code != 5]  # 5: that half had no tests
         return max(ran) if ran else 5
     elif command == "bench":
