@@ -118,6 +118,34 @@ class EcsCd:
         return self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary["id"], since=since)
 
 
+
+class RevisionCd(EcsCd):
+    """CD that deploys by registering a revision and rolls back by updating the
+    service to the last revision that rolled out (approaches 2 and 3)."""
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self.known_good: str | None = None
+
+    def deploy_image(self, image: str, register: Callable[[str], str]) -> Step:
+        """Register a revision for ``image`` (``register(image) -> ARN``), roll it
+        out and remember what to come back to."""
+        running = self.current_task_definition()
+        revision = register(image)
+        outcome = self.update_and_watch(revision)
+        if outcome.succeeded:
+            self.known_good = revision
+        elif self.known_good is None:
+            self.known_good = running
+        return Step(revision, image, outcome)
+
+    def rollback(self) -> Step:
+        if self.known_good is None:
+            raise ApproachError("nothing to roll back to: no deploy has run yet")
+        described = self.ecs.describe_task_definition(taskDefinition=self.known_good)["taskDefinition"]
+        image = next(c["image"] for c in described["containerDefinitions"] if c["name"] == self.context.container)
+        return Step(self.known_good, image, self.update_and_watch(self.known_good))
+
 # InfraChange.setting -> (Terraform variable, how the change's value combines with the current one)
 TERRAFORM_VARIABLES: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
     "cpu": ("cpu", lambda current, value: value),

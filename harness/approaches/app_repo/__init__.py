@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
-from harness.approaches.base import Context, EcsCd, Step
+from harness.approaches.base import Context, RevisionCd, Step
 
 TASKDEF = Path(__file__).resolve().parent / "taskdef.json"
 
@@ -38,7 +38,7 @@ def render(template_text: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 @register
-class AppRepo(EcsCd, Approach):
+class AppRepo(RevisionCd, Approach):
     name = "app-repo"
     title = "container definition in app repo"
     section = "3"
@@ -53,7 +53,6 @@ class AppRepo(EcsCd, Approach):
         super().__init__(context)
         self.taskdef_text = taskdef.read_text()
         self.edits: list[InfraChange] = []  # commits to the app repo since the checkout
-        self.known_good: str | None = None
 
     def task_definition(self, image: str) -> dict[str, Any]:
         """The app repo's task definition for ``image``, with the edits made so far."""
@@ -67,22 +66,9 @@ class AppRepo(EcsCd, Approach):
         return definition
 
     def deploy(self, version: str) -> Step:
-        running = self.current_task_definition()
         image = f"{self.context.output('repository_url')}:{version}"
-        revision = self.ecs.register_task_definition(**self.task_definition(image))["taskDefinition"]["taskDefinitionArn"]
-        outcome = self.update_and_watch(revision)
-        if outcome.succeeded:
-            self.known_good = revision
-        elif self.known_good is None:
-            self.known_good = running
-        return Step(revision, image, outcome)
-
-    def rollback(self) -> Step:
-        if self.known_good is None:
-            raise ApproachError("nothing to roll back to: no deploy has run yet")
-        described = self.ecs.describe_task_definition(taskDefinition=self.known_good)["taskDefinition"]
-        image = next(c["image"] for c in described["containerDefinitions"] if c["name"] == self.context.container)
-        return Step(self.known_good, image, self.update_and_watch(self.known_good))
+        return self.deploy_image(image, lambda image: self.ecs.register_task_definition(
+            **self.task_definition(image))["taskDefinition"]["taskDefinitionArn"])
 
     def apply_infra_change(self, change: InfraChange) -> float:
         self.edits.append(change)

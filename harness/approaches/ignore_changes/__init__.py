@@ -16,12 +16,12 @@ CD procedure (the article's "aws CLI and jq" style, with boto3):
 """
 from __future__ import annotations
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
-from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform
+from harness.approaches import Approach, Facts, InfraChange, register
+from harness.approaches.base import RevisionCd, Step, apply_through_terraform
 
 
 @register
-class IgnoreChanges(EcsCd, Approach):
+class IgnoreChanges(RevisionCd, Approach):
     name = "ignore-changes"
     title = "ignore changes"
     section = "2"
@@ -32,27 +32,10 @@ class IgnoreChanges(EcsCd, Approach):
         notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",),
     )
 
-    def __init__(self, context: Context) -> None:
-        super().__init__(context)
-        self.known_good: str | None = None
-
     def deploy(self, version: str) -> Step:
-        running = self.current_task_definition()
         image = f"{self.context.output('repository_url')}:{version}"
-        revision = self.register_with_image(str(self.context.output("family")), image)
-        outcome = self.update_and_watch(revision)
-        if outcome.succeeded:
-            self.known_good = revision
-        elif self.known_good is None:
-            self.known_good = running
-        return Step(revision, image, outcome)
-
-    def rollback(self) -> Step:
-        if self.known_good is None:
-            raise ApproachError("nothing to roll back to: no deploy has run yet")
-        described = self.ecs.describe_task_definition(taskDefinition=self.known_good)["taskDefinition"]
-        image = next(c["image"] for c in described["containerDefinitions"] if c["name"] == self.context.container)
-        return Step(self.known_good, image, self.update_and_watch(self.known_good))
+        family = str(self.context.output("family"))
+        return self.deploy_image(image, lambda image: self.register_with_image(family, image))
 
     def apply_infra_change(self, change: InfraChange) -> float:
         return apply_through_terraform(self.context, change.setting, change.value)
