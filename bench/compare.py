@@ -12,6 +12,10 @@ and with ``--no-terraform`` (the moto-only columns), and prints
   (virtual time advancing: scheduler passes, task lifecycles) and the rest,
   harness overhead (boto3 over HTTP, moto, building stand-ins, measuring).
 
+- per Terraform configuration and command (init, apply, plan, show,
+  output): how many ran, their wall and CPU seconds (from the runner's
+  ``HARNESS_TF_COMMAND_LOG``): which commands to cut to go faster.
+
 Per-approach sums add the workers' time, so they exceed the wall time of a
 parallel run. Numbers come from the scenarios' own timing records
 (``<out>/timings/*.jsonl``).
@@ -31,13 +35,38 @@ from pathlib import Path
 ORDER = ("persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template")
 
 
+COMMAND_LOG = "terraform-commands.jsonl"
+
+
 def run_compare(out: Path, workers: str, no_terraform: bool) -> tuple[float, int]:
     argv = [sys.executable, "-m", "harness", "compare", "--out", str(out), "-n", workers]
     if no_terraform:
         argv.append("--no-terraform")
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HARNESS_TF_COMMAND_LOG": str(out / COMMAND_LOG)}
     started = time.perf_counter()
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - started, done.returncode
+
+
+def print_commands(out: Path) -> None:
+    path = out / COMMAND_LOG
+    if not path.exists():
+        return
+    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for line in path.read_text().splitlines():
+        record = json.loads(line)
+        row = totals[(record["config"], record["command"])]
+        row[0] += 1
+        row[1] += record["wall"]
+        row[2] += record["cpu"]
+    print(f"\n{'Terraform configuration':<34}{'command':<9}{'runs':>6}{'wall s':>9}{'avg s':>8}{'CPU s':>8}")
+    for (config, command), (runs, wall, cpu) in sorted(totals.items(), key=lambda item: -item[1][1]):
+        print(f"{config:<34}{command:<9}{int(runs):>6}{wall:>9.1f}{wall / runs:>8.1f}{cpu:>8.1f}")
+    runs = sum(int(v[0]) for v in totals.values())
+    wall = sum(v[1] for v in totals.values())
+    cpu = sum(v[2] for v in totals.values())
+    print(f"{'total':<43}{runs:>6}{wall:>9.1f}{'':>8}{cpu:>8.1f}")
 
 
 def breakdown(out: Path) -> dict[str, dict[str, float]]:
@@ -92,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             wall, code = run_compare(out, args.workers, no_terraform)
             walls[title] = wall
             print_breakdown(title, wall, code, breakdown(out))
+            print_commands(out)
     print()
     for title, wall in walls.items():
         print(f"{title}: {wall:.1f} s wall with -n {args.workers}")

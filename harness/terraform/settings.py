@@ -6,6 +6,8 @@ the environment once, so the runner and the pytest plugin agree.
     HARNESS_TF_PLUGIN_CACHE     shared plugin cache (default: the user's TF_PLUGIN_CACHE_DIR,
                                 else <user cache>/ecs-template-deploy/terraform-plugins)
     TF_CLI_CONFIG_FILE          the user's own CLI config, used when no mirror is set
+    HARNESS_TF_COMMAND_LOG      append one JSON line per Terraform command run (command,
+                                configuration, wall and CPU seconds): bench/compare.py reads it
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ class TerraformSettings:
     mirror: Path | None
     plugin_cache: Path
     user_cli_config: Path | None  # the user's TF_CLI_CONFIG_FILE, if it exists
+    command_log: Path | None = None  # JSON lines, one per command run
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TerraformSettings:
@@ -51,6 +54,7 @@ class TerraformSettings:
             mirror=mirror,
             plugin_cache=Path(cache).expanduser() if cache else default_plugin_cache(env),
             user_cli_config=user_config if user_config and user_config.is_file() else None,
+            command_log=Path(env["HARNESS_TF_COMMAND_LOG"]).expanduser() if env.get("HARNESS_TF_COMMAND_LOG") else None,
         )
 
     def problem(self) -> str | None:

@@ -48,6 +48,23 @@ def test_an_empty_plan_is_no_drift() -> None:
     assert (drift.drifted, drift.changes) == (False, [])
 
 
+def test_an_unchanged_plan_is_measured_without_reading_the_plan_file() -> None:
+    # `terraform show -json` is a provider start of its own: exit code 0 says all there is to say.
+    shown: list[str] = []
+
+    def show() -> PlanSummary:
+        shown.append("show")
+        return PlanSummary.from_json(_plan())
+
+    assert drift_after_deploy(PlanResult(0, show, Path("plan.tfplan"))).drifted is False
+    assert autoscaling_drift(PlanResult(0, show, Path("plan.tfplan")), "aws_ecs_service.app", False).drift is False
+    assert shown == []
+    changed = PlanResult(2, show, Path("plan.tfplan"))
+    drift_after_deploy(changed)
+    drift_after_deploy(changed)
+    assert shown == ["show"]  # read once, on demand
+
+
 def test_autoscaling_drift_is_a_planned_desired_count_change_on_the_service() -> None:
     wants_back = _plan(_change("aws_ecs_service.app", ["update"], {"desired_count": 6}, {"desired_count": 2}))
     measured = autoscaling_drift(_result(2, wants_back), "aws_ecs_service.app", desired_count_ignored=False)
