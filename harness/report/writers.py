@@ -40,19 +40,44 @@ def _mark(text: str, winner: bool) -> str:
 
 
 def print_table(table: Table, console: Console) -> None:
-    rich_table = RichTable(title=TITLE, caption=f"{WINNER_MARK} best in its column, – not measured; "
-                           "full column names and details in report.md", show_lines=True)
-    rich_table.add_column("Approach", style="bold", no_wrap=True)
-    for col in table.columns:
-        rich_table.add_column(col.short_title, overflow="fold")
-    for row in table.rows:
-        cells = [
-            f"[bold green]{_mark(cell.compact, True)}[/]" if cell.winner
-            else (f"[dim]{cell.compact}[/]" if cell.value is None else cell.compact)
-            for cell in row.cells
-        ]
-        rich_table.add_row(row.short_label, *cells)
-    console.print(rich_table)
+    """Rows = approaches, columns = properties, winners marked. Where the
+    console is too narrow for every column (an 80-column CI log), the columns
+    are split over several tables, each repeating the approach, rather than
+    folded into unreadable slivers."""
+    label_width = max([len("Approach")] + [len(row.short_label) for row in table.rows])
+    cells = [[_terminal_cell(cell) for cell in row.cells] for row in table.rows]
+    widths = [max([len(col.short_title)] + [len(_plain(r[i])) for r in cells]) for i, col in enumerate(table.columns)]
+    groups: list[list[int]] = [[]]
+    used = label_width + 4  # the approach column, its borders and padding
+    for index, width in enumerate(widths):
+        if groups[-1] and used + width + 3 > console.width:
+            groups.append([])
+            used = label_width + 4
+        groups[-1].append(index)
+        used += width + 3
+    for number, group in enumerate(groups):
+        last = number == len(groups) - 1
+        rich_table = RichTable(title=TITLE if number == 0 else None, show_lines=len(groups) == 1, caption=(
+            f"{WINNER_MARK} best in its column, – not measured; full column names and details in report.md"
+            if last else None))
+        rich_table.add_column("Approach", style="bold", no_wrap=True)
+        for index in group:
+            rich_table.add_column(table.columns[index].short_title, overflow="fold")
+        for row, row_cells in zip(table.rows, cells):
+            rich_table.add_row(row.short_label, *(row_cells[index] for index in group))
+        console.print(rich_table)
+
+
+def _terminal_cell(cell: Any) -> str:
+    if cell.winner:
+        return f"[bold green]{_mark(cell.compact, True)}[/]"
+    return f"[dim]{cell.compact}[/]" if cell.value is None else cell.compact
+
+
+def _plain(markup: str) -> str:
+    from rich.text import Text
+
+    return Text.from_markup(markup).plain
 
 
 # --- markdown ------------------------------------------------------------------------

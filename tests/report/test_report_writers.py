@@ -51,6 +51,27 @@ def test_terminal_table_marks_each_column_winner(results: Results, tmp_path: Pat
     assert "yes" in central_line and "–" in central_line  # compact drift, unmeasured cells as a dash
 
 
+def test_narrow_terminal_splits_the_columns_over_tables_instead_of_folding_them(results: Results) -> None:
+    from harness.report import print_table
+
+    table = build_table(results)
+    buffer = io.StringIO()
+    print_table(table, Console(file=buffer, width=80, color_system=None, legacy_windows=False))
+    lines = buffer.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert sum("5 template" in line for line in lines) >= 2  # the approach repeats in each part
+    assert sum("Terraform and CD for ECS" in line for line in lines) == 1
+    text = buffer.getvalue()
+    for col in table.columns:  # each title whole, on one line
+        assert col.short_title in text, col.short_title
+    template = [line for line in lines if "5 template" in line]
+    assert sum(f"{WINNER_MARK} 65.0 s" in line for line in template) == 1
+
+    wide = io.StringIO()
+    print_table(table, Console(file=wide, width=400, color_system=None, legacy_windows=False))
+    assert sum("5 template" in line for line in wide.getvalue().splitlines()) == 1  # one table when it fits
+
+
 def test_markdown_has_the_table_the_rules_the_details_and_the_parameters(results: Results, tmp_path: Path) -> None:
     md = write_reports(results, tmp_path).markdown.read_text()
     header = next(line for line in md.splitlines() if line.startswith("| Approach"))
