@@ -208,6 +208,7 @@ class World:
     outputs: dict[str, Any]
     digests: dict[str, str]  # tag -> digest
     recorder: ApiCallRecorder
+    resource_name: str = ""  # the random name its resources were created under (Terraform's var.name)
     workspace: Any = None  # the Terraform workspace (terraform worlds)
     workspaces: list[Any] = field(default_factory=list)  # every workspace applied for it (4b: two)
     approach: Approach | None = None
@@ -420,7 +421,7 @@ def build_terraform_world(name: str, server: Any, terraform: Any) -> World:
     workspace.init()
     workspace.apply()
     outputs = workspace.outputs()
-    world = World(name, "terraform", server, outputs, {}, ApiCallRecorder(account_id=ACCOUNT), workspace=workspace,
+    world = World(name, "terraform", server, outputs, {}, ApiCallRecorder(account_id=ACCOUNT), unique, workspace=workspace,
                   workspaces=[w for w in (infra_workspace, workspace) if w is not None])
     repository = str(outputs["repository_name"])
     world.digests = _push_all(world, repository)
@@ -441,8 +442,8 @@ def build_terraform_world(name: str, server: Any, terraform: Any) -> World:
 
 
 def build_stand_in_world(name: str, server: Any) -> World:
-    world = World(name, "stand-in", server, {}, {}, ApiCallRecorder(account_id=ACCOUNT))
-    built = stand_in(world.client, name, images=(*VERSIONS, BROKEN), name=_unique("s"))
+    world = World(name, "stand-in", server, {}, {}, ApiCallRecorder(account_id=ACCOUNT), _unique("s"))
+    built = stand_in(world.client, name, images=(*VERSIONS, BROKEN), name=world.resource_name)
     world.outputs, world.digests = dict(built.outputs), dict(built.digests)
     _declare_broken(world)
     world.settle()

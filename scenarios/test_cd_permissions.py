@@ -1,7 +1,8 @@
 """What CD must be allowed to do, recorded from the calls it really made (not
 guessed): the IAM actions of one deploy and one rollback, whether it needed
 Terraform state or git push, and the least-privilege IAM policy, written as
-JSON per approach into the report directory (``cd-policy-<approach>.json``).
+JSON per approach into the report directory (``cd-policy-<approach>.json``),
+with ``<name>`` where the application's name (Terraform's ``var.name``) goes.
 
 The article on approach 4: "Requires allowing CD tooling to apply Terraform
 changes", "Requires allowing CD tooling to push git commits", and "I'm not
@@ -10,12 +11,13 @@ Terraform changes". The other approaches' CD calls ECS (and ECR) only.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from harness.backends.embedded import ACCOUNT
 from harness.metrics.fixtures import report_dir_key
-from harness.metrics.iam import ApiCallRecorder
+from harness.metrics.iam import ApiCallRecorder, with_placeholder
 from harness.metrics.measure import cd_permissions
 
 from scenario_support import BROKEN, parameters
@@ -41,6 +43,8 @@ def test_cd_needs_only_the_permissions_it_calls(approach_name, world, measuremen
             recorder.record(call.service, call.operation, call.region, call.params)
     measured = cd_permissions(recorder, needs_terraform_state=facts.cd_runs_terraform,
                               needs_git_push=facts.cd_pushes_git)
+    measured = dataclasses.replace(measured, policy=with_placeholder(measured.policy, w.resource_name))
+    assert w.resource_name not in json.dumps(measured.policy)
     actions = measured.iam_actions or []
     assert "ecs:DescribeServices" in actions  # every CD watches its rollout
     if facts.cd_runs_terraform:

@@ -41,6 +41,8 @@ recorder (``"*"`` by default, which IAM accepts in a resource ARN).
 from __future__ import annotations
 
 import copy
+import json
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -128,14 +130,28 @@ def _ecr_repository_arns(call: ApiCall, account: str) -> list[str]:
     return [f"arn:{_partition(call.region)}:ecr:{call.region or '*'}:{registry}:repository/{name}"]
 
 
+# Secrets Manager appends six random characters to a secret's ARN; AWS's own
+# advice for policies is to match them with six "?".
+_SECRET_SUFFIX = re.compile(r"(:secret:.+)-[A-Za-z0-9]{6}$")
+# A policy for one revision would stop working at the next deploy.
+_REVISION = re.compile(r"(:task-definition/[^:]+):\d+$")
+
+
 def _secret_arns(call: ApiCall, account: str) -> list[str]:
     secret = call.params.get("SecretId", "")
-    return [secret] if secret.startswith("arn:") else []
+    return [_SECRET_SUFFIX.sub(r"\1-??????", secret)] if secret.startswith("arn:") else []
 
 
 def _tagged_resource_arns(call: ApiCall, account: str) -> list[str]:
     arn = call.params.get("resourceArn") or call.params.get("ResourceArn")
-    return [arn] if arn else []
+    return [_REVISION.sub(r"\1:*", arn)] if arn else []
+
+
+def with_placeholder(policy: dict[str, Any], name: str, placeholder: str = "<name>") -> dict[str, Any]:
+    """``policy`` with every occurrence of the run's resource ``name`` (a
+    random prefix in the harness) replaced by ``placeholder``: a template to
+    fill in with one's own application name, identical from run to run."""
+    return json.loads(json.dumps(policy).replace(name, placeholder))
 
 
 # action -> function(call, account) -> ARNs; an empty list means "*".

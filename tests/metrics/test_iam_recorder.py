@@ -8,7 +8,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from harness.metrics.iam import ApiCallRecorder, Permission, permissions_for, policy_document
+from harness.metrics.iam import ApiCallRecorder, Permission, permissions_for, policy_document, with_placeholder
 
 ACCOUNT = "123456789012"
 TASK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/app-task"
@@ -167,6 +167,28 @@ def test_account_defaults_to_a_wildcard_in_scoped_arns() -> None:
     recorder.record("ecs", "UpdateService", "eu-west-1", {"cluster": "c", "service": "s"})
     (permission,) = recorder.permissions()
     assert permission.resource == "arn:aws:ecs:eu-west-1:*:service/c/s"
+
+
+def test_scoped_arns_hold_for_every_revision_and_any_secret_suffix() -> None:
+    # A policy naming revision 7 would deny the tag on revision 8 at the next deploy.
+    recorder = ApiCallRecorder(account_id="1")
+    recorder.record("ecs", "TagResource", "us-east-1",
+                    {"resourceArn": "arn:aws:ecs:us-east-1:1:task-definition/app:7", "tags": []})
+    recorder.record("secretsmanager", "GetSecretValue", "us-east-1",
+                    {"SecretId": "arn:aws:secretsmanager:us-east-1:1:secret:app/db-AbC123"})
+    resources = {p.action: p.resource for p in recorder.permissions()}
+    assert resources["ecs:TagResource"] == "arn:aws:ecs:us-east-1:1:task-definition/app:*"
+    assert resources["secretsmanager:GetSecretValue"] == "arn:aws:secretsmanager:us-east-1:1:secret:app/db-??????"
+
+
+def test_a_run_name_becomes_a_placeholder_so_the_policy_is_the_same_every_run() -> None:
+    policies = []
+    for run_name in ("s1234abcd", "sfeed0042"):
+        recorder = ApiCallRecorder(account_id="1")
+        recorder.record("ecs", "UpdateService", "us-east-1", {"cluster": run_name, "service": run_name})
+        policies.append(with_placeholder(recorder.policy_document(), run_name))
+    assert policies[0] == policies[1]
+    assert policies[0]["Statement"][0]["Resource"] == "arn:aws:ecs:us-east-1:1:service/<name>/<name>"
 
 
 def test_an_action_allowed_everywhere_drops_its_narrower_statements() -> None:
