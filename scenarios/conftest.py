@@ -47,7 +47,6 @@ from harness.approaches.stand_in import MANIFEST_TYPE, push_images, stand_in
 from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
 from harness.ecs import api as sim_api
 from harness.metrics.iam import ApiCall, ApiCallRecorder
-from harness.metrics.iam_server import RecordingMiddleware
 
 from scenario_support import BROKEN, CRASH_AFTER, SETTLE, SPEED, VERSIONS
 
@@ -164,11 +163,7 @@ def scenario_server() -> Iterator[Any]:
     calls server-side too (CD that is Terraform is not seen by botocore hooks)."""
     from harness.server import HarnessServer
 
-    server = HarnessServer(speed=SPEED)
-    recording = RecordingMiddleware(server._app)  # wrap the WSGI app before it starts serving
-    server._app = recording
-    with server:
-        server.recording = recording
+    with HarnessServer(speed=SPEED) as server:  # server.recording: its calls, Terraform's included
         yield server
 
 
@@ -482,18 +477,16 @@ def world(request: pytest.FixtureRequest, approach_name: str, approach_cls: type
         existing = _terraform_worlds.get(approach_name)
         if existing is not None and existing.alive():
             return existing
-        from harness.terraform.fixtures import required
+        from harness.terraform.fixtures import skip_without_provider
         from harness.terraform.runner import TerraformError
 
         terraform_runner = request.getfixturevalue("terraform")
         try:
             built = build_terraform_world(approach_name, scenario_server, terraform_runner)
         except TerraformError as err:
-            if required() or "init" not in str(err).split(" failed", 1)[0]:
-                raise
             # no provider here (offline, no mirror): a report with reasons beats a wall of errors
-            pytest.skip(f"not measured: {approach_name} needs Terraform's AWS provider ({err}); "
-                        "set HARNESS_TF_PROVIDER_MIRROR to a provider mirror")
+            skip_without_provider(err, f"not measured: {approach_name}")
+            raise
         _terraform_worlds[approach_name] = built
         BUILT.append(built)
         return built

@@ -65,6 +65,25 @@ def required() -> bool:
     return os.environ.get("HARNESS_REQUIRE_TERRAFORM", "") == "1"
 
 
+# What `terraform init` says when it cannot get the provider (offline, no mirror),
+# as opposed to a configuration error, which must fail.
+_PROVIDER_UNAVAILABLE = ("Failed to query available provider packages", "Failed to install provider")
+
+
+def provider_unavailable(err: TerraformError) -> bool:
+    text = f"{err} {err.output}"
+    return any(marker in text for marker in _PROVIDER_UNAVAILABLE)
+
+
+def skip_without_provider(err: TerraformError, what: str) -> None:
+    """Skip (with how to fix it) when ``err`` is init failing to get the AWS
+    provider and Terraform is not required here; otherwise return (the caller
+    re-raises)."""
+    if provider_unavailable(err) and not required():
+        pytest.skip(f"{what} needs Terraform's AWS provider, which `terraform init` could not install "
+                    "(offline?): set HARNESS_TF_PROVIDER_MIRROR to a provider mirror (see the README)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = TerraformSettings.from_env()
 
@@ -126,7 +145,11 @@ def tf_workspace(terraform: Terraform, terraform_endpoint: str) -> Iterator[Work
             root = APPROACHES_DIR
         values = {"name": unique_name(), **(variables or {})}
         ws = terraform.workspace(config, terraform_endpoint, values, root=root, name=str(values["name"]))
-        ws.init()
+        try:
+            ws.init()
+        except TerraformError as err:
+            skip_without_provider(err, "this test")
+            raise
         return ws
 
     yield make

@@ -23,7 +23,8 @@ from harness.approaches.terraform_cd import VARS_FILE, prepare_workspace
 from harness.backends.embedded import TEST_CREDENTIALS
 from harness.metrics.iam import ApiCallRecorder
 from harness.server import HarnessServer
-from harness.terraform.fixtures import unique_name
+from harness.terraform.fixtures import skip_without_provider, unique_name
+from harness.terraform.runner import TerraformError
 
 ACCOUNT = "123456789012"
 
@@ -44,7 +45,11 @@ class World:
     def __init__(self, name: str, server, terraform, variables: dict | None = None) -> None:
         self.server = server
         cls = approaches.get(name)
-        self.workspace = prepare_workspace(cls, terraform, server.url, {"name": unique_name("cd"), **(variables or {})})
+        try:
+            self.workspace = prepare_workspace(cls, terraform, server.url, {"name": unique_name("cd"), **(variables or {})})
+        except TerraformError as err:
+            skip_without_provider(err, f"{name}'s Terraform world")
+            raise
         self.workspace.apply()  # image_tag v1, pushed below: the service starts once it exists
         self.outputs = self.workspace.outputs()
         self.ecs = _client(server, "ecs")

@@ -127,6 +127,45 @@ def test_without_a_mirror_the_users_config_applies_and_the_cache_is_shared(tmp_p
     assert runner(tmp_path / "b", with_mirror=False, user_config=own).env()["TF_CLI_CONFIG_FILE"] == str(own)
 
 
+def test_go_gc_is_relaxed_for_terraform_unless_the_user_chose(tmp_path, monkeypatch):
+    monkeypatch.delenv("GOGC", raising=False)
+    assert runner(tmp_path).env()["GOGC"] == "400"
+    monkeypatch.setenv("GOGC", "150")
+    assert runner(tmp_path / "b").env()["GOGC"] == "150"
+
+
+def test_a_provider_init_could_not_install_is_told_apart_from_a_configuration_error():
+    from harness.terraform.fixtures import provider_unavailable
+
+    offline = TerraformError("terraform init failed (exit 1) in /x: Error: Failed to query available provider "
+                             "packages Could not retrieve the list of available versions for provider hashicorp/aws:")
+    broken = TerraformError("terraform init failed (exit 1) in /x: Error: Unsupported argument", "An argument named ...")
+    assert provider_unavailable(offline)
+    assert not provider_unavailable(broken)
+
+
+def test_each_command_is_logged_when_asked(tmp_path, monkeypatch):
+    log = tmp_path / "commands.jsonl"
+    monkeypatch.setenv("HARNESS_TF_COMMAND_LOG", str(log))
+    assert TerraformSettings.from_env().command_log == log
+    monkeypatch.delenv("HARNESS_TF_COMMAND_LOG")
+    assert TerraformSettings.from_env().command_log is None
+
+    import dataclasses
+
+    fake = runner(tmp_path)
+    terraform = Terraform(dataclasses.replace(fake.settings, command_log=log), home=tmp_path / "home2")
+    config = tmp_path / "app" / "terraform"
+    config.mkdir(parents=True)
+    (config / "main.tf").write_text("")
+    workspace = terraform.workspace(config, "http://127.0.0.1:1", root=tmp_path / "app")
+    workspace.init()
+    workspace.apply()
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["command"], r["config"]) for r in records] == [("init", "terraform"), ("apply", "terraform")]
+    assert all(r["wall"] >= 0 and "test_each_command_is_logged_when_asked" in r["during"] for r in records)
+
+
 def config_tree(tmp_path: Path) -> Path:
     root = tmp_path / "approaches"
     (root / "base").mkdir(parents=True)
