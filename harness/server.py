@@ -67,7 +67,6 @@ class HarnessServer:
         # Terraform), only inside `with server.recording.recording() as calls:`;
         # otherwise one flag check per request. Control requests are not recorded.
         self.recording = RecordingMiddleware(self._serve_moto)
-        self._recorded_moto = self.recording  # what _app calls, even if a caller rebinds .recording
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -148,7 +147,7 @@ class HarnessServer:
                 response = Response(json.dumps({"error": str(err).strip("'\"")}), 400, content_type="application/json")
             return response(environ, start_response)
         try:
-            return self._recorded_moto(environ, start_response)
+            return self.recording(environ, start_response)
         except BaseException as err:
             self.errors.append(err)
             raise
