@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """One entry point for a fresh clone: make the virtualenv, then run.
 
-    python3 dev.py demo           the main job (see README)
+    python3 dev.py compare        the main job: every approach through every scenario (see README)
+    python3 dev.py demo           the deploy tool end to end on the embedded emulator
+    python3 dev.py serve          harness serve: the emulator on a port, for Terraform or the AWS CLI
     python3 dev.py test           the whole test suite, in two pytest processes
     python3 dev.py test ARGS      one pytest run with ARGS (e.g. tests/deploy)
     python3 dev.py bench NAME     a benchmark from bench/ (bench/NAME.py)
