@@ -16,12 +16,10 @@ data "aws_availability_zones" "available" {
 }
 
 resource "aws_vpc" "this" {
-  cidr_block = var.vpc_cidr
-  # enable_dns_hostnames is left at its default (false): the tasks sit in
-  # private subnets and need no public DNS names, and setting it costs every
-  # apply a fixed 10 s (the provider waits 10 s before checking the attribute).
-  enable_dns_support = true
-  tags               = { Name = var.name }
+  cidr_block           = var.vpc_cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = { Name = var.name }
 }
 
 # Two subnets in two zones: Fargate services spread tasks across them.
