@@ -135,6 +135,11 @@ class Terraform:
         else:
             env.pop("TF_CLI_CONFIG_FILE", None)  # named but absent: Terraform would only warn
         env["TF_PLUGIN_CACHE_DIR"] = str(self.settings.plugin_cache)  # one cache for every working directory
+        # Without this, each `init` of a working directory with no lock file re-installs the provider
+        # into the shared cache (removes and recreates its entry), and a command that another xdist
+        # worker runs at that moment fails: "Required plugins are not installed". The cache is filled
+        # from the same mirror or registry, so using it as it is breaks nothing here.
+        env["TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"] = "true"
         # Every command starts the AWS provider two or three times, and each start builds its whole schema:
         # garbage collection is a quarter of that CPU. Collecting at 4x the live heap instead of 2x costs a
         # few hundred MB per short-lived process and saves ~25% of Terraform's CPU (bench/terraform.py).

@@ -30,6 +30,19 @@ def test_init_links_the_provider_from_the_shared_cache_instead_of_copying_it(tf_
     )
 
 
+def test_a_second_init_leaves_the_shared_cache_alone(tf_workspace, terraform):
+    # Terraform >= 1.4 re-installs a provider into the cache when a working directory has no
+    # lock file yet: it removes and recreates the cache entry, and a command running at that
+    # moment in another xdist worker fails with "Required plugins are not installed".
+    tf_workspace(TEMPLATE)
+    entries = sorted(p for p in (terraform.settings.plugin_cache / "registry.terraform.io").rglob("*")
+                     if p.is_symlink() or p.is_file())
+    before = [(p, os.lstat(p).st_ino, os.lstat(p).st_mtime_ns) for p in entries]
+    assert before, "the first init put the provider in the shared cache"
+    tf_workspace(TEMPLATE)
+    assert [(p, os.lstat(p).st_ino, os.lstat(p).st_mtime_ns) for p in entries] == before
+
+
 def clients(endpoint: str):
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
     return boto3.client("ecs", **kw), boto3.client("logs", **kw)
