@@ -7,7 +7,8 @@ For the template approach's configuration (harness/approaches/template/
 terraform): wall seconds of `init` (first and second working directory on one
 shared plugin cache), `apply`, `plan` of the unchanged configuration (several
 runs; the floor from the issue is under 10 s), `show -json` of that plan, and
-`destroy`. Then the bytes of real files under each working directory's
+`destroy`; an unchanged plan with Go's default GOGC against the runner's
+GOGC=400. Then the bytes of real files under each working directory's
 .terraform against the provider binary's size (the floor: no per-run provider
 copy). Then the wall time of tests/terraform/test_clean_baseline.py with and
 without pytest-xdist (`-n 2`). Numbers are printed, never asserted.
@@ -29,6 +30,7 @@ from pathlib import Path
 from harness.terraform import Terraform, TerraformError, TerraformSettings
 from harness.terraform.endpoint import serve
 from harness.terraform.fixtures import APPROACHES_DIR, unique_name
+from harness.terraform.runner import GOGC
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = APPROACHES_DIR / "template" / "terraform"
@@ -42,6 +44,28 @@ def provider_binary_bytes(directory: Path) -> int:
         if name.startswith("terraform-provider-")
     ]
     return max(sizes, default=0)
+
+
+def go_gc_effect(workspace, runs: int = 2) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median (wall, CPU) seconds of an unchanged plan with Go's default GOGC,
+    then with the runner's: what GOGC=400 saves."""
+    medians = []
+    for value in ("100", GOGC):
+        saved = os.environ.get("GOGC")
+        os.environ["GOGC"] = value  # the runner keeps a GOGC the user set
+        try:
+            walls, cpus = [], []
+            for _ in range(runs):
+                workspace.plan()
+                walls.append(workspace.timings.last("plan"))
+                cpus.append(workspace.timings.last_cpu("plan"))
+        finally:
+            if saved is None:
+                os.environ.pop("GOGC", None)
+            else:
+                os.environ["GOGC"] = saved
+        medians.append((statistics.median(walls), statistics.median(cpus)))
+    return medians[0], medians[1]
 
 
 def commands(terraform: Terraform, plans: int) -> None:
@@ -59,7 +83,9 @@ def commands(terraform: Terraform, plans: int) -> None:
             plan_cpu.append(first.timings.last_cpu("plan"))
             if result.exit_code != 0:
                 print(f"  warning: the unchanged configuration planned changes: {result.summary.by_action()}")
+        result.summary  # noqa: B018 - `show -json` runs on first use: time it once
         show = first.timings.last("show")
+        gogc = go_gc_effect(first)
         first.destroy()
 
         t = first.timings
@@ -73,6 +99,9 @@ def commands(terraform: Terraform, plans: int) -> None:
               f"   median of {plans} (wall min {min(plan_seconds):.2f}, max {max(plan_seconds):.2f}; floor < 10 s)")
         print(f"  show -json of the plan   {show:7.2f} s  {t.last_cpu('show'):6.2f} s")
         print(f"  destroy                  {t.last('destroy'):7.2f} s  {t.last_cpu('destroy'):6.2f} s")
+        (go_wall, go_cpu), (our_wall, our_cpu) = gogc
+        print(f"  plan with Go's default GOGC=100: {go_wall:.2f} s wall, {go_cpu:.2f} s CPU; with the runner's "
+              f"GOGC={GOGC}: {our_wall:.2f} s, {our_cpu:.2f} s (CPU ratio {our_cpu / go_cpu:.2f})")
 
         provider = provider_binary_bytes(first.directory)
         for label, ws in (("1st", first), ("2nd", second)):
