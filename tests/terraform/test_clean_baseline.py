@@ -26,5 +26,5 @@ def test_plan_after_apply_is_empty(config, tf_workspace):
     ws = tf_workspace(config, variables=variables)
     ws.apply()
     result = ws.plan()
-    assert result.summary.changes == ()
-    assert result.exit_code == 0
+    # exit code 0 is the claim; the changes (a `terraform show`, ~2 s) are read only to explain a failure
+    assert result.exit_code == 0, [f"{c.address} {c.action} {c.paths}" for c in result.summary.changes]
