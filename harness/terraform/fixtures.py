@@ -65,14 +65,17 @@ def required() -> bool:
     return os.environ.get("HARNESS_REQUIRE_TERRAFORM", "") == "1"
 
 
-# What `terraform init` says when it cannot get the provider (offline, no mirror),
-# as opposed to a configuration error, which must fail.
-_PROVIDER_UNAVAILABLE = ("Failed to query available provider packages", "Failed to install provider")
+# `terraform init` failing to reach a registry (offline, no mirror), as opposed to
+# a configuration error ("no available releases match the given constraints", a
+# misspelled source), which must fail: the same headline, told apart by the cause.
+_PROVIDER_INSTALL_FAILED = ("Failed to query available provider packages", "Failed to install provider")
+_NETWORK_CAUSES = ("could not connect to", "dial tcp", "no such host", "i/o timeout", "connection refused",
+                   "TLS handshake timeout", "failed to request discovery document")
 
 
 def provider_unavailable(err: TerraformError) -> bool:
-    text = f"{err} {err.output}"
-    return any(marker in text for marker in _PROVIDER_UNAVAILABLE)
+    text = " ".join(f"{err} {err.output}".split())  # Terraform wraps its messages across lines
+    return any(m in text for m in _PROVIDER_INSTALL_FAILED) and any(c in text for c in _NETWORK_CAUSES)
 
 
 def skip_without_provider(err: TerraformError, what: str) -> None:

@@ -137,10 +137,16 @@ def test_go_gc_is_relaxed_for_terraform_unless_the_user_chose(tmp_path, monkeypa
 def test_a_provider_init_could_not_install_is_told_apart_from_a_configuration_error():
     from harness.terraform.fixtures import provider_unavailable
 
-    offline = TerraformError("terraform init failed (exit 1) in /x: Error: Failed to query available provider "
-                             "packages Could not retrieve the list of available versions for provider hashicorp/aws:")
+    headline = ("terraform init failed (exit 1) in /x: Error: Failed to query available provider packages "
+                "Could not retrieve the list of available versions for provider hashicorp/aws:")
+    # the outputs as Terraform 1.11 prints them, line breaks included
+    offline = TerraformError(headline, "could not connect to registry.terraform.io: failed to request discovery\n"
+                             'document: Get "https://registry.terraform.io/.well-known/terraform.json":\n'
+                             "dial tcp: lookup registry.terraform.io on 10.255.255.53:53: no such host")
+    no_such_version = TerraformError(headline, "no available releases match the given constraints 99.0.0")
     broken = TerraformError("terraform init failed (exit 1) in /x: Error: Unsupported argument", "An argument named ...")
     assert provider_unavailable(offline)
+    assert not provider_unavailable(no_such_version)
     assert not provider_unavailable(broken)
 
 
