@@ -41,7 +41,6 @@ recorder (``"*"`` by default, which IAM accepts in a resource ARN).
 from __future__ import annotations
 
 import copy
-import json
 import re
 import threading
 from collections import Counter
@@ -131,7 +130,10 @@ def _ecr_repository_arns(call: ApiCall, account: str) -> list[str]:
 
 
 # Secrets Manager appends six random characters to a secret's ARN; AWS's own
-# advice for policies is to match them with six "?".
+# advice for policies is to match them with six "?". The callers recorded here
+# (Terraform refreshing its state, the deploy tool) pass complete ARNs, as the
+# API returned them; a partial ARN ending in "-" and six characters would be
+# taken for a complete one.
 _SECRET_SUFFIX = re.compile(r"(:secret:.+)-[A-Za-z0-9]{6}$")
 # A policy for one revision would stop working at the next deploy.
 _REVISION = re.compile(r"(:task-definition/[^:]+):\d+$")
@@ -148,10 +150,30 @@ def _tagged_resource_arns(call: ApiCall, account: str) -> list[str]:
 
 
 def with_placeholder(policy: dict[str, Any], name: str, placeholder: str = "<name>") -> dict[str, Any]:
-    """``policy`` with every occurrence of the run's resource ``name`` (a
-    random prefix in the harness) replaced by ``placeholder``: a template to
-    fill in with one's own application name, identical from run to run."""
-    return json.loads(json.dumps(policy).replace(name, placeholder))
+    """``policy`` with the run's resource ``name`` (a random prefix in the
+    harness) replaced by ``placeholder`` wherever it stands as a name of its
+    own in a Resource or Condition value: a template to fill in with one's own
+    application name, identical from run to run. Actions and keys are never
+    touched; an empty name changes nothing."""
+    if not name:
+        return copy.deepcopy(policy)
+    whole = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return whole.sub(placeholder, value)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    out = copy.deepcopy(policy)
+    for statement in out.get("Statement", []):
+        for key in ("Resource", "NotResource", "Condition"):
+            if key in statement:
+                statement[key] = swap(statement[key])
+    return out
 
 
 # action -> function(call, account) -> ARNs; an empty list means "*".

@@ -191,6 +191,19 @@ def test_a_run_name_becomes_a_placeholder_so_the_policy_is_the_same_every_run() 
     assert policies[0]["Statement"][0]["Resource"] == "arn:aws:ecs:us-east-1:1:service/<name>/<name>"
 
 
+def test_the_placeholder_replaces_whole_names_in_resources_only() -> None:
+    recorder = ApiCallRecorder(account_id="1")
+    recorder.record("application-autoscaling", "RegisterScalableTarget", "us-east-1",
+                    {"ServiceNamespace": "ecs", "ResourceId": "service/app/app"})
+    recorder.record("ecs", "UpdateService", "us-east-1", {"cluster": "app", "service": "app-web"})
+    policy = with_placeholder(recorder.policy_document(), "app")
+    text = json.dumps(policy)
+    assert "application-autoscaling:RegisterScalableTarget" in text  # an action is not a name
+    assert "service/<name>/<name>-web" in text
+    assert "<name>lication" not in text
+    assert with_placeholder(policy, "") == policy
+
+
 def test_an_action_allowed_everywhere_drops_its_narrower_statements() -> None:
     doc = policy_document([
         Permission("ecs:DescribeServices", "arn:aws:ecs:us-east-1:1:service/c/s"),
