@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,7 @@ class Workspace:
         self.timings = Timings()
         self.applied = False
         self.config_name = config_name or directory.name
+        self._plans = 0
 
 
     # -- commands ---------------------------------------------------------
@@ -203,7 +205,8 @@ class Workspace:
         self.applied = True
 
     def plan(self, **variables: object) -> PlanResult:
-        plan_file = self.directory / "harness.tfplan"
+        self._plans += 1  # a file per plan: a result read later must not show a newer plan
+        plan_file = self.directory / f"harness-{self._plans}.tfplan"
         code = self._run(
             "plan",
             ["plan", "-detailed-exitcode", "-input=false", "-no-color", f"-out={plan_file.name}", *self._var_args(variables)],
@@ -266,8 +269,12 @@ class Workspace:
             return
         record = {"command": label, "config": self.config_name, "wall": round(wall, 3), "cpu": round(cpu, 3),
                   "during": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]}  # which test, under pytest
-        with open(path, "a", encoding="utf-8") as out:  # one short write per line: safe across xdist workers
-            out.write(json.dumps(record) + "\n")
+        try:  # a measurement aid: never the reason a Terraform command fails
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as out:  # one short write per line: safe across xdist workers
+                out.write(json.dumps(record) + "\n")
+        except OSError as err:
+            warnings.warn(f"HARNESS_TF_COMMAND_LOG={path}: cannot write ({err}); the command ran", stacklevel=2)
 
     def _run(self, label: str, args: list[str], ok: tuple[int, ...] = (0,), capture: bool = False) -> str | int:
         started, cpu_started = time.perf_counter(), _children_cpu()
