@@ -11,6 +11,7 @@ import html
 import json
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table as RichTable
 
@@ -44,9 +45,10 @@ def print_table(table: Table, console: Console) -> None:
     console is too narrow for every column (an 80-column CI log), the columns
     are split over several tables, each repeating the approach, rather than
     folded into unreadable slivers."""
-    label_width = max([len("Approach")] + [len(row.short_label) for row in table.rows])
+    label_width = max([cell_len("Approach")] + [cell_len(row.short_label) for row in table.rows])
     cells = [[_terminal_cell(cell) for cell in row.cells] for row in table.rows]
-    widths = [max([len(col.short_title)] + [len(_plain(r[i])) for r in cells]) for i, col in enumerate(table.columns)]
+    widths = [max([cell_len(col.short_title)] + [cell_len(_plain(r[i])) for r in cells])
+              for i, col in enumerate(table.columns)]
     groups: list[list[int]] = [[]]
     used = label_width + 4  # the approach column, its borders and padding
     for index, width in enumerate(widths):

@@ -58,8 +58,9 @@ def test_narrow_terminal_splits_the_columns_over_tables_instead_of_folding_them(
     buffer = io.StringIO()
     print_table(table, Console(file=buffer, width=80, color_system=None, legacy_windows=False))
     lines = buffer.getvalue().splitlines()
-    assert max(len(line) for line in lines) <= 80
-    assert sum("5 template" in line for line in lines) >= 2  # the approach repeats in each part
+    tables = sum(line.startswith("┏") for line in lines)
+    assert tables >= 2
+    assert sum("5 template" in line for line in lines) == tables  # the approach repeats in each part
     assert sum("Terraform and CD for ECS" in line for line in lines) == 1
     text = buffer.getvalue()
     for col in table.columns:  # each title whole, on one line
