@@ -9,8 +9,11 @@ simulator) to run the claim in.
 - ``world(terraform=...)`` builds the world:
 
   * ``terraform=True``: the approach's real configuration, applied once per
-    approach per worker and shared by the scenarios that follow (each scenario
-    deploys its own version first, so none depends on another's leftovers).
+    approach per worker and shared by the scenarios that follow. Each scenario
+    brings the world to the version it starts from (``ensure_deployed``: a
+    deploy only if that version is not already running steady, which saves
+    approach 4 an apply when an earlier scenario left it there), so none
+    depends on running after another.
     It lives on this worker's ``harness serve`` and is never destroyed: the
     server goes with the worker. If something reset the server meanwhile
     (another test's moto mock), the world is applied again.

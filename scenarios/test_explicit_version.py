@@ -25,7 +25,7 @@ EXPECTED_READABLE = {
 
 def test_deployed_version_can_be_read_from_the_task_definition(approach_name, world, measurements) -> None:
     w = world(terraform=False)
-    w.ensure_deployed("v3")  # in a shared Terraform world the drift scenario may have deployed it already
+    w.ensure_deployed("v3")  # approach 4's shared Terraform world may run it already (the drift scenario)
     image = w.running_container()["image"]
     reference = image.rsplit("/", 1)[-1]
     if "@sha256:" in reference:

@@ -1,7 +1,8 @@
 """The article's third goal: "allow speedy rollback to the last known good
 application version if a deploy fails", measured for every approach.
 
-Each approach deploys a good version (v2), then a version whose container
+Each approach runs a good version (v3: deployed unless an earlier scenario
+left it running), then deploys a version whose container
 crashes 5 s after it starts, detects the failure with the same watcher (the
 deploy tool's, threshold one failed task) and rolls back the way its CD does.
 Recorded: simulated seconds from the failing deploy to steady on the
