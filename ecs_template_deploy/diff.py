@@ -2,7 +2,8 @@
 
 Paths name things the way people do: containers and environment entries by
 name (`containerDefinitions[web].environment[LOG_LEVEL]`), tags by key. Values
-of environment entries whose name looks secret are masked.
+of environment entries that look secret, by name or by value (`secrets.py`),
+are masked.
 """
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from typing import Any
 
 from .plan import DeployRequest, Plan, prepare
 from .render import is_provenance_tag
+from .secrets import MASK, looks_secret
 
-SECRET_NAME = re.compile(r"PASSWORD|PASSWD|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SIGNATURE|SALT|COOKIE", re.IGNORECASE)
-MASK = "***"
 _MISSING = object()
 
 
@@ -57,10 +57,6 @@ class DiffResult:
         }
 
 
-def looks_secret(name: str) -> bool:
-    return bool(SECRET_NAME.search(name))
-
-
 def diff(ecs: Any, request: DeployRequest) -> DiffResult:
     plan = prepare(ecs, request)
     return DiffResult(plan, diff_definitions(plan.current_definition, plan.definition))
@@ -101,13 +97,22 @@ def _walk(old: Any, new: Any, path: str, changes: list[Change]) -> None:
             _walk(a, b, f"{path}[{index}]", changes)
         return
     if old != new:
-        old_value = None if old is _MISSING else old
-        new_value = None if new is _MISSING else new
+        old_value = None if old is _MISSING else _masked(old, path)
+        new_value = None if new is _MISSING else _masked(new, path)
         env = _ENV_ENTRY.search(path)
-        if env and looks_secret(env.group(1)):
+        if env and (looks_secret(env.group(1), old_value) or looks_secret(env.group(1), new_value)):
             old_value = None if old_value is None else MASK
             new_value = None if new_value is None else MASK
         changes.append(Change(path, old_value, new_value))
 
 
 _ENV_ENTRY = re.compile(r"\.environment\[([^\]]*)\]$")
+
+
+def _masked(value: Any, path: str) -> Any:
+    """A whole container or environment added or removed: mask the secret-looking entries inside."""
+    if isinstance(value, dict) and path.endswith(".environment"):
+        return {name: MASK if looks_secret(name, v) else v for name, v in value.items()}
+    if isinstance(value, dict):
+        return {key: _masked(v, f"{path}.{key}") for key, v in value.items()}
+    return value

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .render import ImageSelection, choose_images, registrable_fields, registrable_view, render, same_definition, target_family
-from .resources import Service, TaskDefinition, fetch_service, fetch_task_definition
+from .resources import check_controller, check_family, fetch_service, fetch_task_definition, fetch_template
+from .views import Service, TaskDefinition
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,16 @@ class Plan:
 
 
 def prepare(ecs: Any, request: DeployRequest) -> Plan:
-    template = fetch_task_definition(ecs, request.template)
+    if request.family is not None:
+        check_family(request.family)
+    template = fetch_template(ecs, request.template)
     family = target_family(template.family, request.family)
     service = fetch_service(ecs, request.cluster, request.service)
+    check_controller(service)
     images = choose_images(template, request.images)
     fields = registrable_fields(ecs)
     definition = render(template, family, images, fields)
-    current = fetch_task_definition(ecs, service.task_definition_arn)
+    current = fetch_task_definition(ecs, service.task_definition, "the service's task definition")
     return Plan(
         request=request,
         template=template,

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import BadInputError, FamilyClashError, MissingImageError, UnknownContainerError
 from .images import parse_image
-from .resources import TaskDefinition
+from .views import TaskDefinition
 
 TAG_PREFIX = "ecs-template-deploy:"
 TEMPLATE_TAG = TAG_PREFIX + "template"  # value: the template revision's ARN
@@ -134,7 +134,8 @@ def _tag_targets(template: TaskDefinition, selection: ImageSelection, chosen: Ma
             )
         (only,) = template_images
         if only in chosen:
-            raise BadInputError(f"container {only!r} has both --image and --tag: choose one")
+            option = "--keep-image" if only in selection.keep else "--image"
+            raise BadInputError(f"container {only!r} has both {option} and --tag: choose one")
         return [only]
     targets = []
     for name, image in template_images.items():
@@ -187,7 +188,7 @@ def render(template: TaskDefinition, family: str, images: Mapping[str, str], fie
     """The RegisterTaskDefinition request: the template with `family`, `images` and tags."""
     definition = {
         key: copy.deepcopy(value)
-        for key, value in template.data.items()
+        for key, value in template.raw.items()
         if key in fields and key not in {"family", "tags"} and value is not None
     }
     definition["family"] = family
@@ -206,7 +207,7 @@ def render(template: TaskDefinition, family: str, images: Mapping[str, str], fie
 
 def registrable_view(task_definition: TaskDefinition, fields: frozenset[str]) -> dict[str, Any]:
     """A described revision in the same shape `render` produces, for comparison."""
-    view = {k: v for k, v in task_definition.data.items() if k in fields and k != "tags" and v is not None}
+    view = {k: v for k, v in task_definition.raw.items() if k in fields and k != "tags" and v is not None}
     view["tags"] = [{"key": k, "value": v} for k, v in task_definition.tags.items()]
     return view
 
@@ -222,3 +223,11 @@ def without_provenance(definition: Mapping[str, Any]) -> dict[str, Any]:
 def same_definition(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Equal apart from provenance tags (the template ARN may differ, the content not)."""
     return without_provenance(a) == without_provenance(b)
+
+
+def identical_definition(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Equal content and provenance (same template revision, same images): what
+    one deploy registers, so a revision that passes may be reused by it."""
+    def provenance(definition: Mapping[str, Any]) -> dict[str, str]:
+        return {t["key"]: t["value"] for t in definition.get("tags", []) if is_provenance_tag(t["key"])}
+    return same_definition(a, b) and provenance(a) == provenance(b)

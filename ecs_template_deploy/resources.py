@@ -1,137 +1,83 @@
-"""Small read-only views of ECS answers, and the lookups that fetch them.
+"""Lookups that fetch views of ECS resources, and the checks on what names them.
 
-Each lookup turns AWS's "not there" answers into the error family with a
-message that says what to check; other failures go through `aws_call`.
+Each lookup first checks the reference it is given (so a malformed one is a
+clear one-line refusal, not a request AWS answers with an error page), then
+turns AWS's "not there" answers into the error family with a message that says
+what to check; other failures go through `aws_call`. Every command uses these,
+so the same problem reads the same in every command.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .errors import ClusterNotFoundError, ServiceNotFoundError, TemplateNotFoundError, aws_call, error_code
+from .errors import BadInputError, ClusterNotFoundError, ServiceNotFoundError, TemplateNotFoundError, aws_call, error_code
+from .views import Service, TaskDefinition, family_of, revision_name, revision_of, tags_of
+
+NAME = r"[A-Za-z0-9_-]{1,255}"
+FAMILY_RE = re.compile(rf"^{NAME}$")
+ARN_RE = re.compile(r"^arn:aws[a-z-]*:ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<kind>[a-z-]+)/(?P<rest>.+)$")
+TASK_DEFINITION_RE = re.compile(rf"^{NAME}(:[1-9][0-9]*)?$")
+CONTROLLERS = {
+    "CODE_DEPLOY": "its deployments belong to CodeDeploy (ECS refuses a new task definition through UpdateService): "
+                   "deploy it with a CodeDeploy AppSpec, or recreate the service with the ECS controller",
+    "EXTERNAL": "its task sets belong to an external controller (ECS refuses a new task definition through "
+                "UpdateService): deploy it with that controller's task sets",
+}
 
 
-def family_of(task_definition_arn_or_name: str) -> str:
-    """`arn:...:task-definition/web:3`, `web:3` or `web` -> `web`."""
-    return task_definition_arn_or_name.rsplit("/", 1)[-1].split(":", 1)[0]
+def _arn(reference: str, kind: str, region: str, option: str) -> re.Match | None:
+    """The parts of `reference` if it is an ECS ARN of `kind`; refuse one of another kind or region."""
+    if not reference.startswith("arn:"):
+        return None
+    match = ARN_RE.match(reference)
+    if match is None or match["kind"] != kind:
+        raise BadInputError(f"{option} {reference!r} is not an ECS {kind} ARN: give a name or "
+                            f"arn:aws:ecs:REGION:ACCOUNT:{kind}/...")
+    if region and match["region"] != region:
+        raise BadInputError(f"{option} {reference!r} is in region {match['region']}, but the tool talks to {region}: "
+                            f"pass --region {match['region']}")
+    return match
 
 
-def revision_of(task_definition_arn: str) -> int | None:
-    name = task_definition_arn.rsplit("/", 1)[-1]
-    _, sep, revision = name.partition(":")
-    return int(revision) if sep and revision.isdigit() else None
+def check_task_definition_reference(reference: str, option: str, region: str = "") -> None:
+    """`family`, `family:N` or a task definition ARN, as ECS names them."""
+    match = _arn(reference, "task-definition", region, option)
+    name = match["rest"] if match else reference
+    if not TASK_DEFINITION_RE.match(name):
+        raise BadInputError(f"{option} {reference!r} is not a task definition: give a family (letters, digits, '-', '_'), "
+                            "family:REVISION or an ARN")
 
 
-def revision_key(task_definition_arn_or_name: str) -> str:
-    """`arn:...:task-definition/web:3` or `web:3` -> `web:3`: one key for both spellings."""
-    return task_definition_arn_or_name.rsplit("/", 1)[-1]
+def check_family(family: str, option: str = "--family") -> None:
+    if not FAMILY_RE.match(family):
+        raise BadInputError(f"{option} {family!r} is not a task definition family: use up to 255 letters, digits, '-' and '_'")
 
 
-@dataclass(frozen=True)
-class TaskDefinition:
-    """A described task definition revision and its tags."""
-
-    data: dict[str, Any]
-    tags: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def arn(self) -> str:
-        return self.data["taskDefinitionArn"]
-
-    @property
-    def family(self) -> str:
-        return self.data["family"]
-
-    @property
-    def revision(self) -> int:
-        return int(self.data["revision"])
-
-    @property
-    def is_active(self) -> bool:
-        return self.data.get("status", "ACTIVE") == "ACTIVE"
-
-    @property
-    def container_definitions(self) -> list[dict[str, Any]]:
-        return self.data.get("containerDefinitions", [])
-
-    @property
-    def images(self) -> dict[str, str]:
-        """Container name -> image."""
-        return {c["name"]: c.get("image", "") for c in self.container_definitions}
+def _check_name(reference: str, kind: str, option: str, region: str) -> None:
+    match = _arn(reference, kind, region, option)
+    name = match["rest"].rsplit("/", 1)[-1] if match else reference
+    if not FAMILY_RE.match(name):
+        raise BadInputError(f"{option} {reference!r} is not a {kind} name or ARN: names use letters, digits, '-' and '_'")
 
 
-@dataclass(frozen=True)
-class Deployment:
-    data: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.data.get("id", "")
-
-    @property
-    def status(self) -> str:
-        return self.data.get("status", "")
-
-    @property
-    def is_primary(self) -> bool:
-        return self.status == "PRIMARY"
-
-    @property
-    def task_definition_arn(self) -> str:
-        return self.data.get("taskDefinition", "")
-
-    @property
-    def rollout_state(self) -> str | None:
-        return self.data.get("rolloutState")
-
-
-@dataclass(frozen=True)
-class Service:
-    data: dict[str, Any]
-
-    @property
-    def arn(self) -> str:
-        return self.data["serviceArn"]
-
-    @property
-    def name(self) -> str:
-        return self.data["serviceName"]
-
-    @property
-    def cluster_arn(self) -> str:
-        return self.data.get("clusterArn", "")
-
-    @property
-    def task_definition_arn(self) -> str:
-        return self.data["taskDefinition"]
-
-    @property
-    def deployments(self) -> list[Deployment]:
-        return [Deployment(d) for d in self.data.get("deployments", [])]
-
-    @property
-    def task_definitions_in_use(self) -> set[str]:
-        """The service's task definition and every one a deployment still uses."""
-        arns = {self.task_definition_arn}
-        arns.update(d.task_definition_arn for d in self.deployments if d.task_definition_arn)
-        return arns
-
-
-def fetch_task_definition(ecs: Any, reference: str) -> TaskDefinition:
+def fetch_task_definition(ecs: Any, reference: str, option: str = "--template") -> TaskDefinition:
     """Describe `reference` (ARN, `family:revision`, or a family = its latest ACTIVE revision)."""
+    region = ecs.meta.region_name
+    check_task_definition_reference(reference, option, region)
     with aws_call("ecs:DescribeTaskDefinition"):
         try:
             answer = ecs.describe_task_definition(taskDefinition=reference, include=["TAGS"])
         except ClientError as err:
             if error_code(err) in {"ClientException", "InvalidParameterException"}:
                 raise TemplateNotFoundError(
-                    f"task definition {reference!r} not found in {ecs.meta.region_name}: check --template and --region "
-                    "(Terraform creates the template; give a family, family:revision or ARN)"
+                    f"task definition {reference!r} not found in {region}: check {option} and --region"
+                    + (" (Terraform creates the template; give a family, family:revision or ARN)" if option == "--template" else "")
                 ) from err
             raise
-    found = TaskDefinition(answer["taskDefinition"], {t["key"]: t["value"] for t in answer.get("tags", [])})
+    found = TaskDefinition(answer["taskDefinition"], tags_of(answer.get("tags")))
     if revision_of(reference) is None and not found.is_active:
         # AWS answers a bare family with its latest ACTIVE revision; some emulators
         # answer with the latest of any status, so ask for the ACTIVE list instead.
@@ -140,8 +86,19 @@ def fetch_task_definition(ecs: Any, reference: str) -> TaskDefinition:
             raise TemplateNotFoundError(
                 f"task definition family {reference!r} has no ACTIVE revision: apply the Terraform that creates it, or pass family:revision"
             )
-        return fetch_task_definition(ecs, active)
+        return fetch_task_definition(ecs, active, option)
     return found
+
+
+def fetch_template(ecs: Any, reference: str) -> TaskDefinition:
+    """The template a deploy renders: ACTIVE, with containers."""
+    template = fetch_task_definition(ecs, reference, "--template")
+    if not template.is_active:
+        raise BadInputError(f"template {template.name} is INACTIVE (deregistered; Terraform replaced it): pass "
+                            f"--template {template.family} for its latest ACTIVE revision, or an ACTIVE family:revision")
+    if not template.container_definitions:
+        raise BadInputError(f"template {template.name} has no container definitions: declare them in Terraform first")
+    return template
 
 
 def list_active_revisions(ecs: Any, family: str) -> list[str]:
@@ -161,13 +118,17 @@ def latest_active_revision(ecs: Any, family: str) -> str | None:
 
 
 def fetch_service(ecs: Any, cluster: str, service: str) -> Service:
+    """The service, tags included (the known-good pointer is one)."""
+    region = ecs.meta.region_name
+    _check_name(cluster, "cluster", "--cluster", region)
+    _check_name(service, "service", "--service", region)
     with aws_call("ecs:DescribeServices"):
         try:
-            answer = ecs.describe_services(cluster=cluster, services=[service])
+            answer = ecs.describe_services(cluster=cluster, services=[service], include=["TAGS"])
         except ClientError as err:
             if error_code(err) == "ClusterNotFoundException":
                 raise ClusterNotFoundError(
-                    f"cluster {cluster!r} not found in {ecs.meta.region_name}: check --cluster and --region"
+                    f"cluster {cluster!r} not found in {region}: check --cluster and --region"
                 ) from err
             raise
     services = [s for s in answer.get("services", []) if s.get("status") != "INACTIVE"]
@@ -176,3 +137,16 @@ def fetch_service(ecs: Any, cluster: str, service: str) -> Service:
             f"service {service!r} not found in cluster {cluster!r}: check --service and --cluster (create it with Terraform first)"
         )
     return Service(services[0])
+
+
+def check_controller(service: Service) -> None:
+    """The tool drives rolling updates through UpdateService: ECS-controlled services only."""
+    controller = service.deployment_controller
+    if controller != "ECS":
+        why = CONTROLLERS.get(controller, "the tool drives only the ECS deployment controller")
+        raise BadInputError(f"service {service.name} uses the {controller} deployment controller: {why}")
+
+
+def short(arn: str | None) -> str:
+    """For messages: `web:3`, or `-` for nothing."""
+    return revision_name(arn) or "-"

@@ -1,29 +1,45 @@
-"""After the update: watch the rollout, mark success, roll back on failure.
+"""After the update: watch the rollout, mark success, return to known good on failure.
 
-`see_through()` is what `deploy` does after it updated the service (or found it
-already running the definition): watch our deployment; on success mark the
-revision known good; on failure return to the last known-good revision and
-watch that, or, when ECS's circuit breaker is already rolling back, follow its
-rollout instead of fighting it. `roll_back()` is the `rollback` command.
+`Rollout.see_through()` is what `deploy` does after it updated the service (or
+found it already running the definition), in named steps:
 
-Both return a `RolloutReport`: what happened, the timeline (first failed task,
-decision, steady again) and the exit code. `raise_for_outcome()` turns a bad
-report into the error family for the CLI.
+- watch our deployment;
+- succeeded: mark the revision known good;
+- ECS's circuit breaker is rolling back: follow it, never fight it;
+- rollback disabled, or another deployment replaced ours: say so and stop;
+- otherwise return to the last known-good revision and watch that.
+
+`Rollout.roll_back()` is the `rollback` command: it follows a rollback that is
+already in progress (a killed run's) or starts one.
+
+Once the service has been changed, nothing ends these early: failed AWS calls
+are asked again until the deadline (`retry.Retrier`, and the watcher's own
+patience), and whatever still goes wrong becomes a `RolloutReport` with the
+documented exit code, never an exception the CLI would report as "nothing
+changed". Every report says what finishes the job (`Next`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from . import knowngood
 from .errors import (
-    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, EXIT_TIMED_OUT, BadInputError, DeployFailedError,
-    NotRecoveredError, TemplateNotFoundError, TimedOutError, aws_call,
+    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, EXIT_TIMED_OUT, BadInputError, DeployFailedError, DeployToolError,
+    Next, NotRecoveredError, TemplateNotFoundError, TimedOutError, aws_call,
 )
-from .resources import family_of, fetch_task_definition
-from .watch import DEFAULT_TIMEOUT, Outcome, ProgressEvent, RolloutWatcher, Service, State, revision_name
+from .resources import check_controller, check_family, check_task_definition_reference, fetch_service, \
+    fetch_task_definition, short
+from .retry import Retrier
+from .standing import Journal
+from .verdict import State
+from .views import Service, family_of, same_revision
+from .watch import Outcome, RolloutWatcher
 
 _ERRORS = {EXIT_ROLLED_BACK: DeployFailedError, EXIT_NOT_RECOVERED: NotRecoveredError, EXIT_TIMED_OUT: TimedOutError}
+# How long marking a revision known good is asked again: the service is fine by
+# then, and the next deploy marks it anyway once it sees the deployment COMPLETED.
+MARK_BUDGET = 120.0
 
 
 @dataclass
@@ -38,7 +54,8 @@ class RolloutReport:
     returned_to: str | None = None  # where the service is steady again after a failure
     rolled_back_by: str | None = None  # "ecs-template-deploy" | "ecs-circuit-breaker" | None
     known_good: knowngood.KnownGood | None = None
-    calls: list[str] = field(default_factory=list)
+    next: Next = Next.NOTHING
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def first_failure_at(self) -> float | None:
@@ -67,170 +84,277 @@ class RolloutReport:
             "firstFailureAt": self.first_failure_at,
             "decidedAt": self.decided_at,
             "steadyAt": self.steady_at,
+            "warnings": list(self.warnings),
         }
 
     def raise_for_outcome(self) -> None:
         if self.exit_code != EXIT_OK:
-            raise _ERRORS.get(self.exit_code, NotRecoveredError)(self.message)
+            error = _ERRORS.get(self.exit_code, NotRecoveredError)(self.message)
+            error.next = self.next
+            raise error
 
 
-def _note(watcher: RolloutWatcher, message: str, **data: Any) -> None:
-    watcher.sink(ProgressEvent("action", watcher.now(), message, data))
+def _failed_code(outcome: Outcome) -> int:
+    """Timed out (5) or not recovered (4)."""
+    return EXIT_TIMED_OUT if outcome.state is State.TIMED_OUT else EXIT_NOT_RECOVERED
 
 
-def _mark(ecs: Any, watcher: RolloutWatcher, outcome: Outcome) -> knowngood.KnownGood:
-    with aws_call("ecs:TagResource"):
-        marked = knowngood.mark(ecs, outcome.task_definition, at=outcome.decided_at,
-                                service_arn=outcome.service.arn if outcome.service else None)
-    _note(watcher, f"marked {marked.revision} known good", knownGood=marked.task_definition)
-    return marked
+class Rollout:
+    """Sees one change of a service through. The watcher brings the ECS client's
+    patience, the clock, the options and the journal; failed calls of the tool's
+    own (finding known good, the rollback's UpdateService, marking) are asked
+    again on the same clock."""
 
+    def __init__(self, ecs: Any, watcher: RolloutWatcher) -> None:
+        self.ecs = ecs
+        self.watcher = watcher
+        self.options = watcher.options
+        self.clock = watcher.clock
+        self.journal: Journal = watcher.journal
+        self.retry = Retrier(self.clock, watcher.sink)
 
-def remember_completed(ecs: Any, watcher: RolloutWatcher, cluster: str, service: str, exclude: str) -> None:
-    """Mark deployments ECS already reports COMPLETED (the revision a deploy replaces)
-    before the new one can fail: a service deployed by other means still has a
-    known-good revision to return to. One DescribeServices call; tags only if new."""
-    snapshot = watcher.describe(cluster, service)
-    pointer = snapshot.tags.get(knowngood.TAG, "")
-    for deployment in snapshot.deployments:
-        if deployment.rollout_state != "COMPLETED" or revision_name(deployment.task_definition) == revision_name(exclude):
-            continue
-        if revision_name(pointer) == deployment.revision:
-            continue
-        with aws_call("ecs:TagResource"):
-            knowngood.mark(ecs, deployment.task_definition, at=watcher.now(), service_arn=snapshot.arn)
-        _note(watcher, f"marked {deployment.revision} known good (its deployment is COMPLETED)",
-              knownGood=deployment.task_definition)
+    # -- deploy --------------------------------------------------------------
 
+    def see_through(self, cluster: str, service: str, task_definition: str, *, deployment_id: str | None = None,
+                    since: float | None = None) -> RolloutReport:
+        """Watch the deployment of `task_definition` to its end and act on the verdict."""
+        what = f"deploy of {short(task_definition)}"
+        return self._guarded(what, task_definition, Next.ROLLBACK,
+                             lambda: self._see_through(cluster, service, task_definition, deployment_id, since))
 
-def _find_known_good(ecs: Any, snapshot: Service | None, failed: str) -> knowngood.KnownGood | None:
-    tags = snapshot.tags if snapshot else {}
-    with aws_call("ecs:ListTagsForResource"):
-        return knowngood.find(ecs, family_of(failed), service_tags=tags, exclude=[failed])
+    def _see_through(self, cluster: str, service: str, task_definition: str, deployment_id: str | None,
+                     since: float | None) -> RolloutReport:
+        first = self._remember_completed(cluster, service, exclude=task_definition)
+        if first is not None and same_revision(first.steady_on, task_definition) and knowngood.is_marked(first, task_definition):
+            return RolloutReport(EXIT_OK, f"{short(task_definition)} already runs, steady and known good: nothing to do",
+                                 task_definition)
+        outcome = self.watcher.watch(cluster, service, deployment_id=deployment_id, task_definition=task_definition,
+                                     since=since)
+        if outcome.succeeded:
+            return self._succeeded(outcome, f"deployed {short(task_definition)}: steady state")
+        verdict = outcome.verdict
+        what = (f"deploy of {short(task_definition)} {'timed out' if verdict.state is State.TIMED_OUT else 'failed'}: "
+                f"{verdict.reason}")
+        if verdict.state is State.SUPERSEDED:
+            return RolloutReport(EXIT_NOT_RECOVERED, f"{what}; not rolling back over another deployment",
+                                 task_definition, outcome, next=Next.STATUS)
+        if verdict.ecs_rolls_back:
+            return self._follow_the_breaker(cluster, service, outcome, what, since)
+        if not self.options.rollback:
+            return RolloutReport(_failed_code(outcome),
+                                 f"{what}; rollback disabled (--no-rollback), the service stays on {short(task_definition)}",
+                                 task_definition, outcome, next=Next.ROLLBACK)
+        return self._return_to_known_good(cluster, service, outcome, what, since)
 
+    def _succeeded(self, outcome: Outcome, message: str) -> RolloutReport:
+        marked, warnings = self._mark(outcome)
+        return RolloutReport(EXIT_OK, message + (", marked known good" if marked else ""), outcome.task_definition,
+                             outcome, known_good=marked, warnings=warnings)
 
-def recovery_timeout(watcher: RolloutWatcher) -> float:
-    """How long to wait for the way back: never less than the default, however
-    short the deploy's own --timeout (that bounds waiting for the new version,
-    not for the service to be safe again)."""
-    return max(watcher.timeout, DEFAULT_TIMEOUT)
-
-
-def _update(ecs: Any, cluster: str, service: str, task_definition: str) -> str:
-    """Point the service at `task_definition`; return the new deployment's id."""
-    with aws_call("ecs:UpdateService"):
-        answer = ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
-    primary = Service(answer["service"]).primary
-    return primary.id if primary else ""
-
-
-def see_through(
-    ecs: Any,
-    watcher: RolloutWatcher,
-    *,
-    cluster: str,
-    service: str,
-    task_definition: str,
-    deployment_id: str | None = None,
-    rollback: bool = True,
-    since: float | None = None,
-) -> RolloutReport:
-    """Watch the deployment of `task_definition` to its end and act on the verdict."""
-    new = revision_name(task_definition)
-    remember_completed(ecs, watcher, cluster, service, exclude=task_definition)
-    outcome = watcher.watch(cluster, service, deployment_id=deployment_id, task_definition=task_definition, since=since)
-    verdict = outcome.verdict
-
-    if verdict.state is State.SUCCEEDED:
-        marked = _mark(ecs, watcher, outcome)
-        return RolloutReport(EXIT_OK, f"deployed {new}: steady state, marked known good", task_definition,
-                             outcome, known_good=marked)
-
-    what = f"deploy of {new} {'timed out' if verdict.state is State.TIMED_OUT else 'failed'}: {verdict.reason}"
-
-    if verdict.state is State.SUPERSEDED:
-        return RolloutReport(EXIT_NOT_RECOVERED, f"{what}; not rolling back over another deployment",
-                             task_definition, outcome)
-
-    if verdict.ecs_rolls_back:
-        # ECS's circuit breaker is rolling back already: follow it, do not fight it.
-        _note(watcher, f"{what}; ECS's circuit breaker is rolling back, following it")
-        recovery = watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since,
-                                             timeout=recovery_timeout(watcher))
-        back = revision_name(recovery.task_definition)
+    def _follow_the_breaker(self, cluster: str, service: str, outcome: Outcome, what: str,
+                            since: float | None) -> RolloutReport:
+        self.watcher.emit("action", f"{what}; ECS's circuit breaker is rolling back, following it")
+        self.journal.did("followed ECS's circuit breaker rollback")
+        recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since,
+                                                  timeout=self.options.recovery_timeout)
+        back = short(recovery.task_definition)
         if recovery.succeeded:
-            marked = _mark(ecs, watcher, recovery)
+            marked, warnings = self._mark(recovery)
             return RolloutReport(EXIT_ROLLED_BACK, f"{what}; ECS's circuit breaker rolled back to {back}, steady",
-                                 task_definition, outcome, recovery, recovery.task_definition,
-                                 "ecs-circuit-breaker", marked)
-        code = EXIT_TIMED_OUT if recovery.state is State.TIMED_OUT else EXIT_NOT_RECOVERED
-        return RolloutReport(code, f"{what}; ECS's rollback to {back} did not reach a steady state: "
-                             f"{recovery.verdict.reason}", task_definition, outcome, recovery,
-                             rolled_back_by="ecs-circuit-breaker")
+                                 outcome.task_definition, outcome, recovery, returned_to=recovery.task_definition,
+                                 rolled_back_by="ecs-circuit-breaker", known_good=marked, warnings=warnings)
+        return RolloutReport(_failed_code(recovery), f"{what}; ECS's rollback to {back} did not reach a steady state: "
+                             f"{recovery.verdict.reason}", outcome.task_definition, outcome, recovery,
+                             rolled_back_by="ecs-circuit-breaker", next=Next.ROLLBACK)
 
-    if not rollback:
-        code = EXIT_TIMED_OUT if verdict.state is State.TIMED_OUT else EXIT_NOT_RECOVERED
-        return RolloutReport(code, f"{what}; rollback disabled (--no-rollback), the service stays on {new}",
-                             task_definition, outcome)
+    def _return_to_known_good(self, cluster: str, service: str, outcome: Outcome, what: str,
+                              since: float | None) -> RolloutReport:
+        failed = outcome.task_definition
+        until = self.clock.now() + self.options.recovery_timeout
+        tags = outcome.service.tags if outcome.service else {}
+        target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags, exclude=[failed]),
+                                 until=until, what="finding the known-good revision")
+        if target is None:
+            return RolloutReport(EXIT_NOT_RECOVERED,
+                                 f"{what}; no known-good revision of {family_of(failed)} to roll back to: "
+                                 "roll back with `ecs-template-deploy rollback --to REVISION`", failed, outcome,
+                                 next=Next.ROLLBACK)
+        self.watcher.emit("action", f"{what}; rolling back to known-good {target.revision} (since {target.marked_at})",
+                          knownGood=target.task_definition)
+        recovery = self._go_to(cluster, service, target.task_definition, until, since,
+                               f"rolled back to known-good {target.revision}")
+        if recovery.succeeded:
+            marked, warnings = self._mark(recovery)
+            return RolloutReport(EXIT_ROLLED_BACK, f"{what}; rolled back to known-good {target.revision}, steady",
+                                 failed, outcome, recovery, returned_to=target.task_definition,
+                                 rolled_back_by="ecs-template-deploy", known_good=marked, warnings=warnings)
+        return RolloutReport(_failed_code(recovery), f"{what}; rollback to {target.revision} failed too: "
+                             f"{recovery.verdict.reason}", failed, outcome, recovery,
+                             rolled_back_by="ecs-template-deploy", known_good=target, next=Next.ROLLBACK)
 
-    target = _find_known_good(ecs, outcome.service, task_definition)
-    if target is None:
-        return RolloutReport(EXIT_NOT_RECOVERED,
-                             f"{what}; no known-good revision of {family_of(task_definition)} to roll back to: "
-                             "roll back with `ecs-template-deploy rollback --to REVISION`", task_definition, outcome)
-    _note(watcher, f"{what}; rolling back to known-good {target.revision} (since {target.marked_at})",
-          knownGood=target.task_definition)
-    recovery_id = _update(ecs, cluster, service, target.task_definition)
-    recovery = watcher.watch(cluster, service, deployment_id=recovery_id or None,
-                             task_definition=target.task_definition, since=since, timeout=recovery_timeout(watcher))
-    if recovery.succeeded:
-        marked = _mark(ecs, watcher, recovery)
-        return RolloutReport(EXIT_ROLLED_BACK, f"{what}; rolled back to known-good {target.revision}, steady",
-                             task_definition, outcome, recovery, target.task_definition, "ecs-template-deploy", marked)
-    code = EXIT_TIMED_OUT if recovery.state is State.TIMED_OUT else EXIT_NOT_RECOVERED
-    return RolloutReport(code, f"{what}; rollback to {target.revision} failed too: {recovery.verdict.reason}",
-                         task_definition, outcome, recovery, None, "ecs-template-deploy", target)
+    # -- steps both share ----------------------------------------------------
 
+    def _go_to(self, cluster: str, service: str, task_definition: str, until: float, since: float | None,
+               action: str) -> Outcome:
+        """UpdateService to `task_definition` (asked again until `until`), then watch it."""
+        def update() -> str:
+            with aws_call("ecs:UpdateService"):
+                answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
+            primary = Service(answer["service"]).primary
+            return primary.id if primary else ""
 
-def resolve_target(ecs: Any, watcher: RolloutWatcher, cluster: str, service: str,
-                   to: str | None) -> tuple[Service, knowngood.KnownGood | None, str]:
-    """Validate a rollback before changing anything: the service and the revision to return to."""
-    snapshot = watcher.describe(cluster, service)
-    current = snapshot.task_definition
-    if to:
-        reference = to if ":" in to or "/" in to else f"{family_of(current)}:{to}"
+        self.journal.service_changed = True
+        deployment_id = self.retry.call(update, until=until, what=f"updating service {service} to {short(task_definition)}")
+        self.journal.did(action, service_changed=True)
+        return self.watcher.watch(cluster, service, deployment_id=deployment_id or None, task_definition=task_definition,
+                                  since=since, timeout=max(until - self.clock.now(), self.options.poll_interval))
+
+    def _mark(self, outcome: Outcome) -> tuple[knowngood.KnownGood | None, list[str]]:
+        """Mark what `outcome` saw steady as known good, at AWS's time for it; on
+        failure, warn: the service is fine and the old record stays."""
+        service = outcome.service
+        ours = service.deployment(outcome.deployment_id) if service else None
+        at = (ours.updated_at if ours and ours.updated_at else None) or self.clock.now()
         try:
-            target = fetch_task_definition(ecs, reference)
+            marked = self.retry.call(
+                lambda: knowngood.mark(self.ecs, outcome.task_definition, at=at, service_arn=service.arn if service else None),
+                until=self.clock.now() + MARK_BUDGET, what=f"marking {short(outcome.task_definition)} known good")
+        except DeployToolError as err:
+            warning = (f"could not mark {short(outcome.task_definition)} known good ({err}): the known-good record "
+                       "stays as it was; the next deploy marks it once it sees its deployment COMPLETED")
+            self.journal.warn(warning)
+            self.watcher.emit("warning", warning)
+            return None, [warning]
+        self.journal.did(f"marked {marked.revision} known good")
+        self.watcher.emit("action", f"marked {marked.revision} known good", knownGood=marked.task_definition)
+        return marked, []
+
+    def _remember_completed(self, cluster: str, service: str, exclude: str) -> Service | None:
+        """Mark deployments ECS already reports COMPLETED (the revision a deploy replaces)
+        before the new one can fail: a service deployed by other means still has a
+        known-good revision to return to. One DescribeServices call; tags only if new.
+        Best effort: the watch that follows has its own patience."""
+        try:
+            snapshot = self.watcher.describe(cluster, service)
+        except DeployToolError as err:
+            self.watcher.emit("warning", f"could not check the replaced revision's rollout ({err}); watching")
+            return None
+        for deployment in snapshot.deployments:
+            if not deployment.is_completed or same_revision(deployment.task_definition, exclude):
+                continue
+            if knowngood.is_marked(snapshot, deployment.task_definition):
+                continue
+            try:
+                knowngood.mark(self.ecs, deployment.task_definition, at=deployment.updated_at or self.clock.now(),
+                               service_arn=snapshot.arn)
+            except DeployToolError as err:
+                self.watcher.emit("warning", f"could not mark {deployment.revision} known good ({err}); watching")
+                continue
+            self.journal.did(f"marked {deployment.revision} known good (its deployment is COMPLETED)")
+            self.watcher.emit("action", f"marked {deployment.revision} known good (its deployment is COMPLETED)",
+                              knownGood=deployment.task_definition)
+        return snapshot
+
+    def _guarded(self, what: str, task_definition: str, next_step: Next,
+                 step: Callable[[], RolloutReport]) -> RolloutReport:
+        """Run `step`; whatever error still escapes it becomes a not-recovered report."""
+        try:
+            return step()
+        except DeployToolError as err:
+            return RolloutReport(EXIT_NOT_RECOVERED, f"{what}: {err}", task_definition, next=next_step)
+
+    # -- the rollback command -------------------------------------------------
+
+    def roll_back(self, cluster: str, service: str, *, to: str | None = None, family: str | None = None,
+                  since: float | None = None) -> RolloutReport:
+        """Return the service to `to` (default: the last known-good revision other
+        than the running one, or the one a rollback in progress returns to) and wait."""
+        snapshot, target, follow = resolve_target(self.ecs, cluster, service, to, family)
+        current = snapshot.task_definition
+        if follow:
+            self.watcher.emit("action", f"a rollback of {snapshot.name} to {target.revision} is in progress; following it",
+                              knownGood=target.task_definition)
+            self.journal.did(f"followed the rollback to {target.revision} in progress")
+        else:
+            self.watcher.emit("action", f"rolling back {snapshot.name} from {short(current)} to {target.revision}"
+                              + (f" (known good since {target.marked_at})" if target.marked_at else " (never marked known good)"),
+                              knownGood=target.task_definition)
+        return self._guarded(f"rollback to {target.revision}", target.task_definition, Next.RERUN,
+                             lambda: self._roll_back(cluster, service, target, follow, since))
+
+    def _roll_back(self, cluster: str, service: str, target: knowngood.KnownGood, follow: bool,
+                   since: float | None) -> RolloutReport:
+        until = self.clock.now() + self.options.timeout
+        if follow:
+            outcome = self.watcher.watch(cluster, service, task_definition=target.task_definition, since=since)
+        else:
+            outcome = self._go_to(cluster, service, target.task_definition, until, since, f"rolled back to {target.revision}")
+        if outcome.succeeded:
+            marked, warnings = self._mark(outcome)
+            return RolloutReport(EXIT_OK, f"rolled back to {target.revision}: steady state", target.task_definition,
+                                 outcome, returned_to=target.task_definition, rolled_back_by="ecs-template-deploy",
+                                 known_good=marked, warnings=warnings)
+        return RolloutReport(_failed_code(outcome), f"rollback to {target.revision} {outcome.state.value}: "
+                             f"{outcome.verdict.reason}", target.task_definition, outcome,
+                             rolled_back_by="ecs-template-deploy", known_good=target, next=Next.RERUN)
+
+
+def _to_reference(to: str, family: str | None, region: str) -> str | None:
+    """`--to` as a task definition reference, or None for a bare revision number
+    (resolved in the family the service runs). Checked before any AWS call."""
+    if to.isdigit():
+        if int(to) < 1:
+            raise BadInputError(f"--to {to}: revisions are numbered from 1")
+        return f"{family}:{to}" if family else None
+    check_task_definition_reference(to, "--to", region)
+    if ":" not in to:
+        raise BadInputError(f"--to {to!r} names no revision: give N (in the family the service runs), family:N or an ARN")
+    return to
+
+
+def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
+                   family: str | None = None) -> tuple[Service, knowngood.KnownGood, bool]:
+    """Validate a rollback before changing anything: the service, the revision to
+    return to, and whether a rollback to it is already in progress (follow it)."""
+    if family is not None:
+        check_family(family)
+    reference = _to_reference(to, family, ecs.meta.region_name) if to is not None else None
+    snapshot = fetch_service(ecs, cluster, service)
+    check_controller(snapshot)
+    current = snapshot.task_definition
+    running_family = family_of(current)
+    if to is not None:
+        reference = reference or f"{running_family}:{to}"
+        wanted = family_of(reference)
+        if wanted != (family or running_family):
+            raise BadInputError(f"--to {to} is in family {wanted}, but service {snapshot.name} runs {running_family}: "
+                                f"pass --family {wanted} to move the service to another family")
+        try:
+            target = fetch_task_definition(ecs, reference, "--to")
         except TemplateNotFoundError as err:
             raise BadInputError(f"--to {to}: task definition {reference!r} not found: give N (in "
-                                f"{family_of(current)}), family:N or an ARN") from err
+                                f"{wanted}), family:N or an ARN") from err
         if not target.is_active:
-            raise BadInputError(f"{revision_name(target.arn)} is INACTIVE (deregistered): ECS cannot deploy it; pick another --to")
-        return snapshot, knowngood.KnownGood(target.arn, target.tags.get(knowngood.TAG, "")), current
-    found = _find_known_good(ecs, snapshot, current)
+            raise BadInputError(f"{target.name} is INACTIVE (deregistered): ECS cannot deploy it; pick another --to")
+        primary = snapshot.primary
+        follow = bool(primary and same_revision(primary.task_definition, target.arn) and not snapshot.steady_on)
+        return snapshot, knowngood.KnownGood(target.arn, target.tags.get(knowngood.TAG, "")), follow
+    in_progress = _rollback_in_progress(ecs, snapshot)
+    if in_progress is not None:
+        return snapshot, in_progress, True
+    found = knowngood.rollback_target(ecs, snapshot)
     if found is None:
         raise BadInputError(
-            f"no known-good revision of {family_of(current)} other than the running {revision_name(current)}: "
+            f"no known-good revision of {running_family} other than the running {short(current)}: "
             "name one with --to REVISION"
         )
-    return snapshot, found, current
+    return snapshot, found, False
 
 
-def roll_back(ecs: Any, watcher: RolloutWatcher, *, cluster: str, service: str, to: str | None = None,
-              since: float | None = None) -> RolloutReport:
-    """Return the service to `to` (default: the last known-good revision other than the running one) and wait."""
-    snapshot, target, current = resolve_target(ecs, watcher, cluster, service, to)
-    _note(watcher, f"rolling back {snapshot.name} from {revision_name(current)} to {target.revision}"
-          + (f" (known good since {target.marked_at})" if target.marked_at else " (never marked known good)"),
-          knownGood=target.task_definition)
-    deployment_id = _update(ecs, cluster, service, target.task_definition)
-    outcome = watcher.watch(cluster, service, deployment_id=deployment_id or None,
-                            task_definition=target.task_definition, since=since)
-    if outcome.succeeded:
-        marked = _mark(ecs, watcher, outcome)
-        return RolloutReport(EXIT_OK, f"rolled back to {target.revision}: steady state", target.task_definition,
-                             outcome, returned_to=target.task_definition, rolled_back_by="ecs-template-deploy",
-                             known_good=marked)
-    code = EXIT_TIMED_OUT if outcome.state is State.TIMED_OUT else EXIT_NOT_RECOVERED
-    return RolloutReport(code, f"rollback to {target.revision} {outcome.state.value}: {outcome.verdict.reason}",
-                         target.task_definition, outcome, rolled_back_by="ecs-template-deploy", known_good=target)
+def _rollback_in_progress(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:
+    """The PRIMARY deployment, when it is rolling out (not yet steady) a known-good
+    revision while others drain: a rollback a killed run (or ECS) started."""
+    primary = snapshot.primary
+    if primary is None or snapshot.steady_on or len(snapshot.deployments) < 2:
+        return None
+    return knowngood.read_mark(ecs, primary.task_definition)

@@ -6,7 +6,7 @@ Terraform would own (a cluster, an ECR repository with two pushed images, a
 template task definition with a placeholder image, a service started on the
 template), then runs the real deploy tool through its CLI: render, diff,
 deploy v1, deploy v1 again (nothing to do), a Terraform change to the template,
-diff, deploy v2, prune.
+diff, deploy v2, deploy v3, prune (which keeps what a rollback needs).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ REGION = "us-east-1"
 CLUSTER = "demo"
 SERVICE = "web"
 TEMPLATE_FAMILY = "web-template"
-VERSIONS = ("v1", "v2")
+VERSIONS = ("v1", "v2", "v3")
 
 
 @dataclass
@@ -70,7 +70,10 @@ def run_demo(console: Console) -> DemoOutcome:
             ("Terraform changes the template (LOG_LEVEL, a rotated DB_PASSWORD); diff for v2 shows it, secrets masked",
              ["diff", *tool, "--tag", "v2", *tag_args]),
             ("Deploy v2: the new image and Terraform's change reach the service together", ["deploy", *tool, "--tag", "v2", *tag_args]),
-            ("Prune: keep the newest revision of 'web'; the template family is never touched", ["prune", *tool, "--keep", "1"]),
+            ("Deploy v3", ["deploy", *tool, "--tag", "v3", *tag_args]),
+            ("Prune: keep the newest revision of 'web' and the one a rollback returns to (--min-age 0: these "
+             "revisions are minutes old); the template family is never touched",
+             ["prune", *tool, "--keep", "1", "--min-age", "0"]),
         ]
         for number, (title, argv) in enumerate(steps, start=2):
             if title.startswith("Terraform changes"):
@@ -91,7 +94,7 @@ def run_demo(console: Console) -> DemoOutcome:
 def _terraform_part(console: Console, ecs, ecr) -> str:
     console.rule("[bold]1. What Terraform owns: cluster, ECR repository, template task definition, service")
     repository_uri = ecr.create_repository(repositoryName="web")["repository"]["repositoryUri"]
-    for version in VERSIONS:  # CI pushed two builds
+    for version in VERSIONS:  # CI pushed the builds
         manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"digest": "sha256:" + hashlib.sha256(version.encode()).hexdigest()}})
         ecr.put_image(repositoryName="web", imageManifest=manifest, imageTag=version)
     pushed = sorted(i["imageTag"] for i in ecr.list_images(repositoryName="web")["imageIds"])

@@ -208,8 +208,8 @@ def test_circuit_breaker_rollback_is_followed_not_fought(make_world):
     assert any("rolling back" in e["message"] for e in run.kinds("service-event"))
 
 
-class Interrupt(Exception):
-    """The CD job is killed while the deploy waits."""
+class Interrupt(BaseException):
+    """The CD job is killed while the deploy waits (a BaseException: no handler of the tool runs, as with SIGKILL)."""
 
 
 class InterruptingClock:

@@ -1,22 +1,34 @@
 """ecs-template-deploy: deploy an ECS service from a Terraform-managed template task definition.
 
 Reads the template, injects the image, registers a revision in a family
-Terraform does not manage, and points the service at it.
+Terraform does not manage, points the service at it, watches the rollout and
+returns to the last known-good revision if it fails.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import os
+import shlex
+import signal
 import sys
-from typing import Any
+import threading
+from typing import Any, Iterator
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import NoRegionError, ProfileNotFound
+from botocore.exceptions import InvalidRegionError, NoRegionError, ProfileNotFound
 
-from ..errors import BadInputError, DeployToolError
-from .common import Context, common_parser
+from ..clock import Clock
+from ..errors import (
+    EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, BadInputError, DeployToolError, Next,
+    one_line,
+)
+from ..standing import Journal, look
+from .common import Context, Parser, common_parser
+from .output import renderer_for
 
 PROG = "ecs-template-deploy"
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10})
@@ -33,9 +45,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class Stopped(BaseException):
+    """SIGTERM (a cancelled CI job) while a command runs: report, then exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
     parent = common_parser()
     modules = {}
     for name, module_name in COMMANDS.items():
@@ -57,7 +77,80 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
         raise BadInputError(f"AWS profile {args.profile!r} not found: check --profile or AWS_PROFILE against ~/.aws/config") from err
     except NoRegionError as err:
         raise BadInputError("no AWS region configured: pass --region or set AWS_REGION") from err
-    return Context(session=session, ecs=ecs, json=args.json)
+    except InvalidRegionError as err:
+        raise BadInputError(f"region {err.kwargs.get('region_name', args.region)!r} is not a region name: "
+                            "pass --region like us-east-1 (or fix AWS_REGION)") from err
+    return Context(session=session, ecs=ecs, json=args.json,
+                   sink=renderer_for(sys.stdout, json_lines=args.json, environ=os.environ))
+
+
+def next_command(step: Next, args: argparse.Namespace, argv: list[str]) -> str:
+    """The one command that finishes the job, ready to paste."""
+    if step is Next.NOTHING:
+        return ""
+    if step is Next.RERUN:
+        return shlex.join([PROG, *argv])
+    aws = [option for name in ("region", "profile") if getattr(args, name, None)
+           for option in (f"--{name}", getattr(args, name))]
+    return shlex.join([PROG, step.value, "--cluster", args.cluster, "--service", args.service, *aws])
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    """A cancelled CI job gets SIGTERM: unwind and say where things stand (SIGINT
+    already arrives as KeyboardInterrupt). Only the main thread can set handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise Stopped(signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], code: int, error: str = "",
+            step: Next = Next.NOTHING) -> int:
+    """Print the end of a command: warnings, the error, where things stand and the
+    command that finishes the job; with --json, the result object as the last line."""
+    journal = context.journal if context is not None else Journal()
+    failed = code not in (EXIT_OK, EXIT_ROLLED_BACK)
+    if failed and step is Next.NOTHING and (journal.service_changed or code == EXIT_AWS_ERROR):
+        step = Next.RERUN  # picks up where this run stopped (or, before any change, simply tries again)
+    standing = None
+    if context is not None and code != EXIT_OK and hasattr(args, "service") \
+            and (journal.service_changed or code not in (EXIT_BAD_INPUT, EXIT_AWS_ERROR)):
+        standing = look(context.ecs, args.cluster, args.service, journal, context.clock)
+    command = next_command(step, args, argv) if failed else ""
+    stderr = context.stderr if context is not None else sys.stderr
+    lines = [f"warning: {warning}" for warning in journal.warnings]
+    if error:
+        lines.append(f"error: {error}")
+    if standing is not None:  # the service may have changed: where it stands, what finishes the job
+        lines.append(f"now: {standing.line()}")
+        if journal.actions:
+            lines.append(f"done: {'; '.join(journal.actions)}")
+        if command:
+            lines.append(f"next: {command}")
+    if context is not None and context.json:
+        result = dict(context.result or {"kind": "result"})
+        result.update(exitCode=code, actions=journal.actions, warnings=journal.warnings, next=command or None)
+        if error:
+            result.update(error=error, message=error)
+        if standing is not None:
+            result["standing"] = standing.to_dict()
+        if context.result is not None or code != EXIT_OK:  # streaming commands, and every failure
+            context.stdout.write(json.dumps(result, default=str) + "\n")
+        lines = [line for line in lines if line.startswith("error: ")]
+    elif args.json and error:  # no context: the failure happened while building it
+        print(json.dumps({"kind": "result", "exitCode": code, "error": error, "message": error}))
+    for line in lines:
+        print(f"{PROG}: {line}", file=stderr)
+    return code
 
 
 def main(argv: list[str] | None = None, *, session: Any = None, clock: Any = None) -> int:
@@ -66,23 +159,30 @@ def main(argv: list[str] | None = None, *, session: Any = None, clock: Any = Non
     `session` lets a caller (a test, the harness) pass a prepared boto3 Session;
     `clock` (with `now()` and `sleep(seconds)`) replaces the wall clock for waiting.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser, modules = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2, already printed on one line)
         return int(exit_.code or 0)
-    try:
-        context = build_context(args, session)
-        if clock is not None:  # anything with now() and sleep(seconds), e.g. the harness's VirtualClock
-            context.now, context.sleep = clock.now, clock.sleep
-        return modules[args.command].run(args, context)
-    except DeployToolError as err:
-        message = str(err).replace("\n", " ")
-        if args.json:
-            print(json.dumps({"error": message, "exitCode": err.exit_code}))
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return err.exit_code
+    context: Context | None = None
+    with _sigterm_as_exception():
+        try:
+            context = build_context(args, session)
+            if clock is not None:  # anything with now() and sleep(seconds), e.g. the harness's VirtualClock
+                context.clock = Clock(clock.now, clock.sleep)
+            code = modules[args.command].run(args, context)
+            return _finish(context, args, argv, code)
+        except DeployToolError as err:
+            return _finish(context, args, argv, err.exit_code, one_line(str(err)), err.next)
+        except (Stopped, KeyboardInterrupt) as stop:
+            signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
+            name = signal.Signals(signum).name
+            return _finish(context, args, argv, 128 + signum, f"stopped by {name} before the command finished",
+                           Next.RERUN)
+        except Exception as err:  # a bug: still say where things stand, never exit 1 ("rolled back")
+            changed = context is not None and context.journal.service_changed
+            return _finish(context, args, argv, EXIT_NOT_RECOVERED if changed else EXIT_AWS_ERROR,
+                           f"internal error: {type(err).__name__}: {one_line(str(err))} (a bug: please report it)",
+                           Next.RERUN)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,24 +4,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
+from ..clock import WALL, Clock
+from ..events import Sink, discard
 from ..render import ImageSelection
+from ..standing import Journal
 
 
 @dataclass
 class Context:
-    """Built once by `main`: the boto3 session, its ECS client, where output goes."""
+    """Built once by `main`: the boto3 session, its ECS client, the clock, where output goes."""
 
     session: Any
     ecs: Any
     json: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
     # The clock commands wait with (deploy, rollback); the harness passes a virtual one.
-    now: Callable[[], float] = time.time
-    sleep: Callable[[float], None] = time.sleep
+    clock: Clock = WALL
+    sink: Sink = discard  # progress events, rendered for the terminal, CI or --json
+    journal: Journal = field(default_factory=Journal)
+    # deploy/rollback: their result object, printed last by `main` (the last JSON line with --json)
+    result: dict[str, Any] | None = None
 
     def print(self, text: str = "") -> None:
         print(text, file=self.stdout)
@@ -30,10 +36,20 @@ class Context:
         json.dump(data, self.stdout, indent=2, sort_keys=False, default=str)
         self.stdout.write("\n")
 
+    def warn(self, text: str) -> None:
+        print(f"ecs-template-deploy: warning: {text}", file=self.stderr)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors in the tool's one-line form (exit 2, nothing changed)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"ecs-template-deploy: error: {message} (see {self.prog} --help)\n")
+
 
 def common_parser() -> argparse.ArgumentParser:
     """Options every command accepts (as a parent parser, so they go after the command)."""
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = Parser(add_help=False)
     aws = parser.add_argument_group("AWS")
     aws.add_argument("--region", help="AWS region (default: as the AWS CLI resolves it: AWS_REGION, profile, ...)")
     aws.add_argument("--profile", help="named profile from the AWS config files (default: AWS_PROFILE or the default chain)")
@@ -41,10 +57,15 @@ def common_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+def add_service_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     target = parser.add_argument_group("target")
     target.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
     target.add_argument("--service", required=True, help="ECS service name or ARN")
+    return target
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    target = add_service_arguments(parser)
     target.add_argument(
         "--template", required=True,
         help="template task definition: family (its latest ACTIVE revision), family:revision or ARN",
@@ -75,6 +96,38 @@ def image_selection(args: argparse.Namespace) -> ImageSelection:
     return ImageSelection.from_options(args.image, args.tag, args.repository, args.keep_image)
 
 
-def short_name(task_definition_arn: str) -> str:
-    """`arn:...:task-definition/web:3` -> `web:3`."""
-    return task_definition_arn.rsplit("/", 1)[-1]
+def seconds(text: str, *, allow_zero: bool = False) -> float:
+    """argparse type: validated while parsing, so a bad value changes nothing in AWS."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value != value or value == float("inf") or value < 0 or (value == 0 and not allow_zero):
+        raise argparse.ArgumentTypeError(f"{text} must be a {'non-negative' if allow_zero else 'positive'} number of seconds")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    return seconds(text)
+
+
+def non_negative_seconds(text: str) -> float:
+    return seconds(text, allow_zero=True)
+
+
+def whole_number(text: str, *, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value} must be {minimum} or more")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    return whole_number(text, minimum=1)
+
+
+def at_least_zero(text: str) -> int:
+    return whole_number(text, minimum=0)

@@ -1,7 +1,9 @@
-"""Render the template with the image, register it in the target family, update the service.
+"""Render the template with the image, register it in the target family, update the service, watch, roll back.
 
 If the service already runs the same definition (provenance tags aside),
-nothing is registered or updated: re-running a deploy is safe.
+nothing is registered or updated; a rollout of it still in progress is watched
+to its end. Re-running a deploy is always safe: it reuses a revision an earlier
+run registered and never got to use.
 """
 from __future__ import annotations
 
@@ -10,10 +12,10 @@ import json
 
 from ..deploy import DeployResult, deploy
 from ..errors import EXIT_OK
-from ..plan import DeployRequest
-from .common import Context, add_image_arguments, add_target_arguments, short_name
+from ..resources import short
+from .common import Context, add_image_arguments, add_target_arguments
 from .render import request_from
-from .wait import add_wait_arguments, finish_deploy
+from .wait import add_wait_arguments, conclude, rollout_for, wait_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,36 +25,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    options = wait_options(args)
     request = request_from(args)
-    result = deploy(context.ecs, request)
+    since = context.clock.now()
+    result = deploy(context.ecs, request, clock=context.clock, journal=context.journal, sink=context.sink)
     report(result, context)
-    return _after_update(result, request, args, context)
+    if not options.wait:
+        return EXIT_OK
+    rollout = rollout_for(context, options)
+    outcome = rollout.see_through(result.cluster, result.service, result.task_definition_arn,
+                                  deployment_id=result.deployment_id or None,
+                                  since=since if result.updated else None)
+    return conclude(outcome, context)
 
 
 def report(result: DeployResult, context: Context) -> None:
     if context.json:
-        # One line: the watch's progress events and result follow as JSON lines.
+        # One line: the watch's progress events and the result follow as JSON lines.
         context.stdout.write(json.dumps({"kind": "deploy", **result.to_dict()}, default=str) + "\n")
         return
     images = ", ".join(f"{name}={image}" for name, image in result.images.items())
-    if not result.registered:
+    if not result.updated:
         context.print(
-            f"nothing to deploy: service {result.service} already runs {short_name(result.task_definition_arn)} "
-            f"with {images} from {short_name(result.template_arn)}"
+            f"nothing to deploy: service {result.service} already runs {short(result.task_definition_arn)} "
+            f"with {images} from {short(result.template_arn)}"
         )
         return
-    context.print(f"registered {short_name(result.task_definition_arn)} from {short_name(result.template_arn)} with {images}")
+    verb = "registered" if result.registered else "reused (an earlier run registered it)"
+    context.print(f"{verb} {short(result.task_definition_arn)} from {short(result.template_arn)} with {images}")
     context.print(
         f"updated service {result.service} in cluster {result.cluster}: "
-        f"{short_name(result.previous_task_definition_arn)} -> {short_name(result.task_definition_arn)}"
+        f"{short(result.previous_task_definition_arn)} -> {short(result.task_definition_arn)}"
     )
-
-
-def _after_update(result: DeployResult, request: DeployRequest, args: argparse.Namespace, context: Context) -> int:
-    """Hook for the watch step: wait for the rollout, judge it, roll back.
-
-    Called after every deploy, changed or not (`result.updated` says which):
-    a re-run after an interrupted deploy watches the rollout still in progress.
-    Returns the command's exit code.
-    """
-    return finish_deploy(result, args, context)

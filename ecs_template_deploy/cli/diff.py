@@ -1,7 +1,8 @@
 """Show field by field what a deploy would change in the service's task definition.
 
-Values of environment entries whose name looks secret (PASSWORD, SECRET,
-TOKEN, KEY, ...) are masked. Provenance tags are left out.
+Values of environment entries that look secret, by name (PASSWORD, TOKEN,
+KEY, PAT, DSN, ...) or by value (a URL with a password, an AWS access key id,
+a JWT, a long random token), are masked. Provenance tags are left out.
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import json
 
 from ..diff import diff
 from ..errors import EXIT_OK
-from .common import Context, add_image_arguments, add_target_arguments, short_name
+from ..resources import short
+from .common import Context, add_image_arguments, add_target_arguments
 from .render import request_from
 
 
@@ -25,7 +27,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         context.print_json(result.to_dict())
         return EXIT_OK
     plan = result.plan
-    context.print(f"service {plan.service.name} runs {short_name(plan.current.arn)}; a deploy would render {plan.family} from {short_name(plan.template.arn)}")
+    context.print(f"service {plan.service.name} runs {short(plan.current.arn)}; a deploy would render {plan.family} from {short(plan.template.arn)}")
     if result.unchanged:
         context.print("no changes: a deploy would register nothing")
         return EXIT_OK

@@ -11,18 +11,16 @@ from typing import Any
 
 from .. import knowngood
 from ..errors import EXIT_OK, aws_call
-from ..resources import family_of
-from ..watch import RolloutWatcher, Service, revision_name
-from .common import Context
+from ..resources import fetch_service
+from ..views import family_of, revision_name, tags_of
+from .common import Context, add_service_arguments, at_least_zero
 
 RECENT_EVENTS = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    target = parser.add_argument_group("target")
-    target.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
-    target.add_argument("--service", required=True, help="ECS service name or ARN")
-    parser.add_argument("--events", type=int, default=RECENT_EVENTS, metavar="N",
+    add_service_arguments(parser)
+    parser.add_argument("--events", type=at_least_zero, default=RECENT_EVENTS, metavar="N",
                         help=f"how many recent service events to show (default {RECENT_EVENTS})")
 
 
@@ -34,18 +32,17 @@ def _time(value: Any) -> str:
 
 def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) -> dict[str, Any]:
     """Everything `status` shows, as data."""
-    snapshot: Service = RolloutWatcher(ecs, now=lambda: 0.0, sleep=lambda _: None).describe(cluster, service)
+    snapshot = fetch_service(ecs, cluster, service)
     known = None
     if snapshot.task_definition:
-        with aws_call("ecs:ListTagsForResource"):
-            known = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags)
+        known = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags)
     revisions: dict[str, dict[str, Any]] = {}
     for arn in [snapshot.task_definition] + [d.task_definition for d in snapshot.deployments]:
         if not arn or arn in revisions:
             continue
         with aws_call("ecs:DescribeTaskDefinition"):
             answer = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
-        tags = {t["key"]: t["value"] for t in answer.get("tags", [])}
+        tags = tags_of(answer.get("tags"))
         definition = answer["taskDefinition"]
         revisions[arn] = {
             "revision": revision_name(arn),
@@ -59,7 +56,7 @@ def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) ->
         "taskDefinition": snapshot.task_definition,
         "desiredCount": snapshot.desired_count,
         "runningCount": snapshot.running_count,
-        "pendingCount": int(snapshot.raw.get("pendingCount", 0)),
+        "pendingCount": snapshot.pending_count,
         "stable": snapshot.is_stable,
         "knownGood": {"taskDefinition": known.task_definition, "revision": known.revision,
                       "since": known.marked_at} if known else None,
@@ -70,7 +67,7 @@ def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) ->
         ],
         "revisions": revisions,
         "events": [{"at": _time(e.get("createdAt")), "message": e.get("message", "")}
-                   for e in snapshot.raw.get("events", [])[:max(events, 0)]],
+                   for e in snapshot.raw.get("events", [])[:events]],
     }
 
 

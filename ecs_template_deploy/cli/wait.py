@@ -1,41 +1,13 @@
-"""Waiting options and output shared by `deploy` and `rollback`.
-
-Progress goes to stdout as the watcher sees it: coloured lines on a terminal,
-plain lines in CI (or when piped), JSON lines with `--json`. The clock comes
-from the context (`time` by default; the harness passes its virtual clock).
-"""
+"""Waiting options and the result shared by `deploy` and `rollback`."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
 
-from ..deploy import DeployResult
-from ..errors import EXIT_OK
-from ..rollback import RolloutReport, see_through
-from ..watch import DEFAULT_FAILURE_THRESHOLD, DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, RolloutWatcher, renderer_for
-from .common import Context
-
-
-def positive_seconds(text: str) -> float:
-    """argparse type: validated while parsing, so a bad value changes nothing in AWS."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number of seconds")
-    return value
-
-
-def at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
+from ..errors import BadInputError
+from ..rollback import Rollout, RolloutReport
+from ..verdict import DEFAULT_FAILURE_THRESHOLD
+from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, RolloutWatcher, WaitOptions
+from .common import Context, at_least_one, positive_seconds
 
 
 def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None:
@@ -55,30 +27,28 @@ def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None
                            f"the deploy (default {DEFAULT_FAILURE_THRESHOLD}: the first)")
 
 
-def make_watcher(args: argparse.Namespace, context: Context) -> RolloutWatcher:
-    """The watcher for the parsed (already validated) waiting options."""
-    return RolloutWatcher(
-        context.ecs, now=context.now, sleep=context.sleep, poll_interval=args.poll_interval, timeout=args.timeout,
-        failure_threshold=args.failure_threshold,
-        sink=renderer_for(context.stdout, json_lines=context.json, environ=os.environ),
-    )
+def wait_options(args: argparse.Namespace) -> WaitOptions:
+    """The parsed waiting options, checked together (argparse checked each one)."""
+    if args.poll_interval > args.timeout:
+        raise BadInputError(f"--poll-interval {args.poll_interval:g} is longer than --timeout {args.timeout:g}: "
+                            "poll more often than the deploy may take")
+    no_wait = getattr(args, "no_wait", False)
+    no_rollback = getattr(args, "no_rollback", False)
+    if no_wait and no_rollback:
+        raise BadInputError("--no-rollback has no effect with --no-wait (nothing is watched): pass one of them")
+    return WaitOptions(poll_interval=args.poll_interval, timeout=args.timeout,
+                       failure_threshold=args.failure_threshold, wait=not no_wait, rollback=not no_rollback)
 
 
-def print_report(report: RolloutReport, context: Context) -> None:
-    if context.json:
-        context.stdout.write(json.dumps({"kind": "result", **report.to_dict()}, default=str) + "\n")
-    elif report.exit_code == EXIT_OK:
-        context.print(report.message)
+def rollout_for(context: Context, options: WaitOptions) -> Rollout:
+    return Rollout(context.ecs, RolloutWatcher(context.ecs, clock=context.clock, options=options, sink=context.sink,
+                                               journal=context.journal))
 
 
-def finish_deploy(result: DeployResult, args: argparse.Namespace, context: Context,
-                  watcher: RolloutWatcher | None = None) -> int:
-    """After `deploy` updated the service (or found nothing to change): watch, judge, roll back."""
-    if args.no_wait:
-        return EXIT_OK
-    watcher = watcher or make_watcher(args, context)
-    report = see_through(context.ecs, watcher, cluster=result.cluster, service=result.service,
-                         task_definition=result.task_definition_arn, rollback=not args.no_rollback)
-    print_report(report, context)
+def conclude(report: RolloutReport, context: Context) -> int:
+    """Hand the report to `main` (which prints it last) and raise for a bad outcome."""
+    context.result = {"kind": "result", **report.to_dict()}
     report.raise_for_outcome()
-    return EXIT_OK
+    if not context.json:
+        context.print(report.message)
+    return report.exit_code

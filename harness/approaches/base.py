@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ecs_template_deploy.render import registrable_fields
-from ecs_template_deploy.watch import Outcome, RolloutWatcher
+from ecs_template_deploy.clock import Clock
+from ecs_template_deploy.watch import Outcome, RolloutWatcher, WaitOptions
 
 from harness.approaches import ApproachError
 
@@ -75,14 +76,19 @@ class Step:
         return self.outcome is not None and self.outcome.succeeded
 
 
+def make_watcher(ecs: Any, context: Context) -> RolloutWatcher:
+    """The deploy tool's watcher on the scenario's clock, with the context's waiting options."""
+    return RolloutWatcher(ecs, clock=Clock(context.now, context.sleep),
+                          options=WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout))
+
+
 class EcsCd:
     """CD steps shared by the approaches that call ECS themselves."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
         self.ecs = context.client("ecs")
-        self.watcher = RolloutWatcher(self.ecs, now=context.now, sleep=context.sleep,
-                                      poll_interval=context.poll_interval, timeout=context.timeout)
+        self.watcher = make_watcher(self.ecs, context)
 
     def current_task_definition(self) -> str:
         service = self.ecs.describe_services(cluster=self.context.cluster, services=[self.context.service])["services"][0]

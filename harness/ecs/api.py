@@ -27,7 +27,7 @@ from harness.ecs.tasks import RUNNING, Task
 
 OWNED_ACTIONS = (
     "create_service", "update_service", "describe_services", "delete_service",
-    "list_tasks", "describe_tasks", "stop_task", "run_task",
+    "list_tasks", "describe_tasks", "stop_task", "run_task", "register_task_definition",
 )
 DEFAULT_DEPLOYMENT_CONFIGURATION = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -347,6 +347,14 @@ def _stop_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
         raise InvalidParameterException("The referenced task was not found.")
     sim.stop_task(task, params.get("reason"))
     return ActionResult({"task": _task_dict(task, False)})
+
+
+def _register_task_definition(self, sim: Simulator, moto_action: Callable) -> ActionResult:
+    # ECS answers with `registeredAt` (moto does not): on the simulator's clock,
+    # so a revision's age reads true next to the service events and deployments.
+    result = moto_action(self)
+    result.result["taskDefinition"].registered_at = ts(sim.clock.now())
+    return result
 
 
 def _run_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ecs_template_deploy.watch import State
+from ecs_template_deploy.verdict import State
 from harness import approaches
 from harness.approaches import ApproachError, InfraChange
 from harness.approaches.base import Context

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ecs_template_deploy import knowngood
-from ecs_template_deploy.watch import State
+from ecs_template_deploy.verdict import State
 from harness import approaches
 from harness.approaches import InfraChange
 from harness.approaches.base import Context

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from ecs_template_deploy.watch import State
+from ecs_template_deploy.verdict import State
 from harness import approaches
 from harness.approaches import ApproachError, InfraChange
 from harness.approaches.base import Context

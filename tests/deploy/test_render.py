@@ -10,7 +10,7 @@ from ecs_template_deploy.render import (
     IMAGE_TAG_PREFIX, MAX_KEY_LENGTH, MAX_TAGS, MAX_VALUE_LENGTH, TEMPLATE_TAG, ImageSelection, choose_images,
     provenance_tags, registrable_fields, render, same_definition, target_family,
 )
-from ecs_template_deploy.resources import TaskDefinition
+from ecs_template_deploy.views import TaskDefinition
 
 from .conftest import FLUENT_BIT, PLACEHOLDER, WEB_REPO
 
@@ -65,7 +65,7 @@ def test_render_does_not_mutate_the_template(fields):
 
 
 def test_too_many_tags_is_bad_input(fields):
-    crowded = TaskDefinition(template().data, {f"k{i}": "v" for i in range(MAX_TAGS - 1)})
+    crowded = TaskDefinition(template().raw, {f"k{i}": "v" for i in range(MAX_TAGS - 1)})
     with pytest.raises(BadInputError, match="remove 1 tags from the template"):
         render(crowded, "web", {"web": f"{WEB_REPO}:v1"}, fields)
 

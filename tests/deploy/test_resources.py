@@ -4,7 +4,8 @@ from __future__ import annotations
 import boto3
 from botocore.stub import Stubber
 
-from ecs_template_deploy.resources import list_active_revisions, revision_key
+from ecs_template_deploy.resources import list_active_revisions
+from ecs_template_deploy.views import revision_name
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 
@@ -20,8 +21,8 @@ def test_active_revisions_are_exactly_the_family_newest_first():
             "taskDefinitionArns": [ARN.format("webapp:3"), ARN.format("web:1")]},
             {"familyPrefix": "web", "status": "ACTIVE", "sort": "DESC", "nextToken": "page2"})
         arns = list_active_revisions(ecs, "web")
-    assert [revision_key(a) for a in arns] == ["web:10", "web:2", "web:1"]
+    assert [revision_name(a) for a in arns] == ["web:10", "web:2", "web:1"]
 
 
-def test_revision_key_is_the_same_for_arn_and_short_reference():
-    assert revision_key(ARN.format("web:3")) == revision_key("web:3") == "web:3"
+def test_revision_name_is_the_same_for_arn_and_short_reference():
+    assert revision_name(ARN.format("web:3")) == revision_name("web:3") == "web:3"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_template_deploy.watch import (
-    RolloutWatcher, Service, State, StoppedTask, is_steady_state_event, judge,
-)
+from ecs_template_deploy.verdict import State, judge
+from ecs_template_deploy.views import Service, StoppedTask, is_steady_state_event
+from ecs_template_deploy.watch import RolloutWatcher
 from watch_shapes import crashed, deployment, event, service, stopped_task, td
 
 NEW, OLD = "ecs-svc/2222222222", "ecs-svc/1111111111"

@@ -12,9 +12,11 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ecs_template_deploy.watch import (
-    JsonRenderer, PlainRenderer, ProgressEvent, RolloutWatcher, State, TerminalRenderer, renderer_for,
-)
+from ecs_template_deploy.cli.output import JsonRenderer, PlainRenderer, TerminalRenderer, renderer_for
+from ecs_template_deploy.clock import Clock
+from ecs_template_deploy.events import ProgressEvent
+from ecs_template_deploy.verdict import State
+from ecs_template_deploy.watch import RolloutWatcher, WaitOptions
 from watch_shapes import T0, crashed, deployment, event, service, stopped_task
 
 NEW, OLD = "ecs-svc/2222222222", "ecs-svc/1111111111"
@@ -31,6 +33,10 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.t += seconds
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(self.now, self.sleep)
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ def test_failure_is_decided_at_the_first_poll_that_shows_it(stubbed):
     expect_poll(stub, rolling(), [])
     expect_poll(stub, rolling(), [task["taskArn"]], [task])
     events: list[ProgressEvent] = []
-    watcher = RolloutWatcher(client, now=clock.now, sleep=clock.sleep, poll_interval=5, timeout=600, sink=events.append)
+    watcher = RolloutWatcher(client, clock=clock.clock, options=WaitOptions(poll_interval=5, timeout=600), sink=events.append)
 
     outcome = watcher.watch("prod", "web", deployment_id=NEW)
 
@@ -80,7 +86,7 @@ def test_timeout_is_the_last_resort_and_is_reported_as_such(stubbed):
     clock = FakeClock(T0.timestamp())
     for _ in range(4):  # t = 0, 10, 20, 30
         expect_poll(stub, rolling(), [])
-    watcher = RolloutWatcher(client, now=clock.now, sleep=clock.sleep, poll_interval=10, timeout=30)
+    watcher = RolloutWatcher(client, clock=clock.clock, options=WaitOptions(poll_interval=10, timeout=30))
 
     outcome = watcher.watch("prod", "web", deployment_id=NEW)
 
@@ -99,7 +105,7 @@ def test_a_stopped_task_is_described_once_unless_it_is_still_stopping(stubbed):
     done = {"services": [service([deployment(NEW, 8, running=4, rollout="COMPLETED")])], "failures": []}
     expect_poll(stub, rolling(), [scaled_in["taskArn"], stopping["taskArn"]], [scaled_in, stopping])
     expect_poll(stub, done, [scaled_in["taskArn"], stopping["taskArn"]], [stopping])  # t1 not asked again
-    watcher = RolloutWatcher(client, now=clock.now, sleep=clock.sleep, poll_interval=5, timeout=600)
+    watcher = RolloutWatcher(client, clock=clock.clock, options=WaitOptions(poll_interval=5, timeout=600))
 
     assert watcher.watch("prod", "web", deployment_id=NEW).state is State.SUCCEEDED
 
@@ -113,7 +119,7 @@ def test_only_events_since_the_deploy_are_streamed_each_once(stubbed):
     expect_poll(stub, {"services": [service([deployment(NEW, 8, running=4, rollout="COMPLETED")],
                                             events=[new, old])], "failures": []}, [])
     events: list[ProgressEvent] = []
-    watcher = RolloutWatcher(client, now=clock.now, sleep=clock.sleep, sink=events.append)
+    watcher = RolloutWatcher(client, clock=clock.clock, sink=events.append)
 
     watcher.watch("prod", "web", deployment_id=NEW, since=T0.timestamp() + 100)
 
@@ -122,9 +128,9 @@ def test_only_events_since_the_deploy_are_streamed_each_once(stubbed):
 
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="poll interval"):
-        RolloutWatcher(None, now=lambda: 0.0, sleep=lambda _: None, poll_interval=0)
+        WaitOptions(poll_interval=0)
     with pytest.raises(ValueError, match="failure threshold"):
-        RolloutWatcher(None, now=lambda: 0.0, sleep=lambda _: None, failure_threshold=0)
+        WaitOptions(failure_threshold=0)
 
 
 EVENT = ProgressEvent("task-failed", T0.timestamp(), "task t1 of web:8 failed: Essential container in task exited",
@@ -172,7 +178,7 @@ def test_stopped_tasks_of_other_deployments_are_described_once_and_ignored(stubb
     expect_poll(stub, rolling(), [old_crash["taskArn"], draining["taskArn"]])  # nothing described again
     expect_poll(stub, {"services": [service([deployment(NEW, 8, running=4, rollout="COMPLETED")])], "failures": []},
                 [old_crash["taskArn"], draining["taskArn"]])
-    watcher = RolloutWatcher(client, now=clock.now, sleep=clock.sleep)
+    watcher = RolloutWatcher(client, clock=clock.clock)
 
     outcome = watcher.watch("prod", "web", deployment_id=NEW)
 
@@ -189,6 +195,6 @@ def test_by_default_events_from_before_the_deployment_are_not_streamed(stubbed):
                                             events=[after, before])], "failures": []}, [])
     events: list[ProgressEvent] = []
 
-    RolloutWatcher(client, now=clock.now, sleep=clock.sleep, sink=events.append).watch("prod", "web", deployment_id=NEW)
+    RolloutWatcher(client, clock=clock.clock, sink=events.append).watch("prod", "web", deployment_id=NEW)
 
     assert [e.message for e in events if e.kind == "service-event"] == [after["message"]]

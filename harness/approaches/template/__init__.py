@@ -8,12 +8,12 @@ library calls its CLI makes:
 
 - deploy N: ``deploy()`` reads the template's latest revision, sets the image
   tag N, registers the result in the family ``<name>`` (which Terraform does
-  not manage) and updates the service; then ``see_through()`` watches the
+  not manage) and updates the service; then ``Rollout.see_through()`` watches the
   rollout with the virtual clock's now/sleep, marks the revision known good on
   success, and on failure returns to the last known-good revision itself (or
   follows ECS's circuit breaker when that is already rolling back);
 - roll back: when the failing deploy already brought the service back (the
-  usual case, see above), nothing is left to do; otherwise ``roll_back()``:
+  usual case, see above), nothing is left to do; otherwise ``Rollout.roll_back()``:
   ``UpdateService`` to the last known-good revision (tags on the revision and
   the service say which), watched;
 - infrastructure change: `terraform apply` of the template's variable (through
@@ -31,11 +31,10 @@ from typing import Any
 from ecs_template_deploy.deploy import deploy as tool_deploy
 from ecs_template_deploy.plan import DeployRequest
 from ecs_template_deploy.render import ImageSelection
-from ecs_template_deploy.rollback import RolloutReport, roll_back, see_through
-from ecs_template_deploy.watch import RolloutWatcher
+from ecs_template_deploy.rollback import Rollout, RolloutReport
 
 from harness.approaches import Approach, Facts, InfraChange, register
-from harness.approaches.base import Context, Step, apply_through_terraform
+from harness.approaches.base import Context, Step, apply_through_terraform, make_watcher
 from harness.approaches.stand_in import change_template
 
 
@@ -57,8 +56,7 @@ class Template(Approach):
     def __init__(self, context: Context) -> None:
         super().__init__(context)
         self.ecs = context.client("ecs")
-        self.watcher = RolloutWatcher(self.ecs, now=context.now, sleep=context.sleep,
-                                      poll_interval=context.poll_interval, timeout=context.timeout)
+        self.watcher = make_watcher(self.ecs, context)
         self.last_report: RolloutReport | None = None  # the deploy tool's verdict on the last CD step
 
     @property
@@ -70,9 +68,9 @@ class Template(Approach):
         request = DeployRequest(cluster=c.cluster, service=c.service, template=self.template_family,
                                 images=ImageSelection(tag=version))
         since = c.now()
-        result = tool_deploy(self.ecs, request)
-        report = see_through(self.ecs, self.watcher, cluster=c.cluster, service=c.service,
-                             task_definition=result.task_definition_arn, since=since)
+        result = tool_deploy(self.ecs, request, clock=self.watcher.clock, journal=self.watcher.journal)
+        report = Rollout(self.ecs, self.watcher).see_through(c.cluster, c.service, result.task_definition_arn,
+                                                             deployment_id=result.deployment_id or None, since=since)
         self.last_report = report
         return Step(result.task_definition_arn, result.images[c.container], report.outcome)
 
@@ -83,7 +81,7 @@ class Template(Approach):
             # The failing deploy already went back to known good (the tool's own
             # rollback or ECS's circuit breaker): CD has nothing left to do.
             return Step(last.returned_to, self._image(last.returned_to), last.recovery)
-        report = roll_back(self.ecs, self.watcher, cluster=c.cluster, service=c.service, since=c.now())
+        report = Rollout(self.ecs, self.watcher).roll_back(c.cluster, c.service, since=c.now())
         self.last_report = report
         return Step(report.task_definition, self._image(report.task_definition), report.outcome)
 

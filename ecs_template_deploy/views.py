@@ -1,0 +1,362 @@
+"""Small read-only views of ECS answers, and the one way to name a revision.
+
+Each view wraps one response dict (`raw`) and says what its fields mean, so the
+rest of the tool never digs in dicts. Revisions are named `family:revision`
+(`web:7`) everywhere: `revision_name` turns an ARN (or a short reference) into
+that, and two spellings of one revision compare equal through it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .clock import epoch
+
+# ECS writes this when a service settles; newer logs drop the parentheses.
+STEADY_STATE = re.compile(r"^\(?service (?P<service>\S+?)\)? has reached a steady state\.?$")
+
+# stopCode values that say the task itself failed. `TaskFailedToStart` covers
+# CannotPullContainerError, ResourceInitializationError and friends.
+FAILURE_STOP_CODES = frozenset({"TaskFailedToStart", "EssentialContainerExited"})
+# Reasons that mark a failure even when the scheduler did the stopping (ECS
+# stops unhealthy tasks with stopCode ServiceSchedulerInitiated).
+FAILURE_REASONS = (
+    "failed elb health checks",
+    "failed container health checks",
+    "essential container in task exited",
+    "cannotpullcontainererror",
+    "cannotstartcontainererror",
+    "cannotcreatecontainererror",
+    "resourceinitializationerror",
+    "outofmemoryerror",
+    "task failed to start",
+)
+
+
+def revision_name(arn_or_name: str | None) -> str:
+    """`arn:...:task-definition/web:7` or `web:7` -> `web:7`; "" for nothing."""
+    return (arn_or_name or "").rsplit("/", 1)[-1]
+
+
+def family_of(arn_or_name: str) -> str:
+    """`arn:...:task-definition/web:3`, `web:3` or `web` -> `web`."""
+    return revision_name(arn_or_name).split(":", 1)[0]
+
+
+def revision_of(arn_or_name: str) -> int | None:
+    _, sep, revision = revision_name(arn_or_name).partition(":")
+    return int(revision) if sep and revision.isdigit() else None
+
+
+def same_revision(a: str | None, b: str | None) -> bool:
+    """ARN or `family:revision`: the same revision however it is spelt."""
+    return bool(a) and bool(b) and revision_name(a) == revision_name(b)
+
+
+def tags_of(raw: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
+    """ECS's `[{"key": k, "value": v}]` -> `{k: v}`."""
+    return {t["key"]: t["value"] for t in raw or []}
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """A described task definition revision and its tags."""
+
+    raw: Mapping[str, Any]
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return self.raw["taskDefinitionArn"]
+
+    @property
+    def name(self) -> str:
+        return revision_name(self.arn)
+
+    @property
+    def family(self) -> str:
+        return self.raw["family"]
+
+    @property
+    def revision(self) -> int:
+        return int(self.raw["revision"])
+
+    @property
+    def is_active(self) -> bool:
+        return self.raw.get("status", "ACTIVE") == "ACTIVE"
+
+    @property
+    def registered_at(self) -> float | None:
+        return epoch(self.raw.get("registeredAt"))
+
+    @property
+    def container_definitions(self) -> list[Mapping[str, Any]]:
+        return list(self.raw.get("containerDefinitions", []))
+
+    @property
+    def images(self) -> dict[str, str]:
+        """Container name -> image."""
+        return {c["name"]: c.get("image", "") for c in self.container_definitions}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One element of DescribeServices `services[].deployments`."""
+
+    raw: Mapping[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.raw.get("id", "")
+
+    @property
+    def status(self) -> str:
+        return self.raw.get("status", "")
+
+    @property
+    def is_primary(self) -> bool:
+        return self.status == "PRIMARY"
+
+    @property
+    def task_definition(self) -> str:
+        return self.raw.get("taskDefinition", "")
+
+    @property
+    def revision(self) -> str:
+        return revision_name(self.task_definition)
+
+    @property
+    def desired_count(self) -> int:
+        return int(self.raw.get("desiredCount", 0))
+
+    @property
+    def running_count(self) -> int:
+        return int(self.raw.get("runningCount", 0))
+
+    @property
+    def pending_count(self) -> int:
+        return int(self.raw.get("pendingCount", 0))
+
+    @property
+    def failed_tasks(self) -> int:
+        return int(self.raw.get("failedTasks", 0))
+
+    @property
+    def rollout_state(self) -> str | None:
+        """IN_PROGRESS | COMPLETED | FAILED, or None where ECS does not report it."""
+        return self.raw.get("rolloutState")
+
+    @property
+    def rollout_state_reason(self) -> str:
+        return self.raw.get("rolloutStateReason", "")
+
+    @property
+    def has_failed(self) -> bool:
+        return self.rollout_state == "FAILED"
+
+    @property
+    def is_completed(self) -> bool:
+        return self.rollout_state == "COMPLETED"
+
+    @property
+    def created_at(self) -> float | None:
+        return epoch(self.raw.get("createdAt"))
+
+    @property
+    def updated_at(self) -> float | None:
+        return epoch(self.raw.get("updatedAt"))
+
+    def progress(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "revision": self.revision,
+            "running": self.running_count,
+            "pending": self.pending_count,
+            "desired": self.desired_count,
+            "failed": self.failed_tasks,
+            "rollout": self.rollout_state,
+        }
+
+    def summary(self) -> str:
+        """`web:2 primary 0/4 running, 4 pending, 4 failed [in_progress]`."""
+        return (f"{self.revision} {self.status.lower()} {self.running_count}/{self.desired_count} running"
+                + (f", {self.pending_count} pending" if self.pending_count else "")
+                + (f", {self.failed_tasks} failed" if self.failed_tasks else "")
+                + (f" [{self.rollout_state.lower()}]" if self.rollout_state else ""))
+
+
+@dataclass(frozen=True)
+class Service:
+    """One element of DescribeServices `services`."""
+
+    raw: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.raw.get("serviceName", "")
+
+    @property
+    def arn(self) -> str:
+        return self.raw.get("serviceArn", "")
+
+    @property
+    def cluster_arn(self) -> str:
+        return self.raw.get("clusterArn", "")
+
+    @property
+    def task_definition(self) -> str:
+        return self.raw.get("taskDefinition", "")
+
+    @property
+    def desired_count(self) -> int:
+        return int(self.raw.get("desiredCount", 0))
+
+    @property
+    def running_count(self) -> int:
+        return int(self.raw.get("runningCount", 0))
+
+    @property
+    def pending_count(self) -> int:
+        return int(self.raw.get("pendingCount", 0))
+
+    @property
+    def deployment_controller(self) -> str:
+        """ECS (rolling updates the tool drives), CODE_DEPLOY or EXTERNAL."""
+        return (self.raw.get("deploymentController") or {}).get("type") or "ECS"
+
+    @property
+    def deployments(self) -> list[Deployment]:
+        return [Deployment(d) for d in self.raw.get("deployments", [])]
+
+    @property
+    def primary(self) -> Deployment | None:
+        return next((d for d in self.deployments if d.is_primary), None)
+
+    def deployment(self, deployment_id: str) -> Deployment | None:
+        return next((d for d in self.deployments if d.id == deployment_id), None)
+
+    @property
+    def task_definitions_in_use(self) -> set[str]:
+        """The service's task definition and every one a deployment still uses."""
+        arns = {self.task_definition} if self.task_definition else set()
+        arns.update(d.task_definition for d in self.deployments if d.task_definition)
+        return arns
+
+    @property
+    def circuit_breaker_rolls_back(self) -> bool:
+        breaker = self.raw.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
+        return bool(breaker.get("enable") and breaker.get("rollback"))
+
+    @property
+    def is_stable(self) -> bool:
+        """botocore's `services_stable` waiter, exactly: one deployment, running == desired."""
+        return len(self.raw.get("deployments", [])) == 1 and self.running_count == self.desired_count
+
+    @property
+    def steady_on(self) -> str:
+        """The revision the service is steady on (one deployment, COMPLETED or stable), else ""."""
+        primary = self.primary
+        if primary is None or len(self.deployments) != 1:
+            return ""
+        if primary.is_completed or (primary.rollout_state is None and self.is_stable):
+            return primary.task_definition
+        return ""
+
+    @property
+    def rollout_state(self) -> str:
+        """The PRIMARY deployment's rollout state, for reports ("-" where ECS says none)."""
+        primary = self.primary
+        return (primary.rollout_state or "-") if primary else "-"
+
+    @property
+    def events(self) -> list[Mapping[str, Any]]:
+        """Service events, oldest first (ECS lists them newest first)."""
+        return list(reversed(self.raw.get("events", [])))
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return tags_of(self.raw.get("tags"))
+
+
+def is_steady_state_event(message: str) -> bool:
+    return bool(STEADY_STATE.match(message.strip()))
+
+
+@dataclass(frozen=True)
+class StoppedTask:
+    """One element of DescribeTasks `tasks` whose desiredStatus is STOPPED."""
+
+    raw: Mapping[str, Any]
+
+    @property
+    def arn(self) -> str:
+        return self.raw["taskArn"]
+
+    @property
+    def id(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+    @property
+    def task_definition(self) -> str:
+        return self.raw.get("taskDefinitionArn", "")
+
+    @property
+    def started_by(self) -> str:
+        return self.raw.get("startedBy", "")
+
+    @property
+    def last_status(self) -> str:
+        return self.raw.get("lastStatus", "")
+
+    @property
+    def is_final(self) -> bool:
+        """STOPPED for good: nothing about it will change on a later describe."""
+        return self.last_status == "STOPPED"
+
+    @property
+    def stop_code(self) -> str:
+        return self.raw.get("stopCode", "")
+
+    @property
+    def stopped_reason(self) -> str:
+        return self.raw.get("stoppedReason", "")
+
+    @property
+    def stopped_at(self) -> float | None:
+        """When the stop began: stoppingAt if known, else stoppedAt."""
+        for key in ("stoppingAt", "executionStoppedAt", "stoppedAt"):
+            value = epoch(self.raw.get(key))
+            if value is not None:
+                return value
+        return None
+
+    @property
+    def containers(self) -> list[Mapping[str, Any]]:
+        return list(self.raw.get("containers", []))
+
+    def _reasons(self) -> Iterable[str]:
+        yield self.stopped_reason
+        for container in self.containers:
+            yield container.get("reason", "")
+
+    @property
+    def is_failure(self) -> bool:
+        """The application failed (crash, pull error, health checks); not a scale-in,
+        a deployment replacing it, a user's stop or a Spot interruption."""
+        reasons = " ".join(self._reasons()).lower()
+        return any(marker in reasons for marker in FAILURE_REASONS) or self.stop_code in FAILURE_STOP_CODES
+
+    @property
+    def failure_reason(self) -> str:
+        """One line: what failed, naming the container and its exit code or error."""
+        parts = []
+        for container in self.containers:
+            detail = container.get("reason") or (
+                f"exit code {container['exitCode']}" if container.get("exitCode") not in (None, 0) else ""
+            )
+            if detail:
+                parts.append(f"{container.get('name', '?')}: {detail}")
+        reason = self.stopped_reason or self.stop_code or "stopped"
+        return f"{reason} ({'; '.join(parts)})" if parts else reason
