@@ -84,6 +84,8 @@ class RolloutReport:
             "firstFailureAt": self.first_failure_at,
             "decidedAt": self.decided_at,
             "steadyAt": self.steady_at,
+            # the verdict is about the service as read then (a poll reads it, then its tasks)
+            "observedAt": (self.recovery or self.outcome).observed_at if (self.recovery or self.outcome) else None,
             "warnings": list(self.warnings),
         }
 
@@ -112,6 +114,7 @@ class Rollout:
         self.clock = watcher.clock
         self.journal: Journal = watcher.journal
         self.retry = Retrier(self.clock, watcher.sink)
+        self._story = ""  # what happened so far, for a report of what went wrong next
 
     # -- deploy --------------------------------------------------------------
 
@@ -135,6 +138,7 @@ class Rollout:
         verdict = outcome.verdict
         what = (f"deploy of {short(task_definition)} {'timed out' if verdict.state is State.TIMED_OUT else 'failed'}: "
                 f"{verdict.reason}")
+        self._story = what
         if verdict.state is State.SUPERSEDED:
             return RolloutReport(EXIT_NOT_RECOVERED, f"{what}; not rolling back over another deployment",
                                  task_definition, outcome, next=Next.STATUS)
@@ -156,7 +160,10 @@ class Rollout:
         self.watcher.emit("action", f"{what}; ECS's circuit breaker is rolling back, following it")
         self.journal.did("followed ECS's circuit breaker rollback")
         recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since,
-                                                  timeout=self.options.recovery_timeout)
+                                                  timeout=self.options.recovery_timeout, failed=outcome.task_definition)
+        if recovery.state is State.SUPERSEDED:
+            return RolloutReport(EXIT_NOT_RECOVERED, f"{what}; {recovery.verdict.reason} before ECS's rollback: "
+                                 "not rolling back over it", outcome.task_definition, outcome, recovery, next=Next.STATUS)
         back = short(recovery.task_definition)
         if recovery.succeeded:
             marked, warnings = self._mark(recovery)
@@ -181,6 +188,7 @@ class Rollout:
                                  next=Next.ROLLBACK)
         self.watcher.emit("action", f"{what}; rolling back to known-good {target.revision} (since {target.marked_at})",
                           knownGood=target.task_definition)
+        self._story = f"{what}; rolling back to known-good {target.revision}"
         recovery = self._go_to(cluster, service, target.task_definition, until, since,
                                f"rolled back to known-good {target.revision}")
         if recovery.succeeded:
@@ -258,10 +266,11 @@ class Rollout:
     def _guarded(self, what: str, task_definition: str, next_step: Next,
                  step: Callable[[], RolloutReport]) -> RolloutReport:
         """Run `step`; whatever error still escapes it becomes a not-recovered report."""
+        self._story = ""
         try:
             return step()
         except DeployToolError as err:
-            return RolloutReport(EXIT_NOT_RECOVERED, f"{what}: {err}", task_definition, next=next_step)
+            return RolloutReport(EXIT_NOT_RECOVERED, f"{self._story or what}: {err}", task_definition, next=next_step)
 
     # -- the rollback command -------------------------------------------------
 

@@ -21,7 +21,7 @@ from .events import ProgressEvent, Sink, discard
 from .resources import fetch_service
 from .standing import Journal
 from .verdict import DEFAULT_FAILURE_THRESHOLD, State, Verdict, judge
-from .views import Service, StoppedTask, is_steady_state_event, revision_name, same_revision
+from .views import Service, StoppedTask, family_of, is_steady_state_event, revision_name, revision_of, same_revision
 
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 1800.0
@@ -66,6 +66,7 @@ class Outcome:
     decided_at: float
     polls: int
     service: Service | None = None  # the last snapshot read
+    observed_at: float | None = None  # when that snapshot was read: the verdict is about the service then
 
     @property
     def state(self) -> State:
@@ -216,6 +217,7 @@ class RolloutWatcher:
             polls += 1
             try:
                 snapshot = self.describe(cluster, service)
+                observed = self.clock.now()
                 if deployment_id is None:
                     deployment_id = self.resolve(snapshot, task_definition)
                 stopped = self._stopped_tasks(cluster, snapshot.name or service, deployment_id) if deployment_id else []
@@ -255,23 +257,25 @@ class RolloutWatcher:
                 verdict = Verdict(State.TIMED_OUT, f"no decision after {timeout:g} s (--timeout)",
                                   failed_tasks=verdict.failed_tasks)
             if verdict.state.is_final:
-                return self._decide(verdict, deployment_id, task_definition, started, polls)
+                return self._decide(verdict, deployment_id, task_definition, started, polls, observed)
             self.clock.sleep(min(self.options.poll_interval, max(deadline - self.clock.now(), 0.0))
                              or self.options.poll_interval)
 
     def _decide(self, verdict: Verdict, deployment_id: str, task_definition: str | None, started: float,
-                polls: int) -> Outcome:
+                polls: int, observed: float | None = None) -> Outcome:
         outcome = Outcome(verdict, deployment_id, task_definition or "", started, self.clock.now(), polls,
-                          self.journal.last_seen)
+                          self.journal.last_seen, observed if observed is not None else self.journal.last_seen_at)
         name = revision_name(task_definition) or "-"
         self.emit("verdict", f"{name}: {verdict.state.value}" + (f": {verdict.reason}" if verdict.reason else ""),
                   state=verdict.state.value, revision=name, deployment=deployment_id, reason=verdict.reason)
         return outcome
 
     def watch_replacement(self, cluster: str, service: str, replaced_id: str, *, since: float | None = None,
-                          timeout: float | None = None) -> Outcome:
+                          timeout: float | None = None, failed: str = "") -> Outcome:
         """Follow the deployment that replaces `replaced_id` (ECS's circuit breaker
-        rollback) until it is decided. Waits for it to appear first."""
+        rollback) until it is decided. Waits for it to appear first. A replacement
+        with a newer revision than `failed` is not ECS's rollback (that returns to
+        an older, completed one) but someone's deploy: SUPERSEDED, not followed."""
         timeout = self.options.timeout if timeout is None else timeout
         started = self.clock.now()
         deadline = started + timeout
@@ -289,6 +293,9 @@ class RolloutWatcher:
                 continue
             blind.recovered()
             primary = snapshot.primary
+            if primary is not None and primary.id != replaced_id and _newer(primary.task_definition, failed):
+                return self._decide(Verdict(State.SUPERSEDED, f"another deployment ({primary.revision}) replaced ours",
+                                            now_primary=primary.task_definition), replaced_id, failed, started, 0)
             if primary is not None and primary.id != replaced_id:
                 outcome = self.watch(cluster, service, deployment_id=primary.id, since=since,
                                      timeout=max(deadline - self.clock.now(), self.options.poll_interval))
@@ -308,3 +315,9 @@ class RolloutWatcher:
             message = event.get("message", "")
             self.sink(ProgressEvent("service-event", created if created is not None else self.clock.now(), message,
                                     {"steady": is_steady_state_event(message)}))
+
+
+def _newer(task_definition: str, than: str) -> bool:
+    """A later revision of the same family."""
+    return bool(than) and family_of(task_definition) == family_of(than) \
+        and (revision_of(task_definition) or 0) > (revision_of(than) or 0)

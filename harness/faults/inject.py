@@ -1,0 +1,149 @@
+"""Fault injection at botocore's seams, on the session a tool under test uses.
+
+`FaultInjector(session, fault, at=N)` counts the API calls made through the
+session (each call once, whatever botocore retries inside it) and makes the
+N-th one (and, for an outage, every one after it for a while) go wrong the way
+AWS and networks do:
+
+| kind | what happens | applied by AWS? |
+|---|---|---|
+| throttle | ThrottlingException (400) after botocore's own retries gave up | no |
+| server-error | ServiceUnavailable (503) | no |
+| connection | EndpointConnectionError: AWS never reached | no |
+| lost-reply | the call is applied, its reply is lost (ReadTimeoutError) | yes |
+| lost-reply-retried | the reply is lost inside botocore, which retries the call | yes, twice |
+| expired-token | ExpiredTokenException: the session's credentials ran out | no |
+| client-error | a non-retryable ClientException (400) | no |
+| kill-before | the process dies before the call is sent | no |
+| kill-after | the process dies after the call was applied, before it reads the reply | yes |
+| outage | every call fails (503) from the N-th on, for `outage_seconds` of the clock | no |
+
+Errors are answered from botocore's `before-call` event (as IAM or a
+throttled endpoint would), a lost reply is raised from `after-call`, a reply
+botocore retries is lost from `before-send` after the request went through.
+A kill raises `Killed`, a BaseException no handler of the tool catches (as
+with SIGKILL; `finally` blocks still run, which SIGKILL would not do: the
+subprocess tests in tests/faults use a real SIGKILL).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+ENDPOINT = "https://ecs.us-east-1.amazonaws.com/"
+
+
+class Fault(str, enum.Enum):
+    THROTTLE = "throttle"
+    SERVER_ERROR = "server-error"
+    CONNECTION = "connection"
+    LOST_REPLY = "lost-reply"
+    LOST_REPLY_RETRIED = "lost-reply-retried"
+    EXPIRED_TOKEN = "expired-token"
+    CLIENT_ERROR = "client-error"
+    KILL_BEFORE = "kill-before"
+    KILL_AFTER = "kill-after"
+    OUTAGE = "outage"
+
+    @property
+    def kills(self) -> bool:
+        return self in (Fault.KILL_BEFORE, Fault.KILL_AFTER)
+
+
+# kind -> (HTTP status, error code, message) for the faults answered as errors
+ANSWERS = {
+    Fault.THROTTLE: (400, "ThrottlingException", "Rate exceeded"),
+    Fault.SERVER_ERROR: (503, "ServiceUnavailable", "Service is unavailable, please try again later"),
+    Fault.OUTAGE: (503, "ServiceUnavailable", "Service is unavailable, please try again later"),
+    Fault.EXPIRED_TOKEN: (400, "ExpiredTokenException", "The security token included in the request is expired"),
+    Fault.CLIENT_ERROR: (400, "ClientException", "Injected: the server refused the request"),
+}
+
+
+class Killed(BaseException):
+    """The process died at this line."""
+
+
+@dataclass
+class FaultInjector:
+    """Attach to `session`; the `at`-th API call through it (1-based) gets `fault`."""
+
+    session: Any
+    fault: Fault
+    at: int
+    now: Callable[[], float] = lambda: 0.0  # the clock an outage is measured on
+    outage_seconds: float = float("inf")
+    calls: list[str] = field(default_factory=list)  # "service.Operation" of every call, in order
+    fired: list[str] = field(default_factory=list)  # the calls the fault hit
+    _outage_since: float | None = None
+
+    def __post_init__(self) -> None:
+        events = self.session.events
+        events.register("before-call", self._before_call)
+        events.register("after-call", self._after_call)
+        events.register("before-send", self._before_send)
+        self._sending: str | None = None
+
+    def _hit(self) -> bool:
+        number = len(self.calls)
+        if self.fault is Fault.OUTAGE:
+            if number == self.at:
+                self._outage_since = self.now()
+            return self._outage_since is not None and self.now() - self._outage_since < self.outage_seconds
+        return number == self.at
+
+    def _before_call(self, model: Any, **_: Any) -> Any:
+        self.calls.append(f"{model.service_model.endpoint_prefix}.{model.name}")
+        if not self._hit():
+            return None
+        self.fired.append(self.calls[-1])
+        if self.fault is Fault.KILL_BEFORE:
+            raise Killed(self.calls[-1])
+        if self.fault is Fault.CONNECTION:
+            raise EndpointConnectionError(endpoint_url=ENDPOINT)
+        if self.fault is Fault.LOST_REPLY_RETRIED:
+            self._sending = self.calls[-1]  # lose the first reply of this call inside botocore
+            return None
+        if self.fault in ANSWERS:
+            status, code, message = ANSWERS[self.fault]
+            return AWSResponse(ENDPOINT, status, {}, None), {
+                "Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return None  # lost-reply, kill-after: the call goes through
+
+    def _after_call(self, model: Any, **_: Any) -> None:
+        if not self.fired or self.fired[-1] != self.calls[-1] or len(self.calls) != self.at:
+            return
+        if self.fault is Fault.LOST_REPLY:
+            raise ReadTimeoutError(endpoint_url=ENDPOINT)
+        if self.fault is Fault.KILL_AFTER:
+            raise Killed(self.calls[-1])
+
+    def _before_send(self, request: Any, **_: Any) -> None:
+        # Registered after moto's own before-send handler, which has applied the
+        # request by now: losing the reply here makes botocore send it again.
+        if self._sending is not None:
+            self._sending = None
+            raise ReadTimeoutError(endpoint_url=ENDPOINT)
+
+
+@dataclass
+class Meanwhile:
+    """Run `action` (another command, to its end) just before the `at`-th API call
+    through `session`: two CD jobs racing, seen at one interleaving."""
+
+    session: Any
+    at: int
+    action: Callable[[], None]
+    calls: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.session.events.register("before-call", self._before_call)
+
+    def _before_call(self, model: Any, **_: Any) -> None:
+        self.calls.append(f"{model.service_model.endpoint_prefix}.{model.name}")
+        if len(self.calls) == self.at:
+            self.action()

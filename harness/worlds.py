@@ -1,0 +1,160 @@
+"""Worlds: what Terraform built for the deploy tool, ready for CD to deploy into.
+
+`ToolWorld.build(aws)` creates what the template approach's Terraform owns (an
+ECR repository with pushed images, a cluster, the template task definition
+with a placeholder image, the service created on the template), lets the
+service settle on the simulator, and runs `ecs-template-deploy` against it
+in-process on the backend's clock. The deploy tool's scenarios, the fault
+suite and the benchmarks build their worlds here, so "what Terraform built"
+is said once.
+
+    world = ToolWorld.build(aws, load_balanced=True)
+    run = world.run("deploy", "--tag", "v1")          # the CLI, --json, on aws.clock
+    run.code, run.result, world.steady_on()
+"""
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import boto3
+import botocore.session
+
+from ecs_template_deploy import knowngood
+from ecs_template_deploy.cli import main as deploy_tool
+from ecs_template_deploy.views import Service, family_of, revision_name
+
+from harness.approaches.stand_in import ACCOUNT, push_images
+
+REGION = "us-east-1"
+CLUSTER, SERVICE, TEMPLATE, FAMILY, CONTAINER = "prod", "web", "web-template", "web", "app"
+REPOSITORY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/web"
+TARGET_GROUP = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/web/0123456789abcdef"
+IMAGES = ("placeholder", "v1", "v2", "v3", "crash", "sick", "slow")
+SETTLE = 300.0  # virtual seconds for a new service to settle on the placeholder
+
+
+@dataclass
+class ToolRun:
+    """One CLI invocation: exit code, JSON lines on stdout, stderr, the ECS calls it made."""
+
+    code: int
+    lines: list[dict[str, Any]]
+    stderr: str
+    started: float
+    calls: list[str] = field(default_factory=list)
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """The result object, always the last line (empty if the command prints none)."""
+        return self.lines[-1] if self.lines and self.lines[-1].get("kind") == "result" else {}
+
+    def kinds(self, kind: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line.get("kind") == kind]
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.lines) + self.stderr
+
+
+def _json_lines(stdout: str) -> list[dict[str, Any]]:
+    """The JSON objects on stdout, in order: JSON lines (deploy, rollback) or the
+    indented document other commands print (then a result line after a failure)."""
+    decoder, objects, index = json.JSONDecoder(), [], 0
+    while (start := stdout.find("{", index)) != -1:
+        value, index = decoder.raw_decode(stdout, start)
+        objects.append(value)
+    return objects
+
+
+class ToolWorld:
+    """A settled service on `aws` (EmbeddedAws or ServedAws), and the tool to run against it."""
+
+    def __init__(self, aws: Any) -> None:
+        self.aws = aws
+        self.ecs = aws.client("ecs")
+        self.ecr = aws.client("ecr")
+        # Service models are read once: fresh sessions share the loader (and its cache).
+        self._loader = aws.session._session.get_component("data_loader")
+
+    @classmethod
+    def build(cls, aws: Any, *, desired: int = 4, load_balanced: bool = False, circuit_breaker: bool = False,
+              images: Sequence[str] = IMAGES) -> "ToolWorld":
+        world = cls(aws)
+        world.ecr.create_repository(repositoryName="web")
+        push_images(world.ecr, "web", images)
+        world.ecs.create_cluster(clusterName=CLUSTER)
+        container: dict[str, Any] = {"name": CONTAINER, "image": f"{REPOSITORY}:placeholder", "memory": 256, "essential": True}
+        extra: dict[str, Any] = {}
+        if load_balanced:
+            container["portMappings"] = [{"containerPort": 8080}]
+            extra = {"loadBalancers": [{"targetGroupArn": TARGET_GROUP, "containerName": CONTAINER, "containerPort": 8080}],
+                     "healthCheckGracePeriodSeconds": 0}
+        template = world.ecs.register_task_definition(family=TEMPLATE, containerDefinitions=[container])
+        world.ecs.create_service(
+            cluster=CLUSTER, serviceName=SERVICE, taskDefinition=template["taskDefinition"]["taskDefinitionArn"],
+            desiredCount=desired,
+            deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100,
+                                     "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": circuit_breaker}},
+            **extra,
+        )
+        aws.clock.sleep(SETTLE)
+        return world
+
+    # -- running the tool --------------------------------------------------------
+    def session(self) -> boto3.Session:
+        """A fresh session, as a fresh CD process would make (no events, no clients,
+        no credentials cached); only the parsed service models are shared."""
+        core = botocore.session.Session()
+        core.register_component("data_loader", self._loader)
+        return boto3.Session(botocore_session=core, region_name=REGION)
+
+    def run(self, command: str, *argv: str, session: Any = None, clock: Any = None) -> ToolRun:
+        """`ecs-template-deploy COMMAND --cluster prod --service web [--template web-template] ARGV --json`."""
+        target = ["--cluster", CLUSTER, "--service", SERVICE]
+        if command in ("render", "diff", "deploy", "prune"):
+            target += ["--template", TEMPLATE]
+        return self.run_argv([command, *target, *argv], session=session, clock=clock)
+
+    def run_argv(self, argv: Sequence[str], *, session: Any = None, clock: Any = None) -> ToolRun:
+        calls: list[str] = []
+        session = session or self.session()
+        session.events.register("before-call.ecs", lambda model, **_: calls.append(model.name))
+        out, err = io.StringIO(), io.StringIO()
+        started = self.aws.clock.now()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = deploy_tool([*argv, "--json"], session=session, clock=clock or self.aws.clock)
+        return ToolRun(code, _json_lines(out.getvalue()), err.getvalue(), started, calls)
+
+    # -- reading what is there ---------------------------------------------------
+    def service(self) -> Service:
+        return Service(self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE], include=["TAGS"])["services"][0])
+
+    def steady_on(self) -> str:
+        """The revision (`web:N`) the service is steady on, with every task running; "" while it is not."""
+        service = self.service()
+        return revision_name(service.steady_on) if service.running_count == service.desired_count else ""
+
+    def known_good(self) -> str | None:
+        service = self.service()
+        found = knowngood.find(self.ecs, family_of(service.task_definition), service_tags=service.tags)
+        return found.revision if found else None
+
+    def image_of(self, revision: str) -> str:
+        described = self.ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
+        return next(c["image"] for c in described["containerDefinitions"] if c["name"] == CONTAINER)
+
+    def tag_of(self, revision: str) -> str:
+        return self.image_of(revision).rsplit(":", 1)[-1]
+
+    def revisions(self, status: str = "ACTIVE") -> list[str]:
+        """`web:N` of the target family with `status`, oldest first."""
+        arns = self.ecs.list_task_definitions(familyPrefix=FAMILY, status=status)["taskDefinitionArns"]
+        return sorted((revision_name(a) for a in arns if family_of(a) == FAMILY), key=lambda n: int(n.split(":")[1]))
+
+    def min_healthy_since(self, since: float) -> int:
+        samples = [s for s in self.aws.sim.timeline.samples if s["t"] >= since and s["service"] == SERVICE]
+        return min(s["healthy"] for s in samples)
