@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-from harness.faults.cases import SCENARIOS, CaseResult, baseline, matrix, run_cases
+from harness.faults.cases import SCENARIOS, baseline, matrix, run_cases
 
 
 def _run_share(args: tuple[list, int, int]) -> list[dict]:

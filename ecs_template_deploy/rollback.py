@@ -179,6 +179,7 @@ class Rollout:
         failed = outcome.task_definition
         until = self.clock.now() + self.options.recovery_timeout
         tags = outcome.service.tags if outcome.service else {}
+        self._story = f"{what}; finding the known-good revision to roll back to"
         target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags, exclude=[failed]),
                                  until=until, what="finding the known-good revision")
         if target is None:

@@ -9,11 +9,12 @@ failed, when the tool decided, when the service was steady again).
 from __future__ import annotations
 
 import io
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
 import pytest
 
+from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main
 from ecs_template_deploy.errors import EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK
 
@@ -217,3 +218,76 @@ def test_when_the_rollback_fails_too_the_exit_code_says_the_service_is_not_back(
     assert "rollback to web:1 failed too" in run.result["message"]
     assert "CannotPullContainerError" in run.result["message"]
     assert run.calls.count("UpdateService") == 2  # one rollback attempt, no loop
+
+
+def test_a_failed_rollback_says_where_the_service_stands_and_what_finishes_the_job(world):
+    world.aws.sim.declare_image("web:crash", crash_after=5)
+    assert deploy(world, "v1").code == EXIT_OK
+    world.ecr.batch_delete_image(repositoryName="web", imageIds=[{"imageTag": "v1"}])
+    run = deploy(world, "crash")
+    assert run.code == EXIT_NOT_RECOVERED
+    assert run.result["next"] == "ecs-template-deploy rollback --cluster prod --service web"
+    standing = run.result["standing"]
+    assert standing["taskDefinitionArn"].endswith("/web:1") and standing["knownGood"].endswith("/web:1")
+    assert standing["rolloutState"] == "IN_PROGRESS"  # web:1 cannot start: its image is gone
+    assert "rolled back to known-good web:1" in run.result["actions"]
+    assert [line["kind"] for line in run.lines].count("result") == 1 and run.lines[-1]["kind"] == "result"
+
+
+class Skewed:
+    """A CD runner whose clock is a day ahead of AWS's."""
+
+    def __init__(self, clock, skew: float) -> None:
+        self.clock, self.skew = clock, skew
+
+    def now(self) -> float:
+        return self.clock.now() + self.skew
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+
+def test_known_good_marks_carry_aws_time_so_a_skewed_runner_cannot_reorder_them(world):
+    assert world.run("deploy", "--tag", "v1", clock=Skewed(world.aws.clock, 86400)).code == EXIT_OK
+    assert deploy(world, "v2").code == EXIT_OK  # later, from a runner with a true clock
+    marks = {rev: knowngood.read_mark(world.ecs, rev).marked_at for rev in ("web:1", "web:2")}
+    assert marks["web:1"] < marks["web:2"]
+    assert knowngood.find(world.ecs, "web").revision == "web:2"  # without the pointer, the latest mark still wins
+
+
+def test_prune_keeps_what_a_rollback_returns_to_so_the_rollback_still_works(world):
+    for tag in ("v1", "v2", "v3"):
+        assert deploy(world, tag).code == EXIT_OK
+
+    pruned = world.run("prune", "--keep", "1", "--min-age", "0")
+
+    assert pruned.code == EXIT_OK
+    assert world.revisions() == ["web:2", "web:3"]  # web:2: where a rollback from web:3 goes
+    back = world.run("rollback", "--poll-interval", str(POLL))
+    assert back.code == EXIT_OK and world.steady_on() == "web:2"
+
+
+def test_prune_never_deregisters_a_revision_younger_than_min_age(world):
+    for tag in ("v1", "v2", "v3"):
+        assert deploy(world, tag).code == EXIT_OK
+    assert world.run("prune", "--keep", "0").code == EXIT_OK  # default --min-age 3600: all are minutes old
+    assert world.revisions() == ["web:1", "web:2", "web:3"]
+    world.aws.clock.sleep(3600)
+    assert world.run("prune", "--keep", "0").code == EXIT_OK
+    assert world.revisions() == ["web:2", "web:3"]
+
+
+def test_in_a_ci_log_a_failure_ends_with_what_happened_where_things_stand_and_the_next_command(world):
+    world.aws.sim.declare_image("web:crash", crash_after=5)
+    assert deploy(world, "v1").code == EXIT_OK
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["deploy", "--cluster", "prod", "--service", "web", "--template", "web-template", "--tag", "crash",
+                     "--no-rollback"], session=world.session(), clock=world.aws.clock)
+    assert code == EXIT_NOT_RECOVERED
+    lines = err.getvalue().strip().splitlines()
+    assert [line.split(":", 2)[1].strip() for line in lines] == ["error", "now", "done", "next"]
+    assert "rollback disabled (--no-rollback), the service stays on web:2" in lines[0]
+    assert lines[1].startswith("ecs-template-deploy: now: service web runs web:2 (") and lines[1].endswith("known good: web:1")
+    assert lines[2] == "ecs-template-deploy: done: registered web:2 from web-template:1; updated service web: web:1 -> web:2"
+    assert lines[3] == "ecs-template-deploy: next: ecs-template-deploy rollback --cluster prod --service web"

@@ -173,8 +173,8 @@ def main(argv: list[str] | None = None, *, session: Any = None, clock: Any = Non
                 context.clock = Clock(clock.now, clock.sleep)
             code = modules[args.command].run(args, context)
             return _finish(context, args, argv, code)
-        except DeployToolError as err:
-            return _finish(context, args, argv, err.exit_code, one_line(str(err)), err.next)
+        except DeployToolError as err:  # our own words (AWS's parts were bounded where they came in): one line
+            return _finish(context, args, argv, err.exit_code, " ".join(str(err).split()), err.next)
         except (Stopped, KeyboardInterrupt) as stop:
             signum = stop.signum if isinstance(stop, Stopped) else signal.SIGINT
             name = signal.Signals(signum).name

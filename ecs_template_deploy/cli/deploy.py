@@ -27,15 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, context: Context) -> int:
     options = wait_options(args)
     request = request_from(args)
-    since = context.clock.now()
     result = deploy(context.ecs, request, clock=context.clock, journal=context.journal, sink=context.sink)
     report(result, context)
     if not options.wait:
         return EXIT_OK
     rollout = rollout_for(context, options)
+    # Service events from the watched deployment's creation on: a re-run shows the rollout so far.
     outcome = rollout.see_through(result.cluster, result.service, result.task_definition_arn,
-                                  deployment_id=result.deployment_id or None,
-                                  since=since if result.updated else None)
+                                  deployment_id=result.deployment_id or None)
     return conclude(outcome, context)
 
 

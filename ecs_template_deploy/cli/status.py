@@ -6,10 +6,10 @@ the known-good lookup.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
 from .. import knowngood
+from ..clock import epoch, iso
 from ..errors import EXIT_OK, aws_call
 from ..resources import fetch_service
 from ..views import family_of, revision_name, tags_of
@@ -25,9 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _time(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return str(value) if value is not None else "-"
+    at = epoch(value)
+    return iso(at) if at is not None else "-"
 
 
 def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) -> dict[str, Any]:
@@ -62,7 +61,7 @@ def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) ->
                       "since": known.marked_at} if known else None,
         "deployments": [
             {**d.progress(), "taskDefinition": d.task_definition, "reason": d.rollout_state_reason,
-             "createdAt": _time(d.raw.get("createdAt"))}
+             "createdAt": _time(d.created_at)}
             for d in snapshot.deployments
         ],
         "revisions": revisions,

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from werkzeug.exceptions import HTTPException
-from moto.ecs.exceptions import ClusterNotFoundException, ECSException, InvalidParameterException, ServiceNotFoundException
+from moto.ecs.exceptions import ECSException, InvalidParameterException, ServiceNotFoundException
 from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse
 
 from harness.ecs.services import ts

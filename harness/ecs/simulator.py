@@ -15,7 +15,7 @@ from harness.ecs import scheduler
 from harness.ecs.images import ImageBehaviour, ImagePullError, Images
 from harness.ecs.params import Params
 from harness.ecs.scaling import Scaling
-from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
+from harness.ecs.services import ACTIVE, COMPLETED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
 from harness.ecs.tasks import REASON_CONTAINER_HEALTH, SERVICE_SCHEDULER_INITIATED, USER_INITIATED, Container, Task, TaskRunner, reason_scaling
 from harness.ecs.timeline import Timeline
 

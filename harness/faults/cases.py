@@ -53,6 +53,7 @@ class Scenario:
     wants_tag: str | None  # deploy: the image tag it deploys; rollback: None
     meanwhile: tuple[str, ...] = ()  # another command that runs to its end between two of this one's calls
     circuit_breaker: bool = False
+    leaves_active: tuple[str, ...] = ()  # prune: the revisions an exit 0 leaves ACTIVE
 
 
 def _deploys(*tags: str) -> Callable[[ToolWorld], None]:
@@ -69,7 +70,9 @@ SCENARIOS = {s.name: s for s in (
     Scenario("good-deploy", ("deploy", "--tag", "v2", *POLL), _deploys("v1"), "v2"),
     Scenario("crash-deploy", ("deploy", "--tag", CRASH, *POLL), _deploys("v1"), CRASH),
     Scenario("rollback", ("rollback", *POLL), _deploys("v1", "v2"), None),
-    Scenario("prune", ("prune", "--keep", "0", "--min-age", "0"), _deploys("v1", "v2", "v3", CRASH), None),
+    # web:3 runs, web:2 is where a rollback from it goes; web:1 and the failed web:4 go
+    Scenario("prune", ("prune", "--keep", "0", "--min-age", "0"), _deploys("v1", "v2", "v3", CRASH), None,
+             leaves_active=("web:2", "web:3")),
 )}
 # Two CD jobs at once: the second runs to its end between two calls of the first
 # (swept over every call of the first), so every interleaving at call boundaries is seen.
@@ -277,6 +280,8 @@ def judge(case: Case, scenario: Scenario, world: ToolWorld, before: Before, runs
             result.misreported.append(f"exit 0 but the service is on {result.ended_on}, not steady on {scenario.wants_tag}")
         if scenario.name == "rollback" and steady != revision_name(outcome.get("returnedTo")):
             result.misreported.append(f"exit 0 but the service is on {result.ended_on}, not {outcome.get('returnedTo')}")
+        if scenario.leaves_active and sorted(active) != sorted(scenario.leaves_active):
+            result.misreported.append(f"exit 0 but ACTIVE are {sorted(active)}, not {list(scenario.leaves_active)}")
     elif code == EXIT_ROLLED_BACK:
         back = revision_name(outcome.get("returnedTo"))
         if not back or steady != back or world.tag_of(back) == CRASH:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
 
@@ -86,3 +88,22 @@ def test_a_rollback_killed_after_its_update_is_followed_by_the_next_rollback(wor
     assert again.returncode == EXIT_OK, again.stdout + again.stderr
     assert "followed the rollback to web:1 in progress" in result(again)["actions"]
     assert world.steady_on() == "web:1"
+
+
+def test_sigterm_mid_watch_says_where_things_stand_and_that_the_same_command_finishes_it(world, server_url):
+    world.aws.sim.declare_image("web:slow", start_seconds=3600)
+    env = {**os.environ, **environment(server_url)}
+    argv = ["deploy", "--cluster", CLUSTER, "--service", SERVICE, "--template", TEMPLATE, "--tag", "slow", *WAIT]
+    process = subprocess.Popen([sys.executable, "-m", "ecs_template_deploy", *argv], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for line in process.stdout:  # wait until it watches
+        if " rollout " in line:
+            break
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 128 + signal.SIGTERM
+    lines = stderr.strip().splitlines()
+    assert lines[0] == "ecs-template-deploy: error: stopped by SIGTERM before the command finished"
+    assert lines[1].startswith("ecs-template-deploy: now: service web runs web:2 (IN_PROGRESS")
+    assert lines[-1] == "ecs-template-deploy: next: " + shlex.join(["ecs-template-deploy", *argv])

@@ -5,7 +5,6 @@ chart, and the report is written from what the workers recorded."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
