@@ -221,83 +221,106 @@ def _target(argv: tuple[str, ...]) -> list[str]:
     return [command, *target, *rest]
 
 
+@dataclass(frozen=True)
+class End:
+    """Where the world ended up after a case, as the judge reads it."""
+
+    running: str  # web:N the service runs
+    steady: str  # web:N it is steady on ("" if not)
+    failing: bool  # the running revision's image is the crashing one
+    active: frozenset[str]
+    pointer: str  # the service's known-good pointer, web:N
+    describe: str
+
+    @classmethod
+    def read(cls, world: ToolWorld) -> "End":
+        service = world.service()
+        running = revision_name(service.task_definition)
+        steady = world.steady_on()
+        tag = world.tag_of(running)
+        return cls(running, steady, tag == CRASH, frozenset(world.revisions()),
+                   revision_name(service.tags.get(knowngood.TAG)), f"{running} ({tag}, {'steady' if steady else 'not steady'})")
+
+
 def judge(case: Case, scenario: Scenario, world: ToolWorld, before: Before, runs: list[ToolRun | None],
           others: list[ToolRun] = ()) -> CaseResult:
     last = runs[-1]
     assert last is not None
-    result = CaseResult(case, [run.code if run else None for run in [*others, *runs]])
+    end = End.read(world)
+    said = " ".join(run.text for run in [*others, *runs] if run)
+    result = CaseResult(case, [run.code if run else None for run in [*others, *runs]], ended_on=end.describe)
+    result.lost = _lost(case, scenario, world, before, end, last, said)
+    result.misreported = _misreported(case, scenario, world, before, end, last, others)
+    return result
+
+
+def _lost(case: Case, scenario: Scenario, world: ToolWorld, before: Before, end: End, last: ToolRun,
+          said: str) -> list[str]:
+    lost = []
+    gives_up = last.code in (EXIT_NOT_RECOVERED, EXIT_TIMED_OUT)
+    if end.failing and not gives_up:
+        lost.append(f"the service runs the failing {end.running} and the last run exited {last.code}")
+    # Only AWS that never answers again (or another job's deploy) excuses giving up:
+    # after any fault that ends, the tool must finish the job itself (on a good
+    # revision, giving up is misreported instead: see _misreported).
+    if end.failing and gives_up and not (case.forever or scenario.meanwhile):
+        lost.append(f"exit {last.code} although AWS answered again: the tool gave up on {end.running}")
+    if not scenario.meanwhile:  # in a race, what a rollback returns to moves with the other job's deploys
+        lost.extend(f"known-good {name} was deregistered" for name in sorted(before.protected - end.active))
+    for name, what in ((end.running, "the revision the service runs"), (end.pointer, "the service's known-good revision")):
+        if name.startswith("web:") and name not in end.active:
+            lost.append(f"{what}, {name}, was deregistered")
+    if "may have registered a revision" not in said:
+        lost.extend(f"{name} is ACTIVE and no output mentions it" for name in sorted(end.active - before.active)
+                    if not _mentioned(name, said) and name != end.running)
+    return lost
+
+
+def _misreported(case: Case, scenario: Scenario, world: ToolWorld, before: Before, end: End, last: ToolRun,
+                 others: list[ToolRun]) -> list[str]:
+    problems = []
     for other in others:  # the other job ran alone, start to end: it must have done its job
         if other.code != EXIT_OK:
-            result.misreported.append(f"the concurrent {scenario.meanwhile[0]} exited {other.code}: {other.stderr.strip()}")
-    runs = [*others, *runs]
-    service = world.service()
-    running = revision_name(service.task_definition)
-    steady = world.steady_on()
-    result.ended_on = f"{running} ({world.tag_of(running)}{', steady' if steady else ', not steady'})"
-    said = " ".join(run.text for run in runs if run)
-    active = set(world.revisions())
-
-    # -- lost -------------------------------------------------------------------
-    gives_up = last.code in (EXIT_NOT_RECOVERED, EXIT_TIMED_OUT)
-    if world.tag_of(running) == CRASH and not gives_up:
-        result.lost.append(f"the service runs the failing {running} and the last run exited {last.code}")
-    # Only AWS that never answers again (or another job's deploy) excuses giving up:
-    # after any fault that ends, the tool must finish the job itself.
-    excused = case.forever or bool(scenario.meanwhile)
-    if gives_up and not excused:
-        where = result.lost if world.tag_of(running) == CRASH else result.misreported
-        where.append(f"exit {last.code} although AWS answered again: the tool gave up on {running}")
-    if not scenario.meanwhile:  # in a race, what a rollback returns to moves with the other job's deploys
-        for name in sorted(before.protected - active):
-            result.lost.append(f"known-good {name} was deregistered")
-    pointer = revision_name(service.tags.get(knowngood.TAG))
-    for name, what in ((running, "the revision the service runs"), (pointer, "the service's known-good revision")):
-        if name and name.startswith("web:") and name not in active:
-            result.lost.append(f"{what}, {name}, was deregistered")
-    maybe = "may have registered a revision" in said
-    for name in sorted(active - before.active):
-        if not _mentioned(name, said) and not maybe and name != running:
-            result.lost.append(f"{name} is ACTIVE and no output mentions it")
-
-    # -- misreported --------------------------------------------------------------
-    outcome = last.result
-    code = last.code
-    observed = outcome.get("observedAt")
-    if observed is not None and any(other.started >= observed for other in others):
-        # The other job ran after the look at the service this one's verdict rests on
-        # (a poll reads the service, then its tasks: the other job ran in between, or
-        # while this one marked known good). This one's claim was about the service
-        # then; where it is now is the other's.
-        tag = scenario.meanwhile[scenario.meanwhile.index("--tag") + 1] if "--tag" in scenario.meanwhile else None
-        if tag and not (steady == running and world.tag_of(running) == tag):
-            result.misreported.append(f"the concurrent deploy exited 0 but the service is on {result.ended_on}")
-        scenario = Scenario(scenario.name, scenario.argv, scenario.prepare, None)
-        code = code if code not in (EXIT_OK, EXIT_ROLLED_BACK) else -1
+            problems.append(f"the concurrent {scenario.meanwhile[0]} exited {other.code}: {other.stderr.strip()}")
     if "internal error" in last.stderr:
-        result.misreported.append(f"internal error: {last.stderr.strip().splitlines()[-1]}")
+        problems.append(f"internal error: {last.stderr.strip().splitlines()[-1]}")
+    outcome, code = last.result, last.code
+    observed = outcome.get("observedAt")
+    if observed is not None and any(other.started >= observed for other in others) \
+            and code in (EXIT_OK, EXIT_ROLLED_BACK):
+        # The other job ran after the look at the service this one's verdict rests
+        # on (a poll reads the service, then its tasks: the other job ran in between,
+        # or while this one marked known good). This one's claim was about the
+        # service then; where the service is now is the other job's claim.
+        tag = scenario.meanwhile[scenario.meanwhile.index("--tag") + 1] if "--tag" in scenario.meanwhile else None
+        if tag and not (end.steady == end.running and world.tag_of(end.running) == tag):
+            problems.append(f"the concurrent deploy exited 0 but the service is on {end.describe}")
+        return problems
     if code == EXIT_OK:
-        if scenario.wants_tag is not None and not (steady == running and world.tag_of(running) == scenario.wants_tag):
-            result.misreported.append(f"exit 0 but the service is on {result.ended_on}, not steady on {scenario.wants_tag}")
-        if scenario.name == "rollback" and steady != revision_name(outcome.get("returnedTo")):
-            result.misreported.append(f"exit 0 but the service is on {result.ended_on}, not {outcome.get('returnedTo')}")
-        if scenario.leaves_active and sorted(active) != sorted(scenario.leaves_active):
-            result.misreported.append(f"exit 0 but ACTIVE are {sorted(active)}, not {list(scenario.leaves_active)}")
+        if scenario.wants_tag is not None and not (end.steady == end.running and world.tag_of(end.running) == scenario.wants_tag):
+            problems.append(f"exit 0 but the service is on {end.describe}, not steady on {scenario.wants_tag}")
+        if scenario.name == "rollback" and end.steady != revision_name(outcome.get("returnedTo")):
+            problems.append(f"exit 0 but the service is on {end.describe}, not {outcome.get('returnedTo')}")
+        if scenario.leaves_active and sorted(end.active) != sorted(scenario.leaves_active):
+            problems.append(f"exit 0 but ACTIVE are {sorted(end.active)}, not {list(scenario.leaves_active)}")
     elif code == EXIT_ROLLED_BACK:
         back = revision_name(outcome.get("returnedTo"))
-        if not back or steady != back or world.tag_of(back) == CRASH:
-            result.misreported.append(f"exit 1 but the service is on {result.ended_on}, returnedTo {back or '-'}")
+        if not back or end.steady != back or world.tag_of(back) == CRASH:
+            problems.append(f"exit 1 but the service is on {end.describe}, returnedTo {back or '-'}")
     elif code in (EXIT_BAD_INPUT, EXIT_AWS_ERROR):  # refused before any change (ECS says "not found" with a ClientException)
-        if running != before.service:
-            result.misreported.append(f"exit {code} (nothing changed) but the service went {before.service} -> {running}")
+        if end.running != before.service:
+            problems.append(f"exit {code} (nothing changed) but the service went {before.service} -> {end.running}")
     elif code in (EXIT_NOT_RECOVERED, EXIT_TIMED_OUT):
         standing = outcome.get("standing") or {}
         if not outcome.get("next"):
-            result.misreported.append(f"exit {code} without the command that finishes the job")
+            problems.append(f"exit {code} without the command that finishes the job")
         if "taskDefinitionArn" not in standing or "knownGood" not in standing:
-            result.misreported.append(f"exit {code} without where the service stands")
-    elif code != -1:
-        result.misreported.append(f"exit {code} is not a code this command documents here")
-    return result
+            problems.append(f"exit {code} without where the service stands")
+        if not end.failing and not (case.forever or scenario.meanwhile):
+            problems.append(f"exit {code} although AWS answered again: the tool gave up on {end.running}")
+    else:
+        problems.append(f"exit {code} is not a code this command documents here")
+    return problems
 
 
 def _mentioned(name: str, text: str) -> bool:
