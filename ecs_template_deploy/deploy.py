@@ -143,10 +143,7 @@ def register(ecs: Any, plan: Plan, retrier: Retrier, until: float, journal: Jour
         if lost_reply:
             journal.registered.append(f"{plan.family}:?")
             err.args = (f"{err.args[0]}; a RegisterTaskDefinition whose reply was lost may have registered a revision "
-                        f"of {plan.family}: a re-run of this deploy reuses it (prune removes it otherwise); "
-                        "the service was not changed",)
-        else:
-            err.args = (f"{err.args[0]}; the service was not changed",)
+                        f"of {plan.family}: a re-run of this deploy reuses it (prune removes it otherwise)",)
         raise
     if registered:
         journal.registered.append(arn)

@@ -127,6 +127,8 @@ def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], 
         standing = look(context.ecs, args.cluster, args.service, journal, context.clock)
     command = next_command(step, args, argv) if failed else ""
     stderr = context.stderr if context is not None else sys.stderr
+    if code == EXIT_AWS_ERROR and not journal.service_changed:
+        error = f"{error}; the service was not changed"
     lines = [f"warning: {warning}" for warning in journal.warnings]
     if error:
         lines.append(f"error: {error}")
