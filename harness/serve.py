@@ -24,7 +24,12 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"harness serve: cannot listen on {args.host}:{args.port} ({err.strerror}); pick another --port")
         return 2
-    print(f"harness serve: AWS endpoint {server.url} (control: {server.url}/_harness/state), speed {args.speed}x; Ctrl-C stops")
+    print(f"harness serve: AWS endpoint {server.url} (control: {server.url}/_harness/state), speed {args.speed}x; Ctrl-C stops",
+          flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"harness serve: WARNING: listening on {args.host}: anyone who can reach port {server.port} can read, "
+              "change and reset this emulator (its control endpoint checks only that the Host is an IP address)",
+              flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

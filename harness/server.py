@@ -11,9 +11,12 @@ count or load, reads the timeline and resets everything (moto included).
 """
 from __future__ import annotations
 
+import email.utils
+import ipaddress
 import json
 import threading
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -29,6 +32,9 @@ from harness.ecs.simulator import Simulator
 from harness.metrics.iam_server import RecordingMiddleware
 
 CONTROL_PREFIX = "/_harness/"
+# Paths that drive or reset the emulator: only its own user may reach them.
+GUARDED_PREFIXES = (CONTROL_PREFIX, "/moto-api/")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class ControlError(ValueError):
@@ -49,6 +55,11 @@ def _json_body(request: Request) -> dict:
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, *args: Any) -> None:   # one line per API call drowns test output
         pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header of every answer: the simulator's clock, not the wall's."""
+        clock = getattr(self.server, "virtual_now", None)
+        return email.utils.formatdate(clock() if clock else timestamp, usegmt=True)
 
 
 class HarnessServer:
@@ -78,6 +89,7 @@ class HarnessServer:
         self._new_simulator(self.seed, self.speed)
         self._moto_app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler)
+        self._server.virtual_now = lambda: self.sim.clock.now()
         self.port = self._server.server_address[1]
         self._stopping.clear()
         self._threads = [
@@ -136,7 +148,57 @@ class HarnessServer:
             self._new_simulator(self.seed if seed is None else seed, self.clock.speed)
 
     # -- WSGI --------------------------------------------------------------------
+    def outsider(self, environ: dict) -> str:
+        """Why a request for a guarded path is refused ("" if it is not).
+
+        A web page open in a browser can send requests to 127.0.0.1, and a
+        DNS-rebinding page can make them look same-origin under its own name: so
+        the Host must be this server's own address (a loopback name, or an IP
+        literal when it listens beyond loopback: never a domain an attacker
+        controls), and a browser's cross-origin request (Origin of another host,
+        Sec-Fetch-Site cross-site) is refused."""
+        allowed = self._hosts()
+        host = environ.get("HTTP_HOST", "")
+        if not self._allowed_host(host, allowed):
+            return f"Host {host!r} is not this server's own address ({', '.join(sorted(allowed))})"
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and not self._allowed_host(urlsplit(origin).netloc, allowed):
+            return f"cross-origin request from {origin!r}: the control endpoint answers its own user only"
+        if environ.get("HTTP_SEC_FETCH_SITE") == "cross-site":
+            return "cross-site browser request: the control endpoint answers its own user only"
+        return ""
+
+    def _hosts(self) -> set[str]:
+        names = set(LOOPBACK_NAMES) | ({self.host} if self.host not in ("0.0.0.0", "::") else set())
+        return {f"{name}:{self.port}" for name in names}
+
+    def _allowed_host(self, host: str, allowed: set[str]) -> bool:
+        if host in allowed:
+            return True
+        if self.host in ("127.0.0.1", "localhost", "::1"):
+            return False
+        name, _, port = host.rpartition(":")
+        try:  # listening beyond loopback: any IP literal of this port, never a name
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            return False
+        return port == str(self.port)
+
+    def _without_date(self, start_response: Callable) -> Callable:
+        """Answers carry the simulator's clock in their Date header (the request
+        handler writes it): a client that reads server time then agrees with the
+        service events it is shown. moto's own wall-clock Date goes."""
+        def start(status: str, headers: list, exc_info: Any = None) -> Any:
+            headers = [(k, v) for k, v in headers if k.lower() != "date"]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+        return start
+
     def _app(self, environ: dict, start_response: Callable) -> Any:
+        start_response = self._without_date(start_response)
+        if environ.get("PATH_INFO", "").startswith(GUARDED_PREFIXES):
+            refusal = self.outsider(environ)
+            if refusal:
+                return Response(json.dumps({"error": refusal}), 403, content_type="application/json")(environ, start_response)
         if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
             request = Request(environ)
             try:
@@ -173,9 +235,14 @@ class HarnessServer:
             elif action == "speed":
                 sim.clock.set_speed(float(body.get("speed", 0)))
             elif action == "images":
-                if "image" not in body:
-                    raise ControlError("images needs {\"image\": REF_OR_DIGEST, \"behaviour\": {...}}")
-                sim.images.declare(body["image"], ImageBehaviour.from_dict(body.get("behaviour") or {}))
+                behaviour = ImageBehaviour.from_dict(body.get("behaviour") or {})
+                if "image" in body:
+                    sim.images.declare(body["image"], behaviour)
+                elif "command" in body:
+                    sim.images.declare_command(body["command"], behaviour)
+                else:
+                    raise ControlError("images needs {\"image\": REF_OR_DIGEST} or {\"command\": [...]} "
+                                       "and \"behaviour\": {...}")
             elif action == "desired":
                 sim.scaling.set_desired(sim.service(body["service"]), int(body["count"]))
             elif action == "load":

@@ -43,6 +43,16 @@ ECHOED_FIELDS = ("loadBalancers", "serviceRegistries", "launchType", "capacityPr
                  "schedulingStrategy", "deploymentController", "enableECSManagedTags", "propagateTags",
                  "enableExecuteCommand", "availabilityZoneRebalancing", "serviceConnectConfiguration")
 
+# UpdateService of the task definition on services ECS does not deploy itself.
+CONTROLLER_REFUSALS = {
+    "CODE_DEPLOY": "Unable to update task definition on services with a CODE_DEPLOY deployment controller. "
+                   "Use AWS CodeDeploy to trigger a new deployment.",
+    "EXTERNAL": "Unable to update task definition on services with a EXTERNAL deployment controller. "
+                "Please use Task Set API to create a new task set.",
+}
+MAX_DESCRIBE_SERVICES = 10
+MAX_DESCRIBE_TASKS = 100
+
 _originals: dict[str, Callable] = {}
 _active: list[Simulator] = []
 _install_lock = threading.Lock()
@@ -197,8 +207,20 @@ def _task_dict(task: Task, include_tags: bool) -> dict[str, Any]:
             for c in task.containers
         ],
         "tags": [] if include_tags else None,
+        "overrides": _overrides(task),
     }
     return {k: v for k, v in out.items() if v is not None}
+
+
+def _overrides(task: Task) -> dict[str, Any]:
+    """As ECS shows them: every container named, with what the override set."""
+    given = {o["name"]: o for o in (task.overrides or {}).get("containerOverrides", []) if o.get("name")}
+    out: dict[str, Any] = {"containerOverrides": [{**given.get(c.name, {}), "name": c.name} for c in task.containers],
+                           "inferenceAcceleratorOverrides": []}
+    for key, value in (task.overrides or {}).items():
+        if key != "containerOverrides":
+            out[key] = value
+    return out
 
 
 # -- actions -----------------------------------------------------------------
@@ -234,6 +256,9 @@ def _update_service(self, sim: Simulator, moto_action: Callable) -> ActionResult
     td_arn = None
     if params.get("taskDefinition"):
         td_arn = self.ecs_backend.describe_task_definition(params["taskDefinition"]).arn
+        controller = (service.spec.get("deploymentController") or {}).get("type", "ECS")
+        if controller in CONTROLLER_REFUSALS and td_arn != service.task_definition_arn:
+            raise InvalidParameterException(CONTROLLER_REFUSALS[controller])
     desired = params.get("desiredCount")
     if desired is not None and int(desired) < 0:
         raise InvalidParameterException("desiredCount can not be negative.")
@@ -247,6 +272,8 @@ def _update_service(self, sim: Simulator, moto_action: Callable) -> ActionResult
 
 def _describe_services(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     params = _params(self)
+    if len(params.get("services") or []) > MAX_DESCRIBE_SERVICES:
+        raise InvalidParameterException(f"services can have at most {MAX_DESCRIBE_SERVICES} items.")
     cluster = self.ecs_backend._get_cluster(params.get("cluster", "default"))
     include_tags = "TAGS" in (params.get("include") or [])
     services, failures = [], []
@@ -298,12 +325,22 @@ def _list_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult:
         and (family is None or t.task_definition_arn.rsplit("/", 1)[-1].split(":")[0] == family)
         and (params.get("launchType") is None or t.launch_type == params["launchType"])
     ]
-    start = int(params.get("nextToken") or 0)
-    size = int(params.get("maxResults") or 100)
+    start, size = _page(params)
     result: dict[str, Any] = {"taskArns": arns[start:start + size]}
     if start + size < len(arns):
         result["nextToken"] = str(start + size)
     return ActionResult(result)
+
+
+def _page(params: dict) -> tuple[int, int]:
+    """(offset, page size) from nextToken and maxResults, as ECS checks them."""
+    size = params.get("maxResults")
+    if size is not None and not 1 <= int(size) <= 100:
+        raise InvalidParameterException("maxResults must be between 1 and 100.")
+    token = params.get("nextToken")
+    if token is not None and not str(token).isdigit():
+        raise InvalidParameterException("Invalid nextToken.")
+    return int(token or 0), int(size or 100)
 
 
 def _lookup_task(sim: Simulator, cluster_arn: str, ref: str) -> Task | None:
@@ -318,6 +355,8 @@ def _describe_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult
     cluster_arn = _cluster_arn(self, params)
     if not params.get("tasks"):
         raise InvalidParameterException("Tasks cannot be empty.")
+    if len(params["tasks"]) > MAX_DESCRIBE_TASKS:
+        raise InvalidParameterException(f"tasks can have at most {MAX_DESCRIBE_TASKS} items.")
     include_tags = "TAGS" in (params.get("include") or [])
     tasks, failures = [], []
     for ref in params["tasks"]:
@@ -366,5 +405,11 @@ def _run_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     if not params.get("taskDefinition"):
         raise InvalidParameterException("TaskDefinition can not be blank.")
     td = self.ecs_backend.describe_task_definition(params["taskDefinition"])
-    tasks = sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"), params.get("launchType"))
+    overrides = params.get("overrides")
+    names = {c["name"] for c in td.container_definitions}
+    for override in (overrides or {}).get("containerOverrides", []):
+        if override.get("name") not in names:
+            raise InvalidParameterException(f"Override for container named {override.get('name')} is not a container in the TaskDefinition.")
+    tasks = sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"), params.get("launchType"),
+                         overrides)
     return ActionResult({"tasks": [_task_dict(t, False) for t in tasks], "failures": []})

@@ -31,7 +31,9 @@ class ImagePullError(Exception):
 class ImageBehaviour:
     """How a container running this image behaves. Defaults: a healthy app."""
 
-    crash_after: float | None = None         # essential container exits N s after RUNNING
+    crash_after: float | None = None         # essential container exits N s after RUNNING, code 1
+    exit_code: int | None = None             # ... or with this code, `exit_after` s after RUNNING
+    exit_after: float | None = None          #     (a one-off task that finishes: exit_code 0)
     container_health: str = "pass"           # "pass" | "fail": its container health check
     target_health: str = "pass"              # "pass" | "fail": target group health check
     start_seconds: float | None = None       # pulled -> RUNNING (slow start); None: parameter
@@ -47,7 +49,18 @@ class ImageBehaviour:
         for key in ("container_health", "target_health"):
             if values.get(key, "pass") not in ("pass", "fail"):
                 raise ValueError(f"{key} must be 'pass' or 'fail', got {values[key]!r}")
+        if (values.get("exit_code") is None) != (values.get("exit_after") is None):
+            raise ValueError("exit_code and exit_after go together: the container exits with exit_code exit_after s after RUNNING")
         return cls(**values)
+
+    @property
+    def exit(self) -> tuple[float, int] | None:
+        """(seconds after RUNNING, exit code) of the container's own exit, if it exits."""
+        if self.exit_after is not None:
+            return self.exit_after, int(self.exit_code)
+        if self.crash_after is not None:
+            return self.crash_after, 1
+        return None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -65,6 +78,14 @@ def _repo_tag(image: str) -> str:
     return image.rsplit("/", 1)[-1]
 
 
+COMMAND_PREFIX = "command:"
+
+
+def command_key(command: list[str] | tuple[str, ...] | str) -> str:
+    """The key a behaviour declared for a container command is kept under."""
+    return COMMAND_PREFIX + (command if isinstance(command, str) else " ".join(command))
+
+
 class Images:
     def __init__(self) -> None:
         self._behaviours: dict[str, ImageBehaviour] = {}
@@ -76,14 +97,22 @@ class Images:
             raise ValueError("declare an image behaviour for a digest, an image reference or repo:tag")
         self._behaviours[image_or_digest] = behaviour
 
+    def declare_command(self, command: list[str] | str, behaviour: ImageBehaviour | dict) -> None:
+        """How a container behaves when it runs `command` (a task definition's or
+        a RunTask override's), whatever its image: e.g. migrations exiting 0."""
+        if not command:
+            raise ValueError("declare a command behaviour for a non-empty command, e.g. ['bin/migrate', '--yes']")
+        self.declare(command_key(command), behaviour)
+
     def reset(self) -> None:
         self._behaviours.clear()
 
     def declared(self) -> dict[str, dict]:
         return {key: b.as_dict() for key, b in sorted(self._behaviours.items())}
 
-    def behaviour(self, image: str, digest: str | None) -> ImageBehaviour:
-        for key in (digest, image, _repo_tag(image)):
+    def behaviour(self, image: str, digest: str | None, command: list[str] | None = None) -> ImageBehaviour:
+        """A declared command wins over the image (an override runs other code)."""
+        for key in (command_key(command) if command else None, digest, image, _repo_tag(image)):
             if key and key in self._behaviours:
                 return self._behaviours[key]
         return HEALTHY

@@ -75,6 +75,11 @@ class Simulator:
         """e.g. `sim.declare_image("app:bad", crash_after=20)`."""
         self.images.declare(image_or_digest, behaviour if behaviour is not None else ImageBehaviour.from_dict(fields))
 
+    def declare_command(self, command: list[str] | str, behaviour: ImageBehaviour | dict | None = None,
+                        **fields: Any) -> None:
+        """e.g. `sim.declare_command(["bin/migrate"], exit_code=0, exit_after=20)`."""
+        self.images.declare_command(command, behaviour if behaviour is not None else ImageBehaviour.from_dict(fields))
+
     def service(self, name_or_arn: str) -> Service:
         for service in self.services.values():
             if name_or_arn in (service.arn, service.name):
@@ -193,17 +198,20 @@ class Simulator:
 
     # -- tasks -----------------------------------------------------------------
     def _make_task(self, cluster_arn: str, task_definition_arn: str, started_by: str | None, group: str,
-                   digests: dict[str, str | None], launch_type: str | None) -> Task:
+                   digests: dict[str, str | None], launch_type: str | None, overrides: dict | None = None) -> Task:
         td = self._task_definition(task_definition_arn)
         prefix = cluster_arn.replace(":cluster/", ":task/")
+        commands = {o["name"]: o["command"] for o in (overrides or {}).get("containerOverrides", [])
+                    if o.get("name") and o.get("command")}
         containers = [
             Container(name=c["name"], image=c["image"], digest=digests.get(c["name"]),
-                      essential=c.get("essential", True), health_check=c.get("healthCheck"))
+                      essential=c.get("essential", True), health_check=c.get("healthCheck"),
+                      command=commands.get(c["name"], c.get("command")))
             for c in td.container_definitions
         ]
         task = Task(arn=f"{prefix}/{self._task_id()}", cluster_arn=cluster_arn, task_definition_arn=td.arn,
                     started_by=started_by, group=group, created_at=self.clock.now(), containers=containers,
-                    launch_type=launch_type)
+                    launch_type=launch_type, overrides=overrides)
         self.tasks[task.arn] = task
         return task
 
@@ -231,7 +239,7 @@ class Simulator:
                    + " ".join(f"(task {t.id})" for t in tasks) + ".")
 
     def run_task(self, cluster_arn: str, task_definition_arn: str, count: int, started_by: str | None,
-                 group: str | None, launch_type: str | None) -> list[Task]:
+                 group: str | None, launch_type: str | None, overrides: dict | None = None) -> list[Task]:
         td = self._task_definition(task_definition_arn)
         digests: dict[str, str | None] = {}
         error = None
@@ -242,7 +250,8 @@ class Simulator:
                 digests[c["name"]], error = None, str(err)
         tasks = []
         for _ in range(count):
-            task = self._make_task(cluster_arn, td.arn, started_by, group or f"family:{td.family}", digests, launch_type)
+            task = self._make_task(cluster_arn, td.arn, started_by, group or f"family:{td.family}", digests, launch_type,
+                                   overrides)
             self.runner.launch(task, error, None, 0.0)
             tasks.append(task)
         return tasks

@@ -54,6 +54,7 @@ class Container:
     digest: str | None
     essential: bool = True
     health_check: dict | None = None
+    command: list[str] | None = None   # the task definition's, or a RunTask override's
     last_status: str = PENDING
     exit_code: int | None = None
     health_status: str = "UNKNOWN"
@@ -69,6 +70,7 @@ class Task:
     created_at: float
     containers: list[Container]
     launch_type: str | None = None
+    overrides: dict | None = None     # RunTask's `overrides`, as given
     deployment: Any = None            # services.Deployment, None for RunTask tasks
     last_status: str = PENDING
     desired_status: str = RUNNING
@@ -137,7 +139,7 @@ class TaskRunner:
         from harness.ecs.images import ImagePullError
 
         task.pull_started_at = self.clock.now()
-        behaviours = [self.images.behaviour(c.image, c.digest) for c in task.containers]
+        behaviours = [self.images.behaviour(c.image, c.digest, c.command) for c in task.containers]
         pull = max(b.pull_seconds if b.pull_seconds is not None else self.params.image_pull_seconds for b in behaviours)
         error = pull_error
         if error is None:
@@ -160,9 +162,10 @@ class TaskRunner:
         task.started_at = now
         task.move(RUNNING)
         p = self.params
-        crash = [b.crash_after for b in behaviours if b.crash_after is not None]
-        if crash:
-            self._at(task, min(crash), lambda: self._crash(task))
+        exits = [(b.exit[0], b.exit[1], c.name) for c, b in zip(task.containers, behaviours) if c.essential and b.exit]
+        if exits:
+            after, code, name = min(exits)
+            self._at(task, after, lambda: self._exit(task, name, code))
         checked = [(c, b) for c, b in zip(task.containers, behaviours) if c.essential and c.health_check]
         verdicts: list[tuple[float, bool, str]] = []   # (delay, healthy?, reason if not)
         for c, b in checked:
@@ -217,12 +220,15 @@ class TaskRunner:
             self._container_health(task, "UNHEALTHY")
         self.fail(task, SERVICE_SCHEDULER_INITIATED, reason, drain=True)
 
-    def _crash(self, task: Task) -> None:
+    def _exit(self, task: Task, container: str, code: int) -> None:
+        """An essential container exits: the task stops (a one-off task is done;
+        a service task has failed and will be replaced, whatever the code)."""
         # a task already told to stop is draining: its exit is not a failure
         if task.last_status != RUNNING or not task.wanted:
             return
         for c in task.containers:
-            c.exit_code = 1 if c.essential else c.exit_code
+            if c.name == container:
+                c.exit_code = code
         self.fail(task, ESSENTIAL_CONTAINER_EXITED, REASON_ESSENTIAL_EXITED)
 
     def fail(self, task: Task, code: str, reason: str, drain: bool = False) -> None:

@@ -1,0 +1,67 @@
+"""Semantics page 2025, "RunTask one-off tasks": overrides kept, declared exits, the waiter."""
+from __future__ import annotations
+
+import pytest
+
+
+def run(ecs, **kwargs) -> str:
+    (task,) = ecs.client.run_task(cluster="c", **kwargs)["tasks"]
+    return task["taskArn"]
+
+
+def describe(ecs, arn: str) -> dict:
+    return ecs.client.describe_tasks(cluster="c", tasks=[arn])["tasks"][0]
+
+
+def test_run_task_keeps_command_and_environment_overrides_and_shows_them(ecs):
+    td = ecs.task_definition("app:v1")
+    overrides = {"containerOverrides": [{"name": "app", "command": ["bin/migrate", "--yes"],
+                                         "environment": [{"name": "STEP", "value": "all"}]}], "memory": "256"}
+    arn = run(ecs, taskDefinition=td, overrides=overrides)
+    shown = describe(ecs, arn)["overrides"]
+    assert shown["containerOverrides"] == overrides["containerOverrides"]
+    assert shown["memory"] == "256"
+
+
+def test_a_task_without_overrides_shows_every_container_named(ecs):
+    arn = run(ecs, taskDefinition=ecs.task_definition("app:v1"))
+    assert describe(ecs, arn)["overrides"]["containerOverrides"] == [{"name": "app"}]
+
+
+def test_an_override_for_a_container_the_task_definition_lacks_is_refused(ecs):
+    with pytest.raises(ecs.client.exceptions.InvalidParameterException, match="not a container in the TaskDefinition"):
+        run(ecs, taskDefinition=ecs.task_definition("app:v1"), overrides={"containerOverrides": [{"name": "nope"}]})
+
+
+def test_an_image_declared_to_exit_0_finishes_as_essential_container_exited_with_that_code(ecs, aws):
+    aws.sim.declare_image("app:job", exit_code=0, exit_after=20)
+    arn = run(ecs, taskDefinition=ecs.task_definition("app:job"))
+    ecs.settle(60)
+    task = describe(ecs, arn)
+    assert (task["lastStatus"], task["stopCode"], task["stoppedReason"]) == (
+        "STOPPED", "EssentialContainerExited", "Essential container in task exited")
+    assert task["containers"][0]["exitCode"] == 0
+    assert (task["stoppedAt"] - task["startedAt"]).total_seconds() == 20
+
+
+def test_a_command_override_declared_to_fail_exits_with_its_code_whatever_the_image(ecs, aws):
+    aws.sim.declare_command(["bin/migrate", "--yes"], exit_code=3, exit_after=5)
+    td = ecs.task_definition("app:v1")
+    arn = run(ecs, taskDefinition=td, overrides={"containerOverrides": [{"name": "app", "command": ["bin/migrate", "--yes"]}]})
+    plain = run(ecs, taskDefinition=td)
+    ecs.settle(60)
+    assert describe(ecs, arn)["containers"][0]["exitCode"] == 3
+    assert describe(ecs, plain)["lastStatus"] == "RUNNING"  # a healthy server image never exits
+
+
+def test_exit_code_and_exit_after_go_together(aws):
+    with pytest.raises(ValueError, match="go together"):
+        aws.sim.declare_image("app:job", exit_code=0)
+
+
+def test_the_tasks_stopped_waiter_returns_once_the_task_has_exited(ecs, aws):
+    aws.sim.declare_image("app:job", exit_code=0, exit_after=30)
+    arn = run(ecs, taskDefinition=ecs.task_definition("app:job"))
+    with aws.virtual_sleep():  # the waiter sleeps 6 s between polls: virtual seconds
+        ecs.client.get_waiter("tasks_stopped").wait(cluster="c", tasks=[arn])
+    assert describe(ecs, arn)["containers"][0]["exitCode"] == 0
