@@ -18,9 +18,10 @@ from typing import Any, Callable
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from werkzeug.exceptions import HTTPException
-from moto.ecs.exceptions import ECSException, InvalidParameterException, ServiceNotFoundException
 from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse
 
+from harness.ecs import deployments as records
+from harness.ecs.exceptions import InvalidParameterException, ServiceNotActiveException, ServiceNotFoundException
 from harness.ecs.services import ts
 from harness.ecs.simulator import Simulator
 from harness.ecs.tasks import RUNNING, Task
@@ -28,6 +29,9 @@ from harness.ecs.tasks import RUNNING, Task
 OWNED_ACTIONS = (
     "create_service", "update_service", "describe_services", "delete_service",
     "list_tasks", "describe_tasks", "stop_task", "run_task", "register_task_definition",
+    # the service deployments API (2024-25), which moto does not have
+    "list_service_deployments", "describe_service_deployments", "describe_service_revisions",
+    "stop_service_deployment",
 )
 DEFAULT_DEPLOYMENT_CONFIGURATION = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -58,17 +62,12 @@ _active: list[Simulator] = []
 _install_lock = threading.Lock()
 
 
-class ServiceNotActiveException(ECSException):
-    def __init__(self) -> None:
-        super().__init__("ServiceNotActiveException", "Service was not ACTIVE.")
-
-
 def install(sim: Simulator) -> None:
     """Route the simulator-owned ECS actions to `sim` (stacked: the newest answers)."""
     with _install_lock:
         if not _originals:
             for name in OWNED_ACTIONS:
-                _originals[name] = getattr(EC2ContainerServiceResponse, name)
+                _originals[name] = getattr(EC2ContainerServiceResponse, name, None)
             for name in OWNED_ACTIONS:
                 setattr(EC2ContainerServiceResponse, name, _route(name))
         _active.append(sim)
@@ -81,8 +80,11 @@ def uninstall(sim: Simulator) -> None:
         if not _active and _originals:
             for name, fn in _originals.items():
                 # restore only our own routing: a patch installed on top of it stays
-                if getattr(getattr(EC2ContainerServiceResponse, name), "_harness_route", False):
-                    setattr(EC2ContainerServiceResponse, name, fn)
+                if getattr(getattr(EC2ContainerServiceResponse, name, None), "_harness_route", False):
+                    if fn is None:
+                        delattr(EC2ContainerServiceResponse, name)  # an action moto does not have
+                    else:
+                        setattr(EC2ContainerServiceResponse, name, fn)
             _originals.clear()
 
 
@@ -102,6 +104,8 @@ def _route(name: str) -> Callable:
         if sim is None or getattr(_local, "inside", False):
             # uninstalled but still wrapped by a later patch, or moto's own method
             # reached through such a wrapper from inside a handler: plain moto
+            if original is None:
+                raise NotImplementedError(f"moto has no ECS action {name}: it needs the simulator")
             return original(self)
         _local.inside = True
         try:
@@ -413,3 +417,76 @@ def _run_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     tasks = sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"), params.get("launchType"),
                          overrides)
     return ActionResult({"tasks": [_task_dict(t, False) for t in tasks], "failures": []})
+
+
+# -- the service deployments API ------------------------------------------------
+def _list_service_deployments(self, sim: Simulator, moto_action: Callable) -> ActionResult:
+    params = _params(self)
+    if not params.get("service"):
+        raise InvalidParameterException("service can not be empty.")
+    _, service = _find_service(self, sim, params.get("cluster", "default"), params["service"])
+    wanted = set(params.get("status") or [])
+    unknown = wanted - set(records.ONGOING + records.COMPLETED)
+    if unknown:
+        raise InvalidParameterException(f"status {sorted(unknown)[0]} is not a service deployment status.")
+    window = params.get("createdAt") or {}
+    after, before = window.get("after"), window.get("before")
+    found = [r for r in reversed(service.service_deployments)  # newest first
+             if (not wanted or r.status in wanted)
+             and (after is None or r.created_at >= _epoch(after)) and (before is None or r.created_at <= _epoch(before))]
+    size = params.get("maxResults")
+    if size is not None and not 1 <= int(size) <= 100:
+        raise InvalidParameterException("maxResults must be between 1 and 100.")
+    token = params.get("nextToken")
+    if token is not None and not str(token).isdigit():
+        raise InvalidParameterException("Invalid nextToken.")
+    start, size = int(token or 0), int(size or 20)
+    result: dict[str, Any] = {"serviceDeployments": [r.brief() for r in found[start:start + size]]}
+    if start + size < len(found):
+        result["nextToken"] = str(start + size)
+    return ActionResult(result)
+
+
+def _epoch(value: Any) -> float:
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+def _described(arns: list[str] | None, kind: str, found: Callable[[str], Any]) -> tuple[list, list]:
+    if not arns:
+        raise InvalidParameterException(f"{kind}Arns can not be empty.")
+    if len(arns) > records.MAX_DESCRIBE:
+        raise InvalidParameterException(f"{kind}Arns can have at most {records.MAX_DESCRIBE} items.")
+    items, failures = [], []
+    for arn in arns:
+        item = found(arn)
+        if item is None:
+            failures.append({"arn": arn, "reason": "MISSING", "detail": f"The {kind} does not exist."})
+        else:
+            items.append(item)
+    return items, failures
+
+
+def _describe_service_deployments(self, sim: Simulator, moto_action: Callable) -> ActionResult:
+    def found(arn: str) -> dict | None:
+        record = sim.service_deployments.get(arn)
+        return record.describe(sim.services[record.service_arn]) if record else None
+    items, failures = _described(_params(self).get("serviceDeploymentArns"), "serviceDeployment", found)
+    return ActionResult({"serviceDeployments": items, "failures": failures})
+
+
+def _describe_service_revisions(self, sim: Simulator, moto_action: Callable) -> ActionResult:
+    def found(arn: str) -> dict | None:
+        revision = sim.revisions.get(arn)
+        return revision.describe() if revision else None
+    items, failures = _described(_params(self).get("serviceRevisionArns"), "serviceRevision", found)
+    return ActionResult({"serviceRevisions": items, "failures": failures})
+
+
+def _stop_service_deployment(self, sim: Simulator, moto_action: Callable) -> ActionResult:
+    params = _params(self)
+    arn, stop_type = params.get("serviceDeploymentArn"), params.get("stopType") or "ROLLBACK"
+    if not arn:
+        raise InvalidParameterException("serviceDeploymentArn can not be empty.")
+    if stop_type not in ("ROLLBACK", "ABORT"):
+        raise InvalidParameterException(f"stopType {stop_type} is not ROLLBACK or ABORT.")
+    return ActionResult({"serviceDeploymentArn": sim.stop_service_deployment(arn, stop_type).arn})

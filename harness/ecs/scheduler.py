@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from harness.ecs import deployments as records
 from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, INACTIVE, PRIMARY, Deployment, Service, circuit_breaker_threshold
 from harness.ecs.tasks import RUNNING, SERVICE_SCHEDULER_INITIATED, reason_scaling
 
@@ -25,10 +26,22 @@ def bounds(desired: int, min_percent: int, max_percent: int) -> tuple[int, int]:
     return math.ceil(desired * min_percent / 100), math.floor(desired * max_percent / 100)
 
 
+def breaker_threshold(service: Service) -> int:
+    return circuit_breaker_threshold(service.desired_count, service.circuit_breaker.get("thresholdConfiguration"))
+
+
+def last_completed(service: Service, exclude: Deployment | None = None) -> Deployment | None:
+    """What a rollback returns to: the newest deployment that reached COMPLETED."""
+    return next((d for d in reversed(service.history) if d.rollout_state == COMPLETED and d is not exclude), None)
+
+
 def run_pass(sim: "Simulator", service: Service) -> None:
     if service.status != "ACTIVE" and not service.tasks():
         return
     primary = service.primary
+    record = primary.service_deployment
+    if record is not None and record.status == records.PENDING:
+        sim.record_moves(service, record, records.IN_PROGRESS)
     desired = service.desired_count if service.status == "ACTIVE" else 0
     lower, upper = bounds(desired, service.min_healthy_percent, service.max_percent)
     all_alive = [t for t in service.tasks() if t.alive]
@@ -96,20 +109,35 @@ def on_task_failed(sim: "Simulator", service: Service, deployment: Deployment) -
         return
     deployment.failed_tasks += 1
     deployment.updated_at = sim.clock.now()
+    record = deployment.service_deployment
+    own = record is not None and deployment is record.deployment
+    if own and record.breaker.get("status") == records.MONITORING:
+        record.breaker["failureCount"] = deployment.failed_tasks
     breaker = service.circuit_breaker
     if not breaker.get("enable") or deployment.status != PRIMARY:
         return
-    if deployment.failed_tasks < circuit_breaker_threshold(service.desired_count, breaker.get("thresholdConfiguration")):
+    if deployment.failed_tasks < breaker_threshold(service):
         return
     deployment.rollout_state = FAILED
     deployment.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
     sim.event(service, f"(service {service.name}) (deployment {deployment.id}) deployment failed: tasks failed to start.")
-    if not breaker.get("rollback"):
+    if record is not None and not own:  # the rollback itself failed: ECS does not roll back a rollback
+        sim.record_moves(service, record, records.ROLLBACK_FAILED, "Service deployment rollback failed: tasks failed to start.")
         return
-    target = next((d for d in reversed(service.history) if d.rollout_state == COMPLETED), None)
-    if target is None:
-        return   # nothing ever completed: nothing to roll back to
+    if record is not None:
+        record.breaker["status"] = records.TRIGGERED
+    target = last_completed(service, exclude=deployment) if breaker.get("rollback") else None
+    if target is None:  # rollback off, or nothing ever completed: nothing to roll back to
+        if record is not None:
+            record.stopped_at = sim.clock.now()
+            sim.record_moves(service, record, records.STOPPED, "Service deployment failed: circuit breaker triggered.")
+        return
     sim.event(service, f"(service {service.name}) (deployment {deployment.id}) rolling back to deployment {target.id}.")
+    if record is not None:
+        record.rollback = {"reason": "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+                           "startedAt": sim.clock.now(),
+                           "serviceRevisionArn": target.revision.arn if target.revision else ""}
+        sim.record_moves(service, record, records.ROLLBACK_IN_PROGRESS)
     sim.roll_back(service, deployment, target)
     # the failed deployment stops launching and its tasks drain like any ACTIVE one
     for t in deployment.wanted_tasks():

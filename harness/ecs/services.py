@@ -50,6 +50,8 @@ class Deployment:
     launch_type: str | None = None
     platform_version: str | None = None
     network_configuration: dict | None = None
+    revision: Any = None            # deployments.ServiceRevision it rolls out
+    service_deployment: Any = None  # deployments.ServiceDeployment it belongs to (a rollback's: the one it undoes)
 
     def alive_tasks(self) -> list[Task]:
         return [t for t in self.tasks if t.last_status in ALIVE]
@@ -102,6 +104,7 @@ class Service:
     steady: bool = False
     # desired count an autoscaling scale-in asked for while a deployment ran
     deferred_scale_in: int | None = None
+    service_deployments: list = field(default_factory=list)      # deployments.ServiceDeployment, oldest first
 
     @property
     def primary(self) -> Deployment:
@@ -126,6 +129,19 @@ class Service:
     def tasks(self) -> list[Task]:
         return [t for d in self.deployments for t in d.tasks]
 
+    def current_revisions(self) -> list[dict[str, Any]]:
+        """ServiceCurrentRevisionSummary: each revision a deployment of the service runs now."""
+        out: dict[str, dict[str, Any]] = {}
+        for d in self.deployments:
+            if d.revision is None:
+                continue
+            summary = out.setdefault(d.revision.arn, {"arn": d.revision.arn, "requestedTaskCount": 0,
+                                                      "runningTaskCount": 0, "pendingTaskCount": 0})
+            summary["requestedTaskCount"] += self.desired_count if d.status == PRIMARY else len(d.wanted_tasks())
+            summary["runningTaskCount"] += d.count(RUNNING)
+            summary["pendingTaskCount"] += d.count(PENDING)
+        return list(out.values())
+
     def describe(self, include_tags: bool, tags: list | None, max_events: int) -> dict[str, Any]:
         out = dict(self.spec)
         out.update(
@@ -142,6 +158,9 @@ class Service:
             events=self.events[:max_events],
             createdAt=ts(self.created_at),
         )
+        if self.service_deployments:
+            out["currentServiceDeployment"] = self.service_deployments[-1].arn
+            out["currentServiceRevisions"] = self.current_revisions()
         if include_tags and tags:
             out["tags"] = tags
         return out

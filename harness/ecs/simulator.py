@@ -11,11 +11,13 @@ from typing import Any
 from moto.ecs.models import ecs_backends
 
 from harness.clock import VirtualClock
+from harness.ecs import deployments as records
 from harness.ecs import scheduler
+from harness.ecs.exceptions import ConflictException, ServiceDeploymentNotFoundException
 from harness.ecs.images import ImageBehaviour, ImagePullError, Images
 from harness.ecs.params import Params
 from harness.ecs.scaling import Scaling
-from harness.ecs.services import ACTIVE, COMPLETED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
+from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
 from harness.ecs.tasks import REASON_CONTAINER_HEALTH, SERVICE_SCHEDULER_INITIATED, USER_INITIATED, Container, Task, TaskRunner, reason_scaling
 from harness.ecs.timeline import Timeline
 
@@ -31,6 +33,8 @@ class Simulator:
                                  self._task_healthy)
         self.services: dict[str, Service] = {}
         self.tasks: dict[str, Task] = {}
+        self.service_deployments: dict[str, records.ServiceDeployment] = {}
+        self.revisions: dict[str, records.ServiceRevision] = {}
         self.timeline = Timeline()
         self.scaling = Scaling(self)
         self.errors: list[BaseException] = []   # unexpected errors in API handlers (server threads)
@@ -63,6 +67,17 @@ class Simulator:
 
     def _task_id(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
+
+    def _record_arn(self, kind: str, service: Service, suffix: str) -> str:
+        """`arn:aws:ecs:R:A:service-deployment/CLUSTER/SERVICE/ID` (or service-revision)."""
+        region, account = service.arn.split(":")[3], service.arn.split(":")[4]
+        cluster = service.cluster_arn.rsplit("/", 1)[-1]
+        return f"arn:aws:ecs:{region}:{account}:{kind}/{cluster}/{service.name}/{suffix}"
+
+    def _service_deployment_id(self) -> str:
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        chars = "".join(self.rng.choice(alphabet) for _ in range(19))
+        return f"{chars[:8]}-{chars[8:]}"
 
     def event(self, service: Service, message: str) -> None:
         ev = {"id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), "createdAt": ts(self.clock.now()), "message": message}
@@ -148,7 +163,8 @@ class Simulator:
         return ecs_backends[account][region].describe_task_definition(arn)
 
     def _new_deployment(self, service: Service, task_definition_arn: str, digests=None, pull_errors=None,
-                        reason: str | None = None) -> Deployment:
+                        reason: str | None = None, rollback_of: Deployment | None = None,
+                        revision: records.ServiceRevision | None = None) -> Deployment:
         now = self.clock.now()
         if digests is None:
             digests, pull_errors = {}, {}
@@ -171,27 +187,113 @@ class Simulator:
         )
         for previous in service.deployments:
             if previous.status == PRIMARY:
+                # superseded: ECS leaves an unfinished one IN_PROGRESS and drains it
                 previous.status = ACTIVE
                 previous.updated_at = now
-                if previous.rollout_state == IN_PROGRESS:
-                    # superseded before it finished: ECS leaves it IN_PROGRESS and drains it
-                    pass
         service.deployments.insert(0, deployment)
         service.history.append(deployment)
         service.steady = False
+        if rollback_of is None:
+            self._open_service_deployment(service, deployment)
+        else:  # a rollback: no new revision, and it belongs to the service deployment it undoes
+            deployment.revision = revision
+            deployment.service_deployment = rollback_of.service_deployment
+            if rollback_of.service_deployment is not None:
+                rollback_of.service_deployment.rollback_deployment = deployment
         return deployment
+
+    # -- service revisions and service deployments ----------------------------
+    def _open_service_deployment(self, service: Service, deployment: Deployment) -> None:
+        """A deployment-starting Create/UpdateService: a new revision, a new service
+        deployment; one still ongoing is superseded (STOPPED: modelled)."""
+        now = self.clock.now()
+        td = self._task_definition(deployment.task_definition_arn)
+        images = [{"containerName": c["name"], "image": c["image"],
+                   **({"imageDigest": deployment.digests[c["name"]]} if deployment.digests.get(c["name"]) else {})}
+                  for c in td.container_definitions]
+        revision = records.ServiceRevision(self._record_arn("service-revision", service, str(self.rng.randrange(10**18, 10**19))),
+                                           service.arn, service.cluster_arn, deployment.task_definition_arn, now, images,
+                                           dict(service.spec))
+        self.revisions[revision.arn] = revision
+        deployment.revision = revision
+        sources = list(dict.fromkeys(d.revision for d in service.deployments[1:] if d.revision is not None))
+        threshold = scheduler.breaker_threshold(service)
+        breaker, alarms = records.monitors(service.deployment_configuration, threshold)
+        record = records.ServiceDeployment(
+            self._record_arn("service-deployment", service, self._service_deployment_id()), service.arn,
+            service.cluster_arn, now, revision, sources, deployment, dict(service.deployment_configuration),
+            breaker=breaker, alarms=alarms)
+        for earlier in service.service_deployments:
+            if earlier.ongoing:
+                earlier.stopped_at = now
+                earlier.move(records.STOPPED, now, "Superseded by a newer service deployment.")
+        deployment.service_deployment = record
+        service.service_deployments.append(record)
+        self.service_deployments[record.arn] = record
+        self.timeline.event(now, service.name, f"service deployment {record.arn.rsplit('/', 1)[-1]}: PENDING")
+
+    def record_moves(self, service: Service, record: records.ServiceDeployment, status: str, reason: str = "") -> None:
+        record.move(status, self.clock.now(), reason)
+        if status == records.IN_PROGRESS and record.started_at is None:
+            record.started_at = self.clock.now()
+        self.timeline.event(self.clock.now(), service.name, f"service deployment {record.arn.rsplit('/', 1)[-1]}: {status}")
+
+    def stop_service_deployment(self, arn: str, stop_type: str) -> records.ServiceDeployment:
+        """StopServiceDeployment: ROLLBACK returns to the last successful revision
+        (rollback configured or not); ABORT stops where it is (modelled: no more
+        tasks of the target start, nothing is rolled back)."""
+        record = self.service_deployments.get(arn)
+        if record is None:
+            raise ServiceDeploymentNotFoundException(arn)
+        service = self.services[record.service_arn]
+        if not record.ongoing:
+            raise ConflictException(f"The service deployment is {record.status}: only a PENDING or IN_PROGRESS one can be stopped.")
+        if record.status != records.IN_PROGRESS and record.status != records.PENDING:
+            return record  # already stopping or rolling back: it carries on
+        deployment = record.deployment
+        if stop_type == "ABORT":
+            self.record_moves(service, record, records.STOP_REQUESTED, "Service deployment stop requested (ABORT).")
+            deployment.rollout_state = FAILED
+            deployment.rollout_state_reason = "ECS deployment stopped: StopServiceDeployment ABORT."
+            record.stopped_at = self.clock.now()
+            self.record_moves(service, record, records.STOPPED)
+            return record
+        target = scheduler.last_completed(service, exclude=deployment)
+        if target is None:
+            raise ConflictException("The service has no successful service revision to roll back to.")
+        self.record_moves(service, record, records.ROLLBACK_REQUESTED, "Service deployment rollback requested.")
+        self.event(service, f"(service {service.name}) (deployment {deployment.id}) rolling back to deployment {target.id}.")
+        record.rollback = {"reason": "StopServiceDeployment ROLLBACK requested.", "startedAt": self.clock.now(),
+                           "serviceRevisionArn": target.revision.arn if target.revision else ""}
+        deployment.rollout_state = FAILED
+        deployment.rollout_state_reason = "ECS deployment rollback requested."
+        self.roll_back(service, deployment, target, reason=f"ECS deployment rollback requested: rolling back to "
+                                                           f"deploymentId {target.id}.")
+        for t in deployment.wanted_tasks():
+            self.runner.stop(t, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
+        deployment.status = ACTIVE
+        self.record_moves(service, record, records.ROLLBACK_IN_PROGRESS)
+        return record
 
     def complete_deployment(self, service: Service, deployment: Deployment) -> None:
         deployment.rollout_state = COMPLETED
         deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
         deployment.updated_at = self.clock.now()
         self.event(service, f"(service {service.name}) (deployment {deployment.id}) deployment completed.")
+        record = deployment.service_deployment
+        if record is None:
+            return
+        if deployment is record.rollback_deployment and record.status == records.ROLLBACK_IN_PROGRESS:
+            self.record_moves(service, record, records.ROLLBACK_SUCCESSFUL, "Service deployment rolled back.")
+        elif deployment is record.deployment and record.status == records.IN_PROGRESS:
+            self.record_moves(service, record, records.SUCCESSFUL, "Service deployment completed.")
 
-    def roll_back(self, service: Service, failed: Deployment, target: Deployment) -> None:
+    def roll_back(self, service: Service, failed: Deployment, target: Deployment, reason: str = "") -> None:
         service.task_definition_arn = target.task_definition_arn
         self._new_deployment(service, target.task_definition_arn, digests=dict(target.digests),
                              pull_errors=dict(target.pull_errors),
-                             reason=f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.")
+                             reason=reason or f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.",
+                             rollback_of=failed, revision=target.revision)
         shadow = self._shadow(service)
         if shadow is not None:
             shadow.task_definition = target.task_definition_arn

@@ -66,3 +66,44 @@ def test_aws_cli_gets_ecs_error_codes(server, tmp_path):
     result = aws_cli(server, tmp_path, "ecs", "describe-services", "--cluster", "missing", "--services", "web")
     assert result.returncode != 0
     assert "ClusterNotFoundException" in result.stderr
+
+
+def test_aws_cli_lists_describes_and_stops_service_deployments(server, tmp_path):
+    ecs = boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecs.create_cluster(clusterName="c")
+    arns = [ecs.register_task_definition(family="app", containerDefinitions=[{"name": "app", "image": f"nginx:{n}", "memory": 64}])
+            ["taskDefinition"]["taskDefinitionArn"] for n in (1, 2)]
+    server.sim.declare_image("nginx:2", start_seconds=900)  # so the second deployment is still in progress
+    ecs.create_service(cluster="c", serviceName="web", taskDefinition=arns[0], desiredCount=2)
+    server.clock.sleep(300)
+    ecs.update_service(cluster="c", service="web", taskDefinition=arns[1])
+    server.clock.sleep(30)
+
+    listed = aws_cli(server, tmp_path, "ecs", "list-service-deployments", "--cluster", "c", "--service", "web")
+    assert listed.returncode == 0, listed.stderr
+    newest, oldest = json.loads(listed.stdout)["serviceDeployments"]
+    assert (newest["status"], oldest["status"]) == ("IN_PROGRESS", "SUCCESSFUL")
+    described = aws_cli(server, tmp_path, "ecs", "describe-service-deployments", "--service-deployment-arns",
+                        newest["serviceDeploymentArn"])
+    assert json.loads(described.stdout)["serviceDeployments"][0]["targetServiceRevision"]["arn"] == newest["targetServiceRevisionArn"]
+    stopped = aws_cli(server, tmp_path, "ecs", "stop-service-deployment", "--service-deployment-arn",
+                      newest["serviceDeploymentArn"], "--stop-type", "ROLLBACK")
+    assert stopped.returncode == 0, stopped.stderr
+    server.clock.sleep(600)
+    after = ecs.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]])["serviceDeployments"][0]
+    assert after["status"] == "ROLLBACK_SUCCESSFUL"
+
+
+def test_aws_cli_waits_for_a_one_off_task_that_exits_0(server, tmp_path):
+    ecs = boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecs.create_cluster(clusterName="c")
+    td = ecs.register_task_definition(family="job", containerDefinitions=[{"name": "job", "image": "job:1", "memory": 64}])
+    server.sim.declare_image("job:1", exit_code=0, exit_after=20)
+    arn = ecs.run_task(cluster="c", taskDefinition=td["taskDefinition"]["taskDefinitionArn"])["tasks"][0]["taskArn"]
+    server.clock.sleep(60)
+    waited = aws_cli(server, tmp_path, "ecs", "wait", "tasks-stopped", "--cluster", "c", "--tasks", arn)
+    assert waited.returncode == 0, waited.stderr
+    task = json.loads(aws_cli(server, tmp_path, "ecs", "describe-tasks", "--cluster", "c", "--tasks", arn).stdout)["tasks"][0]
+    assert (task["lastStatus"], task["containers"][0]["exitCode"]) == ("STOPPED", 0)
