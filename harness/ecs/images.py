@@ -39,6 +39,8 @@ class ImageBehaviour:
     start_seconds: float | None = None       # pulled -> RUNNING (slow start); None: parameter
     pull_seconds: float | None = None        # None: parameter image_pull_seconds
     missing: bool = False                    # pull fails as if absent from the registry
+    alarm: str | None = None                 # a CloudWatch alarm it drives into ALARM (errors, latency) ...
+    alarm_after: float = 0.0                 # ... this long after a task of it starts serving production traffic
 
     @classmethod
     def from_dict(cls, values: dict) -> "ImageBehaviour":

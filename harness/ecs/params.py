@@ -1,5 +1,5 @@
-"""Timing parameters of the simulated ECS, with the defaults of
-../shared/docs/ecs-rollout-semantics.md. Where AWS documents no number, the
+"""Timing parameters of the simulated ECS, with the defaults AWS documents (the
+README's simulator section lists them). Where AWS documents no number, the
 value is a parameter; reports print the set they ran with (`as_dict`)."""
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class Params:
     scheduler_interval: float = 5.0           # service scheduler pass (undocumented)
     stopped_task_retention: float = 3600.0    # STOPPED tasks stay visible this long
     max_events: int = 100                     # DescribeServices returns the newest 100
+    alarm_bake_seconds: float = 300.0         # rolling + alarms: watched this long after scale-in (unverified)
 
     def as_dict(self) -> dict:
         return asdict(self)

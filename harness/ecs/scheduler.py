@@ -35,6 +35,14 @@ def last_completed(service: Service, exclude: Deployment | None = None) -> Deplo
     return next((d for d in reversed(service.history) if d.rollout_state == COMPLETED and d is not exclude), None)
 
 
+def alarm_bake(sim: "Simulator", deployment: Deployment) -> float:
+    """A rolling deployment watched by alarms stays IN_PROGRESS this long after
+    scale-in (ECS derives it from the alarms; the length is a parameter)."""
+    record = deployment.service_deployment
+    watched = record is not None and deployment is record.deployment and record.alarms.get("status") == records.MONITORING
+    return sim.params.alarm_bake_seconds if watched else 0.0
+
+
 def run_pass(sim: "Simulator", service: Service) -> None:
     if service.status != "ACTIVE" and not service.tasks():
         return
@@ -81,13 +89,17 @@ def run_pass(sim: "Simulator", service: Service) -> None:
             d.status = INACTIVE
             d.updated_at = sim.clock.now()
             service.deployments.remove(d)
-    if (
+    watch_alarms(sim, service, primary)
+    settled = (
         primary.rollout_state == IN_PROGRESS
         and len(service.deployments) == 1
         and primary.count(RUNNING) == desired
         and all(t.healthy for t in primary.alive_tasks())
         and len(primary.alive_tasks()) == desired
-    ):
+    )
+    if settled and primary.settled_at is None:
+        primary.settled_at = sim.clock.now()
+    if settled and sim.clock.now() >= primary.settled_at + alarm_bake(sim, primary):
         sim.complete_deployment(service, primary)
     steady = (
         len(service.deployments) == 1
@@ -118,24 +130,35 @@ def on_task_failed(sim: "Simulator", service: Service, deployment: Deployment) -
         return
     if deployment.failed_tasks < breaker_threshold(service):
         return
+    fail_deployment(sim, service, deployment, monitor="breaker", rollback=bool(breaker.get("rollback")),
+                    reason="ECS deployment circuit breaker: tasks failed to start.",
+                    event="deployment failed: tasks failed to start.",
+                    rollback_reason="Service deployment rolled back because the circuit breaker threshold was exceeded.")
+
+
+def fail_deployment(sim: "Simulator", service: Service, deployment: Deployment, *, monitor: str, rollback: bool,
+                    reason: str, event: str, rollback_reason: str) -> None:
+    """A monitor (the circuit breaker, or alarms) failed the deployment: FAILED, no
+    new tasks; with rollback, back to the last completed deployment."""
+    record = deployment.service_deployment
     deployment.rollout_state = FAILED
-    deployment.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
-    sim.event(service, f"(service {service.name}) (deployment {deployment.id}) deployment failed: tasks failed to start.")
-    if record is not None and not own:  # the rollback itself failed: ECS does not roll back a rollback
-        sim.record_moves(service, record, records.ROLLBACK_FAILED, "Service deployment rollback failed: tasks failed to start.")
+    deployment.rollout_state_reason = reason
+    sim.event(service, f"(service {service.name}) (deployment {deployment.id}) {event}")
+    if record is not None and deployment is not record.deployment:
+        # the rollback itself failed: ECS does not roll back a rollback
+        sim.record_moves(service, record, records.ROLLBACK_FAILED, f"Service deployment rollback failed: {reason}")
         return
     if record is not None:
-        record.breaker["status"] = records.TRIGGERED
-    target = last_completed(service, exclude=deployment) if breaker.get("rollback") else None
+        (record.breaker if monitor == "breaker" else record.alarms)["status"] = records.TRIGGERED
+    target = last_completed(service, exclude=deployment) if rollback else None
     if target is None:  # rollback off, or nothing ever completed: nothing to roll back to
         if record is not None:
             record.stopped_at = sim.clock.now()
-            sim.record_moves(service, record, records.STOPPED, "Service deployment failed: circuit breaker triggered.")
+            sim.record_moves(service, record, records.STOPPED, f"Service deployment failed: {reason}")
         return
     sim.event(service, f"(service {service.name}) (deployment {deployment.id}) rolling back to deployment {target.id}.")
     if record is not None:
-        record.rollback = {"reason": "Service deployment rolled back because the circuit breaker threshold was exceeded.",
-                           "startedAt": sim.clock.now(),
+        record.rollback = {"reason": rollback_reason, "startedAt": sim.clock.now(),
                            "serviceRevisionArn": target.revision.arn if target.revision else ""}
         sim.record_moves(service, record, records.ROLLBACK_IN_PROGRESS)
     sim.roll_back(service, deployment, target)
@@ -143,6 +166,27 @@ def on_task_failed(sim: "Simulator", service: Service, deployment: Deployment) -
     for t in deployment.wanted_tasks():
         sim.runner.stop(t, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
     deployment.status = ACTIVE
+
+
+def watch_alarms(sim: "Simulator", service: Service, deployment: Deployment) -> None:
+    """deploymentConfiguration.alarms: an alarm entering ALARM while the deployment
+    rolls out (or bakes after it) fails it; one already in ALARM at the start is
+    ignored. Rollbacks are not watched (ECS does not roll back a rollback)."""
+    record = deployment.service_deployment
+    if record is None or deployment is not record.deployment or record.alarms.get("status") != records.MONITORING:
+        return
+    if deployment.rollout_state != IN_PROGRESS:
+        return
+    states = sim.alarm_states(service, record.alarms["alarmNames"])
+    triggered = sorted(name for name, state in states.items() if state == "ALARM" and name not in deployment.alarms_ignored)
+    if not triggered:
+        return
+    record.alarms["triggeredAlarmNames"] = triggered
+    config = service.deployment_configuration.get("alarms") or {}
+    fail_deployment(sim, service, deployment, monitor="alarms", rollback=bool(config.get("rollback")),
+                    reason=f"ECS deployment alarm(s) in ALARM: {', '.join(triggered)}.",
+                    event=f"deployment failed: alarm(s) detected: {', '.join(triggered)}.",
+                    rollback_reason=f"Service deployment rolled back because alarm(s) {', '.join(triggered)} went into ALARM.")
 
 
 def on_task_healthy(sim: "Simulator", service: Service, deployment: Deployment) -> None:

@@ -51,6 +51,8 @@ class Deployment:
     platform_version: str | None = None
     network_configuration: dict | None = None
     revision: Any = None            # deployments.ServiceRevision it rolls out
+    alarms_ignored: frozenset = frozenset()  # alarms already in ALARM when it started
+    settled_at: float | None = None  # when it was alone, full and healthy (a bake counts from here)
     service_deployment: Any = None  # deployments.ServiceDeployment it belongs to (a rollback's: the one it undoes)
 
     def alive_tasks(self) -> list[Task]:

@@ -11,6 +11,7 @@ from typing import Any
 from moto.ecs.models import ecs_backends
 
 from harness.clock import VirtualClock
+from harness.ecs import alarms
 from harness.ecs import deployments as records
 from harness.ecs import scheduler
 from harness.ecs.exceptions import ConflictException, ServiceDeploymentNotFoundException
@@ -218,19 +219,25 @@ class Simulator:
         deployment.revision = revision
         sources = list(dict.fromkeys(d.revision for d in service.deployments[1:] if d.revision is not None))
         threshold = scheduler.breaker_threshold(service)
-        breaker, alarms = records.monitors(service.deployment_configuration, threshold)
+        breaker, watched = records.monitors(service.deployment_configuration, threshold)
         record = records.ServiceDeployment(
             self._record_arn("service-deployment", service, self._service_deployment_id()), service.arn,
             service.cluster_arn, now, revision, sources, deployment, dict(service.deployment_configuration),
-            breaker=breaker, alarms=alarms)
+            breaker=breaker, alarms=watched)
         for earlier in service.service_deployments:
             if earlier.ongoing:
                 earlier.stopped_at = now
                 earlier.move(records.STOPPED, now, "Superseded by a newer service deployment.")
         deployment.service_deployment = record
+        deployment.alarms_ignored = frozenset(name for name, state in self.alarm_states(service, watched["alarmNames"]).items()
+                                              if state == "ALARM")
         service.service_deployments.append(record)
         self.service_deployments[record.arn] = record
         self.timeline.event(now, service.name, f"service deployment {record.arn.rsplit('/', 1)[-1]}: PENDING")
+
+    def alarm_states(self, service: Service, names: list[str]) -> dict[str, str]:
+        region, account = service.arn.split(":")[3], service.arn.split(":")[4]
+        return alarms.states(account, region, names) if names else {}
 
     def record_moves(self, service: Service, record: records.ServiceDeployment, status: str, reason: str = "") -> None:
         record.move(status, self.clock.now(), reason)
@@ -379,6 +386,22 @@ class Simulator:
         service = self._service_of(task) if task.deployment is not None else None
         if service is not None:
             scheduler.on_task_healthy(self, service, task.deployment)
+            self.serves_production(service, task)
+
+    def serves_production(self, service: Service, task: Task) -> None:
+        """A task starts serving production traffic: an image declared to drive an
+        alarm (a release that passes its checks and then misbehaves) drives it."""
+        for c in task.containers:
+            behaviour = self.images.behaviour(c.image, c.digest, c.command)
+            if behaviour.alarm:
+                region, account = service.arn.split(":")[3], service.arn.split(":")[4]
+                name, image = behaviour.alarm, c.image
+
+                def fire(name: str = name, image: str = image) -> None:
+                    if task.alive and task.wanted:
+                        alarms.set_state(account, region, name, "ALARM", f"{image} misbehaves under production traffic")
+                        self.timeline.event(self.clock.now(), service.name, f"alarm {name}: ALARM ({image})")
+                task.timers.append(self.clock.call_later(behaviour.alarm_after, fire))
 
     def _task_stopped(self, task: Task) -> None:
         self.clock.call_later(self.params.stopped_task_retention, lambda: self._forget(task))
