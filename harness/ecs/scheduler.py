@@ -55,9 +55,10 @@ def run_pass(sim: "Simulator", service: Service) -> None:
     all_alive = [t for t in service.tasks() if t.alive]
     healthy = sum(1 for t in all_alive if t.healthy and t.wanted)
 
-    # 1. Start tasks for the PRIMARY deployment within maximumPercent.
+    # 1. Start tasks for the PRIMARY deployment within maximumPercent (unless ECS
+    #    is throttling starts after repeated failures to start).
     primary_wanted = primary.wanted_tasks()
-    if primary.rollout_state != FAILED:
+    if primary.rollout_state != FAILED and sim.clock.now() >= primary.throttled_until:
         room = max(0, upper - len(all_alive))
         to_start = min(max(0, desired - len(primary_wanted)), room)
         if to_start:
@@ -187,6 +188,28 @@ def watch_alarms(sim: "Simulator", service: Service, deployment: Deployment) -> 
                     reason=f"ECS deployment alarm(s) in ALARM: {', '.join(triggered)}.",
                     event=f"deployment failed: alarm(s) detected: {', '.join(triggered)}.",
                     rollback_reason=f"Service deployment rolled back because alarm(s) {', '.join(triggered)} went into ALARM.")
+
+
+def on_start_failed(sim: "Simulator", service: Service, deployment: Deployment) -> None:
+    """A task of the deployment went PENDING -> STOPPED: after several in a row ECS
+    throttles new starts, leaving a gap that doubles up to 27 minutes, and says
+    it is unable to consistently start tasks. Tasks that reached RUNNING never
+    count; a new deployment starts afresh."""
+    deployment.start_failures += 1
+    p = sim.params
+    if deployment.start_failures < p.throttle_after_failures:
+        return
+    first = deployment.throttle_delay == 0
+    deployment.throttle_delay = min(p.throttle_max_delay, p.throttle_first_delay if first else deployment.throttle_delay * 2)
+    deployment.throttled_until = sim.clock.now() + deployment.throttle_delay
+    if first:
+        sim.event(service, f"(service {service.name}) is unable to consistently start tasks successfully.")
+
+
+def on_task_running(deployment: Deployment) -> None:
+    deployment.start_failures = 0
+    deployment.throttle_delay = 0.0
+    deployment.throttled_until = 0.0
 
 
 def on_task_healthy(sim: "Simulator", service: Service, deployment: Deployment) -> None:

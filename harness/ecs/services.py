@@ -53,6 +53,9 @@ class Deployment:
     revision: Any = None            # deployments.ServiceRevision it rolls out
     alarms_ignored: frozenset = frozenset()  # alarms already in ALARM when it started
     settled_at: float | None = None  # when it was alone, full and healthy (a bake counts from here)
+    start_failures: int = 0          # its tasks that failed to start, in a row (a task reaching RUNNING resets)
+    throttle_delay: float = 0.0      # the gap ECS leaves between start attempts now (0: not throttled)
+    throttled_until: float = 0.0
     service_deployment: Any = None  # deployments.ServiceDeployment it belongs to (a rollback's: the one it undoes)
 
     def alive_tasks(self) -> list[Task]:

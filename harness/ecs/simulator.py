@@ -31,7 +31,7 @@ class Simulator:
         self.rng = random.Random(seed)
         self.images = Images()
         self.runner = TaskRunner(self.clock, self.params, self.images, self._task_failed, self._task_stopped,
-                                 self._task_healthy)
+                                 self._task_healthy, self._task_running)
         self.services: dict[str, Service] = {}
         self.tasks: dict[str, Task] = {}
         self.service_deployments: dict[str, records.ServiceDeployment] = {}
@@ -381,6 +381,12 @@ class Simulator:
         if task.stop_code == SERVICE_SCHEDULER_INITIATED:
             self.event(service, f"(service {service.name}) has stopped 1 running tasks: (task {task.id}).")
         scheduler.on_task_failed(self, service, task.deployment)
+        if task.started_at is None:
+            scheduler.on_start_failed(self, service, task.deployment)
+
+    def _task_running(self, task: Task) -> None:
+        if task.deployment is not None:
+            scheduler.on_task_running(task.deployment)
 
     def _task_healthy(self, task: Task) -> None:
         service = self._service_of(task) if task.deployment is not None else None

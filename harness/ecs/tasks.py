@@ -120,16 +120,19 @@ class TaskRunner:
 
     `on_failure(task)` is told when a task fails (fails to start, crashes, fails
     health checks) so the deployment can count it; `on_healthy(task)` when it
-    starts counting as healthy; `on_stopped(task)` when it reaches STOPPED.
+    starts counting as healthy; `on_running(task)` when it reaches RUNNING;
+    `on_stopped(task)` when it reaches STOPPED.
     """
 
-    def __init__(self, clock, params, images, on_failure, on_stopped, on_healthy=lambda task: None):
+    def __init__(self, clock, params, images, on_failure, on_stopped, on_healthy=lambda task: None,
+                 on_running=lambda task: None):
         self.clock = clock
         self.params = params
         self.images = images
         self.on_failure = on_failure
         self.on_stopped = on_stopped
         self.on_healthy = on_healthy
+        self.on_running = on_running
 
     def _at(self, task: Task, delay: float, fn) -> None:
         task.timers.append(self.clock.call_later(max(0.0, delay), fn))
@@ -161,6 +164,7 @@ class TaskRunner:
         now = self.clock.now()
         task.started_at = now
         task.move(RUNNING)
+        self.on_running(task)
         p = self.params
         exits = [(b.exit[0], b.exit[1], c.name) for c, b in zip(task.containers, behaviours) if c.essential and b.exit]
         if exits:
