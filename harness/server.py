@@ -226,7 +226,7 @@ class HarnessServer:
             if method == "GET" and action == "timeline":
                 return sim.timeline.as_dict()
             if method != "POST":
-                raise ControlError(f"{method} /_harness/{action}: use GET state|timeline or POST advance|speed|images|desired|load|reset")
+                raise ControlError(f"{method} /_harness/{action}: use GET state|timeline or POST advance|speed|images|hooks|desired|load|reset")
             if action == "advance":
                 seconds = float(body.get("seconds", -1))
                 if seconds < 0:
@@ -243,6 +243,10 @@ class HarnessServer:
                 else:
                     raise ControlError("images needs {\"image\": REF_OR_DIGEST} or {\"command\": [...]} "
                                        "and \"behaviour\": {...}")
+            elif action == "hooks":
+                if "hook" not in body or not isinstance(body.get("answers"), dict):
+                    raise ControlError("hooks needs {\"hook\": LAMBDA_ARN, \"answers\": {STAGE: SUCCEEDED|FAILED|IN_PROGRESS or [...]}}")
+                sim.declare_hook(body["hook"], body["answers"])
             elif action == "desired":
                 sim.scaling.set_desired(sim.service(body["service"]), int(body["count"]))
             elif action == "load":
@@ -250,11 +254,11 @@ class HarnessServer:
             elif action == "reset":
                 self.reset(body.get("seed"))
             else:
-                raise ControlError(f"unknown control action {action!r}; known: state, timeline, advance, speed, images, desired, load, reset")
+                raise ControlError(f"unknown control action {action!r}; known: state, timeline, advance, speed, images, hooks, desired, load, reset")
             return self._state()
 
     def _state(self) -> dict:
         sim = self.sim
         return {"now": sim.clock.now(), "speed": sim.clock.speed, "seed": sim.seed,
-                "params": sim.params.as_dict(), "images": sim.images.declared(),
+                "params": sim.params.as_dict(), "images": sim.images.declared(), "hooks": sim.hooks,
                 "services": sorted(s.name for s in sim.services.values())}

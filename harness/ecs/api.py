@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse
 
 from harness.ecs import deployments as records
+from harness.ecs import strategies
 from harness.ecs.exceptions import InvalidParameterException, ServiceNotActiveException, ServiceNotFoundException
 from harness.ecs.services import ts
 from harness.ecs.simulator import Simulator
@@ -31,7 +32,7 @@ OWNED_ACTIONS = (
     "list_tasks", "describe_tasks", "stop_task", "run_task", "register_task_definition",
     # the service deployments API (2024-25), which moto does not have
     "list_service_deployments", "describe_service_deployments", "describe_service_revisions",
-    "stop_service_deployment",
+    "stop_service_deployment", "continue_service_deployment",
 )
 DEFAULT_DEPLOYMENT_CONFIGURATION = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -146,6 +147,12 @@ def _deployment_configuration(given: dict | None, current: dict | None = None) -
     return merged
 
 
+def _check_strategy(config: dict, controller: dict | None, load_balancers: list | None) -> None:
+    refusal = strategies.check(config, (controller or {}).get("type", "ECS"), load_balancers or [])
+    if refusal:
+        raise InvalidParameterException(refusal)
+
+
 def _echoed(params: dict) -> dict:
     spec = {k: params[k] for k in ECHOED_FIELDS if params.get(k) not in (None, {}, [])}
     spec.setdefault("schedulingStrategy", "REPLICA")
@@ -238,6 +245,7 @@ def _create_service(self, sim: Simulator, moto_action: Callable) -> ActionResult
     if desired is not None and int(desired) < 0:
         raise InvalidParameterException("desiredCount can not be negative.")
     config = _deployment_configuration(params.get("deploymentConfiguration"))
+    _check_strategy(config, params.get("deploymentController"), params.get("loadBalancers"))
     cluster = self.ecs_backend._get_cluster(params.get("cluster", "default"))
     for existing in sim.services.values():
         if existing.cluster_arn == cluster.arn and existing.name == params["serviceName"] and existing.status == "ACTIVE":
@@ -257,6 +265,8 @@ def _update_service(self, sim: Simulator, moto_action: Callable) -> ActionResult
     config = None
     if params.get("deploymentConfiguration") is not None:
         config = _deployment_configuration(params["deploymentConfiguration"], service.deployment_configuration)
+    _check_strategy(config or service.deployment_configuration, service.spec.get("deploymentController"),
+                    params.get("loadBalancers", service.spec.get("loadBalancers")))
     td_arn = None
     if params.get("taskDefinition"):
         td_arn = self.ecs_backend.describe_task_definition(params["taskDefinition"]).arn
@@ -490,3 +500,13 @@ def _stop_service_deployment(self, sim: Simulator, moto_action: Callable) -> Act
     if stop_type not in ("ROLLBACK", "ABORT"):
         raise InvalidParameterException(f"stopType {stop_type} is not ROLLBACK or ABORT.")
     return ActionResult({"serviceDeploymentArn": sim.stop_service_deployment(arn, stop_type).arn})
+
+
+def _continue_service_deployment(self, sim: Simulator, moto_action: Callable) -> ActionResult:
+    params = _params(self)
+    arn, hook, action = params.get("serviceDeploymentArn"), params.get("hookId"), params.get("action") or "CONTINUE"
+    if not arn or not hook:
+        raise InvalidParameterException("serviceDeploymentArn and hookId can not be empty.")
+    if action not in ("CONTINUE", "ROLLBACK"):
+        raise InvalidParameterException(f"action {action} is not CONTINUE or ROLLBACK.")
+    return ActionResult({"serviceDeploymentArn": sim.continue_service_deployment(arn, hook, action).arn})

@@ -24,6 +24,7 @@ class Params:
     stopped_task_retention: float = 3600.0    # STOPPED tasks stay visible this long
     max_events: int = 100                     # DescribeServices returns the newest 100
     alarm_bake_seconds: float = 300.0         # rolling + alarms: watched this long after scale-in (unverified)
+    hook_callback_delay: float = 30.0         # a Lambda hook answering IN_PROGRESS is asked again after this
     throttle_after_failures: int = 3          # tasks failing to start in a row before ECS throttles starts (unverified)
     throttle_first_delay: float = 30.0        # first gap between start attempts, doubling ... (unverified curve)
     throttle_max_delay: float = 1620.0        # ... up to 27 minutes

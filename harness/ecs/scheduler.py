@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING
 
 from harness.ecs import deployments as records
+from harness.ecs import strategies
 from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, INACTIVE, PRIMARY, Deployment, Service, circuit_breaker_threshold
 from harness.ecs.tasks import RUNNING, SERVICE_SCHEDULER_INITIATED, reason_scaling
 
@@ -50,6 +51,9 @@ def run_pass(sim: "Simulator", service: Service) -> None:
     record = primary.service_deployment
     if record is not None and record.status == records.PENDING:
         sim.record_moves(service, record, records.IN_PROGRESS)
+    if primary.shift is not None and primary.rollout_state == IN_PROGRESS:
+        strategies.run_pass(sim, service, primary)  # blue/green, linear, canary: their own lifecycle
+        return
     desired = service.desired_count if service.status == "ACTIVE" else 0
     lower, upper = bounds(desired, service.min_healthy_percent, service.max_percent)
     all_alive = [t for t in service.tasks() if t.alive]
@@ -90,6 +94,7 @@ def run_pass(sim: "Simulator", service: Service) -> None:
             d.status = INACTIVE
             d.updated_at = sim.clock.now()
             service.deployments.remove(d)
+            strategies.drained(sim, service, d)
     watch_alarms(sim, service, primary)
     settled = (
         primary.rollout_state == IN_PROGRESS
@@ -127,8 +132,8 @@ def on_task_failed(sim: "Simulator", service: Service, deployment: Deployment) -
     if own and record.breaker.get("status") == records.MONITORING:
         record.breaker["failureCount"] = deployment.failed_tasks
     breaker = service.circuit_breaker
-    if not breaker.get("enable") or deployment.status != PRIMARY:
-        return
+    if not breaker.get("enable") or deployment.status != PRIMARY or deployment.shift is not None:
+        return  # the circuit breaker watches rolling updates only
     if deployment.failed_tasks < breaker_threshold(service):
         return
     fail_deployment(sim, service, deployment, monitor="breaker", rollback=bool(breaker.get("rollback")),

@@ -53,6 +53,8 @@ class Deployment:
     revision: Any = None            # deployments.ServiceRevision it rolls out
     alarms_ignored: frozenset = frozenset()  # alarms already in ALARM when it started
     settled_at: float | None = None  # when it was alone, full and healthy (a bake counts from here)
+    shift: Any = None               # strategies.Shift of a blue/green, linear or canary deployment
+    target_group: str | None = None  # where its tasks register, if not the service's first target group
     start_failures: int = 0          # its tasks that failed to start, in a row (a task reaching RUNNING resets)
     throttle_delay: float = 0.0      # the gap ECS leaves between start attempts now (0: not throttled)
     throttled_until: float = 0.0
@@ -110,6 +112,7 @@ class Service:
     # desired count an autoscaling scale-in asked for while a deployment ran
     deferred_scale_in: int | None = None
     service_deployments: list = field(default_factory=list)      # deployments.ServiceDeployment, oldest first
+    live_target_group: str | None = None  # blue/green: the target group production traffic goes to now
 
     @property
     def primary(self) -> Deployment:

@@ -13,8 +13,8 @@ from moto.ecs.models import ecs_backends
 from harness.clock import VirtualClock
 from harness.ecs import alarms
 from harness.ecs import deployments as records
-from harness.ecs import scheduler
-from harness.ecs.exceptions import ConflictException, ServiceDeploymentNotFoundException
+from harness.ecs import scheduler, strategies
+from harness.ecs.exceptions import ConflictException, InvalidParameterException, ServiceDeploymentNotFoundException
 from harness.ecs.images import ImageBehaviour, ImagePullError, Images
 from harness.ecs.params import Params
 from harness.ecs.scaling import Scaling
@@ -36,6 +36,7 @@ class Simulator:
         self.tasks: dict[str, Task] = {}
         self.service_deployments: dict[str, records.ServiceDeployment] = {}
         self.revisions: dict[str, records.ServiceRevision] = {}
+        self.hooks: dict[str, dict[str, list[str]]] = {}  # Lambda hook ARN -> stage -> its answers, in order
         self.timeline = Timeline()
         self.scaling = Scaling(self)
         self.errors: list[BaseException] = []   # unexpected errors in API handlers (server threads)
@@ -95,6 +96,28 @@ class Simulator:
                         **fields: Any) -> None:
         """e.g. `sim.declare_command(["bin/migrate"], exit_code=0, exit_after=20)`."""
         self.images.declare_command(command, behaviour if behaviour is not None else ImageBehaviour.from_dict(fields))
+
+    def declare_hook(self, target_arn: str, answers: dict[str, str | list[str]]) -> None:
+        """What a Lambda lifecycle hook answers at each stage, e.g.
+        `{"POST_TEST_TRAFFIC_SHIFT": "FAILED"}` or `{"POST_SCALE_UP": ["IN_PROGRESS", "SUCCEEDED"]}`
+        (successive calls; the last answer repeats). Undeclared: SUCCEEDED."""
+        checked: dict[str, list[str]] = {}
+        for stage, answer in answers.items():
+            if stage not in strategies.HOOK_STAGES:
+                raise ValueError(f"{stage!r} is not a lifecycle hook stage; hook stages: {', '.join(strategies.HOOK_STAGES)}")
+            sequence = [answer] if isinstance(answer, str) else list(answer)
+            bad = [a for a in sequence if a not in strategies.HOOK_ANSWERS]
+            if bad or not sequence:
+                raise ValueError(f"a hook answers {', '.join(strategies.HOOK_ANSWERS)}, not {bad or sequence}")
+            checked[stage] = sequence
+        self.hooks[target_arn] = checked
+
+    def hook_answer(self, target_arn: str, stage: str, call: int) -> str:
+        answers = self.hooks.get(target_arn, {}).get(stage) or ["SUCCEEDED"]
+        return answers[min(call, len(answers) - 1)]
+
+    def hook_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def service(self, name_or_arn: str) -> Service:
         for service in self.services.values():
@@ -196,6 +219,7 @@ class Simulator:
         service.steady = False
         if rollback_of is None:
             self._open_service_deployment(service, deployment)
+            strategies.begin(self, service, deployment)
         else:  # a rollback: no new revision, and it belongs to the service deployment it undoes
             deployment.revision = revision
             deployment.service_deployment = rollback_of.service_deployment
@@ -239,6 +263,19 @@ class Simulator:
         region, account = service.arn.split(":")[3], service.arn.split(":")[4]
         return alarms.states(account, region, names) if names else {}
 
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> records.ServiceDeployment:
+        record = self.service_deployments.get(arn)
+        if record is None:
+            raise ServiceDeploymentNotFoundException(arn)
+        if record.status != records.IN_PROGRESS or record.deployment.shift is None:
+            raise InvalidParameterException(f"The service deployment is {record.status}: ContinueServiceDeployment "
+                                            "needs one IN_PROGRESS with a hook awaiting action.")
+        try:
+            strategies.continue_hook(self, record.deployment, hook_id, action)
+        except ValueError as err:
+            raise InvalidParameterException(f"The lifecycle hook {hook_id} is not awaiting action.") from err
+        return record
+
     def record_moves(self, service: Service, record: records.ServiceDeployment, status: str, reason: str = "") -> None:
         record.move(status, self.clock.now(), reason)
         if status == records.IN_PROGRESS and record.started_at is None:
@@ -258,6 +295,16 @@ class Simulator:
         if record.status != records.IN_PROGRESS and record.status != records.PENDING:
             return record  # already stopping or rolling back: it carries on
         deployment = record.deployment
+        if deployment.shift is not None:
+            if stop_type == "ABORT":
+                self.record_moves(service, record, records.STOP_REQUESTED, "Service deployment stop requested (ABORT).")
+                deployment.shift.stopped = True
+                record.stopped_at = self.clock.now()
+                self.record_moves(service, record, records.STOPPED)
+            else:
+                self.record_moves(service, record, records.ROLLBACK_REQUESTED, "Service deployment rollback requested.")
+                strategies.roll_back(self, service, deployment, "StopServiceDeployment ROLLBACK requested.")
+            return record
         if stop_type == "ABORT":
             self.record_moves(service, record, records.STOP_REQUESTED, "Service deployment stop requested (ABORT).")
             deployment.rollout_state = FAILED
@@ -326,7 +373,7 @@ class Simulator:
 
     def start_service_tasks(self, service: Service, deployment: Deployment, count: int) -> None:
         lb = service.load_balancers[0] if service.load_balancers else None
-        tg = lb.get("targetGroupArn") if lb else None
+        tg = deployment.target_group or (service.live_target_group or lb.get("targetGroupArn") if lb else None)
         grace = float(service.spec.get("healthCheckGracePeriodSeconds") or 0)
         pull_error = next(iter(deployment.pull_errors.values()), None)
         started = []
@@ -392,7 +439,9 @@ class Simulator:
         service = self._service_of(task) if task.deployment is not None else None
         if service is not None:
             scheduler.on_task_healthy(self, service, task.deployment)
-            self.serves_production(service, task)
+            shift = task.deployment.shift
+            if shift is None or shift.production > 0:  # green serves production only once traffic moves to it
+                self.serves_production(service, task)
 
     def serves_production(self, service: Service, task: Task) -> None:
         """A task starts serving production traffic: an image declared to drive an

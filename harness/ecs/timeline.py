@@ -15,9 +15,20 @@ if TYPE_CHECKING:
     from harness.ecs.services import Service
 
 
+def traffic(service: "Service") -> dict[str, tuple[float, float]]:
+    """Deployment id -> (production %, test %) while a blue/green-family deployment
+    moves traffic; empty otherwise (rolling updates balance over every task)."""
+    for d in service.deployments:
+        shift = d.shift
+        if shift is not None and not shift.rolled_back and d.rollout_state == "IN_PROGRESS":
+            return {d.id: (shift.production, shift.test), shift.blue.id: (100 - shift.production, 100 - shift.test)}
+    return {}
+
+
 def snapshot(service: "Service") -> dict:
     deployments = []
     digests: dict[str, int] = {}
+    shares = traffic(service)
     for d in service.deployments:
         alive = [t for t in d.tasks if t.last_status in ALIVE]
         deployments.append({
@@ -31,6 +42,11 @@ def snapshot(service: "Service") -> dict:
             "healthy": sum(1 for t in alive if t.healthy),
             "failedTasks": d.failed_tasks,
         })
+        if shares:
+            production, test = shares.get(d.id, (0.0, 0.0))
+            deployments[-1].update(productionWeight=production, testWeight=test)
+            if d.shift is not None and d.id in shares:
+                deployments[-1]["lifecycleStage"] = d.shift.stage
         for t in alive:
             if t.last_status == RUNNING:
                 key = ",".join(c.digest or "?" for c in t.containers)

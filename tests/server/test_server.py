@@ -95,3 +95,12 @@ def test_errors_raised_in_the_simulator_on_a_server_thread_are_reraised_by_check
         server.check()
     server.sim.errors.clear()
     server.errors.clear()
+
+
+def test_a_lambda_hook_answer_is_declared_over_http_and_a_bad_one_refused(server):
+    state = control(server, "hooks", {"hook": "arn:aws:lambda:us-east-1:123456789012:function:smoke",
+                                      "answers": {"POST_TEST_TRAFFIC_SHIFT": "FAILED"}})
+    assert state["hooks"] == {"arn:aws:lambda:us-east-1:123456789012:function:smoke": {"POST_TEST_TRAFFIC_SHIFT": ["FAILED"]}}
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        control(server, "hooks", {"hook": "x", "answers": {"BAKE_TIME": "FAILED"}})
+    assert refused.value.code == 400 and "not a lifecycle hook stage" in json.load(refused.value)["error"]
