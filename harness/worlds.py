@@ -60,6 +60,43 @@ class ToolRun:
         return json.dumps(self.lines) + self.stderr
 
 
+@dataclass(frozen=True)
+class BlueGreenLoadBalancer:
+    """An ALB for blue/green-family deployments: a production listener (port 80)
+    and a test listener (8080), each with a rule forwarding to a blue and a green
+    target group (blue 100, green 0), in a VPC of two subnets."""
+
+    blue: str  # target group ARNs
+    green: str
+    production_rule: str
+    test_rule: str
+
+    @classmethod
+    def build(cls, aws: Any, name: str = "web") -> "BlueGreenLoadBalancer":
+        ec2, elb = aws.client("ec2"), aws.client("elbv2")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")
+                   ["Subnet"]["SubnetId"] for i, zone in ((1, "a"), (2, "b"))]
+        lb = elb.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        blue, green = [elb.create_target_group(Name=f"{name}-{colour}", Protocol="HTTP", Port=80, VpcId=vpc,
+                                               TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+                       for colour in ("blue", "green")]
+        forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}
+        rules = []
+        for port in (80, 8080):
+            listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=port, DefaultActions=[forward])
+            rules.append(elb.describe_rules(ListenerArn=listener["Listeners"][0]["ListenerArn"])["Rules"][0]["RuleArn"])
+        return cls(blue, green, *rules)
+
+    def load_balancers(self, container: str = CONTAINER, port: int = 80,
+                       role: str = f"arn:aws:iam::{ACCOUNT}:role/ecs-infrastructure") -> list[dict[str, Any]]:
+        """CreateService's `loadBalancers` for it, with the advancedConfiguration blue/green needs."""
+        return [{"targetGroupArn": self.blue, "containerName": container, "containerPort": port, "advancedConfiguration": {
+            "alternateTargetGroupArn": self.green, "productionListenerRule": self.production_rule,
+            "testListenerRule": self.test_rule, "roleArn": role}}]
+
+
 def _json_lines(stdout: str) -> list[dict[str, Any]]:
     """The JSON objects on stdout, in order: JSON lines (deploy, rollback) or the
     indented document other commands print (then a result line after a failure)."""

@@ -44,7 +44,9 @@ def snapshot(service: "Service") -> dict:
         })
         if shares:
             production, test = shares.get(d.id, (0.0, 0.0))
-            deployments[-1].update(productionWeight=production, testWeight=test)
+            # the key runningByDigest uses (the digests in container order), to name the image
+            deployments[-1].update(productionWeight=production, testWeight=test,
+                                   digests=",".join(digest or "?" for digest in d.digests.values()))
             if d.shift is not None and d.id in shares:
                 deployments[-1]["lifecycleStage"] = d.shift.stage
         for t in alive:

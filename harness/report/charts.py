@@ -46,6 +46,7 @@ def _draw(ax, timeline: Timeline, title: str) -> None:
         ax.step(xs, healthy, where="post", color="black", linewidth=1.4, label="healthy")
         if timeline.desired is not None:
             ax.axhline(timeline.desired, color="grey", linestyle="--", linewidth=0.8, label="desired")
+        _traffic(ax, timeline, images, xs)
     top_y = max([s.running for s in timeline.samples] + [timeline.desired or 0, 1])
     span = max([s.t for s in timeline.samples] + [m.t for m in timeline.markers] + [1.0])
     placed: list[float] = []
@@ -63,6 +64,25 @@ def _draw(ax, timeline: Timeline, title: str) -> None:
     ax.set_ylabel("tasks")
     ax.set_title(title, fontsize=10, loc="left")
     ax.legend(loc="upper right", fontsize=7, ncol=2, frameon=False)
+
+
+TRAFFIC_COLOURS = ("#2f7d43", "#b22222", "#2a5db0", "#b8860b", "#6a3d9a", "#1f7a7a")
+
+
+def _traffic(ax, timeline: Timeline, images: list[str], xs: list[float]) -> None:
+    """Blue/green family: the share of production traffic per image, on its own axis."""
+    if not any(s.traffic for s in timeline.samples):
+        return
+    share = ax.twinx()
+    for index, image in enumerate(images):
+        values = [s.traffic.get(image, 0.0) for s in timeline.samples]
+        if not any(values):
+            continue
+        share.step(xs, values + values[-1:], where="post", color=TRAFFIC_COLOURS[index % len(TRAFFIC_COLOURS)],
+                   linewidth=1.2, linestyle="-.", label=f"production traffic to {image}")
+    share.set_ylim(0, 145)  # the same headroom as the task axis, for the labels
+    share.set_ylabel("production traffic %")
+    share.legend(loc="upper left", fontsize=7, frameon=False)
 
 
 def timeline_figure(timeline: Timeline, title: str) -> Figure:

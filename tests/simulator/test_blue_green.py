@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.ecs import strategies
+from harness.worlds import BlueGreenLoadBalancer
 
 HOOK = "arn:aws:lambda:us-east-1:123456789012:function:smoke-test"
 ROLE = "arn:aws:iam::123456789012:role/ecs-infrastructure"
@@ -14,30 +15,17 @@ ALL_STAGES = ["PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
 
 
 class Balanced:
-    """An ALB with a production listener (port 80) and a test listener (8080), each
-    forwarding to the blue and green target groups, and a service behind them."""
+    """The service behind a blue/green load balancer (`harness.worlds`), and ways to look at it."""
 
     def __init__(self, ecs, aws):
         self.ecs, self.aws = ecs, aws
-        ec2, self.elb = aws.client("ec2"), aws.client("elbv2")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
-                   for i, z in ((1, "a"), (2, "b"))]
-        lb = self.elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-        self.blue, self.green = [self.elb.create_target_group(Name=n, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
-                                 ["TargetGroups"][0]["TargetGroupArn"] for n in ("blue", "green")]
-        forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": [
-            {"TargetGroupArn": self.blue, "Weight": 100}, {"TargetGroupArn": self.green, "Weight": 0}]}}
-        rules = []
-        for port in (80, 8080):
-            listener = self.elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=port, DefaultActions=[forward])
-            rules.append(self.elb.describe_rules(ListenerArn=listener["Listeners"][0]["ListenerArn"])["Rules"][0]["RuleArn"])
-        self.production_rule, self.test_rule = rules
+        self.elb = aws.client("elbv2")
+        self.lb = BlueGreenLoadBalancer.build(aws)
+        self.blue, self.green = self.lb.blue, self.lb.green
+        self.production_rule, self.test_rule = self.lb.production_rule, self.lb.test_rule
 
     def load_balancers(self) -> list[dict]:
-        return [{"targetGroupArn": self.blue, "containerName": "app", "containerPort": 80, "advancedConfiguration": {
-            "alternateTargetGroupArn": self.green, "productionListenerRule": self.production_rule,
-            "testListenerRule": self.test_rule, "roleArn": ROLE}}]
+        return self.lb.load_balancers(role=ROLE)
 
     def service(self, strategy: str = "BLUE_GREEN", desired: int = 2, **config) -> None:
         self.ecs.service(self.ecs.task_definition("app:v1", portMappings=[{"containerPort": 80}]), desired=desired,
@@ -149,6 +137,8 @@ def test_a_test_traffic_hook_that_fails_rolls_back_before_production_ever_sees_g
     assert "POST_TEST_TRAFFIC_SHIFT" in record["rollback"]["reason"]
     bg.until(lambda: bg.record(arn)["status"] == "ROLLBACK_SUCCESSFUL")
     assert max(production) == 0  # production never went to green
+    traffic = [e["message"] for e in aws.sim.timeline.events if e["message"].startswith("traffic ")]
+    assert traffic and all("production 0%" in message for message in traffic)  # the timeline says so too
     assert (bg.weight(bg.production_rule, bg.blue), bg.weight(bg.test_rule, bg.green)) == (100, 0)
     assert {t.arn for t in aws.sim.service("web").tasks() if t.alive} == blue_tasks  # no task started for the way back
     assert bg.ecs.describe()["taskDefinition"].endswith("app:1")
@@ -163,6 +153,9 @@ def test_an_alarm_during_the_bake_puts_production_back_on_blue_at_once(bg, aws):
     shifted = bg.until(lambda: bg.weight(bg.production_rule, bg.green) == 100)
     back = bg.until(lambda: bg.weight(bg.production_rule, bg.green) == 0)
     assert 120 <= back - shifted <= 125  # green had production traffic only until its alarm fired
+    moves = [(e["t"], e["message"].split("production ")[1].split("%")[0]) for e in aws.sim.timeline.events
+             if e["message"].startswith("traffic ")]
+    assert [share for _, share in moves][-2:] == ["100", "0"] and moves[-1][0] - moves[-2][0] == back - shifted
     record = bg.record(arn)
     assert record["status"] in ("ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL")
     assert record["alarms"]["triggeredAlarmNames"] == ["HighErrors"] and record["lifecycleStage"] == "BAKE_TIME"
@@ -301,3 +294,22 @@ def test_the_timeline_records_traffic_per_revision_and_the_stages(bg, aws):
     assert {d["lifecycleStage"] for s in shifting for d in s["deployments"] if "lifecycleStage" in d} >= {
         "SCALE_UP", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME"}
     assert any(e["message"].startswith("traffic ") for e in aws.sim.timeline.events)
+
+
+def test_the_report_draws_the_traffic_of_a_blue_green_rollback(bg, aws):
+    from harness.metrics.timeline_adapter import from_recorder
+    from harness.report.charts import svg, timeline_figure
+
+    bg.service(bakeTimeInMinutes=10)
+    aws.sim.declare_hook(HOOK, {"POST_PRODUCTION_TRAFFIC_SHIFT": "FAILED"})
+    bg.ecs.update(deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10, "lifecycleHooks": [
+        {"hookTargetArn": HOOK, "roleArn": ROLE, "lifecycleStages": ["POST_PRODUCTION_TRAFFIC_SHIFT"]}]})
+    start = aws.clock.now()
+    arn = bg.deploy()
+    bg.until(lambda: bg.record(arn)["status"] == "ROLLBACK_SUCCESSFUL")
+    timeline = from_recorder(aws.sim.timeline, "web", start=start)
+    shares = [max(s.traffic.values(), default=None) for s in timeline.samples if s.traffic]
+    assert 100.0 in shares  # green had production traffic ...
+    assert timeline.samples[-1].traffic == {}  # ... and the rollback ended the shift
+    drawn = svg(timeline_figure(timeline, "blue/green rollback"))
+    assert "production traffic to" in drawn  # the legend of the traffic lines (text drawn as paths, named in comments)
