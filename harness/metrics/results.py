@@ -36,8 +36,10 @@ class Sample:
     t: float
     tasks: Mapping[str, int]
     healthy: int
-    # blue/green family: the share of production traffic (%) each image gets; empty for rolling updates
+    # blue/green family: the share of production traffic (%) each image gets, and the
+    # lifecycle stage the deployment is in; empty for rolling updates
     traffic: Mapping[str, float] = field(default_factory=dict)
+    stage: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "t", float(self.t))  # 30 and 30.0 must serialise alike
@@ -103,7 +105,8 @@ class Timeline:
     def to_dict(self) -> dict[str, Any]:
         return {
             "samples": [{"t": s.t, "tasks": dict(sorted(s.tasks.items())), "healthy": s.healthy,
-                         **({"traffic": dict(sorted(s.traffic.items()))} if s.traffic else {})} for s in self.samples],
+                         **({"traffic": dict(sorted(s.traffic.items()))} if s.traffic else {}),
+                         **({"stage": s.stage} if s.stage else {})} for s in self.samples],
             "markers": [dataclasses.asdict(m) for m in self.markers],
             "desired": self.desired,
             "images": list(self.images),
@@ -112,8 +115,8 @@ class Timeline:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Timeline":
         return cls(
-            samples=tuple(Sample(float(s["t"]), dict(s["tasks"]), int(s["healthy"]), dict(s.get("traffic", {})))
-                          for s in data.get("samples", ())),
+            samples=tuple(Sample(float(s["t"]), dict(s["tasks"]), int(s["healthy"]), dict(s.get("traffic", {})),
+                                 s.get("stage", "")) for s in data.get("samples", ())),
             markers=tuple(Marker(float(m["t"]), m["kind"], m.get("label", "")) for m in data.get("markers", ())),
             desired=data.get("desired"),
             images=tuple(data.get("images", ())),

@@ -58,12 +58,13 @@ def from_recorder(
             label = labels.get(digest) or _short(digest)
             tasks[label] = tasks.get(label, 0) + count
             order.setdefault(label)
-        traffic = {}
+        traffic, stage = {}, ""
         for d in s.get("deployments", []):
             if "productionWeight" in d:
                 label = labels.get(d["digests"]) or _short(d["digests"])
                 traffic[label] = traffic.get(label, 0.0) + d["productionWeight"]
-        samples.append(Sample(max(0.0, s["t"] - start), tasks, s.get("healthy", 0), traffic))
+            stage = d.get("lifecycleStage", stage)
+        samples.append(Sample(max(0.0, s["t"] - start), tasks, s.get("healthy", 0), traffic, stage))
 
     given = {m.kind: Marker(m.t - start, m.kind, m.label) for m in markers}
     found: dict[str, Marker] = {"deploy": Marker(0.0, "deploy", "deploy starts")}

@@ -83,6 +83,12 @@ def _traffic(ax, timeline: Timeline, images: list[str], xs: list[float]) -> None
     share.set_ylim(0, 145)  # the same headroom as the task axis, for the labels
     share.set_ylabel("production traffic %")
     share.legend(loc="upper left", fontsize=7, frameon=False)
+    previous = ""
+    for sample in timeline.samples:  # where each lifecycle stage begins, along the bottom
+        if sample.stage and sample.stage != previous:
+            share.annotate(sample.stage.lower().replace("_", " "), (sample.t, 2), rotation=90, fontsize=5,
+                           color="#555555", ha="left", va="bottom")
+        previous = sample.stage
 
 
 def timeline_figure(timeline: Timeline, title: str) -> Figure:

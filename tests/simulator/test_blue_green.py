@@ -313,3 +313,4 @@ def test_the_report_draws_the_traffic_of_a_blue_green_rollback(bg, aws):
     assert timeline.samples[-1].traffic == {}  # ... and the rollback ended the shift
     drawn = svg(timeline_figure(timeline, "blue/green rollback"))
     assert "production traffic to" in drawn  # the legend of the traffic lines (text drawn as paths, named in comments)
+    assert "post production traffic shift" in drawn and {s.stage for s in timeline.samples} >= {"SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"}
