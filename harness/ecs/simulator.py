@@ -1,6 +1,9 @@
 """The simulated ECS service scheduler: one object that owns services,
 deployments and tasks, advanced by a clock. The API layer (`api.py`) reads and
 changes it; scenarios use it to declare image behaviour and drive load.
+
+The simulator's state and its transitions; over 400 lines since the 2025 model (service
+deployments, hooks) joined the rolling one: the split into rooms is the harness-rooms issue's work.
 """
 from __future__ import annotations
 
