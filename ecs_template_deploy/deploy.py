@@ -54,6 +54,7 @@ class DeployResult:
     images: dict[str, str]
     definition: dict[str, Any]
     deployment_id: str = ""
+    service_deployment_arn: str = ""  # ECS's record of the deployment (the 2024 API), where it answers with one
     duplicates: tuple[str, ...] = ()  # identical unused revisions a retried RegisterTaskDefinition left
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,9 +90,9 @@ def apply(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None 
     retrier = Retrier(clock, sink)
     until = clock.now() + CHANGE_BUDGET
     arn, registered, duplicates = register(ecs, plan, retrier, until, journal)
-    deployment_id = update(ecs, plan, arn, retrier, until, journal, withdraw=registered)
+    deployment_id, record = update(ecs, plan, arn, retrier, until, journal, withdraw=registered)
     return DeployResult(task_definition_arn=arn, registered=registered, reused=not registered, updated=True,
-                        deployment_id=deployment_id, duplicates=duplicates, **result)
+                        deployment_id=deployment_id, service_deployment_arn=record, duplicates=duplicates, **result)
 
 
 def identical_revisions(ecs: Any, plan: Plan) -> list[str]:
@@ -166,20 +167,22 @@ def _quietly(read: Any, journal: Journal) -> list[str]:
 
 
 def update(ecs: Any, plan: Plan, arn: str, retrier: Retrier, until: float, journal: Journal, *,
-           withdraw: bool) -> str:
-    """UpdateService to `arn`; the new deployment's id. On failure, read the service
-    back: if the update took effect, carry on; if not, withdraw a revision this run
-    registered and raise (nothing changed); if the service cannot be read, say so."""
-    def attempt() -> str:
+           withdraw: bool) -> tuple[str, str]:
+    """UpdateService to `arn`; (the new deployment's id, its service deployment ARN).
+    On failure, read the service back: if the update took effect, carry on; if
+    not, withdraw a revision this run registered and raise (nothing changed); if
+    the service cannot be read, say so."""
+    def attempt() -> tuple[str, str]:
         with aws_call("ecs:UpdateService"):
             answer = ecs.update_service(cluster=plan.request.cluster, service=plan.service.arn, taskDefinition=arn)
-        primary = Service(answer["service"]).primary
-        return primary.id if primary else ""
+        service = Service(answer["service"])
+        return (service.primary.id if service.primary else ""), service.current_service_deployment
 
     journal.service_changed = True  # from the first attempt on, it may take effect
     try:
-        deployment_id = retrier.call(attempt, until=until, what=f"updating service {plan.service.name}")
+        deployment_id, record = retrier.call(attempt, until=until, what=f"updating service {plan.service.name}")
     except AwsError as err:
+        record = ""
         try:
             deployment_id = _deployment_of(ecs, plan, arn)
         except DeployToolError:
@@ -193,7 +196,7 @@ def update(ecs: Any, plan: Plan, arn: str, retrier: Retrier, until: float, journ
                 _withdraw(ecs, arn, err, journal)
             raise
     journal.did(f"updated service {plan.service.name}: {short(plan.current.arn)} -> {short(arn)}", service_changed=True)
-    return deployment_id
+    return deployment_id, record
 
 
 def _deployment_of(ecs: Any, plan: Plan, arn: str) -> str | None:

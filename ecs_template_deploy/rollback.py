@@ -32,7 +32,7 @@ from .resources import check_controller, check_family, check_task_definition_ref
     fetch_task_definition, short
 from .retry import Retrier
 from .standing import Journal
-from .verdict import State
+from .verdict import State, Verdict
 from .views import Service, family_of, same_revision
 from .watch import Outcome, RolloutWatcher
 
@@ -56,6 +56,7 @@ class RolloutReport:
     known_good: knowngood.KnownGood | None = None
     next: Next = Next.NOTHING
     warnings: list[str] = field(default_factory=list)
+    traffic_back_at: float | None = None  # blue/green family: when production traffic went back to blue
 
     @property
     def first_failure_at(self) -> float | None:
@@ -86,6 +87,7 @@ class RolloutReport:
             "steadyAt": self.steady_at,
             # the verdict is about the service as read then (a poll reads it, then its tasks)
             "observedAt": (self.recovery or self.outcome).observed_at if (self.recovery or self.outcome) else None,
+            "trafficBackAt": self.traffic_back_at,
             "warnings": list(self.warnings),
         }
 
@@ -119,22 +121,29 @@ class Rollout:
     # -- deploy --------------------------------------------------------------
 
     def see_through(self, cluster: str, service: str, task_definition: str, *, deployment_id: str | None = None,
-                    since: float | None = None) -> RolloutReport:
+                    since: float | None = None, record_arn: str = "") -> RolloutReport:
         """Watch the deployment of `task_definition` to its end and act on the verdict."""
         what = f"deploy of {short(task_definition)}"
         return self._guarded(what, task_definition, Next.ROLLBACK,
-                             lambda: self._see_through(cluster, service, task_definition, deployment_id, since))
+                             lambda: self._see_through(cluster, service, task_definition, deployment_id, since, record_arn))
 
     def _see_through(self, cluster: str, service: str, task_definition: str, deployment_id: str | None,
-                     since: float | None) -> RolloutReport:
+                     since: float | None, record_arn: str = "") -> RolloutReport:
         first = self._remember_completed(cluster, service, exclude=task_definition)
         if first is not None and same_revision(first.steady_on, task_definition) and knowngood.is_marked(first, task_definition):
             return RolloutReport(EXIT_OK, f"{short(task_definition)} already runs, steady and known good: nothing to do",
                                  task_definition)
+        # a blue/green, linear or canary deployment's own bake and steps come on top of --timeout
+        waits = first.strategy_waits if first is not None else 0.0
         outcome = self.watcher.watch(cluster, service, deployment_id=deployment_id, task_definition=task_definition,
-                                     since=since)
+                                     since=since, record_arn=record_arn, timeout=self.options.timeout + waits)
+        if outcome.succeeded and self.options.bake:
+            baked = self.watcher.bake(cluster, service, outcome, self.options.bake)
+            if not baked.succeeded:
+                outcome = baked  # a failure during the bake is a failed deploy: back to known good
         if outcome.succeeded:
-            return self._succeeded(outcome, f"deployed {short(task_definition)}: steady state")
+            return self._succeeded(outcome, f"deployed {short(task_definition)}: steady state"
+                                   + (f", baked {self.options.bake:g} s" if self.options.bake else ""))
         verdict = outcome.verdict
         what = (f"deploy of {short(task_definition)} {'timed out' if verdict.state is State.TIMED_OUT else 'failed'}: "
                 f"{verdict.reason}")
@@ -176,6 +185,11 @@ class Rollout:
 
     def _return_to_known_good(self, cluster: str, service: str, outcome: Outcome, what: str,
                               since: float | None) -> RolloutReport:
+        record = outcome.record
+        if record is not None and record.keeps_blue:
+            shifted = self._shift_back(cluster, service, outcome, what, since)
+            if shifted is not None:
+                return shifted
         failed = outcome.task_definition
         until = self.clock.now() + self.options.recovery_timeout
         tags = outcome.service.tags if outcome.service else {}
@@ -201,22 +215,62 @@ class Rollout:
                              f"{recovery.verdict.reason}", failed, outcome, recovery,
                              rolled_back_by="ecs-template-deploy", known_good=target, next=Next.ROLLBACK)
 
+    def _shift_back(self, cluster: str, service: str, outcome: Outcome, what: str,
+                    since: float | None) -> RolloutReport | None:
+        """ECS still holds blue (blue/green, linear, canary before clean-up): roll back
+        by moving traffic back to it with StopServiceDeployment ROLLBACK, which
+        starts no task. None if ECS refuses (then the usual way, UpdateService)."""
+        record = outcome.record
+        self._story = f"{what}; rolling back to blue by traffic shift (StopServiceDeployment ROLLBACK)"
+        self.watcher.emit("action", f"{what}; ECS still runs blue ({record.summary()}): shifting traffic back to it "
+                          "(StopServiceDeployment ROLLBACK)")
+        until = self.clock.now() + self.options.recovery_timeout
+
+        def stop() -> None:
+            with aws_call("ecs:StopServiceDeployment"):
+                self.ecs.stop_service_deployment(serviceDeploymentArn=record.arn, stopType="ROLLBACK")
+
+        self.journal.service_changed = True
+        try:
+            self.retry.call(stop, until=until, what="stopping the service deployment")
+        except DeployToolError as err:
+            self.watcher.emit("warning", f"StopServiceDeployment ROLLBACK refused ({err}): rolling back with UpdateService")
+            return None
+        back_at = self.clock.now()
+        self.journal.did("shifted traffic back to blue (StopServiceDeployment ROLLBACK)", service_changed=True)
+        recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since,
+                                                  timeout=self.options.recovery_timeout, failed=outcome.task_definition)
+        back = short(recovery.task_definition)
+        if recovery.succeeded:
+            marked, warnings = self._mark(recovery)
+            report = RolloutReport(EXIT_ROLLED_BACK, f"{what}; traffic shifted back to {back} (blue), steady",
+                                   outcome.task_definition, outcome, recovery, returned_to=recovery.task_definition,
+                                   rolled_back_by="ecs-template-deploy", known_good=marked, warnings=warnings)
+        else:
+            report = RolloutReport(_failed_code(recovery), f"{what}; the traffic shift back to {back} did not reach a "
+                                   f"steady state: {recovery.verdict.reason}", outcome.task_definition, outcome,
+                                   recovery, rolled_back_by="ecs-template-deploy", next=Next.ROLLBACK)
+        report.traffic_back_at = back_at
+        return report
+
     # -- steps both share ----------------------------------------------------
 
     def _go_to(self, cluster: str, service: str, task_definition: str, until: float, since: float | None,
                action: str) -> Outcome:
         """UpdateService to `task_definition` (asked again until `until`), then watch it."""
-        def update() -> str:
+        def update() -> tuple[str, str]:
             with aws_call("ecs:UpdateService"):
                 answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
-            primary = Service(answer["service"]).primary
-            return primary.id if primary else ""
+            updated = Service(answer["service"])
+            return (updated.primary.id if updated.primary else ""), updated.current_service_deployment
 
         self.journal.service_changed = True
-        deployment_id = self.retry.call(update, until=until, what=f"updating service {service} to {short(task_definition)}")
+        deployment_id, record = self.retry.call(update, until=until,
+                                                what=f"updating service {service} to {short(task_definition)}")
         self.journal.did(action, service_changed=True)
         return self.watcher.watch(cluster, service, deployment_id=deployment_id or None, task_definition=task_definition,
-                                  since=since, timeout=max(until - self.clock.now(), self.options.poll_interval))
+                                  since=since, timeout=max(until - self.clock.now(), self.options.poll_interval),
+                                  record_arn=record, alarms=False)
 
     def _mark(self, outcome: Outcome) -> tuple[knowngood.KnownGood | None, list[str]]:
         """Mark what `outcome` saw steady as known good, at AWS's time for it; on
@@ -281,6 +335,10 @@ class Rollout:
         than the running one, or the one a rollback in progress returns to) and wait."""
         snapshot, target, follow = resolve_target(self.ecs, cluster, service, to, family)
         current = snapshot.task_definition
+        record = self.watcher.current_record(snapshot) if to is None and not follow else None
+        if record is not None and record.keeps_blue and not record.is_rolling_back:
+            return self._guarded(f"rollback of {snapshot.name}", current, Next.RERUN,
+                                 lambda: self._stop_and_shift_back(cluster, service, snapshot, record, since))
         if follow:
             self.watcher.emit("action", f"a rollback of {snapshot.name} to {target.revision} is in progress; following it",
                               knownGood=target.task_definition)
@@ -291,6 +349,21 @@ class Rollout:
                               knownGood=target.task_definition)
         return self._guarded(f"rollback to {target.revision}", target.task_definition, Next.RERUN,
                              lambda: self._roll_back(cluster, service, target, follow, since))
+
+    def _stop_and_shift_back(self, cluster: str, service: str, snapshot: Service, record, since: float | None) -> RolloutReport:
+        """`rollback` during a blue/green-family deployment that still keeps blue:
+        StopServiceDeployment ROLLBACK moves traffic back to it, no task starts."""
+        primary = snapshot.primary
+        outcome = Outcome(Verdict(State.FAILED, "rollback asked for"), primary.id if primary else "",
+                          snapshot.task_definition, self.clock.now(), self.clock.now(), 0, snapshot, self.clock.now(), record)
+        report = self._shift_back(cluster, service, outcome, f"rollback of {short(snapshot.task_definition)}", since)
+        if report is None:
+            raise NotRecoveredError("StopServiceDeployment ROLLBACK was refused: run `rollback --to REVISION` to roll "
+                                    "back with UpdateService")
+        if report.exit_code == EXIT_ROLLED_BACK:
+            report.exit_code = EXIT_OK
+            report.message = report.message.replace("; traffic shifted back", ": traffic shifted back")
+        return report
 
     def _roll_back(self, cluster: str, service: str, target: knowngood.KnownGood, follow: bool,
                    since: float | None) -> RolloutReport:

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from typing import Sequence
 
-from .views import Service, StoppedTask, revision_name
+from .views import Service, ServiceDeployment, StoppedTask, revision_name
 
 DEFAULT_FAILURE_THRESHOLD = 1
 
@@ -54,11 +54,15 @@ def judge(
     stopped: Sequence[StoppedTask] = (),
     *,
     failure_threshold: int = DEFAULT_FAILURE_THRESHOLD,
+    record: ServiceDeployment | None = None,
+    alarms: Sequence[str] = (),
 ) -> Verdict:
     """What one poll's observations say about deployment `deployment_id`.
 
     `stopped` are the stopped tasks started by that deployment (others are
-    ignored). No clock, no API.
+    ignored); `record` is ECS's service deployment for it, where the service
+    deployments API can be read; `alarms` are the watched CloudWatch alarms
+    that went into ALARM during the watch. No clock, no API.
     """
     if failure_threshold < 1:
         raise ValueError(f"failure threshold must be at least 1, got {failure_threshold}")
@@ -66,6 +70,16 @@ def judge(
     primary = service.primary
     failures = tuple(t for t in stopped if t.started_by in ("", deployment_id) and t.is_failure)
 
+    if record is not None and record.is_rolling_back:  # ECS's own word first, where it gives one
+        return Verdict(State.ROLLED_BACK_BY_ECS, record.rollback_reason or record.status_reason or
+                       f"ECS rolls the deployment back ({record.status})", ecs_rolls_back=True,
+                       now_primary=primary.task_definition if primary else service.task_definition,
+                       failed_tasks=failures)
+    if record is not None and record.status == "ROLLBACK_FAILED":
+        return Verdict(State.FAILED, record.status_reason or "ECS's rollback of the deployment failed",
+                       failed_tasks=failures)
+    if alarms and ours is not None and ours.is_primary:
+        return Verdict(State.FAILED, f"alarm(s) in ALARM: {', '.join(alarms)}", failed_tasks=failures)
     if ours is None or not ours.is_primary:
         heading_to = primary.task_definition if primary else service.task_definition
         if ours is not None and ours.has_failed:
@@ -86,6 +100,10 @@ def judge(
         return Verdict(State.FAILED, failure_summary(failures, ours.revision), failed_tasks=failures)
     if not failures and ours.failed_tasks >= failure_threshold:
         return Verdict(State.FAILED, f"{ours.failed_tasks} task(s) of {ours.revision} failed to start or pass health checks")
+    if record is not None and record.status == "STOPPED":
+        return Verdict(State.FAILED, record.status_reason or "ECS stopped the deployment", failed_tasks=failures)
+    if record is not None and record.status == "SUCCESSFUL":
+        return Verdict(State.SUCCEEDED, f"{ours.revision} reached a steady state")
     if service.steady_on and ours.task_definition == service.steady_on:
         return Verdict(State.SUCCEEDED, f"{ours.revision} reached a steady state")
     return Verdict(State.IN_PROGRESS)

@@ -222,6 +222,32 @@ class Service:
         return int(self.raw.get("pendingCount", 0))
 
     @property
+    def current_service_deployment(self) -> str:
+        """The ARN of the service's newest service deployment ("" where ECS has none)."""
+        return self.raw.get("currentServiceDeployment", "")
+
+    @property
+    def strategy(self) -> str:
+        """ROLLING, BLUE_GREEN, LINEAR or CANARY (how ECS rolls a new revision out)."""
+        return (self.raw.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
+
+    @property
+    def strategy_waits(self) -> float:
+        """Seconds a blue/green, linear or canary deployment waits on purpose (its
+        bake, the waits between traffic steps): a deploy's --timeout comes on top."""
+        config = self.raw.get("deploymentConfiguration") or {}
+        if self.strategy not in SHIFTING_STRATEGIES:
+            return 0.0
+        waits = 60.0 * (config.get("bakeTimeInMinutes") or 0)
+        if self.strategy == "LINEAR":
+            linear = config.get("linearConfiguration") or {}
+            steps = -(-100.0 // float(linear.get("stepPercent", 10.0)))  # ceil
+            waits += 60.0 * linear.get("stepBakeTimeInMinutes", 6) * max(steps - 1, 0)
+        if self.strategy == "CANARY":
+            waits += 60.0 * (config.get("canaryConfiguration") or {}).get("canaryBakeTimeInMinutes", 10)
+        return waits
+
+    @property
     def deployment_controller(self) -> str:
         """ECS (rolling updates the tool drives), CODE_DEPLOY or EXTERNAL."""
         return (self.raw.get("deploymentController") or {}).get("type") or "ECS"
@@ -360,3 +386,71 @@ class StoppedTask:
                 parts.append(f"{container.get('name', '?')}: {detail}")
         reason = self.stopped_reason or self.stop_code or "stopped"
         return f"{reason} ({'; '.join(parts)})" if parts else reason
+
+
+# The service deployments API's statuses (2024-25)
+ROLLING_BACK = frozenset({"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"})
+ONGOING = frozenset({"PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"})
+SHIFTING_STRATEGIES = frozenset({"BLUE_GREEN", "LINEAR", "CANARY"})
+
+
+@dataclass(frozen=True)
+class ServiceDeployment:
+    """One element of DescribeServiceDeployments `serviceDeployments`: ECS's own
+    record of a deployment, with what watches it and, for blue/green, linear and
+    canary, the lifecycle stage and the traffic it gives the new revision."""
+
+    raw: Mapping[str, Any]
+
+    @property
+    def arn(self) -> str:
+        return self.raw.get("serviceDeploymentArn", "")
+
+    @property
+    def status(self) -> str:
+        return self.raw.get("status", "")
+
+    @property
+    def status_reason(self) -> str:
+        return self.raw.get("statusReason", "")
+
+    @property
+    def is_ongoing(self) -> bool:
+        return self.status in ONGOING
+
+    @property
+    def is_rolling_back(self) -> bool:
+        """ECS is taking it back (its circuit breaker, an alarm, a hook, a stop)."""
+        return self.status in ROLLING_BACK
+
+    @property
+    def rollback_reason(self) -> str:
+        return (self.raw.get("rollback") or {}).get("reason", "")
+
+    @property
+    def lifecycle_stage(self) -> str:
+        return self.raw.get("lifecycleStage", "")
+
+    @property
+    def keeps_blue(self) -> bool:
+        """A blue/green-family deployment that has not cleaned blue up yet: a
+        rollback is a traffic shift."""
+        return self.is_ongoing and bool(self.lifecycle_stage) and self.lifecycle_stage != "CLEAN_UP"
+
+    @property
+    def production_share(self) -> float | None:
+        """The share of production traffic ECS asked for the new revision (blue/green family)."""
+        return (self.raw.get("targetServiceRevision") or {}).get("requestedProductionTrafficWeight")
+
+    @property
+    def triggered_alarms(self) -> list[str]:
+        return list((self.raw.get("alarms") or {}).get("triggeredAlarmNames") or [])
+
+    def summary(self) -> str:
+        """`IN_PROGRESS, PRODUCTION_TRAFFIC_SHIFT, 50% production`."""
+        parts = [self.status]
+        if self.lifecycle_stage:
+            parts.append(self.lifecycle_stage)
+        if self.production_share is not None:
+            parts.append(f"{self.production_share:g}% production")
+        return ", ".join(parts)

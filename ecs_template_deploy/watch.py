@@ -21,12 +21,20 @@ from .events import ProgressEvent, Sink, discard
 from .resources import fetch_service
 from .standing import Journal
 from .verdict import DEFAULT_FAILURE_THRESHOLD, State, Verdict, judge
-from .views import Service, StoppedTask, family_of, is_steady_state_event, revision_name, revision_of, same_revision
+from .views import (
+    Service, ServiceDeployment, StoppedTask, family_of, is_steady_state_event, revision_name, revision_of, same_revision,
+)
 
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 1800.0
 # Longest wait between polls while AWS does not answer (throttling: ask less often).
 MAX_BLIND_DELAY = 30.0
+def short_name(arn: str) -> str:
+    return revision_name(arn) or "-"
+
+
+# A service deployment made within this many seconds of an ecs-svc/ deployment is its record.
+ADOPT_WITHIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class WaitOptions:
     failure_threshold: int = DEFAULT_FAILURE_THRESHOLD
     wait: bool = True  # deploy: watch the rollout at all
     rollback: bool = True  # deploy: return to known good on failure
+    bake: float = 0.0  # deploy: keep watching this long after the deployment completed
+    alarms: tuple[str, ...] = ()  # CloudWatch alarms whose ALARM fails the deploy (rollout and bake)
 
     def __post_init__(self) -> None:
         if not self.poll_interval > 0:
@@ -46,6 +56,8 @@ class WaitOptions:
             raise ValueError(f"timeout must be positive, got {self.timeout}")
         if self.failure_threshold < 1:
             raise ValueError(f"failure threshold must be at least 1, got {self.failure_threshold}")
+        if not self.bake >= 0:
+            raise ValueError(f"bake must be 0 or more seconds, got {self.bake}")
 
     @property
     def recovery_timeout(self) -> float:
@@ -67,6 +79,7 @@ class Outcome:
     polls: int
     service: Service | None = None  # the last snapshot read
     observed_at: float | None = None  # when that snapshot was read: the verdict is about the service then
+    record: ServiceDeployment | None = None  # ECS's service deployment, where the API could be read
 
     @property
     def state(self) -> State:
@@ -79,6 +92,19 @@ class Outcome:
     @property
     def first_failure_at(self) -> float | None:
         return self.verdict.first_failure_at
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What one poll read."""
+
+    snapshot: Service
+    observed: float
+    deployment_id: str
+    stopped: list[StoppedTask]
+    record: ServiceDeployment | None
+    record_arn: str
+    alarms: list[str]
 
 
 class _Blind:
@@ -122,12 +148,18 @@ class RolloutWatcher:
     """
 
     def __init__(self, ecs: Any, *, clock: Clock, options: WaitOptions = WaitOptions(), sink: Sink = discard,
-                 journal: Journal | None = None) -> None:
+                 journal: Journal | None = None, cloudwatch: Any = None) -> None:
+        if options.alarms and cloudwatch is None:
+            raise ValueError("watching alarms needs a CloudWatch client")
         self.ecs = ecs
+        self.cloudwatch = cloudwatch
         self.clock = clock
         self.options = options
         self.sink = sink
         self.journal = journal if journal is not None else Journal()
+        # the service deployments API (2024-25): read while allowed, else DescribeServices alone
+        self.deployments_api = True
+        self._alarms_before: set[str] | None = None  # alarms already in ALARM when watching began
         # Service events already streamed, across watches (a deploy, then its rollback).
         self._seen_events: set[str] = set()
         # Stopped tasks described once and for all (they do not change any more).
@@ -171,6 +203,91 @@ class RolloutWatcher:
         found = (self._known_tasks.get(arn) or stopping.get(arn) for arn in arns)
         return [task for task in found if task is not None and task.started_by == deployment_id]
 
+    def _record(self, arn: str) -> ServiceDeployment | None:
+        """ECS's service deployment `arn`; None where the API is not there or not allowed."""
+        if not arn or not self.deployments_api:
+            return None
+        try:
+            with aws_call("ecs:DescribeServiceDeployments"):
+                answer = self.ecs.describe_service_deployments(serviceDeploymentArns=[arn])
+        except AccessDeniedError as err:
+            self.deployments_api = False
+            self.emit("warning", f"cannot read ECS's service deployments ({err}): judging from DescribeServices alone")
+            return None
+        except AwsError as err:
+            if err.code in ("UnknownOperationException", "InvalidAction", "UnsupportedFeatureException") or \
+                    "Unknown operation" in str(err):  # an endpoint without the 2024 API
+                self.deployments_api = False
+                return None
+            raise
+        found = answer.get("serviceDeployments") or []
+        return ServiceDeployment(found[0]) if found else None
+
+    def current_record(self, snapshot: Service) -> ServiceDeployment | None:
+        """The service's current service deployment (None where ECS has none, or the API is denied)."""
+        return self._record(snapshot.current_service_deployment)
+
+    def _alarms_in_alarm(self) -> list[str]:
+        """Watched alarms that went into ALARM since watching began (one already in
+        ALARM then is ignored, as ECS does)."""
+        if not self.options.alarms:
+            return []
+        with aws_call("cloudwatch:DescribeAlarms"):
+            answer = self.cloudwatch.describe_alarms(AlarmNames=list(self.options.alarms))
+        now = {a["AlarmName"] for a in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])
+               if a.get("StateValue") == "ALARM"}
+        if self._alarms_before is None:
+            self._alarms_before = now
+        self._alarms_before &= now  # once it leaves ALARM, entering again counts
+        return sorted(now - self._alarms_before)
+
+    def _look(self, cluster: str, service: str, deployment_id: str | None, task_definition: str | None,
+              record_arn: str, adopt: bool = True, alarms: bool = True) -> "_Look":
+        """One poll: the service, the deployment's stopped tasks, ECS's record, the alarms."""
+        snapshot = self.describe(cluster, service)
+        observed = self.clock.now()
+        if deployment_id is None:
+            deployment_id = self.resolve(snapshot, task_definition)
+        ours = snapshot.deployment(deployment_id) if deployment_id else None
+        adopting = not record_arn and adopt and ours is not None and ours.is_primary
+        stopped = self._stopped_tasks(cluster, snapshot.name or service, deployment_id) if deployment_id else []
+        record = self._record(record_arn or (snapshot.current_service_deployment if adopting else ""))
+        if adopting and record is not None:
+            # ECS links no ecs-svc/ id to its record: the service's current one is ours
+            # if it was made with our deployment (a rollback's ecs-svc/ deployment, or
+            # blue back in front, belong to an older record)
+            made = epoch(record.raw.get("createdAt"))
+            if made is None or ours.created_at is None or abs(made - ours.created_at) > ADOPT_WITHIN:
+                record = None
+            else:
+                record_arn = record.arn
+        return _Look(snapshot, observed, deployment_id, stopped, record, record_arn,
+                     self._alarms_in_alarm() if alarms else [])
+
+    def _report(self, look: "_Look", last: Any, reported: set[str]) -> Any:
+        """Progress lines for what is new in `look`; returns what was shown."""
+        progress = ([d.progress() for d in look.snapshot.deployments], look.record.summary() if look.record else "")
+        if progress != last:
+            line = "; ".join(d.summary() for d in look.snapshot.deployments)
+            if look.record is not None and (look.record.lifecycle_stage or look.record.production_share is not None):
+                line += f" ({look.record.summary()})"
+            self.emit("rollout", line, running=look.snapshot.running_count, desired=look.snapshot.desired_count,
+                      deployments=progress[0], serviceDeployment=look.record.raw.get("status") if look.record else None,
+                      lifecycleStage=look.record.lifecycle_stage if look.record else None,
+                      productionShare=look.record.production_share if look.record else None)
+        for task in look.stopped:
+            if task.is_failure and task.arn not in reported:
+                reported.add(task.arn)
+                self.emit("task-failed", f"task {task.id} of {revision_name(task.task_definition)} failed: "
+                                         f"{task.failure_reason}",
+                          task=task.arn, revision=revision_name(task.task_definition), stopCode=task.stop_code,
+                          reason=task.failure_reason)
+        for name in look.alarms:
+            if f"alarm:{name}" not in reported:
+                reported.add(f"alarm:{name}")
+                self.emit("task-failed", f"alarm {name} is in ALARM", alarm=name)
+        return progress
+
     # -- the loop ---------------------------------------------------------------
 
     @staticmethod
@@ -197,9 +314,16 @@ class RolloutWatcher:
         task_definition: str | None = None,
         since: float | None = None,
         timeout: float | None = None,
+        record_arn: str = "",
+        adopt: bool = True,
+        alarms: bool = True,
     ) -> Outcome:
         """Poll until the deployment (by id, else the newest running
-        `task_definition`, else the PRIMARY one) is decided.
+        `task_definition`, else the PRIMARY one) is decided. `record_arn` is its
+        service deployment, where known (else the service's current one while
+        ours is PRIMARY). `alarms`: whether the watched alarms judge this
+        deployment (not on the way back to known good: the alarm that failed the
+        new revision is still in ALARM then).
 
         Service events created at or after `since` are streamed; by default,
         those created after the watched deployment was (so a re-run shows the
@@ -210,17 +334,13 @@ class RolloutWatcher:
         started = self.clock.now()
         deadline = started + timeout
         blind = _Blind(self)
-        reported_failures: set[str] = set()
+        reported: set[str] = set()
         last_progress: Any = None
         polls = 0
         while True:
             polls += 1
             try:
-                snapshot = self.describe(cluster, service)
-                observed = self.clock.now()
-                if deployment_id is None:
-                    deployment_id = self.resolve(snapshot, task_definition)
-                stopped = self._stopped_tasks(cluster, snapshot.name or service, deployment_id) if deployment_id else []
+                look = self._look(cluster, service, deployment_id, task_definition, record_arn, adopt, alarms)
             except AccessDeniedError:
                 raise
             except AwsError as err:
@@ -231,7 +351,8 @@ class RolloutWatcher:
                 blind.wait(deadline)
                 continue
             blind.recovered()
-            ours = snapshot.deployment(deployment_id)
+            deployment_id, record_arn = look.deployment_id, look.record_arn
+            ours = look.snapshot.deployment(deployment_id)
             if task_definition is None and ours is not None:
                 task_definition = ours.task_definition
             if since is None:
@@ -239,27 +360,61 @@ class RolloutWatcher:
                 # 1 ms after: ECS timestamps have millisecond precision, and what
                 # happened at the very moment of the update is the old deployment's
                 since = created + 0.001 if created is not None else started
-            self._emit_events(snapshot, since)
-            progress = [d.progress() for d in snapshot.deployments]
-            if progress != last_progress:
-                last_progress = progress
-                self.emit("rollout", "; ".join(d.summary() for d in snapshot.deployments),
-                          running=snapshot.running_count, desired=snapshot.desired_count, deployments=progress)
-            for task in stopped:
-                if task.is_failure and task.arn not in reported_failures:
-                    reported_failures.add(task.arn)
-                    self.emit("task-failed", f"task {task.id} of {revision_name(task.task_definition)} failed: "
-                                             f"{task.failure_reason}",
-                              task=task.arn, revision=revision_name(task.task_definition), stopCode=task.stop_code,
-                              reason=task.failure_reason)
-            verdict = judge(snapshot, deployment_id, stopped, failure_threshold=self.options.failure_threshold)
+            self._emit_events(look.snapshot, since)
+            last_progress = self._report(look, last_progress, reported)
+            verdict = judge(look.snapshot, deployment_id, look.stopped, failure_threshold=self.options.failure_threshold,
+                            record=look.record, alarms=look.alarms)
             if not verdict.state.is_final and self.clock.now() >= deadline:
                 verdict = Verdict(State.TIMED_OUT, f"no decision after {timeout:g} s (--timeout)",
                                   failed_tasks=verdict.failed_tasks)
             if verdict.state.is_final:
-                return self._decide(verdict, deployment_id, task_definition, started, polls, observed)
+                outcome = self._decide(verdict, deployment_id, task_definition, started, polls, look.observed)
+                outcome.record = look.record
+                return outcome
             self.clock.sleep(min(self.options.poll_interval, max(deadline - self.clock.now(), 0.0))
                              or self.options.poll_interval)
+
+    def bake(self, cluster: str, service: str, outcome: Outcome, seconds: float) -> Outcome:
+        """Keep watching a deployment that succeeded for `seconds` more: a task of it
+        failing, a watched alarm going into ALARM, or the deployment no longer being
+        ours fails it; else it has baked (SUCCEEDED)."""
+        started = self.clock.now()
+        until = started + seconds
+        self.emit("action", f"{short_name(outcome.task_definition)} reached a steady state: baking {seconds:g} s")
+        blind = _Blind(self)
+        reported: set[str] = set()
+        last: Any = None
+        polls = 0
+        while True:
+            polls += 1
+            try:
+                look = self._look(cluster, service, outcome.deployment_id, outcome.task_definition,
+                                  outcome.record.arn if outcome.record else "", adopt=False)
+            except AccessDeniedError:
+                raise
+            except AwsError as err:
+                blind.failed(err, until)
+                if self.clock.now() >= until:  # could not see the bake through: not known to be good
+                    return self._decide(Verdict(State.TIMED_OUT, blind.reason(seconds)), outcome.deployment_id,
+                                        outcome.task_definition, started, polls)
+                blind.wait(until)
+                continue
+            blind.recovered()
+            last = self._report(look, last, reported)
+            verdict = judge(look.snapshot, outcome.deployment_id, look.stopped,
+                            failure_threshold=self.options.failure_threshold, record=look.record, alarms=look.alarms)
+            if verdict.state is not State.SUCCEEDED and verdict.state is not State.IN_PROGRESS:
+                failed = self._decide(Verdict(verdict.state, f"during the bake: {verdict.reason}", verdict.ecs_rolls_back,
+                                              verdict.now_primary, verdict.failed_tasks),
+                                      outcome.deployment_id, outcome.task_definition, started, polls, look.observed)
+                failed.record = look.record
+                return failed
+            if self.clock.now() >= until:
+                baked = self._decide(Verdict(State.SUCCEEDED, f"{short_name(outcome.task_definition)} baked {seconds:g} s"),
+                                     outcome.deployment_id, outcome.task_definition, started, polls, look.observed)
+                baked.record = look.record
+                return baked
+            self.clock.sleep(min(self.options.poll_interval, max(until - self.clock.now(), 0.0)) or self.options.poll_interval)
 
     def _decide(self, verdict: Verdict, deployment_id: str, task_definition: str | None, started: float,
                 polls: int, observed: float | None = None) -> Outcome:
@@ -297,8 +452,10 @@ class RolloutWatcher:
                 return self._decide(Verdict(State.SUPERSEDED, f"another deployment ({primary.revision}) replaced ours",
                                             now_primary=primary.task_definition), replaced_id, failed, started, 0)
             if primary is not None and primary.id != replaced_id:
+                # ECS's rollback: its record is the failed deployment's, not this one's
                 outcome = self.watch(cluster, service, deployment_id=primary.id, since=since,
-                                     timeout=max(deadline - self.clock.now(), self.options.poll_interval))
+                                     timeout=max(deadline - self.clock.now(), self.options.poll_interval), adopt=False,
+                                     alarms=False)
                 outcome.started_at = started
                 return outcome
             if self.clock.now() >= deadline:

@@ -119,14 +119,22 @@ class ToolWorld:
 
     @classmethod
     def build(cls, aws: Any, *, desired: int = 4, load_balanced: bool = False, circuit_breaker: bool = False,
-              images: Sequence[str] = IMAGES) -> "ToolWorld":
+              images: Sequence[str] = IMAGES, strategy: str = "ROLLING", **configuration: Any) -> "ToolWorld":
+        """`strategy` BLUE_GREEN, LINEAR or CANARY puts the service behind a blue/green
+        load balancer (`self.balancer`); `configuration` goes into its
+        deploymentConfiguration (bakeTimeInMinutes, alarms, linearConfiguration, ...)."""
         world = cls(aws)
         world.ecr.create_repository(repositoryName="web")
         push_images(world.ecr, "web", images)
         world.ecs.create_cluster(clusterName=CLUSTER)
         container: dict[str, Any] = {"name": CONTAINER, "image": f"{REPOSITORY}:placeholder", "memory": 256, "essential": True}
         extra: dict[str, Any] = {}
-        if load_balanced:
+        world.balancer = None
+        if strategy != "ROLLING":
+            world.balancer = BlueGreenLoadBalancer.build(aws)
+            container["portMappings"] = [{"containerPort": 80}]
+            extra = {"loadBalancers": world.balancer.load_balancers(), "healthCheckGracePeriodSeconds": 0}
+        elif load_balanced:
             container["portMappings"] = [{"containerPort": 8080}]
             extra = {"loadBalancers": [{"targetGroupArn": TARGET_GROUP, "containerName": CONTAINER, "containerPort": 8080}],
                      "healthCheckGracePeriodSeconds": 0}
@@ -134,12 +142,21 @@ class ToolWorld:
         world.ecs.create_service(
             cluster=CLUSTER, serviceName=SERVICE, taskDefinition=template["taskDefinition"]["taskDefinitionArn"],
             desiredCount=desired,
-            deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100,
-                                     "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": circuit_breaker}},
+            deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100, "strategy": strategy,
+                                     "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": circuit_breaker},
+                                     **configuration},
             **extra,
         )
         aws.clock.sleep(SETTLE)
         return world
+
+    def production_share(self) -> int:
+        """Blue/green worlds: the share of production traffic the green target group gets now."""
+        elb = self.aws.client("elbv2")
+        (rule,) = elb.describe_rules(RuleArns=[self.balancer.production_rule])["Rules"]
+        forward = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+        live = self.aws.sim.service(SERVICE).live_target_group or self.balancer.blue
+        return next(tg["Weight"] for tg in forward if tg["TargetGroupArn"] != live)
 
     # -- running the tool --------------------------------------------------------
     def session(self) -> boto3.Session:

@@ -73,6 +73,7 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
             session = boto3.Session(profile_name=args.profile, region_name=args.region)
         # Adaptive retries: a deploy polls for minutes and must ride out throttling.
         ecs = session.client("ecs", region_name=args.region, config=RETRIES)
+        cloudwatch = session.client("cloudwatch", region_name=args.region, config=RETRIES)
     except ProfileNotFound as err:
         raise BadInputError(f"AWS profile {args.profile!r} not found: check --profile or AWS_PROFILE against ~/.aws/config") from err
     except NoRegionError as err:
@@ -80,7 +81,7 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
     except InvalidRegionError as err:
         raise BadInputError(f"region {err.kwargs.get('region_name', args.region)!r} is not a region name: "
                             "pass --region like us-east-1 (or fix AWS_REGION)") from err
-    return Context(session=session, ecs=ecs, json=args.json,
+    return Context(session=session, ecs=ecs, cloudwatch=cloudwatch, json=args.json,
                    sink=renderer_for(sys.stdout, json_lines=args.json, environ=os.environ))
 
 

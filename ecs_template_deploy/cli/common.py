@@ -19,6 +19,7 @@ class Context:
 
     session: Any
     ecs: Any
+    cloudwatch: Any = None  # for --alarm
     json: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)

@@ -15,7 +15,7 @@ from ..errors import EXIT_OK
 from ..resources import short
 from .common import Context, add_image_arguments, add_target_arguments
 from .render import request_from
-from .wait import add_wait_arguments, conclude, rollout_for, wait_options
+from .wait import add_wait_arguments, check_alarms, conclude, rollout_for, wait_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, context: Context) -> int:
     options = wait_options(args)
     request = request_from(args)
+    check_alarms(context, options.alarms)
     result = deploy(context.ecs, request, clock=context.clock, journal=context.journal, sink=context.sink)
     report(result, context)
     if not options.wait:
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     rollout = rollout_for(context, options)
     # Service events from the watched deployment's creation on: a re-run shows the rollout so far.
     outcome = rollout.see_through(result.cluster, result.service, result.task_definition_arn,
-                                  deployment_id=result.deployment_id or None)
+                                  deployment_id=result.deployment_id or None, record_arn=result.service_deployment_arn)
     return conclude(outcome, context)
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import BadInputError
+from ..errors import BadInputError, aws_call
 from ..rollback import Rollout, RolloutReport
 from ..verdict import DEFAULT_FAILURE_THRESHOLD
 from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, RolloutWatcher, WaitOptions
-from .common import Context, at_least_one, positive_seconds
+from .common import Context, at_least_one, non_negative_seconds, positive_seconds
 
 
 def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None:
@@ -18,6 +18,12 @@ def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None
         wait.add_argument("--no-rollback", action="store_true",
                           help="on failure, leave the service on the new revision (exit 4) instead of returning "
                                "to the last known-good one")
+        wait.add_argument("--bake", type=non_negative_seconds, default=0.0, metavar="SECONDS",
+                          help="keep watching this long after the deployment completed; a failed task or an alarm "
+                               "then still rolls back, and the revision is marked known good only after it")
+        wait.add_argument("--alarm", action="append", default=[], metavar="NAME",
+                          help="a CloudWatch alarm whose ALARM fails the deploy during the rollout and the bake "
+                               "(repeatable; one already in ALARM at the start is ignored)")
     wait.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                       help=f"give up waiting after this long (default {DEFAULT_TIMEOUT:g}); a deploy then rolls back")
     wait.add_argument("--poll-interval", type=positive_seconds, default=DEFAULT_POLL_INTERVAL, metavar="SECONDS",
@@ -36,13 +42,31 @@ def wait_options(args: argparse.Namespace) -> WaitOptions:
     no_rollback = getattr(args, "no_rollback", False)
     if no_wait and no_rollback:
         raise BadInputError("--no-rollback has no effect with --no-wait (nothing is watched): pass one of them")
+    alarms = tuple(getattr(args, "alarm", None) or ())
+    if no_wait and (alarms or getattr(args, "bake", 0)):
+        raise BadInputError("--bake and --alarm watch the rollout: they have no effect with --no-wait; pass one or the other")
     return WaitOptions(poll_interval=args.poll_interval, timeout=args.timeout,
-                       failure_threshold=args.failure_threshold, wait=not no_wait, rollback=not no_rollback)
+                       failure_threshold=args.failure_threshold, wait=not no_wait, rollback=not no_rollback,
+                       bake=getattr(args, "bake", 0.0), alarms=alarms)
 
 
 def rollout_for(context: Context, options: WaitOptions) -> Rollout:
     return Rollout(context.ecs, RolloutWatcher(context.ecs, clock=context.clock, options=options, sink=context.sink,
-                                               journal=context.journal))
+                                               journal=context.journal,
+                                               cloudwatch=context.cloudwatch if options.alarms else None))
+
+
+def check_alarms(context: Context, names: tuple[str, ...]) -> None:
+    """Every --alarm names a CloudWatch alarm that exists: checked before anything changes."""
+    if not names:
+        return
+    with aws_call("cloudwatch:DescribeAlarms"):
+        answer = context.cloudwatch.describe_alarms(AlarmNames=list(names))
+    found = {a["AlarmName"] for a in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])}
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise BadInputError(f"--alarm {missing[0]}: no CloudWatch alarm of that name in "
+                            f"{context.cloudwatch.meta.region_name}: check the name and --region")
 
 
 def conclude(report: RolloutReport, context: Context) -> int:

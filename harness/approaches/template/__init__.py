@@ -70,7 +70,8 @@ class Template(Approach):
         since = c.now()
         result = tool_deploy(self.ecs, request, clock=self.watcher.clock, journal=self.watcher.journal)
         report = Rollout(self.ecs, self.watcher).see_through(c.cluster, c.service, result.task_definition_arn,
-                                                             deployment_id=result.deployment_id or None, since=since)
+                                                             deployment_id=result.deployment_id or None, since=since,
+                                                             record_arn=result.service_deployment_arn)
         self.last_report = report
         return Step(result.task_definition_arn, result.images[c.container], report.outcome)
 
