@@ -22,7 +22,7 @@ Watching the rollout builds on the `DeployResult` (rollback.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .clock import WALL, Clock
 from .errors import AwsError, DeployToolError, Next, NotRecoveredError, aws_call
@@ -73,14 +73,16 @@ class DeployResult:
 
 
 def deploy(ecs: Any, request: DeployRequest, *, clock: Clock = WALL, journal: Journal | None = None,
-           sink: Sink = discard) -> DeployResult:
+           sink: Sink = discard, before_update: Callable[[Plan, str], None] | None = None) -> DeployResult:
     """Deploy `request`; if the service already runs the rendered definition, change nothing."""
-    return apply(ecs, prepare(ecs, request), clock=clock, journal=journal, sink=sink)
+    return apply(ecs, prepare(ecs, request), clock=clock, journal=journal, sink=sink, before_update=before_update)
 
 
 def apply(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None = None,
-          sink: Sink = discard) -> DeployResult:
-    """Register the plan's definition (or reuse it) and point the service at it (unless unchanged)."""
+          sink: Sink = discard, before_update: Callable[[Plan, str], None] | None = None) -> DeployResult:
+    """Register the plan's definition (or reuse it) and point the service at it (unless
+    unchanged). `before_update(plan, revision_arn)` runs between the two (one-off
+    migrations); if it raises, the service is not changed."""
     journal = journal if journal is not None else Journal()
     previous = plan.current.arn  # described, so a full ARN even if the service holds `family:revision`
     result = dict(cluster=plan.request.cluster, service=plan.service.name, template_arn=plan.template.arn,
@@ -90,6 +92,9 @@ def apply(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None 
     retrier = Retrier(clock, sink)
     until = clock.now() + CHANGE_BUDGET
     arn, registered, duplicates = register(ecs, plan, retrier, until, journal)
+    if before_update is not None:
+        before_update(plan, arn)
+        until = clock.now() + CHANGE_BUDGET
     deployment_id, record = update(ecs, plan, arn, retrier, until, journal, withdraw=registered)
     return DeployResult(task_definition_arn=arn, registered=registered, reused=not registered, updated=True,
                         deployment_id=deployment_id, service_deployment_arn=record, duplicates=duplicates, **result)
@@ -114,6 +119,17 @@ def identical_revisions(ecs: Any, plan: Plan) -> list[str]:
         if revision.is_active and identical_definition(registrable_view(revision, fields), plan.definition):
             candidates.append(revision.arn)
     return candidates
+
+
+def registered_revision(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None = None,
+                        sink: Sink = discard) -> str:
+    """The revision the plan renders: the one the service runs if unchanged, else
+    registered (or reused). For one-off tasks of the revision a deploy would roll out."""
+    if plan.unchanged:
+        return plan.current.arn
+    journal = journal if journal is not None else Journal()
+    arn, _, _ = register(ecs, plan, Retrier(clock, sink), clock.now() + CHANGE_BUDGET, journal)
+    return arn
 
 
 def register(ecs: Any, plan: Plan, retrier: Retrier, until: float, journal: Journal) -> tuple[str, bool, tuple[str, ...]]:

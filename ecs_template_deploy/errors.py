@@ -27,6 +27,7 @@ EXIT_BAD_INPUT = 2  # nothing was changed in AWS
 EXIT_AWS_ERROR = 3  # AWS refused or failed a call before the service was changed
 EXIT_NOT_RECOVERED = 4  # the service is not known to be on the new or the known-good revision
 EXIT_TIMED_OUT = 5  # waiting ran past --timeout
+EXIT_TASK_FAILED = 6  # a one-off task (run, deploy --run-before) did not run to an exit of 0
 
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 # Answers that say "not now": the call was not applied, asking again later can work.
@@ -120,6 +121,12 @@ class TimedOutError(DeployToolError):
     """Waiting for a rollout took longer than allowed."""
 
     exit_code = EXIT_TIMED_OUT
+
+
+class TaskFailedError(DeployToolError):
+    """A one-off task failed before a deploy (--run-before): the service was not changed."""
+
+    exit_code = EXIT_TASK_FAILED
 
 
 class DeployFailedError(DeployToolError):

@@ -169,7 +169,7 @@ class ToolWorld:
     def run(self, command: str, *argv: str, session: Any = None, clock: Any = None) -> ToolRun:
         """`ecs-template-deploy COMMAND --cluster prod --service web [--template web-template] ARGV --json`."""
         target = ["--cluster", CLUSTER, "--service", SERVICE]
-        if command in ("render", "diff", "deploy", "prune"):
+        if command in ("render", "diff", "deploy", "prune", "run"):
             target += ["--template", TEMPLATE]
         return self.run_argv([command, *target, *argv], session=session, clock=clock)
 

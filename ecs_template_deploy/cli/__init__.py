@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "prune": "ecs_template_deploy.cli.prune",
     "status": "ecs_template_deploy.cli.status",
     "rollback": "ecs_template_deploy.cli.rollback",
+    "run": "ecs_template_deploy.cli.run",
 }
 
 
@@ -128,7 +129,7 @@ def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], 
         standing = look(context.ecs, args.cluster, args.service, journal, context.clock)
     command = next_command(step, args, argv) if failed else ""
     stderr = context.stderr if context is not None else sys.stderr
-    if code == EXIT_AWS_ERROR and not journal.service_changed:
+    if error and code == EXIT_AWS_ERROR and not journal.service_changed:
         error = f"{error}; the service was not changed"
     lines = [f"warning: {warning}" for warning in journal.warnings]
     if error:

@@ -11,10 +11,13 @@ import argparse
 import json
 
 from ..deploy import DeployResult, deploy
-from ..errors import EXIT_OK
+from ..errors import EXIT_OK, TaskFailedError
+from ..oneoff import run_task
+from ..plan import Plan
 from ..resources import short
 from .common import Context, add_image_arguments, add_target_arguments
 from .render import request_from
+from .run import _parsed, job_from
 from .wait import add_wait_arguments, check_alarms, conclude, rollout_for, wait_options
 
 
@@ -22,13 +25,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     add_image_arguments(parser)
     add_wait_arguments(parser, deploy=True)
+    parser.add_argument("--run-before", metavar="CMD",
+                        help="run CMD as a one-off task of the new revision (say, database migrations), where the "
+                             "service's tasks run, before the service is updated; if it does not exit 0 the deploy "
+                             "stops there (exit 6) and nothing else changes")
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
     options = wait_options(args)
     request = request_from(args)
     check_alarms(context, options.alarms)
-    result = deploy(context.ecs, request, clock=context.clock, journal=context.journal, sink=context.sink)
+    if args.run_before is not None:
+        _parsed(args.run_before, [])
+
+    def run_before(plan: Plan, revision: str) -> None:
+        job = job_from(context, args.cluster, plan, revision, args.run_before, [], None)
+        end = run_task(context.ecs, job, clock=context.clock, timeout=options.timeout,
+                       poll_interval=options.poll_interval, sink=context.sink, journal=context.journal)
+        if not end.succeeded:
+            raise TaskFailedError(f"--run-before {args.run_before!r}: {end.describe()}: the service was not changed "
+                                  f"({short(revision)} stays registered: a re-run reuses it)")
+
+    result = deploy(context.ecs, request, clock=context.clock, journal=context.journal, sink=context.sink,
+                    before_update=run_before if args.run_before is not None else None)
     report(result, context)
     if not options.wait:
         return EXIT_OK

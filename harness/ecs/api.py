@@ -427,8 +427,14 @@ def _run_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     for override in (overrides or {}).get("containerOverrides", []):
         if override.get("name") not in names:
             raise InvalidParameterException(f"Override for container named {override.get('name')} is not a container in the TaskDefinition.")
+    token = params.get("clientToken")
+    if token and token in sim.run_tokens:  # RunTask is idempotent by clientToken: the same tasks again
+        return ActionResult({"tasks": [_task_dict(sim.tasks[arn], False) for arn in sim.run_tokens[token] if arn in sim.tasks],
+                             "failures": []})
     tasks = sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"), params.get("launchType"),
                          overrides)
+    if token:
+        sim.run_tokens[token] = [t.arn for t in tasks]
     return ActionResult({"tasks": [_task_dict(t, False) for t in tasks], "failures": []})
 
 

@@ -40,6 +40,7 @@ class Simulator:
         self.service_deployments: dict[str, records.ServiceDeployment] = {}
         self.revisions: dict[str, records.ServiceRevision] = {}
         self.hooks: dict[str, dict[str, list[str]]] = {}  # Lambda hook ARN -> stage -> its answers, in order
+        self.run_tokens: dict[str, list[str]] = {}  # RunTask clientToken -> the tasks it started
         self.timeline = Timeline()
         self.scaling = Scaling(self)
         self.errors: list[BaseException] = []   # unexpected errors in API handlers (server threads)

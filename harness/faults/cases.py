@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator
 from unittest import mock
 
 from ecs_template_deploy import knowngood
-from ecs_template_deploy.errors import EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, EXIT_TIMED_OUT
+from ecs_template_deploy.errors import EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, EXIT_TASK_FAILED, EXIT_TIMED_OUT
 from ecs_template_deploy.views import revision_name
 
 from harness.backends.embedded import EmbeddedAws
@@ -56,9 +56,13 @@ class Scenario:
     leaves_active: tuple[str, ...] = ()  # prune: the revisions an exit 0 leaves ACTIVE
 
 
+MIGRATE = "bin/migrate --yes"
+
+
 def _deploys(*tags: str) -> Callable[[ToolWorld], None]:
     def prepare(world: ToolWorld) -> None:
         world.aws.sim.declare_image("web:crash", crash_after=5)
+        world.aws.sim.declare_command(MIGRATE.split(), exit_code=0, exit_after=30)
         for tag in tags:
             run = world.run("deploy", "--tag", tag, *POLL)
             if run.code not in (EXIT_OK, EXIT_ROLLED_BACK):
@@ -69,6 +73,7 @@ def _deploys(*tags: str) -> Callable[[ToolWorld], None]:
 SCENARIOS = {s.name: s for s in (
     Scenario("good-deploy", ("deploy", "--tag", "v2", *POLL), _deploys("v1"), "v2"),
     Scenario("crash-deploy", ("deploy", "--tag", CRASH, *POLL), _deploys("v1"), CRASH),
+    Scenario("migrate-then-deploy", ("deploy", "--tag", "v2", "--run-before", MIGRATE, *POLL), _deploys("v1"), "v2"),
     Scenario("rollback", ("rollback", *POLL), _deploys("v1", "v2"), None),
     # web:3 runs, web:2 is where a rollback from it goes; web:1 and the failed web:4 go
     Scenario("prune", ("prune", "--keep", "0", "--min-age", "0"), _deploys("v1", "v2", "v3", CRASH), None,
@@ -307,7 +312,8 @@ def _misreported(case: Case, scenario: Scenario, world: ToolWorld, before: Befor
         back = revision_name(outcome.get("returnedTo"))
         if not back or end.steady != back or world.tag_of(back) == CRASH:
             problems.append(f"exit 1 but the service is on {end.describe}, returnedTo {back or '-'}")
-    elif code in (EXIT_BAD_INPUT, EXIT_AWS_ERROR):  # refused before any change (ECS says "not found" with a ClientException)
+    elif code in (EXIT_BAD_INPUT, EXIT_AWS_ERROR, EXIT_TASK_FAILED):
+        # refused before any change (ECS says "not found" with a ClientException; a one-off task before a deploy failed)
         if end.running != before.service:
             problems.append(f"exit {code} (nothing changed) but the service went {before.service} -> {end.running}")
     elif code in (EXIT_NOT_RECOVERED, EXIT_TIMED_OUT):

@@ -77,6 +77,7 @@ class FaultInjector:
     at: int
     now: Callable[[], float] = lambda: 0.0  # the clock an outage is measured on
     outage_seconds: float = float("inf")
+    operation: str | None = None  # count only calls of this operation ("RunTask"): the at-th of them
     calls: list[str] = field(default_factory=list)  # "service.Operation" of every call, in order
     fired: list[str] = field(default_factory=list)  # the calls the fault hit
     _outage_since: float | None = None
@@ -88,8 +89,16 @@ class FaultInjector:
         events.register("before-send", self._before_send)
         self._sending: str | None = None
 
+    def _number(self) -> int:
+        """Where the latest call stands in the count the fault's `at` refers to (0: not counted)."""
+        if self.operation is None:
+            return len(self.calls)
+        if not self.calls[-1].endswith(f".{self.operation}"):
+            return 0
+        return sum(1 for call in self.calls if call.endswith(f".{self.operation}"))
+
     def _hit(self) -> bool:
-        number = len(self.calls)
+        number = self._number()
         if self.fault is Fault.OUTAGE:
             if number == self.at:
                 self._outage_since = self.now()
@@ -115,7 +124,7 @@ class FaultInjector:
         return None  # lost-reply, kill-after: the call goes through
 
     def _after_call(self, model: Any, **_: Any) -> None:
-        if not self.fired or self.fired[-1] != self.calls[-1] or len(self.calls) != self.at:
+        if not self.fired or self.fired[-1] != self.calls[-1] or self._number() != self.at:
             return
         if self.fault is Fault.LOST_REPLY:
             raise ReadTimeoutError(endpoint_url=ENDPOINT)

@@ -1,0 +1,145 @@
+"""One-off tasks from the rendered revision: migrations before a deploy, a job.
+
+`run_task()` starts one task of a revision (RunTask, with the service's network
+configuration and launch settings unless given, a command and environment as
+overrides), waits until it stops, and returns how it ended. RunTask starts
+something each time it is asked: the request carries a `clientToken`, so
+asking again after a lost reply (which the Retrier does) is answered with the
+same task instead of a second one.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from .clock import Clock
+from .errors import AwsError, BadInputError, DeployToolError, aws_call
+from .events import ProgressEvent, Sink, discard
+from .resources import short
+from .retry import Retrier
+from .standing import Journal
+from .views import Service, StoppedTask, TaskDefinition
+
+STARTED_BY = "ecs-template-deploy"
+
+
+@dataclass(frozen=True)
+class OneOff:
+    """What to run: a revision, in a cluster, with the service's settings."""
+
+    cluster: str
+    task_definition: TaskDefinition
+    container: str  # the one whose command and environment are overridden, and whose exit code counts
+    command: tuple[str, ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+    network: dict[str, Any] | None = None  # RunTask's launch settings: networkConfiguration, launchType, ...
+
+
+@dataclass
+class TaskEnd:
+    task_arn: str
+    exit_code: int | None  # None: the container never ran to an exit
+    stop_code: str
+    reason: str
+    started_at: float
+    ended_at: float | None  # None: still running at the deadline
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0
+
+    def describe(self) -> str:
+        task = self.task_arn.rsplit("/", 1)[-1]
+        if self.ended_at is None:
+            return f"task {task} was still running at the deadline"
+        if self.exit_code is None:
+            return f"task {task} stopped without running to an exit: {self.reason or self.stop_code}"
+        return f"task {task} exited {self.exit_code}"
+
+
+def launch_settings(service: Service) -> dict[str, Any]:
+    """What RunTask needs to place a task where the service's tasks run."""
+    raw = service.raw
+    settings: dict[str, Any] = {}
+    for key in ("networkConfiguration", "platformVersion"):
+        if raw.get(key):
+            settings[key] = raw[key]
+    if raw.get("capacityProviderStrategy"):
+        settings["capacityProviderStrategy"] = raw["capacityProviderStrategy"]
+    elif raw.get("launchType"):
+        settings["launchType"] = raw["launchType"]
+    return settings
+
+
+def pick_container(task_definition: TaskDefinition, name: str | None, option: str = "--container") -> str:
+    names = [c["name"] for c in task_definition.container_definitions]
+    if name is None:
+        essential = [c["name"] for c in task_definition.container_definitions if c.get("essential", True)]
+        if len(essential) != 1:
+            raise BadInputError(f"{task_definition.name} has {len(essential)} essential containers ({', '.join(essential)}): "
+                                f"name the one to run with {option}")
+        return essential[0]
+    if name not in names:
+        raise BadInputError(f"{option} {name!r} is not a container of {task_definition.name}: use one of {', '.join(names)}")
+    return name
+
+
+def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interval: float, sink: Sink = discard,
+             journal: Journal | None = None) -> TaskEnd:
+    """Start the task, watch it until it stops or `timeout` passes."""
+    journal = journal if journal is not None else Journal()
+    retry = Retrier(clock, sink)
+    override: dict[str, Any] = {"name": job.container}
+    if job.command:
+        override["command"] = list(job.command)
+    if job.environment:
+        override["environment"] = [{"name": k, "value": v} for k, v in job.environment]
+    token = uuid.uuid4().hex  # the same for every attempt of this run: one task, however often asked
+    started = clock.now()
+    deadline = started + timeout
+
+    def start() -> str:
+        with aws_call("ecs:RunTask"):
+            answer = ecs.run_task(cluster=job.cluster, taskDefinition=job.task_definition.arn, count=1,
+                                  startedBy=STARTED_BY, clientToken=token,
+                                  overrides={"containerOverrides": [override]}, **(job.network or {}))
+        if not answer.get("tasks"):
+            failure = (answer.get("failures") or [{}])[0]
+            raise AwsError(f"ecs:RunTask started no task: {failure.get('reason', 'no reason given')} "
+                           f"{failure.get('detail', '')}".strip(), action="ecs:RunTask")
+        return answer["tasks"][0]["taskArn"]
+
+    arn = retry.call(start, until=min(deadline, started + 300), what=f"starting a task of {job.task_definition.name}")
+    journal.did(f"ran task {arn.rsplit('/', 1)[-1]} of {job.task_definition.name}"
+                + (f" ({' '.join(job.command)})" if job.command else ""))
+    sink(ProgressEvent("action", clock.now(), f"started task {arn.rsplit('/', 1)[-1]} of {job.task_definition.name}"
+                       + (f": {' '.join(job.command)}" if job.command else ""), {"task": arn}))
+    last = ""
+    while True:
+        try:
+            with aws_call("ecs:DescribeTasks"):
+                tasks = ecs.describe_tasks(cluster=job.cluster, tasks=[arn]).get("tasks") or []
+        except DeployToolError as err:  # the task runs regardless: keep asking until the deadline
+            if clock.now() >= deadline:
+                raise
+            sink(ProgressEvent("warning", clock.now(), f"cannot read task {arn.rsplit('/', 1)[-1]} ({err}); asking again"))
+            clock.sleep(poll_interval)
+            continue
+        raw = tasks[0] if tasks else {"taskArn": arn, "lastStatus": "PENDING"}
+        status = raw.get("lastStatus", "")
+        if status != last:
+            last = status
+            sink(ProgressEvent("rollout", clock.now(), f"task {arn.rsplit('/', 1)[-1]}: {status}", {"task": arn, "status": status}))
+        if status == "STOPPED":
+            task = StoppedTask(raw)
+            container = next((c for c in task.containers if c.get("name") == job.container), {})
+            code = container.get("exitCode")
+            return TaskEnd(arn, code, task.stop_code, task.stopped_reason, started, clock.now())
+        if clock.now() >= deadline:
+            return TaskEnd(arn, None, "", "", started, None)
+        clock.sleep(min(poll_interval, max(deadline - clock.now(), 0.0)) or poll_interval)
+
+
+def describe_job(job: OneOff) -> str:
+    return f"{short(job.task_definition.arn)}" + (f" ({' '.join(job.command)})" if job.command else "")
