@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ecs_template_deploy.verdict import State, judge
-from ecs_template_deploy.views import Service, StoppedTask, is_steady_state_event
+from ecs_template_deploy.views import Service, ServiceDeployment, StoppedTask, is_steady_state_event
 from ecs_template_deploy.watch import RolloutWatcher
 from watch_shapes import crashed, deployment, event, service, stopped_task, td
 
@@ -172,3 +172,57 @@ def test_a_revision_no_deployment_runs_any_more_resolves_to_nothing_and_is_super
     assert RolloutWatcher.resolve(svc, td(9)) == "ecs-svc/4444444444"
     assert RolloutWatcher.resolve(svc, td(8)) == ""
     assert judge(svc, "").state is State.SUPERSEDED
+
+
+# -- ECS's service deployment record and watched alarms ---------------------------
+
+def record(status: str, **extra) -> ServiceDeployment:
+    return ServiceDeployment({"serviceDeploymentArn": "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/abc",
+                              "status": status, **extra})
+
+
+@pytest.mark.parametrize("status", ["ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"])
+def test_ecs_rolling_back_in_its_record_is_followed_before_anything_else(status):
+    # DescribeServices still shows ours PRIMARY and healthy-looking: the record knows better
+    verdict = judge(rolling(), NEW, record=record(status, rollback={"reason": "alarm HighErrors in ALARM"}))
+    assert verdict.state is State.ROLLED_BACK_BY_ECS
+    assert verdict.ecs_rolls_back
+    assert verdict.reason == "alarm HighErrors in ALARM"
+
+
+def test_a_failed_ecs_rollback_is_a_failure_the_tool_must_handle():
+    verdict = judge(rolling(), NEW, record=record("ROLLBACK_FAILED", statusReason="blue revision gone"))
+    assert verdict.state is State.FAILED
+    assert not verdict.ecs_rolls_back
+    assert "blue revision gone" in verdict.reason
+
+
+def test_a_stopped_deployment_is_a_failure():
+    assert judge(rolling(), NEW, record=record("STOPPED")).state is State.FAILED
+
+
+def test_the_record_saying_successful_is_success_although_blue_is_still_listed():
+    # blue/green keeps blue's deployment listed until clean-up; ECS's record decides
+    assert judge(rolling(), NEW, record=record("SUCCESSFUL")).state is State.SUCCEEDED
+    assert judge(rolling(), NEW, record=record("IN_PROGRESS")).state is State.IN_PROGRESS
+
+
+def test_task_failures_win_over_a_record_still_in_progress():
+    stopped = [StoppedTask(crashed("t1", 8, NEW))]
+    assert judge(rolling(), NEW, stopped, record=record("IN_PROGRESS")).state is State.FAILED
+
+
+def test_a_watched_alarm_fails_our_deployment_and_names_the_alarm():
+    verdict = judge(rolling(), NEW, alarms=["HighErrors", "Latency"])
+    assert verdict.state is State.FAILED
+    assert "HighErrors, Latency" in verdict.reason
+
+
+def test_an_alarm_does_not_fail_a_deployment_that_is_no_longer_ours():
+    svc = Service(service([
+        deployment(OLD, 7, running=4, rollout="COMPLETED"),
+        deployment(NEW, 8, status="ACTIVE", running=0, rollout="FAILED"),
+    ], breaker=True, rollback=True))
+    verdict = judge(svc, NEW, alarms=["HighErrors"])
+    assert verdict.state is State.ROLLED_BACK_BY_ECS
+    assert "HighErrors" not in verdict.reason
