@@ -36,6 +36,8 @@ class ImageBehaviour:
     exit_after: float | None = None          #     (a one-off task that finishes: exit_code 0)
     container_health: str = "pass"           # "pass" | "fail": its container health check
     target_health: str = "pass"              # "pass" | "fail": target group health check
+    target_health_fails_every: int | None = None  # every N-th task of it fails its target group checks
+                                             # (a trickle below the circuit breaker's threshold)
     start_seconds: float | None = None       # pulled -> RUNNING (slow start); None: parameter
     pull_seconds: float | None = None        # None: parameter image_pull_seconds
     missing: bool = False                    # pull fails as if absent from the registry
@@ -51,6 +53,9 @@ class ImageBehaviour:
         for key in ("container_health", "target_health"):
             if values.get(key, "pass") not in ("pass", "fail"):
                 raise ValueError(f"{key} must be 'pass' or 'fail', got {values[key]!r}")
+        every = values.get("target_health_fails_every")
+        if every is not None and (not isinstance(every, int) or every < 1):
+            raise ValueError(f"target_health_fails_every must be a whole number of tasks, 1 or more, got {every!r}")
         if (values.get("exit_code") is None) != (values.get("exit_after") is None):
             raise ValueError("exit_code and exit_after go together: the container exits with exit_code exit_after s after RUNNING")
         return cls(**values)

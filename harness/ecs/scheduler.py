@@ -168,9 +168,13 @@ def fail_deployment(sim: "Simulator", service: Service, deployment: Deployment, 
                            "serviceRevisionArn": target.revision.arn if target.revision else ""}
         sim.record_moves(service, record, records.ROLLBACK_IN_PROGRESS)
     sim.roll_back(service, deployment, target)
-    # the failed deployment stops launching and its tasks drain like any ACTIVE one
+    # The failed deployment stops launching: its tasks not yet healthy stop now; its
+    # healthy ones (an alarm failed a release that passes its checks) serve on and
+    # are scaled in like any ACTIVE deployment's, as the rollback's tasks become
+    # healthy: minimumHealthyPercent holds through a rollback too.
     for t in deployment.wanted_tasks():
-        sim.runner.stop(t, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
+        if not t.healthy:
+            sim.runner.stop(t, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
     deployment.status = ACTIVE
 
 

@@ -130,6 +130,8 @@ class TaskRunner:
         self.params = params
         self.images = images
         self.on_failure = on_failure
+        # tasks of each image that reached RUNNING, for images failing every N-th one
+        self._started_of: dict[str, int] = {}
         self.on_stopped = on_stopped
         self.on_healthy = on_healthy
         self.on_running = on_running
@@ -182,7 +184,7 @@ class TaskRunner:
                 verdicts.append((delay, False, REASON_CONTAINER_HEALTH))
         if target_group_arn:
             task.registered_target = True
-            if all(b.target_health == "pass" for b in behaviours):
+            if all(b.target_health == "pass" for b in behaviours) and not self._trickles(task, behaviours):
                 verdicts.append((p.tg_health_interval * p.tg_healthy_threshold, True, ""))
             else:
                 delay = max(grace, p.tg_health_interval * p.tg_unhealthy_threshold)
@@ -201,6 +203,16 @@ class TaskRunner:
             if checked:
                 self._at(task, max(v[0] for v in verdicts[: len(checked)]), lambda: self._container_health(task, "HEALTHY"))
             self._at(task, delay, lambda: self._healthy(task))
+
+    def _trickles(self, task: Task, behaviours) -> bool:
+        """Whether this task is the N-th of an image whose every N-th task fails its
+        target group checks (counted per image, in the order tasks reach RUNNING)."""
+        fails = False
+        for c, b in zip(task.containers, behaviours):
+            if b.target_health_fails_every:
+                self._started_of[c.image] = count = self._started_of.get(c.image, 0) + 1
+                fails = fails or count % b.target_health_fails_every == 0
+        return fails
 
     def _container_health(self, task: Task, status: str) -> None:
         if task.last_status == RUNNING:

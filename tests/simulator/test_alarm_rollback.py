@@ -133,3 +133,17 @@ def test_with_the_breaker_too_the_first_to_trip_wins(ecs, aws, cloudwatch):
     aws.clock.sleep(5)
     tripped = record(ecs)
     assert tripped["deploymentCircuitBreaker"]["status"] == "TRIGGERED" and tripped["alarms"]["status"] == "MONITORING"
+
+
+def test_rolling_back_a_healthy_release_keeps_minimum_healthy_percent(ecs, aws, cloudwatch):
+    """The alarm fails a release whose tasks pass every check: they keep serving until
+    the rollback's tasks are healthy (no drop below desired with minimumHealthyPercent 100)."""
+    first = alarmed(ecs)
+    ecs.update(taskDefinition=ecs.task_definition("app:v2"))
+    aws.clock.run_until(lambda: len(ecs.describe()["deployments"]) == 1, limit=900)
+    alarm(cloudwatch)
+    since = aws.clock.now()
+    aws.clock.run_until(lambda: record(ecs)["status"] == "ROLLBACK_SUCCESSFUL", limit=1800)
+    samples = [s for s in aws.sim.timeline.samples if s["t"] >= since and s["service"] == "web"]
+    assert min(s["healthy"] for s in samples) >= 2
+    assert ecs.describe()["taskDefinition"] == first

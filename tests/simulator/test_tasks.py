@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from harness.ecs.images import ImageBehaviour
+
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 LB = [{"targetGroupArn": TG, "containerName": "app", "containerPort": 80}]
 
@@ -160,3 +164,20 @@ def test_elb_health_check_failures_are_logged_as_service_events(ecs, aws):
     aws.clock.sleep(90)
     task = aws.sim.service("web").primary.tasks[0]
     assert f"(service web) (task {task.id}) (port 80) is unhealthy in (target-group {TG}) due to (reason Health checks failed)." in ecs.events()
+
+
+def test_a_trickle_image_fails_every_nth_task_and_stays_below_the_circuit_breaker(ecs, aws):
+    aws.sim.declare_image("nginx:trickle", target_health_fails_every=4)
+    ecs.service(ecs.task_definition("nginx:trickle"), desired=4, loadBalancers=LB,
+                deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+    aws.clock.sleep(600)
+    stopped = ecs.tasks("STOPPED")
+    assert [t["stoppedReason"] for t in stopped] == [f"Task failed ELB health checks in (target-group {TG})"]
+    primary = aws.sim.service("web").primary
+    assert primary.rollout_state == "COMPLETED"  # one failure: below the breaker's threshold of 3
+    assert len([t for t in primary.tasks if t.healthy]) == 4
+
+
+def test_a_trickle_needs_a_whole_number_of_tasks():
+    with pytest.raises(ValueError, match="target_health_fails_every must be a whole number"):
+        ImageBehaviour.from_dict({"target_health_fails_every": 0})
