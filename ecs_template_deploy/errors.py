@@ -89,6 +89,10 @@ class InvalidImageError(BadInputError):
     pass
 
 
+class ImageNotPushedError(BadInputError):
+    """The registry says the image to deploy does not exist."""
+
+
 class FamilyClashError(BadInputError):
     """The target family is the template's own family."""
 

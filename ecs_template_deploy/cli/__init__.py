@@ -82,7 +82,14 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
     except InvalidRegionError as err:
         raise BadInputError(f"region {err.kwargs.get('region_name', args.region)!r} is not a region name: "
                             "pass --region like us-east-1 (or fix AWS_REGION)") from err
-    return Context(session=session, ecs=ecs, cloudwatch=cloudwatch, json=args.json,
+    ecr_clients: dict[str, Any] = {}
+
+    def ecr_for(region: str) -> Any:  # images may live in another region's registry
+        if region not in ecr_clients:
+            ecr_clients[region] = session.client("ecr", region_name=region, config=RETRIES)
+        return ecr_clients[region]
+
+    return Context(session=session, ecs=ecs, cloudwatch=cloudwatch, ecr_for=ecr_for, json=args.json,
                    sink=renderer_for(sys.stdout, json_lines=args.json, environ=os.environ))
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..deploy import DeployResult, deploy
+from ..deploy import DeployResult, apply
 from ..errors import EXIT_OK, TaskFailedError
 from ..oneoff import run_task
-from ..plan import Plan
+from ..plan import Plan, prepare
+from ..registry import check_pushed
 from ..resources import short
 from .common import Context, add_image_arguments, add_target_arguments
 from .render import request_from
@@ -46,8 +47,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
             raise TaskFailedError(f"--run-before {args.run_before!r}: {end.describe()}: the service was not changed "
                                   f"({short(revision)} stays registered: a re-run reuses it)")
 
-    result = deploy(context.ecs, request, clock=context.clock, journal=context.journal, sink=context.sink,
-                    before_update=run_before if args.run_before is not None else None)
+    plan = prepare(context.ecs, request)
+    if not plan.unchanged and context.ecr_for is not None:
+        check_pushed(context.ecr_for, plan.images, unchanged=plan.current.images, warn=context.warn)
+    result = apply(context.ecs, plan, clock=context.clock, journal=context.journal, sink=context.sink,
+                   before_update=run_before if args.run_before is not None else None)
     report(result, context)
     if not options.wait:
         return EXIT_OK

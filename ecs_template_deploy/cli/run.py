@@ -16,6 +16,7 @@ from ..deploy import registered_revision
 from ..errors import BadInputError, TaskFailedError
 from ..oneoff import OneOff, launch_settings, pick_container, run_task
 from ..plan import prepare
+from ..registry import check_pushed
 from ..resources import fetch_task_definition
 from .common import Context, add_image_arguments, add_target_arguments, positive_seconds
 from .render import request_from
@@ -77,6 +78,8 @@ def job_from(context: Context, cluster: str, plan, revision: str, command: str |
 def run(args: argparse.Namespace, context: Context) -> int:
     plan = prepare(context.ecs, request_from(args))
     check_task_options(plan, args.task_command, args.env, args.container)
+    if context.ecr_for is not None:
+        check_pushed(context.ecr_for, plan.images, unchanged=plan.current.images, warn=context.warn)
     revision = registered_revision(context.ecs, plan, clock=context.clock, journal=context.journal, sink=context.sink)
     job = job_from(context, args.cluster, plan, revision, args.task_command, args.env, args.container)
     end = run_task(context.ecs, job, clock=context.clock, timeout=args.timeout, poll_interval=args.poll_interval,

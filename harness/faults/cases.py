@@ -205,6 +205,9 @@ def _run(case: Case, scenario: Scenario, world: ToolWorld, before: Before) -> Ca
     elif case.fault is not None:
         injector = FaultInjector(session, case.fault, case.at, now=aws.clock.now,
                                  outage_seconds=float("inf") if case.forever else OUTAGE_SECONDS)
+    seen: list[str] = []  # every call of the command, any service, as the injectors count them
+    session.events.register("before-call", lambda model, **_: seen.append(
+        f"{model.service_model.endpoint_prefix}.{model.name}"))
     runs: list[ToolRun | None] = []
     try:
         runs.append(world.run_argv(_target(scenario.argv), session=session))
@@ -213,7 +216,7 @@ def _run(case: Case, scenario: Scenario, world: ToolWorld, before: Before) -> Ca
         runs.append(world.run_argv(_target(scenario.argv)))  # a new CD process: fresh session, no fault
     aws.clock.sleep(SETTLE)
     result = judge(case, scenario, world, before, runs, others)
-    result.operations = list(injector.calls) if injector else [f"ecs.{name}" for name in runs[-1].calls]
+    result.operations = list(injector.calls) if injector else seen
     result.calls = len(result.operations)
     return result
 

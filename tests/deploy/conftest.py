@@ -15,9 +15,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
+from harness.approaches.stand_in import push_images
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+PUSHED = ("placeholder", *(f"v{n}" for n in range(1, 10)))  # tags of web in ECR: the deploy tool checks before deploying
 WEB_REPO = f"{REGISTRY}/web"
 PLACEHOLDER = f"{WEB_REPO}:placeholder"
 FLUENT_BIT = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0"
@@ -113,8 +116,12 @@ class World:
     cluster: str = "demo"
     service: str = "web"
     template_arn: str = ""
+    digests: dict[str, str] | None = None  # tag -> digest of the images pushed to web
 
     def build(self, template: dict[str, Any]) -> "World":
+        ecr = boto3.client("ecr", region_name=REGION)
+        ecr.create_repository(repositoryName="web")
+        self.digests = push_images(ecr, "web", PUSHED)
         self.ecs.create_cluster(clusterName=self.cluster)
         self.template_arn = self.register(template)
         self.ecs.create_service(cluster=self.cluster, serviceName=self.service,
@@ -156,17 +163,17 @@ def rich_world(ecs):
     return World(ecs).build(RICH_TEMPLATE)
 
 
-def refuse(session: boto3.Session, operation: str, code: str = "AccessDeniedException") -> list[dict]:
+def refuse(session: boto3.Session, operation: str, code: str = "AccessDeniedException", service: str = "ecs") -> list[dict]:
     """Make `operation` answer like IAM denying it; returns the list of refused requests."""
     refused: list[dict] = []
 
     def deny(params, **_):
         refused.append(params)
-        message = f"User: arn:aws:sts::{ACCOUNT}:assumed-role/cd/ci is not authorized to perform: ecs:{operation}"
-        return AWSResponse("https://ecs.us-east-1.amazonaws.com/", 400, {}, None), {
+        message = f"User: arn:aws:sts::{ACCOUNT}:assumed-role/cd/ci is not authorized to perform: {service}:{operation}"
+        return AWSResponse(f"https://{service}.us-east-1.amazonaws.com/", 400, {}, None), {
             "Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
 
-    session.events.register(f"before-call.ecs.{operation}", deny)
+    session.events.register(f"before-call.{service}.{operation}", deny)
     return refused
 
 

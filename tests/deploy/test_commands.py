@@ -203,7 +203,7 @@ def test_prune_dry_run_changes_nothing(world, capsys):
 
 
 def test_deploy_multi_container_with_an_image_per_container_and_a_digest(rich_world, capsys):
-    digest = "sha256:" + "0f" * 32
+    digest = rich_world.digests["v1"]
     argv = rich_world.args("deploy", "--image", f"web={WEB_REPO}@{digest}", "--image", f"migrate={WEB_REPO}:v7",
                            "--image", "log_router=fluent/fluent-bit:3.0")
     code, result = run_json(capsys, argv)
