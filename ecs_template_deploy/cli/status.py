@@ -1,7 +1,9 @@
 """Show the service's deployments, revisions, image per container, known-good revision and rollout progress.
 
-Read-only: DescribeServices, DescribeTaskDefinition per revision in use, and
-the known-good lookup.
+Read-only: DescribeServices, DescribeTaskDefinition per revision in use, the
+known-good lookup and, where allowed, ECS's service deployments (the 2024-25
+API: ListServiceDeployments, DescribeServiceDeployments, and
+DescribeServiceRevisions for the image digests each revision runs).
 """
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from typing import Any
 
 from .. import knowngood
 from ..clock import epoch, iso
-from ..errors import EXIT_OK, aws_call
+from ..errors import EXIT_OK, AccessDeniedError, AwsError, aws_call
 from ..resources import fetch_service
-from ..views import family_of, revision_name, tags_of
+from ..views import ServiceDeployment, family_of, revision_name, tags_of
 from .common import Context, add_service_arguments, at_least_zero
 
 RECENT_EVENTS = 5
+RECENT_DEPLOYMENTS = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +30,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _time(value: Any) -> str:
     at = epoch(value)
     return iso(at) if at is not None else "-"
+
+
+def service_deployments(ecs: Any, cluster: str, service: str, limit: int = RECENT_DEPLOYMENTS) -> dict[str, Any]:
+    """ECS's newest service deployments, with the image digests of their target
+    revisions; `{"unavailable": reason}` where the API is denied or absent."""
+    try:
+        with aws_call("ecs:ListServiceDeployments"):
+            listed = ecs.list_service_deployments(cluster=cluster, service=service, maxResults=limit)
+        arns = [d["serviceDeploymentArn"] for d in listed.get("serviceDeployments", [])][:limit]
+        records = []
+        if arns:
+            with aws_call("ecs:DescribeServiceDeployments"):
+                records = [ServiceDeployment(r) for r in
+                           ecs.describe_service_deployments(serviceDeploymentArns=arns).get("serviceDeployments", [])]
+        revisions = sorted({r.raw.get("targetServiceRevision", {}).get("arn", "") for r in records} - {""})
+        digests: dict[str, dict[str, str]] = {}
+        if revisions:
+            with aws_call("ecs:DescribeServiceRevisions"):
+                described = ecs.describe_service_revisions(serviceRevisionArns=revisions[:20])
+            for revision in described.get("serviceRevisions", []):
+                digests[revision["serviceRevisionArn"]] = {
+                    c.get("containerName", ""): c.get("imageDigest", "") for c in revision.get("containerImages", [])}
+    except AccessDeniedError as err:
+        return {"unavailable": f"not allowed ({err.action}): grant it to see ECS's service deployments"}
+    except AwsError as err:
+        return {"unavailable": str(err)}
+    order = {arn: i for i, arn in enumerate(arns)}
+    out = []
+    for r in sorted(records, key=lambda r: order.get(r.arn, 0)):
+        target = r.raw.get("targetServiceRevision", {}).get("arn", "")
+        out.append({"arn": r.arn, "status": r.status, "lifecycleStage": r.lifecycle_stage or None,
+                    "productionShare": r.production_share, "reason": r.rollback_reason or r.status_reason,
+                    "startedAt": _time(r.raw.get("startedAt")), "finishedAt": _time(r.raw.get("finishedAt")),
+                    "strategy": (r.raw.get("deploymentConfiguration") or {}).get("strategy", "ROLLING"),
+                    "digests": digests.get(target, {})})
+    return {"deployments": out}
 
 
 def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) -> dict[str, Any]:
@@ -65,6 +104,7 @@ def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) ->
             for d in snapshot.deployments
         ],
         "revisions": revisions,
+        "serviceDeployments": service_deployments(ecs, cluster, service),
         "events": [{"at": _time(e.get("createdAt")), "message": e.get("message", "")}
                    for e in snapshot.raw.get("events", [])[:events]],
     }
@@ -92,6 +132,18 @@ def render(status: dict[str, Any]) -> list[str]:
         mark = f"known good since {info['knownGoodSince']}" if info["knownGoodSince"] else "not known good"
         inactive = " INACTIVE" if info["status"] != "ACTIVE" else ""
         lines.append(f"  {info['revision']:<16} {images}  [{mark}]{inactive}")
+    history = status["serviceDeployments"]
+    if "unavailable" in history:
+        lines.append(f"service deployments: unavailable: {history['unavailable']}")
+    elif history["deployments"]:
+        lines.append("service deployments (ECS's record, newest first):")
+        for d in history["deployments"]:
+            stage = f" {d['lifecycleStage']}" if d["lifecycleStage"] else ""
+            share = f" {d['productionShare']:g}% production" if d["productionShare"] is not None else ""
+            digests = ", ".join(f"{name}@{digest[:19]}" for name, digest in d["digests"].items() if digest)
+            reason = f"  ({d['reason']})" if d["reason"] else ""
+            lines.append(f"  {d['status']:<20} {d['strategy']:<10}{stage}{share}  started {d['startedAt']}"
+                         + (f"  {digests}" if digests else "") + reason)
     if status["events"]:
         lines.append("recent events:")
         lines.extend(f"  {e['at']} {e['message']}" for e in status["events"])

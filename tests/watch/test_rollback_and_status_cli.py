@@ -5,6 +5,7 @@ import json
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from ecs_template_deploy import knowngood
@@ -34,6 +35,16 @@ def ecs(monkeypatch, tmp_path):
 def session_recording(calls: list[str]) -> boto3.Session:
     session = boto3.Session(region_name="us-east-1")
     session.events.register("before-call.ecs", lambda model, **_: calls.append(model.name))
+    without_deployments_api(session)
+    return session
+
+
+def without_deployments_api(session: boto3.Session, code: str = "UnknownOperationException") -> boto3.Session:
+    """Plain moto has no service deployments API: answer as an endpoint without it does."""
+    def unknown(**_):
+        return AWSResponse("https://ecs.us-east-1.amazonaws.com/", 400, {}, None), {
+            "Error": {"Code": code, "Message": "not here"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+    session.events.register("before-call.ecs.ListServiceDeployments", unknown)
     return session
 
 
@@ -75,3 +86,12 @@ def test_the_cli_builds_its_ecs_client_with_adaptive_retries_for_throttling():
     args = parser.parse_args(["status", "--cluster", "prod", "--service", "web", "--region", "us-east-1"])
     context = build_context(args, boto3.Session(aws_access_key_id="x", aws_secret_access_key="x"))
     assert context.ecs.meta.config.retries["mode"] == "adaptive"
+
+
+@pytest.mark.parametrize("code, fragment", [("UnknownOperationException", "UnknownOperationException"),
+                                            ("AccessDeniedException", "not allowed (ecs:ListServiceDeployments)")])
+def test_status_without_the_service_deployments_api_says_it_is_unavailable(ecs, capsys, code, fragment):
+    session = without_deployments_api(boto3.Session(region_name="us-east-1"), code)
+    assert main(["status", "--cluster", "prod", "--service", "web"], session=session) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "service deployments: unavailable: " in out and fragment in out
