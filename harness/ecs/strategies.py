@@ -125,11 +125,22 @@ def advanced(service: Service) -> dict[str, Any]:
 def begin(sim: "Simulator", service: Service, green: Deployment) -> None:
     """A deployment of a shifting strategy starts: next to the last completed one (blue)."""
     config = service.deployment_configuration
-    blue = next((d for d in service.deployments[1:] if d.rollout_state == COMPLETED), None)
-    if config.get("strategy", ROLLING) not in SHIFTING or blue is None:
-        return  # the service's first deployment, or nothing steady to shift from: a rolling one
     lb, adv = (service.load_balancers[0] if service.load_balancers else {}), advanced(service)
     live = service.live_target_group or lb.get("targetGroupArn")
+    # Blue is what serves production now: a deployment in CLEAN_UP (not COMPLETED
+    # yet, and already serving everything), else the completed one in the live
+    # target group with tasks still wanted, else the newest completed one. An older
+    # deployment may still be draining from a clean-up: it is not blue.
+    older = service.deployments[1:]
+    serving = [d for d in older if d.wanted_tasks() and (
+        (d.shift is not None and d.shift.stage == CLEAN_UP and not d.shift.stopped and not d.shift.rolled_back)
+        or (d.rollout_state == COMPLETED and (d.target_group or lb.get("targetGroupArn")) == live))]
+    completed = [d for d in older if d.rollout_state == COMPLETED]
+    blue = max(serving or [d for d in completed if d.wanted_tasks()] or completed, key=lambda d: d.created_at,
+               default=None)
+    if config.get("strategy", ROLLING) not in SHIFTING or blue is None:
+        return  # the service's first deployment, or nothing steady to shift from: a rolling one
+    live = blue.target_group or live  # green goes to the other target group of the pair
     pair = [lb.get("targetGroupArn"), adv.get("alternateTargetGroupArn")]
     green_tg = next((tg for tg in pair if tg and tg != live), None) if adv else None
     steps, bakes = steps_of(config)

@@ -314,3 +314,20 @@ def test_the_report_draws_the_traffic_of_a_blue_green_rollback(bg, aws):
     drawn = svg(timeline_figure(timeline, "blue/green rollback"))
     assert "production traffic to" in drawn  # the legend of the traffic lines (text drawn as paths, named in comments)
     assert "post production traffic shift" in drawn and {s.stage for s in timeline.samples} >= {"SCALE_UP", "POST_PRODUCTION_TRAFFIC_SHIFT"}
+
+
+def test_a_deployment_started_during_clean_up_takes_the_one_cleaning_up_as_blue(bg, aws):
+    """v2 serves all production in CLEAN_UP while v1 still drains: v3's blue is v2,
+    green goes to v1's old target group, and production never lacks a healthy task."""
+    bg.service(bakeTimeInMinutes=1)
+    arn = bg.deploy("app:v2")
+    bg.until(lambda: bg.record(arn).get("lifecycleStage") == "CLEAN_UP")
+    aws.clock.sleep(30)  # v1 is draining (deregistration delay 300 s)
+    assert bg.weight(bg.production_rule, bg.green) == 100  # v2 is on green
+    since = aws.clock.now()
+    third = bg.deploy("app:v3")
+    bg.until(lambda: bg.record(third)["status"] == "SUCCESSFUL")
+    assert bg.weight(bg.production_rule, bg.blue) == 100  # v3 went to the other target group: blue's
+    served = [s for s in aws.sim.timeline.samples if s["t"] >= since and s["service"] == "web"]
+    assert min(s["healthy"] for s in served) >= 2
+    assert bg.tasks_by_image() == {"app:v3": 2}
