@@ -38,7 +38,8 @@ def test_a_command_that_fails_gives_its_exit_code(aws):
 
 def test_a_task_that_never_runs_to_an_exit_is_exit_6(aws):
     world = world_on_v1(aws)
-    run = world.run("run", "--tag", "v9-never-pushed", "--command", MIGRATE, *WAIT)
+    aws.sim.declare_image("web:v2", missing=True)  # pushed, and yet no task can pull it
+    run = world.run("run", "--tag", "v2", "--command", MIGRATE, *WAIT)
     assert run.code == EXIT_TASK_FAILED and "without running to an exit" in run.stderr
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main
-from ecs_template_deploy.errors import EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK
+from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK
 
 from harness.worlds import REPOSITORY, ToolRun, ToolWorld
 
@@ -80,9 +80,20 @@ def test_crashing_image_is_rolled_back_within_one_poll_of_the_first_crash(world)
     assert world.min_healthy_since(run.started) == DESIRED  # minimumHealthyPercent 100: never below 4
 
 
-def test_image_missing_from_ecr_is_rolled_back(world):
+def test_image_never_pushed_is_refused_before_anything_changes(world):
     assert deploy(world, "v1").code == EXIT_OK
+    revisions = world.revisions()
     run = deploy(world, "v9-never-pushed")
+    assert run.code == EXIT_BAD_INPUT and "is not in ECR" in run.stderr and "push it first" in run.stderr
+    assert world.revisions() == revisions and world.steady_on() == "web:1"
+
+
+def test_image_that_cannot_be_pulled_is_rolled_back(world):
+    """In ECR when the deploy looked, and still no task can pull it (deleted since,
+    a registry policy): the first failed start decides."""
+    world.aws.sim.declare_image("web:v2", missing=True)
+    assert deploy(world, "v1").code == EXIT_OK
+    run = deploy(world, "v2")
     result = fails_fast_and_returns(run, world, "CannotPullContainerError")
     assert "TaskFailedToStart" in {e["stopCode"] for e in run.kinds("task-failed")}
     assert result["firstFailureAt"] - run.started <= 10 + 2 * POLL  # one pull attempt
