@@ -238,7 +238,9 @@ class Rollout:
             return None
         back_at = self.clock.now()
         self.journal.did("shifted traffic back to blue (StopServiceDeployment ROLLBACK)", service_changed=True)
-        recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since,
+        # Blue's deployment is old: stream only events from this watch on, not blue's own history.
+        recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id,
+                                                  since=since if since is not None else outcome.started_at,
                                                   timeout=self.options.recovery_timeout, failed=outcome.task_definition)
         back = short(recovery.task_definition)
         if recovery.succeeded:

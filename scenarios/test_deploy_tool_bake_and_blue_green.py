@@ -14,6 +14,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from ecs_template_deploy import knowngood
+from ecs_template_deploy.clock import iso
 from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROLLED_BACK
 from harness.worlds import ToolWorld
 
@@ -118,6 +119,9 @@ def test_on_blue_green_an_alarm_in_ecs_bake_shifts_traffic_back_within_a_poll(aw
             if e["message"].startswith("traffic ") and "production 100%" in e["message"]][-1]
     assert 0 <= run.result["trafficBackAt"] - (live + 120) <= POLL  # back on blue within a poll of the alarm
     assert world.production_share() == 0
+    # blue's deployment is old: its history (v1's own rollout) is not streamed again
+    streamed = [e["at"] for e in run.kinds("service-event")]
+    assert streamed and min(streamed) >= iso(run.started)
 
 
 def test_without_the_service_deployments_api_it_says_so_once_and_judges_as_before(aws):
