@@ -154,3 +154,31 @@ def test_rollback_during_a_blue_green_deployment_shifts_traffic_back_and_says_so
     assert "traffic shifted back to web:1 (blue)" in run.result["message"] and "StopServiceDeployment" in run.calls
     assert "UpdateService" not in run.calls and len(aws.sim.tasks) == before  # no task started for the way back
     assert world.production_share() == 0 and world.steady_on() == "web:1"
+
+
+@pytest.mark.parametrize("strategy, configuration", [
+    ("CANARY", {"canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 5}}),
+    ("LINEAR", {"linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 2}}),
+])
+def test_on_canary_and_linear_an_alarm_with_part_of_production_on_green_shifts_it_all_back(
+        aws, alarm, strategy, configuration):
+    world = ToolWorld.build(aws, desired=2, strategy=strategy, **configuration)
+    assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
+    shares: list[int] = []
+
+    def alarm_at_first_step() -> None:
+        share = world.production_share()
+        if 0 < share < 100:  # the canary, or the first linear step
+            shares.append(share)
+            alarm()
+        else:
+            aws.clock.call_later(1, alarm_at_first_step)
+
+    aws.clock.call_later(1, alarm_at_first_step)
+    run = world.run("deploy", "--tag", "v2", "--alarm", "HighErrors", *WAIT)
+    assert run.code == EXIT_ROLLED_BACK, run.stderr
+    assert shares == [10 if strategy == "CANARY" else 25]
+    assert "StopServiceDeployment" in run.calls and "traffic shifted back to web:1 (blue)" in run.result["message"]
+    progress = [line.get("productionShare") for line in run.kinds("rollout")]
+    assert shares[0] in progress  # the progress lines showed the traffic share
+    assert world.production_share() == 0 and world.steady_on() == "web:1"
