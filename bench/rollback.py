@@ -347,7 +347,7 @@ def ecs_alone(alarms: bool) -> Callable[[Mode, str, float], Measure]:
                       if e["t"] >= bench.started and "deployment failed" in e["message"]]
             name = "ECS circuit breaker + alarms" if alarms else "ECS circuit breaker alone"
             return bench.measure(name, strategy, failed[0] if failed else None, len(calls),
-                                 "breaker threshold max(3, 50% of desired)" + (f"; alarm watched {300:g} s after scale-in" if alarms else ""))
+                                 "breaker threshold max(3, 50% of desired)" + (f"; alarms watched {bench.sim.params.alarm_bake_seconds:g} s after scale-in" if alarms else ""))
         finally:
             bench.close()
     return contender

@@ -349,7 +349,7 @@ def _list_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     return ActionResult(result)
 
 
-def _page(params: dict) -> tuple[int, int]:
+def _page(params: dict, default_size: int = 100) -> tuple[int, int]:
     """(offset, page size) from nextToken and maxResults, as ECS checks them."""
     size = params.get("maxResults")
     if size is not None and not 1 <= int(size) <= 100:
@@ -357,7 +357,7 @@ def _page(params: dict) -> tuple[int, int]:
     token = params.get("nextToken")
     if token is not None and not str(token).isdigit():
         raise InvalidParameterException("Invalid nextToken.")
-    return int(token or 0), int(size or 100)
+    return int(token or 0), int(size or default_size)
 
 
 def _lookup_task(sim: Simulator, cluster_arn: str, ref: str) -> Task | None:
@@ -453,13 +453,7 @@ def _list_service_deployments(self, sim: Simulator, moto_action: Callable) -> Ac
     found = [r for r in reversed(service.service_deployments)  # newest first
              if (not wanted or r.status in wanted)
              and (after is None or r.created_at >= _epoch(after)) and (before is None or r.created_at <= _epoch(before))]
-    size = params.get("maxResults")
-    if size is not None and not 1 <= int(size) <= 100:
-        raise InvalidParameterException("maxResults must be between 1 and 100.")
-    token = params.get("nextToken")
-    if token is not None and not str(token).isdigit():
-        raise InvalidParameterException("Invalid nextToken.")
-    start, size = int(token or 0), int(size or 20)
+    start, size = _page(params, default_size=20)  # ListServiceDeployments pages 20 by default
     result: dict[str, Any] = {"serviceDeployments": [r.brief() for r in found[start:start + size]]}
     if start + size < len(found):
         result["nextToken"] = str(start + size)
