@@ -101,13 +101,14 @@ class ScaledClock(VirtualClock):
     """Virtual time that runs at `speed` x wall time (`harness serve`).
 
     `sleep`/`advance` jump virtual time forward at once; wall time keeps adding
-    `speed` seconds per second. Callbacks run when someone calls `catch_up()`
+    `speed` seconds per second (speed 0: paused, only sleeps move time, so a
+    run's times do not depend on how long the machine took). Callbacks run when someone calls `catch_up()`
     (the server's driver thread, and every API request before it answers).
     """
 
     def __init__(self, speed: float = 60.0, start: float = DEFAULT_START, wall: Callable[[], float] = time.monotonic):
-        if speed <= 0:
-            raise ClockError(f"speed {speed} must be positive")
+        if speed < 0:
+            raise ClockError(f"speed {speed} must be 0 (paused) or more")
         super().__init__(start)
         self._wall = wall
         self._anchor_wall = wall()
@@ -122,8 +123,8 @@ class ScaledClock(VirtualClock):
         return self._anchor_virtual + (self._wall() - self._anchor_wall) * self._speed
 
     def set_speed(self, speed: float) -> None:
-        if speed <= 0:
-            raise ClockError(f"speed {speed} must be positive")
+        if speed < 0:
+            raise ClockError(f"speed {speed} must be 0 (paused) or more")
         with self.lock:
             self.catch_up()
             self._anchor_wall, self._anchor_virtual, self._speed = self._wall(), self._now, float(speed)

@@ -10,13 +10,13 @@ from harness.server import HarnessServer
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port to listen on; 0 picks a free one (default 5000)")
-    parser.add_argument("--speed", type=float, default=60.0, help="virtual seconds per wall second (default 60)")
+    parser.add_argument("--speed", type=float, default=60.0, help="virtual seconds per wall second (default 60; 0: paused, time moves only on POST /_harness/advance)")
     parser.add_argument("--seed", type=int, default=0, help="seed for ids; same scenario + seed = same timeline")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.speed <= 0:
-        print(f"harness serve: --speed {args.speed} must be positive, e.g. --speed 60")
+    if args.speed < 0:
+        print(f"harness serve: --speed {args.speed} must be 0 (paused) or more, e.g. --speed 60")
         return 2
     server = HarnessServer(host=args.host, port=args.port, speed=args.speed, seed=args.seed)
     try:

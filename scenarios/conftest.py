@@ -32,10 +32,10 @@ measured simulated seconds do not depend on how loaded the machine is.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -357,8 +357,10 @@ def _terraform_wall() -> float:
     return sum(seconds for w in BUILT for ws in w.workspaces for _, seconds in ws.timings.runs)
 
 
-def _unique(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex[:8]}"
+def _unique(*key: object) -> str:
+    """A resource name unique on one server and the same in every run (the
+    report's figures name images by it): ``s`` + 8 hex digits of ``key``."""
+    return "s" + hashlib.sha256(repr(key).encode()).hexdigest()[:8]
 
 
 def _make_context(world: World, extra_variables: dict[str, Any] | None = None) -> Context:
@@ -399,13 +401,13 @@ def _declare_broken(world: World) -> None:
     world.sim.declare_image(world.digests[BROKEN], crash_after=CRASH_AFTER)
 
 
-def build_terraform_world(name: str, server: Any, terraform: Any) -> World:
+def build_terraform_world(name: str, server: Any, terraform: Any, unique: str) -> World:
     """Apply ``name``'s configuration on ``server``, push the versions, and let
     the service settle on v1."""
     from harness.terraform.fixtures import requirement
 
     cls = approaches.get(name)
-    root, endpoint, unique = Path(approaches.__file__).resolve().parent, server.url.rstrip("/"), _unique("s")
+    root, endpoint = Path(approaches.__file__).resolve().parent, server.url.rstrip("/")
     variables: dict[str, Any] = {"name": unique}
     infra_workspace = None
     needed = requirement(cls.terraform_config())
@@ -439,8 +441,8 @@ def build_terraform_world(name: str, server: Any, terraform: Any) -> World:
     return world
 
 
-def build_stand_in_world(name: str, server: Any) -> World:
-    world = World(name, "stand-in", server, {}, {}, ApiCallRecorder(account_id=ACCOUNT), _unique("s"))
+def build_stand_in_world(name: str, server: Any, unique: str) -> World:
+    world = World(name, "stand-in", server, {}, {}, ApiCallRecorder(account_id=ACCOUNT), unique)
     built = stand_in(world.client, name, images=(*VERSIONS, BROKEN), name=world.resource_name)
     world.outputs, world.digests = dict(built.outputs), dict(built.digests)
     _declare_broken(world)
@@ -467,10 +469,14 @@ def world(request: pytest.FixtureRequest, approach_name: str, approach_cls: type
         pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
                     "has none: use --backend moto or server")
 
+    made = []
+
     def make(terraform: bool) -> World:
         if not terraform:
+            made.append(None)
             try:
-                return build_stand_in_world(approach_name, scenario_server)
+                return build_stand_in_world(approach_name, scenario_server,
+                                            _unique(request.node.nodeid.split("@", 1)[0], len(made)))
             except ApproachError as err:
                 if "no stand-in" not in str(err):
                     raise
@@ -485,7 +491,8 @@ def world(request: pytest.FixtureRequest, approach_name: str, approach_cls: type
 
         terraform_runner = request.getfixturevalue("terraform")
         try:
-            built = build_terraform_world(approach_name, scenario_server, terraform_runner)
+            built = build_terraform_world(approach_name, scenario_server, terraform_runner,
+                                          _unique(approach_name, sum(w.name == approach_name for w in BUILT)))
         except TerraformError as err:
             # no provider here (offline, no mirror): a report with reasons beats a wall of errors
             skip_without_provider(err, f"not measured: {approach_name}")
