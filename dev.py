@@ -4,8 +4,7 @@
     python3 dev.py compare        the main job: every approach through every scenario (see README)
     python3 dev.py demo           the deploy tool end to end on the embedded emulator
     python3 dev.py serve          harness serve: the emulator on a port, for Terraform or the AWS CLI
-    python3 dev.py test           the whole test suite, in two pytest processes
-    python3 dev.py test ARGS      one pytest run with ARGS (e.g. tests/deploy)
+    python3 dev.py test [ARGS]    pytest: the whole suite, or ARGS (e.g. tests/deploy)
     python3 dev.py bench NAME     a benchmark from bench/ (bench/NAME.py)
     python3 dev.py run CMD ...    any command inside the virtualenv
 
@@ -54,23 +53,10 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "test":
+        # Plain pytest: the harness's plugin orders embedded and served tests and
+        # picks the workers (pyproject's addopts), so this is what tox and CI run.
         os.chdir(ROOT)
-        pytest = [str(venv_bin("python")), "-m", "pytest", "-n", "auto"]
-        if rest:
-            return subprocess.call(pytest + rest)
-        # Embedded tests reset moto's process-wide state; tests on a session-long
-        # in-process server (marked `served`) need it kept: separate processes.
-        # The served half groups scenarios by approach (--dist loadgroup), so each
-        # approach's Terraform world is applied once, by one worker.
-        # That half waits a lot (the AWS provider's fixed 10 s after creating an ECS
-        # cluster, Terraform starting its provider): one worker more than CPUs fills
-        # the gaps (325 s instead of 360 s for it on 2 CPUs).
-        served_workers = str((os.cpu_count() or 1) + 1)
-        phases = (pytest + ["-m", "not served"],
-                  pytest[:-2] + ["-n", served_workers, "-m", "served", "--dist", "loadgroup"])
-        codes = [subprocess.call(phase) for phase in phases]
-        ran = [code for code in codes if code != 5]  # 5: that half had no tests
-        return max(ran) if ran else 5
+        return subprocess.call([str(venv_bin("python")), "-m", "pytest", *rest])
     elif command == "bench":
         if not rest:
             print("dev.py: bench needs a name, one of: "

@@ -18,7 +18,7 @@ and with ``--no-terraform`` (the moto-only columns), and prints
 
 Per-approach sums add the workers' time, so they exceed the wall time of a
 parallel run. Numbers come from the scenarios' own timing records
-(``<out>/timings/*.jsonl``).
+(timing lines in ``<out>/results/*.jsonl``).
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ORDER = ("persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template")
-
+from harness.approaches import rank
+from harness.metrics.collect import load_timings
 
 COMMAND_LOG = "terraform-commands.jsonl"
 
@@ -71,20 +71,18 @@ def print_commands(out: Path) -> None:
 
 def breakdown(out: Path) -> dict[str, dict[str, float]]:
     totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for path in sorted((out / "timings").glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            row = totals[record["approach"]]
-            row["scenarios"] += 1
-            for key in ("wall", "terraform", "simulation"):
-                row[key] += record[key]
+    for record in load_timings(out / "results"):
+        row = totals[record["approach"]]
+        row["scenarios"] += 1
+        for key in ("wall", "terraform", "simulation"):
+            row[key] += record[key]
     return totals
 
 
 def print_breakdown(title: str, wall: float, code: int, totals: dict[str, dict[str, float]]) -> None:
     print(f"\n{title}: {wall:.1f} s wall (exit {code})")
     print(f"{'approach':<22}{'scenarios':>10}{'wall s':>10}{'terraform s':>13}{'simulator s':>13}{'overhead s':>12}")
-    names = [n for n in ORDER if n in totals] + sorted(n for n in totals if n not in ORDER)
+    names = sorted(totals, key=lambda name: (rank(name), name))
     grand: dict[str, float] = defaultdict(float)
     for name in names:
         row = totals[name]

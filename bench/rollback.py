@@ -55,7 +55,7 @@ import botocore.client
 
 from ecs_template_deploy.errors import EXIT_BAD_INPUT
 from harness.backends.embedded import EmbeddedAws
-from harness.approaches.stand_in import ACCOUNT
+from harness.backends.embedded import ACCOUNT
 from harness.ecs import alarms, loadbalancers
 from harness.worlds import CLUSTER, CONTAINER, REGION, REPOSITORY, SERVICE, ToolWorld
 

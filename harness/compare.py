@@ -19,7 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-BACKENDS = ("moto", "server", "localstack", "aws")
+from harness.plugin import BACKENDS  # noqa: E402  (the backends the scenarios run on)
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 NOT_MEASURED_FILE = "not-measured.json"
 
@@ -56,8 +56,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         raise CompareError(f"--out {out} is a file: give a directory")
     argv = [str(scenarios), "--report-dir", str(out), "--backend", args.backend, "-q", "--no-header",
             "-p", "no:cacheprovider", "-o", "console_output_style=classic", "-rs"]
-    if workers != "0":
-        argv += ["-n", workers, "--dist", "loadgroup"]
+    argv += ["-n", workers] + (["--dist", "loadgroup"] if workers != "0" else [])
     if args.no_terraform:
         argv.append("--no-terraform")
     if args.keyword:

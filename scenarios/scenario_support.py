@@ -5,15 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Virtual seconds per wall second on the scenarios' server: none, so only
-# sleeps (the scenario's, CD's polling) move time and a run's figures do not
-# depend on how loaded the machine was.
-SPEED = 0.0
-SETTLE = 300.0  # virtual seconds for a service to settle after it is built
-# Images every world's repository holds; BROKEN crashes CRASH_AFTER s after it starts.
-VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
-BROKEN = "v9-broken"
-CRASH_AFTER = 5
+from harness.worlds.approach import BROKEN, CRASH_AFTER, SETTLE, VERSIONS  # noqa: F401  (what scenarios import)
 
 
 def parameters(world: Any) -> dict[str, Any]:

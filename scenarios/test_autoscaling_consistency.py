@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.approaches.stand_in import MANIFEST_TYPE
+from harness.worlds.images import point_tag
 from harness.metrics.measure import skew_share, version_skew
 
 from scenario_support import parameters
@@ -46,18 +46,12 @@ def _disable_version_consistency(w) -> None:
 
 
 def _move_tag(w, tag: str, to: str) -> None:
-    ecr = w.client("ecr")
-    repository = str(w.outputs["repository_name"])
-    manifest = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": to}])["images"][0]["imageManifest"]
-    try:
-        ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag,
-                      imageManifestMediaType=MANIFEST_TYPE)
-    except ecr.exceptions.ImageAlreadyExistsException:
-        pass  # a shared (Terraform) world: an earlier scenario already moved it there
+    # a shared (Terraform) world: an earlier scenario may have moved it there already (a no-op then)
+    point_tag(w.client("ecr"), str(w.outputs["repository_name"]), tag, at=to)
 
 
 @pytest.mark.parametrize("consistency", [True, False], ids=["vc-on", "vc-off"])
-def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach_name, world, measurements, consistency) -> None:
+def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, world, measurements, consistency) -> None:
     w = world(terraform=False)
     w.ensure_deployed("v2")
     deployed = w.digests["v2"]
@@ -68,7 +62,7 @@ def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach_name, worl
     image = w.running_container()["image"]
     tag = image.rsplit(":", 1)[-1]
     moving = tag not in w.digests or tag == w.approach.context.environment
-    assert moving == MOVING_TAG.get(approach_name, False), f"{approach_name} runs {image}"
+    assert moving == MOVING_TAG.get(approach.name, False), f"{approach.name} runs {image}"
     if moving:
         _move_tag(w, tag, "v4")  # CD's first step of a deploy, or anyone retagging
     else:
@@ -85,9 +79,9 @@ def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach_name, worl
         # the new tasks pulled the moved tag: the old and new image side by side
         assert 0 < share < 1
     else:
-        assert share == 0.0, f"{approach_name}: {running}"
+        assert share == 0.0, f"{approach.name}: {running}"
     # Leave a shared world as Terraform declares it for the scenarios that follow.
     ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before)
     w.settle()
-    measurements.record(approach_name, version_skew(consistency, share))
+    measurements.record(approach.name, version_skew(consistency, share))
     measurements.parameters(parameters(w))

@@ -15,8 +15,10 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from harness.backends.embedded import ACCOUNT
-from harness.metrics.fixtures import report_dir_key
+from harness.plugin.state import report_dir_key
 from harness.metrics.iam import ApiCallRecorder, with_placeholder
 from harness.metrics.measure import cd_permissions
 
@@ -26,7 +28,8 @@ from scenario_support import BROKEN, parameters
 NEVER_FOR_ECS_ONLY_CD = ("ec2:", "iam:CreateRole", "logs:", "secretsmanager:", "ecr:CreateRepository")
 
 
-def test_cd_needs_only_the_permissions_it_calls(approach_name, world, measurements, request, tmp_path) -> None:
+@pytest.mark.last_in_world  # in a shared Terraform world it reads the deploys the other scenarios ran
+def test_cd_needs_only_the_permissions_it_calls(approach, world, measurements, request, tmp_path) -> None:
     w = world(terraform=False)
     facts = w.approach.facts
     # A deploy that succeeds, one that fails, and a rollback: reuse what this
@@ -59,6 +62,6 @@ def test_cd_needs_only_the_permissions_it_calls(approach_name, world, measuremen
 
     directory = request.config.stash.get(report_dir_key, None) or tmp_path
     Path(directory).mkdir(parents=True, exist_ok=True)
-    (Path(directory) / f"cd-policy-{approach_name}.json").write_text(json.dumps(measured.policy, indent=2, sort_keys=True) + "\n")
-    measurements.record(approach_name, measured)
+    (Path(directory) / f"cd-policy-{approach.name}.json").write_text(json.dumps(measured.policy, indent=2, sort_keys=True) + "\n")
+    measurements.record(approach.name, measured)
     measurements.parameters(parameters(w))

@@ -18,13 +18,13 @@ from scenario_support import parameters
 pytestmark = pytest.mark.terraform
 
 
-def test_terraform_owns_the_container_settings(approach_name, world, measurements) -> None:
+def test_terraform_owns_the_container_settings(approach, world, measurements) -> None:
     w = world(terraform=True)
     w.ensure_deployed("v2")
     answer = w.client("ecs").describe_task_definition(taskDefinition=w.service()["taskDefinition"], include=["TAGS"])
     tags = {t["key"]: t["value"] for t in answer.get("tags", [])}
     measured = config_ownership(w.workspace.state(), answer["taskDefinition"], tags, w.container)
     declared = {k: v for k, v in w.approach.facts.terraform_owns.items() if k != "image"}
-    assert measured.terraform_owns == declared, f"{approach_name}: measured {measured.terraform_owns}, facts {declared}"
-    measurements.record(approach_name, measured)
+    assert measured.terraform_owns == declared, f"{approach.name}: measured {measured.terraform_owns}, facts {declared}"
+    measurements.record(approach.name, measured)
     measurements.parameters(parameters(w))

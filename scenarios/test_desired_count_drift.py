@@ -19,7 +19,7 @@ pytestmark = pytest.mark.terraform
 SERVICE = "aws_ecs_service.app"
 
 
-def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach_name, world, measurements) -> None:
+def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach, world, measurements) -> None:
     w = world(terraform=True)
     ecs = w.client("ecs")
     before = w.service()["desiredCount"]
@@ -32,5 +32,5 @@ def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach_name, wor
     # Leave the world as Terraform declares it for the scenarios that follow.
     ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before)
     w.settle()
-    measurements.record(approach_name, measured)
+    measurements.record(approach.name, measured)
     measurements.parameters(parameters(w))

@@ -27,7 +27,7 @@ EXPECTED_CLEAN = {name: True for name in (
     "persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template")}
 
 
-def test_cd_deploy_leaves_terraform_plan_clean(approach_name, world, measurements) -> None:
+def test_cd_deploy_leaves_terraform_plan_clean(approach, world, measurements) -> None:
     w = world(terraform=True)
     # v3, which the scenarios after this one in a shared Terraform world start
     # from (saving approach 4 an apply each). The claim needs a deploy that
@@ -39,6 +39,6 @@ def test_cd_deploy_leaves_terraform_plan_clean(approach_name, world, measurement
     plan = w.workspace.plan()
     measured = drift_after_deploy(plan)
     changes = [f"{c.address} {c.actions} {c.attributes}" for c in measured.changes or []]
-    assert (plan.exit_code == 0) == EXPECTED_CLEAN[approach_name], f"{approach_name}: plan wants {changes}"
-    measurements.record(approach_name, measured)
+    assert (plan.exit_code == 0) == EXPECTED_CLEAN[approach.name], f"{approach.name}: plan wants {changes}"
+    measurements.record(approach.name, measured)
     measurements.parameters(parameters(w))

@@ -23,7 +23,7 @@ EXPECTED_READABLE = {
 }
 
 
-def test_deployed_version_can_be_read_from_the_task_definition(approach_name, world, measurements) -> None:
+def test_deployed_version_can_be_read_from_the_task_definition(approach, world, measurements) -> None:
     w = world(terraform=False)
     w.ensure_deployed("v3")  # approach 4's shared Terraform world may run it already (the drift scenario)
     image = w.running_container()["image"]
@@ -37,6 +37,6 @@ def test_deployed_version_can_be_read_from_the_task_definition(approach_name, wo
         pinned_by = "tag" if tag in VERSIONS else "moving tag"
     # What runs is v3 either way; the question is whether the definition says so.
     assert set(w.running_digests()) == {w.digests["v3"]}
-    assert readable == EXPECTED_READABLE[approach_name], f"{approach_name}: task definition names {image}"
-    measurements.record(approach_name, ExplicitVersion(readable=readable, image=reference, pinned_by=pinned_by))
+    assert readable == EXPECTED_READABLE[approach.name], f"{approach.name}: task definition names {image}"
+    measurements.record(approach.name, ExplicitVersion(readable=readable, image=reference, pinned_by=pinned_by))
     measurements.parameters(parameters(w))

@@ -98,7 +98,7 @@ def _wait_until_reached(w, change: InfraChange) -> float | None:
     return None
 
 
-def test_infra_change_keeps_the_deployed_version(approach_name, world, measurements) -> None:
+def test_infra_change_keeps_the_deployed_version(approach, world, measurements) -> None:
     w = world(terraform=True)
     w.ensure_deployed("v3")
     deployed = w.digests["v3"]
@@ -114,9 +114,9 @@ def test_infra_change_keeps_the_deployed_version(approach_name, world, measureme
             reaches = "next deploy" if seconds is not None else "never"
             seconds = None  # when depends on the next deploy, not on the change
         lost = set(image_after) != {deployed}
-        assert not lost, f"{approach_name}: after the {name} change the service runs {image_after}, not v3"
-        assert reaches == EXPECTED_REACHES[approach_name], f"{approach_name}: the {name} change reached the tasks {reaches}"
+        assert not lost, f"{approach.name}: after the {name} change the service runs {image_after}, not v3"
+        assert reaches == EXPECTED_REACHES[approach.name], f"{approach.name}: the {name} change reached the tasks {reaches}"
         cases[name] = ClobberCase(image_deployed="v3", image_after=",".join(sorted({w.label(d) for d in image_after})),
                                   version_lost=lost, reaches_tasks=reaches, seconds_to_reach=seconds)
-    measurements.record(approach_name, Clobber(cases=cases))
+    measurements.record(approach.name, Clobber(cases=cases))
     measurements.parameters(parameters(w))

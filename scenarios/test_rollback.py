@@ -29,7 +29,7 @@ from scenario_support import BROKEN, parameters
 ROLLBACK_MOVES_A_TAG = {"persistent-tag": True}
 
 
-def test_failed_deploy_rolls_back_to_known_good(approach_name, world, measurements) -> None:
+def test_failed_deploy_rolls_back_to_known_good(approach, world, measurements) -> None:
     w = world(terraform=False)
     w.ensure_deployed("v3")  # the known-good version (what the scenarios before this one leave running)
     good_digest = w.digests["v3"]
@@ -45,12 +45,12 @@ def test_failed_deploy_rolls_back_to_known_good(approach_name, world, measuremen
     terraform_seconds = failed.terraform_seconds + back.terraform_seconds
 
     # The measured behaviour: back on the known-good version, every task.
-    assert back.succeeded, f"{approach_name} did not get back to the known-good version"
+    assert back.succeeded, f"{approach.name} did not get back to the known-good version"
     assert set(w.running_digests()) == {good_digest}
     assert w.service()["runningCount"] == w.service()["desiredCount"]
 
     moved = any(call.action == "ecr:PutImage" for call in back.client_calls)
-    assert moved == ROLLBACK_MOVES_A_TAG.get(approach_name, False)
+    assert moved == ROLLBACK_MOVES_A_TAG.get(approach.name, False)
 
     # CD that is Terraform calls AWS from Go: count it server-side.
     server_side = w.approach.facts.cd_runs_terraform
@@ -67,5 +67,5 @@ def test_failed_deploy_rolls_back_to_known_good(approach_name, world, measuremen
     measured.simulated_seconds = round(measured.simulated_seconds, 1)
     assert measured.recovered
     assert measured.lowest_healthy is not None and measured.lowest_healthy > 0, "the failed deploy took the service down"
-    measurements.record(approach_name, measured)
+    measurements.record(approach.name, measured)
     measurements.parameters(parameters(w))

@@ -10,7 +10,7 @@ scenario hands it. An unknown name is an error listing the known ones.
     approach = approaches.get("template")(context)
     approach.deploy("v2")
 
-The names, in the article's order (``ORDER``):
+The names, in the article's order (``TABLE``, the one table of approaches):
 
     persistent-tag        1   moving tag in ECR + force new deployment
     ignore-changes        2   Terraform ignores CD's task definition revisions
@@ -27,40 +27,71 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
-ORDER: tuple[str, ...] = (
-    "persistent-tag",
-    "ignore-changes",
-    "app-repo",
-    "terraform-cd-central",
-    "terraform-cd-app",
-    "template",
+@dataclass(frozen=True)
+class Entry:
+    """One row of the table of approaches: everything the harness knows about an
+    approach without running it. Scenario ids, xdist grouping, the report's
+    labels and order all read it from here."""
+
+    name: str  # the id in pytest node ids, results and the report
+    section: str  # the article's numbering: "1", "2", "3", "4a", "4b", "5"
+    title: str  # a short title for reports
+    module: str  # the module that registers it (imported on first use: approach modules may import boto3, Terraform...)
+    stand_in: bool  # whether boto3 can build what its Terraform builds (4a/4b: CD runs Terraform, so no)
+    cost: int  # Terraform work of its scenarios, 0 heaviest: the order xdist hands the groups out in
+
+    @property
+    def label(self) -> str:
+        """``"5 template task definition"``."""
+        return f"{self.section} {self.title}"
+
+    @property
+    def short_label(self) -> str:
+        """``"5 template"``."""
+        return f"{self.section} {self.name}"
+
+    def cls(self) -> type["Approach"]:
+        """The registered class (imports its module on first use)."""
+        return get(self.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# The article's order. Approach 4's CD is `terraform apply` (nine applies per
+# configuration in the scenarios), so its groups cost most.
+TABLE: tuple[Entry, ...] = (
+    Entry("persistent-tag", "1", "persistent tag", "harness.approaches.persistent_tag", stand_in=True, cost=2),
+    Entry("ignore-changes", "2", "ignore changes", "harness.approaches.ignore_changes", stand_in=True, cost=3),
+    Entry("app-repo", "3", "container definition in app repo", "harness.approaches.app_repo", stand_in=True, cost=5),
+    Entry("terraform-cd-central", "4a", "Terraform in CD, central config", "harness.approaches.terraform_cd",
+          stand_in=False, cost=0),
+    Entry("terraform-cd-app", "4b", "Terraform in CD, app repo config", "harness.approaches.terraform_cd",
+          stand_in=False, cost=1),
+    Entry("template", "5", "template task definition", "harness.approaches.template", stand_in=True, cost=4),
 )
+BY_NAME: dict[str, Entry] = {entry.name: entry for entry in TABLE}
 
-# name -> (the article's section, a short title), for reports
-TITLES: dict[str, tuple[str, str]] = {
-    "persistent-tag": ("1", "persistent tag"),
-    "ignore-changes": ("2", "ignore changes"),
-    "app-repo": ("3", "container definition in app repo"),
-    "terraform-cd-central": ("4a", "Terraform in CD, central config"),
-    "terraform-cd-app": ("4b", "Terraform in CD, app repo config"),
-    "template": ("5", "template task definition"),
-}
 
-# name -> module that registers it (imported on first get(), so importing this
-# package stays cheap and approach modules may import boto3, Terraform runners...)
-# Each approach is a package: its module and, beside it, terraform/ (its configuration).
-MODULES: dict[str, str] = {
-    "persistent-tag": "harness.approaches.persistent_tag",
-    "ignore-changes": "harness.approaches.ignore_changes",
-    "app-repo": "harness.approaches.app_repo",
-    "terraform-cd-central": "harness.approaches.terraform_cd",
-    "terraform-cd-app": "harness.approaches.terraform_cd",
-    "template": "harness.approaches.template",
-}
+def entry(name: str) -> Entry:
+    """The table's row for ``name``; an unknown name is an error listing the known ones."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ApproachError(f"unknown approach {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+def rank(name: str) -> int:
+    """Position in the article's order (unknown names after every known one)."""
+    return list(BY_NAME).index(name) if name in BY_NAME else len(BY_NAME)
 
 
 class ApproachError(Exception):
     """An approach cannot be found, registered or run; the message says what to do."""
+
+
+class NoStandIn(ApproachError):
+    """Boto3 cannot build this approach's infrastructure: its CD runs Terraform."""
 
 
 @dataclass(frozen=True)
@@ -98,17 +129,17 @@ class Facts:
 
 
 class Approach(ABC):
-    """One approach: name, article section, Terraform configuration, CD procedure.
+    """One approach's Terraform configuration and CD procedure.
 
-    Subclasses set the class attributes and implement the three CD steps. The
+    Subclasses set ``name`` (a row of ``TABLE``: ``register`` attaches it as
+    ``entry``), ``facts`` and ``terraform_dir``, and implement the three CD steps. The
     constructor takes everything the procedure needs (clients, clock, Terraform
     runner, service names) in one context object built by the scenario; nothing
     is looked up globally.
     """
 
     name: ClassVar[str]
-    title: ClassVar[str]
-    section: ClassVar[str]  # the article's numbering: "1", "2", "3", "4a", "4b", "5"
+    entry: ClassVar[Entry]  # set by register: section, title, stand-in...
     facts: ClassVar[Facts]
     # Directory of the Terraform configuration, relative to harness/approaches/
     # (by convention "<package>/terraform", which the Terraform fixtures discover).
@@ -146,52 +177,27 @@ _REGISTRY: dict[str, type[Approach]] = {}
 def register(cls: A) -> A:
     """Class decorator: make an approach available by its ``name``."""
     name = getattr(cls, "name", None)
-    if name not in ORDER:
-        raise ApproachError(f"approach {cls.__name__} has name {name!r}; name it one of {', '.join(ORDER)}")
-    for attr in ("title", "section", "facts", "terraform_dir"):
+    if name not in BY_NAME:
+        raise ApproachError(f"approach {cls.__name__} has name {name!r}; name it one of {', '.join(BY_NAME)}")
+    for attr in ("facts", "terraform_dir"):
         if not hasattr(cls, attr):
             raise ApproachError(f"approach {name} lacks the class attribute {attr!r}")
     existing = _REGISTRY.get(name)
     if existing is not None and existing is not cls:
         raise ApproachError(f"approach {name!r} is registered twice: {existing.__module__} and {cls.__module__}")
+    cls.entry = BY_NAME[name]
     _REGISTRY[name] = cls
     return cls
 
 
 def get(name: str) -> type[Approach]:
     """The approach class registered as ``name``; imports its module on first use."""
+    row = entry(name)
     if name not in _REGISTRY:
-        if name not in ORDER:
-            raise ApproachError(f"unknown approach {name!r}; known: {', '.join(ORDER)}")
-        _import(name)
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ApproachError(f"approach {name!r} is not implemented yet (module {MODULES[name]} does not register it)") from None
-
-
-def all_approaches() -> list[type[Approach]]:
-    """Every implemented approach, in the article's order."""
-    out = []
-    for name in ORDER:
-        if name not in _REGISTRY:
-            try:
-                _import(name)
-            except ApproachError:
-                continue
-        if name in _REGISTRY:
-            out.append(_REGISTRY[name])
-    return out
-
-
-def _import(name: str) -> None:
-    module = MODULES[name]
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as err:
-        if err.name != module:
-            raise  # the module exists but one of its imports is missing: a real error
-        raise ApproachError(f"approach {name!r} is not implemented yet (no module {module})") from None
+        importlib.import_module(row.module)
+    if name not in _REGISTRY:  # a module that does not register its approach: a bug of ours, said plainly
+        raise ApproachError(f"module {row.module} does not register approach {name!r}: decorate its class with @register")
+    return _REGISTRY[name]
 
 
 def _unregister(name: str) -> Callable[[], None]:

@@ -16,9 +16,18 @@ from typing import Any, Callable, Mapping
 
 from ecs_template_deploy.render import registrable_fields
 from ecs_template_deploy.clock import Clock
+from ecs_template_deploy.views import TaskDefinition
 from ecs_template_deploy.watch import Outcome, RolloutWatcher, WaitOptions
 
 from harness.approaches import ApproachError
+
+
+def container_image(ecs: Any, task_definition: str, container: str) -> str:
+    """The image ``container`` runs in ``task_definition`` (an ARN or family[:revision])."""
+    images = TaskDefinition(ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]).images
+    if container not in images:
+        raise ApproachError(f"container {container!r} not in {task_definition}; it has {sorted(images)}")
+    return images[container]
 
 
 @dataclass
@@ -148,8 +157,7 @@ class RevisionCd(EcsCd):
     def rollback(self) -> Step:
         if self.known_good is None:
             raise ApproachError("nothing to roll back to: no deploy has run yet")
-        described = self.ecs.describe_task_definition(taskDefinition=self.known_good)["taskDefinition"]
-        image = next(c["image"] for c in described["containerDefinitions"] if c["name"] == self.context.container)
+        image = container_image(self.ecs, self.known_good, self.context.container)
         return Step(self.known_good, image, self.update_and_watch(self.known_good))
 
 # InfraChange.setting -> (Terraform variable, how the change's value combines with the current one)

@@ -27,8 +27,10 @@ def aws_params() -> Params:
 
 @pytest.fixture(scope="session")
 def harness_server(request):
+    from harness.plugin import note_served
     from harness.server import HarnessServer
 
+    note_served(request.config)
     # speed 1: the wall clock adds little; tests advance virtual time themselves.
     with HarnessServer(speed=1.0) as server:
         yield server
@@ -36,10 +38,12 @@ def harness_server(request):
 
 @pytest.fixture
 def aws(request, aws_seed, aws_params):
-    from harness.plugin import backend_key
+    from harness.plugin import refuse_embedded_after_served
+    from harness.plugin.state import backend_key
 
     backend = request.config.stash.get(backend_key, "moto")
     if backend == "moto":
+        refuse_embedded_after_served(request.config)
         with EmbeddedAws(seed=aws_seed, params=aws_params) as embedded:
             yield embedded
         return
@@ -50,4 +54,4 @@ def aws(request, aws_seed, aws_params):
         yield ServedAws(server)
         server.check()
         return
-    pytest.skip(f"the aws fixture serves --backend moto or server, not {backend}")
+    raise pytest.UsageError(f"the aws fixture serves --backend moto or server, not {backend}")

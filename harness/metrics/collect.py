@@ -9,6 +9,10 @@ One line per record:
 
     {"approach": "template", "property": "rollback", "fields": {...}}
     {"parameters": {"scheduler_pass_seconds": 5, ...}}
+    {"timing": {"test": "scenarios/...", "wall": 4.2, "terraform": 0.0, ...}}
+
+Timings say where a run's wall time went (``load_timings``, for bench/compare.py);
+they are not measurements and stay out of the report.
 
 Files are merged in name order and records in file order, so the same records
 give the same ``Results`` whichever worker measured what.
@@ -51,6 +55,10 @@ class ResultsSink:
         """Record the simulation parameters (timings, backend, versions) the figures came from."""
         self._append({"parameters": dict(parameters)})
 
+    def record_timing(self, timing: Mapping[str, Any]) -> None:
+        """Record where one scenario's wall time went (not a measurement)."""
+        self._append({"timing": dict(timing)})
+
     def _append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, sort_keys=True, allow_nan=False)
         with self._lock:
@@ -82,6 +90,8 @@ def load_results(directory: str | os.PathLike[str]) -> Results:
                 raise ResultsError(f"{where}: not a JSON line ({err.msg}); delete the results directory and rerun") from err
             if "parameters" in record:
                 results.add_parameters(record["parameters"], where)
+            elif "timing" in record:
+                continue
             else:
                 try:
                     measured = property_class(record["property"]).from_dict(record["fields"])
@@ -89,3 +99,15 @@ def load_results(directory: str | os.PathLike[str]) -> Results:
                 except KeyError as err:
                     raise ResultsError(f"{where}: record lacks {err}; expected approach, property, fields") from err
     return results
+
+
+def load_timings(directory: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every timing record in ``directory``'s results files, in file order."""
+    out = []
+    for path in sorted(Path(directory).glob(f"*{SUFFIX}")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and '"timing"' in line:
+                record = json.loads(line)
+                if "timing" in record:
+                    out.append(record["timing"])
+    return out

@@ -358,10 +358,9 @@ class Results:
 
     def approaches(self) -> list[str]:
         """Approach names in the article's order (unknown names after, sorted)."""
-        from harness.approaches import ORDER
+        from harness.approaches import rank
 
-        rank = {name: i for i, name in enumerate(ORDER)}
-        return sorted(self.data, key=lambda name: (rank.get(name, len(rank)), name))
+        return sorted(self.data, key=lambda name: (rank(name), name))
 
     def get(self, approach: str, cls: type[T]) -> T | None:
         fields_ = self.data.get(approach, {}).get(cls.key)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.approaches import TITLES
+from harness.approaches import BY_NAME
 from harness.metrics.columns import COLUMNS, Column, winners
 from harness.metrics.results import Results
 
@@ -46,8 +46,8 @@ class Table:
 
 
 def approach_label(name: str) -> str:
-    section, title = TITLES.get(name, ("", name))
-    return f"{section} {title}".strip()
+    """``"5 template task definition"``; a name outside the table (a test's) as it is."""
+    return BY_NAME[name].label if name in BY_NAME else name
 
 
 def build_table(results: Results, columns: tuple[Column, ...] = COLUMNS) -> Table:
@@ -58,8 +58,8 @@ def build_table(results: Results, columns: tuple[Column, ...] = COLUMNS) -> Tabl
         for col in columns:
             value, prop = col.measure(results, approach)
             cells.append(Cell(value, col.text(value, prop), approach in won[col.key], col.compact_text(value, prop)))
-        section = TITLES.get(approach, ("",))[0]
-        rows.append(Row(approach, approach_label(approach), f"{section} {approach}".strip(), tuple(cells)))
+        short = BY_NAME[approach].short_label if approach in BY_NAME else approach
+        rows.append(Row(approach, approach_label(approach), short, tuple(cells)))
     return Table(columns, tuple(rows), won)
 
 

@@ -16,17 +16,15 @@ HARNESS_REQUIRE_TERRAFORM=1 (CI) they fail instead.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import uuid
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from .endpoint import serve
-from .runner import Terraform, TerraformError, Workspace
+from .runner import REQUIRES_FILE, Requirement, Terraform, TerraformError, Workspace, requirement  # noqa: F401
 from .settings import TerraformSettings
 
 APPROACHES_DIR = Path(__file__).resolve().parent.parent / "approaches"
@@ -39,26 +37,6 @@ def approach_configs() -> list[Path]:
     and one level deeper for an approach with several (4b: infra + app service)."""
     found = [*APPROACHES_DIR.glob("*/terraform"), *APPROACHES_DIR.glob("*/*/terraform")]
     return sorted(p for p in found if p.is_dir() and any(p.glob("*.tf")))
-
-
-# A configuration that reads another one's state declares it in this file:
-# {"config": "<path relative to it>", "state_variable": "<its variable for the state file's path>"}
-REQUIRES_FILE = "harness-requires.json"
-
-
-@dataclass(frozen=True)
-class Requirement:
-    config: Path  # the configuration to apply first
-    state_variable: str  # the variable that takes that configuration's state file path
-
-
-def requirement(config: Path) -> Requirement | None:
-    """What ``config`` needs applied before it (its ``harness-requires.json``), or None."""
-    path = Path(config) / REQUIRES_FILE
-    if not path.is_file():
-        return None
-    declared = json.loads(path.read_text())
-    return Requirement((Path(config) / declared["config"]).resolve(), str(declared["state_variable"]))
 
 
 def required() -> bool:
@@ -119,8 +97,11 @@ def terraform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="session")
-def terraform_endpoint() -> Iterator[str]:
+def terraform_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
     """This worker's AWS endpoint (each xdist worker is its own process)."""
+    from harness.plugin import note_served
+
+    note_served(request.config)
     with serve() as url:
         yield url
 

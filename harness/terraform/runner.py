@@ -30,6 +30,26 @@ from .plan import PlanSummary
 from .provider import cli_config, write_override
 from .settings import TerraformSettings
 
+# A configuration that reads another one's state declares it in this file:
+# {"config": "<path relative to it>", "state_variable": "<its variable for the state file's path>"}
+REQUIRES_FILE = "harness-requires.json"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    config: Path  # the configuration to apply first
+    state_variable: str  # the variable that takes that configuration's state file path
+
+
+def requirement(config: Path) -> Requirement | None:
+    """What ``config`` needs applied before it (its ``harness-requires.json``), or None."""
+    path = Path(config) / REQUIRES_FILE
+    if not path.is_file():
+        return None
+    declared = json.loads(path.read_text())
+    return Requirement((Path(config) / declared["config"]).resolve(), str(declared["state_variable"]))
+
+
 try:  # POSIX: serialise `init` across processes sharing one plugin cache; CPU times
     import fcntl
     import resource
@@ -153,6 +173,25 @@ class Terraform:
             return json.loads(out.stdout)["terraform_version"]
         except (ValueError, KeyError):
             return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+
+    def workspaces_for(self, config: Path, endpoint: str, variables: Mapping[str, object], root: Path | None = None,
+                       name: str = "app") -> list["Workspace"]:
+        """Initialised workspaces for ``config``: if it reads another configuration's
+        state (its ``harness-requires.json``: 4b's service reads the central
+        infrastructure), that one first, applied under the same ``name``, its state
+        file passed in; ``config``'s own workspace last, not applied."""
+        values = dict(variables)
+        out = []
+        needed = requirement(config)
+        if needed is not None:
+            infra = self.workspace(needed.config, endpoint, {"name": name}, root=root, name=f"{name}-infra")
+            infra.init()
+            infra.apply()
+            values.setdefault(needed.state_variable, str(infra.directory / "terraform.tfstate"))
+            out.append(infra)
+        workspace = self.workspace(config, endpoint, {"name": name, **values}, root=root, name=name)
+        workspace.init()
+        return [*out, workspace]
 
     def workspace(
         self,

@@ -1,5 +1,6 @@
-"""The approach registry: names in the article's order, unknown names refused
-with the list of known ones, approach modules imported on demand."""
+"""The table of approaches and the registry: names in the article's order,
+unknown names refused with the list of known ones, approach modules imported
+on demand, each module registering the row it implements."""
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,6 @@ from harness.approaches import Approach, ApproachError, Facts, InfraChange, regi
 
 def _fake(name: str) -> type[Approach]:
     class Fake(Approach):
-        title = "fake"
-        section = "1"
         facts = Facts(terraform_owns={"image": True})
         terraform_dir = "terraform/base"
 
@@ -38,10 +37,21 @@ def fake_persistent_tag():
 
 
 def test_names_follow_the_article() -> None:
-    assert approaches.ORDER == (
+    assert [row.name for row in approaches.TABLE] == [
         "persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template",
-    )
-    assert set(approaches.MODULES) == set(approaches.ORDER)
+    ]
+    assert [row.section for row in approaches.TABLE] == ["1", "2", "3", "4a", "4b", "5"]
+    assert approaches.BY_NAME["template"].label == "5 template task definition"
+    assert [row.name for row in approaches.TABLE if not row.stand_in] == ["terraform-cd-central", "terraform-cd-app"]
+    # approach 4 (CD is `terraform apply`) is handed out first: its groups take longest
+    assert sorted(approaches.TABLE, key=lambda row: row.cost)[:2] == [approaches.BY_NAME["terraform-cd-central"],
+                                                                      approaches.BY_NAME["terraform-cd-app"]]
+
+
+@pytest.mark.parametrize("row", approaches.TABLE, ids=str)
+def test_each_row_is_registered_by_its_module_with_its_row(row) -> None:
+    cls = row.cls()
+    assert cls.name == row.name and cls.entry is row and cls.__module__ == row.module
 
 
 def test_unknown_name_is_refused_with_the_known_ones() -> None:
@@ -59,7 +69,7 @@ def test_registered_approach_is_found_and_runs_its_procedure(fake_persistent_tag
     approach.apply_infra_change(InfraChange("memory", 1024))
     assert log == [("deploy", "v2"), ("rollback",), ("infra", "memory")]
     assert cls.terraform_config().parts[-3:] == ("approaches", "terraform", "base")
-    assert fake_persistent_tag in approaches.all_approaches()
+    assert cls.entry is approaches.BY_NAME["persistent-tag"]
 
 
 def test_register_refuses_unknown_names_missing_attributes_and_duplicates(fake_persistent_tag) -> None:
@@ -73,12 +83,12 @@ def test_register_refuses_unknown_names_missing_attributes_and_duplicates(fake_p
         register(_fake("persistent-tag"))
 
 
-@pytest.mark.parametrize("name", approaches.ORDER)
+@pytest.mark.parametrize("name", [row.name for row in approaches.TABLE])
 def test_an_approach_whose_module_registers_nothing_says_so(name: str) -> None:
-    approaches.all_approaches()  # import every module, so none registers itself during the test
+    approaches.get(name)  # imported once: importing it again registers nothing
     restore = approaches._unregister(name)
     try:
-        with pytest.raises(ApproachError, match=f"approach '{name}' is not implemented yet"):
+        with pytest.raises(ApproachError, match=f"does not register approach '{name}': decorate its class with @register"):
             approaches.get(name)
     finally:
         restore()

@@ -5,7 +5,7 @@ import pytest
 from test_approach_configs import NEEDED
 
 from harness.approaches import ApproachError
-from harness.approaches.stand_in import stand_in
+from harness.worlds.stand_in import stand_in
 
 
 @pytest.mark.parametrize("name", sorted(NEEDED))

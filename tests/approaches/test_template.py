@@ -10,7 +10,7 @@ from ecs_template_deploy.verdict import State
 from harness import approaches
 from harness.approaches import InfraChange
 from harness.approaches.base import Context
-from harness.approaches.stand_in import stand_in
+from harness.worlds.stand_in import stand_in
 from harness.metrics.iam import ApiCallRecorder
 
 ACCOUNT = "123456789012"

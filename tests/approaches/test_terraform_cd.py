@@ -18,8 +18,9 @@ from ecs_template_deploy.verdict import State
 from harness import approaches
 from harness.approaches import ApproachError, InfraChange
 from harness.approaches.base import Context
-from harness.approaches.stand_in import push_images
-from harness.approaches.terraform_cd import VARS_FILE, prepare_workspace
+from harness.approaches.terraform_cd import VARS_FILE
+from harness.terraform.fixtures import APPROACHES_DIR
+from harness.worlds.images import push_images
 from harness.backends.embedded import TEST_CREDENTIALS
 from harness.metrics.iam import ApiCallRecorder
 from harness.server import HarnessServer
@@ -46,7 +47,8 @@ class World:
         self.server = server
         cls = approaches.get(name)
         try:
-            self.workspace = prepare_workspace(cls, terraform, server.url, {"name": unique_name("cd"), **(variables or {})})
+            self.workspace = terraform.workspaces_for(cls.terraform_config(), server.url, dict(variables or {}),
+                                                      root=APPROACHES_DIR, name=unique_name("cd"))[-1]
         except TerraformError as err:
             skip_without_provider(err, f"{name}'s Terraform world")
             raise
@@ -134,7 +136,7 @@ def test_approach_4_cannot_run_without_terraform() -> None:
 def test_facts_say_cd_runs_terraform_and_pushes_git() -> None:
     for name, section in (("terraform-cd-central", "4a"), ("terraform-cd-app", "4b")):
         cls = approaches.get(name)
-        assert cls.section == section
+        assert cls.entry.section == section
         assert cls.facts.cd_runs_terraform and cls.facts.cd_pushes_git and not cls.facts.ignores
         assert all(cls.facts.terraform_owns.values())
         text = "\n".join(p.read_text() for p in cls.terraform_config().glob("*.tf"))

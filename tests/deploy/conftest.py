@@ -15,7 +15,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from harness.approaches.stand_in import push_images
+from harness.worlds.images import push_images
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -10,7 +10,7 @@ import pytest
 
 from harness import approaches
 from harness.approaches.base import Context
-from harness.approaches.stand_in import stand_in
+from harness.worlds.stand_in import stand_in
 from harness.backends.embedded import EmbeddedAws
 from harness.metrics.collect import ResultsSink, load_results
 from harness.metrics.iam import ApiCallRecorder

@@ -40,8 +40,6 @@ def render(template_text: str, values: dict[str, Any]) -> dict[str, Any]:
 @register
 class AppRepo(RevisionCd, Approach):
     name = "app-repo"
-    title = "container definition in app repo"
-    section = "3"
     terraform_dir = "app_repo/terraform"
     facts = Facts(
         terraform_owns={"image": False, "cpu": False, "memory": False, "environment": False, "secrets": False},

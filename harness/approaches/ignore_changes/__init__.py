@@ -23,8 +23,6 @@ from harness.approaches.base import RevisionCd, Step, apply_through_terraform
 @register
 class IgnoreChanges(RevisionCd, Approach):
     name = "ignore-changes"
-    title = "ignore changes"
-    section = "2"
     terraform_dir = "ignore_changes/terraform"
     facts = Facts(
         terraform_owns={"image": True, "cpu": True, "memory": True, "environment": True, "secrets": True},

@@ -29,8 +29,6 @@ from harness.approaches.base import Context, EcsCd, Step, apply_through_terrafor
 @register
 class PersistentTag(EcsCd, Approach):
     name = "persistent-tag"
-    title = "persistent tag"
-    section = "1"
     terraform_dir = "persistent_tag/terraform"
     facts = Facts(
         terraform_owns={"image": True, "cpu": True, "memory": True, "environment": True, "secrets": True},

@@ -30,19 +30,16 @@ from typing import Any
 
 from ecs_template_deploy.deploy import deploy as tool_deploy
 from ecs_template_deploy.plan import DeployRequest
-from ecs_template_deploy.render import ImageSelection
+from ecs_template_deploy.render import ImageSelection, registrable_fields
 from ecs_template_deploy.rollback import Rollout, RolloutReport
 
-from harness.approaches import Approach, Facts, InfraChange, register
-from harness.approaches.base import Context, Step, apply_through_terraform, make_watcher
-from harness.approaches.stand_in import change_template
+from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches.base import Context, Step, apply_through_terraform, container_image, make_watcher
 
 
 @register
 class Template(Approach):
     name = "template"
-    title = "template task definition"
-    section = "5"
     terraform_dir = "template/terraform"
     facts = Facts(
         terraform_owns={"image": False, "cpu": True, "memory": True, "environment": True, "secrets": True},
@@ -93,5 +90,30 @@ class Template(Approach):
         return 0.0
 
     def _image(self, task_definition: str) -> str:
-        described: dict[str, Any] = self.ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
-        return next(x["image"] for x in described["containerDefinitions"] if x["name"] == self.context.container)
+        return container_image(self.ecs, task_definition, self.context.container)
+
+
+def change_template(ecs: Any, template_family: str, container_name: str, setting: str, value: Any) -> str:
+    """What `terraform apply` of an infrastructure change does to the template
+    approach's configuration, done with boto3: replace the template (register
+    a revision with the changed setting, deregister the old one, as Terraform
+    replaces an ``aws_ecs_task_definition``). ``setting``/``value`` are an
+    ``InfraChange``'s. Returns the new template revision's ARN."""
+    described = ecs.describe_task_definition(taskDefinition=template_family)["taskDefinition"]
+    definition = {k: v for k, v in described.items() if k in registrable_fields(ecs)}
+    containers = [c for c in definition["containerDefinitions"] if c["name"] == container_name]
+    if not containers:
+        raise ApproachError(f"container {container_name!r} not in template {template_family}: "
+                            f"it has {[c['name'] for c in definition['containerDefinitions']]}")
+    container = containers[0]
+    if setting in ("cpu", "memory"):
+        definition[setting] = str(value)
+    elif setting in ("environment", "secrets"):
+        key = "value" if setting == "environment" else "valueFrom"
+        merged = {e["name"]: e[key] for e in container.get(setting, [])} | dict(value)
+        container[setting] = [{"name": k, key: v} for k, v in merged.items()]
+    else:
+        raise ApproachError(f"unknown infrastructure change {setting!r}; use cpu, memory, environment or secrets")
+    arn = ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+    ecs.deregister_task_definition(taskDefinition=described["taskDefinitionArn"])
+    return arn

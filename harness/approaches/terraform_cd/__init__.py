@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
-from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform
+from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, container_image
 
 VARS_FILE = "cd.auto.tfvars.json"  # what CD commits: the version to run
 GITIGNORE = ".terraform/\n.terraform.lock.hcl\n*.tfstate\n*.tfstate.*\n*.tfplan\nzz_harness_override.tf.json\n"
@@ -109,29 +109,6 @@ def _git_env() -> dict[str, str]:
     return {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_TERMINAL_PROMPT": "0"}
 
 
-def prepare_workspace(cls: type[Approach], terraform: Any, endpoint: str, variables: Mapping[str, Any],
-                      root: Path | None = None) -> Any:
-    """An initialised workspace of ``cls``'s configuration on ``endpoint``. If
-    the configuration reads another's state (its ``harness-requires.json``:
-    4b's service config reads the central infrastructure), that one is applied
-    first, under the same ``name``, and its state file passed in."""
-    from harness.terraform.fixtures import requirement
-
-    root = root or Path(__file__).resolve().parent.parent
-    config = cls.terraform_config()
-    values = dict(variables)
-    name = str(values.get("name", "app"))
-    needed = requirement(config)
-    if needed is not None:
-        infra = terraform.workspace(needed.config, endpoint, {"name": name}, root=root, name=f"{name}-infra")
-        infra.init()
-        infra.apply()
-        values.setdefault(needed.state_variable, str(infra.directory / "terraform.tfstate"))
-    workspace = terraform.workspace(config, endpoint, values, root=root, name=name)
-    workspace.init()
-    return workspace
-
-
 class TerraformCd(EcsCd, Approach):
     """Approach 4's CD procedure; 4a and 4b differ only in the configuration applied."""
 
@@ -152,9 +129,7 @@ class TerraformCd(EcsCd, Approach):
         return files
 
     def running_tag(self) -> str:
-        described = self.ecs.describe_task_definition(taskDefinition=self.current_task_definition())["taskDefinition"]
-        image = next(c["image"] for c in described["containerDefinitions"] if c["name"] == self.context.container)
-        return image.rsplit(":", 1)[-1]
+        return container_image(self.ecs, self.current_task_definition(), self.context.container).rsplit(":", 1)[-1]
 
     def deploy(self, version: str) -> Step:
         if self.known_good is None:
@@ -195,8 +170,6 @@ _FACTS = dict(
 @register
 class TerraformCdCentral(TerraformCd):
     name = "terraform-cd-central"
-    title = "Terraform in CD, central config"
-    section = "4a"
     terraform_dir = "terraform_cd/terraform"
     facts = Facts(**_FACTS, notes=(
         "CD applies the whole central configuration (shared infrastructure included) for every deploy and rollback",
@@ -207,8 +180,6 @@ class TerraformCdCentral(TerraformCd):
 @register
 class TerraformCdApp(TerraformCd):
     name = "terraform-cd-app"
-    title = "Terraform in CD, app repo config"
-    section = "4b"
     terraform_dir = "terraform_cd/app/terraform"
     facts = Facts(**_FACTS, notes=(
         "CD applies only the service config in the app repository; the shared infrastructure is read from the central state",

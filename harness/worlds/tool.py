@@ -27,7 +27,8 @@ from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main as deploy_tool
 from ecs_template_deploy.views import Service, family_of, revision_name
 
-from harness.approaches.stand_in import ACCOUNT, push_images
+from harness.backends.embedded import ACCOUNT
+from harness.worlds.images import push_images
 
 REGION = "us-east-1"
 CLUSTER, SERVICE, TEMPLATE, FAMILY, CONTAINER = "prod", "web", "web-template", "web", "app"

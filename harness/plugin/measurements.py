@@ -1,4 +1,4 @@
-"""pytest side of the measurements (registered by ``harness.plugin``).
+"""The plugin's measurements and report (registered by ``harness.plugin``).
 
 - ``--report-dir DIR``: every scenario's measurements are gathered across
   xdist workers into ``DIR/results/``; when the run ends, the controller merges
@@ -25,10 +25,8 @@ from rich.console import Console
 
 from harness.metrics.collect import SUFFIX, ResultsSink, load_results, worker_name
 from harness.metrics.results import Property, ResultsError
-
-report_dir_key = pytest.StashKey[Path | None]()
-report_paths_key = pytest.StashKey[Any]()
-report_error_key = pytest.StashKey[str]()
+from harness.plugin.state import report_dir_key, report_error_key, report_paths_key
+from harness.report import print_table, write_reports
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,8 +59,13 @@ class Measurements:
     def __init__(self, sink: ResultsSink) -> None:
         self._sink = sink
 
-    def record(self, approach: str, measured: Property) -> None:
-        self._sink.record(approach, measured)
+    def record(self, approach: Any, measured: Property) -> None:
+        """``approach``: a row of the table of approaches (the ``approach`` parameter) or its name."""
+        self._sink.record(str(approach), measured)
+
+    def timing(self, record: Mapping[str, Any]) -> None:
+        """Where one scenario's wall time went (bench/compare.py reads these)."""
+        self._sink.record_timing(record)
 
     def parameters(self, parameters: Mapping[str, Any]) -> None:
         self._sink.record_parameters(parameters)
@@ -90,8 +93,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     directory = config.stash.get(report_dir_key, None)
     if directory is None or hasattr(config, "workerinput"):
         return
-    from harness.report import write_reports
-
     try:
         config.stash[report_paths_key] = write_reports(load_results(directory / "results"), directory)
     except ResultsError as err:
@@ -106,8 +107,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     paths = config.stash.get(report_paths_key, None)
     if paths is None:
         return
-    from harness.report import print_table
-
     buffer = io.StringIO()
     print_table(paths.table, Console(file=buffer, width=max(terminalreporter._tw.fullwidth, 100),
                                      force_terminal=terminalreporter.hasmarkup, color_system="standard"))

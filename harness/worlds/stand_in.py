@@ -13,37 +13,12 @@ columns need the real thing: they run Terraform.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from harness.approaches import ORDER, ApproachError
-
-ACCOUNT = "123456789012"  # moto's default account (CONTRIBUTING: shared conventions)
-MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
-# The approaches whose Terraform a stand-in can replace (4a/4b run Terraform as CD: none).
-STANDS_IN_FOR = ("persistent-tag", "ignore-changes", "app-repo", "template")
-
-
-def manifest(label: str) -> str:
-    """An image manifest unique to ``label`` (moto's digest is the sha256 of the layer digests)."""
-    layer = "sha256:" + hashlib.sha256(label.encode()).hexdigest()
-    return json.dumps({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_TYPE,
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": layer},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": layer}],
-    })
-
-
-def push_images(ecr: Any, repository: str, tags: Iterable[str]) -> dict[str, str]:
-    """Push one distinct image per tag; returns tag -> digest."""
-    return {
-        tag: ecr.put_image(repositoryName=repository, imageManifest=manifest(tag), imageTag=tag,
-                           imageManifestMediaType=MANIFEST_TYPE)["image"]["imageId"]["imageDigest"]
-        for tag in tags
-    }
+from harness.approaches import TABLE, ApproachError, NoStandIn, entry
+from harness.worlds.images import point_tag, push_images
 
 
 @dataclass(frozen=True)
@@ -58,9 +33,9 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
     """Create what ``approach``'s configuration would, push ``images`` (tags)
     to its repository, and start the service on ``initial_tag`` (for
     persistent-tag: the ``environment`` tag, pointed at ``initial_tag``)."""
-    if approach not in STANDS_IN_FOR:
-        known = ", ".join(a for a in ORDER if a in STANDS_IN_FOR)
-        raise ApproachError(f"no stand-in for {approach!r} (its CD runs Terraform or it has no module yet); use one of {known}")
+    if not entry(approach).stand_in:
+        known = ", ".join(row.name for row in TABLE if row.stand_in)
+        raise NoStandIn(f"no stand-in for {approach!r} (its CD runs Terraform); use one of {known}")
     ecs, ecr, iam = client("ecs"), client("ecr"), client("iam")
     secrets, logs = client("secretsmanager"), client("logs")
     images = list(images)
@@ -92,11 +67,7 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
         family = f"{name}-template" if approach == "template" else name
         image = f"{url}:{environment}" if approach == "persistent-tag" else f"{url}:{initial_tag}"
         if approach == "persistent-tag":
-            found = ecr.batch_get_image(repositoryName=name, imageIds=[{"imageTag": initial_tag}])["images"]
-            if not found:
-                raise ApproachError(f"push {initial_tag!r} to {name} before the stand-in points {environment!r} at it")
-            ecr.put_image(repositoryName=name, imageManifest=found[0]["imageManifest"], imageTag=environment,
-                          imageManifestMediaType=MANIFEST_TYPE)
+            point_tag(ecr, name, environment, at=initial_tag)
         container = {
             "name": container_name, "image": image, "essential": True,
             "portMappings": [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}],
@@ -123,31 +94,3 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
     if approach == "template":
         outputs.update(template_family=family, template_arn=definition)
     return StandIn(outputs, digests)
-
-
-def change_template(ecs: Any, template_family: str, container_name: str, setting: str, value: Any) -> str:
-    """What `terraform apply` of an infrastructure change does to the template
-    approach's configuration, done with boto3: replace the template (register
-    a revision with the changed setting, deregister the old one, as Terraform
-    replaces an ``aws_ecs_task_definition``). ``setting``/``value`` are an
-    ``InfraChange``'s. Returns the new template revision's ARN."""
-    from ecs_template_deploy.render import registrable_fields
-
-    described = ecs.describe_task_definition(taskDefinition=template_family)["taskDefinition"]
-    definition = {k: v for k, v in described.items() if k in registrable_fields(ecs)}
-    containers = [c for c in definition["containerDefinitions"] if c["name"] == container_name]
-    if not containers:
-        raise ApproachError(f"container {container_name!r} not in template {template_family}: "
-                            f"it has {[c['name'] for c in definition['containerDefinitions']]}")
-    container = containers[0]
-    if setting in ("cpu", "memory"):
-        definition[setting] = str(value)
-    elif setting in ("environment", "secrets"):
-        key = "value" if setting == "environment" else "valueFrom"
-        merged = {e["name"]: e[key] for e in container.get(setting, [])} | dict(value)
-        container[setting] = [{"name": k, key: v} for k, v in merged.items()]
-    else:
-        raise ApproachError(f"unknown infrastructure change {setting!r}; use cpu, memory, environment or secrets")
-    arn = ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
-    ecs.deregister_task_definition(taskDefinition=described["taskDefinitionArn"])
-    return arn

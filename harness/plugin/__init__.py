@@ -1,0 +1,92 @@
+"""The harness's pytest plugin: backend, markers, the order tests run in.
+
+It is the one plugin: the root ``conftest.py`` names it, and it brings in the
+fixtures of each room (``pytest_plugins`` below). Options live in one named
+group; state lives in ``config.stash`` (keys in ``harness.plugin.state``).
+
+Plain ``pytest`` is safe: moto keeps one set of backends per process and every
+embedded test's ``mock_aws`` resets them all, so a session-long in-process
+server (Terraform's endpoint, the scenarios' worlds) would lose its state to an
+embedded test run after it in the same process. Tests that use such a server
+are marked ``served`` and run after every embedded test, in each process; the
+xdist scheduler (``harness.plugin.scheduling``) keeps that order per worker.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harness.plugin.state import backend_key, served_started_key
+
+pytest_plugins = [
+    "harness.terraform.fixtures",  # Terraform runner, endpoint, workspaces, skip check
+    "harness.backends.fixtures",  # aws: embedded moto + ECS simulator, or harness serve
+    "harness.plugin.measurements",  # measurements fixture, --report-dir: merged report at the end
+    "harness.plugin.scenarios",  # the approach parameter and its worlds
+    "harness.plugin.scheduling",  # embedded before served, scenarios grouped by approach
+]
+
+# Backends the scenarios run on today (LocalStack and real AWS: the backends issue).
+BACKENDS = ("moto", "server")
+
+# name(arguments): what it means, as `pytest --markers` shows it
+MARKERS = {
+    "terraform": "terraform: needs a terraform (or tofu) binary and the AWS provider; skipped with the reason if missing",
+    "served": "served: uses a session-long in-process harness server (set from the fixtures it uses); "
+    "runs after every embedded test of its process",
+    "last_in_world": "last_in_world: runs after the other scenarios of its approach (it reads what they did "
+    "in the shared Terraform world)",
+}
+
+# Fixtures that hold a session-long in-process server: a test using one is `served`.
+SESSION_SERVER_FIXTURES = frozenset({"terraform_endpoint", "scenario_server", "harness_server", "tf_workspace"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "ECS Terraform/CD harness")
+    group.addoption(
+        "--backend",
+        dest="harness_backend",
+        choices=BACKENDS,
+        default="moto",
+        help="AWS backend for the `aws` fixture: moto (in-process, default) or server (harness serve over HTTP)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS.values():
+        config.addinivalue_line("markers", line)
+    config.stash[backend_key] = config.getoption("harness_backend")
+    config.stash[served_started_key] = False
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than CPUs. The served tests wait a lot (the AWS
+    provider's fixed 10 s after creating an ECS cluster, Terraform starting its
+    provider); a spare worker fills the gaps."""
+    return (os.cpu_count() or 1) + 1
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SESSION_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.served)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"harness backend: {config.stash[backend_key]}"
+
+
+def note_served(config: pytest.Config) -> None:
+    """A session-long server starts in this process: no embedded test may follow."""
+    config.stash[served_started_key] = True
+
+
+def refuse_embedded_after_served(config: pytest.Config) -> None:
+    """Fail (with the reason) an embedded test that would wipe this process's server."""
+    if config.stash.get(served_started_key, False):
+        pytest.fail("an embedded (moto) test after a served one in the same process would reset the session's "
+                    "server: run with the harness's ordering (plain `pytest`, or -n with --dist load/loadgroup)",
+                    pytrace=False)

@@ -1,0 +1,138 @@
+"""The plugin's scenario part: the approaches as a parameter, and a world per
+approach to run a claim in (``harness.worlds.approach``).
+
+- A test that takes ``approach`` runs once per row of the table of approaches
+  (``harness.approaches.TABLE``), its id the approach's name; it gets the row.
+- ``world(terraform=...)`` builds the world on this worker's ``scenario_server``:
+
+  * ``terraform=True``: the approach's real configuration, applied once per
+    approach per worker and shared by the scenarios that follow (each brings it
+    to the version it starts from with ``ensure_deployed``, so none depends on
+    running after another). Never destroyed: the server goes with the worker.
+  * ``terraform=False``: what needs no Terraform. The boto3 stand-in builds what
+    the configuration would, fresh for the test; an approach without one (its
+    CD runs Terraform) falls back to the shared Terraform world.
+
+  Without Terraform (not installed, or ``--no-terraform``) a scenario that needs
+  it is skipped with the reason, and the report shows its cells as not measured.
+
+The server's virtual time moves only when a scenario or CD sleeps (speed 0):
+measured simulated seconds do not depend on how loaded the machine is. Each
+scenario's wall time (Terraform, simulator, the rest) goes to the results as a
+timing record for bench/compare.py.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from harness.approaches import TABLE, Entry, NoStandIn
+from harness.plugin import note_served
+from harness.plugin.measurements import Measurements
+from harness.plugin.state import backend_key
+from harness.worlds.approach import ApproachWorlds, World, unique_name
+
+SCENARIO_SPEED = 0.0  # virtual seconds per wall second on the scenarios' server: only sleeps move time
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "ECS Terraform/CD harness")
+    group.addoption(
+        "--no-terraform",
+        dest="harness_no_terraform",
+        action="store_true",
+        default=False,
+        help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
+        "Terraform-backed cells are reported as not measured",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "approach" in metafunc.fixturenames:
+        metafunc.parametrize("approach", [pytest.param(row, id=row.name) for row in TABLE])
+
+
+def terraform_problem(config: pytest.Config) -> str | None:
+    """Why Terraform cannot run in this session, or None."""
+    if config.getoption("harness_no_terraform", False):
+        return "--no-terraform was given"
+    from harness.terraform.fixtures import required, settings_key
+
+    problem = config.stash[settings_key].problem()
+    if problem is not None and required():
+        pytest.fail(f"HARNESS_REQUIRE_TERRAFORM=1 but Terraform cannot run: {problem}", pytrace=False)
+    return problem
+
+
+@pytest.fixture
+def needs_terraform(request: pytest.FixtureRequest) -> None:
+    problem = terraform_problem(request.config)
+    if problem is not None:
+        pytest.skip(f"not measured: needs Terraform ({problem})")
+
+
+@pytest.fixture(scope="session")
+def scenario_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One `harness serve` per worker for every scenario world, recording API
+    calls server-side too (CD that is Terraform is not seen by botocore hooks)."""
+    from harness.server import HarnessServer
+
+    note_served(request.config)
+    with HarnessServer(speed=SCENARIO_SPEED) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def approach_worlds(scenario_server: Any) -> ApproachWorlds:
+    return ApproachWorlds(scenario_server)
+
+
+@pytest.fixture
+def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any, approach_worlds: ApproachWorlds,
+          measurements: Measurements) -> Iterator[Callable[..., World]]:
+    """``world(terraform=True|False)``: see the module docstring."""
+    backend = request.config.stash.get(backend_key, "moto")
+    if backend not in ("moto", "server"):
+        pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
+                    "has none: use --backend moto or server")
+    test = request.node.nodeid
+    used: list[tuple[World, float, float]] = []  # each world this test used, and its counters when it got it
+
+    def make(terraform: bool) -> World:
+        if not terraform:
+            try:
+                built = approach_worlds.stand_in(approach, unique_name(test, len(used) + 1))
+                used.append((built, 0.0, 0.0))
+                return built
+            except NoStandIn:
+                pass
+        problem = terraform_problem(request.config)
+        if problem is not None:
+            pytest.skip(f"not measured: {approach.name} needs Terraform here ({problem})")
+        from harness.terraform.fixtures import skip_without_provider
+        from harness.terraform.runner import TerraformError
+
+        runner = request.getfixturevalue("terraform")
+        before, count = approach_worlds.terraform_seconds(), len(approach_worlds.built)
+        try:
+            shared = approach_worlds.terraform(approach, runner)
+        except TerraformError as err:
+            # no provider here (offline, no mirror): a report with reasons beats a wall of errors
+            skip_without_provider(err, f"not measured: {approach.name}")
+            raise
+        if len(approach_worlds.built) > count:  # built for this test: its building counts
+            used.append((shared, 0.0, shared.terraform_seconds() - (approach_worlds.terraform_seconds() - before)))
+        else:
+            used.append((shared, shared.simulation_seconds, shared.terraform_seconds()))
+        return shared
+
+    started = time.perf_counter()
+    yield make
+    scenario_server.check()
+    measurements.timing({
+        "test": test, "approach": approach.name, "wall": time.perf_counter() - started,
+        "simulation": sum(w.simulation_seconds - sim for w, sim, _ in used),
+        "terraform": sum(w.terraform_seconds() - tf for w, _, tf in used),
+    })

@@ -1,0 +1,296 @@
+"""Approach worlds: what an approach's Terraform (or its boto3 stand-in) built on
+one `HarnessServer`, with its CD procedure and the means to observe it.
+
+    worlds = ApproachWorlds(server)
+    world = worlds.stand_in(BY_NAME["template"], name="s1234abcd")      # boto3, seconds
+    world = worlds.terraform(BY_NAME["terraform-cd-app"], terraform)     # real Terraform, shared
+    step = world.deploy("v2")          # CD, its AWS calls recorded client- and server-side
+    world.running_digests(), world.service(), world.sleep(60)
+
+Every world holds the same images (``VERSIONS`` and ``BROKEN``, which crashes
+``CRASH_AFTER`` s after it starts) and is settled on v1. A Terraform world is
+applied once per approach and server and shared by the scenarios that follow;
+if the server lost it (a reset), it is applied again.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import boto3
+
+from harness import approaches
+from harness.approaches import Approach, Entry
+from harness.approaches.base import Context, container_image
+from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
+from harness.metrics.iam import ApiCall, ApiCallRecorder
+from harness.worlds.images import digests_by_tag, point_tag, push_images
+from harness.worlds.stand_in import stand_in
+
+VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
+BROKEN = "v9-broken"
+CRASH_AFTER = 5  # seconds after it starts that BROKEN crashes
+SETTLE = 300.0  # virtual seconds for a service to settle after it is built
+APPROACHES_DIR = Path(approaches.__file__).resolve().parent
+
+
+def unique_name(*key: object) -> str:
+    """A resource name unique on one server and the same in every run (the
+    report names images by it): ``s`` + 8 hex digits of ``key``."""
+    return "s" + hashlib.sha256(repr(key).encode()).hexdigest()[:8]
+
+
+@dataclass
+class CdStep:
+    """One CD step a scenario ran, and the AWS calls it made: as botocore saw them
+    (client-side) and as the server saw them (Terraform's too)."""
+
+    kind: str  # "deploy" or "rollback"
+    version: str | None
+    succeeded: bool
+    client_calls: list[ApiCall]
+    server_calls: list[ApiCall]
+    terraform_seconds: float
+    decided_at: float | None = None  # virtual time the watcher decided the rollout (succeeded or failed)
+
+    def calls(self, server_side: bool) -> list[ApiCall]:
+        return self.server_calls if server_side else self.client_calls
+
+
+@dataclass
+class World:
+    """An approach's infrastructure, its CD procedure and the means to observe it."""
+
+    entry: Entry
+    kind: str  # "terraform" or "stand-in"
+    server: Any
+    session: boto3.Session
+    outputs: dict[str, Any]
+    digests: dict[str, str]  # tag -> digest
+    recorder: ApiCallRecorder
+    resource_name: str = ""  # the name its resources were created under (Terraform's var.name)
+    workspaces: list[Any] = field(default_factory=list)  # every Terraform workspace applied for it (4b: two)
+    approach: Approach | None = None
+    context: Context | None = None
+    history: list[CdStep] = field(default_factory=list)  # every CD step run in this world
+    simulation_seconds: float = 0.0  # wall seconds spent advancing the simulator (bench/compare.py)
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _sim: Any = None  # the simulator it was built on: a server reset replaces it
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def workspace(self) -> Any:
+        """The approach's own Terraform workspace (the last applied), None for a stand-in."""
+        return self.workspaces[-1] if self.workspaces else None
+
+    # --- CD, recorded ---
+    def deploy(self, version: str) -> CdStep:
+        return self._step("deploy", version, lambda: self.approach.deploy(version))
+
+    def rollback(self) -> CdStep:
+        return self._step("rollback", None, self.approach.rollback)
+
+    def ensure_deployed(self, version: str) -> None:
+        """CD has deployed ``version`` and the service is steady on it; deploy only if not.
+        (A Terraform world is shared: skipping a deploy that changes nothing saves an apply for approach 4.)"""
+        service = self.service()
+        tag = self.running_image().rsplit(":", 1)[-1]
+        steady = len(service["deployments"]) == 1 and service["runningCount"] == service["desiredCount"]
+        last = next((step for step in reversed(self.history) if step.kind == "deploy"), None)
+        if (steady and last is not None and last.version == version and last.succeeded
+                and tag in (version, self.context.environment) and set(self.running_digests()) == {self.digests[version]}):
+            return
+        assert self.deploy(version).succeeded, f"{self.name}: CD could not deploy {version}"
+
+    def _step(self, kind: str, version: str | None, run: Callable[[], Any]) -> CdStep:
+        before, terraform = len(self.recorder.calls), self.terraform_seconds()
+        with self.server.recording.recording() as server_side:
+            outcome = run()
+        watched = getattr(outcome, "outcome", None)
+        step = CdStep(kind, version, bool(outcome.succeeded), self.recorder.calls[before:], server_side.calls,
+                      self.terraform_seconds() - terraform, getattr(watched, "decided_at", None))
+        self.history.append(step)
+        return step
+
+    # --- observing (the scenario's own calls are not recorded) ---
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, endpoint_url=self.server.url)
+        return self._clients[service]
+
+    @property
+    def clock(self) -> Any:
+        return self.server.sim.clock
+
+    @property
+    def sim(self) -> Any:
+        return self.server.sim
+
+    @property
+    def cluster(self) -> str:
+        return str(self.outputs["cluster_name"])
+
+    @property
+    def service_name(self) -> str:
+        return str(self.outputs["service_name"])
+
+    @property
+    def container(self) -> str:
+        return str(self.outputs.get("container_name", "app"))
+
+    def service(self) -> dict[str, Any]:
+        return self.client("ecs").describe_services(cluster=self.cluster, services=[self.service_name])["services"][0]
+
+    def running_definition(self) -> dict[str, Any]:
+        return self.client("ecs").describe_task_definition(taskDefinition=self.service()["taskDefinition"])["taskDefinition"]
+
+    def running_container(self) -> dict[str, Any]:
+        return next(c for c in self.running_definition()["containerDefinitions"] if c["name"] == self.container)
+
+    def running_image(self) -> str:
+        """The image the service's task definition names for the app container."""
+        return container_image(self.client("ecs"), self.service()["taskDefinition"], self.container)
+
+    def running_tasks(self) -> list[dict[str, Any]]:
+        ecs = self.client("ecs")
+        arns = ecs.list_tasks(cluster=self.cluster, serviceName=self.service_name, desiredStatus="RUNNING")["taskArns"]
+        if not arns:
+            return []
+        return [t for t in ecs.describe_tasks(cluster=self.cluster, tasks=arns)["tasks"] if t["lastStatus"] == "RUNNING"]
+
+    def running_digests(self) -> list[str]:
+        return sorted(c.get("imageDigest", "") for t in self.running_tasks()
+                      for c in t["containers"] if c["name"] == self.container)
+
+    def label(self, digest: str) -> str:
+        """The version tag a digest was pushed as (the first one, for the chart's legend)."""
+        return next((tag for tag, d in self.digests.items() if d == digest), digest)
+
+    def labels(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for tag, digest in self.digests.items():
+            out.setdefault(digest, tag)
+        return out
+
+    def settle(self, seconds: float = SETTLE) -> None:
+        self.sleep(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        """Advance virtual time (the simulator runs); its wall cost is counted for bench/compare.py."""
+        started = time.perf_counter()
+        try:
+            self.clock.sleep(seconds)
+        finally:
+            self.simulation_seconds += time.perf_counter() - started
+
+    def alive(self) -> bool:
+        """Does the server still hold this world (nothing reset it)?"""
+        if self.server.sim is not self._sim:
+            return False
+        try:
+            found = self.client("ecs").describe_services(cluster=self.cluster, services=[self.service_name])
+        except Exception:  # noqa: BLE001 - any failure to read it back means it is gone
+            return False
+        return bool(found.get("services")) and found["services"][0].get("status") == "ACTIVE"
+
+    def terraform_seconds(self) -> float:
+        """Wall seconds of every Terraform command this world's workspaces ran so far."""
+        return float(sum(seconds for ws in self.workspaces for _, seconds in ws.timings.runs))
+
+    def config_text(self) -> str:
+        config = self.entry.cls().terraform_config()
+        return "\n".join(p.read_text() for p in sorted(Path(config).glob("*.tf")))
+
+    def service_ignores(self, attribute: str) -> bool:
+        """Does the configuration's aws_ecs_service ignore ``attribute`` (lifecycle ignore_changes)?"""
+        return any(attribute in re.split(r"[\s,]+", found)
+                   for found in re.findall(r"ignore_changes\s*=\s*\[([^\]]*)\]", self.config_text()))
+
+
+class ApproachWorlds:
+    """Builds the approaches' worlds on one server and keeps the Terraform ones.
+
+    One boto3 session serves every world: its loader caches the service models
+    (parsing ec2's alone takes most of a second), and clients do not share event
+    hooks, so each world's recorder still sees only its own clients."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.session = boto3.Session(**TEST_CREDENTIALS)
+        self.built: list[World] = []  # every Terraform world built, rebuilt ones included
+        self._shared: dict[str, World] = {}
+
+    def stand_in(self, entry: Entry, name: str) -> World:
+        """What ``entry``'s Terraform would build, built with boto3 (``NoStandIn`` for 4a/4b)."""
+        world = self._world(entry, "stand-in", name)
+        built = stand_in(world.client, entry.name, images=(*VERSIONS, BROKEN), name=name)
+        world.outputs, world.digests = dict(built.outputs), dict(built.digests)
+        self._declare_broken(world)
+        return self._ready(world)
+
+    def terraform(self, entry: Entry, terraform: Any) -> World:
+        """``entry``'s configuration applied with ``terraform`` (a ``Terraform`` runner),
+        shared: the same world again while the server holds it."""
+        existing = self._shared.get(entry.name)
+        if existing is not None and existing.alive():
+            return existing
+        name = unique_name(entry.name, sum(w.entry is entry for w in self.built))
+        world = self._world(entry, "terraform", name)
+        self.built.append(world)  # before applying: its Terraform seconds count even if it fails
+        world.workspaces = terraform.workspaces_for(entry.cls().terraform_config(), self.server.url.rstrip("/"),
+                                                    {"name": name}, root=APPROACHES_DIR, name=name)
+        world.workspace.apply()
+        world.outputs = world.workspace.outputs()
+        repository = str(world.outputs["repository_name"])
+        ecr = world.client("ecr")
+        existing_tags = set(digests_by_tag(ecr, repository))
+        world.digests = push_images(ecr, repository, [tag for tag in (*VERSIONS, BROKEN) if tag not in existing_tags])
+        for tag, digest in digests_by_tag(ecr, repository).items():
+            world.digests.setdefault(tag, digest)
+        # The service was created before any image existed: point the tag its
+        # task definition names at v1 (the bootstrap, placeholder or environment
+        # tag), then start it again the way an operator would.
+        image = world.running_image()
+        tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+        if tag not in VERSIONS and tag != BROKEN:
+            point_tag(ecr, repository, tag, at="v1")
+            world.digests.setdefault(tag, world.digests["v1"])
+        self._declare_broken(world)
+        world.client("ecs").update_service(cluster=world.cluster, service=world.service_name, forceNewDeployment=True)
+        self._shared[entry.name] = self._ready(world)
+        return world
+
+    def terraform_seconds(self) -> float:
+        """Wall seconds of every Terraform command of every world built so far."""
+        return sum(world.terraform_seconds() for world in self.built)
+
+    def _world(self, entry: Entry, kind: str, name: str) -> World:
+        return World(entry, kind, self.server, self.session, {}, {}, ApiCallRecorder(account_id=ACCOUNT), name,
+                     _sim=self.server.sim)
+
+    @staticmethod
+    def _declare_broken(world: World) -> None:
+        world.sim.declare_image(world.digests[BROKEN], crash_after=CRASH_AFTER)
+
+    def _ready(self, world: World) -> World:
+        """Settle, and hand CD its context: clients of its own, recorded."""
+        world.settle()
+        clients: dict[str, Any] = {}
+
+        def client(service: str) -> Any:
+            if service not in clients:
+                clients[service] = self.session.client(service, endpoint_url=self.server.url)
+                world.recorder.attach(clients[service])
+            return clients[service]
+
+        world.context = Context(client=client, now=world.clock.now, sleep=world.sleep, outputs=world.outputs,
+                                terraform=world.workspace)
+        world.approach = world.entry.cls()(world.context)
+        return world
