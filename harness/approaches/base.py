@@ -52,6 +52,21 @@ class Context:
     poll_interval: float = 5.0
     timeout: float = 1800.0
 
+    @classmethod
+    def on(cls, aws: Any, outputs: Mapping[str, Any], recorder: Any = None, **settings: Any) -> "Context":
+        """A context on a backend (``aws.client``, ``aws.clock``), one client per
+        service, each attached to ``recorder`` (an ``ApiCallRecorder``) if given."""
+        clients: dict[str, Any] = {}
+
+        def client(name: str) -> Any:
+            if name not in clients:
+                clients[name] = aws.client(name)
+                if recorder is not None:
+                    recorder.attach(clients[name])
+            return clients[name]
+
+        return cls(client=client, now=aws.clock.now, sleep=aws.clock.sleep, outputs=outputs, **settings)
+
     def output(self, name: str) -> Any:
         try:
             return self.outputs[name]

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from moto.ecr.models import ecr_backends
+
+from harness.ecs.params import refuse_unknown_fields
 
 ECR_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
@@ -46,10 +48,7 @@ class ImageBehaviour:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ImageBehaviour":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown image behaviour field(s) {unknown}; known: {sorted(known)}")
+        refuse_unknown_fields(cls, values, "image behaviour field")
         for key in ("container_health", "target_health"):
             if values.get(key, "pass") not in ("pass", "fail"):
                 raise ValueError(f"{key} must be 'pass' or 'fail', got {values[key]!r}")

@@ -34,8 +34,13 @@ class Params:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Params":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown simulator parameter(s) {unknown}; known: {sorted(known)}")
+        refuse_unknown_fields(cls, values, "simulator parameter")
         return cls(**values)
+
+
+def refuse_unknown_fields(cls: type, values: dict, what: str) -> None:
+    """A ValueError naming the keys of ``values`` that are not fields of the dataclass ``cls``, and the known ones."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {what}(s) {unknown}; known: {sorted(known)}")

@@ -59,16 +59,7 @@ class Infra:
         }
 
     def context(self, recorder: ApiCallRecorder | None = None) -> Context:
-        clients = {}
-
-        def client(name: str):
-            if name not in clients:
-                clients[name] = self.aws.client(name)
-                if recorder is not None:
-                    recorder.attach(clients[name])
-            return clients[name]
-
-        return Context(client=client, now=self.aws.clock.now, sleep=self.aws.clock.sleep, outputs=self.outputs)
+        return Context.on(self.aws, self.outputs, recorder)
 
     def running_digests(self) -> list[str]:
         arns = self.ecs.list_tasks(cluster="main", serviceName="app", desiredStatus="RUNNING")["taskArns"]

@@ -27,16 +27,7 @@ class Built:
         self.url = self.infra.outputs["repository_url"]
 
     def context(self, recorder: ApiCallRecorder | None = None) -> Context:
-        clients: dict = {}
-
-        def client(name: str):
-            if name not in clients:
-                clients[name] = self.aws.client(name)
-                if recorder is not None:
-                    recorder.attach(clients[name])
-            return clients[name]
-
-        return Context(client=client, now=self.aws.clock.now, sleep=self.aws.clock.sleep, outputs=self.infra.outputs)
+        return Context.on(self.aws, self.infra.outputs, recorder)
 
     def service(self) -> dict:
         return self.ecs.describe_services(cluster="app", services=["app"])["services"][0]

@@ -1,9 +1,7 @@
 """prune never deregisters the revision a rollback would return to."""
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main
@@ -12,13 +10,8 @@ T = 1_795_000_000.0
 
 
 @pytest.fixture
-def ecs(monkeypatch, tmp_path):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
-                       "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield boto3.client("ecs", region_name="us-east-1")
+def ecs(moto_ecs):
+    return moto_ecs
 
 
 def register(ecs, family: str, image: str) -> str:

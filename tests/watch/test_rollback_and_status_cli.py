@@ -6,7 +6,6 @@ import json
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
 
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main
@@ -16,20 +15,13 @@ T = 1_795_000_000.0
 
 
 @pytest.fixture
-def ecs(monkeypatch, tmp_path):
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp_path / "none"),
-                       "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        client = boto3.client("ecs", region_name="us-east-1")
-        client.create_cluster(clusterName="prod")
-        arns = [client.register_task_definition(
-            family="web", containerDefinitions=[{"name": "app", "image": f"web:v{n}", "memory": 128}],
-        )["taskDefinition"]["taskDefinitionArn"] for n in (1, 2, 3)]
-        client.create_service(cluster="prod", serviceName="web", taskDefinition=arns[2], desiredCount=2)
-        client.arns = arns
-        yield client
+def ecs(moto_ecs):
+    moto_ecs.create_cluster(clusterName="prod")
+    moto_ecs.arns = [moto_ecs.register_task_definition(
+        family="web", containerDefinitions=[{"name": "app", "image": f"web:v{n}", "memory": 128}],
+    )["taskDefinition"]["taskDefinitionArn"] for n in (1, 2, 3)]
+    moto_ecs.create_service(cluster="prod", serviceName="web", taskDefinition=moto_ecs.arns[2], desiredCount=2)
+    return moto_ecs
 
 
 def session_recording(calls: list[str]) -> boto3.Session:
