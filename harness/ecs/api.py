@@ -302,7 +302,7 @@ def _describe_services(self, sim: Simulator, moto_action: Callable) -> ActionRes
             failures.append({"arn": f"arn:aws:ecs:{self.region}:{self.current_account}:service/{cluster.name}/{short}",
                              "reason": "MISSING"})
             continue
-        shadow = sim._shadow(found)
+        shadow = sim.shadow(found)
         services.append(found.describe(include_tags, shadow.tags if shadow else None, sim.params.max_events))
     _show_tags(self, DESCRIBE_SERVICES_TAGS, include_tags)
     return ActionResult({"services": services, "failures": failures})

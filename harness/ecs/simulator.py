@@ -139,11 +139,12 @@ class Simulator:
         if count != service.desired_count:
             service.desired_count = count
             service.steady = False
-            shadow = self._shadow(service)
+            shadow = self.shadow(service)
             if shadow is not None:
                 shadow.desired_count = count
 
-    def _shadow(self, service: Service):
+    def shadow(self, service: Service):
+        """moto's record of ``service`` (its tags, what Application Auto Scaling reads), or None."""
         region, account = service.arn.split(":")[3], service.arn.split(":")[4]
         backend = ecs_backends[account][region]
         return next((s for s in backend.services.values() if s.arn == service.arn), None)
@@ -352,7 +353,7 @@ class Simulator:
                              pull_errors=dict(target.pull_errors),
                              reason=reason or f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.",
                              rollback_of=failed, revision=target.revision)
-        shadow = self._shadow(service)
+        shadow = self.shadow(service)
         if shadow is not None:
             shadow.task_definition = target.task_definition_arn
 

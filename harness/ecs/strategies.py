@@ -344,7 +344,7 @@ def roll_back(sim: "Simulator", service: Service, green: Deployment, reason: str
         service.deployments.remove(blue)
         service.deployments.insert(0, blue)
     service.task_definition_arn = blue.task_definition_arn
-    shadow = sim._shadow(service)
+    shadow = sim.shadow(service)
     if shadow is not None:
         shadow.task_definition = blue.task_definition_arn
     sim.event(service, f"(service {service.name}) (deployment {green.id}) rolling back to deployment {blue.id}.")
