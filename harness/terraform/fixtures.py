@@ -82,6 +82,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config) -> str:
     settings = config.stash[settings_key]
     where = f"mirror {settings.mirror}" if settings.mirror else "registry (or TF_CLI_CONFIG_FILE)"
+    if settings.mirror is not None:  # <mirror>/<host>/hashicorp/aws/<version>/...: the versions it offers
+        versions = sorted({p.name for p in settings.mirror.glob("*/hashicorp/aws/*") if p.is_dir()})
+        where += f" (hashicorp/aws {', '.join(versions) or 'none'})"
     return f"terraform: {settings.binary or 'not found'}; providers from {where}; cache {settings.plugin_cache}"
 
 
