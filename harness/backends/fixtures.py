@@ -27,10 +27,8 @@ def aws_params() -> Params:
 
 @pytest.fixture(scope="session")
 def harness_server(request):
-    from harness.plugin import note_served
     from harness.server import HarnessServer
 
-    note_served(request.config)
     # speed 1: the wall clock adds little; tests advance virtual time themselves.
     with HarnessServer(speed=1.0) as server:
         yield server

@@ -39,10 +39,6 @@ MARKERS = {
     "in the shared Terraform world)",
 }
 
-# Fixtures that hold a session-long in-process server: a test using one is `served`.
-SESSION_SERVER_FIXTURES = frozenset({"terraform_endpoint", "scenario_server", "harness_server", "tf_workspace"})
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "ECS Terraform/CD harness")
     group.addoption(
@@ -68,20 +64,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return (os.cpu_count() or 1) + 1
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if SESSION_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.served)
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     return f"harness backend: {config.stash[backend_key]}"
-
-
-def note_served(config: pytest.Config) -> None:
-    """A session-long server starts in this process: no embedded test may follow."""
-    config.stash[served_started_key] = True
 
 
 def refuse_embedded_after_served(config: pytest.Config) -> None:

@@ -29,7 +29,6 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from harness.approaches import TABLE, Entry, NoStandIn
-from harness.plugin import note_served
 from harness.plugin.measurements import Measurements
 from harness.plugin.state import backend_key
 from harness.worlds.approach import ApproachWorlds, World, unique_name
@@ -74,12 +73,11 @@ def needs_terraform(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session")
-def scenario_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+def scenario_server() -> Iterator[Any]:
     """One `harness serve` per worker for every scenario world, recording API
     calls server-side too (CD that is Terraform is not seen by botocore hooks)."""
     from harness.server import HarnessServer
 
-    note_served(request.config)
     with HarnessServer(speed=SCENARIO_SPEED) as server:
         yield server
 

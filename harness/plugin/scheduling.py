@@ -22,7 +22,10 @@ from typing import Any
 import pytest
 
 from harness.approaches import BY_NAME, Entry
+from harness.plugin.state import served_started_key
 
+# Fixtures that hold a session-long in-process server: a test using one is `served`.
+SESSION_SERVER_FIXTURES = frozenset({"terraform_endpoint", "scenario_server", "harness_server", "tf_workspace"})
 SCENARIOS_DIR = "scenarios/"  # the approach scenarios; their worlds are what a group shares
 _NAMES = sorted(BY_NAME, key=len, reverse=True)  # longest first: "terraform-cd-app" before any shorter name in it
 
@@ -47,10 +50,12 @@ def _approach_of(item: pytest.Item) -> Entry | None:
     return value if isinstance(value, Entry) else None
 
 
-@pytest.hookimpl(trylast=True)  # after harness.plugin marks the served tests
+@pytest.hookimpl(trylast=True)  # after the other plugins have collected and filtered
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:  # an approach scenario belongs to its approach's group, which is served
-        if _approach_of(item) is not None and item.nodeid.startswith(SCENARIOS_DIR):
+    for item in items:
+        # a test on a session-long server, or an approach scenario (its approach's group is served)
+        if (SESSION_SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or (_approach_of(item) is not None and item.nodeid.startswith(SCENARIOS_DIR))):
             item.add_marker(pytest.mark.served)
 
     def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int, int, int]:
@@ -63,6 +68,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return (1, approach.cost, int(item.get_closest_marker("last_in_world") is not None), index)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A served test is about to start its server: no embedded test may follow in this process."""
+    if item.get_closest_marker("served") is not None:
+        item.config.stash[served_started_key] = True
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from .endpoint import serve
-from .runner import REQUIRES_FILE, Requirement, Terraform, TerraformError, Workspace, requirement  # noqa: F401
+from .runner import Terraform, TerraformError, Workspace
 from .settings import TerraformSettings
 
 APPROACHES_DIR = Path(__file__).resolve().parent.parent / "approaches"
@@ -100,11 +100,8 @@ def terraform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="session")
-def terraform_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
+def terraform_endpoint() -> Iterator[str]:
     """This worker's AWS endpoint (each xdist worker is its own process)."""
-    from harness.plugin import note_served
-
-    note_served(request.config)
     with serve() as url:
         yield url
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.terraform.fixtures import APPROACHES_DIR, approach_configs, requirement
+from harness.terraform.fixtures import APPROACHES_DIR, approach_configs
+from harness.terraform.runner import requirement
 
 CONFIGS = approach_configs()
 
