@@ -168,7 +168,7 @@ class Bench:
 
     def _probe(self) -> None:
         service = self.sim.service(SERVICE)
-        weights = loadbalancers.weights(self.world.balancer.production_rule) if self.world.balancer else None
+        weights = loadbalancers.weights(self.sim.moto, self.world.balancer.production_rule) if self.world.balancer else None
         first_tg = service.load_balancers[0]["targetGroupArn"]
         new_serves, healthy = False, 0
         for d in service.deployments:
@@ -193,7 +193,7 @@ class Bench:
         return len(service.deployments) == 1 and new[0].settled_at is not None
 
     def _fire_alarm(self) -> None:
-        alarms.set_state(ACCOUNT, REGION, ALARM, "ALARM", "the release misbehaves under production traffic")
+        alarms.set_state(self.sim.moto, ACCOUNT, REGION, ALARM, "ALARM", "the release misbehaves under production traffic")
         self._evident()
 
     # -- doing things ----------------------------------------------------------------

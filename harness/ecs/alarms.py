@@ -5,21 +5,17 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from moto.cloudwatch.models import cloudwatch_backends
+from harness.ecs.moto_state import MotoState
 
 
-def _backend(account: str, region: str):
-    return cloudwatch_backends[account][region]
-
-
-def states(account: str, region: str, names: Iterable[str]) -> dict[str, str]:
+def states(moto: MotoState, account: str, region: str, names: Iterable[str]) -> dict[str, str]:
     """Alarm name -> OK | ALARM | INSUFFICIENT_DATA; an alarm that does not exist is missing."""
-    alarms = _backend(account, region).alarms
+    alarms = moto.cloudwatch(account, region).alarms
     return {name: alarms[name].state_value for name in names if name in alarms}
 
 
-def set_state(account: str, region: str, name: str, state: str, reason: str) -> None:
-    backend = _backend(account, region)
+def set_state(moto: MotoState, account: str, region: str, name: str, state: str, reason: str) -> None:
+    backend = moto.cloudwatch(account, region)
     if name not in backend.alarms:
         raise ValueError(f"no CloudWatch alarm {name!r} in {account}/{region}: create it (PutMetricAlarm) before "
                          "declaring an image that drives it")

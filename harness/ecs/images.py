@@ -15,8 +15,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
-from moto.ecr.models import ecr_backends
-
+from harness.ecs.moto_state import MotoState
 from harness.ecs.params import refuse_unknown_fields
 
 ECR_URI = re.compile(
@@ -93,7 +92,8 @@ def command_key(command: list[str] | tuple[str, ...] | str) -> str:
 
 
 class Images:
-    def __init__(self) -> None:
+    def __init__(self, moto: MotoState) -> None:
+        self.moto = moto
         self._behaviours: dict[str, ImageBehaviour] = {}
 
     def declare(self, image_or_digest: str, behaviour: ImageBehaviour | dict) -> None:
@@ -133,7 +133,7 @@ class Images:
             if "@sha256:" in image:
                 return image.split("@", 1)[1]
             return _reference_digest(image)
-        backend = ecr_backends[match["account"]][match["region"]]
+        backend = self.moto.ecr(match["account"], match["region"])
         repo = backend.repositories.get(match["repo"])
         if repo is None:
             raise ImagePullError(self._not_found(image))

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.elbv2.models import elbv2_backends
+from harness.ecs.moto_state import MotoState
 
 
 class ListenerRuleError(ValueError):
     """A listener rule the service names is missing or does not forward to its target groups."""
 
 
-def _parts(arn: str) -> tuple[str, str]:
-    fields = arn.split(":")
-    return fields[4], fields[3]  # account, region
-
-
-def _forward(rule_arn: str) -> dict[str, Any]:
-    account, region = _parts(rule_arn)
+def _forward(moto: MotoState, rule_arn: str) -> dict[str, Any]:
     try:
-        (rule,) = elbv2_backends[account][region].describe_rules(listener_arn=None, rule_arns=[rule_arn])
+        (rule,) = moto.elbv2(rule_arn).describe_rules(listener_arn=None, rule_arns=[rule_arn])
     except Exception as err:  # moto's RuleNotFoundError, or a malformed ARN
         raise ListenerRuleError(f"listener rule {rule_arn} not found") from err
     for action in rule.actions:
@@ -32,17 +26,17 @@ def _forward(rule_arn: str) -> dict[str, Any]:
     raise ListenerRuleError(f"listener rule {rule_arn} has no forward action")
 
 
-def check_associated(rule_arn: str, target_groups: tuple[str, str]) -> None:
+def check_associated(moto: MotoState, rule_arn: str, target_groups: tuple[str, str]) -> None:
     """ECS refuses a rule that does not forward to both target groups."""
-    forwarded = {tg["TargetGroupArn"] for tg in _forward(rule_arn).get("TargetGroups", [])}
+    forwarded = {tg["TargetGroupArn"] for tg in _forward(moto, rule_arn).get("TargetGroups", [])}
     if not set(target_groups) <= forwarded:
         raise ListenerRuleError("Both targetGroup and alternateTargetGroup must be associated with the "
                                 "productionListenerRule or testListenerRule.")
 
 
-def set_weights(rule_arn: str, weights: dict[str, float]) -> None:
+def set_weights(moto: MotoState, rule_arn: str, weights: dict[str, float]) -> None:
     """Forward `weights` (target group ARN -> share 0-100) on the rule."""
-    groups = _forward(rule_arn).setdefault("TargetGroups", [])
+    groups = _forward(moto, rule_arn).setdefault("TargetGroups", [])
     known = {tg["TargetGroupArn"] for tg in groups}
     for arn in weights:
         if arn not in known:
@@ -52,5 +46,5 @@ def set_weights(rule_arn: str, weights: dict[str, float]) -> None:
             tg["Weight"] = int(round(weights[tg["TargetGroupArn"]]))
 
 
-def weights(rule_arn: str) -> dict[str, int]:
-    return {tg["TargetGroupArn"]: tg.get("Weight", 1) for tg in _forward(rule_arn).get("TargetGroups", [])}
+def weights(moto: MotoState, rule_arn: str) -> dict[str, int]:
+    return {tg["TargetGroupArn"]: tg.get("Weight", 1) for tg in _forward(moto, rule_arn).get("TargetGroups", [])}

@@ -12,11 +12,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from moto.applicationautoscaling.models import applicationautoscaling_backends
-
 if TYPE_CHECKING:
     from harness.ecs.services import Service
-    from harness.ecs.simulator import Simulator
+    from harness.ecs.cluster import Cluster
 
 
 class ScalingError(ValueError):
@@ -24,12 +22,11 @@ class ScalingError(ValueError):
 
 
 class Scaling:
-    def __init__(self, sim: "Simulator"):
+    def __init__(self, sim: "Cluster"):
         self.sim = sim
 
     def _backend(self, service: "Service"):
-        _, _, _, region, account, _ = service.arn.split(":", 5)
-        return applicationautoscaling_backends[account][region]
+        return self.sim.moto.autoscaling(service.arn)
 
     def _resource_id(self, service: "Service") -> str:
         cluster = service.cluster_arn.rsplit("/", 1)[-1]

@@ -2,8 +2,13 @@
 deployments and tasks, advanced by a clock. The API layer (`api.py`) reads and
 changes it; scenarios use it to declare image behaviour and drive load.
 
-The simulator's state and its transitions; over 400 lines since the 2025 model (service
-deployments, hooks) joined the rolling one: the split into rooms is the harness-rooms issue's work.
+Over 400 lines on purpose: each transition here (a deployment opened, rolled
+back or stopped, a task started or failed) changes services, tasks and service
+deployment records together, and one object holding them is what keeps them
+consistent. The rooms that *decide* are apart: `scheduler` (rolling updates and
+the circuit breaker), `strategies` (blue/green, linear, canary), `scaling`, each
+written against the narrow `cluster.Cluster` this object offers; the request
+checks are in `backend`, moto's state behind `moto_state`.
 """
 from __future__ import annotations
 
@@ -11,14 +16,13 @@ import random
 import uuid
 from typing import Any
 
-from moto.ecs.models import ecs_backends
-
 from harness.clock import VirtualClock
 from harness.ecs import alarms
 from harness.ecs import deployments as records
 from harness.ecs import scheduler, strategies
 from harness.ecs.exceptions import ConflictException, InvalidParameterException, ServiceDeploymentNotFoundException
 from harness.ecs.images import ImageBehaviour, ImagePullError, Images
+from harness.ecs.moto_state import MotoState, account_region
 from harness.ecs.params import Params
 from harness.ecs.scaling import Scaling
 from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
@@ -27,12 +31,14 @@ from harness.ecs.timeline import Timeline
 
 
 class Simulator:
-    def __init__(self, clock: VirtualClock | None = None, seed: int = 0, params: Params | None = None):
+    def __init__(self, clock: VirtualClock | None = None, seed: int = 0, params: Params | None = None,
+                 moto: MotoState | None = None):
         self.clock = clock or VirtualClock()
         self.params = params or Params()
+        self.moto = moto or MotoState()
         self.seed = seed
         self.rng = random.Random(seed)
-        self.images = Images()
+        self.images = Images(self.moto)
         self.runner = TaskRunner(self.clock, self.params, self.images, self._task_failed, self._task_stopped,
                                  self._task_healthy, self._task_running)
         self.services: dict[str, Service] = {}
@@ -145,9 +151,7 @@ class Simulator:
 
     def shadow(self, service: Service):
         """moto's record of ``service`` (its tags, what Application Auto Scaling reads), or None."""
-        region, account = service.arn.split(":")[3], service.arn.split(":")[4]
-        backend = ecs_backends[account][region]
-        return next((s for s in backend.services.values() if s.arn == service.arn), None)
+        return self.moto.service_shadow(service.arn)
 
     # -- services -------------------------------------------------------------
     def create_service(self, arn: str, name: str, cluster_arn: str, desired: int, task_definition_arn: str,
@@ -188,8 +192,7 @@ class Simulator:
         service.status = "INACTIVE"   # still described (as ECS does for a while), never scheduled
 
     def _task_definition(self, arn: str):
-        region, account = arn.split(":")[3], arn.split(":")[4]
-        return ecs_backends[account][region].describe_task_definition(arn)
+        return self.moto.task_definition(arn)
 
     def _new_deployment(self, service: Service, task_definition_arn: str, digests=None, pull_errors=None,
                         reason: str | None = None, rollback_of: Deployment | None = None,
@@ -265,8 +268,7 @@ class Simulator:
         self.timeline.event(now, service.name, f"service deployment {record.arn.rsplit('/', 1)[-1]}: PENDING")
 
     def alarm_states(self, service: Service, names: list[str]) -> dict[str, str]:
-        region, account = service.arn.split(":")[3], service.arn.split(":")[4]
-        return alarms.states(account, region, names) if names else {}
+        return alarms.states(self.moto, *account_region(service.arn), names) if names else {}
 
     def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> records.ServiceDeployment:
         record = self.service_deployments.get(arn)
@@ -454,12 +456,12 @@ class Simulator:
         for c in task.containers:
             behaviour = self.images.behaviour(c.image, c.digest, c.command)
             if behaviour.alarm:
-                region, account = service.arn.split(":")[3], service.arn.split(":")[4]
+                account, region = account_region(service.arn)
                 name, image = behaviour.alarm, c.image
 
                 def fire(name: str = name, image: str = image) -> None:
                     if task.alive and task.wanted:
-                        alarms.set_state(account, region, name, "ALARM", f"{image} misbehaves under production traffic")
+                        alarms.set_state(self.moto, account, region, name, "ALARM", f"{image} misbehaves under production traffic")
                         self.timeline.event(self.clock.now(), service.name, f"alarm {name}: ALARM ({image})")
                 task.timers.append(self.clock.call_later(behaviour.alarm_after, fire))
 

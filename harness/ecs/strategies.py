@@ -25,6 +25,10 @@ production shift to the end of the bake (ECS documents the bake); green tasks
 that fail are replaced (the circuit breaker is for rolling updates), so only a
 hook, an alarm, a stop or the 24 h stage limit rolls back; the first
 deployment of a service has no blue and rolls out as a rolling one.
+
+Just over 400 lines on purpose: the stage walk, the traffic moves, the hooks,
+the alarm watch and the rollback all read and write one `Shift`; split apart,
+each part would reach into the others' state.
 """
 from __future__ import annotations
 
@@ -33,11 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from harness.ecs import deployments as records
 from harness.ecs import loadbalancers
+from harness.ecs.moto_state import MotoState
 from harness.ecs.services import ACTIVE, COMPLETED, FAILED, PRIMARY, Deployment, Service
 from harness.ecs.tasks import SERVICE_SCHEDULER_INITIATED, reason_scaling
 
 if TYPE_CHECKING:
-    from harness.ecs.simulator import Simulator
+    from harness.ecs.cluster import Cluster
 
 ROLLING, BLUE_GREEN, LINEAR, CANARY = "ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"
 SHIFTING = (BLUE_GREEN, LINEAR, CANARY)
@@ -122,7 +127,7 @@ def advanced(service: Service) -> dict[str, Any]:
     return (balancers[0].get("advancedConfiguration") or {}) if balancers else {}
 
 
-def begin(sim: "Simulator", service: Service, green: Deployment) -> None:
+def begin(sim: "Cluster", service: Service, green: Deployment) -> None:
     """A deployment of a shifting strategy starts: next to the last completed one (blue)."""
     config = service.deployment_configuration
     lb, adv = (service.load_balancers[0] if service.load_balancers else {}), advanced(service)
@@ -174,7 +179,7 @@ def _work(stage: str, shift: Shift) -> list[tuple[Any, ...]]:
     return [("hooks", stage)]  # PRE_SCALE_UP, POST_SCALE_UP, POST_TEST_..., POST_PRODUCTION_...
 
 
-def _enter(sim: "Simulator", service: Service, green: Deployment, stage: str) -> None:
+def _enter(sim: "Cluster", service: Service, green: Deployment, stage: str) -> None:
     shift = green.shift
     shift.stage, shift.stage_started, shift.todo = stage, sim.clock.now(), _work(stage, shift)
     record = green.service_deployment
@@ -184,7 +189,7 @@ def _enter(sim: "Simulator", service: Service, green: Deployment, stage: str) ->
     sim.timeline.event(sim.clock.now(), service.name, f"lifecycle stage {stage} ({green.id})")
 
 
-def run_pass(sim: "Simulator", service: Service, green: Deployment) -> None:
+def run_pass(sim: "Cluster", service: Service, green: Deployment) -> None:
     """Move the deployment on as far as it can go at this moment."""
     shift = green.shift
     if shift.stopped or shift.rolled_back or green.rollout_state != "IN_PROGRESS":
@@ -210,7 +215,7 @@ def run_pass(sim: "Simulator", service: Service, green: Deployment) -> None:
     _enter(sim, service, green, STAGES[index + 1])
 
 
-def _do(sim: "Simulator", service: Service, green: Deployment, item: tuple[Any, ...]) -> bool:
+def _do(sim: "Cluster", service: Service, green: Deployment, item: tuple[Any, ...]) -> bool:
     """Do one item of the stage's work; False while it must wait."""
     shift, kind, now = green.shift, item[0], sim.clock.now()
     if kind == "hooks":
@@ -253,7 +258,7 @@ def _do(sim: "Simulator", service: Service, green: Deployment, item: tuple[Any, 
     raise ValueError(f"unknown lifecycle work {item!r}")
 
 
-def _weights(sim: "Simulator", service: Service, green: Deployment, *, production: float | None = None,
+def _weights(sim: "Cluster", service: Service, green: Deployment, *, production: float | None = None,
              test: float | None = None) -> None:
     """Green gets `production`/`test` percent, blue the rest, on the listener rules."""
     shift = green.shift
@@ -263,7 +268,7 @@ def _weights(sim: "Simulator", service: Service, green: Deployment, *, productio
         shift.test = test
     for rule, share in ((shift.production_rule, shift.production), (shift.test_rule, shift.test)):
         if rule and shift.green_target_group and shift.blue_target_group:
-            loadbalancers.set_weights(rule, {shift.green_target_group: share, shift.blue_target_group: 100 - share})
+            loadbalancers.set_weights(sim.moto, rule, {shift.green_target_group: share, shift.blue_target_group: 100 - share})
     record = green.service_deployment
     if record is not None:
         record.production_weight, record.test_weight = shift.production, shift.test
@@ -271,7 +276,7 @@ def _weights(sim: "Simulator", service: Service, green: Deployment, *, productio
                        f"traffic {green.id}: production {shift.production:g}%, test {shift.test:g}%")
 
 
-def _hooks(sim: "Simulator", service: Service, green: Deployment, stage: str) -> bool:
+def _hooks(sim: "Cluster", service: Service, green: Deployment, stage: str) -> bool:
     """Run the stage's hooks; True once all succeeded (a failed one rolls back)."""
     shift, now = green.shift, sim.clock.now()
     if not shift.running:
@@ -308,7 +313,7 @@ def _show_hooks(green: Deployment) -> None:
         record.hook_details = [r.detail() for r in green.shift.running]
 
 
-def continue_hook(sim: "Simulator", green: Deployment, hook_id: str, action: str) -> None:
+def continue_hook(sim: "Cluster", green: Deployment, hook_id: str, action: str) -> None:
     """ContinueServiceDeployment: a PAUSE hook awaiting action goes on, or rolls back."""
     shift = green.shift
     run = next((r for r in (shift.running if shift else []) if r.hook_id == hook_id), None)
@@ -318,7 +323,7 @@ def continue_hook(sim: "Simulator", green: Deployment, hook_id: str, action: str
     _show_hooks(green)
 
 
-def _alarm(sim: "Simulator", service: Service, green: Deployment) -> bool:
+def _alarm(sim: "Cluster", service: Service, green: Deployment) -> bool:
     record = green.service_deployment
     if record is None or record.alarms.get("status") != records.MONITORING:
         return False
@@ -332,7 +337,7 @@ def _alarm(sim: "Simulator", service: Service, green: Deployment) -> bool:
     return True
 
 
-def roll_back(sim: "Simulator", service: Service, green: Deployment, reason: str) -> None:
+def roll_back(sim: "Cluster", service: Service, green: Deployment, reason: str) -> None:
     """Traffic back on blue, which never stopped; green stops. No task starts."""
     shift, now = green.shift, sim.clock.now()
     shift.rolled_back, shift.todo, shift.running = True, [], []
@@ -357,7 +362,7 @@ def roll_back(sim: "Simulator", service: Service, green: Deployment, reason: str
         sim.runner.stop(task, SERVICE_SCHEDULER_INITIATED, reason_scaling(blue.id))
 
 
-def drained(sim: "Simulator", service: Service, deployment: Deployment) -> None:
+def drained(sim: "Cluster", service: Service, deployment: Deployment) -> None:
     """A rolled-back green has no task left: the rollback is done."""
     record = deployment.service_deployment
     if deployment.shift is not None and deployment.shift.rolled_back and record is not None \
@@ -365,7 +370,7 @@ def drained(sim: "Simulator", service: Service, deployment: Deployment) -> None:
         sim.record_moves(service, record, records.ROLLBACK_SUCCESSFUL, "Service deployment rolled back.")
 
 
-def check(service_config: dict[str, Any], controller: str, load_balancers: list[dict[str, Any]]) -> str:
+def check(moto: MotoState, service_config: dict[str, Any], controller: str, load_balancers: list[dict[str, Any]]) -> str:
     """Why ECS refuses this strategy configuration ("" if it accepts it)."""
     strategy = service_config.get("strategy", ROLLING)
     if strategy not in (ROLLING, *SHIFTING):
@@ -402,7 +407,7 @@ def check(service_config: dict[str, Any], controller: str, load_balancers: list[
             return "advancedConfiguration needs alternateTargetGroupArn and productionListenerRule."
         for rule in filter(None, (adv.get("productionListenerRule"), adv.get("testListenerRule"))):
             try:
-                loadbalancers.check_associated(rule, (lb.get("targetGroupArn"), adv["alternateTargetGroupArn"]))
+                loadbalancers.check_associated(moto, rule, (lb.get("targetGroupArn"), adv["alternateTargetGroupArn"]))
             except loadbalancers.ListenerRuleError as err:
                 return str(err)
     return ""
