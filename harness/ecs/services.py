@@ -3,17 +3,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
-from harness.ecs.tasks import ALIVE, PENDING, RUNNING, Task
+from harness.ecs.tasks import ALIVE, PENDING, RUNNING, Task, ts
 
 PRIMARY, ACTIVE, INACTIVE = "PRIMARY", "ACTIVE", "INACTIVE"
 IN_PROGRESS, COMPLETED, FAILED = "IN_PROGRESS", "COMPLETED", "FAILED"
-
-
-def ts(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
 def circuit_breaker_threshold(desired: int, threshold_configuration: dict | None = None) -> int:

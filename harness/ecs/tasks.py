@@ -8,10 +8,16 @@ because it is where a load-balanced task drains.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from harness.clock import Timer
+
+def ts(epoch: float) -> datetime:
+    """A simulated instant as ECS's answers carry it."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
 
 PENDING, RUNNING, DEACTIVATING, STOPPING, STOPPED = "PENDING", "RUNNING", "DEACTIVATING", "STOPPING", "STOPPED"
 
@@ -108,6 +114,59 @@ class Task:
         self.last_status = state
         for c in self.containers:
             c.last_status = state if state in (RUNNING, STOPPED) else c.last_status
+
+    def describe(self, include_tags: bool = False) -> dict[str, Any]:
+        """The task as DescribeTasks shows it."""
+        def opt(value):
+            return ts(value) if value is not None else None
+
+        out = {
+            "taskArn": self.arn,
+            "clusterArn": self.cluster_arn,
+            "taskDefinitionArn": self.task_definition_arn,
+            "lastStatus": self.last_status,
+            "desiredStatus": self.desired_status,
+            "healthStatus": self.health_status,
+            "group": self.group,
+            "createdAt": ts(self.created_at),
+            "launchType": self.launch_type,
+            "startedBy": self.started_by,
+            "pullStartedAt": opt(self.pull_started_at),
+            "pullStoppedAt": opt(self.pull_stopped_at if self.started_at is not None else None),
+            "startedAt": opt(self.started_at),
+            "stoppingAt": opt(self.stopping_at),
+            "executionStoppedAt": opt(self.execution_stopped_at),
+            "stoppedAt": opt(self.stopped_at),
+            "stopCode": self.stop_code,
+            "stoppedReason": self.stopped_reason,
+            "version": 1,
+            "containers": [
+                {
+                    "containerArn": self.arn.replace(":task/", ":container/") + f"/{c.name}",
+                    "taskArn": self.arn,
+                    "name": c.name,
+                    "image": c.image,
+                    "imageDigest": c.digest,
+                    "lastStatus": c.last_status,
+                    "exitCode": c.exit_code,
+                    "healthStatus": c.health_status,
+                }
+                for c in self.containers
+            ],
+            "tags": [] if include_tags else None,
+            "overrides": self._described_overrides(),
+        }
+        return {k: v for k, v in out.items() if v is not None}
+
+    def _described_overrides(self) -> dict[str, Any]:
+        """As ECS shows them: every container named, with what the override set."""
+        given = {o["name"]: o for o in (self.overrides or {}).get("containerOverrides", []) if o.get("name")}
+        out: dict[str, Any] = {"containerOverrides": [{**given.get(c.name, {}), "name": c.name} for c in self.containers],
+                               "inferenceAcceleratorOverrides": []}
+        for key, value in (self.overrides or {}).items():
+            if key != "containerOverrides":
+                out[key] = value
+        return out
 
     def cancel_timers(self) -> None:
         for timer in self.timers:
