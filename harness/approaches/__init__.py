@@ -22,6 +22,7 @@ The names, in the article's order (``TABLE``, the one table of approaches):
 from __future__ import annotations
 
 import importlib
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,12 @@ class InfraChange:
             raise ApproachError(f"unknown infrastructure change {self.setting!r}; use one of {', '.join(self.SETTINGS)}")
 
 
+def owned(*, image: bool, settings: bool) -> dict[str, bool]:
+    """``Facts.terraform_owns`` of a configuration that declares the image or not,
+    and the container's infrastructure settings all or none."""
+    return {"image": image, **{setting: settings for setting in InfraChange.SETTINGS}}
+
+
 @dataclass(frozen=True)
 class Facts:
     """What an approach is, independent of any run: the article's static claims.
@@ -132,7 +139,7 @@ class Approach(ABC):
     """One approach's Terraform configuration and CD procedure.
 
     Subclasses set ``name`` (a row of ``TABLE``: ``register`` attaches it as
-    ``entry``), ``facts`` and ``terraform_dir``, and implement the three CD steps. The
+    ``entry``) and ``facts``, and implement the three CD steps. The
     constructor takes everything the procedure needs (clients, clock, Terraform
     runner, service names) in one context object built by the scenario; nothing
     is looked up globally.
@@ -141,9 +148,9 @@ class Approach(ABC):
     name: ClassVar[str]
     entry: ClassVar[Entry]  # set by register: section, title, stand-in...
     facts: ClassVar[Facts]
-    # Directory of the Terraform configuration, relative to harness/approaches/
-    # (by convention "<package>/terraform", which the Terraform fixtures discover).
-    terraform_dir: ClassVar[str]
+    # Directory of the Terraform configuration, relative to the approach's package:
+    # "terraform" by convention; an approach with two configurations names the other.
+    terraform_dir: ClassVar[str] = "terraform"
 
     def __init__(self, context: Any) -> None:
         self.context = context
@@ -151,7 +158,7 @@ class Approach(ABC):
     @classmethod
     def terraform_config(cls) -> Path:
         """Absolute path of this approach's Terraform configuration."""
-        return Path(__file__).resolve().parent / cls.terraform_dir
+        return Path(sys.modules[cls.__module__].__file__).resolve().parent / cls.terraform_dir
 
     @abstractmethod
     def deploy(self, version: str) -> Any:
@@ -179,9 +186,8 @@ def register(cls: A) -> A:
     name = getattr(cls, "name", None)
     if name not in BY_NAME:
         raise ApproachError(f"approach {cls.__name__} has name {name!r}; name it one of {', '.join(BY_NAME)}")
-    for attr in ("facts", "terraform_dir"):
-        if not hasattr(cls, attr):
-            raise ApproachError(f"approach {name} lacks the class attribute {attr!r}")
+    if not hasattr(cls, "facts"):
+        raise ApproachError(f"approach {name} lacks the class attribute 'facts'")
     existing = _REGISTRY.get(name)
     if existing is not None and existing is not cls:
         raise ApproachError(f"approach {name!r} is registered twice: {existing.__module__} and {cls.__module__}")

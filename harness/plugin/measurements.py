@@ -29,18 +29,6 @@ from harness.plugin.state import report_dir_key, report_error_key, report_paths_
 from harness.report import print_table, write_reports
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness", "ECS Terraform/CD harness")
-    group.addoption(
-        "--report-dir",
-        dest="harness_report_dir",
-        default=None,
-        metavar="DIR",
-        help="gather the scenarios' measurements (across xdist workers) and write "
-        "report.md, report.json, report.html and rollback-timelines.png into DIR",
-    )
-
-
 def pytest_configure(config: pytest.Config) -> None:
     option = config.getoption("harness_report_dir", None)
     directory = Path(option).resolve() if option else None

@@ -36,18 +36,6 @@ from harness.worlds.approach import ApproachWorlds, World, unique_name
 SCENARIO_SPEED = 0.0  # virtual seconds per wall second on the scenarios' server: only sleeps move time
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness", "ECS Terraform/CD harness")
-    group.addoption(
-        "--no-terraform",
-        dest="harness_no_terraform",
-        action="store_true",
-        default=False,
-        help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
-        "Terraform-backed cells are reported as not measured",
-    )
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "approach" in metafunc.fixturenames:
         metafunc.parametrize("approach", [pytest.param(row, id=row.name) for row in TABLE])

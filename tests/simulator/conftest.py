@@ -33,6 +33,13 @@ class Ecs:
         arns = self.client.list_tasks(cluster="c", serviceName=name, desiredStatus=desired_status)["taskArns"]
         return self.client.describe_tasks(cluster="c", tasks=arns)["tasks"] if arns else []
 
+    def settled_service(self, image: str = "nginx:1", desired: int = 2, **kwargs) -> str:
+        """A service of `image`, settled on its first deployment; returns its task definition."""
+        task_definition = self.task_definition(image)
+        self.service(task_definition, desired=desired, **kwargs)
+        self.settle()
+        return task_definition
+
     def update(self, name: str = "web", **kwargs) -> dict:
         return self.client.update_service(cluster="c", service=name, **kwargs)["service"]
 

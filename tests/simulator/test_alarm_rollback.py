@@ -30,6 +30,15 @@ def alarm(cloudwatch, state: str = "ALARM") -> None:
     cloudwatch.set_alarm_state(AlarmName="HighErrors", StateValue=state, StateReason="test")
 
 
+def alarm_during_rollout(ecs, aws, cloudwatch, after: float = 20) -> str:
+    """Deploy app:v2 and move the alarm into ALARM `after` seconds in; returns v2's task definition."""
+    second = ecs.task_definition("app:v2")
+    ecs.update(taskDefinition=second)
+    aws.clock.sleep(after)
+    alarm(cloudwatch)
+    return second
+
+
 def primary(ecs) -> dict:
     return next(d for d in ecs.describe()["deployments"] if d["status"] == "PRIMARY")
 
@@ -41,9 +50,7 @@ def record(ecs) -> dict:
 
 def test_an_alarm_during_the_rollout_fails_it_and_rolls_back_to_the_last_completed(ecs, aws, cloudwatch):
     first = alarmed(ecs)
-    ecs.update(taskDefinition=ecs.task_definition("app:v2"))
-    aws.clock.sleep(20)
-    alarm(cloudwatch)
+    alarm_during_rollout(ecs, aws, cloudwatch)
     aws.clock.sleep(5)
     failed = record(ecs)
     assert failed["status"] == "ROLLBACK_IN_PROGRESS"
@@ -57,10 +64,7 @@ def test_an_alarm_during_the_rollout_fails_it_and_rolls_back_to_the_last_complet
 
 def test_without_rollback_the_alarm_fails_the_deployment_and_no_new_tasks_start(ecs, aws, cloudwatch):
     alarmed(ecs, rollback=False)
-    second = ecs.task_definition("app:v2")
-    ecs.update(taskDefinition=second)
-    aws.clock.sleep(20)
-    alarm(cloudwatch)
+    second = alarm_during_rollout(ecs, aws, cloudwatch)
     aws.clock.sleep(5)
     started = len(aws.sim.service("web").primary.tasks)
     ecs.settle(600)
@@ -105,10 +109,7 @@ def test_an_alarm_already_in_alarm_when_the_deployment_starts_is_ignored(ecs, aw
 
 def test_alarms_not_enabled_are_not_watched(ecs, aws, cloudwatch):
     alarmed(ecs, enable=False)
-    second = ecs.task_definition("app:v2")
-    ecs.update(taskDefinition=second)
-    aws.clock.sleep(20)
-    alarm(cloudwatch)
+    alarm_during_rollout(ecs, aws, cloudwatch)
     ecs.settle(900)
     assert primary(ecs)["rolloutState"] == "COMPLETED" and record(ecs)["alarms"]["status"] == "DISABLED"
 

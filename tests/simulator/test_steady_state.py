@@ -12,8 +12,7 @@ def _stable_by_rule(sample: dict) -> bool:
 
 
 def test_deployment_completes_when_alone_full_and_healthy_then_steady_state_is_logged(ecs, aws):
-    ecs.service(ecs.task_definition("nginx:1"), desired=3)
-    ecs.settle()
+    ecs.settled_service(desired=3)
     ecs.update(taskDefinition=ecs.task_definition("nginx:2"))
     ecs.settle()
     service = ecs.describe()
@@ -26,8 +25,7 @@ def test_deployment_completes_when_alone_full_and_healthy_then_steady_state_is_l
 
 
 def test_events_name_started_and_stopped_tasks(ecs, aws):
-    ecs.service(ecs.task_definition("nginx:1"), desired=2)
-    ecs.settle()
+    ecs.settled_service(desired=2)
     ecs.update(taskDefinition=ecs.task_definition("nginx:2"))
     ecs.settle()
     messages = ecs.events()
@@ -39,8 +37,7 @@ def test_events_name_started_and_stopped_tasks(ecs, aws):
 def test_services_stable_waiter_succeeds_exactly_when_ecs_rule_holds(ecs, aws):
     """The waiter returns at its first poll after the service has one deployment
     and runningCount == desiredCount, never before."""
-    ecs.service(ecs.task_definition("nginx:1"), desired=4)
-    ecs.settle()
+    ecs.settled_service(desired=4)
     ecs.update(taskDefinition=ecs.task_definition("nginx:2"))
     started = aws.clock.now()
     with aws.virtual_sleep():
@@ -55,8 +52,7 @@ def test_services_stable_waiter_succeeds_exactly_when_ecs_rule_holds(ecs, aws):
 
 
 def test_services_stable_waiter_times_out_on_a_deployment_whose_tasks_crash(ecs, aws):
-    ecs.service(ecs.task_definition("nginx:1"), desired=2)
-    ecs.settle()
+    ecs.settled_service(desired=2)
     aws.sim.declare_image("nginx:crash", crash_after=20)
     ecs.update(taskDefinition=ecs.task_definition("nginx:crash"))
     started = aws.clock.now()

@@ -115,8 +115,7 @@ def test_target_that_never_turned_healthy_stops_without_draining(ecs, aws):
 
 
 def test_task_without_load_balancer_stops_without_draining(ecs, aws):
-    ecs.service(ecs.task_definition(), desired=1)
-    ecs.settle()
+    ecs.settled_service("nginx:1.27", desired=1)
     (arn,) = ecs.client.list_tasks(cluster="c", serviceName="web")["taskArns"]
     ecs.client.stop_task(cluster="c", task=arn)
     assert statuses(aws, arn, 5) == [(0, "STOPPING"), (2, "STOPPED")]

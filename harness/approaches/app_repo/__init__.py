@@ -23,7 +23,7 @@ import string
 from pathlib import Path
 from typing import Any
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, RevisionCd, Step
 
 TASKDEF = Path(__file__).resolve().parent / "taskdef.json"
@@ -40,9 +40,8 @@ def render(template_text: str, values: dict[str, Any]) -> dict[str, Any]:
 @register
 class AppRepo(RevisionCd, Approach):
     name = "app-repo"
-    terraform_dir = "app_repo/terraform"
     facts = Facts(
-        terraform_owns={"image": False, "cpu": False, "memory": False, "environment": False, "secrets": False},
+        terraform_owns=owned(image=False, settings=False),
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("the service is created with a dummy task definition",),
     )

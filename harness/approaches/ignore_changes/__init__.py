@@ -16,16 +16,15 @@ CD procedure (the article's "aws CLI and jq" style, with boto3):
 """
 from __future__ import annotations
 
-from harness.approaches import Approach, Facts, InfraChange, register
+from harness.approaches import Approach, Facts, InfraChange, owned, register
 from harness.approaches.base import RevisionCd, Step, apply_through_terraform
 
 
 @register
 class IgnoreChanges(RevisionCd, Approach):
     name = "ignore-changes"
-    terraform_dir = "ignore_changes/terraform"
     facts = Facts(
-        terraform_owns={"image": True, "cpu": True, "memory": True, "environment": True, "secrets": True},
+        terraform_owns=owned(image=True, settings=True),
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",),
     )

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform
 
 
 @register
 class PersistentTag(EcsCd, Approach):
     name = "persistent-tag"
-    terraform_dir = "persistent_tag/terraform"
     facts = Facts(
-        terraform_owns={"image": True, "cpu": True, "memory": True, "environment": True, "secrets": True},
+        terraform_owns=owned(image=True, settings=True),
         notes=("the image Terraform declares is a moving tag: the task definition never names the version",),
     )
 

@@ -33,16 +33,15 @@ from ecs_template_deploy.plan import DeployRequest
 from ecs_template_deploy.render import ImageSelection, registrable_fields
 from ecs_template_deploy.rollback import Rollout, RolloutReport
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image, make_watcher
 
 
 @register
 class Template(Approach):
     name = "template"
-    terraform_dir = "template/terraform"
     facts = Facts(
-        terraform_owns={"image": False, "cpu": True, "memory": True, "environment": True, "secrets": True},
+        terraform_owns=owned(image=False, settings=True),
         ignores=("aws_ecs_service.app: task_definition", "aws_ecs_service.app: desired_count"),
         notes=(
             "Terraform's template declares a placeholder image; CD registers revisions in a family Terraform does not manage",

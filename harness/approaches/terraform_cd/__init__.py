@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, container_image
 
 VARS_FILE = "cd.auto.tfvars.json"  # what CD commits: the version to run
@@ -161,7 +161,7 @@ class TerraformCd(EcsCd, Approach):
 
 
 _FACTS = dict(
-    terraform_owns={"image": True, "cpu": True, "memory": True, "environment": True, "secrets": True},
+    terraform_owns=owned(image=True, settings=True),
     cd_runs_terraform=True,
     cd_pushes_git=True,
 )
@@ -170,7 +170,6 @@ _FACTS = dict(
 @register
 class TerraformCdCentral(TerraformCd):
     name = "terraform-cd-central"
-    terraform_dir = "terraform_cd/terraform"
     facts = Facts(**_FACTS, notes=(
         "CD applies the whole central configuration (shared infrastructure included) for every deploy and rollback",
         "CD needs read-write access to the central Terraform state and push rights to the infra repository",
@@ -180,7 +179,7 @@ class TerraformCdCentral(TerraformCd):
 @register
 class TerraformCdApp(TerraformCd):
     name = "terraform-cd-app"
-    terraform_dir = "terraform_cd/app/terraform"
+    terraform_dir = "app/terraform"
     facts = Facts(**_FACTS, notes=(
         "CD applies only the service config in the app repository; the shared infrastructure is read from the central state",
         "CD needs its own Terraform state, read access to the central state, and push rights to the app repository",
