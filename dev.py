@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
 EXTRAS = "harness,bench"
+HARNESS_COMMANDS = ("compare", "demo", "serve")  # passed to `harness` (harness/cli.py's COMMANDS)
+COMMANDS = (*HARNESS_COMMANDS, "test", "bench", "run")
 
 
 def venv_bin(name: str) -> Path:
@@ -50,8 +52,12 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
         return 0 if argv else 2
-    ensure_venv()
     command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:  # refused before anything is installed
+        print(f"dev.py: unknown command {command!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
+        print(__doc__, file=sys.stderr)
+        return 2
+    ensure_venv()
     if command == "test":
         # Plain pytest: the harness's plugin orders embedded and served tests and
         # picks the workers (pyproject's addopts), so this is what tox and CI run.

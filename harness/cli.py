@@ -1,4 +1,10 @@
-"""`harness` command line: one subcommand per module, registered here."""
+"""harness: replay the ways to split Terraform and CD for Amazon ECS against emulated
+AWS (moto plus an ECS rollout simulator on a virtual clock) and compare them.
+
+  harness compare    every approach through every scenario: the comparison report
+  harness demo       the deploy tool (ecs-template-deploy) end to end, step by step
+  harness serve      the emulator over HTTP, for Terraform, the AWS CLI or your own CD
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,18 +14,22 @@ import sys
 # name -> module exposing `add_arguments(parser)` and `run(args) -> int`
 COMMANDS: dict[str, str] = {}
 COMMANDS["serve"] = "harness.serve"  # moto + ECS simulator over HTTP
-COMMANDS["demo"] = "harness.demo"  # main job: the deploy tool end to end, step by step
+COMMANDS["demo"] = "harness.demo"  # the deploy tool end to end, step by step
 COMMANDS["compare"] = "harness.compare"  # the comparison report: scenarios over every approach
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="harness", description=__doc__)
+    # One subcommand per module, registered in COMMANDS; each module's docstring is its help.
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules = {}
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
         modules[name] = module
-        module.add_arguments(sub.add_parser(name, help=(module.__doc__ or "").strip().splitlines()[0]))
+        doc = (module.__doc__ or "").strip()
+        module.add_arguments(sub.add_parser(name, help=doc.splitlines()[0], description=doc,
+                                            formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     return modules[args.command].run(args)
 

@@ -1,4 +1,4 @@
-"""Main job: deploy with ecs-template-deploy against embedded AWS, step by step.
+"""See the deploy tool at work: deploy with ecs-template-deploy against embedded AWS, step by step.
 
 Embedded AWS is moto in-process with the ECS rollout simulator on a virtual
 clock, so deploys really roll out (in no wall time). The demo sets up what

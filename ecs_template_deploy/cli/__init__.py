@@ -9,18 +9,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import io
 import json
 import os
 import shlex
 import signal
 import sys
 import threading
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import InvalidRegionError, NoRegionError, ProfileNotFound
 
+from .. import __version__
 from ..clock import Clock
 from ..errors import (
     EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, BadInputError, DeployToolError, Next,
@@ -46,6 +48,51 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class ReaderMayLeave(io.TextIOBase):
+    """stdout whose reader may go away (`render | head`, a log shipper that dies):
+    once the pipe breaks, the rest of the output is dropped and the command carries
+    on, because a deploy must not stop halfway, its rollout unwatched, for want of
+    a reader. The outcome still reaches stderr and the exit code."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.gone = True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+
+@contextlib.contextmanager
+def _stdout_reader_may_leave() -> Iterator[ReaderMayLeave]:
+    guarded = ReaderMayLeave(sys.stdout)
+    try:
+        with contextlib.redirect_stdout(guarded):
+            yield guarded
+    finally:
+        guarded.flush()  # a break shows here, where it can be caught, not in the interpreter's flush at exit
+    if guarded.gone:  # keep the interpreter's own flush at exit from tracing back on the broken pipe
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), guarded.stream.fileno())
+
+
 class Stopped(BaseException):
     """SIGTERM (a cancelled CI job) while a command runs: report, then exit 128 + signal."""
 
@@ -56,6 +103,7 @@ class Stopped(BaseException):
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     parser = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
     parent = common_parser()
     modules = {}
@@ -172,10 +220,15 @@ def main(argv: list[str] | None = None, *, session: Any = None, clock: Any = Non
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser, modules = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2, already printed on one line)
-        return int(exit_.code or 0)
+    with _stdout_reader_may_leave():
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit_:  # argparse: --help/--version (0) or a usage error (2, printed on one line)
+            return int(exit_.code or 0)
+        return _run(args, argv, modules, session, clock)
+
+
+def _run(args: argparse.Namespace, argv: list[str], modules: dict[str, Any], session: Any, clock: Any) -> int:
     context: Context | None = None
     with _sigterm_as_exception():
         try:
