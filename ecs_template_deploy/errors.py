@@ -43,6 +43,8 @@ TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "Prior
 MAX_MESSAGE = 300
 
 
+NO_REGION_FIX = "pass --region or set AWS_REGION (or AWS_DEFAULT_REGION, or a region in the profile)"
+
 class Next(str, enum.Enum):
     """What finishes the job after a command ended short of it."""
 
@@ -184,7 +186,7 @@ def aws_call(action: str) -> Iterator[None]:
         raise AwsError("no AWS credentials found: set AWS_PROFILE/--profile or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
                        action=action) from err
     except NoRegionError as err:
-        raise BadInputError("no AWS region configured: pass --region or set AWS_REGION") from err
+        raise BadInputError(f"no AWS region configured: {NO_REGION_FIX}") from err
     except (EndpointConnectionError, ConnectTimeoutError) as err:
         # never reached AWS: not applied
         raise AwsError(f"{action} failed: {one_line(str(err))}", action=action, transient=True) from err

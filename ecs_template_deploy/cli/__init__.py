@@ -25,8 +25,8 @@ from botocore.exceptions import InvalidRegionError, NoRegionError, ProfileNotFou
 from .. import __version__
 from ..clock import Clock
 from ..errors import (
-    EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, BadInputError, DeployToolError, Next,
-    one_line,
+    EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, NO_REGION_FIX, BadInputError,
+    DeployToolError, Next, one_line,
 )
 from ..standing import Journal, look
 from .common import Context, Parser, common_parser
@@ -117,19 +117,23 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
 
 def build_context(args: argparse.Namespace, session: Any = None) -> Context:
     """The one place boto3 sessions and clients are made."""
+    region = args.region
     try:
         if session is None:
-            session = boto3.Session(profile_name=args.profile, region_name=args.region)
+            # As the AWS CLI v2 resolves it: AWS_REGION first (boto3 alone reads only
+            # AWS_DEFAULT_REGION, and CI actions often set just AWS_REGION), then boto3's own.
+            region = region or os.environ.get("AWS_REGION") or None
+            session = boto3.Session(profile_name=args.profile, region_name=region)
         # Adaptive retries: a deploy polls for minutes and must ride out throttling.
-        ecs = session.client("ecs", region_name=args.region, config=RETRIES)
-        cloudwatch = session.client("cloudwatch", region_name=args.region, config=RETRIES)
+        ecs = session.client("ecs", region_name=region, config=RETRIES)
+        cloudwatch = session.client("cloudwatch", region_name=region, config=RETRIES)
     except ProfileNotFound as err:
         raise BadInputError(f"AWS profile {args.profile!r} not found: check --profile or AWS_PROFILE against ~/.aws/config") from err
     except NoRegionError as err:
-        raise BadInputError("no AWS region configured: pass --region or set AWS_REGION") from err
+        raise BadInputError(f"no AWS region configured: {NO_REGION_FIX}") from err
     except InvalidRegionError as err:
         raise BadInputError(f"region {err.kwargs.get('region_name', args.region)!r} is not a region name: "
-                            "pass --region like us-east-1 (or fix AWS_REGION)") from err
+                            "pass --region like us-east-1 (or fix AWS_REGION / AWS_DEFAULT_REGION)") from err
     ecr_clients: dict[str, Any] = {}
 
     def ecr_for(region: str) -> Any:  # images may live in another region's registry

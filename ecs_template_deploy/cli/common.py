@@ -53,7 +53,7 @@ def common_parser() -> argparse.ArgumentParser:
     """Options every command accepts (as a parent parser, so they go after the command)."""
     parser = Parser(add_help=False)
     aws = parser.add_argument_group("AWS")
-    aws.add_argument("--region", help="AWS region (default: as the AWS CLI resolves it: AWS_REGION, profile, ...)")
+    aws.add_argument("--region", help="AWS region (default: as the AWS CLI v2 resolves it: AWS_REGION, AWS_DEFAULT_REGION, the profile's)")
     aws.add_argument("--profile", help="named profile from the AWS config files (default: AWS_PROFILE or the default chain)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     return parser

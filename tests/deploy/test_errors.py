@@ -174,3 +174,12 @@ def test_missing_credentials_is_an_aws_error(world, capsys):
 
     session.events.register("before-call.ecs.DescribeTaskDefinition", no_credentials)
     refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_AWS_ERROR, "no AWS credentials found", session=session)
+
+
+def test_aws_region_alone_selects_the_region_as_the_aws_cli_does(world, capsys, monkeypatch):
+    """boto3 reads only AWS_DEFAULT_REGION; CI actions often set only AWS_REGION."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_BAD_INPUT, "not found in eu-west-1")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    assert main(world.args("render", "--tag", "v1")) == 0
