@@ -40,13 +40,11 @@ MARKERS = {
 }
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Every option of the harness, in its one group (read by the room named in each help)."""
+    """The harness's options, in its one group (--report-dir is the measurements room's:
+    that room also loads alone, ``-p harness.plugin.measurements``)."""
     group = parser.getgroup("harness", "ECS Terraform/CD harness")
     group.addoption("--backend", dest="harness_backend", choices=BACKENDS, default="moto",
                     help="AWS backend for the `aws` fixture: moto (in-process, default) or server (harness serve over HTTP)")
-    group.addoption("--report-dir", dest="harness_report_dir", default=None, metavar="DIR",
-                    help="gather the scenarios' measurements (across xdist workers) and write "
-                    "report.md, report.json, report.html and rollback-timelines.png into DIR")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")

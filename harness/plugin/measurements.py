@@ -41,6 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
             stale.unlink()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("harness", "ECS Terraform/CD harness").addoption(
+        "--report-dir", dest="harness_report_dir", default=None, metavar="DIR",
+        help="gather the scenarios' measurements (across xdist workers) and write "
+        "report.md, report.json, report.html and rollback-timelines.png into DIR")
+
+
 class Measurements:
     """A scenario's handle on this process's results file."""
 
