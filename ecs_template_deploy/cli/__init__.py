@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "status": "ecs_template_deploy.cli.status",
     "rollback": "ecs_template_deploy.cli.rollback",
     "run": "ecs_template_deploy.cli.run",
+    "policy": "ecs_template_deploy.cli.policy",
 }
 
 
