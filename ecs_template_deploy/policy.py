@@ -49,7 +49,6 @@ SITUATIONAL: dict[str, str] = {
     "ecr:DescribeImages": "checking that a new image is pushed (optional: skipped with a warning if denied)",
 }
 PASSED_TO_TASKS = {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
-CREATED_BY_REGISTER = {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,7 @@ def policy_for(template: TaskDefinition, request: PolicyRequest) -> dict[str, An
     scoped: dict[str, tuple[str, tuple[str, ...]]] = {
         "ecs:DescribeServices": ("Service", (service,)),
         "ecs:UpdateService": ("Service", (service,)),
+        # also what RegisterTaskDefinition's own tags need (ECS authorizes them as TagResource on create)
         "ecs:TagResource": ("KnownGoodMarks", marked),
         "ecs:ListTagsForResource": ("KnownGoodMarks", marked),
         "ecr:DescribeImages": ("EcrRepositories", repositories),
@@ -115,10 +115,6 @@ def policy_for(template: TaskDefinition, request: PolicyRequest) -> dict[str, An
         if resources:   # no ECR image in the template and none given: the image check is skipped, not granted
             groups.setdefault((sid, resources), []).append(action)
     statements = [_statement(sid, actions, resources) for (sid, resources), actions in groups.items()]
-    if "ecs:RegisterTaskDefinition" in wanted:
-        # RegisterTaskDefinition writes the tool's tags: ECS authorizes that as TagResource on create.
-        statements.append(_statement("TagOnRegister", ["ecs:TagResource"], (f"{ecs}:task-definition/{request.family}:*",),
-                                     CREATED_BY_REGISTER))
     passing = {"ecs:RegisterTaskDefinition", "ecs:RunTask"} & set(wanted)
     if passing and request.roles:
         statements.append(_statement("PassTemplateRoles", ["iam:PassRole"], request.roles, PASSED_TO_TASKS))
