@@ -25,7 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules = {}
     for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:  # the deploy tool's wheel alone: the harness's extras are not there
+            if (err.name or "").split(".")[0] in ("harness", "ecs_template_deploy"):
+                raise
+            print(f"harness: {err.name} is not installed: the harness needs its extras: "
+                  "pip install 'ecs-template-deploy[harness]' (or python3 dev.py in a clone)", file=sys.stderr)
+            return 2
         modules[name] = module
         doc = (module.__doc__ or "").strip()
         module.add_arguments(sub.add_parser(name, help=doc.splitlines()[0], description=doc,

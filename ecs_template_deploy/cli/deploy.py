@@ -54,6 +54,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
                    before_update=run_before if args.run_before is not None else None)
     report(result, context)
     if not options.wait:
+        # --json's contract holds here too: the result object is the last line.
+        context.result = {"kind": "result", "state": "not watched", "taskDefinitionArn": result.task_definition_arn,
+                          "updated": result.updated,
+                          "message": f"{'updated' if result.updated else 'nothing to deploy'}: "
+                                     f"{short(result.task_definition_arn)}, rollout not watched (--no-wait)"}
         return EXIT_OK
     rollout = rollout_for(context, options)
     # Service events from the watched deployment's creation on: a re-run shows the rollout so far.

@@ -1,0 +1,99 @@
+"""The deploy tool as users install it: the wheel, in a clean virtualenv with
+only its own dependencies (boto3), runs `--version`, `--help`, `python -m
+ecs_template_deploy` and a deploy against `harness serve`; the harness's command
+in that install says which extras it lacks."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+
+from ecs_template_deploy import __version__
+from harness.server import HarnessServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> tuple[Path, Path]:
+    """(the wheel, the clean virtualenv's bin directory)."""
+    out = tmp_path_factory.mktemp("wheel")
+    # build isolation: pip fetches the build backend, as a user's pip would
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+                           capture_output=True, text=True, timeout=300)
+    if built.returncode != 0:
+        pytest.skip(f"pip could not build the wheel (no package index for setuptools?): {built.stderr.strip()[-300:]}")
+    (wheel,) = out.glob("ecs_template_deploy-*.whl")
+    env_dir = out / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
+    done = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(wheel)],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        pytest.skip(f"pip could not install the wheel's dependencies (no package index?): {done.stderr.strip()[-300:]}")
+    return wheel, bin_dir
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
+    return {**env, **extra}
+
+
+def test_the_wheel_depends_on_boto3_alone_outside_the_extras(installed):
+    wheel, _ = installed
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    requires = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert [r for r in requires if "extra ==" not in r] == ["boto3>=1.34"]
+    assert f"Version: {__version__}" in metadata
+
+
+def test_the_installed_tool_answers_version_and_help(installed):
+    _, bin_dir = installed
+    version = subprocess.run([str(bin_dir / "ecs-template-deploy"), "--version"], capture_output=True, text=True,
+                             env=_clean_env(), timeout=60)
+    assert (version.returncode, version.stdout) == (0, f"ecs-template-deploy {__version__}\n")
+    helped = subprocess.run([str(bin_dir / "python"), "-m", "ecs_template_deploy", "--help"], capture_output=True,
+                            text=True, env=_clean_env(), timeout=60)
+    assert helped.returncode == 0 and "deploy" in helped.stdout and "policy" in helped.stdout
+
+
+def test_the_installed_tool_deploys_against_harness_serve(installed):
+    _, bin_dir = installed
+    with HarnessServer(speed=0) as server:   # paused: the test moves time, the tool does not wait (--no-wait)
+        ecs = boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        ecs.create_cluster(clusterName="c")
+        template = ecs.register_task_definition(family="web-template", containerDefinitions=[
+            {"name": "app", "image": "nginx:placeholder", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(cluster="c", serviceName="web", taskDefinition=template, desiredCount=2)
+        server.clock.sleep(300)
+        env = _clean_env(AWS_ENDPOINT_URL=server.url, AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="testing",
+                         AWS_SECRET_ACCESS_KEY="testing")
+        done = subprocess.run([str(bin_dir / "ecs-template-deploy"), "deploy", "--cluster", "c", "--service", "web",
+                               "--template", "web-template", "--image", "app=nginx:1.27", "--no-wait", "--json"],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        assert (result["kind"], result["exitCode"], result["state"]) == ("result", 0, "not watched")
+        service = ecs.describe_services(cluster="c", services=["web"])["services"][0]
+        assert service["taskDefinition"].endswith(":task-definition/web:1")
+        server.clock.sleep(600)
+        assert ecs.describe_services(cluster="c", services=["web"])["services"][0]["deployments"][0]["rolloutState"] == "COMPLETED"
+        server.check()
+
+
+def test_the_harness_command_in_the_tool_alone_names_the_missing_extras(installed):
+    _, bin_dir = installed
+    done = subprocess.run([str(bin_dir / "harness"), "compare"], capture_output=True, text=True, env=_clean_env(),
+                          timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        done.stderr.strip().splitlines()[0]] and "pip install 'ecs-template-deploy[harness]'" in done.stderr
