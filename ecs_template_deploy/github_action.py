@@ -1,0 +1,115 @@
+"""The GitHub Action's step (`action.yml` at the repository root runs
+`python -m ecs_template_deploy.github_action`): the action's inputs, as GitHub
+passes them (`INPUT_<NAME>` environment variables), become `deploy --json`'s
+options; its result object becomes the step's outputs (`revision-arn`, `result`,
+`known-good` in `$GITHUB_OUTPUT`), the rollout a job summary
+(`$GITHUB_STEP_SUMMARY`), and a failure an error annotation with the tool's
+one-line message. The exit code is the tool's.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from typing import Mapping, Sequence
+
+from .cli import main as deploy_tool
+
+# input -> (CLI option, kind): "value" one value, "lines" one option per line, "flag" when "true"
+INPUTS: dict[str, tuple[str, str]] = {
+    "cluster": ("--cluster", "value"),
+    "service": ("--service", "value"),
+    "template": ("--template", "value"),
+    "family": ("--family", "value"),
+    "tag": ("--tag", "value"),
+    "repository": ("--repository", "value"),
+    "image": ("--image", "lines"),
+    "keep-image": ("--keep-image", "lines"),
+    "timeout": ("--timeout", "value"),
+    "bake": ("--bake", "value"),
+    "alarms": ("--alarm", "lines"),
+    "poll-interval": ("--poll-interval", "value"),
+    "run-before": ("--run-before", "value"),
+    "no-rollback": ("--no-rollback", "flag"),
+    "region": ("--region", "value"),
+}
+OUTPUTS = ("revision-arn", "result", "known-good")
+
+
+class InputError(ValueError):
+    """An input the action cannot turn into an option."""
+
+
+def _input(environ: Mapping[str, str], name: str) -> str:
+    # action.yml passes INPUT_KEEP_IMAGE (a name a shell can hold); GitHub's own form keeps the dash
+    key = f"INPUT_{name.upper()}"
+    return environ.get(key.replace("-", "_"), environ.get(key, "")).strip()
+
+
+def argv_from(environ: Mapping[str, str]) -> list[str]:
+    argv = ["deploy"]
+    for name, (option, kind) in INPUTS.items():
+        value = _input(environ, name)
+        if not value:
+            continue
+        if kind == "flag":
+            if value.lower() not in ("true", "false"):
+                raise InputError(f"input {name} is {value!r}: write true or false")
+            if value.lower() == "true":
+                argv.append(option)
+        elif kind == "lines":
+            for line in value.replace(",", "\n").splitlines():
+                if line.strip():
+                    argv += [option, line.strip()]
+        else:
+            argv += [option, value]
+    return [*argv, "--json"]
+
+
+def _annotation(text: str) -> str:
+    """An `::error::` workflow command; GitHub needs %, CR and LF escaped."""
+    return "::error title=ecs-template-deploy::" + text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def summary(result: Mapping[str, object], lines: Sequence[Mapping[str, object]]) -> str:
+    rows = [f"| {line.get('at', '')} | {line.get('kind', '')} | {str(line.get('message', '')).replace('|', '/')} |"
+            for line in lines if line.get("kind") not in ("result", "deploy")]
+    state = "succeeded" if result.get("exitCode") == 0 else f"failed (exit {result.get('exitCode')})"
+    return "\n".join([f"### ecs-template-deploy: {state}", "", str(result.get("message") or result.get("error") or ""),
+                      "", "| time | kind | what |", "|---|---|---|", *rows, ""])
+
+
+def run(environ: Mapping[str, str], stdout=None, stderr=None) -> int:
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        argv = argv_from(environ)
+    except InputError as err:
+        print(_annotation(str(err)), file=stdout)
+        return 2
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = deploy_tool(argv)
+    lines = []
+    for text in captured.getvalue().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            lines.append(json.loads(text))
+        print(text, file=stdout)   # the JSON lines stay in the log
+    result = lines[-1] if lines and lines[-1].get("kind") == "result" else {"exitCode": code}
+    values = {"revision-arn": result.get("taskDefinitionArn") or "", "result": "success" if code == 0 else "failure",
+              "known-good": result.get("knownGood") or (result.get("standing") or {}).get("knownGood") or ""}
+    if environ.get("GITHUB_OUTPUT"):
+        with open(environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
+            out.writelines(f"{name}={values[name]}\n" for name in OUTPUTS)
+    if environ.get("GITHUB_STEP_SUMMARY"):
+        with open(environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as out:
+            out.write(summary(result, lines))
+    if code != 0:
+        print(_annotation(str(result.get("error") or result.get("message") or f"deploy failed with exit {code}")),
+              file=stdout)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(run(os.environ))

@@ -1,0 +1,90 @@
+"""The GitHub Action (`action.yml`): every input is a real option of `deploy`,
+and its step, run as GitHub runs it (inputs in `INPUT_*`, `GITHUB_OUTPUT` and
+`GITHUB_STEP_SUMMARY` files), deploys against `harness serve`, writes the
+outputs and the summary, and on failure an error annotation and the tool's exit code."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from ecs_template_deploy.cli import build_parser
+from ecs_template_deploy.github_action import INPUTS, OUTPUTS, InputError, argv_from
+from harness.server import HarnessServer
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+
+
+def _deploy_options() -> set[str]:
+    parser, _ = build_parser()
+    deploy = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == "deploy")[1]
+    return {option for action in deploy._actions for option in action.option_strings}
+
+
+def test_every_input_is_an_option_of_deploy_and_passed_to_the_step():
+    assert set(ACTION["inputs"]) == set(INPUTS)
+    assert {option for option, _ in INPUTS.values()} <= _deploy_options()
+    step_env = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "deploy")["env"]
+    assert step_env == {f"INPUT_{name.upper().replace('-', '_')}": f"${{{{ inputs.{name} }}}}" for name in INPUTS}
+    assert set(ACTION["outputs"]) == set(OUTPUTS)
+    assert ACTION["runs"]["using"] == "composite"
+
+
+def test_inputs_become_options_lines_and_flags():
+    argv = argv_from({"INPUT_CLUSTER": "prod", "INPUT_SERVICE": "web", "INPUT_TEMPLATE": "web-template",
+                      "INPUT_ALARMS": "HighErrors\nLatency", "INPUT_KEEP-IMAGE": "log_router",
+                      "INPUT_NO_ROLLBACK": "true", "INPUT_TAG": " abc123 "})
+    assert argv == ["deploy", "--cluster", "prod", "--service", "web", "--template", "web-template", "--tag", "abc123",
+                    "--keep-image", "log_router", "--alarm", "HighErrors", "--alarm", "Latency", "--no-rollback", "--json"]
+    with pytest.raises(InputError, match="input no-rollback is 'yes': write true or false"):
+        argv_from({"INPUT_NO_ROLLBACK": "yes"})
+
+
+@pytest.fixture
+def served(tmp_path):
+    with HarnessServer(speed=600) as server:   # the tool waits on the wall clock: 10 virtual minutes a second
+        ecs = boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        ecs.create_cluster(clusterName="c")
+        template = ecs.register_task_definition(family="web-template", containerDefinitions=[
+            {"name": "app", "image": "nginx:placeholder", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(cluster="c", serviceName="web", taskDefinition=template, desiredCount=2,
+                           deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
+        server.sim.declare_image("nginx:crash", crash_after=5)
+        yield server
+        server.check()
+
+
+def _step(server: HarnessServer, tmp_path: Path, image: str) -> tuple[subprocess.CompletedProcess, dict, str]:
+    output, summary = tmp_path / f"output-{image}", tmp_path / f"summary-{image}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "INPUT_", "GITHUB_"))}
+    env.update(AWS_ENDPOINT_URL=server.url, AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
+               INPUT_CLUSTER="c", INPUT_SERVICE="web", INPUT_TEMPLATE="web-template", INPUT_IMAGE=f"app=nginx:{image}",
+               INPUT_POLL_INTERVAL="0.05", INPUT_TIMEOUT="60", INPUT_NO_ROLLBACK="false")
+    done = subprocess.run([sys.executable, "-m", "ecs_template_deploy.github_action"], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=ROOT)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return done, outputs, summary.read_text()
+
+
+def test_the_step_deploys_writes_outputs_and_summary_and_annotates_a_failure(served, tmp_path):
+    good, outputs, summary = _step(served, tmp_path, "1.27")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert outputs["result"] == "success" and outputs["revision-arn"].endswith(":task-definition/web:1")
+    assert outputs["known-good"] == outputs["revision-arn"]
+    assert summary.startswith("### ecs-template-deploy: succeeded") and "| verdict |" in summary
+
+    bad, outputs, summary = _step(served, tmp_path, "crash")
+    assert bad.returncode == 1, bad.stdout + bad.stderr   # rolled back: the tool's exit code
+    assert (outputs["result"], outputs["known-good"].rsplit("/", 1)[-1]) == ("failure", "web:1")
+    assert outputs["revision-arn"].endswith(":task-definition/web:2")
+    errors = [line for line in bad.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "deploy of web:2 failed" in errors[0] and "rolled back to" in errors[0]
+    assert summary.startswith("### ecs-template-deploy: failed (exit 1)")
