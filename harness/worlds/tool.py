@@ -98,6 +98,24 @@ class BlueGreenLoadBalancer:
             "testListenerRule": self.test_rule, "roleArn": role}}]
 
 
+def cd_process_env(url: str) -> dict[str, str]:
+    """The AWS settings a CD process (the tool, the AWS CLI, a team's script) needs to reach `url`."""
+    return {"AWS_ENDPOINT_URL": url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def bare_template_service(url: str) -> Any:
+    """Cluster `c` and service `web` (2 tasks) created on template `web-template` (container `app`,
+    image `nginx:placeholder`), for a CD process run against the server at `url`; returns an ECS client."""
+    ecs = boto3.client("ecs", endpoint_url=url, region_name=REGION,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecs.create_cluster(clusterName="c")
+    template = ecs.register_task_definition(family="web-template", containerDefinitions=[
+        {"name": "app", "image": "nginx:placeholder", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
+    ecs.create_service(cluster="c", serviceName="web", taskDefinition=template, desiredCount=2)
+    return ecs
+
+
 def _json_lines(stdout: str) -> list[dict[str, Any]]:
     """The JSON objects on stdout, in order: JSON lines (deploy, rollback) or the
     indented document other commands print (then a result line after a failure)."""

@@ -13,11 +13,11 @@ import venv
 import zipfile
 from pathlib import Path
 
-import boto3
 import pytest
 
 from ecs_template_deploy import __version__
 from harness.server import HarnessServer
+from harness.worlds.tool import bare_template_service, cd_process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,15 +85,9 @@ def test_the_installed_tool_answers_version_and_help(installed):
 def test_the_installed_tool_deploys_against_harness_serve(installed):
     _, bin_dir = installed
     with HarnessServer(speed=0) as server:   # paused: the test moves time, the tool does not wait (--no-wait)
-        ecs = boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
-        ecs.create_cluster(clusterName="c")
-        template = ecs.register_task_definition(family="web-template", containerDefinitions=[
-            {"name": "app", "image": "nginx:placeholder", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
-        ecs.create_service(cluster="c", serviceName="web", taskDefinition=template, desiredCount=2)
+        ecs = bare_template_service(server.url)
         server.clock.sleep(300)
-        env = _clean_env(AWS_ENDPOINT_URL=server.url, AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="testing",
-                         AWS_SECRET_ACCESS_KEY="testing")
+        env = _clean_env(**cd_process_env(server.url))
         done = subprocess.run([str(bin_dir / "ecs-template-deploy"), "deploy", "--cluster", "c", "--service", "web",
                                "--template", "web-template", "--image", "app=nginx:1.27", "--no-wait", "--json"],
                               capture_output=True, text=True, env=env, timeout=120)

@@ -3,7 +3,6 @@ its own `terraform test` suite (mocked provider, offline) passes, and its exampl
 applied against the emulator and deployed by the tool, plans clean."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +14,7 @@ from ecs_template_deploy.cli import main
 from harness.terraform.fixtures import skip_without_provider
 from harness.terraform.runner import TerraformError
 from harness.worlds.images import push_images
+from harness.worlds.tool import cd_process_env
 
 MODULE = Path(__file__).resolve().parents[2] / "terraform" / "modules" / "ecs-template-service"
 pytestmark = pytest.mark.terraform
@@ -44,8 +44,7 @@ def test_the_example_applies_deploys_with_the_tool_and_plans_clean(tf_workspace,
     ws = tf_workspace(MODULE / "examples" / "basic", root=MODULE)
     ws.apply()
     out = ws.outputs()
-    for key, value in {"AWS_ENDPOINT_URL": terraform_endpoint, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-                       "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+    for key, value in cd_process_env(terraform_endpoint).items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     push_images(boto3.client("ecr"), out["repository_name"], ["v1"])

@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
 import yaml
 
 from ecs_template_deploy.cli import build_parser
 from ecs_template_deploy.github_action import INPUTS, OUTPUTS, InputError, argv_from
 from harness.server import HarnessServer
+from harness.worlds.tool import bare_template_service, cd_process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
@@ -52,12 +52,7 @@ def served(tmp_path):
     # tool's own rollback is what the step reports (with it on, under load the breaker and the tool race:
     # see the closing note of this change).
     with HarnessServer(speed=120) as server:
-        ecs = boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
-        ecs.create_cluster(clusterName="c")
-        template = ecs.register_task_definition(family="web-template", containerDefinitions=[
-            {"name": "app", "image": "nginx:placeholder", "memory": 128}])["taskDefinition"]["taskDefinitionArn"]
-        ecs.create_service(cluster="c", serviceName="web", taskDefinition=template, desiredCount=2)
+        bare_template_service(server.url)
         server.sim.declare_image("nginx:crash", crash_after=5)
         yield server
         server.check()
@@ -66,8 +61,7 @@ def served(tmp_path):
 def _step(server: HarnessServer, tmp_path: Path, image: str) -> tuple[subprocess.CompletedProcess, dict, str]:
     output, summary = tmp_path / f"output-{image}", tmp_path / f"summary-{image}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "INPUT_", "GITHUB_"))}
-    env.update(AWS_ENDPOINT_URL=server.url, AWS_REGION="us-east-1", AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
+    env.update(**cd_process_env(server.url), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
                INPUT_CLUSTER="c", INPUT_SERVICE="web", INPUT_TEMPLATE="web-template", INPUT_IMAGE=f"app=nginx:{image}",
                INPUT_POLL_INTERVAL="0.05", INPUT_TIMEOUT="60", INPUT_NO_ROLLBACK="false")
     done = subprocess.run([sys.executable, "-m", "ecs_template_deploy.github_action"], capture_output=True, text=True,
