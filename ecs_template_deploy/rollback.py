@@ -204,16 +204,19 @@ class Rollout:
         self.watcher.emit("action", f"{what}; rolling back to known-good {target.revision} (since {target.marked_at})",
                           knownGood=target.task_definition)
         self._story = f"{what}; rolling back to known-good {target.revision}"
-        recovery = self._go_to(cluster, service, target.task_definition, until, since,
-                               f"rolled back to known-good {target.revision}")
+        recovery, joined = self._go_to(cluster, service, target.task_definition, until, since,
+                                       f"rolled back to known-good {target.revision}", outcome.service)
+        by = "ecs-circuit-breaker" if joined else "ecs-template-deploy"
+        how = (f"ECS's circuit breaker tripped as the tool rolled back; both returned to known-good {target.revision}"
+               if joined else f"rolled back to known-good {target.revision}")
         if recovery.succeeded:
             marked, warnings = self._mark(recovery)
-            return RolloutReport(EXIT_ROLLED_BACK, f"{what}; rolled back to known-good {target.revision}, steady",
+            return RolloutReport(EXIT_ROLLED_BACK, f"{what}; {how}, steady",
                                  failed, outcome, recovery, returned_to=target.task_definition,
-                                 rolled_back_by="ecs-template-deploy", known_good=marked, warnings=warnings)
+                                 rolled_back_by=by, known_good=marked, warnings=warnings)
         return RolloutReport(_failed_code(recovery), f"{what}; rollback to {target.revision} failed too: "
                              f"{recovery.verdict.reason}", failed, outcome, recovery,
-                             rolled_back_by="ecs-template-deploy", known_good=target, next=Next.ROLLBACK)
+                             rolled_back_by=by, known_good=target, next=Next.ROLLBACK)
 
     def _shift_back(self, cluster: str, service: str, outcome: Outcome, what: str,
                     since: float | None) -> RolloutReport | None:
@@ -258,21 +261,37 @@ class Rollout:
     # -- steps both share ----------------------------------------------------
 
     def _go_to(self, cluster: str, service: str, task_definition: str, until: float, since: float | None,
-               action: str) -> Outcome:
-        """UpdateService to `task_definition` (asked again until `until`), then watch it."""
-        def update() -> tuple[str, str]:
+               action: str, before: Service | None) -> tuple[Outcome, bool]:
+        """UpdateService to `task_definition` (asked again until `until`), then watch it.
+
+        Also says whether the update joined a return ECS had already begun: when
+        ECS's circuit breaker trips between our last look (`before`) and our
+        UpdateService, the service already heads for `task_definition`, the update
+        starts nothing, and the service's current service deployment is still the
+        failed one, now ROLLBACK_*. That record judges the failed deployment, not
+        the way back: the way back is then watched on DescribeServices alone."""
+        def update() -> Service:
             with aws_call("ecs:UpdateService"):
                 answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
-            updated = Service(answer["service"])
-            return (updated.primary.id if updated.primary else ""), updated.current_service_deployment
+            return Service(answer["service"])
 
         self.journal.service_changed = True
-        deployment_id, record = self.retry.call(update, until=until,
-                                                what=f"updating service {service} to {short(task_definition)}")
+        updated = self.retry.call(update, until=until, what=f"updating service {service} to {short(task_definition)}")
         self.journal.did(action, service_changed=True)
-        return self.watcher.watch(cluster, service, deployment_id=deployment_id or None, task_definition=task_definition,
-                                  since=since, timeout=max(until - self.clock.now(), self.options.poll_interval),
-                                  record_arn=record, alarms=False)
+        primary = updated.primary
+        record = updated.current_service_deployment
+        known = {d.id for d in before.deployments} if before is not None else set()
+        joined = bool(primary and primary.id in known and same_revision(primary.task_definition, task_definition)) or \
+            bool(record and before is not None and record == before.current_service_deployment)
+        if joined:
+            self.watcher.emit("action", f"ECS was already returning to {short(task_definition)} (its circuit breaker "
+                              "tripped): following that return")
+            self.journal.did("joined ECS's own return to the revision")
+        outcome = self.watcher.watch(cluster, service, deployment_id=(primary.id if primary else None) or None,
+                                     task_definition=task_definition, since=since,
+                                     timeout=max(until - self.clock.now(), self.options.poll_interval),
+                                     record_arn="" if joined else record, adopt=not joined, alarms=False)
+        return outcome, joined
 
     def _mark(self, outcome: Outcome) -> tuple[knowngood.KnownGood | None, list[str]]:
         """Mark what `outcome` saw steady as known good, at AWS's time for it; on
@@ -350,7 +369,7 @@ class Rollout:
                               + (f" (known good since {target.marked_at})" if target.marked_at else " (never marked known good)"),
                               knownGood=target.task_definition)
         return self._guarded(f"rollback to {target.revision}", target.task_definition, Next.RERUN,
-                             lambda: self._roll_back(cluster, service, target, follow, since))
+                             lambda: self._roll_back(cluster, service, target, follow, since, snapshot))
 
     def _stop_and_shift_back(self, cluster: str, service: str, snapshot: Service, record, since: float | None) -> RolloutReport:
         """`rollback` during a blue/green-family deployment that still keeps blue:
@@ -368,12 +387,13 @@ class Rollout:
         return report
 
     def _roll_back(self, cluster: str, service: str, target: knowngood.KnownGood, follow: bool,
-                   since: float | None) -> RolloutReport:
+                   since: float | None, before: Service) -> RolloutReport:
         until = self.clock.now() + self.options.timeout
         if follow:
             outcome = self.watcher.watch(cluster, service, task_definition=target.task_definition, since=since)
         else:
-            outcome = self._go_to(cluster, service, target.task_definition, until, since, f"rolled back to {target.revision}")
+            outcome, _ = self._go_to(cluster, service, target.task_definition, until, since,
+                                     f"rolled back to {target.revision}", before)
         if outcome.succeeded:
             marked, warnings = self._mark(outcome)
             return RolloutReport(EXIT_OK, f"rolled back to {target.revision}: steady state", target.task_definition,

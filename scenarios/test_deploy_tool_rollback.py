@@ -136,6 +136,37 @@ def test_circuit_breaker_rollback_is_followed_not_fought(make_world):
     assert any("rolling back" in e["message"] for e in run.kinds("service-event"))
 
 
+def test_circuit_breaker_that_trips_as_the_tool_rolls_back_is_a_rollback_not_a_failure(make_world):
+    """The race a slow CD runner meets: the tool decides at the first crash, and by
+    the time its rollback's UpdateService arrives, ECS's circuit breaker has tripped
+    and is already returning to web:1. The UpdateService then changes nothing, and
+    the service's current service deployment is the breaker's ROLLBACK_*: the
+    service comes back to web:1 all the same, and the tool must say so (exit 1), not
+    "rollback failed too" (exit 4)."""
+    world = make_world(circuit_breaker=True, maximumPercent=125)  # one new task at a time: one crash, then more
+    world.aws.sim.declare_image("web:crash", crash_after=5)
+    assert deploy(world, "v1").code == EXIT_OK
+    session = world.session()
+    updates: list[int] = []
+
+    def breaker_trips_first(**_: Any) -> None:
+        updates.append(1)
+        if len(updates) == 2:  # the rollback: let the runner be slow until the breaker has acted
+            service = world.aws.sim.service("web")
+            while service.primary.task_definition_arn.endswith(":2"):
+                world.aws.clock.sleep(1)
+
+    session.events.register("before-call.ecs.UpdateService", breaker_trips_first)
+    run = world.run("deploy", "--tag", "crash", "--poll-interval", str(POLL), session=session)
+    assert len(updates) == 2, run.lines  # the tool did decide first and did try to roll back
+    assert run.code == EXIT_ROLLED_BACK, run.result["message"]
+    assert run.result["returnedTo"].endswith("/web:1")
+    assert run.result["rolledBackBy"] == "ecs-circuit-breaker" and "circuit breaker tripped" in run.result["message"]
+    assert run.calls.count("UpdateService") == 2  # no third update fighting ECS
+    assert world.steady_on() == "web:1"
+    assert world.known_good() == "web:1"
+
+
 class Interrupt(BaseException):
     """The CD job is killed while the deploy waits (a BaseException: no handler of the tool runs, as with SIGKILL)."""
 
