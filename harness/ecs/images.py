@@ -124,10 +124,16 @@ class Images:
         return HEALTHY
 
     def resolve(self, image: str) -> str:
-        """The digest `image` points at now; raises ImagePullError if it cannot be pulled."""
-        declared = self.behaviour(image, None)
-        if declared.missing:
+        """The digest `image` points at now; raises ImagePullError if it cannot be pulled
+        (absent from the registry, or declared missing by reference or by digest)."""
+        if self.behaviour(image, None).missing:
             raise ImagePullError(self._not_found(image))
+        digest = self._digest(image)
+        if self.behaviour(image, digest).missing:  # a tag that names a digest declared unpullable
+            raise ImagePullError(self._not_found(image))
+        return digest
+
+    def _digest(self, image: str) -> str:
         match = ECR_URI.match(image)
         if not match:
             if "@sha256:" in image:

@@ -50,6 +50,21 @@ def test_image_missing_from_ecr_fails_the_task_with_cannot_pull_container_error(
     assert task["stoppedReason"].startswith(f"CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {repo}:nope")
 
 
+def test_a_tag_whose_digest_is_declared_missing_fails_to_pull(ecs, aws):
+    """A tag that is in ECR, pointing at a digest a scenario declared unpullable
+    (deleted since, a registry policy): the task fails as if the image were absent."""
+    ecr = aws.client("ecr")
+    repo = ecr.create_repository(repositoryName="app")["repository"]["repositoryUri"]
+    manifest = '{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {}, "layers": []}'
+    digest = ecr.put_image(repositoryName="app", imageManifest=manifest, imageTag="v9")["image"]["imageId"]["imageDigest"]
+    aws.sim.declare_image(digest, missing=True)
+    ecs.service(ecs.task_definition(f"{repo}:v9"), desired=1)
+    aws.clock.sleep(30)
+    task = ecs.tasks("STOPPED")[0]
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"].startswith("CannotPullContainerError")
+
+
 def test_container_exiting_soon_after_start_stops_the_task_as_essential_container_exited(ecs, aws):
     aws.sim.declare_image("nginx:crash", crash_after=3)
     ecs.service(ecs.task_definition("nginx:crash"), desired=1)
