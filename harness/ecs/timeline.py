@@ -7,25 +7,24 @@ differs from the previous one for that service; events are kept as logged.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
+from harness.ecs.services import PRIMARY, Service
 from harness.ecs.tasks import ALIVE, PENDING, RUNNING
 
-if TYPE_CHECKING:
-    from harness.ecs.services import Service
 
-
-def traffic(service: "Service") -> dict[str, tuple[float, float]]:
+def traffic(service: Service) -> dict[str, tuple[float, float]]:
     """Deployment id -> (production %, test %) while a blue/green-family deployment
-    moves traffic; empty otherwise (rolling updates balance over every task)."""
+    moves traffic; empty otherwise (rolling updates balance over every task).
+    Only the PRIMARY deployment's shift counts: one a newer deployment superseded
+    stays IN_PROGRESS while it drains, but the listener follows the newer one."""
     for d in service.deployments:
         shift = d.shift
-        if shift is not None and not shift.rolled_back and d.rollout_state == "IN_PROGRESS":
+        if d.status == PRIMARY and shift is not None and not shift.rolled_back and d.rollout_state == "IN_PROGRESS":
             return {d.id: (shift.production, shift.test), shift.blue.id: (100 - shift.production, 100 - shift.test)}
     return {}
 
 
-def snapshot(service: "Service") -> dict:
+def snapshot(service: Service) -> dict:
     deployments = []
     digests: dict[str, int] = {}
     shares = traffic(service)
@@ -47,7 +46,7 @@ def snapshot(service: "Service") -> dict:
             # the key runningByDigest uses (the digests in container order), to name the image
             deployments[-1].update(productionWeight=production, testWeight=test,
                                    digests=",".join(digest or "?" for digest in d.digests.values()))
-            if d.shift is not None and d.id in shares:
+            if d.shift is not None and d.status == PRIMARY:  # green's stage, not blue's finished one
                 deployments[-1]["lifecycleStage"] = d.shift.stage
         for t in alive:
             if t.last_status == RUNNING:
@@ -69,7 +68,7 @@ class Timeline:
         self.events: list[dict] = []
         self._last: dict[str, dict] = {}
 
-    def sample(self, now: float, service: "Service") -> None:
+    def sample(self, now: float, service: Service) -> None:
         snap = snapshot(service)
         if self._last.get(service.arn) == snap:
             return

@@ -331,3 +331,32 @@ def test_a_deployment_started_during_clean_up_takes_the_one_cleaning_up_as_blue(
     served = [s for s in aws.sim.timeline.samples if s["t"] >= since and s["service"] == "web"]
     assert min(s["healthy"] for s in served) >= 2
     assert bg.tasks_by_image() == {"app:v3": 2}
+
+
+def test_a_superseded_deployment_left_in_progress_does_not_steer_the_recorded_traffic(bg, aws):
+    """v2 crashes before traffic moves; CD deploys v1 again, which supersedes v2 (ECS
+    leaves v2 IN_PROGRESS while it drains). The listener follows the newer deployment,
+    so once v1's own shift has all production the timeline never records v1 at 0 %,
+    and only the PRIMARY deployment carries a lifecycle stage."""
+    bg.service(bakeTimeInMinutes=1)
+    aws.sim.declare_image("app:v2", crash_after=5)
+    bg.deploy("app:v2")
+    aws.clock.sleep(60)
+    since = aws.clock.now()
+    again = bg.deploy("app:v1")
+    bg.until(lambda: bg.record(again)["status"] == "SUCCESSFUL")
+    aws.clock.sleep(600)
+    good = aws.sim.service("web").task_definition_arn
+    served = [s for s in aws.sim.timeline.samples if s["t"] >= since and s["service"] == "web"]
+
+    def good_share(sample: dict) -> float:
+        if any("productionWeight" in d for d in sample["deployments"]):
+            return sum(d["productionWeight"] for d in sample["deployments"] if d["taskDefinition"] == good)
+        running = [d for d in sample["deployments"] if d["running"]]
+        return 100.0 if running and all(d["taskDefinition"] == good for d in running) else 0.0
+
+    shares = [good_share(s) for s in served]
+    first_full = shares.index(100.0)
+    assert min(shares[first_full:]) == 100.0, shares
+    assert all(sum(1 for d in s["deployments"] if "lifecycleStage" in d) <= 1 for s in served)
+    assert all(d["status"] == "PRIMARY" for s in served for d in s["deployments"] if "lifecycleStage" in d)
