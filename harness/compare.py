@@ -64,8 +64,13 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+NOT_APPLICABLE = "n/a:"
+
+
 class NotMeasured:
-    """Collects why scenarios did not run (skips), for the report's 'not measured' list."""
+    """Collects why scenarios did not run (skips), for the report's 'not measured' list.
+    A skip whose reason starts "n/a:" is a cell that does not exist (a failure mode
+    about another approach), not a measurement missing: it is left out."""
 
     def __init__(self) -> None:
         self.reasons: dict[str, str] = {}
@@ -73,8 +78,9 @@ class NotMeasured:
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.skipped and report.when in ("setup", "call"):
             longrepr = report.longrepr
-            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-            self.reasons[report.nodeid.split("@", 1)[0]] = reason.removeprefix("Skipped: ")
+            reason = (longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)).removeprefix("Skipped: ")
+            if not reason.startswith(NOT_APPLICABLE):
+                self.reasons[report.nodeid.split("@", 1)[0]] = reason
 
 
 def write_not_measured(out: Path, reasons: dict[str, str]) -> None:

@@ -133,6 +133,11 @@ class Facts:
     cd_pushes_git: bool = False
     ignores: tuple[str, ...] = ()  # Terraform lifecycle ignore_changes the configuration uses
     notes: tuple[str, ...] = field(default=())
+    # How its CD returns to known good, in a few words (the rollback matrix's explanations).
+    rolls_back: str = ""
+    # What a person must do to return to known good when CD did not (a failure CD
+    # did not see): the steps in order, as the team's runbook would name them.
+    manual_rollback: tuple[str, ...] = ()
 
 
 class Approach(ABC):

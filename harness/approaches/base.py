@@ -51,6 +51,11 @@ class Context:
     environment: str = "prod"
     poll_interval: float = 5.0
     timeout: float = 1800.0
+    # What a CD that can bake is asked to do after a deployment completed: keep
+    # watching this long, failing on these CloudWatch alarms (the deploy tool's
+    # --bake/--alarm; the article's CD scripts stop at steady state).
+    bake: float = 0.0
+    alarms: tuple[str, ...] = ()
 
     @classmethod
     def on(cls, aws: Any, outputs: Mapping[str, Any], recorder: Any = None, **settings: Any) -> "Context":
@@ -100,10 +105,16 @@ class Step:
         return self.outcome is not None and self.outcome.succeeded
 
 
-def make_watcher(ecs: Any, context: Context) -> RolloutWatcher:
-    """The deploy tool's watcher on the scenario's clock, with the context's waiting options."""
-    return RolloutWatcher(ecs, clock=Clock(context.now, context.sleep),
-                          options=WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout))
+def make_watcher(ecs: Any, context: Context, *, bakes: bool = False) -> RolloutWatcher:
+    """The deploy tool's watcher on the scenario's clock, with the context's waiting
+    options; ``bakes``: with its bake and alarms too (a CD that can use them)."""
+    options = WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout)
+    if not bakes or not (context.bake or context.alarms):
+        return RolloutWatcher(ecs, clock=Clock(context.now, context.sleep), options=options)
+    options = WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout, bake=context.bake,
+                          alarms=tuple(context.alarms))
+    return RolloutWatcher(ecs, clock=Clock(context.now, context.sleep), options=options,
+                          cloudwatch=context.client("cloudwatch") if context.alarms else None)
 
 
 class EcsCd:
@@ -182,6 +193,32 @@ TERRAFORM_VARIABLES: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
     "environment": ("extra_environment", lambda current, value: {**(current or {}), **value}),
     "secrets": ("extra_secrets", lambda current, value: {**(current or {}), **value}),
 }
+
+
+def replace_revision(ecs: Any, task_definition: str, container_name: str, setting: str, value: Any) -> str:
+    """What `terraform apply` of an infrastructure change does to an
+    ``aws_ecs_task_definition``, done with boto3 (the stand-ins' Terraform):
+    register a revision of ``task_definition`` with the changed setting and
+    deregister the old one, as Terraform replaces the resource. ``setting`` and
+    ``value`` are an ``InfraChange``'s. Returns the new revision's ARN."""
+    described = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+    definition = {k: v for k, v in described.items() if k in registrable_fields(ecs)}
+    containers = [c for c in definition["containerDefinitions"] if c["name"] == container_name]
+    if not containers:
+        raise ApproachError(f"container {container_name!r} not in {task_definition}: "
+                            f"it has {[c['name'] for c in definition['containerDefinitions']]}")
+    container = containers[0]
+    if setting in ("cpu", "memory"):
+        definition[setting] = str(value)
+    elif setting in ("environment", "secrets"):
+        key = "value" if setting == "environment" else "valueFrom"
+        merged = {e["name"]: e[key] for e in container.get(setting, [])} | dict(value)
+        container[setting] = [{"name": k, key: v} for k, v in merged.items()]
+    else:
+        raise ApproachError(f"unknown infrastructure change {setting!r}; use cpu, memory, environment or secrets")
+    arn = ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+    ecs.deregister_task_definition(taskDefinition=described["taskDefinitionArn"])
+    return arn
 
 
 def apply_through_terraform(context: Context, setting: str, value: Any) -> float:

@@ -216,6 +216,11 @@ class ClobberCase:
     version_lost: bool | None = None  # image_after is not what CD deployed
     reaches_tasks: str | None = None  # one of REACHES
     seconds_to_reach: float | None = None  # simulated seconds until every task has it
+    # The family's latest ACTIVE revision after the change, what an update to the
+    # family (no revision number: the console's default) would run:
+    family_latest_image: str | None = None  # the image as it names it ("app:v1")
+    family_latest_version: str | None = None  # the version its tag resolves to
+    declaration_lost: bool | None = None  # it no longer names what CD deployed
 
 
 @dataclass
@@ -236,6 +241,17 @@ class Clobber(Property):
     def version_lost(self) -> bool | None:
         lost = [c.version_lost for c in (self.cases or {}).values() if c.version_lost is not None]
         return any(lost) if lost else None
+
+    @property
+    def declaration_lost(self) -> bool | None:
+        lost = [c.declaration_lost for c in (self.cases or {}).values() if c.declaration_lost is not None]
+        return any(lost) if lost else None
+
+    @property
+    def anything_lost(self) -> bool | None:
+        """The running version or its declaration (the family's latest revision)."""
+        answers = [v for v in (self.version_lost, self.declaration_lost) if v is not None]
+        return any(answers) if answers else None
 
     @property
     def reaches_tasks(self) -> str | None:
@@ -283,6 +299,67 @@ class Rollback(Property):
         if data.get("timeline") is not None:
             data["timeline"] = Timeline.from_dict(data["timeline"])
         return data
+
+
+@dataclass(frozen=True)
+class RollbackCell:
+    """One cell of the rollback matrix: an approach's CD against one failure
+    mode on one deployment strategy, measured on the simulator."""
+
+    mode: str  # a failure mode's key (harness.worlds.failures)
+    strategy: str  # ROLLING | BLUE_GREEN
+    recovered: bool  # back on the known-good version, every task, without a person
+    seconds: float | None = None  # failing deploy's start -> steady on known good (None: not recovered)
+    terraform_seconds: float = 0.0  # wall seconds of Terraform in CD's path (added to the total)
+    lowest_healthy: int | None = None
+    desired: int | None = None
+    api_calls: int | None = None  # AWS API calls CD made (failing deploy and its rollback)
+    human_steps: tuple[str, ...] = ()  # what a person must still do to get back to known good
+    rollback_actions: tuple[str, ...] = ()  # the AWS actions CD's own rollback called, sorted ("" when none ran)
+    final: str = ""  # where the service ended: "v3 (web:4)"
+    rolled_back_by: str = ""  # "cd", "deploy tool", "ecs-circuit-breaker", "" (nobody)
+    kept_infra_change: bool | None = None  # infra-change modes: does the service still run the change?
+    note: str = ""  # one line: why this cell reads as it does
+    timeline: Timeline | None = None
+
+    @property
+    def total_seconds(self) -> float | None:
+        return None if self.seconds is None else self.seconds + self.terraform_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)
+               if getattr(self, f.name) is not None}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RollbackCell":
+        data = dict(data)
+        if data.get("timeline") is not None:
+            data["timeline"] = Timeline.from_dict(data["timeline"])
+        data["human_steps"] = tuple(data.get("human_steps", ()))
+        data["rollback_actions"] = tuple(data.get("rollback_actions", ()))
+        return cls(**data)
+
+
+def cell_key(mode: str, strategy: str) -> str:
+    return f"{mode}/{strategy}"
+
+
+@dataclass
+class RollbackMatrix(Property):
+    """The rollback matrix: one cell per failure mode and strategy (``cell_key``)."""
+
+    key: ClassVar[str] = "rollback_matrix"
+    cells: dict[str, RollbackCell] | None = None
+
+    @classmethod
+    def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("cells") is not None:
+            data["cells"] = {key: RollbackCell.from_dict(cell) for key, cell in data["cells"].items()}
+        return data
+
+    def cell(self, mode: str, strategy: str) -> RollbackCell | None:
+        return (self.cells or {}).get(cell_key(mode, strategy))
 
 
 @dataclass
@@ -334,7 +411,7 @@ class ConfigOwnership(Property):
 
 PROPERTIES: dict[str, type[Property]] = {
     cls.key: cls
-    for cls in (DriftAfterDeploy, Clobber, ExplicitVersion, Rollback, VersionSkew,
+    for cls in (DriftAfterDeploy, Clobber, ExplicitVersion, Rollback, RollbackMatrix, VersionSkew,
                 AutoscalingDrift, CdPermissions, ConfigOwnership)
 }
 

@@ -78,7 +78,9 @@ def approach_worlds(scenario_server: Any) -> ApproachWorlds:
 @pytest.fixture
 def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any, approach_worlds: ApproachWorlds,
           measurements: Measurements) -> Iterator[Callable[..., World]]:
-    """``world(terraform=True|False)``: see the module docstring."""
+    """``world(terraform=True|False, **configuration)``: see the module docstring.
+    ``configuration`` varies a stand-in (``harness.worlds.stand_in``); an approach
+    without one is skipped when it is given."""
     backend = request.config.stash.get(backend_key, "moto")
     if backend not in ("moto", "server"):
         pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
@@ -86,14 +88,17 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
     test = request.node.nodeid
     used: list[tuple[World, float, float]] = []  # each world this test used, and its counters when it got it
 
-    def make(terraform: bool) -> World:
+    def make(terraform: bool, **configuration: Any) -> World:
         if not terraform:
             try:
-                built = approach_worlds.stand_in(approach, unique_name(test, len(used) + 1))
+                built = approach_worlds.stand_in(approach, unique_name(test, len(used) + 1), **configuration)
                 used.append((built, 0.0, 0.0))
                 return built
             except NoStandIn:
                 pass
+        if configuration:
+            pytest.skip(f"not measured: {approach.name} runs on its own Terraform configuration, which the harness "
+                        f"does not vary ({', '.join(f'{k}={v}' for k, v in sorted(configuration.items()))})")
         problem = terraform_problem(request.config)
         if problem is not None:
             pytest.skip(f"not measured: {approach.name} needs Terraform here ({problem})")

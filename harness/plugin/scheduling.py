@@ -32,7 +32,7 @@ _NAMES = sorted(BY_NAME, key=len, reverse=True)  # longest first: "terraform-cd-
 
 def approach_in_node_id(nodeid: str) -> Entry | None:
     """The approach an approach scenario's node id is parametrized with
-    (``scenarios/test_rollback.py::test_x[template-vc-on]`` -> template), None for other tests."""
+    (``scenarios/test_rollback_matrix.py::test_x[template-crash-at-once-rolling]`` -> template), None for other tests."""
     if not nodeid.startswith(SCENARIOS_DIR):
         return None
     found = re.search(r"\[([^\]]*)\]$", nodeid)

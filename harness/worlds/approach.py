@@ -28,7 +28,7 @@ from harness.approaches import Approach, Entry
 from harness.approaches.base import Context, container_image
 from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
 from harness.metrics.iam import ApiCall, ApiCallRecorder
-from harness.worlds.images import digests_by_tag, point_tag, push_images
+from harness.worlds.images import MANIFEST_TYPE, digests_by_tag, manifest, point_tag, push_images
 from harness.worlds.stand_in import stand_in
 
 VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
@@ -56,6 +56,7 @@ class CdStep:
     server_calls: list[ApiCall]
     terraform_seconds: float
     decided_at: float | None = None  # virtual time the watcher decided the rollout (succeeded or failed)
+    state: str | None = None  # the watcher's verdict ("failed", "rolled-back-by-ecs", ...)
 
     def calls(self, server_side: bool) -> list[ApiCall]:
         return self.server_calls if server_side else self.client_calls
@@ -115,7 +116,8 @@ class World:
             outcome = run()
         watched = getattr(outcome, "outcome", None)
         step = CdStep(kind, version, bool(outcome.succeeded), self.recorder.calls[before:], server_side.calls,
-                      self.terraform_seconds() - terraform, getattr(watched, "decided_at", None))
+                      self.terraform_seconds() - terraform, getattr(watched, "decided_at", None),
+                      getattr(getattr(watched, "state", None), "value", None))
         self.history.append(step)
         return step
 
@@ -168,6 +170,23 @@ class World:
     def running_digests(self) -> list[str]:
         return sorted(c.get("imageDigest", "") for t in self.running_tasks()
                       for c in t["containers"] if c["name"] == self.container)
+
+    def push_faulty(self, tag: str, **behaviour: Any) -> str:
+        """Push an image as ``tag`` that behaves as ``behaviour`` says (the
+        simulator's image behaviour: ``missing=True``, ``target_health_fails_every=4``...,
+        or nothing: a healthy release). Its manifest is this world's own, so what it
+        is declared to do touches no other world on the server. Returns the tag."""
+        repository = str(self.outputs["repository_name"])
+        ecr = self.client("ecr")
+        try:
+            digest = ecr.put_image(repositoryName=repository, imageManifest=manifest(f"{self.resource_name}/{tag}"),
+                                   imageTag=tag, imageManifestMediaType=MANIFEST_TYPE)["image"]["imageId"]["imageDigest"]
+        except ecr.exceptions.ImageAlreadyExistsException:  # a shared world pushed it before
+            digest = digests_by_tag(ecr, repository)[tag]
+        self.digests[tag] = digest
+        if behaviour:
+            self.sim.declare_image(digest, **behaviour)
+        return tag
 
     def label(self, digest: str) -> str:
         """The version tag a digest was pushed as (the first one, for the chart's legend)."""
@@ -227,10 +246,12 @@ class ApproachWorlds:
         self.built: list[World] = []  # every Terraform world built, rebuilt ones included
         self._shared: dict[str, World] = {}
 
-    def stand_in(self, entry: Entry, name: str) -> World:
-        """What ``entry``'s Terraform would build, built with boto3 (``NoStandIn`` for 4a/4b)."""
+    def stand_in(self, entry: Entry, name: str, **configuration: Any) -> World:
+        """What ``entry``'s Terraform would build, built with boto3 (``NoStandIn`` for 4a/4b).
+        ``configuration``: the stand-in's options (strategy, load_balanced, circuit_breaker,
+        version_consistency, desired_count)."""
         world = self._world(entry, "stand-in", name)
-        built = stand_in(world.client, entry.name, images=(*VERSIONS, BROKEN), name=name)
+        built = stand_in(world.client, entry.name, images=(*VERSIONS, BROKEN), name=name, **configuration)
         world.outputs, world.digests = dict(built.outputs), dict(built.digests)
         self._declare_broken(world)
         return self._ready(world)

@@ -29,10 +29,20 @@ class StandIn:
 
 def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[str] = ("v1",), name: str = "app",
              environment: str = "prod", desired_count: int = 2, initial_tag: str = "v1",
-             circuit_breaker: bool = True, container_name: str = "app") -> StandIn:
+             circuit_breaker: bool = True, container_name: str = "app", strategy: str = "ROLLING",
+             load_balanced: bool = False, version_consistency: bool = True) -> StandIn:
     """Create what ``approach``'s configuration would, push ``images`` (tags)
     to its repository, and start the service on ``initial_tag`` (for
-    persistent-tag: the ``environment`` tag, pointed at ``initial_tag``)."""
+    persistent-tag: the ``environment`` tag, pointed at ``initial_tag``).
+
+    The rollback matrix varies the configuration as a team would in its
+    Terraform: ``strategy`` ROLLING or BLUE_GREEN (BLUE_GREEN, or
+    ``load_balanced``, puts the service behind an ALB: blue/green gets two
+    target groups and its listener rules, ROLLING the blue one),
+    ``circuit_breaker`` (enable and rollback), and ``version_consistency``
+    (off: the container's ``versionConsistency`` is ``disabled``)."""
+    if strategy not in ("ROLLING", "BLUE_GREEN"):
+        raise ApproachError(f"strategy {strategy!r}: the stand-ins build ROLLING or BLUE_GREEN services")
     if not entry(approach).stand_in:
         known = ", ".join(row.name for row in TABLE if row.stand_in)
         raise NoStandIn(f"no stand-in for {approach!r} (its CD runs Terraform); use one of {known}")
@@ -75,16 +85,28 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
             "secrets": [{"name": "APP_SECRET", "valueFrom": secret}],
         }
         extra = {"taskRoleArn": task}
+    if not version_consistency:
+        container["versionConsistency"] = "disabled"
     definition = ecs.register_task_definition(
         family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
         executionRoleArn=execution, containerDefinitions=[container], **extra,
     )["taskDefinition"]["taskDefinitionArn"]
+    balanced: dict[str, Any] = {}
+    if strategy == "BLUE_GREEN" or load_balanced:
+        from harness.worlds.tool import BlueGreenLoadBalancer
+
+        balancer = BlueGreenLoadBalancer.build(client, name=name)
+        attached = balancer.load_balancers(container=container_name, port=8080)
+        if strategy == "ROLLING":
+            attached = [{k: v for k, v in lb.items() if k != "advancedConfiguration"} for lb in attached]
+        balanced = {"loadBalancers": attached, "healthCheckGracePeriodSeconds": 0}
     ecs.create_service(
         cluster=name, serviceName=name, taskDefinition=definition, desiredCount=desired_count, launchType="FARGATE",
-        deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200,
+        deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200, "strategy": strategy,
                                  "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": circuit_breaker}},
         networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group],
                                                       "assignPublicIp": "DISABLED"}},
+        **balanced,
     )
     outputs = {
         "cluster_name": cluster["clusterName"], "service_name": name, "container_name": container_name,
@@ -93,4 +115,7 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
     }
     if approach == "template":
         outputs.update(template_family=family, template_arn=definition)
+    elif approach in ("persistent-tag", "ignore-changes"):
+        # the revision Terraform registered and tracks: what an infrastructure change replaces
+        outputs.update(task_definition_arn=definition)
     return StandIn(outputs, digests)

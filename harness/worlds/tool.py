@@ -74,7 +74,9 @@ class BlueGreenLoadBalancer:
 
     @classmethod
     def build(cls, aws: Any, name: str = "web") -> "BlueGreenLoadBalancer":
-        ec2, elb = aws.client("ec2"), aws.client("elbv2")
+        """On `aws` (a backend: anything with `client(name)`), or a client factory itself."""
+        client = aws if callable(aws) and not hasattr(aws, "client") else aws.client
+        ec2, elb = client("ec2"), client("elbv2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")
                    ["Subnet"]["SubnetId"] for i, zone in ((1, "a"), (2, "b"))]

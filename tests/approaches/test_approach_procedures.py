@@ -160,9 +160,11 @@ def test_rollback_before_any_deploy_is_refused(aws) -> None:
             approaches.get(name)(infra.context()).rollback()
 
 
-def test_infra_change_through_terraform_needs_the_workspace(aws) -> None:
+def test_infra_change_without_a_workspace_needs_the_stand_ins_revision(aws) -> None:
+    """No Terraform workspace: the change is made as the stand-in's Terraform would
+    (a revision of its own), which needs the revision's ARN among the outputs."""
     infra = Infra(aws, image_tag="v1")
-    with pytest.raises(ApproachError, match="give the context the approach's workspace"):
+    with pytest.raises(ApproachError, match="needs the Terraform output 'task_definition_arn'"):
         approaches.get("ignore-changes")(infra.context()).apply_infra_change(InfraChange("memory", 1024))
 
 

@@ -77,12 +77,25 @@ def test_not_measured_reasons_are_listed_in_report_md(tmp_path) -> None:
         "scenarios/test_x.py::t[app-repo]": "not measured: needs Terraform"}
 
 
+def test_a_cell_that_does_not_exist_is_not_listed_as_not_measured() -> None:
+    from types import SimpleNamespace
+
+    from harness.compare import NotMeasured
+
+    collector = NotMeasured()
+    for node, reason in (("m.py::t[app-repo-tag-moved]", "Skipped: n/a: a mode about approach 1 only"),
+                         ("m.py::t[app-repo-drift]", "Skipped: not measured: needs Terraform")):
+        collector.pytest_runtest_logreport(SimpleNamespace(skipped=True, when="setup", nodeid=node,
+                                                           longrepr=("m.py", 1, reason)))
+    assert collector.reasons == {"m.py::t[app-repo-drift]": "not measured: needs Terraform"}
+
+
 def test_one_run_writes_the_report_files(tmp_path) -> None:
     out = tmp_path / "report"
     env = {k: v for k, v in os.environ.items() if k != "HARNESS_REQUIRE_TERRAFORM"}
     done = subprocess.run(
         [sys.executable, "-m", "harness", "compare", "--no-terraform", "-n", "0", "--out", str(out),
-         "-k", "(test_rollback or test_explicit_version or test_drift_after) and (app-repo or template)"],
+         "-k", "(crash-at-once-rolling or test_explicit_version or test_drift_after) and (app-repo or template)"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -44,6 +44,8 @@ class AppRepo(RevisionCd, Approach):
         terraform_owns=owned(image=False, settings=False),
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("the service is created with a dummy task definition",),
+        rolls_back="updates the service to the revision that ran before",
+        manual_rollback=("find the last revision that ran well", "update the service to it"),
     )
 
     def __init__(self, context: Context, taskdef: Path = TASKDEF) -> None:

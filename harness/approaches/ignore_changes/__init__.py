@@ -17,7 +17,7 @@ CD procedure (the article's "aws CLI and jq" style, with boto3):
 from __future__ import annotations
 
 from harness.approaches import Approach, Facts, InfraChange, owned, register
-from harness.approaches.base import RevisionCd, Step, apply_through_terraform
+from harness.approaches.base import RevisionCd, Step, apply_through_terraform, replace_revision
 
 
 @register
@@ -27,6 +27,8 @@ class IgnoreChanges(RevisionCd, Approach):
         terraform_owns=owned(image=True, settings=True),
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",),
+        rolls_back="updates the service to the revision that ran before",
+        manual_rollback=("find the last revision that ran well", "update the service to it"),
     )
 
     def deploy(self, version: str) -> Step:
@@ -35,4 +37,10 @@ class IgnoreChanges(RevisionCd, Approach):
         return self.deploy_image(image, lambda image: self.register_with_image(family, image))
 
     def apply_infra_change(self, change: InfraChange) -> float:
-        return apply_through_terraform(self.context, change.setting, change.value)
+        if self.context.terraform is not None:
+            return apply_through_terraform(self.context, change.setting, change.value)
+        # the stand-in's Terraform: replace its own revision (image_tag as Terraform
+        # declares it); the service, whose task_definition it ignores, is not touched
+        self.context.outputs["task_definition_arn"] = replace_revision(
+            self.ecs, self.context.output("task_definition_arn"), self.context.container, change.setting, change.value)
+        return 0.0

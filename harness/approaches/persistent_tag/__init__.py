@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
-from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform
+from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, replace_revision
 
 
 @register
@@ -32,6 +32,9 @@ class PersistentTag(EcsCd, Approach):
     facts = Facts(
         terraform_owns=owned(image=True, settings=True),
         notes=("the image Terraform declares is a moving tag: the task definition never names the version",),
+        rolls_back="moves the tag back to the known-good image in ECR and forces a new deployment",
+        manual_rollback=("find the known-good image digest", "move the environment tag back to it in ECR",
+                         "force a new deployment of the service"),
     )
 
     def __init__(self, context: Context) -> None:
@@ -81,4 +84,13 @@ class PersistentTag(EcsCd, Approach):
         return Step(outcome.task_definition or self.current_task_definition(), self.image, outcome)
 
     def apply_infra_change(self, change: InfraChange) -> float:
-        return apply_through_terraform(self.context, change.setting, change.value)
+        if self.context.terraform is not None:
+            return apply_through_terraform(self.context, change.setting, change.value)
+        # the stand-in's Terraform: replace its revision, and the service (whose
+        # task_definition Terraform owns here) follows at once
+        outputs = self.context.outputs
+        outputs["task_definition_arn"] = replace_revision(self.ecs, self.context.output("task_definition_arn"),
+                                                          self.context.container, change.setting, change.value)
+        self.ecs.update_service(cluster=self.context.cluster, service=self.context.service,
+                                taskDefinition=outputs["task_definition_arn"])
+        return 0.0

@@ -30,11 +30,11 @@ from typing import Any
 
 from ecs_template_deploy.deploy import deploy as tool_deploy
 from ecs_template_deploy.plan import DeployRequest
-from ecs_template_deploy.render import ImageSelection, registrable_fields
+from ecs_template_deploy.render import ImageSelection
 from ecs_template_deploy.rollback import Rollout, RolloutReport
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
-from harness.approaches.base import Context, Step, apply_through_terraform, container_image, make_watcher
+from harness.approaches import Approach, Facts, InfraChange, owned, register
+from harness.approaches.base import Context, Step, apply_through_terraform, container_image, make_watcher, replace_revision
 
 
 @register
@@ -47,6 +47,9 @@ class Template(Approach):
             "Terraform's template declares a placeholder image; CD registers revisions in a family Terraform does not manage",
             "an infrastructure change reaches the running tasks at the next deploy",
         ),
+        rolls_back="the deploy tool: UpdateService to the revision marked known good, or on blue/green a traffic "
+                   "shift back to blue (StopServiceDeployment ROLLBACK)",
+        manual_rollback=("run `ecs-template-deploy rollback`",),
     )
 
     def __init__(self, context: Context) -> None:
@@ -64,6 +67,8 @@ class Template(Approach):
         request = DeployRequest(cluster=c.cluster, service=c.service, template=self.template_family,
                                 images=ImageSelection(tag=version))
         since = c.now()
+        if c.bake or c.alarms:  # `deploy --bake S --alarm NAME`: a watcher that keeps watching
+            self.watcher = make_watcher(self.ecs, c, bakes=True)
         result = tool_deploy(self.ecs, request, clock=self.watcher.clock, journal=self.watcher.journal)
         report = Rollout(self.ecs, self.watcher).see_through(c.cluster, c.service, result.task_definition_arn,
                                                              deployment_id=result.deployment_id or None, since=since,
@@ -94,25 +99,6 @@ class Template(Approach):
 
 def change_template(ecs: Any, template_family: str, container_name: str, setting: str, value: Any) -> str:
     """What `terraform apply` of an infrastructure change does to the template
-    approach's configuration, done with boto3: replace the template (register
-    a revision with the changed setting, deregister the old one, as Terraform
-    replaces an ``aws_ecs_task_definition``). ``setting``/``value`` are an
-    ``InfraChange``'s. Returns the new template revision's ARN."""
-    described = ecs.describe_task_definition(taskDefinition=template_family)["taskDefinition"]
-    definition = {k: v for k, v in described.items() if k in registrable_fields(ecs)}
-    containers = [c for c in definition["containerDefinitions"] if c["name"] == container_name]
-    if not containers:
-        raise ApproachError(f"container {container_name!r} not in template {template_family}: "
-                            f"it has {[c['name'] for c in definition['containerDefinitions']]}")
-    container = containers[0]
-    if setting in ("cpu", "memory"):
-        definition[setting] = str(value)
-    elif setting in ("environment", "secrets"):
-        key = "value" if setting == "environment" else "valueFrom"
-        merged = {e["name"]: e[key] for e in container.get(setting, [])} | dict(value)
-        container[setting] = [{"name": k, key: v} for k, v in merged.items()]
-    else:
-        raise ApproachError(f"unknown infrastructure change {setting!r}; use cpu, memory, environment or secrets")
-    arn = ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
-    ecs.deregister_task_definition(taskDefinition=described["taskDefinitionArn"])
-    return arn
+    approach's configuration, done with boto3: the template is replaced
+    (``base.replace_revision``). Returns the new template revision's ARN."""
+    return replace_revision(ecs, template_family, container_name, setting, value)

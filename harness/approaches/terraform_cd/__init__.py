@@ -164,6 +164,8 @@ _FACTS = dict(
     terraform_owns=owned(image=True, settings=True),
     cd_runs_terraform=True,
     cd_pushes_git=True,
+    rolls_back="commits the known-good tag, pushes and runs terraform apply",
+    manual_rollback=("revert the image_tag commit", "push it", "run terraform apply"),
 )
 
 

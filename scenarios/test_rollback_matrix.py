@@ -1,0 +1,204 @@
+"""The article's third goal, "allow speedy rollback to the last known good
+application version if a deploy fails", as a matrix: every approach's CD against
+every failure mode (``harness.worlds.failures``), on ROLLING and on BLUE_GREEN.
+
+Each cell starts from the known-good version v3 running, deploys the failing
+release, lets CD do what its procedure does (the same watcher everywhere: the
+deploy tool's, threshold one failed task; CD's own rollback when it sees a
+failure), waits ``AFTERWARDS`` more virtual seconds, and measures: back on v3
+with every task, without a person? When (from the failing deploy's start)? The
+fewest healthy tasks on the way, CD's API calls, what a person must still do, the
+revision it ended on, and for the infrastructure-change mode whether the change
+survived the way back.
+
+The approaches whose CD runs Terraform (4a, 4b) run on their own configuration,
+as the other scenarios do: the modes that need a different one (a load balancer,
+blue/green, the breaker off) are not measured for them, and say so.
+
+What changed since the article ("all of the approaches ... still require manual
+intervention to resolve failed deployments"): every configuration enables the
+circuit breaker through Terraform, so a crash the breaker sees recovers without a
+person everywhere; the matrix shows where that stops being true.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.approaches import InfraChange
+from harness.metrics.measure import rollback_measure
+from harness.metrics.results import Marker, RollbackCell, RollbackMatrix, Timeline, cell_key
+from harness.metrics.timeline_adapter import from_recorder
+from harness.worlds.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
+
+from scenario_support import SETTLE, parameters
+
+GOOD = "v3"
+CELLS = [pytest.param(mode, strategy, id=f"{mode.key}-{strategy.lower().replace('_', '-')}")
+         for mode in MODES for strategy in mode.strategies]
+# Approach 1's drawback: "Rollbacks require re-updating the image tag before
+# deploying": its rollback writes to ECR before it touches ECS.
+ROLLBACK_MOVES_A_TAG = {"persistent-tag": True}
+TOOL_BY = {"ecs-template-deploy": "deploy tool", "ecs-circuit-breaker": "ecs-circuit-breaker"}
+
+
+def arm_alarm(w: Any, release_digest: str, after: float) -> str:
+    """A CloudWatch alarm on the release's errors, going into ALARM ``after``
+    virtual seconds after the release's deployment completed."""
+    name = f"{w.resource_name}-errors"
+    cloudwatch = w.client("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName=name, MetricName="5xx", Namespace="App", Statistic="Sum", Period=60,
+                                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    service = w.sim.service(w.service_name)
+
+    def check() -> None:
+        primary = service.primary
+        if (primary is not None and primary.rollout_state == "COMPLETED" and len(service.deployments) == 1
+                and primary.digests.get(w.container) == release_digest):
+            w.clock.call_later(after, lambda: cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM",
+                                                                          StateReason="the release's error rate"))
+        else:
+            w.clock.call_later(1, check)
+
+    w.clock.call_later(1, check)
+    return name
+
+
+def back_on_good_at(timeline: Timeline, good: str, after: float) -> float | None:
+    """When the service was last brought to "every task on the known-good image,
+    healthy, with all production traffic": the start of the run of such samples
+    that lasts to the end. None if the last sample is not there."""
+    def good_state(sample: Any) -> bool:
+        return (dict(sample.tasks) == {good: timeline.desired} and sample.healthy == timeline.desired
+                and (not sample.traffic or sample.traffic.get(good, 0.0) >= 100.0))
+
+    at = None
+    for sample in timeline.samples:
+        if sample.t < after:
+            continue
+        if good_state(sample):
+            at = sample.t if at is None else at
+        else:
+            at = None
+    return at
+
+
+def who_rolled_back(approach: Any, w: Any, failed: Any, back: Any) -> str:
+    if approach.name == "template":
+        report = w.approach.last_report
+        return TOOL_BY.get(report.rolled_back_by or "", "") if report is not None else ""
+    if back is None:
+        return ""
+    return "ecs-circuit-breaker, then cd" if failed.state == "rolled-back-by-ecs" else "cd"
+
+
+def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bool, by: str, kept: bool | None) -> str:
+    """One line: why the cell reads as it does."""
+    facts = w.approach.facts
+    if failed.succeeded and not recovered:
+        line = "CD saw nothing wrong: it stops watching at steady state, so the release runs until a person acts"
+    elif not recovered:
+        line = f"CD's way back did not reach known good ({facts.rolls_back})"
+    elif approach.name == "template":
+        report = w.approach.last_report
+        if report is not None and report.traffic_back_at is not None:
+            line = "the deploy tool shifted traffic back to blue (StopServiceDeployment ROLLBACK): no task started"
+        elif by == "ecs-circuit-breaker":
+            line = "ECS's circuit breaker rolled back; the deploy tool followed it and marked the result"
+        elif failed.succeeded is False and mode.alarm_after_completion is not None:
+            line = f"the deploy tool's {TOOL_BAKE:g} s bake saw the alarm and rolled back to the revision marked known good"
+        else:
+            line = "the deploy tool rolled back to the revision marked known good (UpdateService)"
+    else:
+        line = f"CD {facts.rolls_back}" + (" after ECS's circuit breaker had already rolled back"
+                                           if by.startswith("ecs-circuit-breaker") else "")
+    if kept is not None:
+        line += "; the infrastructure change " + ("is kept" if kept else
+                                                 "is lost until the next deploy: the revision it went back to predates it")
+    return line
+
+
+@pytest.mark.parametrize("mode,strategy", CELLS)
+def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strategy: str) -> None:
+    if not mode.applies_to(approach.name, strategy):
+        pytest.skip(f"n/a: {mode.title} is about {', '.join(mode.approaches or ())} only")
+    configuration = dict(mode.configuration)
+    if strategy != "ROLLING":
+        configuration["strategy"] = strategy
+    w = world(terraform=False, **configuration)
+    w.ensure_deployed(GOOD)
+    good = w.digests[GOOD]
+    assert set(w.running_digests()) == {good}
+
+    release = w.push_faulty(f"v9-{mode.key}", **mode.image)
+    if approach.name == "template":  # the deploy tool as its docs recommend it: --bake 300 (--alarm NAME)
+        w.context.bake = TOOL_BAKE
+    if mode.alarm_after_completion is not None:
+        alarm = arm_alarm(w, w.digests[release], mode.alarm_after_completion)
+        if approach.name == "template":
+            w.context.alarms = (alarm,)
+    infra_seconds = 0.0
+    if mode.infra_change:
+        infra_seconds = w.approach.apply_infra_change(InfraChange(**INFRA_CHANGE))
+        w.settle(SETTLE)  # an approach whose service follows Terraform at once rolls the change out now
+        assert set(w.running_digests()) == {good}
+
+    start = w.clock.now()
+    failed = w.deploy(release)
+    back = None if failed.succeeded else w.rollback()
+    cd_end = w.clock.now()
+    w.sleep(AFTERWARDS)  # what happens when CD is no longer looking
+    end = w.clock.now()
+
+    markers = [Marker(failed.decided_at, "decision", "CD decides to roll back")] \
+        if failed.decided_at is not None and not failed.succeeded else []
+    drawn = from_recorder(w.sim.timeline, w.service_name, start=start, end=end, labels=w.labels(), markers=markers)
+    good_label = w.label(good)
+    back_at = back_on_good_at(drawn, good_label, after=(failed.decided_at or cd_end) - start
+                              if not failed.succeeded else cd_end - start)
+    running = w.running_digests()
+    recovered = back_at is not None and set(running) == {good} and len(w.service()["deployments"]) == 1
+    markers = [m for m in drawn.markers if m.kind != "recovery"]
+    if recovered:
+        markers.append(Marker(back_at, "recovery", "steady on known good"))
+    timeline = Timeline(drawn.samples, tuple(sorted(markers, key=lambda m: m.t)), drawn.desired, drawn.images)
+
+    server_side = w.approach.facts.cd_runs_terraform
+    calls = len(failed.calls(server_side)) + (len(back.calls(server_side)) if back is not None else 0)
+    terraform_seconds = round(failed.terraform_seconds + (back.terraform_seconds if back is not None else 0.0), 1)
+    kept = None
+    if mode.infra_change:
+        environment = {e["name"]: e["value"] for e in w.running_container().get("environment", [])}
+        kept = all(environment.get(k) == v for k, v in INFRA_CHANGE["value"].items())
+    by = who_rolled_back(approach, w, failed, back)
+    definition = w.service()["taskDefinition"].rsplit("/", 1)[-1]
+    final = ", ".join(sorted({w.label(d) for d in running})) or "nothing running"
+    cell = RollbackCell(
+        mode=mode.key, strategy=strategy, recovered=recovered, seconds=round(back_at, 1) if recovered else None,
+        terraform_seconds=terraform_seconds, lowest_healthy=timeline.lowest_healthy(), desired=timeline.desired,
+        api_calls=calls, human_steps=() if recovered else tuple(w.approach.facts.manual_rollback),
+        rollback_actions=tuple(sorted({call.action for call in back.client_calls})) if back is not None else (),
+        final=f"{final} ({definition})", rolled_back_by=by, kept_infra_change=kept,
+        note=explain(mode, approach, w, failed, recovered, by, kept), timeline=timeline)
+
+    # What must hold in every cell: the measurement says where the service is, and
+    # the deploy tool keeps its one promise whatever the failure.
+    assert recovered == (set(w.running_digests()) == {good} and len(w.service()["deployments"]) == 1)
+    assert recovered or cell.human_steps, f"{approach.name} is not back and names no step that would bring it back"
+    if approach.name == "template":
+        assert recovered, f"the deploy tool did not get back to known good: {w.approach.last_report.message}"
+    if mode.alarm_after_completion is not None and approach.name != "template":
+        assert failed.succeeded and not recovered, "CD that stops at steady state cannot see a later alarm"
+    if back is not None:
+        moved = any(call.action == "ecr:PutImage" for call in back.client_calls)
+        assert moved == ROLLBACK_MOVES_A_TAG.get(approach.name, False)
+    assert infra_seconds >= 0.0
+
+    measurements.record(approach.name, RollbackMatrix(cells={cell_key(mode.key, strategy): cell}))
+    if mode.key == "crash-at-once" and strategy == "ROLLING":  # the table's rollback column
+        measured = rollback_measure(timeline, api_calls=calls, terraform_seconds=terraform_seconds)
+        measured.simulated_seconds = round(measured.simulated_seconds, 1)
+        assert measured.recovered and measured.lowest_healthy > 0, "the failed deploy took the service down"
+        measurements.record(approach.name, measured)
+    measurements.parameters({**parameters(w), "failure_modes": {mode.key: mode.parameters()}})
