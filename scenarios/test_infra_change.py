@@ -13,7 +13,9 @@ The article:
   revision with the image *it* declares. With ``ignore_changes`` on the
   service's task definition the service keeps CD's revision, so the version
   is not lost, but the change waits for the next deploy (which copies
-  Terraform's revision);
+  Terraform's revision). What *is* overwritten is the declaration: the family's
+  latest revision now names Terraform's ``image_tag``, so anyone who updates the
+  service to the family's latest (the console's default) deploys that instead;
 - approach 3: the settings live in the app repo; an edit there reaches the
   service with the next deploy, no Terraform runs;
 - approach 4: Terraform applies everything, the image variable included: at
@@ -27,6 +29,8 @@ import pytest
 
 from harness.approaches import InfraChange
 from harness.metrics.results import Clobber, ClobberCase
+from harness.approaches.base import container_image
+from harness.worlds.images import digests_by_tag
 
 from scenario_support import parameters
 
@@ -98,6 +102,19 @@ def _wait_until_reached(w, change: InfraChange) -> float | None:
     return None
 
 
+def _family_latest_declares(w) -> tuple[str, str | None]:
+    """What the latest ACTIVE revision of the service's family names for the app:
+    what `update-service --task-definition FAMILY` (the console's default choice)
+    would run. (image as written, the version its digest was pushed as)."""
+    family = w.running_definition()["family"]
+    image = container_image(w.client("ecs"), family, w.container)
+    tag = image.rpartition(":")[2]
+    if "@" in image or not tag:
+        return image, None
+    digest = digests_by_tag(w.client("ecr"), str(w.outputs["repository_name"])).get(tag)
+    return image, w.label(digest) if digest else None
+
+
 def test_infra_change_keeps_the_deployed_version(approach, world, measurements) -> None:
     w = world(terraform=True)
     w.ensure_deployed("v3")
@@ -108,6 +125,7 @@ def test_infra_change_keeps_the_deployed_version(approach, world, measurements) 
         seconds = _wait_until_reached(w, change)
         reaches = "immediately"
         image_after = w.running_digests()
+        declared_image, declared = _family_latest_declares(w)
         if seconds is None:
             assert w.deploy("v3").succeeded  # CD's next deploy of the same version
             seconds = _wait_until_reached(w, change)
@@ -117,6 +135,8 @@ def test_infra_change_keeps_the_deployed_version(approach, world, measurements) 
         assert not lost, f"{approach.name}: after the {name} change the service runs {image_after}, not v3"
         assert reaches == EXPECTED_REACHES[approach.name], f"{approach.name}: the {name} change reached the tasks {reaches}"
         cases[name] = ClobberCase(image_deployed="v3", image_after=",".join(sorted({w.label(d) for d in image_after})),
-                                  version_lost=lost, reaches_tasks=reaches, seconds_to_reach=seconds)
+                                  version_lost=lost, reaches_tasks=reaches, seconds_to_reach=seconds,
+                                  family_latest_image=declared_image.rsplit("/", 1)[-1],
+                                  family_latest_version=declared, declaration_lost=declared != "v3")
     measurements.record(approach.name, Clobber(cases=cases))
     measurements.parameters(parameters(w))

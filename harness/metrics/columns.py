@@ -91,6 +91,17 @@ def _drift_compact(drifted: bool, prop: DriftAfterDeploy) -> str:
     return f"yes ({len(prop.changes or [])})" if drifted else "none"
 
 
+def _lost_text(lost: bool, prop: Clobber) -> str:
+    if not lost:
+        return "no"
+    if prop.version_lost:
+        return "yes: the service runs " + ", ".join(sorted({c.image_after or "?" for c in (prop.cases or {}).values()
+                                                            if c.version_lost}))
+    names = sorted({c.family_latest_version or c.family_latest_image or "?"
+                    for c in (prop.cases or {}).values() if c.declaration_lost})
+    return f"declaration: the family's latest revision names {', '.join(names)}"
+
+
 def _owned_compact(value: int, prop: ConfigOwnership) -> str:
     return f"{value}/{len(prop.terraform_owns or {})}"
 
@@ -130,8 +141,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("drift_after_deploy", "Drift after deploy", DriftAfterDeploy, lambda p: p.drifted, "false",
            "No Terraform changes are required to deploy; CD's revisions are not drift", display=_drift_text, short="TF drift after deploy",
            compact=_drift_compact),
-    Column("version_lost", "Version lost on infra change", Clobber, lambda p: p.version_lost, "false",
-           "Infrastructure configuration changes could overwrite the deployed version", short="Version lost"),
+    Column("version_lost", "Version lost on infra change", Clobber, lambda p: p.anything_lost, "false",
+           "Infrastructure configuration changes could overwrite declaration of application artifact version "
+           "(the running service's, or the family's latest revision's: what an update to the family would run)",
+           display=_lost_text, short="Version lost"),
     Column("infra_change_reaches", "Infra change reaches tasks", Clobber, lambda p: p.reaches_tasks, None,
            "Terraform changes are picked up on the next deployment (template approach, by design)", short="Infra change reaches"),
     Column("explicit_version", "Explicit version", ExplicitVersion, lambda p: p.readable, "true",
