@@ -1,10 +1,14 @@
 """The comparison report: `write_reports(results, out_dir)` writes
 
-- ``report.md``   the table (winner of each column marked), per-approach details,
-                  least-privilege policies, simulation parameters;
+- ``report.md``   the table (winner of each column marked), "what the article
+                  said / what we measured" (``claims``), the rollback matrix
+                  (``matrix``) with a section per failure mode, per-approach
+                  details, least-privilege policies, simulation parameters;
 - ``report.json`` every figure, the winners and the parameters;
-- ``report.html`` self-contained (inline CSS and SVG): the table and, per
-                  approach, the timeline chart of its failing deploy and rollback;
+- ``report.html`` self-contained (inline CSS and SVG): the same, the matrix as a
+                  heat map, per failure mode small multiples (approaches side by
+                  side on one time axis) and, per approach, the timeline chart
+                  of its failing deploy and rollback;
 - ``rollback-timelines.png`` every approach's timeline, for the README
                   (only when at least one rollback timeline was measured);
 

@@ -9,7 +9,7 @@ SVG output is deterministic (fixed hash salt, no date).
 from __future__ import annotations
 
 import io
-from typing import Iterable
+from typing import Any, Iterable
 
 import matplotlib
 
@@ -27,9 +27,11 @@ IMAGE_COLOURS = ("#8fd19e", "#f4a3a3", "#a6c8ff", "#ffd58a", "#d0b3ff", "#b3e6e6
 _RC = {"svg.hashsalt": "harness-report", "svg.fonttype": "path", "font.size": 9}
 
 
-def _draw(ax, timeline: Timeline, title: str) -> None:
+def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
+    """Draws into ``ax``; returns the traffic axis when there is one."""
     images = timeline.all_images()
     times = [s.t for s in timeline.samples]
+    share = None
     if times:
         # Hold the last state a little so a final change is visible.
         end = times[-1] + max(5.0, 0.05 * (times[-1] - times[0]))
@@ -46,13 +48,15 @@ def _draw(ax, timeline: Timeline, title: str) -> None:
         ax.step(xs, healthy, where="post", color="black", linewidth=1.4, label="healthy")
         if timeline.desired is not None:
             ax.axhline(timeline.desired, color="grey", linestyle="--", linewidth=0.8, label="desired")
-        _traffic(ax, timeline, images, xs)
+        share = _traffic(ax, timeline, images, xs, compact)
     top_y = max([s.running for s in timeline.samples] + [timeline.desired or 0, 1])
     span = max([s.t for s in timeline.samples] + [m.t for m in timeline.markers] + [1.0])
     placed: list[float] = []
     for marker in timeline.markers:
         colour = MARKER_COLOURS.get(marker.kind, "#7f7f7f")
-        ax.axvline(marker.t, color=colour, linewidth=1.1, linestyle=":")
+        ax.axvline(marker.t, color=colour, linewidth=1.1, linestyle=":", label=marker.kind if compact else "_nolegend_")
+        if compact:  # small panels: the figure's legend names the moments, labels would cover the title
+            continue
         # Moments close together (failure and decision in one scheduler pass) get side-by-side labels.
         crowd = sum(1 for t in placed if abs(t - marker.t) < 0.03 * span)
         placed.append(marker.t)
@@ -60,27 +64,42 @@ def _draw(ax, timeline: Timeline, title: str) -> None:
                     textcoords="offset points", rotation=90, fontsize=7, color=colour, ha="right", va="bottom",
                     annotation_clip=False)
     ax.set_ylim(0, top_y * 1.45)
+    ax.set_title(title, fontsize=8 if compact else 10, loc="left")
+    if compact:  # small multiples: one legend and axis labels for the whole figure
+        return share
     ax.set_xlabel("seconds since the failing deploy (simulated)")
     ax.set_ylabel("tasks")
-    ax.set_title(title, fontsize=10, loc="left")
     ax.legend(loc="upper right", fontsize=7, ncol=2, frameon=False)
+    return share
 
 
 TRAFFIC_COLOURS = ("#2f7d43", "#b22222", "#2a5db0", "#b8860b", "#6a3d9a", "#1f7a7a")
 
 
-def _traffic(ax, timeline: Timeline, images: list[str], xs: list[float]) -> None:
+def _share(sample: Any, image: str) -> float:
+    """Production traffic % to an image. Outside a traffic shift the load balancer
+    spreads requests over every running task, so the share follows the task count."""
+    if sample.traffic:
+        return sample.traffic.get(image, 0.0)
+    running = sum(sample.tasks.values())
+    return 100.0 * sample.tasks.get(image, 0) / running if running else 0.0
+
+
+def _traffic(ax, timeline: Timeline, images: list[str], xs: list[float], compact: bool = False) -> Any:
     """Blue/green family: the share of production traffic per image, on its own axis."""
     if not any(s.traffic for s in timeline.samples):
-        return
+        return None
     share = ax.twinx()
     for index, image in enumerate(images):
-        values = [s.traffic.get(image, 0.0) for s in timeline.samples]
+        values = [_share(s, image) for s in timeline.samples]
         if not any(values):
             continue
         share.step(xs, values + values[-1:], where="post", color=TRAFFIC_COLOURS[index % len(TRAFFIC_COLOURS)],
                    linewidth=1.2, linestyle="-.", label=f"production traffic to {image}")
     share.set_ylim(0, 145)  # the same headroom as the task axis, for the labels
+    if compact:
+        share.set_yticks([0, 50, 100])
+        return share
     share.set_ylabel("production traffic %")
     share.legend(loc="upper left", fontsize=7, frameon=False)
     previous = ""
@@ -89,6 +108,7 @@ def _traffic(ax, timeline: Timeline, images: list[str], xs: list[float]) -> None
             share.annotate(sample.stage.lower().replace("_", " "), (sample.t, 2), rotation=90, fontsize=5,
                            color="#555555", ha="left", va="bottom")
         previous = sample.stage
+    return share
 
 
 def timeline_figure(timeline: Timeline, title: str) -> Figure:
@@ -110,6 +130,36 @@ def timelines_figure(timelines: Iterable[tuple[str, Timeline]]) -> Figure:
         for ax, (title, timeline) in zip(axes[:, 0], items):
             _draw(ax, timeline, title)
         fig.tight_layout()
+    return fig
+
+
+def mode_figure(panels: list[list[tuple[str, Timeline | None]]], columns: list[str]) -> Figure:
+    """Small multiples for one failure mode: a row per approach, a column per
+    strategy, every panel on the same time axis, so a glance compares how long
+    each approach took and how low its healthy count fell. A panel without a
+    timeline (not measured) says so."""
+    if not panels or not columns:
+        raise ValueError("no panels to draw")
+    with plt.rc_context(_RC):
+        fig = Figure(figsize=(3.9 * len(columns) + 0.4, 1.55 * len(panels) + 0.9))
+        axes = fig.subplots(len(panels), len(columns), squeeze=False, sharex=True, sharey=True)
+        handles: dict[str, Any] = {}
+        for r, row in enumerate(panels):
+            for c, (title, timeline) in enumerate(row):
+                ax = axes[r][c]
+                if timeline is None or not timeline.samples:
+                    ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes, color="#999999")
+                    ax.set_title(title, fontsize=8, loc="left")
+                    continue
+                share = _draw(ax, timeline, title, compact=True)
+                for axis in (ax, share) if share is not None else (ax,):
+                    for handle, label in zip(*axis.get_legend_handles_labels()):
+                        handles.setdefault(label.replace("running ", "tasks of "), handle)
+        for c, name in enumerate(columns):
+            axes[-1][c].set_xlabel(f"{name}: seconds since the failing deploy", fontsize=8)
+        fig.legend(list(handles.values()), list(handles), loc="upper center", ncol=min(6, max(1, len(handles))),
+                   fontsize=7, frameon=False)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
     return fig
 
 

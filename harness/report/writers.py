@@ -18,6 +18,8 @@ from rich.table import Table as RichTable
 from harness.metrics.columns import Column
 from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, Results, Rollback
 from harness.report import charts
+from harness.report.claims import judge_all
+from harness.report.matrix import Matrix, MatrixColumn, build_matrix
 from harness.report.table import WINNER_MARK, Table, approach_label, json_value
 
 SCHEMA_VERSION = 1
@@ -107,6 +109,12 @@ def markdown(results: Results, table: Table) -> str:
     lines += ["", "## Columns", ""]
     for col in table.columns:
         lines.append(f"- **{col.title}** ({WINNER_RULES[col.better]}): {col.claim}.")
+    matrix = build_matrix(results)
+    lines += ["", "## What the article said, what we measured", ""]
+    for claim, verdict in judge_all(results, matrix):
+        lines.append(f"- **{verdict.verdict}**: {claim.who}: \"{claim.said}\". {_md_escape(verdict.measured)} "
+                     f"([evidence](#{claim.evidence}))")
+    lines += _md_matrix(matrix)
     lines += ["", "## Per approach", ""]
     for row in table.rows:
         lines += _md_details(results, row.approach)
@@ -121,8 +129,47 @@ def markdown(results: Results, table: Table) -> str:
     return "\n".join(lines)
 
 
+MATRIX_LEGEND = ("✓ N s: back on the known-good version, every task healthy and all production traffic, N simulated "
+                 "seconds after the failing deploy started (plus Terraform's wall seconds where CD runs it), "
+                 "without a person. ✗ N steps: not back; a person must take the N steps named. "
+                 f"{WINNER_MARK}: fastest in its column. –: not measured or not applicable.")
+
+
+def _md_matrix(matrix: Matrix | None) -> list[str]:
+    lines = ["", '<a id="rollback-matrix"></a>', "", "## Rollback matrix", ""]
+    if matrix is None:
+        return lines + ["*not measured in this run*"]
+    lines += [MATRIX_LEGEND, ""]
+    header = ["Approach"] + [f"{col.title} ({col.strategy_label})" for col in matrix.columns]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for approach in matrix.approaches:
+        cells = []
+        for col in matrix.columns:
+            entry = matrix.entry(approach, col)
+            cells.append(f"**{WINNER_MARK} {entry.text}**" if entry.winner else entry.text)
+        lines.append("| " + " | ".join([approach_label(approach)] + cells) + " |")
+    for mode, title, what, columns in matrix.modes():
+        lines += ["", f'<a id="mode-{mode}"></a>', "", f"### {title}", "", f"{_md_escape(what)}.", ""]
+        lines += ["| Approach | Strategy | Result | Lowest healthy | API calls | Ended on | By | Why |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for approach in matrix.approaches:
+            for col in columns:
+                cell = matrix.entry(approach, col).cell
+                if cell is None:
+                    continue
+                result = matrix.entry(approach, col).text
+                if not cell.recovered and cell.human_steps:
+                    result += ": " + "; ".join(cell.human_steps)
+                healthy = "" if cell.lowest_healthy is None else f"{cell.lowest_healthy}/{cell.desired}"
+                lines.append("| " + " | ".join(_md_escape(str(v)) for v in (
+                    approach_label(approach), col.strategy_label, result, healthy,
+                    "" if cell.api_calls is None else cell.api_calls, cell.final, cell.rolled_back_by or "nobody",
+                    cell.note)) + " |")
+    return lines
+
+
 def _md_details(results: Results, approach: str) -> list[str]:
-    lines = [f"### {approach_label(approach)} (`{approach}`)", ""]
+    lines = [f'<a id="details-{approach}"></a>', "", f"### {approach_label(approach)} (`{approach}`)", ""]
     drift = results.get(approach, DriftAfterDeploy)
     if drift is not None and drift.plan_exit_code is not None:
         lines.append(f"- `terraform plan -detailed-exitcode` after a deploy: exit {drift.plan_exit_code}")
@@ -135,6 +182,9 @@ def _md_details(results: Results, approach: str) -> list[str]:
             f"- infrastructure change `{name}`: deployed `{case.image_deployed}`, runs `{case.image_after}` afterwards"
             f"; version lost: {_yes_no(case.version_lost)}; reaches tasks: {case.reaches_tasks or 'not measured'}"
             + (f" after {case.seconds_to_reach:.1f} s" if case.seconds_to_reach is not None else "")
+            + (f"; the family's latest revision names `{case.family_latest_image}`"
+               + (f" ({case.family_latest_version})" if case.family_latest_version else "")
+               if case.family_latest_image else "")
         )
     rollback = results.get(approach, Rollback)
     if rollback is not None:
@@ -220,11 +270,114 @@ th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; vertical-align: top; te
 th { background: #f2f2f2; }
 td.winner { background: #e3f6e8; font-weight: 600; }
 td.unmeasured { color: #999; font-style: italic; }
+td.m-best { background: #7fcf8f; font-weight: 600; }
+td.m-good { background: #c3e8c9; }
+td.m-slow { background: #f3e3a6; }
+td.m-slowest { background: #f5c58a; }
+td.m-failed { background: #e98b8b; }
+td.m-none { color: #999; }
+table.matrix td { text-align: center; white-space: nowrap; }
+.verdict { font-weight: 700; text-transform: uppercase; font-size: 0.75rem; padding: 0.05rem 0.3rem; border-radius: 0.2rem; }
+.verdict-yes { background: #c3e8c9; } .verdict-no { background: #f3b4b4; } .verdict-partly { background: #f3e3a6; }
+.verdict-not-measured { background: #e6e6e6; }
 section.approach { margin-top: 2rem; }
 .chart svg { max-width: 100%; height: auto; }
 code, pre { font-family: ui-monospace, monospace; font-size: 0.8rem; }
 pre { background: #f7f7f7; padding: 0.5rem; overflow-x: auto; }
 """
+
+
+def _inline(text: str) -> str:
+    """The markdown the details use inline: `code` spans, nothing else."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _details_html(lines: list[str]) -> list[str]:
+    """The per-approach details (markdown bullets, one nested level, a fenced
+    JSON block) as HTML lists, so the page reads as a page, not as source."""
+    out, fenced, level = [], None, 0
+    for line in lines:
+        stripped = line.strip()
+        if fenced is not None:
+            if stripped == "```":
+                out.append(f"<pre>{html.escape(chr(10).join(fenced))}</pre>")
+                fenced = None
+            else:
+                fenced.append(line[2:] if line.startswith("  ") else line)
+            continue
+        if stripped.startswith("```"):
+            fenced = []
+            continue
+        if not stripped:
+            continue
+        depth = 2 if line.startswith("  - ") else (1 if stripped.startswith("- ") else 0)
+        while level < depth:
+            out.append("<ul>")
+            level += 1
+        while level > depth:
+            out.append("</ul>")
+            level -= 1
+        out.append(f"<li>{_inline(stripped[2:])}</li>" if depth else f"<p>{_inline(stripped)}</p>")
+    out += ["</ul>"] * level
+    return out
+
+
+def _html_matrix(results: Results, matrix: Matrix | None) -> list[str]:
+    e = html.escape
+    out = ['<h2 id="rollback-matrix">Rollback matrix</h2>']
+    if matrix is None:
+        return out + ['<p class="unmeasured">Not measured in this run.</p>']
+    out.append(f"<p>{e(MATRIX_LEGEND)} Colour: green fastest in its column, then yellow to orange as it gets "
+               "slower, red where a person must act.</p>")
+    out.append('<table class="matrix"><thead><tr><th>Approach</th>')
+    out += [f'<th><a href="#mode-{e(col.mode)}">{e(col.title)}</a><br><small>{e(col.strategy_label)}</small></th>'
+            for col in matrix.columns]
+    out.append("</tr></thead><tbody>")
+    for approach in matrix.approaches:
+        out.append(f"<tr><th>{e(approach_label(approach))}</th>")
+        for col in matrix.columns:
+            entry = matrix.entry(approach, col)
+            tip = "" if entry.cell is None else entry.cell.note
+            out.append(f'<td class="m-{entry.shade}" title="{e(tip)}">'
+                       f"{e(_mark(entry.text, entry.winner))}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    for mode, title, what, columns in matrix.modes():
+        out.append(f'<section class="mode" id="mode-{e(mode)}"><h3>{e(title)}</h3><p>{e(what)}.</p>')
+        out.append(f'<div class="chart">{charts.svg(_mode_figure(matrix, columns))}</div>')
+        out.append("<table><thead><tr><th>Approach</th><th>Strategy</th><th>Result</th><th>Lowest healthy</th>"
+                   "<th>API calls</th><th>Ended on</th><th>By</th><th>Why</th></tr></thead><tbody>")
+        for approach in matrix.approaches:
+            for col in columns:
+                entry = matrix.entry(approach, col)
+                cell = entry.cell
+                if cell is None:
+                    continue
+                result = entry.text + (": " + "; ".join(cell.human_steps) if not cell.recovered and cell.human_steps else "")
+                healthy = "" if cell.lowest_healthy is None else f"{cell.lowest_healthy}/{cell.desired}"
+                out.append(f'<tr><th>{e(approach_label(approach))}</th><td>{e(col.strategy_label)}</td>'
+                           f'<td class="m-{entry.shade}">{e(_mark(result, entry.winner))}</td><td>{e(healthy)}</td>'
+                           f'<td>{"" if cell.api_calls is None else cell.api_calls}</td><td>{e(cell.final)}</td>'
+                           f"<td>{e(cell.rolled_back_by or 'nobody')}</td><td>{e(cell.note)}</td></tr>")
+        out.append("</tbody></table></section>")
+    return out
+
+
+def _mode_figure(matrix: Matrix, columns: list[MatrixColumn]) -> Any:
+    """The failure mode's small multiples: an approach per row, a strategy per column."""
+    rows = []
+    for approach in matrix.approaches:
+        if all(matrix.entry(approach, col).cell is None for col in columns):
+            continue
+        row = []
+        for col in columns:
+            cell = matrix.entry(approach, col).cell
+            title = f"{approach_label(approach)}, {col.strategy_label}: " + (
+                "not measured" if cell is None else matrix.entry(approach, col).text)
+            row.append((title, None if cell is None else cell.timeline))
+        rows.append(row)
+    return charts.mode_figure(rows, [col.strategy_label for col in columns])
 
 
 def report_html(results: Results, table: Table) -> str:
@@ -243,19 +396,27 @@ def report_html(results: Results, table: Table) -> str:
         out.append("</tr>")
     out.append("</tbody></table>")
     out.append("<h2>Columns</h2><ul>")
-    out += [f"<li><b>{e(c.title)}</b> ({e(WINNER_RULES[c.better])}): {e(c.claim)}.</li>" for c in table.columns]
-    out.append("</ul><h2>Failing deploy and rollback, per approach</h2>")
+    out += [f'<li id="col-{e(c.key)}"><b>{e(c.title)}</b> ({e(WINNER_RULES[c.better])}): {e(c.claim)}.</li>'
+            for c in table.columns]
+    out.append("</ul>")
+    matrix = build_matrix(results)
+    out.append('<h2 id="claims">What the article said, what we measured</h2><ul class="claims">')
+    for claim, verdict in judge_all(results, matrix):
+        out.append(f'<li><span class="verdict verdict-{e(verdict.verdict.replace(" ", "-"))}">{e(verdict.verdict)}</span> '
+                   f'{e(claim.who)}: &ldquo;{e(claim.said)}&rdquo;. {e(verdict.measured)} '
+                   f'(<a href="#{e(claim.evidence)}">evidence</a>)</li>')
+    out.append("</ul>")
+    out += _html_matrix(results, matrix)
+    out.append("<h2>Failing deploy and rollback, per approach</h2>")
     for row in table.rows:
-        out.append(f'<section class="approach" id="{e(row.approach)}"><h3>{e(row.label)}</h3>')
+        out.append(f'<section class="approach" id="details-{e(row.approach)}"><h3>{e(row.label)}</h3>')
         rollback = results.get(row.approach, Rollback)
         if rollback is not None and rollback.timeline is not None and rollback.timeline.samples:
             fig = charts.timeline_figure(rollback.timeline, f"{row.label}: failing deploy and rollback")
             out.append(f'<div class="chart">{charts.svg(fig)}</div>')
         else:
             out.append('<p class="unmeasured">No rollback timeline measured.</p>')
-        details = _md_details(results, row.approach)[2:]
-        if any(line.strip() for line in details):
-            out.append(f"<pre>{e(chr(10).join(details).strip())}</pre>")
+        out += _details_html(_md_details(results, row.approach)[4:])
         out.append("</section>")
     out.append("<h2>Parameters</h2><table><tbody>")
     out += [f"<tr><th>{e(k)}</th><td><code>{e(json.dumps(v, sort_keys=True))}</code></td></tr>"
