@@ -108,13 +108,10 @@ class Step:
 def make_watcher(ecs: Any, context: Context, *, bakes: bool = False) -> RolloutWatcher:
     """The deploy tool's watcher on the scenario's clock, with the context's waiting
     options; ``bakes``: with its bake and alarms too (a CD that can use them)."""
-    options = WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout)
-    if not bakes or not (context.bake or context.alarms):
-        return RolloutWatcher(ecs, clock=Clock(context.now, context.sleep), options=options)
-    options = WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout, bake=context.bake,
-                          alarms=tuple(context.alarms))
+    baking = {"bake": context.bake, "alarms": tuple(context.alarms)} if bakes else {}
+    options = WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout, **baking)
     return RolloutWatcher(ecs, clock=Clock(context.now, context.sleep), options=options,
-                          cloudwatch=context.client("cloudwatch") if context.alarms else None)
+                          cloudwatch=context.client("cloudwatch") if bakes and context.alarms else None)
 
 
 class EcsCd:

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.metrics.results import Results, RollbackCell, RollbackMatrix, cell_key
+from harness.report.table import approach_label
+
+# The columns of each failure mode's table, in every form of the report.
+MODE_TABLE_HEADER = ("Approach", "Strategy", "Result", "Lowest healthy", "API calls", "Ended on", "By", "Why")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,21 @@ class MatrixEntry:
         steps = len(self.cell.human_steps)
         return f"✗ {steps} step{'s' if steps != 1 else ''}"
 
+    @property
+    def result(self) -> str:
+        """The text, and where a person must act, the steps by name."""
+        if self.cell is not None and not self.cell.recovered and self.cell.human_steps:
+            return f"{self.text}: " + "; ".join(self.cell.human_steps)
+        return self.text
+
+
+@dataclass(frozen=True)
+class ModeRow:
+    """One measured cell in its failure mode's table: ``texts`` in ``MODE_TABLE_HEADER`` order."""
+
+    entry: MatrixEntry
+    texts: tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class Matrix:
@@ -58,6 +77,21 @@ class Matrix:
 
     def entry(self, approach: str, column: MatrixColumn) -> MatrixEntry:
         return self.entries[(approach, column.key)]
+
+    def mode_rows(self, columns: list[MatrixColumn]) -> list[ModeRow]:
+        """The measured cells of one failure mode's columns, approach by approach."""
+        rows = []
+        for approach in self.approaches:
+            for col in columns:
+                entry = self.entry(approach, col)
+                cell = entry.cell
+                if cell is None:
+                    continue
+                healthy = "" if cell.lowest_healthy is None else f"{cell.lowest_healthy}/{cell.desired}"
+                rows.append(ModeRow(entry, (approach_label(approach), col.strategy_label, entry.result, healthy,
+                                            "" if cell.api_calls is None else str(cell.api_calls), cell.final,
+                                            cell.rolled_back_by or "nobody", cell.note)))
+        return rows
 
     def modes(self) -> list[tuple[str, str, str, list[MatrixColumn]]]:
         """(mode key, title, what, its columns) in the matrix's order."""

@@ -19,7 +19,7 @@ from harness.metrics.columns import Column
 from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, Results, Rollback
 from harness.report import charts
 from harness.report.claims import judge_all
-from harness.report.matrix import Matrix, MatrixColumn, build_matrix
+from harness.report.matrix import MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix
 from harness.report.table import WINNER_MARK, Table, approach_label, json_value
 
 SCHEMA_VERSION = 1
@@ -150,21 +150,8 @@ def _md_matrix(matrix: Matrix | None) -> list[str]:
         lines.append("| " + " | ".join([approach_label(approach)] + cells) + " |")
     for mode, title, what, columns in matrix.modes():
         lines += ["", f'<a id="mode-{mode}"></a>', "", f"### {title}", "", f"{_md_escape(what)}.", ""]
-        lines += ["| Approach | Strategy | Result | Lowest healthy | API calls | Ended on | By | Why |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for approach in matrix.approaches:
-            for col in columns:
-                cell = matrix.entry(approach, col).cell
-                if cell is None:
-                    continue
-                result = matrix.entry(approach, col).text
-                if not cell.recovered and cell.human_steps:
-                    result += ": " + "; ".join(cell.human_steps)
-                healthy = "" if cell.lowest_healthy is None else f"{cell.lowest_healthy}/{cell.desired}"
-                lines.append("| " + " | ".join(_md_escape(str(v)) for v in (
-                    approach_label(approach), col.strategy_label, result, healthy,
-                    "" if cell.api_calls is None else cell.api_calls, cell.final, cell.rolled_back_by or "nobody",
-                    cell.note)) + " |")
+        lines += ["| " + " | ".join(MODE_TABLE_HEADER) + " |", "|" + "---|" * len(MODE_TABLE_HEADER)]
+        lines += ["| " + " | ".join(_md_escape(text) for text in row.texts) + " |" for row in matrix.mode_rows(columns)]
     return lines
 
 
@@ -346,20 +333,12 @@ def _html_matrix(results: Results, matrix: Matrix | None) -> list[str]:
     for mode, title, what, columns in matrix.modes():
         out.append(f'<section class="mode" id="mode-{e(mode)}"><h3>{e(title)}</h3><p>{e(what)}.</p>')
         out.append(f'<div class="chart">{charts.svg(_mode_figure(matrix, columns))}</div>')
-        out.append("<table><thead><tr><th>Approach</th><th>Strategy</th><th>Result</th><th>Lowest healthy</th>"
-                   "<th>API calls</th><th>Ended on</th><th>By</th><th>Why</th></tr></thead><tbody>")
-        for approach in matrix.approaches:
-            for col in columns:
-                entry = matrix.entry(approach, col)
-                cell = entry.cell
-                if cell is None:
-                    continue
-                result = entry.text + (": " + "; ".join(cell.human_steps) if not cell.recovered and cell.human_steps else "")
-                healthy = "" if cell.lowest_healthy is None else f"{cell.lowest_healthy}/{cell.desired}"
-                out.append(f'<tr><th>{e(approach_label(approach))}</th><td>{e(col.strategy_label)}</td>'
-                           f'<td class="m-{entry.shade}">{e(_mark(result, entry.winner))}</td><td>{e(healthy)}</td>'
-                           f'<td>{"" if cell.api_calls is None else cell.api_calls}</td><td>{e(cell.final)}</td>'
-                           f"<td>{e(cell.rolled_back_by or 'nobody')}</td><td>{e(cell.note)}</td></tr>")
+        out.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in MODE_TABLE_HEADER) + "</tr></thead><tbody>")
+        for row in matrix.mode_rows(columns):
+            approach, strategy, result, *rest = row.texts
+            out.append(f"<tr><th>{e(approach)}</th><td>{e(strategy)}</td>"
+                       f'<td class="m-{row.entry.shade}">{e(_mark(result, row.entry.winner))}</td>'
+                       + "".join(f"<td>{e(text)}</td>" for text in rest) + "</tr>")
         out.append("</tbody></table></section>")
     return out
 

@@ -44,12 +44,6 @@ class FailureMode:
     def applies_to(self, approach: str, strategy: str) -> bool:
         return strategy in self.strategies and (self.approaches is None or approach in self.approaches)
 
-    @property
-    def needs_own_configuration(self) -> bool:
-        """Whether the service must be built for it (a stand-in): the approaches
-        whose CD runs Terraform keep their configuration as it is."""
-        return bool(self.configuration)
-
     def parameters(self) -> dict[str, Any]:
         out: dict[str, Any] = {"title": self.title, "what": self.what, "image": dict(self.image),
                                "strategies": list(self.strategies), "order": MODES.index(self)}
@@ -91,4 +85,3 @@ MODES: tuple[FailureMode, ...] = (
                 {"crash_after": CRASH_AFTER}, {"version_consistency": False}, strategies=("ROLLING",),
                 approaches=("persistent-tag",)),
 )
-BY_KEY: dict[str, FailureMode] = {mode.key: mode for mode in MODES}

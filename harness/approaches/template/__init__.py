@@ -18,7 +18,7 @@ library calls its CLI makes:
   the service say which), watched;
 - infrastructure change: `terraform apply` of the template's variable (through
   the context's workspace); without Terraform, the stand-in does to the
-  template what that apply does (``stand_in.change_template``). Either way
+  template what that apply does (``base.replace_revision``). Either way
   the running service is not touched: the change reaches the tasks with the
   next deploy, which renders the new template.
 
@@ -26,7 +26,6 @@ CD needs no Terraform state and no git push: it reads the template from ECS.
 """
 from __future__ import annotations
 
-from typing import Any
 
 from ecs_template_deploy.deploy import deploy as tool_deploy
 from ecs_template_deploy.plan import DeployRequest
@@ -90,15 +89,9 @@ class Template(Approach):
     def apply_infra_change(self, change: InfraChange) -> float:
         if self.context.terraform is not None:
             return apply_through_terraform(self.context, change.setting, change.value)
-        change_template(self.ecs, self.template_family, self.context.container, change.setting, change.value)
+        replace_revision(self.ecs, self.template_family, self.context.container, change.setting, change.value)
         return 0.0
 
     def _image(self, task_definition: str) -> str:
         return container_image(self.ecs, task_definition, self.context.container)
 
-
-def change_template(ecs: Any, template_family: str, container_name: str, setting: str, value: Any) -> str:
-    """What `terraform apply` of an infrastructure change does to the template
-    approach's configuration, done with boto3: the template is replaced
-    (``base.replace_revision``). Returns the new template revision's ARN."""
-    return replace_revision(ecs, template_family, container_name, setting, value)
