@@ -26,7 +26,6 @@ CD needs no Terraform state and no git push: it reads the template from ECS.
 """
 from __future__ import annotations
 
-
 from ecs_template_deploy.deploy import deploy as tool_deploy
 from ecs_template_deploy.plan import DeployRequest
 from ecs_template_deploy.render import ImageSelection
