@@ -360,7 +360,12 @@ class Rollout:
         if record is not None and record.keeps_blue and not record.is_rolling_back:
             return self._guarded(f"rollback of {snapshot.name}", current, Next.RERUN,
                                  lambda: self._stop_and_shift_back(cluster, service, snapshot, record, since))
-        if follow:
+        if follow and same_revision(snapshot.steady_on, target.task_definition):
+            self.watcher.emit("action", f"{snapshot.name} is already steady on {target.revision}, known good since "
+                              f"{target.marked_at}: a return to it finished unwatched; marking it the last known good",
+                              knownGood=target.task_definition)
+            self.journal.did(f"found the return to {target.revision} finished")
+        elif follow:
             self.watcher.emit("action", f"a rollback of {snapshot.name} to {target.revision} is in progress; following it",
                               knownGood=target.task_definition)
             self.journal.did(f"followed the rollback to {target.revision} in progress")
@@ -444,7 +449,7 @@ def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
         primary = snapshot.primary
         follow = bool(primary and same_revision(primary.task_definition, target.arn) and not snapshot.steady_on)
         return snapshot, knowngood.KnownGood(target.arn, target.tags.get(knowngood.TAG, "")), follow
-    in_progress = _rollback_in_progress(ecs, snapshot)
+    in_progress = _rollback_in_progress(ecs, snapshot) or _return_not_seen_through(ecs, snapshot)
     if in_progress is not None:
         return snapshot, in_progress, True
     found = knowngood.rollback_target(ecs, snapshot)
@@ -454,6 +459,22 @@ def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
             "name one with --to REVISION"
         )
     return snapshot, found, False
+
+
+def _return_not_seen_through(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:
+    """The service steady on a known-good revision that is not its last known good:
+    a return to it that nothing saw through (a rollback killed after its
+    UpdateService that finished unwatched, or one made by hand). A re-run of
+    `rollback` finishes that one (marks it) instead of going one further back, to
+    the very revision the service was returned from. A rollback that was seen
+    through re-marked its revision, so this never holds after one."""
+    running = snapshot.steady_on
+    if not running:
+        return None
+    latest = knowngood.find(ecs, family_of(running), service_tags=snapshot.tags)
+    if latest is None or same_revision(latest.task_definition, running):
+        return None
+    return knowngood.read_mark(ecs, running)
 
 
 def _rollback_in_progress(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:

@@ -86,8 +86,11 @@ def test_a_rollback_killed_after_its_update_is_followed_by_the_next_rollback(wor
     again = tool(server_url, "rollback", *WAIT)
 
     assert again.returncode == EXIT_OK, again.stdout + again.stderr
-    assert "followed the rollback to web:1 in progress" in result(again)["actions"]
-    assert world.steady_on() == "web:1"
+    # at 60x, a loaded machine may start the re-run after the rollback finished:
+    # then it finishes that one (test_rollback_rerun.py), never going on to web:2
+    actions = result(again)["actions"]
+    assert "followed the rollback to web:1 in progress" in actions or "found the return to web:1 finished" in actions, actions
+    assert world.steady_on() == "web:1" and world.known_good() == "web:1"
 
 
 def test_sigterm_mid_watch_says_where_things_stand_and_that_the_same_command_finishes_it(world, server_url):
