@@ -38,10 +38,14 @@ class EmbeddedAws:
 
     def __enter__(self) -> "EmbeddedAws":
         # Credentials in the environment only for the mock's lifetime: no real
-        # AWS profile can leak into an emulated run.
+        # AWS profile can leak into an emulated run. Nor an endpoint: with
+        # AWS_ENDPOINT_URL set (a shell pointed at `harness serve`, `harness
+        # rehearse` reading from one), clients would send the emulated run's
+        # writes there instead of to the mock.
         self._env = mock.patch.dict(os.environ, {
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION, "AWS_SESSION_TOKEN": "testing",
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
         })
         self._env.start()
         self._mock = mock_aws()
