@@ -28,6 +28,7 @@ EXIT_AWS_ERROR = 3  # AWS refused or failed a call before the service was change
 EXIT_NOT_RECOVERED = 4  # the service is not known to be on the new or the known-good revision
 EXIT_TIMED_OUT = 5  # waiting ran past --timeout
 EXIT_TASK_FAILED = 6  # a one-off task (run, deploy --run-before) did not run to an exit of 0
+EXIT_CHECK_FAILED = 7  # check found an error: deploys or rollbacks of the service cannot work as set
 
 ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 # Answers that say "not now": the call was not applied, asking again later can work.

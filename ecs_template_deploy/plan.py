@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .render import ImageSelection, choose_images, registrable_fields, registrable_view, render, same_definition, target_family
-from .resources import check_controller, check_family, fetch_service, fetch_task_definition, fetch_template
+from .resources import check_drivable, check_family, fetch_service, fetch_task_definition, fetch_template
 from .views import Service, TaskDefinition
 
 
@@ -48,7 +48,7 @@ def prepare(ecs: Any, request: DeployRequest) -> Plan:
     template = fetch_template(ecs, request.template)
     family = target_family(template.family, request.family)
     service = fetch_service(ecs, request.cluster, request.service)
-    check_controller(service)
+    check_drivable(service)
     images = choose_images(template, request.images)
     fields = registrable_fields(ecs)
     definition = render(template, family, images, fields)

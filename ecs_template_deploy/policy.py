@@ -36,6 +36,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
                "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions"),
     "prune": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
               "ecs:ListTagsForResource", "ecs:DeregisterTaskDefinition"),
+    "check": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:ListTagsForResource",
+              "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
+              "ecr:DescribeRepositories"),
     "run": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:ListTagsForResource",
             "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecr:DescribeImages", "ecs:RunTask", "ecs:DescribeTasks"),
 }
@@ -47,6 +50,8 @@ SITUATIONAL: dict[str, str] = {
     "ecs:DeregisterTaskDefinition": "prune, when a revision is old enough to go",
     "ecs:ListTagsForResource": "reading known-good marks when the service's own record does not say",
     "ecr:DescribeImages": "checking that a new image is pushed (optional: skipped with a warning if denied)",
+    "elasticloadbalancing:DescribeTargetGroups": "check, on a service behind a load balancer",
+    "elasticloadbalancing:DescribeTargetGroupAttributes": "check, on a service behind a load balancer",
 }
 PASSED_TO_TASKS = {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
 
@@ -107,6 +112,7 @@ def policy_for(template: TaskDefinition, request: PolicyRequest) -> dict[str, An
         "ecs:TagResource": ("KnownGoodMarks", marked),
         "ecs:ListTagsForResource": ("KnownGoodMarks", marked),
         "ecr:DescribeImages": ("EcrRepositories", repositories),
+        "ecr:DescribeRepositories": ("EcrRepositories", repositories),
     }
     wanted = list(dict.fromkeys(a for c in request.commands for a in ACTIONS[c]))
     groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}

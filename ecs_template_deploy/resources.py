@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .errors import BadInputError, ClusterNotFoundError, ServiceNotFoundError, TemplateNotFoundError, aws_call, error_code
-from .views import Service, TaskDefinition, family_of, revision_name, revision_of, tags_of
+from .views import Service, TaskDefinition, family_of, revision_name, revision_of, stuck_rolling_update, tags_of
 
 NAME = r"[A-Za-z0-9_-]{1,255}"
 FAMILY_RE = re.compile(rf"^{NAME}$")
@@ -139,12 +139,23 @@ def fetch_service(ecs: Any, cluster: str, service: str) -> Service:
     return Service(services[0])
 
 
-def check_controller(service: Service) -> None:
-    """The tool drives rolling updates through UpdateService: ECS-controlled services only."""
+def check_drivable(service: Service) -> None:
+    """The tool drives deployments through UpdateService: ECS-controlled services
+    only, and a rolling update needs room to replace a task. Refused before any
+    change: otherwise a deploy registers, updates, and waits out --timeout on a
+    rollout that can never move (and so would the rollback after it)."""
     controller = service.deployment_controller
     if controller != "ECS":
         why = CONTROLLERS.get(controller, "the tool drives only the ECS deployment controller")
         raise BadInputError(f"service {service.name} uses the {controller} deployment controller: {why}")
+    config = service.raw.get("deploymentConfiguration") or {}
+    low, high = config.get("minimumHealthyPercent", 100), config.get("maximumPercent", 200)
+    stuck = stuck_rolling_update(service.desired_count, low, high) if service.strategy == "ROLLING" else None
+    if stuck:
+        raise BadInputError(
+            f"service {service.name} cannot replace a task: minimumHealthyPercent {low:g} and maximumPercent {high:g} "
+            f"at {service.desired_count} task(s) leave ECS no room; raise maximumPercent (200 is ECS's default) or lower "
+            "minimumHealthyPercent in Terraform, then deploy")
 
 
 def short(arn: str | None) -> str:

@@ -28,7 +28,7 @@ from .errors import (
     EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, EXIT_TIMED_OUT, BadInputError, DeployFailedError, DeployToolError,
     Next, NotRecoveredError, TemplateNotFoundError, TimedOutError, aws_call,
 )
-from .resources import check_controller, check_family, check_task_definition_reference, fetch_service, \
+from .resources import check_drivable, check_family, check_task_definition_reference, fetch_service, \
     fetch_task_definition, short
 from .retry import Retrier
 from .standing import Journal
@@ -430,7 +430,7 @@ def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
         check_family(family)
     reference = _to_reference(to, family, ecs.meta.region_name) if to is not None else None
     snapshot = fetch_service(ecs, cluster, service)
-    check_controller(snapshot)
+    check_drivable(snapshot)
     current = snapshot.task_definition
     running_family = family_of(current)
     if to is not None:

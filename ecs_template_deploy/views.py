@@ -306,6 +306,17 @@ class Service:
         return tags_of(self.raw.get("tags"))
 
 
+def stuck_rolling_update(desired: int, minimum_percent: float, maximum_percent: float) -> tuple[int, int] | None:
+    """(fewest tasks ECS must keep, most it may run) when they leave a rolling update
+    no room to replace a task (maximumPercent 100 with minimumHealthyPercent 100),
+    else None. ECS rounds the minimum up and the maximum down."""
+    if desired <= 0:
+        return None
+    floor = -(-desired * minimum_percent // 100)
+    ceiling = desired * maximum_percent // 100
+    return (int(floor), int(ceiling)) if ceiling <= floor else None
+
+
 def is_steady_state_event(message: str) -> bool:
     return bool(STEADY_STATE.match(message.strip()))
 

@@ -25,7 +25,7 @@ from botocore.exceptions import InvalidRegionError, NoRegionError, ProfileNotFou
 from .. import __version__
 from ..clock import Clock
 from ..errors import (
-    EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, NO_REGION_FIX, BadInputError,
+    EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, NO_REGION_FIX, BadInputError,
     DeployToolError, Next, one_line,
 )
 from ..standing import Journal, look
@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "ecs_template_deploy.cli.rollback",
     "run": "ecs_template_deploy.cli.run",
     "policy": "ecs_template_deploy.cli.policy",
+    "check": "ecs_template_deploy.cli.check",
 }
 
 
@@ -128,6 +129,7 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
         # Adaptive retries: a deploy polls for minutes and must ride out throttling.
         ecs = session.client("ecs", region_name=region, config=RETRIES)
         cloudwatch = session.client("cloudwatch", region_name=region, config=RETRIES)
+        elbv2 = session.client("elbv2", region_name=region, config=RETRIES)
     except ProfileNotFound as err:
         raise BadInputError(f"AWS profile {args.profile!r} not found: check --profile or AWS_PROFILE against ~/.aws/config") from err
     except NoRegionError as err:
@@ -142,7 +144,7 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
             ecr_clients[region] = session.client("ecr", region_name=region, config=RETRIES)
         return ecr_clients[region]
 
-    return Context(session=session, ecs=ecs, cloudwatch=cloudwatch, ecr_for=ecr_for, json=args.json,
+    return Context(session=session, ecs=ecs, cloudwatch=cloudwatch, elbv2=elbv2, ecr_for=ecr_for, json=args.json,
                    sink=renderer_for(sys.stdout, json_lines=args.json, environ=os.environ))
 
 
@@ -185,7 +187,7 @@ def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], 
         step = Next.RERUN  # picks up where this run stopped (or, before any change, simply tries again)
     standing = None
     if context is not None and code != EXIT_OK and hasattr(args, "service") \
-            and (journal.service_changed or code not in (EXIT_BAD_INPUT, EXIT_AWS_ERROR)):
+            and (journal.service_changed or code not in (EXIT_BAD_INPUT, EXIT_AWS_ERROR, EXIT_CHECK_FAILED)):
         standing = look(context.ecs, args.cluster, args.service, journal, context.clock)
     command = next_command(step, args, argv) if failed else ""
     stderr = context.stderr if context is not None else sys.stderr

@@ -20,6 +20,7 @@ class Context:
     session: Any
     ecs: Any
     cloudwatch: Any = None  # for --alarm
+    elbv2: Any = None  # for check: target group health checks and deregistration delay
     ecr_for: Any = None  # region -> ECR client, for checking that images are pushed
     json: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)

@@ -126,11 +126,10 @@ def _ecs_service_arns(call: ApiCall, account: str) -> list[str]:
 
 
 def _ecr_repository_arns(call: ApiCall, account: str) -> list[str]:
-    name = call.params.get("repositoryName")
-    if not name:
-        return []
+    # most calls name one repository; DescribeRepositories a list (none: every one, "*")
+    names = [call.params["repositoryName"]] if call.params.get("repositoryName") else call.params.get("repositoryNames") or []
     registry = call.params.get("registryId") or account
-    return [f"arn:{_partition(call.region)}:ecr:{call.region or '*'}:{registry}:repository/{name}"]
+    return [f"arn:{_partition(call.region)}:ecr:{call.region or '*'}:{registry}:repository/{name}" for name in names]
 
 
 # Secrets Manager appends six random characters to a secret's ARN; AWS's own

@@ -10,6 +10,6 @@ tests, ``bench/`` and ``harness demo``.
   against it in-process (``ToolWorld``).
 """
 from harness.worlds.tool import (  # noqa: F401  (the deploy tool's world is what most callers want)
-    CLUSTER, CONTAINER, FAMILY, IMAGES, REGION, REPOSITORY, SERVICE, TARGET_GROUP, TEMPLATE, BlueGreenLoadBalancer, ToolRun,
+    CLUSTER, CONTAINER, FAMILY, IMAGES, REGION, REPOSITORY, SERVICE, TEMPLATE, BlueGreenLoadBalancer, ToolRun,
     ToolWorld,
 )

@@ -33,7 +33,6 @@ from harness.worlds.images import push_images
 REGION = "us-east-1"
 CLUSTER, SERVICE, TEMPLATE, FAMILY, CONTAINER = "prod", "web", "web-template", "web", "app"
 REPOSITORY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/web"
-TARGET_GROUP = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/web/0123456789abcdef"
 IMAGES = ("placeholder", "v1", "v2", "v3", "crash", "sick", "slow")
 SETTLE = 300.0  # virtual seconds for a new service to settle on the placeholder
 
@@ -73,17 +72,26 @@ class BlueGreenLoadBalancer:
     test_rule: str
 
     @classmethod
-    def build(cls, aws: Any, name: str = "web") -> "BlueGreenLoadBalancer":
-        """On `aws` (a backend: anything with `client(name)`), or a client factory itself."""
+    def build(cls, aws: Any, name: str = "web", target_group_settings: dict[str, int] | None = None
+              ) -> "BlueGreenLoadBalancer":
+        """On `aws` (a backend: anything with `client(name)`), or a client factory itself;
+        both target groups get `target_group_settings` (as `target_group` takes them)."""
         client = aws if callable(aws) and not hasattr(aws, "client") else aws.client
         ec2, elb = client("ec2"), client("elbv2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")
                    ["Subnet"]["SubnetId"] for i, zone in ((1, "a"), (2, "b"))]
         lb = elb.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-        blue, green = [elb.create_target_group(Name=f"{name}-{colour}", Protocol="HTTP", Port=80, VpcId=vpc,
-                                               TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-                       for colour in ("blue", "green")]
+        settings = {"interval": 30, "healthy": 5, "unhealthy": 2, "deregistration_delay": 300,
+                    **(target_group_settings or {})}
+        blue, green = [elb.create_target_group(
+            Name=f"{name}-{colour}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+            HealthCheckIntervalSeconds=settings["interval"], HealthyThresholdCount=settings["healthy"],
+            UnhealthyThresholdCount=settings["unhealthy"])["TargetGroups"][0]["TargetGroupArn"]
+            for colour in ("blue", "green")]
+        for arn in (blue, green):
+            elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+                {"Key": "deregistration_delay.timeout_seconds", "Value": str(settings["deregistration_delay"])}])
         forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": [
             {"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}
         rules = []
@@ -98,6 +106,22 @@ class BlueGreenLoadBalancer:
         return [{"targetGroupArn": self.blue, "containerName": container, "containerPort": port, "advancedConfiguration": {
             "alternateTargetGroupArn": self.green, "productionListenerRule": self.production_rule,
             "testListenerRule": self.test_rule, "roleArn": role}}]
+
+
+def target_group(aws: Any, name: str = "web", *, interval: int = 30, healthy: int = 5, unhealthy: int = 2,
+                 deregistration_delay: int = 300) -> str:
+    """A target group in a VPC of its own, with these health check settings (AWS's
+    defaults unless given): what a rolling service behind a load balancer
+    registers into. The simulator times health checks by its own parameters
+    (`Params.tg_*`); this is what a reader of the account (`check`) sees."""
+    ec2, elb = aws.client("ec2"), aws.client("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    arn = elb.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
+                                  HealthCheckIntervalSeconds=interval, HealthyThresholdCount=healthy,
+                                  UnhealthyThresholdCount=unhealthy)["TargetGroups"][0]["TargetGroupArn"]
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}])
+    return arn
 
 
 def cd_process_env(url: str) -> dict[str, str]:
@@ -140,25 +164,33 @@ class ToolWorld:
 
     @classmethod
     def build(cls, aws: Any, *, desired: int = 4, load_balanced: bool = False, circuit_breaker: bool = False,
-              images: Sequence[str] = IMAGES, strategy: str = "ROLLING", **configuration: Any) -> "ToolWorld":
+              images: Sequence[str] = IMAGES, strategy: str = "ROLLING", health_check_grace: int = 0,
+              container_settings: dict[str, Any] | None = None, target_group_settings: dict[str, int] | None = None,
+              **configuration: Any) -> "ToolWorld":
         """`strategy` BLUE_GREEN, LINEAR or CANARY puts the service behind a blue/green
-        load balancer (`self.balancer`); `configuration` goes into its
-        deploymentConfiguration (bakeTimeInMinutes, alarms, linearConfiguration, ...)."""
+        load balancer (`self.balancer`); `load_balanced` a ROLLING one behind a target
+        group (`self.target_group`, `target_group_settings` as `target_group` takes
+        them); `configuration` goes into its deploymentConfiguration
+        (bakeTimeInMinutes, alarms, linearConfiguration, ...); `container_settings`
+        into the container definition (healthCheck, stopTimeout, versionConsistency)."""
         world = cls(aws)
         world.ecr.create_repository(repositoryName="web")
         push_images(world.ecr, "web", images)
         world.ecs.create_cluster(clusterName=CLUSTER)
-        container: dict[str, Any] = {"name": CONTAINER, "image": f"{REPOSITORY}:placeholder", "memory": 256, "essential": True}
+        container: dict[str, Any] = {"name": CONTAINER, "image": f"{REPOSITORY}:placeholder", "memory": 256, "essential": True,
+                                     **(container_settings or {})}
         extra: dict[str, Any] = {}
-        world.balancer = None
+        world.balancer, world.target_group = None, None
         if strategy != "ROLLING":
-            world.balancer = BlueGreenLoadBalancer.build(aws)
+            world.balancer = BlueGreenLoadBalancer.build(aws, target_group_settings=target_group_settings)
             container["portMappings"] = [{"containerPort": 80}]
-            extra = {"loadBalancers": world.balancer.load_balancers(), "healthCheckGracePeriodSeconds": 0}
+            extra = {"loadBalancers": world.balancer.load_balancers(), "healthCheckGracePeriodSeconds": health_check_grace}
         elif load_balanced:
             container["portMappings"] = [{"containerPort": 8080}]
-            extra = {"loadBalancers": [{"targetGroupArn": TARGET_GROUP, "containerName": CONTAINER, "containerPort": 8080}],
-                     "healthCheckGracePeriodSeconds": 0}
+            world.target_group = target_group(aws, **(target_group_settings or {}))
+            extra = {"loadBalancers": [{"targetGroupArn": world.target_group, "containerName": CONTAINER,
+                                        "containerPort": 8080}],
+                     "healthCheckGracePeriodSeconds": health_check_grace}
         template = world.ecs.register_task_definition(family=TEMPLATE, containerDefinitions=[container])
         world.ecs.create_service(
             cluster=CLUSTER, serviceName=SERVICE, taskDefinition=template["taskDefinition"]["taskDefinitionArn"],

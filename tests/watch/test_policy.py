@@ -44,7 +44,8 @@ def recorded():
         for argv in [("render", "--tag", "v1"), ("diff", "--tag", "v1"),
                      ("deploy", "--tag", "v1", "--alarm", "HighErrors", "--run-before", "bin/migrate"),
                      ("deploy", "--tag", "v2"), ("deploy", "--tag", "crash"), ("rollback",), ("status",),
-                     ("run", "--tag", "v2", "--command", "bin/migrate"), ("prune", "--keep", "0", "--min-age", "0")]:
+                     ("run", "--tag", "v2", "--command", "bin/migrate"), ("check",),
+                     ("prune", "--keep", "0", "--min-age", "0")]:
             session = world.session()
             recorder.attach(session)
             codes[" ".join(argv)] = world.run(*argv, session=session).code
@@ -74,7 +75,7 @@ def test_every_command_ran_as_cd_runs_it(recorded):
     assert recorded["codes"] == {"render --tag v1": 0, "diff --tag v1": 0,
                                  "deploy --tag v1 --alarm HighErrors --run-before bin/migrate": 0,
                                  "deploy --tag v2": 0, "deploy --tag crash": 1, "rollback": 0, "status": 0,
-                                 "run --tag v2 --command bin/migrate": 0, "prune --keep 0 --min-age 0": 0}
+                                 "run --tag v2 --command bin/migrate": 0, "check": 0, "prune --keep 0 --min-age 0": 0}
 
 
 def test_the_policy_allows_every_call_the_commands_made(recorded):
