@@ -436,7 +436,7 @@ def chart(rehearsal: Rehearsal) -> Any:
 
     failing = [m for m in rehearsal.modes() if MODES[m].fails]
     variants = ["current", *rehearsal.levers]
-    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.9 * len(failing)))
+    fig, ax = plt.subplots(figsize=(9, 1.6 + 0.9 * len(failing)))
     height = 0.8 / len(variants)
     for i, variant in enumerate(variants):
         values = [rehearsal.cell(m, variant) for m in failing]
@@ -447,10 +447,14 @@ def chart(rehearsal: Rehearsal) -> Any:
         for bar, o in zip(bars, values):
             if o is None or o.seconds is None:
                 bar.set_hatch("//")
+            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {_cell(o).split(' (')[0]}",
+                    va="center", fontsize=6)
     ax.set_yticks([y + 0.4 - height / 2 for y in range(len(failing))], failing)
     ax.invert_yaxis()
     ax.set_xlabel(f"virtual seconds, first evidence -> steady on known good (hatched: never, shown at {LIMIT:g})")
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.25 / len(failing)),
+              ncol=3)
+    ax.margins(x=0.08)
     fig.tight_layout()
     return fig
 
