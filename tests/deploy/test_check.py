@@ -1,11 +1,14 @@
 """`ecs-template-deploy check`: each problem it knows, found on a service built with
-it; nothing found on a well-configured one; errors exit 7; read-only."""
+it, in-process and against `harness serve` over HTTP; nothing found on a
+well-configured one; errors exit 7. (That it only reads: tests/server/.)"""
 from __future__ import annotations
 
 import pytest
 
 from ecs_template_deploy.errors import EXIT_CHECK_FAILED, EXIT_OK
+from harness.backends.served import ServedAws
 from harness.worlds import CLUSTER, FAMILY, TEMPLATE, ToolWorld
+from harness.worlds.tool import cd_process_env
 
 GOOD_HEALTH_CHECK = {"command": ["CMD-SHELL", "curl -f http://localhost:8080/ || exit 1"], "interval": 10,
                      "retries": 3, "startPeriod": 20}
@@ -75,8 +78,7 @@ PROBLEMS = [
 ]
 
 
-@pytest.mark.parametrize("code, severity, changes, then", PROBLEMS, ids=[p[0] for p in PROBLEMS])
-def test_check_finds_the_problem_with_setting_why_and_fix(aws, code, severity, changes, then):
+def assert_finds(aws, code, severity, changes, then) -> None:
     world = well_configured(aws, **changes)
     if then is not None:
         then(world)
@@ -88,6 +90,31 @@ def test_check_finds_the_problem_with_setting_why_and_fix(aws, code, severity, c
     assert finding["severity"] == severity
     assert finding["setting"] and finding["why"] and finding["fix"]
     assert run.code == (EXIT_CHECK_FAILED if any(f["severity"] == "error" for f in found.values()) else EXIT_OK)
+
+
+@pytest.mark.parametrize("code, severity, changes, then", PROBLEMS, ids=[p[0] for p in PROBLEMS])
+def test_check_finds_the_problem_with_setting_why_and_fix(aws, code, severity, changes, then):
+    assert_finds(aws, code, severity, changes, then)
+
+
+@pytest.fixture
+def served(harness_server, monkeypatch):
+    """`harness serve` posing as AWS: the tool reaches it as a CD job would, over HTTP."""
+    harness_server.reset()
+    for key, value in cd_process_env(harness_server.url).items():
+        monkeypatch.setenv(key, value)
+    yield ServedAws(harness_server)
+    harness_server.check()
+
+
+@pytest.mark.parametrize("code, severity, changes, then", PROBLEMS, ids=[p[0] for p in PROBLEMS])
+def test_against_harness_serve_check_finds_the_same(served, code, severity, changes, then):
+    assert_finds(served, code, severity, changes, then)
+
+
+def test_against_harness_serve_a_well_configured_service_has_no_finding(served):
+    run, found = check(well_configured(served))
+    assert (run.code, found) == (EXIT_OK, {})
 
 
 def test_a_template_without_the_suffix_and_a_missing_template_are_findings(aws):
