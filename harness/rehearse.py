@@ -247,7 +247,8 @@ class Replay:
                                         Period=60, EvaluationPeriods=1, Threshold=1,
                                         ComparisonOperator="GreaterThanThreshold")
         self.world = service.build(self.aws, (*IMAGES, "release"))
-        setup = self.world.run("deploy", "--tag", "v1", *service.deploy_options())
+        # known good as bench/rollback.py makes it: a plain deploy (a --bake here would only cost time)
+        setup = self.world.run("deploy", "--tag", "v1", "--poll-interval", f"{service.poll:g}")
         if setup.code != 0:
             raise RehearsalError(f"the service never became steady on a good release in the simulator (exit "
                                  f"{setup.code}: {setup.stderr.strip()[:200]}): check its settings with "
