@@ -24,10 +24,14 @@ from typing import Any, Collection, Iterator, Mapping
 from botocore.exceptions import ClientError
 
 from .clock import iso
-from .errors import aws_call, error_code
+from .errors import AwsError, aws_call, error_code
 from .views import Service, family_of, revision_name, revision_of, same_revision, tags_of
 
 TAG = "ecs-template-deploy:known-good"
+# On the service, set just before a rollback's UpdateService: the revision it returns
+# to. A re-run after a kill finishes that return instead of going one further back;
+# marking clears it, so it never speaks for a return the tool did not start.
+RETURNING = "ecs-template-deploy:returning-to"
 # AWS limits tag values to 256 characters; a longer ARN cannot be a pointer.
 MAX_TAG_VALUE = 256
 DEFAULT_SCAN_LIMIT = 25
@@ -55,13 +59,29 @@ def mark(ecs: Any, task_definition_arn: str, *, at: float, service_arn: str | No
     if service_arn and len(task_definition_arn) <= MAX_TAG_VALUE:
         with aws_call("ecs:TagResource"):
             try:
-                ecs.tag_resource(resourceArn=service_arn, tags=[{"key": TAG, "value": task_definition_arn}])
+                ecs.tag_resource(resourceArn=service_arn, tags=[{"key": TAG, "value": task_definition_arn},
+                                                                 {"key": RETURNING, "value": ""}])
             except ClientError as err:
                 # Services with the old short ARN format cannot be tagged. The mark on
                 # the revision is the fact; the pointer only saves a scan.
                 if error_code(err) != "InvalidParameterException":
                     raise
     return marked
+
+
+def record_return(ecs: Any, service_arn: str, task_definition_arn: str) -> bool:
+    """Note on the service that a rollback to `task_definition_arn` is starting (the
+    RETURNING tag). Best effort: False when it cannot be written (an old-format
+    service ARN, TagResource denied); the rollback goes on, and a re-run after a kill
+    then cannot tell its finished return from one made some other way."""
+    if not service_arn or len(task_definition_arn) > MAX_TAG_VALUE:
+        return False
+    try:
+        with aws_call("ecs:TagResource"):
+            ecs.tag_resource(resourceArn=service_arn, tags=[{"key": RETURNING, "value": task_definition_arn}])
+    except AwsError:
+        return False
+    return True
 
 
 def read_mark(ecs: Any, task_definition_arn: str) -> KnownGood | None:

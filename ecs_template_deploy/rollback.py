@@ -275,6 +275,8 @@ class Rollout:
                 answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
             return Service(answer["service"])
 
+        if before is not None:
+            knowngood.record_return(self.ecs, before.arn, task_definition)
         self.journal.service_changed = True
         updated = self.retry.call(update, until=until, what=f"updating service {service} to {short(task_definition)}")
         self.journal.did(action, service_changed=True)
@@ -361,8 +363,8 @@ class Rollout:
             return self._guarded(f"rollback of {snapshot.name}", current, Next.RERUN,
                                  lambda: self._stop_and_shift_back(cluster, service, snapshot, record, since))
         if follow and same_revision(snapshot.steady_on, target.task_definition):
-            self.watcher.emit("action", f"{snapshot.name} is already steady on {target.revision}, known good since "
-                              f"{target.marked_at}: a return to it finished unwatched; marking it the last known good",
+            self.watcher.emit("action", f"{snapshot.name} is already steady on {target.revision}: the rollback to it "
+                              "that an earlier run started finished unwatched; marking it the last known good",
                               knownGood=target.task_definition)
             self.journal.did(f"found the return to {target.revision} finished")
         elif follow:
@@ -462,19 +464,16 @@ def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
 
 
 def _return_not_seen_through(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:
-    """The service steady on a known-good revision that is not its last known good:
-    a return to it that nothing saw through (a rollback killed after its
-    UpdateService that finished unwatched, or one made by hand). A re-run of
-    `rollback` finishes that one (marks it) instead of going one further back, to
-    the very revision the service was returned from. A rollback that was seen
-    through re-marked its revision, so this never holds after one."""
+    """The service steady on the revision a rollback of this tool was returning to
+    (the RETURNING tag names it) and never marked: that rollback was killed after
+    its UpdateService and finished unwatched. A re-run of `rollback` finishes it
+    (marks it) instead of going one further back, to the very revision the service
+    was returned from. A service put on an old revision any other way carries no
+    such tag (marking clears it), and `rollback` moves it as asked."""
     running = snapshot.steady_on
-    if not running:
+    if not running or not same_revision(snapshot.tags.get(knowngood.RETURNING), running):
         return None
-    latest = knowngood.find(ecs, family_of(running), service_tags=snapshot.tags)
-    if latest is None or same_revision(latest.task_definition, running):
-        return None
-    return knowngood.read_mark(ecs, running)
+    return knowngood.read_mark(ecs, running) or knowngood.KnownGood(running, "")
 
 
 def _rollback_in_progress(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:

@@ -1,31 +1,43 @@
-"""A rollback killed after its UpdateService may finish while nobody watches. The
-re-run the tool asks for ("next: the same command") must then finish that
-rollback (mark it), not go one further back: to the very revision the service
-was rolled back from. In-process on the virtual clock, so the rollback can be
-made to finish before the re-run, which a wall-clock kill test cannot arrange.
+"""A rollback stopped right after its UpdateService may finish while nobody
+watches. The re-run the tool asks for ("next: the same command") must then
+finish that rollback (mark it), not go one further back: to the very revision
+the service was rolled back from. And only that: a service put back on an old
+revision some other way is rolled back as asked, never left with "done".
+In-process on the virtual clock, so the rollback can be made to finish before
+the re-run, which a wall-clock kill test cannot arrange.
 """
 from __future__ import annotations
 
+from ecs_template_deploy import knowngood
 from ecs_template_deploy.errors import EXIT_OK
 from harness.worlds import CLUSTER, SERVICE, ToolWorld
 
 
-def killed_rollback_finished(aws) -> ToolWorld:
-    """web:1 then web:2 deployed and known good; then what a rollback killed right
-    after its UpdateService leaves: the service sent back to web:1, unmarked, and
-    (here) steady on it by the time anyone looks again."""
+def deployed(aws, *tags: str) -> ToolWorld:
     world = ToolWorld.build(aws, desired=2)
-    assert world.run("deploy", "--tag", "v1").code == EXIT_OK
-    assert world.run("deploy", "--tag", "v2").code == EXIT_OK
-    web1 = world.ecs.describe_task_definition(taskDefinition="web:1")["taskDefinition"]["taskDefinitionArn"]
-    world.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=web1)
-    aws.clock.sleep(900)
-    assert world.steady_on() == "web:1" and world.known_good() == "web:2"
+    for tag in tags:
+        assert world.run("deploy", "--tag", tag).code == EXIT_OK
     return world
 
 
+def stopped_after_update(world: ToolWorld):
+    """`rollback`, interrupted the moment AWS has applied its UpdateService (SIGINT
+    there: the process ends without watching, as a kill would leave it)."""
+    session = world.session()
+
+    def interrupt(**_):
+        raise KeyboardInterrupt
+
+    session.events.register("after-call.ecs.UpdateService", interrupt)
+    return world.run("rollback", session=session)
+
+
 def test_rerunning_a_rollback_that_finished_unwatched_stays_and_marks_it(aws):
-    world = killed_rollback_finished(aws)
+    world = deployed(aws, "v1", "v2")
+    stopped = stopped_after_update(world)
+    assert stopped.code == 130, stopped.stderr
+    aws.clock.sleep(900)
+    assert world.steady_on() == "web:1" and world.known_good() == "web:2"  # finished, nobody marked it
 
     again = world.run("rollback")
 
@@ -33,16 +45,33 @@ def test_rerunning_a_rollback_that_finished_unwatched_stays_and_marks_it(aws):
     assert "UpdateService" not in again.calls  # nothing moved: web:2 is what it was rolled back from
     assert "found the return to web:1 finished" in again.result["actions"]
     assert world.steady_on() == "web:1" and world.known_good() == "web:1"
+    assert world.service().tags.get(knowngood.RETURNING) == ""  # marking cleared the note
 
 
-def test_a_second_deliberate_rollback_after_a_watched_one_still_goes_back(aws):
-    """The rule only covers returns nobody saw through: a rollback the tool watched
-    re-marks its revision, so the next `rollback` moves on as before."""
-    world = killed_rollback_finished(aws)
-    assert world.run("rollback").code == EXIT_OK  # finishes the return: web:1 is the last known good now
+def test_a_second_deliberate_rollback_after_a_finished_one_still_goes_back(aws):
+    """A rollback that was seen through cleared its note: the next `rollback` moves on."""
+    world = deployed(aws, "v1", "v2")
+    assert world.run("rollback").code == EXIT_OK and world.steady_on() == "web:1"
 
     further = world.run("rollback")
 
     assert further.code == EXIT_OK, further.stderr
     assert "UpdateService" in further.calls
     assert world.steady_on() == "web:2"
+
+
+def test_a_service_put_back_on_an_old_known_good_revision_by_hand_is_rolled_back_as_asked(aws):
+    """Steady on a known-good revision that is not the last known good, with no note
+    of ours: someone else moved it (the console, Terraform, another pipeline), and a
+    user who runs `rollback` because it is bad must get a rollback, not an "ok"."""
+    world = deployed(aws, "v1", "v2", "v3")
+    web1 = world.ecs.describe_task_definition(taskDefinition="web:1")["taskDefinition"]["taskDefinitionArn"]
+    world.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=web1)
+    aws.clock.sleep(900)
+    assert world.steady_on() == "web:1" and world.known_good() == "web:3"
+
+    asked = world.run("rollback")
+
+    assert asked.code == EXIT_OK, asked.stderr
+    assert "UpdateService" in asked.calls
+    assert world.steady_on() == "web:3"
