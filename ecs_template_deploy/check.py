@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
-from .settings import TEMPLATE_SUFFIX, declared_start_seconds, production_target_group, stop_timeout, target_group_setting
+from .settings import REPOSITORY_MISSING, TEMPLATE_SUFFIX, declared_start_seconds, stop_timeout, target_group_setting
 from .views import stuck_rolling_update
 
 SEVERITIES = ("error", "warning", "info")
@@ -47,7 +47,8 @@ def _deployment(s: dict[str, Any]) -> Iterator[Finding]:
                       f"the service uses the {s['deploymentController']} deployment controller",
                       "the tool deploys and rolls back through UpdateService, which only the ECS controller honours",
                       "move the service to the ECS controller (ECS's own blue/green replaces CODE_DEPLOY since 2025)")
-    stuck = stuck_rolling_update(desired, low, high) if strategy == "ROLLING" else None
+    replica = s.get("schedulingStrategy", "REPLICA") == "REPLICA"  # a DAEMON's tasks go one per instance
+    stuck = stuck_rolling_update(desired, low, high) if strategy == "ROLLING" and replica else None
     if stuck:
         floor, ceiling = stuck
         yield Finding("no-progress", "error", "service.deploymentConfiguration",
@@ -95,7 +96,6 @@ def _deployment(s: dict[str, Any]) -> Iterator[Finding]:
 def _health(s: dict[str, Any]) -> Iterator[Finding]:
     grace = float(s["healthCheckGracePeriodSeconds"] or 0)
     start = declared_start_seconds(s)
-    group = production_target_group(s)
     container_checks = [c for c in s["containers"] if c.get("essential", True) and c.get("healthCheck")]
     if s["loadBalanced"] and start is not None and grace < start:
         yield Finding("grace-shorter-than-start", "warning", "service.healthCheckGracePeriodSeconds",
@@ -108,11 +108,14 @@ def _health(s: dict[str, Any]) -> Iterator[Finding]:
                       "no load balancer and no container health check",
                       "ECS counts any RUNNING task as healthy: a release that runs but does not work is never caught",
                       "add a container healthCheck to the essential container")
-    if group is not None and group.get("missing"):
-        yield Finding("target-group-missing", "error", "service.loadBalancers[].targetGroupArn",
-                      f"target group {group['arn']} does not exist",
+    missing = [g for g in s["targetGroups"] if g.get("missing")]
+    for gone in missing:
+        yield Finding("target-group-missing", "error", "service.loadBalancers[]" + (
+                          ".targetGroupArn" if gone["role"] == "production" else ".advancedConfiguration.alternateTargetGroupArn"),
+                      f"{gone['role']} target group {gone['arn']} does not exist",
                       "new tasks cannot register, so no deploy or rollback can become healthy",
                       "recreate the target group (terraform apply) or point the service at an existing one")
+    if missing:
         return
     if not s["loadBalanced"]:
         return
@@ -163,13 +166,23 @@ def _revisions(s: dict[str, Any]) -> Iterator[Finding]:
                           "until a deploy completes, a failing first deploy returns to the template revision",
                           "deploy once; the tool marks the revision when it is steady")
         else:
-            yield Finding("known-good-missing", "error", "known-good record (tag ecs-template-deploy:known-good)",
+            settled = s["rolloutState"] == "COMPLETED" and s["deployments"] == 1
+            yield Finding("known-good-missing", "warning" if settled else "error",
+                          "known-good record (tag ecs-template-deploy:known-good)",
                           f"no revision of {s['targetFamily']} carries a known-good mark",
-                          "a failing deploy has no last known good to roll back to (marks deleted, revisions "
-                          "deregistered, or deploys made by something else)",
+                          ("the next deploy marks the running revision first (its deployment is COMPLETED), but "
+                           "`rollback` has nothing to return to until then" if settled else
+                           "a failing deploy has no last known good to roll back to (marks deleted, revisions "
+                           "deregistered, or deploys made by something else), and the rollout now is not complete"),
                           f"mark the running revision once it is verified: ecs-template-deploy rollback --to "
                           f"{s['taskDefinition']} (it marks it when steady), then deploy as usual")
     for c in s["containers"]:
+        if c.get("repositoryTagMutability") == REPOSITORY_MISSING:
+            yield Finding("repository-missing", "error", f"containerDefinitions[{c['name']}].image",
+                          f"container {c['name']} runs {c['image']}, from an ECR repository that does not exist",
+                          "every task ECS starts from now on (scale-out, a replacement, a rollback) fails to pull",
+                          "recreate the repository and push the image, or deploy an image that exists")
+            continue
         image = c["image"]
         by_tag = "@sha256:" not in image
         mutability = c.get("repositoryTagMutability")

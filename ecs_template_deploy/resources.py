@@ -150,12 +150,13 @@ def check_drivable(service: Service) -> None:
         raise BadInputError(f"service {service.name} uses the {controller} deployment controller: {why}")
     config = service.raw.get("deploymentConfiguration") or {}
     low, high = config.get("minimumHealthyPercent", 100), config.get("maximumPercent", 200)
-    stuck = stuck_rolling_update(service.desired_count, low, high) if service.strategy == "ROLLING" else None
+    replica = (service.raw.get("schedulingStrategy") or "REPLICA") == "REPLICA"  # DAEMON: one task per instance
+    stuck = stuck_rolling_update(service.desired_count, low, high) if service.strategy == "ROLLING" and replica else None
     if stuck:
         raise BadInputError(
             f"service {service.name} cannot replace a task: minimumHealthyPercent {low:g} and maximumPercent {high:g} "
             f"at {service.desired_count} task(s) leave ECS no room; raise maximumPercent (200 is ECS's default) or lower "
-            "minimumHealthyPercent in Terraform, then deploy")
+            "minimumHealthyPercent in Terraform, then run this command again")
 
 
 def short(arn: str | None) -> str:

@@ -30,6 +30,7 @@ TEMPLATE_SUFFIX = "-template"
 TARGET_GROUP_DEFAULTS = {"healthCheckIntervalSeconds": 30, "healthyThresholdCount": 5, "unhealthyThresholdCount": 2,
                          "healthCheckTimeoutSeconds": 5, "deregistrationDelaySeconds": 300}
 STOP_TIMEOUT_DEFAULT = 30
+REPOSITORY_MISSING = "NOT_FOUND"  # repositoryTagMutability of an ECR repository that does not exist
 
 
 def _deployment_configuration(service: Service) -> dict[str, Any]:
@@ -104,8 +105,13 @@ def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unr
         return None
     try:
         with aws_call("ecr:DescribeRepositories"):
-            answer = ecr_for(host.group("region")).describe_repositories(
-                registryId=host.group("account"), repositoryNames=[reference.path])
+            try:
+                answer = ecr_for(host.group("region")).describe_repositories(
+                    registryId=host.group("account"), repositoryNames=[reference.path])
+            except ClientError as err:
+                if error_code(err) != "RepositoryNotFoundException":
+                    raise
+                return REPOSITORY_MISSING
     except AwsError as err:
         unread.append(f"repository {reference.path}: {err}")
         return None
@@ -150,14 +156,15 @@ def _template(ecs: Any, family: str, template: str | None, unread: list[str]) ->
 
 
 def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = None, ecr_for: Any = None,
-                  template: str | None = None, start_seconds: float | None = None) -> dict[str, Any]:
+                  template: str | None = None, family: str | None = None,
+                  start_seconds: float | None = None) -> dict[str, Any]:
     """Everything that decides how the service deploys and rolls back, read-only."""
     service = fetch_service(ecs, cluster, service_name)
     unread: list[str] = []
     running = service.task_definition
-    family = family_of(running)
+    running_family = family_of(running)
     # a service Terraform created on the template runs the template until the first deploy
-    target = family.removesuffix(TEMPLATE_SUFFIX) if not template else family_of(template).removesuffix(TEMPLATE_SUFFIX)
+    target = family or (family_of(template) if template else running_family).removesuffix(TEMPLATE_SUFFIX)
     known = None
     if running:
         try:
@@ -172,16 +179,17 @@ def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = Non
         "service": service.name,
         "serviceArn": service.arn,
         "desiredCount": service.desired_count,
+        "schedulingStrategy": service.raw.get("schedulingStrategy") or "REPLICA",
         "deploymentController": service.deployment_controller,
         "deploymentConfiguration": _deployment_configuration(service),
         "healthCheckGracePeriodSeconds": service.raw.get("healthCheckGracePeriodSeconds") or 0,
         "loadBalanced": bool(service.raw.get("loadBalancers")),
         "targetGroups": _target_groups(elbv2, service, unread),
         "taskDefinition": revision_name(running),
-        "runningFamily": family,
+        "runningFamily": running_family,
         "targetFamily": target,
         "containers": _containers(ecs, running, ecr_for, unread) if running else [],
-        "template": _template(ecs, family, template, unread),
+        "template": _template(ecs, running_family, template, unread),
         "knownGood": known.revision if known else None,
         "knownGoodTagged": bool(service.tags.get(knowngood.TAG)),
         "deployments": len(service.deployments),

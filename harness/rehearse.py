@@ -80,9 +80,9 @@ class Service:
         """From `ecs_template_deploy.settings.read_settings`'s document (`check --json`'s `settings`)."""
         from ecs_template_deploy.settings import stop_timeout, target_group_setting
 
-        if settings.get("kind") == "check":
-            settings = settings["settings"]
-        if settings.get("kind") != "settings":
+        if isinstance(settings, dict) and isinstance(settings.get("settings"), dict):
+            settings = settings["settings"]  # check --json's result object
+        if not isinstance(settings, dict) or settings.get("kind") != "settings":
             raise RehearsalError("not a settings document: pass what `ecs-template-deploy check --json` prints")
         if settings.get("deploymentController", "ECS") != "ECS":
             raise RehearsalError(f"the service uses the {settings['deploymentController']} deployment controller: "
@@ -330,6 +330,8 @@ class Replay:
         for event in self.sim.timeline.events:
             if event["t"] < since or "has reached a steady state" not in event["message"]:
                 continue
+            if event["t"] > self.started + LIMIT:  # past the span every replay is measured over
+                return None
             before = [s for s in samples if s["t"] <= event["t"]]
             if before and wanted([d["taskDefinition"] for d in before[-1]["deployments"]]):
                 return event["t"]
@@ -366,12 +368,18 @@ class Rehearsal:
 
     def gains(self) -> dict[str, float]:
         """Lever -> virtual seconds it saves, summed over the failing modes (a mode
-        that was never recovered counts as LIMIT seconds)."""
+        that was never recovered counts as LIMIT seconds). A lever that gets a good
+        release rolled back pays LIMIT for it: a faster rollback of everything is
+        no gain."""
         def cost(o: Outcome | None) -> float:
             return LIMIT if o is None or o.seconds is None else o.seconds
 
+        def false_rollback(lever: str) -> float:
+            good = self.cell("good", lever)
+            return LIMIT if good is not None and not good.recovered else 0.0
+
         return {lever: sum(cost(self.cell(m, "current")) - cost(self.cell(m, lever))
-                           for m in self.modes() if MODES[m].fails)
+                           for m in self.modes() if MODES[m].fails) - false_rollback(lever)
                 for lever in self.levers}
 
     def largest(self, kind: str) -> tuple[str, float] | None:
@@ -532,9 +540,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         service = Service.from_settings(settings, cd_alarms=tuple(args.alarm), cd_bake=args.bake,
                                         poll=args.poll_interval)
+    except RehearsalError as err:
+        return _fail(str(err))
+    except (KeyError, TypeError, ValueError) as err:  # a settings document with a field missing or mistyped
+        return _fail(f"cannot rehearse these settings ({type(err).__name__}: {err}): pass the file "
+                     "`ecs-template-deploy check --json` wrote, unchanged")
+    try:
         result = rehearse(service, args.mode, [] if args.no_levers else args.lever, workers=args.workers)
-    except (RehearsalError, KeyError, TypeError) as err:
-        return _fail(f"cannot rehearse these settings: {err}")
+    except RehearsalError as err:
+        return _fail(str(err))
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ Read-only (Describe and List calls: the service, its target groups, the running
 task definition, the template, the image repositories, the known-good record).
 Each finding names the setting, why it matters and the fix. Exit 0 when no
 finding is an error, 7 when one is (deploys or rollbacks cannot work as set).
---json prints {"settings": ..., "findings": [...]}: the settings part is what
+--json prints one result object with "settings" and "findings": the file
 `harness rehearse --from FILE` replays.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .common import Context, add_service_arguments, non_negative_seconds
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     target = add_service_arguments(parser)
     target.add_argument("--template", help="the template task definition family (default: <running family>-template)")
+    target.add_argument("--family", help="the family CD registers into (default: the template family without '-template')")
     parser.add_argument("--start-seconds", type=non_negative_seconds, metavar="SECONDS",
                         help="how long the app takes to start (default: the containers' health check startPeriod)")
     parser.add_argument("--min-severity", choices=SEVERITIES, default="info",
@@ -28,13 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, context: Context) -> int:
     settings = read_settings(context.ecs, args.cluster, args.service, elbv2=context.elbv2, ecr_for=context.ecr_for,
-                             template=args.template, start_seconds=args.start_seconds)
+                             template=args.template, family=args.family, start_seconds=args.start_seconds)
     found = findings(settings)
     shown = [f for f in found if SEVERITIES.index(f.severity) <= SEVERITIES.index(args.min_severity)]
     code = EXIT_CHECK_FAILED if has_errors(found) else EXIT_OK
-    if context.json:
-        context.print_json({"kind": "check", "settings": settings, "findings": [f.to_dict() for f in shown],
-                            "errors": sum(f.severity == "error" for f in found), "exitCode": code})
+    if context.json:  # one object, the result line every command ends with (`main` prints it, last)
+        context.result = {"kind": "result", "command": "check", "settings": settings,
+                          "findings": [f.to_dict() for f in shown], "errors": sum(f.severity == "error" for f in found)}
         return code
     counts = {severity: sum(f.severity == severity for f in found) for severity in SEVERITIES}
     config = settings["deploymentConfiguration"]

@@ -48,6 +48,8 @@ class EmbeddedAws:
             "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
         })
         self._env.start()
+        for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):  # restored with the rest when the mock stops
+            os.environ.pop(name, None)
         self._mock = mock_aws()
         self._mock.start()
         moto_compat.install()

@@ -3,6 +3,8 @@ it, in-process and against `harness serve` over HTTP; nothing found on a
 well-configured one; errors exit 7. (That it only reads: tests/server/.)"""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ecs_template_deploy.errors import EXIT_CHECK_FAILED, EXIT_OK
@@ -37,8 +39,9 @@ def well_configured(aws, deploy: bool = True, **changes) -> ToolWorld:
 
 def check(world: ToolWorld, *argv: str, service: str = "web"):
     run = world.run_argv(["check", "--cluster", CLUSTER, "--service", service, *argv])
-    document = run.lines[0]
-    assert document["kind"] == "check", run.stderr
+    assert len(run.lines) == 1, run.lines  # one object, whatever the exit code: what rehearse --from reads
+    document = run.result
+    assert document["command"] == "check" and document["exitCode"] == run.code, run.stderr
     return run, {f["code"]: f for f in document["findings"]}
 
 
@@ -54,7 +57,7 @@ def unmarked_revision(world: ToolWorld) -> None:
     containers = world.ecs.describe_task_definition(taskDefinition=TEMPLATE)["taskDefinition"]["containerDefinitions"]
     arn = world.ecs.register_task_definition(family=FAMILY, containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
     world.ecs.update_service(cluster=CLUSTER, service="web", taskDefinition=arn)
-    world.aws.clock.sleep(600)
+    world.aws.clock.sleep(1200)  # COMPLETED: past the deployment alarms' watch
 
 
 # (finding, severity, how the service is built: world changes, then something done to it)
@@ -74,7 +77,8 @@ PROBLEMS = [
     ("mutable-tag", "warning", dict(container_settings={"healthCheck": GOOD_HEALTH_CHECK,
                                                         "versionConsistency": "disabled"}), None),
     ("no-bake", "warning", dict(strategy="BLUE_GREEN", bakeTimeInMinutes=0), None),
-    ("known-good-missing", "error", dict(deploy=False), unmarked_revision),
+    ("known-good-missing", "warning", dict(deploy=False), unmarked_revision),  # the next deploy marks it
+    ("repository-missing", "error", {}, lambda world: world.ecr.delete_repository(repositoryName="web", force=True)),
 ]
 
 
@@ -137,13 +141,22 @@ def test_a_controller_the_tool_cannot_drive_is_an_error(aws):
 
 def test_check_reads_the_settings_rehearse_replays(aws):
     run, _ = check(well_configured(aws))
-    settings = run.lines[0]["settings"]
+    settings = run.result["settings"]
     assert settings["kind"] == "settings"
     assert settings["targetGroups"][0]["deregistrationDelaySeconds"] == 30
     assert settings["targetGroups"][0]["healthyThresholdCount"] == 2
     assert settings["deploymentConfiguration"]["alarms"]["alarmNames"] == ["HighErrors"]
     assert settings["containers"][0]["healthCheck"]["startPeriod"] == 20
     assert settings["knownGood"] == "web:1" and settings["template"] == {"family": TEMPLATE, "named": False, "found": True}
+
+
+def test_a_check_that_found_an_error_still_feeds_rehearse(aws):
+    from harness.rehearse import Service
+
+    run, found = check(well_configured(aws, deploy=False, maximumPercent=100, minimumHealthyPercent=100))
+    assert run.code == EXIT_CHECK_FAILED and "no-progress" in found
+    replayed = Service.from_settings(json.loads(json.dumps(run.result)))  # as read back from the file
+    assert (replayed.desired, replayed.maximum_percent, replayed.minimum_percent) == (2, 100, 100)
 
 
 def test_check_prints_each_finding_with_its_fix_and_a_count(aws, capsys):

@@ -32,6 +32,7 @@ def served(monkeypatch):
         server.clock.sleep(600)
         yield server
         server.check()
+        server.reset()  # moto's state is the process's: leave none to the next test here
 
 
 def recorded(server: HarnessServer, *argv: str) -> tuple[subprocess.CompletedProcess, list[str]]:

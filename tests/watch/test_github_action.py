@@ -52,6 +52,7 @@ def served(tmp_path):
     # tool's own rollback is what the step reports (with it on, under load the breaker and the tool race:
     # see the closing note of this change).
     with HarnessServer(speed=120) as server:
+        server.reset()  # moto's state is the process's: start from none, whatever ran before here
         bare_template_service(server.url)
         server.sim.declare_image("nginx:crash", crash_after=5)
         yield server
