@@ -117,9 +117,8 @@ class Service:
         return (self.alarms or self.cd_alarms or (REHEARSAL_ALARM,))[0]
 
     def params(self) -> Params:
-        return Params(tg_health_interval=float(self.tg_interval), tg_healthy_threshold=self.tg_healthy,
-                      tg_unhealthy_threshold=self.tg_unhealthy, deregistration_delay=float(self.deregistration_delay),
-                      stop_timeout=float(self.stop_timeout))
+        # the target groups carry their own checks and drain (the simulator reads them); the stop bound is the container's
+        return Params(stop_timeout=float(self.stop_timeout))
 
     def build(self, aws: EmbeddedAws, images: tuple[str, ...]) -> ToolWorld:
         configuration: dict[str, Any] = {

@@ -3,6 +3,7 @@ moto's ELBv2 rules in this process, so a client describing the rule sees the
 forward weights change (`DescribeRules`: `ForwardConfig.TargetGroups[].Weight`)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from harness.ecs.moto_state import MotoState
@@ -48,3 +49,31 @@ def set_weights(moto: MotoState, rule_arn: str, weights: dict[str, float]) -> No
 
 def weights(moto: MotoState, rule_arn: str) -> dict[str, int]:
     return {tg["TargetGroupArn"]: tg.get("Weight", 1) for tg in _forward(moto, rule_arn).get("TargetGroups", [])}
+
+
+@dataclass(frozen=True)
+class TargetGroupTiming:
+    """What a target group's own settings make of a task's life behind it."""
+
+    interval: float        # HealthCheckIntervalSeconds
+    healthy: int           # HealthyThresholdCount
+    unhealthy: int         # UnhealthyThresholdCount
+    deregistration_delay: float  # deregistration_delay.timeout_seconds
+
+
+def timing(moto: MotoState, arn: str) -> TargetGroupTiming | None:
+    """The target group's health check and deregistration settings as moto holds
+    them (what Terraform or a test created), or None when moto has no such group
+    (a service naming an ARN nobody created): then the simulator's parameters apply."""
+    try:
+        group = moto.elbv2(arn).target_groups.get(arn)
+    except Exception:  # a malformed ARN: no account or region to look in
+        return None
+    if group is None:
+        return None
+    return TargetGroupTiming(
+        interval=float(group.health_check_interval_seconds or 30),
+        healthy=int(group.healthy_threshold_count or 5),
+        unhealthy=int(group.unhealthy_threshold_count or 2),
+        deregistration_delay=float(group.attributes.get("deregistration_delay.timeout_seconds", 300)),
+    )

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from harness.clock import VirtualClock
-from harness.ecs import alarms
+from harness.ecs import alarms, loadbalancers
 from harness.ecs import deployments as records
 from harness.ecs import scheduler, strategies
 from harness.ecs.exceptions import ConflictException, InvalidParameterException, ServiceDeploymentNotFoundException
@@ -40,7 +40,8 @@ class Simulator:
         self.rng = random.Random(seed)
         self.images = Images(self.moto)
         self.runner = TaskRunner(self.clock, self.params, self.images, self._task_failed, self._task_stopped,
-                                 self._task_healthy, self._task_running)
+                                 self._task_healthy, self._task_running,
+                                 target_group_timing=lambda arn: loadbalancers.timing(self.moto, arn))
         self.services: dict[str, Service] = {}
         self.tasks: dict[str, Task] = {}
         self.service_deployments: dict[str, records.ServiceDeployment] = {}

@@ -83,6 +83,7 @@ class Task:
     health_status: str = "UNKNOWN"
     healthy: bool = False             # counts toward minimumHealthyPercent
     registered_target: bool = False
+    target_group_arn: str | None = None  # the target group it registered in (its drain is that group's)
     served_traffic: bool = False      # passed the target group health check at least once
     pull_started_at: float | None = None
     pull_stopped_at: float | None = None
@@ -184,9 +185,11 @@ class TaskRunner:
     """
 
     def __init__(self, clock, params, images, on_failure, on_stopped, on_healthy=lambda task: None,
-                 on_running=lambda task: None):
+                 on_running=lambda task: None, target_group_timing=lambda arn: None):
         self.clock = clock
         self.params = params
+        # target group ARN -> its own health check and drain settings (None: the parameters')
+        self.target_group_timing = target_group_timing
         self.images = images
         self.on_failure = on_failure
         # tasks of each image that reached RUNNING, for images failing every N-th one
@@ -243,10 +246,15 @@ class TaskRunner:
                 verdicts.append((delay, False, REASON_CONTAINER_HEALTH))
         if target_group_arn:
             task.registered_target = True
+            task.target_group_arn = target_group_arn
+            group = self.target_group_timing(target_group_arn)
+            interval = group.interval if group else p.tg_health_interval
+            healthy = group.healthy if group else p.tg_healthy_threshold
+            unhealthy = group.unhealthy if group else p.tg_unhealthy_threshold
             if all(b.target_health == "pass" for b in behaviours) and not self._trickles(task, behaviours):
-                verdicts.append((p.tg_health_interval * p.tg_healthy_threshold, True, ""))
+                verdicts.append((interval * healthy, True, ""))
             else:
-                delay = max(grace, p.tg_health_interval * p.tg_unhealthy_threshold)
+                delay = max(grace, interval * unhealthy)
                 verdicts.append((delay, False, reason_elb_health(target_group_arn)))
         if not verdicts:
             # No health check, no load balancer: RUNNING is healthy, but ECS waits
@@ -334,7 +342,9 @@ class TaskRunner:
             return
         if task.last_status == RUNNING and task.served_traffic and drain:
             task.move(DEACTIVATING)
-            self._at(task, self.params.deregistration_delay, lambda: self._sigterm(task))
+            group = self.target_group_timing(task.target_group_arn) if task.target_group_arn else None
+            delay = group.deregistration_delay if group else self.params.deregistration_delay
+            self._at(task, delay, lambda: self._sigterm(task))
         else:
             self._sigterm(task)
 

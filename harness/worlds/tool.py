@@ -112,8 +112,8 @@ def target_group(aws: Any, name: str = "web", *, interval: int = 30, healthy: in
                  deregistration_delay: int = 300) -> str:
     """A target group in a VPC of its own, with these health check settings (AWS's
     defaults unless given): what a rolling service behind a load balancer
-    registers into. The simulator times health checks by its own parameters
-    (`Params.tg_*`); this is what a reader of the account (`check`) sees."""
+    registers into. The simulator times the tasks behind it by these settings
+    (`harness.ecs.loadbalancers.timing`), and `check` reads the same."""
     ec2, elb = aws.client("ec2"), aws.client("elbv2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     arn = elb.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
