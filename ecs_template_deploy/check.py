@@ -14,12 +14,11 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
 from .settings import REPOSITORY_MISSING, TEMPLATE_SUFFIX, declared_start_seconds, stop_timeout, target_group_setting
-from .views import stuck_rolling_update
+from .views import SHIFTING_STRATEGIES, stuck_rolling_update
 
 SEVERITIES = ("error", "warning", "info")
 # Seconds a replacement task needs before its health checks start (pull + start, typical).
 START_ALLOWANCE = 15
-SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,6 @@ class Finding:
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
 
-    def line(self) -> str:
-        return f"{self.severity}: {self.code}: {self.problem} ({self.setting}). {self.why}. Fix: {self.fix}"
-
 
 def _deployment(s: dict[str, Any]) -> Iterator[Finding]:
     config = s["deploymentConfiguration"]
@@ -47,8 +43,7 @@ def _deployment(s: dict[str, Any]) -> Iterator[Finding]:
                       f"the service uses the {s['deploymentController']} deployment controller",
                       "the tool deploys and rolls back through UpdateService, which only the ECS controller honours",
                       "move the service to the ECS controller (ECS's own blue/green replaces CODE_DEPLOY since 2025)")
-    replica = s.get("schedulingStrategy", "REPLICA") == "REPLICA"  # a DAEMON's tasks go one per instance
-    stuck = stuck_rolling_update(desired, low, high) if strategy == "ROLLING" and replica else None
+    stuck = stuck_rolling_update(desired, low, high, strategy=strategy, scheduling=s.get("schedulingStrategy", "REPLICA"))
     if stuck:
         floor, ceiling = stuck
         yield Finding("no-progress", "error", "service.deploymentConfiguration",
@@ -79,7 +74,7 @@ def _deployment(s: dict[str, Any]) -> Iterator[Finding]:
                       f"alarms {', '.join(alarms['alarmNames'])} fail deployments but do not roll back",
                       "an alarm during a deployment marks it failed and leaves the release running",
                       "set rollback = true")
-    if strategy in SHIFTING and not config.get("bakeTimeInMinutes"):
+    if strategy in SHIFTING_STRATEGIES and not config.get("bakeTimeInMinutes"):
         yield Finding("no-bake", "warning", "service.deploymentConfiguration.bakeTimeInMinutes",
                       f"{strategy} with a bake time of 0",
                       "ECS tears the old (blue) tasks down as soon as traffic has moved, so a problem found a minute "

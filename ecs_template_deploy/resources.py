@@ -148,11 +148,9 @@ def check_drivable(service: Service) -> None:
     if controller != "ECS":
         why = CONTROLLERS.get(controller, "the tool drives only the ECS deployment controller")
         raise BadInputError(f"service {service.name} uses the {controller} deployment controller: {why}")
-    config = service.raw.get("deploymentConfiguration") or {}
-    low, high = config.get("minimumHealthyPercent", 100), config.get("maximumPercent", 200)
-    replica = (service.raw.get("schedulingStrategy") or "REPLICA") == "REPLICA"  # DAEMON: one task per instance
-    stuck = stuck_rolling_update(service.desired_count, low, high) if service.strategy == "ROLLING" and replica else None
-    if stuck:
+    low, high = service.minimum_healthy_percent, service.maximum_percent
+    if stuck_rolling_update(service.desired_count, low, high, strategy=service.strategy,
+                            scheduling=service.scheduling_strategy):
         raise BadInputError(
             f"service {service.name} cannot replace a task: minimumHealthyPercent {low:g} and maximumPercent {high:g} "
             f"at {service.desired_count} task(s) leave ECS no room; raise maximumPercent (200 is ECS's default) or lower "

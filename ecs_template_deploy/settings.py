@@ -39,8 +39,8 @@ def _deployment_configuration(service: Service) -> dict[str, Any]:
     alarms = config.get("alarms") or {}
     out: dict[str, Any] = {
         "strategy": service.strategy,
-        "minimumHealthyPercent": config.get("minimumHealthyPercent", 100),
-        "maximumPercent": config.get("maximumPercent", 200),
+        "minimumHealthyPercent": service.minimum_healthy_percent,
+        "maximumPercent": service.maximum_percent,
         "circuitBreaker": {"enable": bool(breaker.get("enable")), "rollback": bool(breaker.get("rollback"))},
         "alarms": {"alarmNames": list(alarms.get("alarmNames") or []), "enable": bool(alarms.get("enable")),
                    "rollback": bool(alarms.get("rollback"))},
@@ -83,13 +83,15 @@ def _target_groups(elbv2: Any, service: Service, unread: list[str]) -> list[dict
         except AwsError as err:
             unread.append(f"target group {arn}: {err}")
             continue
+        d = TARGET_GROUP_DEFAULTS
         group.update(
             name=described.get("TargetGroupName"),
-            healthCheckIntervalSeconds=described.get("HealthCheckIntervalSeconds", 30),
-            healthyThresholdCount=described.get("HealthyThresholdCount", 5),
-            unhealthyThresholdCount=described.get("UnhealthyThresholdCount", 2),
-            healthCheckTimeoutSeconds=described.get("HealthCheckTimeoutSeconds", 5),
-            deregistrationDelaySeconds=int(attributes.get("deregistration_delay.timeout_seconds", 300)),
+            healthCheckIntervalSeconds=described.get("HealthCheckIntervalSeconds", d["healthCheckIntervalSeconds"]),
+            healthyThresholdCount=described.get("HealthyThresholdCount", d["healthyThresholdCount"]),
+            unhealthyThresholdCount=described.get("UnhealthyThresholdCount", d["unhealthyThresholdCount"]),
+            healthCheckTimeoutSeconds=described.get("HealthCheckTimeoutSeconds", d["healthCheckTimeoutSeconds"]),
+            deregistrationDelaySeconds=int(attributes.get("deregistration_delay.timeout_seconds",
+                                                          d["deregistrationDelaySeconds"])),
         )
     return groups
 
@@ -139,7 +141,7 @@ def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str])
 
 def _template(ecs: Any, family: str, template: str | None, unread: list[str]) -> dict[str, Any]:
     """The template family: the one named, else `<family>-template` if it exists."""
-    name = family_of(template) if template else family if family.endswith(TEMPLATE_SUFFIX) else f"{family}{TEMPLATE_SUFFIX}"
+    name = family_of(template) if template else family.removesuffix(TEMPLATE_SUFFIX) + TEMPLATE_SUFFIX
     try:
         with aws_call("ecs:DescribeTaskDefinition"):
             try:
@@ -179,7 +181,7 @@ def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = Non
         "service": service.name,
         "serviceArn": service.arn,
         "desiredCount": service.desired_count,
-        "schedulingStrategy": service.raw.get("schedulingStrategy") or "REPLICA",
+        "schedulingStrategy": service.scheduling_strategy,
         "deploymentController": service.deployment_controller,
         "deploymentConfiguration": _deployment_configuration(service),
         "healthCheckGracePeriodSeconds": service.raw.get("healthCheckGracePeriodSeconds") or 0,

@@ -232,6 +232,19 @@ class Service:
         return (self.raw.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
 
     @property
+    def minimum_healthy_percent(self) -> float:
+        return (self.raw.get("deploymentConfiguration") or {}).get("minimumHealthyPercent", 100)
+
+    @property
+    def maximum_percent(self) -> float:
+        return (self.raw.get("deploymentConfiguration") or {}).get("maximumPercent", 200)
+
+    @property
+    def scheduling_strategy(self) -> str:
+        """REPLICA, or DAEMON (one task per container instance)."""
+        return self.raw.get("schedulingStrategy") or "REPLICA"
+
+    @property
     def strategy_waits(self) -> float:
         """Seconds a blue/green, linear or canary deployment waits on purpose (its
         bake, the waits between traffic steps): a deploy's --timeout comes on top."""
@@ -306,11 +319,13 @@ class Service:
         return tags_of(self.raw.get("tags"))
 
 
-def stuck_rolling_update(desired: int, minimum_percent: float, maximum_percent: float) -> tuple[int, int] | None:
+def stuck_rolling_update(desired: int, minimum_percent: float, maximum_percent: float, *, strategy: str = "ROLLING",
+                         scheduling: str = "REPLICA") -> tuple[int, int] | None:
     """(fewest tasks ECS must keep, most it may run) when they leave a rolling update
-    no room to replace a task (maximumPercent 100 with minimumHealthyPercent 100),
-    else None. ECS rounds the minimum up and the maximum down."""
-    if desired <= 0:
+    of a replica service no room to replace a task (maximumPercent 100 with
+    minimumHealthyPercent 100), else None. ECS rounds the minimum up and the maximum
+    down. Blue/green-family strategies and DAEMON services do not replace that way."""
+    if desired <= 0 or strategy != "ROLLING" or scheduling != "REPLICA":
         return None
     floor = -(-desired * minimum_percent // 100)
     ceiling = desired * maximum_percent // 100

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 from unittest import mock
 
+from ecs_template_deploy.views import SHIFTING_STRATEGIES as SHIFTING
 from harness.backends.embedded import ACCOUNT, EmbeddedAws
 from harness.ecs import alarms as cloudwatch_alarms
 from harness.ecs import loadbalancers
@@ -39,7 +40,6 @@ PHASE = 2.5          # the deploy starts between two scheduler passes
 LIMIT = 3600.0       # measure this long after the deploy starts
 ALARM_AFTER = 120.0  # the alarm mode: ALARM this long after the rollout is done
 REHEARSAL_ALARM = "rehearsal-errors"  # the alarm driven when neither the service nor CD watches one
-SHIFTING = ("BLUE_GREEN", "LINEAR", "CANARY")
 
 
 class RehearsalError(ValueError):

@@ -33,11 +33,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
     found = findings(settings)
     shown = [f for f in found if SEVERITIES.index(f.severity) <= SEVERITIES.index(args.min_severity)]
     code = EXIT_CHECK_FAILED if has_errors(found) else EXIT_OK
+    counts = {severity: sum(f.severity == severity for f in found) for severity in SEVERITIES}
     if context.json:  # one object, the result line every command ends with (`main` prints it, last)
         context.result = {"kind": "result", "command": "check", "settings": settings,
-                          "findings": [f.to_dict() for f in shown], "errors": sum(f.severity == "error" for f in found)}
+                          "findings": [f.to_dict() for f in shown], "errors": counts["error"]}
         return code
-    counts = {severity: sum(f.severity == severity for f in found) for severity in SEVERITIES}
     config = settings["deploymentConfiguration"]
     context.print(f"service {settings['service']} in {settings['cluster']}: {settings['taskDefinition']}, "
                   f"{settings['desiredCount']} task(s), {config['strategy']}, known good: {settings['knownGood'] or 'none'}")

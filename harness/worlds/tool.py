@@ -75,23 +75,15 @@ class BlueGreenLoadBalancer:
     def build(cls, aws: Any, name: str = "web", target_group_settings: dict[str, int] | None = None
               ) -> "BlueGreenLoadBalancer":
         """On `aws` (a backend: anything with `client(name)`), or a client factory itself;
-        both target groups get `target_group_settings` (as `target_group` takes them)."""
+        both target groups get `target_group_settings` (as `_create_target_group` takes them)."""
         client = aws if callable(aws) and not hasattr(aws, "client") else aws.client
         ec2, elb = client("ec2"), client("elbv2")
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")
                    ["Subnet"]["SubnetId"] for i, zone in ((1, "a"), (2, "b"))]
         lb = elb.create_load_balancer(Name=name, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-        settings = {"interval": 30, "healthy": 5, "unhealthy": 2, "deregistration_delay": 300,
-                    **(target_group_settings or {})}
-        blue, green = [elb.create_target_group(
-            Name=f"{name}-{colour}", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
-            HealthCheckIntervalSeconds=settings["interval"], HealthyThresholdCount=settings["healthy"],
-            UnhealthyThresholdCount=settings["unhealthy"])["TargetGroups"][0]["TargetGroupArn"]
-            for colour in ("blue", "green")]
-        for arn in (blue, green):
-            elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
-                {"Key": "deregistration_delay.timeout_seconds", "Value": str(settings["deregistration_delay"])}])
+        blue, green = [_create_target_group(elb, vpc, f"{name}-{colour}", 80, **(target_group_settings or {}))
+                       for colour in ("blue", "green")]
         forward = {"Type": "forward", "ForwardConfig": {"TargetGroups": [
             {"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}
         rules = []
@@ -108,20 +100,24 @@ class BlueGreenLoadBalancer:
             "testListenerRule": self.test_rule, "roleArn": role}}]
 
 
-def target_group(aws: Any, name: str = "web", *, interval: int = 30, healthy: int = 5, unhealthy: int = 2,
-                 deregistration_delay: int = 300) -> str:
-    """A target group in a VPC of its own, with these health check settings (AWS's
-    defaults unless given): what a rolling service behind a load balancer
-    registers into. The simulator times the tasks behind it by these settings
+def _create_target_group(elb: Any, vpc: str, name: str, port: int, *, interval: int = 30, healthy: int = 5,
+                         unhealthy: int = 2, deregistration_delay: int = 300) -> str:
+    """An IP target group with these health check settings and drain (AWS's defaults
+    unless given). The simulator times the tasks behind it by them
     (`harness.ecs.loadbalancers.timing`), and `check` reads the same."""
-    ec2, elb = aws.client("ec2"), aws.client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    arn = elb.create_target_group(Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
+    arn = elb.create_target_group(Name=name, Protocol="HTTP", Port=port, VpcId=vpc, TargetType="ip",
                                   HealthCheckIntervalSeconds=interval, HealthyThresholdCount=healthy,
                                   UnhealthyThresholdCount=unhealthy)["TargetGroups"][0]["TargetGroupArn"]
     elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
         {"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}])
     return arn
+
+
+def target_group(aws: Any, name: str = "web", **settings: int) -> str:
+    """What a rolling service behind a load balancer registers into: a target group
+    in a VPC of its own, `settings` as `_create_target_group` takes them."""
+    vpc = aws.client("ec2").create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    return _create_target_group(aws.client("elbv2"), vpc, name, 8080, **settings)
 
 
 def cd_process_env(url: str) -> dict[str, str]:
@@ -169,8 +165,8 @@ class ToolWorld:
               **configuration: Any) -> "ToolWorld":
         """`strategy` BLUE_GREEN, LINEAR or CANARY puts the service behind a blue/green
         load balancer (`self.balancer`); `load_balanced` a ROLLING one behind a target
-        group (`self.target_group`, `target_group_settings` as `target_group` takes
-        them); `configuration` goes into its deploymentConfiguration
+        group (`self.target_group`, `target_group_settings` as `_create_target_group`
+        takes them); `configuration` goes into its deploymentConfiguration
         (bakeTimeInMinutes, alarms, linearConfiguration, ...); `container_settings`
         into the container definition (healthCheck, stopTimeout, versionConsistency)."""
         world = cls(aws)
