@@ -3,7 +3,7 @@ not ``conftest``, so its name cannot clash with another directory's conftest):
 the versions every world holds and the parameters a figure was measured with."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from harness.worlds.approach import BROKEN, CRASH_AFTER, SETTLE, VERSIONS  # noqa: F401  (what scenarios import)
 
@@ -15,3 +15,13 @@ def parameters(world: Any) -> dict[str, Any]:
         "scenario": {"settle_seconds": SETTLE, "broken_image_crash_after_seconds": CRASH_AFTER,
                      "poll_interval_seconds": world.context.poll_interval if world.context else None},
     }
+
+
+def expected(approach: Any, key: str, claims: Mapping[str, Any]) -> Any:
+    """What a scenario asserts of ``approach``: the article's claim (``claims``, by
+    approach name) for a built-in one; for an approach described in a file, its
+    own ``[expect] key``, or None when the file expects nothing there (then the
+    cell is measured and reported, not judged)."""
+    if approach.described:
+        return approach.cls().description.expect.get(key)
+    return claims[approach.name]

@@ -22,7 +22,7 @@ import pytest
 from harness.worlds.images import point_tag
 from harness.metrics.measure import skew_share, version_skew
 
-from scenario_support import parameters
+from scenario_support import expected, parameters
 
 SCALE_OUT = 4  # from the configurations' desired count of 2
 
@@ -62,7 +62,9 @@ def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, world, me
     image = w.running_container()["image"]
     tag = image.rsplit(":", 1)[-1]
     moving = tag not in w.digests or tag == w.approach.context.environment
-    assert moving == MOVING_TAG.get(approach.name, False), f"{approach.name} runs {image}"
+    claim = expected(approach, "moving_tag", {approach.name: MOVING_TAG.get(approach.name, False)})
+    if claim is not None:
+        assert moving == claim, f"{approach.name} runs {image}"
     if moving:
         _move_tag(w, tag, "v4")  # CD's first step of a deploy, or anyone retagging
     else:

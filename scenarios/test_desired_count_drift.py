@@ -16,9 +16,6 @@ from scenario_support import parameters
 
 pytestmark = pytest.mark.terraform
 
-SERVICE = "aws_ecs_service.app"
-
-
 def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach, world, measurements) -> None:
     w = world(terraform=True)
     ecs = w.client("ecs")
@@ -27,7 +24,7 @@ def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach, world, m
     w.settle()
     ignored = w.service_ignores("desired_count")
     plan = w.workspace.plan()
-    measured = autoscaling_drift(plan, SERVICE, desired_count_ignored=ignored)
+    measured = autoscaling_drift(plan, w.service_address(), desired_count_ignored=ignored)
     assert measured.drift is (not ignored)
     # Leave the world as Terraform declares it for the scenarios that follow.
     ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before)

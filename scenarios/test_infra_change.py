@@ -32,7 +32,7 @@ from harness.metrics.results import Clobber, ClobberCase
 from harness.approaches.base import container_image
 from harness.worlds.images import digests_by_tag
 
-from scenario_support import parameters
+from scenario_support import expected, parameters
 
 pytestmark = pytest.mark.terraform
 
@@ -120,7 +120,11 @@ def test_infra_change_keeps_the_deployed_version(approach, world, measurements) 
     w.ensure_deployed("v3")
     deployed = w.digests["v3"]
     cases = {}
-    for name, change in _cases(w).items():
+    changes = {name: change for name, change in _cases(w).items() if w.approach.supports(change)}
+    if not changes:
+        pytest.skip(f"not measured: {approach.name}'s description maps no Terraform variable to memory, "
+                    "environment or secrets ([terraform.changes])")
+    for name, change in changes.items():
         w.approach.apply_infra_change(change)
         seconds = _wait_until_reached(w, change)
         reaches = "immediately"
@@ -133,7 +137,9 @@ def test_infra_change_keeps_the_deployed_version(approach, world, measurements) 
             seconds = None  # when depends on the next deploy, not on the change
         lost = set(image_after) != {deployed}
         assert not lost, f"{approach.name}: after the {name} change the service runs {image_after}, not v3"
-        assert reaches == EXPECTED_REACHES[approach.name], f"{approach.name}: the {name} change reached the tasks {reaches}"
+        claim = expected(approach, "infra_change_reaches", EXPECTED_REACHES)
+        if claim is not None:
+            assert reaches == claim, f"{approach.name}: the {name} change reached the tasks {reaches}"
         cases[name] = ClobberCase(image_deployed="v3", image_after=",".join(sorted({w.label(d) for d in image_after})),
                                   version_lost=lost, reaches_tasks=reaches, seconds_to_reach=seconds,
                                   family_latest_image=declared_image.rsplit("/", 1)[-1],

@@ -26,13 +26,15 @@ from typing import Any
 
 import pytest
 
+from ecs_template_deploy.clock import epoch
+
 from harness.approaches import InfraChange
 from harness.metrics.measure import rollback_measure
 from harness.metrics.results import Marker, RollbackCell, RollbackMatrix, Timeline, cell_key
 from harness.metrics.timeline_adapter import from_recorder
 from harness.worlds.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
 
-from scenario_support import SETTLE, parameters
+from scenario_support import SETTLE, expected, parameters
 
 GOOD = "v3"
 CELLS = [pytest.param(mode, strategy, id=f"{mode.key}-{strategy.lower().replace('_', '-')}")
@@ -68,12 +70,16 @@ def arm_alarm(w: Any, release_digest: str, after: float) -> str:
 def back_on_good_at(timeline: Timeline, good: str, after: float) -> float | None:
     """When the service was last brought to "every task on the known-good image,
     healthy, with all production traffic": the start of the run of such samples
-    that lasts to the end. None if the last sample is not there."""
+    that lasts to the end, no earlier than ``after`` (CD's decision). None if the
+    last sample is not there."""
     def good_state(sample: Any) -> bool:
         return (dict(sample.tasks) == {good: timeline.desired} and sample.healthy == timeline.desired
                 and (not sample.traffic or sample.traffic.get(good, 0.0) >= 100.0))
 
     at = None
+    before = [sample for sample in timeline.samples if sample.t < after]
+    if before and good_state(before[-1]):  # samples mark changes: the last one before holds at ``after``
+        at = after
     for sample in timeline.samples:
         if sample.t < after:
             continue
@@ -84,7 +90,19 @@ def back_on_good_at(timeline: Timeline, good: str, after: float) -> float | None
     return at
 
 
-def who_rolled_back(approach: Any, w: Any, failed: Any, back: Any) -> str:
+def ecs_rolled_back(w: Any, since: float) -> bool:
+    """Did ECS itself (circuit breaker, deployment alarms) roll a deployment back since ``since``?"""
+    found = w.client("ecs").list_service_deployments(cluster=w.cluster, service=w.service_name)["serviceDeployments"]
+    return any(d.get("status") == "ROLLBACK_SUCCESSFUL" and (epoch(d.get("createdAt")) or 0.0) >= since for d in found)
+
+
+def who_rolled_back(approach: Any, w: Any, failed: Any, back: Any, since: float, back_after_deploy: bool) -> str:
+    if approach.described:  # a command: what ECS did is read from ECS, what CD did from its steps
+        if ecs_rolled_back(w, since):
+            return "ecs-circuit-breaker"
+        if back_after_deploy:
+            return "cd's deploy step"
+        return "cd" if back is not None and back.succeeded else ""
     if approach.name == "template":
         report = w.approach.last_report
         return TOOL_BY.get(report.rolled_back_by or "", "") if report is not None else ""
@@ -93,10 +111,23 @@ def who_rolled_back(approach: Any, w: Any, failed: Any, back: Any) -> str:
     return "ecs-circuit-breaker, then cd" if failed.state == "rolled-back-by-ecs" else "cd"
 
 
+def back_message(w: Any) -> str:
+    last = w.history[-1]
+    return last.message if last.kind == "rollback" else "none ran"
+
+
 def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bool, by: str, kept: bool | None) -> str:
     """One line: why the cell reads as it does."""
     facts = w.approach.facts
-    if failed.succeeded and not recovered:
+    if approach.described:
+        steps = f"its deploy step: {failed.message}" + (f"; its rollback: {back_message(w)}" if not failed.succeeded else "")
+        if recovered:
+            line = ("ECS's circuit breaker rolled back" if by.startswith("ecs") else
+                    "its deploy step brought the service back itself" if by == "cd's deploy step" else
+                    f"back through {facts.rolls_back}" if by else "back on known good") + f" ({steps})"
+        else:
+            line = f"not back on known good ({steps})"
+    elif failed.succeeded and not recovered:
         line = "CD saw nothing wrong: it stops watching at steady state, so the release runs until a person acts"
     elif not recovered:
         line = f"CD's way back did not reach known good ({facts.rolls_back})"
@@ -139,6 +170,9 @@ def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strat
         if approach.name == "template":
             w.context.alarms = (alarm,)
     infra_seconds = 0.0
+    if mode.infra_change and not w.approach.supports(InfraChange(**INFRA_CHANGE)):
+        pytest.skip(f"not measured: {approach.name}'s description maps no Terraform variable to "
+                    f"{INFRA_CHANGE['setting']} ([terraform.changes])")
     if mode.infra_change:
         infra_seconds = w.approach.apply_infra_change(InfraChange(**INFRA_CHANGE))
         w.settle(SETTLE)  # an approach whose service follows Terraform at once rolls the change out now
@@ -146,6 +180,8 @@ def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strat
 
     start = w.clock.now()
     failed = w.deploy(release)
+    # A described CD's deploy step may bring the service back itself (a deploy tool's own rollback).
+    back_after_deploy = approach.described and not failed.succeeded and set(w.running_digests()) == {good}
     back = None if failed.succeeded else w.rollback()
     cd_end = w.clock.now()
     w.sleep(AFTERWARDS)  # what happens when CD is no longer looking
@@ -164,21 +200,21 @@ def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strat
         markers.append(Marker(back_at, "recovery", "steady on known good"))
     timeline = Timeline(drawn.samples, tuple(sorted(markers, key=lambda m: m.t)), drawn.desired, drawn.images)
 
-    server_side = w.approach.facts.cd_runs_terraform
+    server_side = w.approach.facts.cd_calls_server_side
     calls = len(failed.calls(server_side)) + (len(back.calls(server_side)) if back is not None else 0)
     terraform_seconds = round(failed.terraform_seconds + (back.terraform_seconds if back is not None else 0.0), 1)
     kept = None
     if mode.infra_change:
         environment = {e["name"]: e["value"] for e in w.running_container().get("environment", [])}
         kept = all(environment.get(k) == v for k, v in INFRA_CHANGE["value"].items())
-    by = who_rolled_back(approach, w, failed, back)
+    by = who_rolled_back(approach, w, failed, back, since=start, back_after_deploy=back_after_deploy)
     definition = w.service()["taskDefinition"].rsplit("/", 1)[-1]
     final = ", ".join(sorted({w.label(d) for d in running})) or "nothing running"
     cell = RollbackCell(
         mode=mode.key, strategy=strategy, recovered=recovered, seconds=round(back_at, 1) if recovered else None,
         terraform_seconds=terraform_seconds, lowest_healthy=timeline.lowest_healthy(), desired=timeline.desired,
         api_calls=calls, human_steps=() if recovered else tuple(w.approach.facts.manual_rollback),
-        rollback_actions=tuple(sorted({call.action for call in back.client_calls})) if back is not None else (),
+        rollback_actions=tuple(sorted({call.action for call in back.calls(server_side)})) if back is not None else (),
         final=f"{final} ({definition})", rolled_back_by=by, kept_infra_change=kept,
         note=explain(mode, approach, w, failed, recovered, by, kept), timeline=timeline)
 
@@ -188,11 +224,14 @@ def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strat
     assert recovered or cell.human_steps, f"{approach.name} is not back and names no step that would bring it back"
     if approach.name == "template":
         assert recovered, f"the deploy tool did not get back to known good: {w.approach.last_report.message}"
-    if mode.alarm_after_completion is not None and approach.name != "template":
+    if mode.alarm_after_completion is not None and approach.name != "template" and not approach.described:
         assert failed.succeeded and not recovered, "CD that stops at steady state cannot see a later alarm"
-    if back is not None:
-        moved = any(call.action == "ecr:PutImage" for call in back.client_calls)
+    if back is not None and not approach.described:
+        moved = any(call.action == "ecr:PutImage" for call in back.calls(server_side))
         assert moved == ROLLBACK_MOVES_A_TAG.get(approach.name, False)
+    claim = expected(approach, "rollback", {approach.name: None})
+    if claim is not None and mode.key in claim:
+        assert recovered == claim[mode.key], f"{approach.name}: {cell.note}"
     assert infra_seconds >= 0.0
 
     measurements.record(approach.name, RollbackMatrix(cells={cell_key(mode.key, strategy): cell}))

@@ -40,6 +40,10 @@ class Entry:
     module: str  # the module that registers it (imported on first use: approach modules may import boto3, Terraform...)
     stand_in: bool  # whether boto3 can build what its Terraform builds (4a/4b: CD runs Terraform, so no)
     cost: int  # Terraform work of its scenarios, 0 heaviest: the order xdist hands the groups out in
+    # A team's own approach, described in a file (``harness.approaches.described``),
+    # not one of the article's: scenarios measure it against the team's own
+    # expectations rather than the article's claims.
+    described: bool = False
 
     @property
     def label(self) -> str:
@@ -71,7 +75,25 @@ TABLE: tuple[Entry, ...] = (
           stand_in=False, cost=1),
     Entry("template", "5", "template task definition", "harness.approaches.template", stand_in=True, cost=4),
 )
+# Every approach by name: the table's, then any described ones added (``add``).
 BY_NAME: dict[str, Entry] = {entry.name: entry for entry in TABLE}
+
+
+def rows() -> tuple[Entry, ...]:
+    """The table, then the approaches added from description files, in the order added."""
+    return tuple(BY_NAME.values())
+
+
+def add(row: Entry, cls: type["Approach"]) -> Entry:
+    """Add a described approach: its row after the table's and its class, registered.
+    Adding the same name again replaces it (xdist workers and the controller each load the files)."""
+    if row.name in {entry.name for entry in TABLE}:
+        raise ApproachError(f"approach name {row.name!r} is one of the built-in approaches; pick another")
+    BY_NAME[row.name] = row
+    cls.name = row.name
+    cls.entry = row
+    _REGISTRY[row.name] = cls
+    return row
 
 
 def entry(name: str) -> Entry:
@@ -131,6 +153,7 @@ class Facts:
     terraform_owns: Mapping[str, bool]
     cd_runs_terraform: bool = False
     cd_pushes_git: bool = False
+    cd_in_subprocess: bool = False  # CD is a command in another process (a described approach)
     ignores: tuple[str, ...] = ()  # Terraform lifecycle ignore_changes the configuration uses
     notes: tuple[str, ...] = field(default=())
     # How its CD returns to known good, in a few words (the rollback matrix's explanations).
@@ -138,6 +161,12 @@ class Facts:
     # What a person must do to return to known good when CD did not (a failure CD
     # did not see): the steps in order, as the team's runbook would name them.
     manual_rollback: tuple[str, ...] = ()
+
+    @property
+    def cd_calls_server_side(self) -> bool:
+        """Are CD's calls seen only by the server (Terraform's Go SDK, another process),
+        not by the botocore hooks of the harness's own clients?"""
+        return self.cd_runs_terraform or self.cd_in_subprocess
 
 
 class Approach(ABC):
@@ -165,6 +194,25 @@ class Approach(ABC):
         """Absolute path of this approach's Terraform configuration."""
         return Path(sys.modules[cls.__module__].__file__).resolve().parent / cls.terraform_dir
 
+    @classmethod
+    def terraform_root(cls) -> Path:
+        """The directory copied for a Terraform run, which module sources are relative
+        to: the approaches' package (their configurations share ``terraform/base``)."""
+        return Path(__file__).resolve().parent
+
+    @classmethod
+    def terraform_variables(cls, name: str) -> dict[str, Any]:
+        """The variables its configuration is applied with, under the world's unique ``name``."""
+        return {"name": name}
+
+    def supports(self, change: "InfraChange") -> bool:
+        """Can this approach make ``change`` through its Terraform? (A described
+        approach only where its file maps the setting to a variable.)"""
+        return True
+
+    # Whether its CD has a rollback step (a described approach may say "none").
+    can_roll_back: ClassVar[bool] = True
+
     @abstractmethod
     def deploy(self, version: str) -> Any:
         """Deploy application version ``version`` (an image tag in the app's
@@ -189,7 +237,7 @@ _REGISTRY: dict[str, type[Approach]] = {}
 def register(cls: A) -> A:
     """Class decorator: make an approach available by its ``name``."""
     name = getattr(cls, "name", None)
-    if name not in BY_NAME:
+    if name not in BY_NAME or BY_NAME[name].described:
         raise ApproachError(f"approach {cls.__name__} has name {name!r}; name it one of {', '.join(BY_NAME)}")
     if not hasattr(cls, "facts"):
         raise ApproachError(f"approach {name} lacks the class attribute 'facts'")
@@ -214,8 +262,13 @@ def get(name: str) -> type[Approach]:
 def _unregister(name: str) -> Callable[[], None]:
     """Remove ``name`` from the registry (for tests that register fakes)."""
     cls = _REGISTRY.pop(name, None)
+    row = BY_NAME.get(name)
+    if row is not None and row.described:
+        del BY_NAME[name]
 
     def restore() -> None:
+        if row is not None and row.described:
+            BY_NAME[name] = row
         if cls is not None:
             _REGISTRY[name] = cls
         else:

@@ -56,6 +56,9 @@ class Context:
     # --bake/--alarm; the article's CD scripts stop at steady state).
     bake: float = 0.0
     alarms: tuple[str, ...] = ()
+    # The emulator's endpoint, for CD that runs in another process (a described
+    # approach's command); None where CD runs in-process only.
+    endpoint_url: str | None = None
 
     @classmethod
     def on(cls, aws: Any, outputs: Mapping[str, Any], recorder: Any = None, **settings: Any) -> "Context":
@@ -218,14 +221,16 @@ def replace_revision(ecs: Any, task_definition: str, container_name: str, settin
     return arn
 
 
-def apply_through_terraform(context: Context, setting: str, value: Any) -> float:
+def apply_through_terraform(context: Context, setting: str, value: Any, variable: str | None = None) -> float:
     """The infra team's change: edit the configuration's variable for
-    ``setting`` (kept, as a commit to the infra repo would be) and run
-    `terraform apply`. Returns Terraform's wall seconds."""
+    ``setting`` (``variable``, default the approaches' own name for it; kept, as
+    a commit to the infra repo would be) and run `terraform apply`. Returns
+    Terraform's wall seconds."""
     workspace = context.terraform
     if workspace is None:
         raise ApproachError("an infrastructure change runs Terraform: give the context the approach's workspace")
-    variable, combine = TERRAFORM_VARIABLES[setting]
+    default, combine = TERRAFORM_VARIABLES[setting]
+    variable = variable or default
     workspace.variables[variable] = combine(workspace.variables.get(variable), value)
     workspace.apply()
     return workspace.timings.last("apply")

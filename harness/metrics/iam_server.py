@@ -63,14 +63,19 @@ class RecordingMiddleware:
         self.recorder = recorder or ApiCallRecorder()
         self.unrecognised: list[str] = []
         self._on = False
+        self._access_key: str | None = None
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
-    def recording(self, recorder: ApiCallRecorder | None = None) -> Iterator[ApiCallRecorder]:
-        """Record the calls made inside the block (into ``recorder`` or a fresh one)."""
+    def recording(self, recorder: ApiCallRecorder | None = None,
+                  access_key: str | None = None) -> Iterator[ApiCallRecorder]:
+        """Record the calls made inside the block (into ``recorder`` or a fresh one);
+        with ``access_key``, only those signed with it (a CD command's, not the
+        harness's own looking at the same time)."""
         with self._lock:
             self.recorder = recorder or ApiCallRecorder(self.recorder.account_id)
             self.unrecognised = []
+            self._access_key = access_key
             self._on = True
         try:
             yield self.recorder
@@ -79,7 +84,8 @@ class RecordingMiddleware:
                 self._on = False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self._on:
+        if self._on and (self._access_key is None
+                         or f"Credential={self._access_key}/" in environ.get("HTTP_AUTHORIZATION", "")):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)  # the app reads it again

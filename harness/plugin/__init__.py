@@ -48,6 +48,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")
+    group.addoption("--approach", dest="harness_approaches", action="append", default=[], metavar="FILE",
+                    help="scenarios: also replay the approach described in FILE (harness.toml or pyproject.toml "
+                    "with [tool.ecs-harness]; repeatable; see docs/own-approach.md)")
+    group.addoption("--only-approaches", dest="harness_only_described", action="store_true", default=False,
+                    help="scenarios: replay only the approaches given with --approach, not the built-in six")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,6 +60,24 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     config.stash[backend_key] = config.getoption("harness_backend")
     config.stash[served_started_key] = False
+    install_described(config)
+
+
+def install_described(config: pytest.Config) -> None:
+    """Load each --approach file (every process: controller and xdist workers);
+    a bad one stops the run before anything starts, with the file's own message."""
+    files = config.getoption("harness_approaches", [])
+    if config.getoption("harness_only_described", False) and not files:
+        raise pytest.UsageError("--only-approaches needs at least one --approach FILE")
+    if not files:
+        return
+    from harness.approaches.described import DescriptionError, install, load
+
+    for path in files:
+        try:
+            install(load(path))
+        except DescriptionError as err:
+            raise pytest.UsageError(str(err)) from None
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -2,7 +2,9 @@
 approach to run a claim in (``harness.worlds.approach``).
 
 - A test that takes ``approach`` runs once per row of the table of approaches
-  (``harness.approaches.TABLE``), its id the approach's name; it gets the row.
+  (``harness.approaches.TABLE``) and per approach described in an ``--approach
+  FILE`` (only those with ``--only-approaches``), its id the approach's name; it
+  gets the row.
 - ``world(terraform=...)`` builds the world on this worker's ``scenario_server``:
 
   * ``terraform=True``: the approach's real configuration, applied once per
@@ -28,7 +30,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from harness.approaches import TABLE, Entry, NoStandIn
+from harness.approaches import Entry, NoStandIn, rows
 from harness.plugin.measurements import Measurements
 from harness.plugin.state import backend_key
 from harness.worlds.approach import ApproachWorlds, World, unique_name
@@ -38,7 +40,25 @@ SCENARIO_SPEED = 0.0  # virtual seconds per wall second on the scenarios' server
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "approach" in metafunc.fixturenames:
-        metafunc.parametrize("approach", [pytest.param(row, id=row.name) for row in TABLE])
+        chosen = rows()
+        if metafunc.config.getoption("harness_only_described", False):
+            chosen = tuple(row for row in chosen if row.described)
+        metafunc.parametrize("approach", [pytest.param(row, id=row.name) for row in chosen])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--only-approaches``: the described approaches' scenarios only (the deploy
+    tool's own scenarios, which take no approach, are deselected too)."""
+    if not config.getoption("harness_only_described", False):
+        return
+    def replays_an_approach(item: pytest.Item) -> bool:
+        callspec = getattr(item, "callspec", None)
+        return callspec is not None and "approach" in callspec.params
+
+    drop = [item for item in items if item.nodeid.startswith("scenarios/") and not replays_an_approach(item)]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [item for item in items if item not in drop]
 
 
 def terraform_problem(config: pytest.Config) -> str | None:

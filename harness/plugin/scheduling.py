@@ -27,7 +27,6 @@ from harness.plugin.state import served_started_key
 # Fixtures that hold a session-long in-process server: a test using one is `served`.
 SESSION_SERVER_FIXTURES = frozenset({"terraform_endpoint", "scenario_server", "harness_server", "tf_workspace"})
 SCENARIOS_DIR = "scenarios/"  # the approach scenarios; their worlds are what a group shares
-_NAMES = sorted(BY_NAME, key=len, reverse=True)  # longest first: "terraform-cd-app" before any shorter name in it
 
 
 def approach_in_node_id(nodeid: str) -> Entry | None:
@@ -38,7 +37,7 @@ def approach_in_node_id(nodeid: str) -> Entry | None:
     found = re.search(r"\[([^\]]*)\]$", nodeid)
     if found is None:
         return None
-    for name in _NAMES:
+    for name in sorted(BY_NAME, key=len, reverse=True):  # longest first: "terraform-cd-app" before a shorter name in it
         if re.search(rf"(^|-){re.escape(name)}(-|$)", found.group(1)):
             return BY_NAME[name]
     return None

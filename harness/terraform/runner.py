@@ -189,7 +189,7 @@ class Terraform:
             infra.apply()
             values.setdefault(needed.state_variable, str(infra.directory / "terraform.tfstate"))
             out.append(infra)
-        workspace = self.workspace(config, endpoint, {"name": name, **values}, root=root, name=name)
+        workspace = self.workspace(config, endpoint, values, root=root, name=name)
         workspace.init()
         return [*out, workspace]
 

@@ -23,9 +23,9 @@ from typing import Any, Callable
 
 import boto3
 
-from harness import approaches
 from harness.approaches import Approach, Entry
 from harness.approaches.base import Context, container_image
+from harness.approaches.command import CD_ACCESS_KEY
 from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
 from harness.metrics.iam import ApiCall, ApiCallRecorder
 from harness.worlds.images import MANIFEST_TYPE, digests_by_tag, manifest, point_tag, push_images
@@ -35,7 +35,6 @@ VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
 BROKEN = "v9-broken"
 CRASH_AFTER = 5  # seconds after it starts that BROKEN crashes
 SETTLE = 300.0  # virtual seconds for a service to settle after it is built
-APPROACHES_DIR = Path(approaches.__file__).resolve().parent
 
 
 def unique_name(*key: object) -> str:
@@ -57,6 +56,7 @@ class CdStep:
     terraform_seconds: float
     decided_at: float | None = None  # virtual time the watcher decided the rollout (succeeded or failed)
     state: str | None = None  # the watcher's verdict ("failed", "rolled-back-by-ecs", ...)
+    message: str = ""  # a described approach's command: how it ended ("`./deploy.sh ...` exited 1: ...")
 
     def calls(self, server_side: bool) -> list[ApiCall]:
         return self.server_calls if server_side else self.client_calls
@@ -108,16 +108,19 @@ class World:
         if (steady and last is not None and last.version == version and last.succeeded
                 and tag in (version, self.context.environment) and set(self.running_digests()) == {self.digests[version]}):
             return
-        assert self.deploy(version).succeeded, f"{self.name}: CD could not deploy {version}"
+        step = self.deploy(version)
+        assert step.succeeded, f"{self.name}: CD could not deploy {version}" + (f": {step.message}" if step.message else "")
 
     def _step(self, kind: str, version: str | None, run: Callable[[], Any]) -> CdStep:
         before, terraform = len(self.recorder.calls), self.terraform_seconds()
-        with self.server.recording.recording() as server_side:
+        # A command's CD signs with keys of its own: the harness's looking meanwhile is not CD's.
+        only = CD_ACCESS_KEY if self.entry.described else None
+        with self.server.recording.recording(access_key=only) as server_side:
             outcome = run()
         watched = getattr(outcome, "outcome", None)
         step = CdStep(kind, version, bool(outcome.succeeded), self.recorder.calls[before:], server_side.calls,
                       self.terraform_seconds() - terraform, getattr(watched, "decided_at", None),
-                      getattr(getattr(watched, "state", None), "value", None))
+                      getattr(getattr(watched, "state", None), "value", None), getattr(watched, "message", ""))
         self.history.append(step)
         return step
 
@@ -224,13 +227,52 @@ class World:
         return float(sum(seconds for ws in self.workspaces for _, seconds in ws.timings.runs))
 
     def config_text(self) -> str:
-        config = self.entry.cls().terraform_config()
-        return "\n".join(p.read_text() for p in sorted(Path(config).glob("*.tf")))
+        """The configuration's *.tf text, with that of the local modules it calls
+        (``source = "./..."`` or ``"../..."``, followed transitively)."""
+        seen: set[Path] = set()
+        texts: list[str] = []
+
+        def read(directory: Path) -> None:
+            directory = directory.resolve()
+            if directory in seen or not directory.is_dir():
+                return
+            seen.add(directory)
+            for tf in sorted(directory.glob("*.tf")):
+                text = tf.read_text()
+                texts.append(text)
+                for source in re.findall(r'source\s*=\s*"(\.{1,2}/[^"]*)"', text):
+                    read(directory / source)
+
+        read(Path(self.entry.cls().terraform_config()))
+        return "\n".join(texts)
+
+    def service_address(self) -> str:
+        """The address of the aws_ecs_service Terraform manages for this world's
+        service: ``aws_ecs_service.app`` in the approaches' own configurations,
+        read from the state for a described one (a module's, a variant's)."""
+        if not self.entry.described:
+            return "aws_ecs_service.app"
+        modules = [self.workspace.state().get("values", {}).get("root_module", {})]
+        while modules:
+            module = modules.pop()
+            modules.extend(module.get("child_modules", []))
+            for resource in module.get("resources", []):
+                if (resource.get("type") == "aws_ecs_service" and resource.get("mode") == "managed"
+                        and resource.get("values", {}).get("name") == self.service_name):
+                    return str(resource["address"])
+        raise AssertionError(f"{self.name}: no aws_ecs_service named {self.service_name} in Terraform's state")
 
     def service_ignores(self, attribute: str) -> bool:
-        """Does the configuration's aws_ecs_service ignore ``attribute`` (lifecycle ignore_changes)?"""
+        """Does the configuration's aws_ecs_service (the one in state, where a module
+        has variants) ignore ``attribute`` (lifecycle ignore_changes)?"""
+        text = self.config_text()
+        if self.entry.described:
+            resource = re.sub(r"\[[^\]]*\]$", "", self.service_address()).rsplit(".", 1)[-1]  # fixed[0] -> fixed
+            block = re.search(rf'resource\s+"aws_ecs_service"\s+"{re.escape(resource)}"(.*?)(?=^resource\s|\Z)',
+                              text, re.S | re.M)
+            text = block.group(1) if block else text
         return any(attribute in re.split(r"[\s,]+", found)
-                   for found in re.findall(r"ignore_changes\s*=\s*\[([^\]]*)\]", self.config_text()))
+                   for found in re.findall(r"ignore_changes\s*=\s*\[([^\]]*)\]", text))
 
 
 class ApproachWorlds:
@@ -265,8 +307,9 @@ class ApproachWorlds:
         name = unique_name(entry.name, sum(w.entry is entry for w in self.built))
         world = self._world(entry, "terraform", name)
         self.built.append(world)  # before applying: its Terraform seconds count even if it fails
-        world.workspaces = terraform.workspaces_for(entry.cls().terraform_config(), self.server.url.rstrip("/"),
-                                                    {"name": name}, root=APPROACHES_DIR, name=name)
+        cls = entry.cls()
+        world.workspaces = terraform.workspaces_for(cls.terraform_config(), self.server.url.rstrip("/"),
+                                                    cls.terraform_variables(name), root=cls.terraform_root(), name=name)
         world.workspace.apply()
         world.outputs = world.workspace.outputs()
         repository = str(world.outputs["repository_name"])
@@ -312,6 +355,6 @@ class ApproachWorlds:
             return clients[service]
 
         world.context = Context(client=client, now=world.clock.now, sleep=world.sleep, outputs=world.outputs,
-                                terraform=world.workspace)
+                                terraform=world.workspace, endpoint_url=self.server.url)
         world.approach = world.entry.cls()(world.context)
         return world

@@ -47,8 +47,10 @@ class World:
         self.server = server
         cls = approaches.get(name)
         try:
-            self.workspace = terraform.workspaces_for(cls.terraform_config(), server.url, dict(variables or {}),
-                                                      root=APPROACHES_DIR, name=unique_name("cd"))[-1]
+            name_ = unique_name("cd")
+            self.workspace = terraform.workspaces_for(cls.terraform_config(), server.url,
+                                                      {"name": name_, **(variables or {})},
+                                                      root=APPROACHES_DIR, name=name_)[-1]
         except TerraformError as err:
             skip_without_provider(err, f"{name}'s Terraform world")
             raise

@@ -18,6 +18,12 @@ variable "region" {
   default = "us-east-1"
 }
 
+variable "extra_environment" {
+  description = "Environment variables of the container beside LOG_LEVEL: the infrastructure team's to change"
+  type        = map(string)
+  default     = {}
+}
+
 provider "aws" {
   region = var.region
   ignore_tags {
@@ -67,7 +73,7 @@ module "service" {
     image        = "${aws_ecr_repository.app.repository_url}:placeholder" # CD injects the tag
     essential    = true
     portMappings = [{ containerPort = 8080, hostPort = 8080, protocol = "tcp" }]
-    environment  = [{ name = "LOG_LEVEL", value = "info" }]
+    environment  = [for k, v in merge({ LOG_LEVEL = "info" }, var.extra_environment) : { name = k, value = v }]
   }]
 }
 
