@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="AWS backend passed to the scenarios (default moto: embedded, plus harness serve)")
     parser.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
                         help="only scenarios matching this pytest -k expression (e.g. 'template or app-repo')")
+    parser.add_argument("--approach", action="append", default=[], metavar="FILE", dest="approaches",
+                        help="also compare your own approach, described in FILE (harness.toml, or pyproject.toml "
+                        "with [tool.ecs-harness]); repeatable; see docs/own-approach.md")
+    parser.add_argument("--only-approaches", action="store_true",
+                        help="compare only the approaches given with --approach, not the built-in six")
     parser.add_argument("--scenarios", default=str(SCENARIOS), metavar="DIR", help=argparse.SUPPRESS)
 
 
@@ -61,6 +66,19 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append("--no-terraform")
     if args.keyword:
         argv += ["-k", args.keyword]
+    if args.only_approaches and not args.approaches:
+        raise CompareError("--only-approaches needs at least one --approach FILE")
+    if args.approaches:
+        from harness.approaches.described import DescriptionError, load
+
+        for path in args.approaches:
+            try:
+                load(path)  # every problem of the file said now, before pytest starts
+            except DescriptionError as err:
+                raise CompareError(str(err)) from None
+            argv += ["--approach", str(Path(path).resolve())]
+    if args.only_approaches:
+        argv.append("--only-approaches")
     return argv
 
 
@@ -76,6 +94,10 @@ class NotMeasured:
         self.reasons: dict[str, str] = {}
 
     def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.failed and report.when in ("setup", "call"):  # a failed scenario measured nothing either
+            crash = getattr(report.longrepr, "reprcrash", None)
+            line = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
+            self.reasons[report.nodeid.split("@", 1)[0]] = "failed: " + (line[0] if line else "see the output")
         if report.skipped and report.when in ("setup", "call"):
             longrepr = report.longrepr
             reason = (longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)).removeprefix("Skipped: ")

@@ -55,6 +55,7 @@ def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, world, me
     w = world(terraform=False)
     w.ensure_deployed("v2")
     deployed = w.digests["v2"]
+    revision = w.service()["taskDefinition"]  # put back at the end: a shared Terraform world stays as CD left it
     if not consistency:
         _disable_version_consistency(w)
     assert set(w.running_digests()) == {deployed}
@@ -83,7 +84,7 @@ def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, world, me
     else:
         assert share == 0.0, f"{approach.name}: {running}"
     # Leave a shared world as Terraform declares it for the scenarios that follow.
-    ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before)
+    ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before, taskDefinition=revision)
     w.settle()
     measurements.record(approach.name, version_skew(consistency, share))
     measurements.parameters(parameters(w))

@@ -205,6 +205,13 @@ class Approach(ABC):
         """The variables its configuration is applied with, under the world's unique ``name``."""
         return {"name": name}
 
+    @classmethod
+    def named_outputs(cls, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Its Terraform outputs under the names the harness reads (``cluster_name``,
+        ``service_name``, ``repository_name``, ``container_name``, ``template_family``):
+        the approaches' own configurations use those names already."""
+        return dict(outputs)
+
     def supports(self, change: "InfraChange") -> bool:
         """Can this approach make ``change`` through its Terraform? (A described
         approach only where its file maps the setting to a variable.)"""

@@ -330,6 +330,13 @@ class Described(Approach):
         return {key: value.replace("{name}", name) if isinstance(value, str) else value
                 for key, value in cls.description.variables.items()}
 
+    @classmethod
+    def named_outputs(cls, outputs: Mapping[str, Any]) -> dict[str, Any]:
+        d = cls.description
+        named = {f"{key}_name" if key != "template" else "template_family": outputs[output]
+                 for key, output in d.outputs.items()}
+        return {**outputs, **named, "container_name": d.container}
+
     def __init__(self, context: Context) -> None:
         super().__init__(context)
         if context.endpoint_url is None:

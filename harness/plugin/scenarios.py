@@ -132,6 +132,11 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
         except TerraformError as err:
             # no provider here (offline, no mirror): a report with reasons beats a wall of errors
             skip_without_provider(err, f"not measured: {approach.name}")
+            if approach.described:  # a team's configuration the emulator cannot build: its cells say why
+                from harness.terraform.runner import errors_by_resource
+
+                pytest.skip(f"not measured: {approach.name}'s Terraform configuration did not apply against "
+                            f"the emulator: {'; '.join(errors_by_resource(err.output)) or err}")
             raise
         if len(approach_worlds.built) > count:  # built for this test: its building counts
             used.append((shared, 0.0, shared.terraform_seconds() - (approach_worlds.terraform_seconds() - before)))

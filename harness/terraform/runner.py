@@ -351,6 +351,20 @@ def _var_value(value: object) -> str:
     return json.dumps(value)  # numbers, bools, lists and maps in HCL-compatible JSON
 
 
+def errors_by_resource(output: str) -> list[str]:
+    """Each ``Error:`` of Terraform's output with the resource it names
+    (``aws_lb.app: Error: creating ELBv2 ...``), for reports per resource."""
+    lines = [line.strip(" │╷╵") for line in output.splitlines()]
+    lines = [line for line in lines if line]
+    found = []
+    for index, line in enumerate(lines):
+        if line.startswith("Error:"):
+            resource = next((l.removeprefix("with ").rstrip(",") for l in lines[index + 1:index + 6]
+                             if l.startswith("with ")), "")
+            found.append(f"{resource}: {line}" if resource else line)
+    return found
+
+
 def _first_error(output: str) -> str:
     lines = [line.strip(" │╷╵") for line in output.splitlines()]
     lines = [line for line in lines if line]

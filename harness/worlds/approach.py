@@ -287,6 +287,7 @@ class ApproachWorlds:
         self.session = boto3.Session(**TEST_CREDENTIALS)
         self.built: list[World] = []  # every Terraform world built, rebuilt ones included
         self._shared: dict[str, World] = {}
+        self._failed: dict[str, Exception] = {}  # approach -> why its configuration did not apply
 
     def stand_in(self, entry: Entry, name: str, **configuration: Any) -> World:
         """What ``entry``'s Terraform would build, built with boto3 (``NoStandIn`` for 4a/4b).
@@ -304,14 +305,20 @@ class ApproachWorlds:
         existing = self._shared.get(entry.name)
         if existing is not None and existing.alive():
             return existing
+        if entry.name in self._failed:  # a configuration that did not apply will not apply for the next scenario
+            raise self._failed[entry.name]
         name = unique_name(entry.name, sum(w.entry is entry for w in self.built))
         world = self._world(entry, "terraform", name)
         self.built.append(world)  # before applying: its Terraform seconds count even if it fails
         cls = entry.cls()
         world.workspaces = terraform.workspaces_for(cls.terraform_config(), self.server.url.rstrip("/"),
                                                     cls.terraform_variables(name), root=cls.terraform_root(), name=name)
-        world.workspace.apply()
-        world.outputs = world.workspace.outputs()
+        try:
+            world.workspace.apply()
+        except Exception as err:
+            self._failed[entry.name] = err
+            raise
+        world.outputs = cls.named_outputs(world.workspace.outputs())
         repository = str(world.outputs["repository_name"])
         ecr = world.client("ecr")
         existing_tags = set(digests_by_tag(ecr, repository))
