@@ -37,10 +37,10 @@ def test_cd_needs_only_the_permissions_it_calls(approach, world, measurements, r
     can_roll_back = w.approach.can_roll_back  # a described CD may have no rollback step
     wanted = {("deploy", True), ("deploy", False)} | ({("rollback", True)} if can_roll_back else set())
     if not wanted <= {(step.kind, step.succeeded) for step in w.history}:
-        assert w.deploy("v5").succeeded
+        assert (step := w.deploy("v5")).succeeded, step.message
         assert not w.deploy(BROKEN).succeeded
         if can_roll_back:
-            assert w.rollback().succeeded
+            assert (step := w.rollback()).succeeded, step.message
     # CD that runs Terraform calls AWS from Terraform's Go SDK: only the server sees those calls.
     recorder = ApiCallRecorder(account_id=ACCOUNT)
     for step in w.history:

@@ -34,7 +34,7 @@ def test_cd_deploy_leaves_terraform_plan_clean(approach, world, measurements) ->
     # changes the running version: in another order v3 may run already.
     if w.digests["v3"] in w.running_digests():
         w.ensure_deployed("v2")
-    assert w.deploy("v3").succeeded
+    assert (step := w.deploy("v3")).succeeded, step.message
     assert set(w.running_digests()) == {w.digests["v3"]}
     plan = w.workspace.plan()
     measured = drift_after_deploy(plan)

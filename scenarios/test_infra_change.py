@@ -131,7 +131,7 @@ def test_infra_change_keeps_the_deployed_version(approach, world, measurements) 
         image_after = w.running_digests()
         declared_image, declared = _family_latest_declares(w)
         if seconds is None:
-            assert w.deploy("v3").succeeded  # CD's next deploy of the same version
+            assert (step := w.deploy("v3")).succeeded, step.message  # CD's next deploy of the same version
             seconds = _wait_until_reached(w, change)
             reaches = "next deploy" if seconds is not None else "never"
             seconds = None  # when depends on the next deploy, not on the change
