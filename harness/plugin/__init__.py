@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--approach", dest="harness_approaches", action="append", default=[], metavar="FILE",
                     help="scenarios: also replay the approach described in FILE (harness.toml or pyproject.toml "
                     "with [tool.ecs-harness]; repeatable; see docs/own-approach.md)")
+    parser.addini("harness_approaches", type="linelist", default=[],
+                  help="approach description files replayed when no --approach is given (relative to the rootdir)")
     group.addoption("--only-approaches", dest="harness_only_described", action="store_true", default=False,
                     help="scenarios: replay only the approaches given with --approach, not the built-in six")
 
@@ -64,9 +66,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def install_described(config: pytest.Config) -> None:
-    """Load each --approach file (every process: controller and xdist workers);
+    """Load each --approach file, or without any the ini's ``harness_approaches``
+    (every process: controller and xdist workers);
     a bad one stops the run before anything starts, with the file's own message."""
-    files = config.getoption("harness_approaches", [])
+    files = config.getoption("harness_approaches", []) or [
+        str(config.rootpath / path) for path in config.getini("harness_approaches")]
     if config.getoption("harness_only_described", False) and not files:
         raise pytest.UsageError("--only-approaches needs at least one --approach FILE")
     if not files:

@@ -78,18 +78,19 @@ def test_a_pyproject_table_describes_an_approach_too(tmp_path: Path) -> None:
         load(tmp_path / "pyproject.toml")
 
 
-def test_install_adds_a_row_after_the_six_and_registers_its_class() -> None:
-    row = install(load(ARTICLE))
+def test_install_adds_a_row_after_the_six_and_registers_its_class(described) -> None:
+    # a name of its own: the session has the examples installed already (pyproject's harness_approaches)
+    row = install(load(described('name = "article-script"', 'name = "own-under-test"')))
     try:
         assert approaches.rows()[:6] == approaches.TABLE and approaches.rows()[-1] is row and row.described
-        cls = approaches.get("article-script")
+        cls = approaches.get("own-under-test")
         assert cls.entry is row and not cls.can_roll_back and cls.facts.cd_calls_server_side
         assert cls.terraform_variables("s1234") == {"name": "s1234"}
         assert cls.named_outputs({"cluster_name": "c", "service_name": "s", "repository_name": "r",
                                   "template_family": "t"})["container_name"] == "app"
     finally:
-        approaches._unregister("article-script")
-    assert "article-script" not in approaches.BY_NAME
+        approaches._unregister("own-under-test")
+    assert "own-under-test" not in approaches.BY_NAME
 
 
 def test_a_command_runs_in_a_copy_on_the_virtual_clock(tmp_path: Path) -> None:
