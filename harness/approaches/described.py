@@ -430,6 +430,20 @@ class Described(Approach):
         return Step(task_definition, image, CommandOutcome(state, ran.ended_at, ran, message))
 
 
+def report_parameters(description: Description) -> dict[str, Any]:
+    """What the report says about a described approach: where it came from, its
+    commands, and that their own polling decided its times."""
+    d = description
+    try:
+        source = str(d.source.relative_to(Path.cwd()))
+    except ValueError:
+        source = d.source.name
+    clock = ("the command's sleeps advance the virtual clock (speed 0): its own polling decides its times, "
+             "in simulated seconds" if not d.speed else
+             f"virtual time also ran at {d.speed:g}x wall time while a command ran: its times depend on the machine's load")
+    return {"file": source, "deploy": d.deploy, "rollback": d.rollback or "none", "clock": clock}
+
+
 def facts(description: Description) -> Facts:
     d = description
     waits = ("its sleeps advance the emulator's virtual clock" if not d.speed

@@ -106,6 +106,10 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
         pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
                     "has none: use --backend moto or server")
     test = request.node.nodeid
+    if approach.described:
+        from harness.approaches.described import report_parameters
+
+        measurements.parameters({"described_approaches": {approach.name: report_parameters(approach.cls().description)}})
     used: list[tuple[World, float, float]] = []  # each world this test used, and its counters when it got it
 
     def make(terraform: bool, **configuration: Any) -> World:
