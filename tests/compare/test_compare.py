@@ -85,9 +85,21 @@ def test_a_cell_that_does_not_exist_is_not_listed_as_not_measured() -> None:
     collector = NotMeasured()
     for node, reason in (("m.py::t[app-repo-tag-moved]", "Skipped: n/a: a mode about approach 1 only"),
                          ("m.py::t[app-repo-drift]", "Skipped: not measured: needs Terraform")):
-        collector.pytest_runtest_logreport(SimpleNamespace(skipped=True, when="setup", nodeid=node,
+        collector.pytest_runtest_logreport(SimpleNamespace(skipped=True, failed=False, when="setup", nodeid=node,
                                                            longrepr=("m.py", 1, reason)))
     assert collector.reasons == {"m.py::t[app-repo-drift]": "not measured: needs Terraform"}
+
+
+def test_a_failed_scenario_is_listed_with_its_one_line_reason() -> None:
+    from types import SimpleNamespace
+
+    from harness.compare import NotMeasured
+
+    collector = NotMeasured()
+    crash = SimpleNamespace(message="AssertionError: `./deploy.sh x` exited 1: no credentials\nassert False")
+    collector.pytest_runtest_logreport(SimpleNamespace(skipped=False, failed=True, when="call", nodeid="m.py::t[own]",
+                                                       longrepr=SimpleNamespace(reprcrash=crash)))
+    assert collector.reasons == {"m.py::t[own]": "failed: AssertionError: `./deploy.sh x` exited 1: no credentials"}
 
 
 def test_one_run_writes_the_report_files(tmp_path) -> None:
