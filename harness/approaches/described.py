@@ -446,15 +446,11 @@ def report_parameters(description: Description) -> dict[str, Any]:
 
 def facts(description: Description) -> Facts:
     d = description
-    waits = ("its sleeps advance the emulator's virtual clock" if not d.speed
-             else f"virtual time also runs at {d.speed:g}x wall time while it runs")
     return Facts(
         terraform_owns={},  # measured by the scenarios, expected only where [expect] says
         cd_in_subprocess=True,
         rolls_back=f"its rollback step `{d.rollback}`" if d.rollback else "no rollback step of its own",
         manual_rollback=d.manual_rollback,
-        notes=(f"described in {d.source.name}; CD is `{d.deploy}`, run as a subprocess against harness serve: "
-               f"{waits}, so its own polling decides its times (simulated seconds)",),
     )
 
 

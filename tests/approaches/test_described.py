@@ -99,10 +99,13 @@ def test_a_command_runs_in_a_copy_on_the_virtual_clock(tmp_path: Path) -> None:
     (source / "step.sh").write_text(
         "echo written > out.txt\n"
         "sleep 30\n"  # the shell's sleep: the shim advances the emulator's clock
-        'python3 -c "import time; t = time.time(); time.sleep(15); print(round(time.time() - t))"\n'
+        # Python's: the harness's sitecustomize replaced time.sleep with a call that
+        # advances the emulator's virtual clock (checked first), so no wall time passes.
+        'python3 -c "import time; assert time.sleep.__module__ == \'sitecustomize\'; t = time.time(); '
+        'time.sleep(15); print(round(time.time() - t))"\n'
         'echo "$AWS_ENDPOINT_URL $AWS_ACCESS_KEY_ID $HARNESS_TAG"\n')
     with HarnessServer(speed=0) as server:
-        runner = CommandRunner(source, server.url)
+        runner = CommandRunner(source, server.url, wall_timeout=60)
         try:
             before = server.clock.now()
             ran = runner.run("sh step.sh", {"tag": "v7"})
