@@ -130,6 +130,9 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
         from harness.terraform.runner import TerraformError
 
         runner = request.getfixturevalue("terraform")
+        # keys, not values: workers (or shards) that ran Terraform differently are all named, never a conflict
+        measurements.parameters({"terraform": {"version": {runner.version(): True},
+                                               "provider": {runner.provider_mode(): True}}})
         before, count = approach_worlds.terraform_seconds(), len(approach_worlds.built)
         try:
             shared = approach_worlds.terraform(approach, runner)

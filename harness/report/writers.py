@@ -91,12 +91,24 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def terraform_line(results: Results) -> str | None:
+    """How this run's Terraform ran (version, how commands got their AWS provider), in one
+    line for the reports' headers; None when no scenario ran Terraform."""
+    recorded = results.parameters.get("terraform")
+    if not recorded:
+        return None
+    versions = ", ".join(sorted(recorded.get("version", {})))
+    modes = "; ".join(sorted(recorded.get("provider", {})))
+    return f"Terraform {versions or 'of unknown version'} really ran, with {modes or 'its own provider starts'}."
+
+
 def markdown(results: Results, table: Table) -> str:
     lines = [f"# {TITLE}", ""]
     lines += [
         "Every figure below was measured by a run of the harness (scenarios in "
         "`scenarios/`); none is typed in. " f"{WINNER_MARK} marks the best value of each column; "
-        "*not measured* means no scenario of this run measured it.",
+        "*not measured* means no scenario of this run measured it."
+        + (f" {terraform_line(results)}" if terraform_line(results) else ""),
         "",
     ]
     header = ["Approach"] + [c.title for c in table.columns]
@@ -367,7 +379,8 @@ def report_html(results: Results, table: Table) -> str:
     e = html.escape
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(TITLE)}</title>",
            f"<style>{CSS}</style></head><body>", f"<h1>{e(TITLE)}</h1>",
-           f"<p>Every figure was measured by a run of the harness. {WINNER_MARK} marks the best value of each column.</p>",
+           f"<p>Every figure was measured by a run of the harness. {WINNER_MARK} marks the best value of each column."
+           + (f" {e(terraform_line(results))}" if terraform_line(results) else "") + "</p>",
            "<table><thead><tr><th>Approach</th>"]
     out += [f'<th title="{e(c.claim)}">{e(c.title)}</th>' for c in table.columns]
     out.append("</tr></thead><tbody>")

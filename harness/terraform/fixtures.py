@@ -85,18 +85,25 @@ def pytest_report_header(config: pytest.Config) -> str:
     if settings.mirror is not None:  # <mirror>/<host>/hashicorp/aws/<version>/...: the versions it offers
         versions = sorted({p.name for p in settings.mirror.glob("*/hashicorp/aws/*") if p.is_dir()})
         where += f" (hashicorp/aws {', '.join(versions) or 'none'})"
-    return f"terraform: {settings.binary or 'not found'}; providers from {where}; cache {settings.plugin_cache}"
+    reattach = settings.reattach_problem()
+    mode = "one long-lived provider process per worker" if reattach is None else f"a provider start per command ({reattach})"
+    return f"terraform: {settings.binary or 'not found'}; providers from {where}; cache {settings.plugin_cache}; {mode}"
 
 
 @pytest.fixture(scope="session")
-def terraform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+def terraform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Terraform]:
+    """This process's runner; its long-lived provider process (if any) stops with the session."""
     settings = request.config.stash[settings_key]
     try:
-        return Terraform(settings, home=tmp_path_factory.mktemp("terraform"))
+        runner = Terraform(settings, home=tmp_path_factory.mktemp("terraform"))
     except TerraformError as err:
         if required():
             pytest.fail(f"HARNESS_REQUIRE_TERRAFORM=1 but {err}", pytrace=False)
         pytest.skip(f"Terraform tests need Terraform: {err}")
+    try:
+        yield runner
+    finally:
+        runner.close()
 
 
 @pytest.fixture(scope="session")

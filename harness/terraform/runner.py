@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .plan import PlanSummary
 from .provider import cli_config, write_override
+from .reattach import ProviderServer, ReattachError, installed_aws_provider
 from .settings import TerraformSettings
 
 # A configuration that reads another one's state declares it in this file:
@@ -132,6 +133,47 @@ class Terraform:
         settings.plugin_cache.mkdir(parents=True, exist_ok=True)
         self._cli_config = self._write_cli_config()
         self._counter = 0
+        # One long-lived provider process per provider binary, which every command attaches to
+        # (harness.terraform.reattach); None with the reason when commands start their own.
+        self.reattach_problem: str | None = settings.reattach_problem()
+        self._providers: dict[Path, ProviderServer] = {}
+
+    def provider_mode(self) -> str:
+        """How commands get their AWS provider, in one line for reports and benchmarks."""
+        if self.reattach_problem is None:
+            return "one long-lived provider process per worker, attached to with TF_REATTACH_PROVIDERS"
+        return f"a provider start per command ({self.reattach_problem})"
+
+    def provider_server(self, directory: Path) -> ProviderServer | None:
+        """The long-lived provider for the working directory ``directory`` (initialised),
+        started on first use; None when commands start their own: reattach is off, `init`
+        installed no AWS provider there, or it could not be started (then off for good, with the reason)."""
+        if self.reattach_problem is not None:
+            return None
+        installed = installed_aws_provider(directory)
+        if installed is None:
+            return None
+        address, binary = installed
+        server = self._providers.get(binary)
+        if server is None:
+            server = self._providers[binary] = ProviderServer(binary, address, self.env(),
+                                                              log=self.home / f"provider-{len(self._providers)}.log")
+        try:
+            server.reattach_value()
+        except (ReattachError, OSError) as err:
+            self.reattach_problem = f"reattach failed, so off: {err}"
+            warnings.warn(f"harness.terraform: {self.reattach_problem}; each command starts its own provider", stacklevel=2)
+            return None
+        return server
+
+    def provider_rss_bytes(self) -> int:
+        """Resident memory of the long-lived provider processes now (0 without any)."""
+        return sum(server.rss_bytes() for server in self._providers.values())
+
+    def close(self) -> None:
+        """Stop the long-lived provider processes (the runner can still be used: they start again)."""
+        for server in self._providers.values():
+            server.close()
 
     def _write_cli_config(self) -> Path | None:
         text = cli_config(self.settings)
@@ -167,6 +209,7 @@ class Terraform:
         env.setdefault("GOGC", GOGC)
         return env
 
+    @functools.lru_cache(maxsize=1)  # noqa: B019 - one runner per session: the cache dies with it
     def version(self) -> str:
         out = subprocess.run([self.binary, "version", "-json"], capture_output=True, text=True, env=self.env(), timeout=60)
         try:
@@ -236,8 +279,10 @@ class Workspace:
     # -- commands ---------------------------------------------------------
 
     def init(self) -> None:
+        # Without the long-lived provider: `init` must install the provider (and write the
+        # lock file) as it would anywhere, so the directory also works without it.
         with self._cache_lock():
-            self._run("init", ["init", "-input=false", "-no-color"])
+            self._run("init", ["init", "-input=false", "-no-color"], attach=False)
 
     def apply(self, **variables: object) -> None:
         self._run("apply", ["apply", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)])
@@ -315,13 +360,25 @@ class Workspace:
         except OSError as err:
             warnings.warn(f"HARNESS_TF_COMMAND_LOG={path}: cannot write ({err}); the command ran", stacklevel=2)
 
-    def _run(self, label: str, args: list[str], ok: tuple[int, ...] = (0,), capture: bool = False) -> str | int:
+    def _run(self, label: str, args: list[str], ok: tuple[int, ...] = (0,), capture: bool = False,
+             attach: bool = True) -> str | int:
+        env = self.terraform.env()
+        provider = self.terraform.provider_server(self.directory) if attach else None
+        with provider.lock if provider is not None else contextlib.nullcontext():
+            if provider is not None:
+                env["TF_REATTACH_PROVIDERS"] = provider.reattach_value()
+            return self._run_command(label, args, env, ok, capture, provider)
+
+    def _run_command(self, label: str, args: list[str], env: dict[str, str], ok: tuple[int, ...], capture: bool,
+                     provider: ProviderServer | None) -> str | int:
+        # CPU: Terraform's own (this process's finished children) and, attached, what the provider spent meanwhile
+        provider_cpu = provider.cpu_seconds() if provider is not None else 0.0
         started, cpu_started = time.perf_counter(), _children_cpu()
         try:
             proc = subprocess.run(
                 [self.terraform.binary, *args],
                 cwd=self.directory,
-                env=self.terraform.env(),
+                env=env,
                 capture_output=True,
                 text=True,
                 timeout=self.terraform.timeout,
@@ -334,6 +391,8 @@ class Workspace:
             ) from err
         finally:
             wall, cpu = time.perf_counter() - started, _children_cpu() - cpu_started
+            if provider is not None:
+                cpu += max(0.0, provider.cpu_seconds() - provider_cpu)
             self.timings.runs.append((label, wall))
             self.timings.cpu.append((label, cpu))
             self._log(label, wall, cpu)

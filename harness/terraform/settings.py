@@ -8,6 +8,9 @@ the environment once, so the runner and the pytest plugin agree.
     TF_CLI_CONFIG_FILE          the user's own CLI config, used when no mirror is set
     HARNESS_TF_COMMAND_LOG      append one JSON line per Terraform command run (command,
                                 configuration, wall and CPU seconds): bench/compare.py reads it
+    HARNESS_TF_REATTACH         1 (default with terraform): commands attach to one long-lived AWS
+                                provider process (harness.terraform.reattach); 0: each command
+                                starts its own, as plain Terraform does. Default 0 with tofu (untested)
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ class TerraformSettings:
     plugin_cache: Path
     user_cli_config: Path | None  # the user's TF_CLI_CONFIG_FILE, if it exists
     command_log: Path | None = None  # JSON lines, one per command run
+    reattach: str = ""  # HARNESS_TF_REATTACH as given: "1", "0" or "" (the default for the binary)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TerraformSettings:
@@ -55,7 +59,16 @@ class TerraformSettings:
             plugin_cache=Path(cache).expanduser() if cache else default_plugin_cache(env),
             user_cli_config=user_config if user_config and user_config.is_file() else None,
             command_log=Path(env["HARNESS_TF_COMMAND_LOG"]).expanduser() if env.get("HARNESS_TF_COMMAND_LOG") else None,
+            reattach=env.get("HARNESS_TF_REATTACH", "").strip(),
         )
+
+    def reattach_problem(self) -> str | None:
+        """Why commands start their own provider instead of attaching to a long-lived one, or None."""
+        if self.reattach == "0":
+            return "HARNESS_TF_REATTACH=0"
+        if self.reattach == "" and self.binary is not None and Path(self.binary).name.startswith("tofu"):
+            return "OpenTofu: not tried by default, HARNESS_TF_REATTACH=1 tries it"
+        return None
 
     def problem(self) -> str | None:
         """Why Terraform cannot run here (one line that says how to fix it), or None."""

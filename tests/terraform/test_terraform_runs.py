@@ -90,3 +90,27 @@ def test_infrastructure_and_out_of_band_changes_come_back_as_plan_data(tf_worksp
     assert state["resources"] == []
     gone = ecs.describe_task_definition(taskDefinition=template["taskDefinitionArn"])["taskDefinition"]
     assert gone["status"] == "INACTIVE"
+
+
+def test_commands_attach_to_one_long_lived_provider_and_plan_as_without_it(tf_workspace, terraform):
+    if terraform.reattach_problem is not None:
+        pytest.skip(f"commands start their own provider here: {terraform.reattach_problem}")
+    from harness.terraform.reattach import installed_aws_provider
+
+    ws = tf_workspace(TEMPLATE)
+    ws.apply()
+    server = terraform.provider_server(ws.directory)
+    assert server is not None and server.binary == installed_aws_provider(ws.directory)[1]
+    pid, starts = server.pid, server.starts
+    attached = ws.plan(memory=1024)
+    assert server.pid == pid and server.starts == starts  # apply, plan and show: one process
+    assert (attached.exit_code, [c.address for c in attached.summary.changes]) == (2, ["aws_ecs_task_definition.template"])
+    # the same plan from a provider the command starts itself
+    terraform.reattach_problem, saved = "turned off by this test", terraform.reattach_problem
+    try:
+        plain = ws.plan(memory=1024)
+    finally:
+        terraform.reattach_problem = saved
+    assert plain.exit_code == attached.exit_code
+    assert plain.summary.changes == attached.summary.changes
+    assert server.rss_bytes() > 100_000_000  # the real provider, its schema built once
