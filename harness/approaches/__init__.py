@@ -26,7 +26,7 @@ import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Mapping, TypeVar
+from typing import Any, Callable, ClassVar, Mapping, Sequence, TypeVar
 
 @dataclass(frozen=True)
 class Entry:
@@ -231,9 +231,14 @@ class Approach(ABC):
         does; returns a ``base.Step``."""
 
     @abstractmethod
+    def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
+        """Apply infrastructure changes where this approach keeps them (through
+        Terraform, as the infra team would: changes made together are one commit
+        and one `terraform apply`); returns Terraform's wall seconds."""
+
     def apply_infra_change(self, change: InfraChange) -> float:
-        """Apply an infrastructure change where this approach keeps it (through
-        Terraform, as the infra team would); returns Terraform's wall seconds."""
+        """One infrastructure change (``apply_infra_changes`` of one)."""
+        return self.apply_infra_changes([change])
 
 
 A = TypeVar("A", bound=type[Approach])

@@ -12,7 +12,7 @@ measured rollback come from the approach, not from how failure is detected.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from ecs_template_deploy.render import registrable_fields
 from ecs_template_deploy.clock import Clock
@@ -221,16 +221,17 @@ def replace_revision(ecs: Any, task_definition: str, container_name: str, settin
     return arn
 
 
-def apply_through_terraform(context: Context, setting: str, value: Any, variable: str | None = None) -> float:
-    """The infra team's change: edit the configuration's variable for
-    ``setting`` (``variable``, default the approaches' own name for it; kept, as
-    a commit to the infra repo would be) and run `terraform apply`. Returns
-    Terraform's wall seconds."""
+def apply_through_terraform(context: Context, changes: Sequence[Any], variables: Mapping[str, str] | None = None) -> float:
+    """The infra team's commit: edit the configuration's variable for each
+    change's setting (``variables[setting]``, default the approaches' own name
+    for it; kept, as a commit to the infra repo would be) and run one
+    `terraform apply`. ``changes``: ``InfraChange``s. Returns Terraform's wall seconds."""
     workspace = context.terraform
     if workspace is None:
         raise ApproachError("an infrastructure change runs Terraform: give the context the approach's workspace")
-    default, combine = TERRAFORM_VARIABLES[setting]
-    variable = variable or default
-    workspace.variables[variable] = combine(workspace.variables.get(variable), value)
+    for change in changes:
+        default, combine = TERRAFORM_VARIABLES[change.setting]
+        variable = (variables or {}).get(change.setting, default)
+        workspace.variables[variable] = combine(workspace.variables.get(variable), change.value)
     workspace.apply()
     return workspace.timings.last("apply")

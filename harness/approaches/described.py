@@ -45,7 +45,7 @@ import tomllib
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, Sequence
 
 from harness.approaches import Approach, ApproachError, Entry, Facts, InfraChange, add
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image
@@ -379,12 +379,12 @@ class Described(Approach):
         values = {**self.names, "deploy_exit": "" if last is None else str(last)}
         return self._step(self._run(self.description.rollback, values), release=None)
 
-    def apply_infra_change(self, change: InfraChange) -> float:
-        variable = self.description.changes.get(change.setting)
-        if variable is None:
-            raise ApproachError(f"{self.name}: {self.description.source} maps no Terraform variable to "
-                                f"{change.setting}; add it under [terraform.changes]")
-        return apply_through_terraform(self.context, change.setting, change.value, variable=variable)
+    def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
+        for change in changes:
+            if change.setting not in self.description.changes:
+                raise ApproachError(f"{self.name}: {self.description.source} maps no Terraform variable to "
+                                    f"{change.setting}; add it under [terraform.changes]")
+        return apply_through_terraform(self.context, changes, variables=self.description.changes)
 
     # --- running and judging a step ---
     def _run(self, command: str, values: Mapping[str, str]) -> Ran:

@@ -20,8 +20,8 @@ def _fake(name: str) -> type[Approach]:
         def rollback(self) -> None:
             self.context.append(("rollback",))
 
-        def apply_infra_change(self, change: InfraChange) -> None:
-            self.context.append(("infra", change.setting))
+        def apply_infra_changes(self, changes) -> None:
+            self.context.append(("infra", *(change.setting for change in changes)))
 
     Fake.name = name
     return Fake
@@ -67,7 +67,8 @@ def test_registered_approach_is_found_and_runs_its_procedure(fake_persistent_tag
     approach.deploy("v2")
     approach.rollback()
     approach.apply_infra_change(InfraChange("memory", 1024))
-    assert log == [("deploy", "v2"), ("rollback",), ("infra", "memory")]
+    approach.apply_infra_changes([InfraChange("memory", 512), InfraChange("environment", {"A": "b"})])
+    assert log == [("deploy", "v2"), ("rollback",), ("infra", "memory"), ("infra", "memory", "environment")]
     assert cls.terraform_config().parts[-3:] == ("approaches", "terraform", "base")
     assert cls.entry is approaches.BY_NAME["persistent-tag"]
 

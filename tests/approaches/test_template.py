@@ -158,11 +158,16 @@ def test_with_terraform_a_deploy_leaves_no_drift_and_a_template_change_waits_for
     plan = world.workspace.plan()
     assert (plan.exit_code, plan.summary.changes) == (0, ()), plan.summary.changes  # CD's revision and family are not Terraform's
 
-    seconds = approach.apply_infra_change(InfraChange("memory", 1024))  # a real `terraform apply` of the template
+    applies = [label for label, _ in world.workspace.timings.runs].count("apply")
+    # two settings in one commit: a real `terraform apply` of the template, one for both
+    seconds = approach.apply_infra_changes([InfraChange("memory", 1024), InfraChange("environment", {"FEATURE": "on"})])
     assert seconds > 0
+    assert [label for label, _ in world.workspace.timings.runs].count("apply") == applies + 1
     world.server.clock.sleep(300)
     assert world.running()["taskDefinitionArn"] == deployed.task_definition  # untouched, version kept
     assert world.running()["memory"] == "512"
     again = approach.deploy("v2")
     assert again.succeeded
-    assert (world.running()["memory"], world.running()["containerDefinitions"][0]["image"]) == ("1024", f"{url}:v2")
+    running = world.running()
+    assert (running["memory"], running["containerDefinitions"][0]["image"]) == ("1024", f"{url}:v2")
+    assert {"name": "FEATURE", "value": "on"} in running["containerDefinitions"][0]["environment"]

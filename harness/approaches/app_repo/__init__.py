@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import string
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, RevisionCd, Step
@@ -69,8 +69,8 @@ class AppRepo(RevisionCd, Approach):
         return self.deploy_image(image, lambda image: self.ecs.register_task_definition(
             **self.task_definition(image))["taskDefinition"]["taskDefinitionArn"])
 
-    def apply_infra_change(self, change: InfraChange) -> float:
-        self.edits.append(change)
+    def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
+        self.edits.extend(changes)
         return 0.0
 
 

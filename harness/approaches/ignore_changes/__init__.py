@@ -16,6 +16,8 @@ CD procedure (the article's "aws CLI and jq" style, with boto3):
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from harness.approaches import Approach, Facts, InfraChange, owned, register
 from harness.approaches.base import RevisionCd, Step, apply_through_terraform, replace_revision
 
@@ -36,11 +38,12 @@ class IgnoreChanges(RevisionCd, Approach):
         family = str(self.context.output("family"))
         return self.deploy_image(image, lambda image: self.register_with_image(family, image))
 
-    def apply_infra_change(self, change: InfraChange) -> float:
+    def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
         if self.context.terraform is not None:
-            return apply_through_terraform(self.context, change.setting, change.value)
+            return apply_through_terraform(self.context, changes)
         # the stand-in's Terraform: replace its own revision (image_tag as Terraform
         # declares it); the service, whose task_definition it ignores, is not touched
-        self.context.outputs["task_definition_arn"] = replace_revision(
-            self.ecs, self.context.output("task_definition_arn"), self.context.container, change.setting, change.value)
+        for change in changes:
+            self.context.outputs["task_definition_arn"] = replace_revision(
+                self.ecs, self.context.output("task_definition_arn"), self.context.container, change.setting, change.value)
         return 0.0

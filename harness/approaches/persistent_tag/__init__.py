@@ -20,7 +20,7 @@ tag to a digest once, so tasks started later by a scale-out keep that digest.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, replace_revision
@@ -83,14 +83,15 @@ class PersistentTag(EcsCd, Approach):
         outcome = self.update_and_watch(force=True)
         return Step(outcome.task_definition or self.current_task_definition(), self.image, outcome)
 
-    def apply_infra_change(self, change: InfraChange) -> float:
+    def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
         if self.context.terraform is not None:
-            return apply_through_terraform(self.context, change.setting, change.value)
+            return apply_through_terraform(self.context, changes)
         # the stand-in's Terraform: replace its revision, and the service (whose
         # task_definition Terraform owns here) follows at once
         outputs = self.context.outputs
-        outputs["task_definition_arn"] = replace_revision(self.ecs, self.context.output("task_definition_arn"),
-                                                          self.context.container, change.setting, change.value)
+        for change in changes:
+            outputs["task_definition_arn"] = replace_revision(self.ecs, self.context.output("task_definition_arn"),
+                                                              self.context.container, change.setting, change.value)
         self.ecs.update_service(cluster=self.context.cluster, service=self.context.service,
                                 taskDefinition=outputs["task_definition_arn"])
         return 0.0

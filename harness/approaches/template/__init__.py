@@ -26,6 +26,8 @@ CD needs no Terraform state and no git push: it reads the template from ECS.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ecs_template_deploy.deploy import deploy as tool_deploy
 from ecs_template_deploy.plan import DeployRequest
 from ecs_template_deploy.render import ImageSelection
@@ -85,10 +87,11 @@ class Template(Approach):
         self.last_report = report
         return Step(report.task_definition, self._image(report.task_definition), report.outcome)
 
-    def apply_infra_change(self, change: InfraChange) -> float:
+    def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
         if self.context.terraform is not None:
-            return apply_through_terraform(self.context, change.setting, change.value)
-        replace_revision(self.ecs, self.template_family, self.context.container, change.setting, change.value)
+            return apply_through_terraform(self.context, changes)
+        for change in changes:
+            replace_revision(self.ecs, self.template_family, self.context.container, change.setting, change.value)
         return 0.0
 
     def _image(self, task_definition: str) -> str:

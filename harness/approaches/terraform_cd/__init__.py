@@ -43,7 +43,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, container_image
@@ -144,8 +144,8 @@ class TerraformCd(EcsCd, Approach):
             raise ApproachError("nothing to roll back to: no deploy has run yet")
         return self._apply_tag(self.known_good, f"Roll back to {self.known_good}")
 
-    def apply_infra_change(self, change: InfraChange) -> float:
-        return apply_through_terraform(self.context, change.setting, change.value)
+    def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
+        return apply_through_terraform(self.context, changes)
 
     def _apply_tag(self, tag: str, message: str) -> Step:
         since = self.context.now()
