@@ -8,7 +8,9 @@ terraform): wall seconds of `init` (first and second working directory on one
 shared plugin cache), `apply`, `plan` of the unchanged configuration (several
 runs; the floor from the issue is under 10 s), `show -json` of that plan, and
 `destroy`; an unchanged plan with Go's default GOGC against the runner's
-GOGC=400. Then the bytes of real files under each working directory's
+GOGC=400; an unchanged plan attached to the long-lived provider against one
+that starts its own (harness.terraform.reattach; where reattach is off, e.g.
+with tofu, it says so instead), and that provider's resident memory. Then the bytes of real files under each working directory's
 .terraform against the provider binary's size (the floor: no per-run provider
 copy). Then the wall time of tests/terraform/test_clean_baseline.py with and
 without pytest-xdist (`-n 2`). Numbers are printed, never asserted.
@@ -68,6 +70,24 @@ def go_gc_effect(workspace, runs: int = 2) -> tuple[tuple[float, float], tuple[f
     return medians[0], medians[1]
 
 
+def reattach_effect(terraform: Terraform, workspace, runs: int) -> tuple[list[float], list[float]] | None:
+    """Unchanged plans through the long-lived provider and with a provider start per command,
+    alternated so that load hits both alike: (attached walls, plain walls), or None when reattach is off."""
+    if terraform.reattach_problem is not None:
+        return None
+    attached, plain = [], []
+    for _ in range(runs):
+        workspace.plan()
+        attached.append(workspace.timings.last("plan"))
+        terraform.reattach_problem = "off for this measurement"
+        try:
+            workspace.plan()
+        finally:
+            terraform.reattach_problem = None
+        plain.append(workspace.timings.last("plan"))
+    return attached, plain
+
+
 def commands(terraform: Terraform, plans: int) -> None:
     load = os.getloadavg()[0]
     with serve() as endpoint:
@@ -86,6 +106,8 @@ def commands(terraform: Terraform, plans: int) -> None:
         result.summary  # noqa: B018 - `show -json` runs on first use: time it once
         show = first.timings.last("show")
         gogc = go_gc_effect(first)
+        reattach = reattach_effect(terraform, first, plans)
+        provider_rss = terraform.provider_rss_bytes()
         first.destroy()
 
         t = first.timings
@@ -102,6 +124,16 @@ def commands(terraform: Terraform, plans: int) -> None:
         (go_wall, go_cpu), (our_wall, our_cpu) = gogc
         print(f"  plan with Go's default GOGC=100: {go_wall:.2f} s wall, {go_cpu:.2f} s CPU; with the runner's "
               f"GOGC={GOGC}: {our_wall:.2f} s, {our_cpu:.2f} s (CPU ratio {our_cpu / go_cpu:.2f})")
+
+        print(f"  AWS provider: {terraform.provider_mode()}")
+        if reattach is not None:
+            attached, plain = reattach
+            ratio = statistics.median(attached) / statistics.median(plain)
+            print(f"  plan, unchanged, attached to the long-lived provider: {statistics.median(attached):.2f} s; "
+                  f"starting its own: {statistics.median(plain):.2f} s (ratio {ratio:.2f}, medians of {plans}, "
+                  f"alternated; floor <= 0.8); the long-lived provider's resident memory: {provider_rss / 2**20:.0f} MiB")
+        else:
+            print("  (no long-lived provider: set HARNESS_TF_REATTACH=1 with terraform to compare)")
 
         provider = provider_binary_bytes(first.directory)
         for label, ws in (("1st", first), ("2nd", second)):
@@ -132,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = TerraformSettings.from_env()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-terraform-") as home:
-            commands(Terraform(settings, home=Path(home)), args.plans)
+            runner = Terraform(settings, home=Path(home))
+            try:
+                commands(runner, args.plans)
+            finally:
+                runner.close()
     except TerraformError as err:
         print(f"bench terraform: {err}", file=sys.stderr)
         return 2
