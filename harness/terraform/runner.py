@@ -137,6 +137,7 @@ class Terraform:
         # (harness.terraform.reattach); None with the reason when commands start their own.
         self.reattach_problem: str | None = settings.reattach_problem()
         self._providers: dict[Path, ProviderServer] = {}
+        self._version: str | None = None
 
     def provider_mode(self) -> str:
         """How commands get their AWS provider, in one line for reports and benchmarks."""
@@ -209,13 +210,14 @@ class Terraform:
         env.setdefault("GOGC", GOGC)
         return env
 
-    @functools.lru_cache(maxsize=1)  # noqa: B019 - one runner per session: the cache dies with it
     def version(self) -> str:
-        out = subprocess.run([self.binary, "version", "-json"], capture_output=True, text=True, env=self.env(), timeout=60)
-        try:
-            return json.loads(out.stdout)["terraform_version"]
-        except (ValueError, KeyError):
-            return out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+        if self._version is None:  # asked once per scenario world: run `terraform version` once
+            out = subprocess.run([self.binary, "version", "-json"], capture_output=True, text=True, env=self.env(), timeout=60)
+            try:
+                self._version = str(json.loads(out.stdout)["terraform_version"])
+            except (ValueError, KeyError):
+                self._version = out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+        return self._version
 
     def workspaces_for(self, config: Path, endpoint: str, variables: Mapping[str, object], root: Path | None = None,
                        name: str = "app") -> list["Workspace"]:
