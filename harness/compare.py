@@ -4,7 +4,9 @@
 (one approach's Terraform work per worker: ``--dist loadgroup``), a progress
 bar, and afterwards the table in the terminal plus report.md, report.json,
 report.html, rollback-timelines.png and the least-privilege policies in OUT.
-A scenario that could not run here (no Terraform, ``--no-terraform``, an
+With ``--shard K/N`` it runs one part of that (an approach's scenarios stay
+together) and writes only its results; ``harness report merge`` joins the
+parts. A scenario that could not run here (no Terraform, ``--no-terraform``, an
 approach not implemented) leaves its cells *not measured*; report.md lists
 each with its reason.
 """
@@ -45,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "with [tool.ecs-harness]); repeatable; see docs/own-approach.md")
     parser.add_argument("--only-approaches", action="store_true",
                         help="compare only the approaches given with --approach, not the built-in six")
+    parser.add_argument("--shard", default=None, metavar="K/N",
+                        help="run shard K of N (on N machines: 1/N ... N/N) and write only its results into --out; "
+                        "then `harness report merge` their --out directories into the report")
     parser.add_argument("--scenarios", default=str(SCENARIOS), metavar="DIR", help=argparse.SUPPRESS)
 
 
@@ -66,6 +71,13 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append("--no-terraform")
     if args.keyword:
         argv += ["-k", args.keyword]
+    if getattr(args, "shard", None) is not None:
+        from harness.plugin.sharding import Shard, ShardError
+
+        try:
+            argv += ["--shard", str(Shard.parse(args.shard))]
+        except ShardError as err:
+            raise CompareError(str(err)) from None
     if args.only_approaches and not args.approaches:
         raise CompareError("--only-approaches needs at least one --approach FILE")
     if args.approaches:
@@ -140,6 +152,16 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
         if env_before is not None:
             os.environ["HARNESS_REQUIRE_TERRAFORM"] = env_before
     write_not_measured(out, skipped.reasons)
+    if getattr(args, "shard", None) is not None:
+        from harness.plugin.sharding import MANIFEST
+
+        if not (out / MANIFEST).exists():
+            print(f"harness compare: error: shard {args.shard} wrote no {MANIFEST} (pytest exit {code}): "
+                  "see the output above", file=sys.stderr)
+            return code or 1
+        console.print(f"shard {args.shard}: results in {out}; when every shard is done: "
+                      "harness report merge SHARD_DIR... --out REPORT")
+        return code
     if not (out / "report.md").exists():
         print(f"harness compare: error: no report was written (pytest exit {code}): see the output above", file=sys.stderr)
         return code or 1

@@ -25,6 +25,7 @@ pytest_plugins = [
     "harness.plugin.measurements",  # measurements fixture, --report-dir: merged report at the end
     "harness.plugin.scenarios",  # the approach parameter and its worlds
     "harness.plugin.scheduling",  # embedded before served, scenarios grouped by approach
+    "harness.plugin.sharding",  # --shard K/N: one part of the matrix, for harness report merge
 ]
 
 # Backends the scenarios run on today (LocalStack and real AWS: the backends issue).

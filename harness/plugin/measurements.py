@@ -11,6 +11,9 @@
           measurements.record(approach.name, Rollback(simulated_seconds=..., api_calls=...))
           measurements.parameters({"simulator": aws.params.as_dict()})
 
+With ``--shard K/N`` (``harness.plugin.sharding``) only the results are
+written; ``harness report merge`` makes the report from every shard's.
+
 Without ``--report-dir`` the measurements still go through the same checks
 (and into a temporary directory) but no report is written.
 """
@@ -25,7 +28,7 @@ from rich.console import Console
 
 from harness.metrics.collect import SUFFIX, ResultsSink, load_results, worker_name
 from harness.metrics.results import Property, ResultsError
-from harness.plugin.state import report_dir_key, report_error_key, report_paths_key
+from harness.plugin.state import report_dir_key, report_error_key, report_paths_key, shard_key
 from harness.report import print_table, write_reports
 
 
@@ -88,6 +91,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     directory = config.stash.get(report_dir_key, None)
     if directory is None or hasattr(config, "workerinput"):
         return
+    if config.stash.get(shard_key, None) is not None:
+        return  # one shard's results are a part; `harness report merge` writes the report from all parts
     try:
         config.stash[report_paths_key] = write_reports(load_results(directory / "results"), directory)
     except ResultsError as err:

@@ -43,7 +43,14 @@ def approach_in_node_id(nodeid: str) -> Entry | None:
     return None
 
 
-def _approach_of(item: pytest.Item) -> Entry | None:
+def work_unit(nodeid: str) -> str:
+    """What one worker runs whole: all of one approach's scenarios (``approach-<name>``), else one test."""
+    approach = approach_in_node_id(nodeid)
+    return f"approach-{approach.name}" if approach is not None else nodeid
+
+
+def approach_of(item: pytest.Item) -> Entry | None:
+    """The approach an item is parametrized with, None for a test without one."""
     callspec = getattr(item, "callspec", None)
     value = callspec.params.get("approach") if callspec is not None else None
     return value if isinstance(value, Entry) else None
@@ -54,14 +61,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         # a test on a session-long server, or an approach scenario (its approach's group is served)
         if (SESSION_SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or (_approach_of(item) is not None and item.nodeid.startswith(SCENARIOS_DIR))):
+                or (approach_of(item) is not None and item.nodeid.startswith(SCENARIOS_DIR))):
             item.add_marker(pytest.mark.served)
 
     def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int, int, int]:
         index, item = indexed
         if item.get_closest_marker("served") is None:
             return (0, 0, 0, index)
-        approach = _approach_of(item)
+        approach = approach_of(item)
         if approach is None or not item.nodeid.startswith(SCENARIOS_DIR):
             return (2, 0, 0, index)
         return (1, approach.cost, int(item.get_closest_marker("last_in_world") is not None), index)
@@ -89,7 +96,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         """One unit per test, or per approach for the approach scenarios; units go out in collection order."""
 
         def _split_scope(self, nodeid: str) -> str:
-            approach = approach_in_node_id(nodeid)
-            return f"approach-{approach.name}" if approach is not None else nodeid
+            return work_unit(nodeid)
 
     return ApproachScheduling(config, log)

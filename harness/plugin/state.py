@@ -11,3 +11,4 @@ served_started_key = pytest.StashKey[bool]()  # a session-long server started in
 report_dir_key = pytest.StashKey["Path | None"]()  # --report-dir
 report_paths_key = pytest.StashKey[Any]()  # what the report writers wrote
 report_error_key = pytest.StashKey[str]()  # why no report was written
+shard_key = pytest.StashKey[Any]()  # --shard K/N (a harness.plugin.sharding.Shard), or None

@@ -1,0 +1,154 @@
+"""The report of a sharded run: every shard's results joined into the report one
+run would have written.
+
+Each shard (``harness compare --shard K/N --out DIR``) leaves ``DIR/shard.json``
+(``harness.plugin.sharding``) and ``DIR/results/*.jsonl``. ``merge`` checks the
+shards are the parts of one run before it writes anything:
+
+- same code, package versions, Python and options (``run`` in shard.json);
+- the same N, every shard 1..N given once;
+- their tests disjoint and, together, the whole collection (its digest);
+
+then loads every results file into one ``Results`` (``load_results`` gives the
+same ``Results`` whatever file measured what, so report.json is byte-identical
+to an unsharded run's) and writes the reports and the not-measured list.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterable
+
+from harness.metrics.collect import SUFFIX, load_results
+from harness.metrics.results import ResultsError
+from harness.plugin.sharding import MANIFEST, MANIFEST_VERSION, Shard, ShardError
+from harness.report import ReportPaths, write_reports
+
+
+class MergeError(Exception):
+    """Shards that are not the parts of one run, or unreadable; the message says what to do."""
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise MergeError(f"{directory} has no {MANIFEST}: give the --out directories of "
+                         "`harness compare --shard K/N` runs")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("manifest") != MANIFEST_VERSION:
+            raise MergeError(f"{path}: manifest version {manifest.get('manifest')!r}, this harness reads "
+                             f"{MANIFEST_VERSION}: rerun the shards with this harness")
+        manifest["shard"] = Shard.parse(manifest["shard"])
+        manifest["run"], manifest["tests"] = dict(manifest["run"]), list(manifest["tests"])
+    except (json.JSONDecodeError, KeyError, TypeError, ShardError) as err:
+        raise MergeError(f"{path} is not a shard manifest ({err}): rerun that shard") from None
+    return manifest
+
+
+def _first_difference(a: Any, b: Any, where: str = "run") -> tuple[str, Any, Any]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{where}.{key}")
+    return where, a, b
+
+
+def check(manifests: dict[Path, dict[str, Any]]) -> int:
+    """Raise MergeError unless the manifests are the N parts of one run; return N."""
+    (first_dir, first), *others = manifests.items()
+    for directory, manifest in others:
+        if manifest["run"] != first["run"]:
+            key, mine, theirs = _first_difference(first["run"], manifest["run"])
+            raise MergeError(f"{first_dir} and {directory} are not shards of one run: {key} is {mine!r} in one "
+                             f"and {theirs!r} in the other; rerun every shard from the same commit with the same options")
+    totals = {manifest["shard"].total for manifest in manifests.values()}
+    if len(totals) > 1:
+        raise MergeError(f"shards of different splits (N = {', '.join(map(str, sorted(totals)))}): "
+                         "merge the shards of one --shard K/N run")
+    total = totals.pop()
+    where: dict[int, Path] = {}
+    for directory, manifest in manifests.items():
+        number = manifest["shard"].number
+        if number in where:
+            raise MergeError(f"shard {number}/{total} given twice ({where[number]} and {directory}): give each once")
+        where[number] = directory
+    missing = [f"{n}/{total}" for n in range(1, total + 1) if n not in where]
+    if missing:
+        raise MergeError(f"shard {', '.join(missing)} missing: pass the directories of all {total} shards")
+    tests = [test for manifest in manifests.values() for test in manifest["tests"]]
+    if len(tests) != len(set(tests)):
+        raise MergeError("a test ran in two shards: the shards split differently; rerun them from one commit")
+    if hashlib.sha256("\n".join(sorted(tests)).encode()).hexdigest() != first["run"]["collected"]:
+        raise MergeError("the shards' tests together are not the whole collection: rerun every shard")
+    return total
+
+
+# What a shard's directory holds besides files its scenarios wrote there (the CD
+# policies, for instance), which the merged report directory gets too.
+SHARD_OWN = {"results", MANIFEST, "report.md", "report.json", "report.html", "rollback-timelines.png"}
+
+
+def _extra_files(manifests: dict[Path, dict[str, Any]]) -> dict[str, Path]:
+    """Files the scenarios wrote beside the results (name -> a shard's copy); two
+    shards writing one name with different contents is an error."""
+    from harness.compare import NOT_MEASURED_FILE
+
+    found: dict[str, Path] = {}
+    for directory in manifests:
+        for path in sorted(directory.iterdir()):
+            if path.name in SHARD_OWN or path.name == NOT_MEASURED_FILE or not path.is_file():
+                continue
+            if path.name in found and found[path.name].read_bytes() != path.read_bytes():
+                raise MergeError(f"{path.name} differs between {found[path.name].parent} and {directory}: "
+                                 "rerun the shards from one commit")
+            found.setdefault(path.name, path)
+    return found
+
+
+def merge(directories: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> ReportPaths:
+    """Check the shards, then write the merged results and reports into ``out``."""
+    from harness.compare import NOT_MEASURED_FILE, write_not_measured
+
+    dirs = [Path(d).resolve() for d in directories]
+    out_dir = Path(out).resolve()
+    if not dirs:
+        raise MergeError("no shard directories given: harness report merge DIR... --out REPORT")
+    if out_dir in dirs:
+        raise MergeError(f"--out {out_dir} is one of the shards: write the merged report elsewhere")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise MergeError(f"--out {out_dir} is a file: give a directory")
+    manifests = {directory: read_manifest(directory) for directory in dirs}
+    check(manifests)
+    reasons: dict[str, str] = {}
+    for directory in dirs:
+        try:
+            reasons.update(json.loads((directory / NOT_MEASURED_FILE).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            pass  # a shard run by pytest directly, not `harness compare`
+        except json.JSONDecodeError as err:
+            raise MergeError(f"{directory / NOT_MEASURED_FILE}: not JSON ({err.msg}); rerun that shard") from None
+
+    extras = _extra_files(manifests)
+    results_dir = out_dir / "results"
+    staging = out_dir / ".results-merging"  # loaded before anything in out is replaced
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for directory, manifest in manifests.items():
+        for path in sorted((directory / "results").glob(f"*{SUFFIX}")):
+            shutil.copyfile(path, staging / f"shard{manifest['shard'].number}-{path.name}")
+    try:
+        results = load_results(staging)
+    except ResultsError as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise MergeError(f"the shards' results do not merge: {err}") from None
+    shutil.rmtree(results_dir, ignore_errors=True)
+    staging.rename(results_dir)
+    for name, source in extras.items():
+        shutil.copyfile(source, out_dir / name)
+    paths = write_reports(results, out_dir)
+    write_not_measured(out_dir, reasons)
+    return paths
