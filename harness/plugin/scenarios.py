@@ -25,6 +25,7 @@ timing record for bench/compare.py.
 """
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable, Iterator
 
@@ -111,6 +112,7 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
 
         measurements.parameters({"described_approaches": {approach.name: report_parameters(approach.cls().description)}})
     used: list[tuple[World, float, float]] = []  # each world this test used, and its counters when it got it
+    runners: list[Any] = []  # the Terraform runner, when a world needed one
 
     def make(terraform: bool, **configuration: Any) -> World:
         if not terraform:
@@ -130,6 +132,7 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
         from harness.terraform.runner import TerraformError
 
         runner = request.getfixturevalue("terraform")
+        runners.append(runner)
         # keys, not values: workers (or shards) that ran Terraform differently are all named, never a conflict
         measurements.parameters({"terraform": {"version": {runner.version(): True},
                                                "provider": {runner.provider_mode(): True}}})
@@ -158,4 +161,16 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
         "test": test, "approach": approach.name, "wall": time.perf_counter() - started,
         "simulation": sum(w.simulation_seconds - sim for w, sim, _ in used),
         "terraform": sum(w.terraform_seconds() - tf for w, _, tf in used),
+        # this worker's memory: its own peak, and its long-lived AWS providers' now (bench/compare.py)
+        "rss": peak_rss_bytes(), "provider_rss": sum(runner.provider_rss_bytes() for runner in runners[:1]),
     })
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (0 where the platform does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB

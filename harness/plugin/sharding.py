@@ -128,6 +128,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[shard_key] = Shard.parse(text) if text is not None else None
     except ShardError as err:
         raise pytest.UsageError(str(err)) from None
+    if text is not None and not hasattr(config, "workerinput"):
+        # before any scenario runs: what a run writes (Terraform lock files, reports) is not the code it ran
+        config.stash[_code_key] = code_digest(Path(__file__).resolve().parents[2])
+
+
+_code_key = pytest.StashKey[str]()
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m and the harness's ordering
@@ -172,7 +178,7 @@ def manifest(config: pytest.Config, shard: Shard) -> dict[str, Any]:
         "shard": str(shard),
         "tests": collection["tests"],
         "run": {
-            "code": code_digest(Path(__file__).resolve().parents[2]),
+            "code": config.stash[_code_key],
             "packages": {name: _version(name) for name in PACKAGES},
             "python": platform.python_version(),
             "options": {
