@@ -114,10 +114,25 @@ def run_shards(tmp: Path, title: str, workers: str, no_terraform: bool, total: i
     merge_wall = time.perf_counter() - started
     out, wall = whole
     same = (done.returncode == 0 and (merged / "report.json").read_bytes() == (out / "report.json").read_bytes())
+    differences = [] if same or done.returncode else json_differences(
+        json.loads((out / "report.json").read_text()), json.loads((merged / "report.json").read_text()))
     print(f"{title}: {total} shards {sum(walls):.1f} s + merge {merge_wall:.1f} s = "
           f"{(sum(walls) + merge_wall) / wall:.2f}x the unsharded {wall:.1f} s; longest shard {max(walls):.1f} s "
           f"({max(walls) / wall:.2f}x); merged report.json "
           + ("byte-identical" if same else f"DIFFERS (merge exit {done.returncode}: {done.stderr.strip()[-300:]})"))
+    for path, whole, parts in differences[:8]:
+        print(f"  {path}: {whole!r} unsharded, {parts!r} merged")
+    if len(differences) > 8:
+        print(f"  ... {len(differences) - 8} more")
+
+
+def json_differences(a: object, b: object, path: str = "$") -> list[tuple[str, object, object]]:
+    """Where two JSON documents differ (for a run with Terraform: its measured wall seconds)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in sorted(set(a) | set(b)) for d in json_differences(a.get(key), b.get(key), f"{path}.{key}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in json_differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [(path, a, b)]
 
 
 def breakdown(out: Path) -> dict[str, dict[str, float]]:
