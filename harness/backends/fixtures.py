@@ -52,4 +52,8 @@ def aws(request, aws_seed, aws_params):
         yield ServedAws(server)
         server.check()
         return
+    if backend == "localstack":
+        from harness.backends.localstack import not_measured_reason
+
+        pytest.skip(not_measured_reason())  # these tests drive the simulator's clock, which LocalStack has not
     raise pytest.UsageError(f"the aws fixture serves --backend moto or server, not {backend}")

@@ -28,8 +28,9 @@ pytest_plugins = [
     "harness.plugin.sharding",  # --shard K/N: one part of the matrix, for harness report merge
 ]
 
-# Backends the scenarios run on today (LocalStack and real AWS: the backends issue).
-BACKENDS = ("moto", "server")
+# Backends the scenarios run on: moto (embedded), server (harness serve in the process),
+# localstack (checked: what it lacks is each scenario's not-measured reason).
+BACKENDS = ("moto", "server", "localstack")
 
 # name(arguments): what it means, as `pytest --markers` shows it
 MARKERS = {
@@ -45,7 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     that room also loads alone, ``-p harness.plugin.measurements``)."""
     group = parser.getgroup("harness", "ECS Terraform/CD harness")
     group.addoption("--backend", dest="harness_backend", choices=BACKENDS, default="moto",
-                    help="AWS backend for the `aws` fixture: moto (in-process, default) or server (harness serve over HTTP)")
+                    help="AWS backend: moto (in-process, default), server (harness serve over HTTP) or localstack "
+                    "(AWS_ENDPOINT_URL or LOCALSTACK_HOST; the scenarios say what it lacks)")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")

@@ -103,6 +103,10 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
     ``configuration`` varies a stand-in (``harness.worlds.stand_in``); an approach
     without one is skipped when it is given."""
     backend = request.config.stash.get(backend_key, "moto")
+    if backend == "localstack":
+        from harness.backends.localstack import not_measured_reason
+
+        pytest.skip(not_measured_reason())
     if backend not in ("moto", "server"):
         pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
                     "has none: use --backend moto or server")

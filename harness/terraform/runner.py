@@ -276,6 +276,9 @@ class Workspace:
         self.applied = False
         self.config_name = config_name or directory.name
         self._plans = 0
+        # `-target` addresses for apply, plan and destroy: only part of the configuration (a backend
+        # that serves some of its services, e.g. LocalStack without a licence); empty: all of it
+        self.targets: tuple[str, ...] = ()
 
 
     # -- commands ---------------------------------------------------------
@@ -287,7 +290,8 @@ class Workspace:
             self._run("init", ["init", "-input=false", "-no-color"], attach=False)
 
     def apply(self, **variables: object) -> None:
-        self._run("apply", ["apply", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)])
+        self._run("apply", ["apply", "-auto-approve", "-input=false", "-no-color", *self._target_args(),
+                            *self._var_args(variables)])
         self.applied = True
 
     def plan(self, **variables: object) -> PlanResult:
@@ -295,7 +299,8 @@ class Workspace:
         plan_file = self.directory / f"harness-{self._plans}.tfplan"
         code = self._run(
             "plan",
-            ["plan", "-detailed-exitcode", "-input=false", "-no-color", f"-out={plan_file.name}", *self._var_args(variables)],
+            ["plan", "-detailed-exitcode", "-input=false", "-no-color", f"-out={plan_file.name}", *self._target_args(),
+             *self._var_args(variables)],
             ok=(0, 2),
         )
         return PlanResult(code, functools.partial(self.show, plan_file), plan_file)
@@ -305,7 +310,8 @@ class Workspace:
         return PlanSummary.from_json(json.loads(out))
 
     def destroy(self, **variables: object) -> None:
-        self._run("destroy", ["destroy", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)])
+        self._run("destroy", ["destroy", "-auto-approve", "-input=false", "-no-color", *self._target_args(),
+                              *self._var_args(variables)])
         self.applied = False
 
     def outputs(self) -> dict[str, object]:
@@ -330,6 +336,9 @@ class Workspace:
         return total
 
     # -- plumbing ---------------------------------------------------------
+
+    def _target_args(self) -> list[str]:
+        return [f"-target={address}" for address in self.targets]
 
     def _var_args(self, extra: Mapping[str, object]) -> list[str]:
         merged = {**self.variables, **extra}
