@@ -6,6 +6,7 @@
     python3 dev.py serve          harness serve: the emulator on a port, for Terraform or the AWS CLI
     python3 dev.py rehearse ...   harness rehearse: predict one service's recovery from its settings
     python3 dev.py report merge   harness report merge: the report of a matrix run as shards
+    python3 dev.py localstack up  harness localstack: LocalStack in Docker for --backend localstack
     python3 dev.py test [ARGS]    pytest: the whole suite, or ARGS (e.g. tests/deploy)
     python3 dev.py bench NAME     a benchmark from bench/ (bench/NAME.py)
     python3 dev.py run CMD ...    any command inside the virtualenv
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
 EXTRAS = "harness,bench"
-HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report")  # passed to `harness` (harness/cli.py's COMMANDS)
+HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack")  # passed to `harness` (harness/cli.py's COMMANDS)
 COMMANDS = (*HARNESS_COMMANDS, "test", "bench", "run")
 
 

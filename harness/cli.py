@@ -5,6 +5,7 @@ AWS (moto plus an ECS rollout simulator on a virtual clock) and compare them.
   harness demo       the deploy tool (ecs-template-deploy) end to end, step by step
   harness serve      the emulator over HTTP, for Terraform, the AWS CLI or your own CD
   harness report     merge the shards of a comparison run on several machines (compare --shard K/N)
+  harness localstack up|down|status   LocalStack in Docker for --backend localstack
   harness rehearse   predict one service's recovery from its real settings, and what would cut it
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ COMMANDS["serve"] = "harness.serve"  # moto + ECS simulator over HTTP
 COMMANDS["demo"] = "harness.demo"  # the deploy tool end to end, step by step
 COMMANDS["compare"] = "harness.compare"  # the comparison report: scenarios over every approach
 COMMANDS["report"] = "harness.report.command"  # merge the shards of a matrix run on several machines
+COMMANDS["localstack"] = "harness.localstack"  # LocalStack in Docker for --backend localstack
 COMMANDS["rehearse"] = "harness.rehearse"  # one service's settings replayed: predicted recovery, levers
 
 

@@ -67,7 +67,7 @@ class Status:
         return (f"LocalStack {self.version} ({self.edition} edition, {licence}) at {self.url} lacks "
                 f"{', '.join(lacking)} ({'; '.join(reasons)}): they are in LocalStack's paid plans; set "
                 "LOCALSTACK_AUTH_TOKEN to a token of a plan with them and run the localstack/localstack image "
-                "with the Docker socket mounted (ECS runs tasks as containers; docker-compose.localstack.yml)")
+                "with the Docker socket mounted (ECS runs tasks as containers): harness localstack up")
 
 
 class LocalStack:
@@ -86,7 +86,7 @@ class LocalStack:
         except (urllib.error.URLError, OSError, ValueError) as err:
             raise LocalStackUnavailable(
                 f"no LocalStack answers at {self.url}{path} ({getattr(err, 'reason', err)}): start one "
-                "(docker compose -f docker-compose.localstack.yml up -d), or point "
+                "(harness localstack up, or docker compose -f docker-compose.localstack.yml up -d), or point "
                 "AWS_ENDPOINT_URL or LOCALSTACK_HOST at yours") from None
 
     def health(self) -> dict[str, str]:

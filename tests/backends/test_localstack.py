@@ -13,7 +13,7 @@ import pytest
 
 from harness.backends.localstack import (BASE_SERVICES, SCENARIO_SERVICES, LocalStack, LocalStackUnavailable,
                                          endpoint_url)
-from harness.backends.localstack_host import HostLocalStack, HostLocalStackError, free_port, localstack_python
+from harness.backends.localstack_host import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "harness" / "approaches" / "terraform" / "base"
@@ -22,18 +22,6 @@ BASE_WITHOUT_ECS = ("aws_vpc.this", "aws_subnet.private", "aws_security_group.se
                     "aws_cloudwatch_log_group.app", "aws_secretsmanager_secret_version.app",
                     "aws_iam_role_policy.execution_read_secret", "aws_iam_role_policy_attachment.execution",
                     "aws_iam_role.task")
-
-
-@pytest.fixture(scope="module")
-def localstack() -> str:
-    try:
-        python = localstack_python()
-    except HostLocalStackError as err:
-        if os.environ.get("HARNESS_REQUIRE_LOCALSTACK") == "1":  # .ci/run: it made one, so it must work
-            pytest.fail(f"HARNESS_REQUIRE_LOCALSTACK=1 but {err}", pytrace=False)
-        pytest.skip(f"the LocalStack tests need localstack-core: {err}")
-    with HostLocalStack(python) as url:
-        yield url
 
 
 @pytest.mark.parametrize("env, expected", [
