@@ -40,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="pytest-xdist workers: a number, 'auto', or 0 for none (default 2)")
     parser.add_argument("--backend", choices=BACKENDS, default="moto",
                         help="AWS backend passed to the scenarios (default moto: embedded, plus harness serve)")
+    parser.add_argument("--allow-real-aws", action="store_true",
+                        help="with --backend aws: let it create real resources (costing money) in an account "
+                        "listed in HARNESS_AWS_ACCOUNTS (checked with STS before anything runs)")
     parser.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
                         help="only scenarios matching this pytest -k expression (e.g. 'template or app-repo')")
     parser.add_argument("--approach", action="append", default=[], metavar="FILE", dest="approaches",
@@ -69,6 +72,15 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     argv += ["-n", workers] + (["--dist", "loadgroup"] if workers != "0" else [])
     if args.no_terraform:
         argv.append("--no-terraform")
+    if getattr(args, "allow_real_aws", False):
+        argv.append("--allow-real-aws")
+    if args.backend == "aws":  # refused here, in one line, before pytest starts anything
+        from harness.backends.real_aws import RealAwsRefused, check, sts_client
+
+        try:
+            check(getattr(args, "allow_real_aws", False), sts_client)
+        except RealAwsRefused as err:
+            raise CompareError(str(err)) from None
     if args.keyword:
         argv += ["-k", args.keyword]
     if getattr(args, "shard", None) is not None:

@@ -56,4 +56,8 @@ def aws(request, aws_seed, aws_params):
         from harness.backends.localstack import not_measured_reason
 
         pytest.skip(not_measured_reason())  # these tests drive the simulator's clock, which LocalStack has not
+    if backend == "aws":
+        from harness.backends.real_aws import NOT_MEASURED
+
+        pytest.skip(NOT_MEASURED)
     raise pytest.UsageError(f"the aws fixture serves --backend moto or server, not {backend}")

@@ -17,7 +17,7 @@ import os
 
 import pytest
 
-from harness.plugin.state import backend_key, served_started_key
+from harness.plugin.state import backend_key, real_aws_identity_key, served_started_key
 
 pytest_plugins = [
     "harness.terraform.fixtures",  # Terraform runner, endpoint, workspaces, skip check
@@ -29,8 +29,9 @@ pytest_plugins = [
 ]
 
 # Backends the scenarios run on: moto (embedded), server (harness serve in the process),
-# localstack (checked: what it lacks is each scenario's not-measured reason).
-BACKENDS = ("moto", "server", "localstack")
+# localstack (checked: what it lacks is each scenario's not-measured reason), aws (real AWS:
+# only with --allow-real-aws and an allowed account, checked before any test runs).
+BACKENDS = ("moto", "server", "localstack", "aws")
 
 # name(arguments): what it means, as `pytest --markers` shows it
 MARKERS = {
@@ -46,8 +47,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     that room also loads alone, ``-p harness.plugin.measurements``)."""
     group = parser.getgroup("harness", "ECS Terraform/CD harness")
     group.addoption("--backend", dest="harness_backend", choices=BACKENDS, default="moto",
-                    help="AWS backend: moto (in-process, default), server (harness serve over HTTP) or localstack "
-                    "(AWS_ENDPOINT_URL or LOCALSTACK_HOST; the scenarios say what it lacks)")
+                    help="AWS backend: moto (in-process, default), server (harness serve over HTTP), localstack "
+                    "(AWS_ENDPOINT_URL or LOCALSTACK_HOST; the scenarios say what it lacks) or aws (real AWS: "
+                    "needs --allow-real-aws and HARNESS_AWS_ACCOUNTS)")
+    group.addoption("--allow-real-aws", dest="harness_allow_real_aws", action="store_true", default=False,
+                    help="let --backend aws create real resources (costing money) in an account listed in "
+                    "HARNESS_AWS_ACCOUNTS; the caller's account is checked with STS before any test runs")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")
@@ -65,7 +70,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     config.stash[backend_key] = config.getoption("harness_backend")
     config.stash[served_started_key] = False
+    if config.stash[backend_key] == "aws" and not hasattr(config, "workerinput"):
+        guard_real_aws(config)
     install_described(config)
+
+
+def guard_real_aws(config: pytest.Config) -> None:
+    """--backend aws: refuse (a usage error, before any test) without --allow-real-aws or with
+    credentials of an account not in HARNESS_AWS_ACCOUNTS."""
+    from harness.backends.real_aws import RealAwsRefused, check, sts_client
+
+    try:
+        identity = check(config.getoption("harness_allow_real_aws"), sts_client)
+    except RealAwsRefused as err:
+        raise pytest.UsageError(str(err)) from None
+    config.stash[real_aws_identity_key] = identity
 
 
 def install_described(config: pytest.Config) -> None:
@@ -95,7 +114,9 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"harness backend: {config.stash[backend_key]}"
+    identity = config.stash.get(real_aws_identity_key, None)
+    where = f" (account {identity.account}, {identity.arn})" if identity is not None else ""
+    return f"harness backend: {config.stash[backend_key]}{where}"
 
 
 def refuse_embedded_after_served(config: pytest.Config) -> None:

@@ -107,6 +107,10 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
         from harness.backends.localstack import not_measured_reason
 
         pytest.skip(not_measured_reason())
+    if backend == "aws":
+        from harness.backends.real_aws import NOT_MEASURED
+
+        pytest.skip(NOT_MEASURED)
     if backend not in ("moto", "server"):
         pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
                     "has none: use --backend moto or server")

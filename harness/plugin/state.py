@@ -12,3 +12,4 @@ report_dir_key = pytest.StashKey["Path | None"]()  # --report-dir
 report_paths_key = pytest.StashKey[Any]()  # what the report writers wrote
 report_error_key = pytest.StashKey[str]()  # why no report was written
 shard_key = pytest.StashKey[Any]()  # --shard K/N (a harness.plugin.sharding.Shard), or None
+real_aws_identity_key = pytest.StashKey[Any]()  # --backend aws: the checked caller identity
