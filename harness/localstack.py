@@ -96,6 +96,9 @@ class LocalStackContainer:
         import docker
 
         container = self._container()
+        if container is not None and (mapped := published_port(container)) != self.spec.port:
+            raise LocalStackCommandError(f"container {self.spec.name} exists publishing {mapped or 'no port'}, not "
+                                         f"127.0.0.1:{self.spec.port}: harness localstack down first, or pass --port")
         if container is not None and container.status == "running":
             self.out(f"{self.spec.name} is already running ({self.spec.url})")
         elif container is not None:
@@ -134,6 +137,15 @@ class LocalStackContainer:
     def state(self) -> str | None:
         container = self._container()
         return None if container is None else str(container.status)
+
+
+def published_port(container: Any) -> int | None:
+    """The host port the container publishes 4566/tcp on (from its creation settings: a stopped one too)."""
+    bindings = (container.attrs.get("HostConfig", {}).get("PortBindings") or {}).get("4566/tcp") or []
+    for binding in bindings:
+        if str(binding.get("HostPort", "")).isdigit():
+            return int(binding["HostPort"])
+    return None
 
 
 def _answers(url: str) -> bool:
@@ -188,4 +200,10 @@ def run(args: argparse.Namespace, client_factory: Callable[[], Any] = docker_cli
         return 0
     except LocalStackCommandError as err:
         print(f"harness localstack: error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # the Docker SDK's errors (docker.errors.DockerException): one line, not a traceback
+        if type(err).__module__.split(".")[0] != "docker":
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"harness localstack: error: Docker refused {args.action}: {first}", file=sys.stderr)
         return 2

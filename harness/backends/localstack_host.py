@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -67,6 +68,13 @@ class HostLocalStack:
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> str:
+        try:
+            return self._start()
+        except BaseException:  # Ctrl-C or a timeout while it starts: never leave it running
+            self.close()
+            raise
+
+    def _start(self) -> str:
         listen = f"127.0.0.1:{self.port}"
         env = {**os.environ, "GATEWAY_LISTEN": listen, "LOCALSTACK_HOST": listen, "GATEWAY_SERVER": "hypercorn",
                "DNS_ADDRESS": "0", "SKIP_SSL_CERT_DOWNLOAD": "1", "DISABLE_EVENTS": "1",
@@ -74,13 +82,13 @@ class HostLocalStack:
         for name in ("AWS_ENDPOINT_URL", "AWS_CA_BUNDLE"):  # this process's settings, not LocalStack's
             env.pop(name, None)
         with open(self.log, "wb") as log:
+            # its own process group, so that close() stops whatever it starts too
             self._process = subprocess.Popen([self.python, "-m", "localstack.runtime.main"], cwd=self._home,
                                              env=env, stdout=log, stderr=subprocess.STDOUT,
                                              start_new_session=True)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                self.close()
                 raise HostLocalStackError(f"localstack-core exited with {self._process.returncode} while starting: "
                                           f"{self._tail()}")
             try:
@@ -88,10 +96,8 @@ class HostLocalStack:
                     return self.url
             except OSError:
                 time.sleep(0.2)  # wall time: a real process is starting (no simulator here)
-        tail = self._tail()
-        self.close()
         raise HostLocalStackError(f"localstack-core did not answer on {self.url} within {self.startup_timeout:.0f} s: "
-                                  f"{tail}")
+                                  f"{self._tail()}")
 
     def _tail(self) -> str:
         try:
@@ -103,13 +109,20 @@ class HostLocalStack:
     def close(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.terminate()
+            self._signal_group(process, signal.SIGTERM)
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                self._signal_group(process, signal.SIGKILL)
                 process.wait(timeout=5)
         shutil.rmtree(self._home, ignore_errors=True)
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+        try:
+            os.killpg(process.pid, sig)  # the group start_new_session made: LocalStack and its children
+        except (ProcessLookupError, PermissionError, AttributeError):  # gone already, or no process groups
+            process.send_signal(sig)
 
     def __exit__(self, *exc: object) -> None:
         self.close()

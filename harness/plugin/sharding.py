@@ -16,9 +16,9 @@ the same collection, with nothing shared between the jobs but the commit.
 A unit's weight is an estimate from what the harness knows before running:
 about a second per scenario on the emulator; with Terraform, an approach's
 scenarios cost three times that (one world, its plans and shows), and
-approach 4's six times (its CD is ``terraform apply``). Measured on a 2-core
-runner the estimate is within 10 % of each group's real time (README,
-"The matrix on more than one machine").
+approach 4's six times (its CD is ``terraform apply``). So an approach's 20
+scenarios weigh 60 (120 for approach 4); ``bench/compare.py`` measured them
+at 46-62 s (108-113 s for approach 4) with Terraform on a 2-core machine.
 
 With ``--report-dir``, the shard writes ``shard.json`` beside its results: which
 shard it is and what it ran (code, versions, options, the whole collection), so
@@ -43,7 +43,7 @@ import pytest
 from harness.plugin.state import report_dir_key, shard_key
 
 MANIFEST = "shard.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 # The code a shard ran: a merge refuses shards of different code (hashed, not a git
 # commit: a clone without .git, or uncommitted changes, still count).
 CODE_ROOTS = ("harness", "ecs_template_deploy", "scenarios", "examples", "terraform")
@@ -128,12 +128,37 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[shard_key] = Shard.parse(text) if text is not None else None
     except ShardError as err:
         raise pytest.UsageError(str(err)) from None
-    if text is not None and not hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        return
+    report_dir = config.getoption("harness_report_dir", None)
+    if report_dir is not None:
+        # Nothing of an earlier run may pass for this one's: a manifest beside fresh results, or
+        # (for a shard, which writes no report) a whole run's report beside a part's results.
+        stale = [MANIFEST] + (list(WHOLE_RUN_FILES) if text is not None else [])
+        for name in stale:
+            (Path(report_dir) / name).unlink(missing_ok=True)
+    if text is not None:
         # before any scenario runs: what a run writes (Terraform lock files, reports) is not the code it ran
         config.stash[_code_key] = code_digest(Path(__file__).resolve().parents[2])
+        config.stash[_ran_key] = RanTests()
+        config.pluginmanager.register(config.stash[_ran_key], "harness-shard-ran-tests")
 
 
 _code_key = pytest.StashKey[str]()
+_ran_key = pytest.StashKey["RanTests"]()
+WHOLE_RUN_FILES = ("report.md", "report.json", "report.html", "rollback-timelines.png")
+
+
+class RanTests:
+    """The tests whose teardown was reported: they ran to the end (the xdist controller
+    hears every worker's reports), so a shard cut short says so in its manifest."""
+
+    def __init__(self) -> None:
+        self.nodeids: set[str] = set()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            self.nodeids.add(report.nodeid)
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m and the harness's ordering
@@ -168,8 +193,9 @@ def _digest(nodeids: Any) -> str:
     return hashlib.sha256("\n".join(sorted(nodeids)).encode()).hexdigest()
 
 
-def manifest(config: pytest.Config, shard: Shard) -> dict[str, Any]:
-    """What this shard ran: two shards merge only if everything but ``shard`` and ``tests`` agrees."""
+def manifest(config: pytest.Config, shard: Shard, exitstatus: int = 0) -> dict[str, Any]:
+    """What this shard ran: two shards merge only if everything in ``run`` agrees; ``tests`` are
+    the shard's, ``ran`` those that ran to the end, ``exitstatus`` pytest's."""
     collection = config.stash.get(_collection_key, {"collected": _digest([]), "tests": []})
     approach_files = config.getoption("harness_approaches", []) or [
         str(config.rootpath / path) for path in config.getini("harness_approaches")]
@@ -177,6 +203,8 @@ def manifest(config: pytest.Config, shard: Shard) -> dict[str, Any]:
         "manifest": MANIFEST_VERSION,
         "shard": str(shard),
         "tests": collection["tests"],
+        "ran": sorted(config.stash[_ran_key].nodeids) if _ran_key in config.stash else [],
+        "exitstatus": int(exitstatus),
         "run": {
             "code": config.stash[_code_key],
             "packages": {name: _version(name) for name in PACKAGES},
@@ -238,8 +266,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if shard is None or directory is None or hasattr(config, "workerinput"):
         return
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / MANIFEST).write_text(json.dumps(manifest(config, shard), indent=2, sort_keys=True) + "\n",
-                                      encoding="utf-8")
+    partial = directory / f".{MANIFEST}.partial"  # whole or absent: a merge never reads half a manifest
+    partial.write_text(json.dumps(manifest(config, shard, session.exitstatus), indent=2, sort_keys=True) + "\n",
+                       encoding="utf-8")
+    partial.replace(directory / MANIFEST)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

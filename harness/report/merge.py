@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -26,6 +27,11 @@ from harness.metrics.collect import SUFFIX, load_results
 from harness.metrics.results import ResultsError
 from harness.plugin.sharding import MANIFEST, MANIFEST_VERSION, Shard, ShardError
 from harness.report import ReportPaths, write_reports
+
+
+# pytest exits after which a shard's results are whole: all passed, or some failed (a failed
+# scenario is a measurement missing, listed in the report like the other not-measured ones).
+COMPLETE = (0, 1)
 
 
 class MergeError(Exception):
@@ -44,7 +50,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
                              f"{MANIFEST_VERSION}: rerun the shards with this harness")
         manifest["shard"] = Shard.parse(manifest["shard"])
         manifest["run"], manifest["tests"] = dict(manifest["run"]), list(manifest["tests"])
-    except (json.JSONDecodeError, KeyError, TypeError, ShardError) as err:
+        manifest["ran"], manifest["exitstatus"] = list(manifest["ran"]), int(manifest["exitstatus"])
+        str(manifest["run"]["collected"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError, ShardError) as err:
         raise MergeError(f"{path} is not a shard manifest ({err}): rerun that shard") from None
     return manifest
 
@@ -58,7 +66,14 @@ def _first_difference(a: Any, b: Any, where: str = "run") -> tuple[str, Any, Any
 
 
 def check(manifests: dict[Path, dict[str, Any]]) -> int:
-    """Raise MergeError unless the manifests are the N parts of one run; return N."""
+    """Raise MergeError unless the manifests are the N parts of one run, each run to its end; return N."""
+    for directory, manifest in manifests.items():
+        if manifest["exitstatus"] not in COMPLETE:
+            raise MergeError(f"shard {manifest['shard']} in {directory} ended with pytest exit {manifest['exitstatus']} "
+                             "(interrupted, or it could not run): rerun it")
+        if sorted(manifest["ran"]) != sorted(manifest["tests"]):
+            raise MergeError(f"shard {manifest['shard']} in {directory} ran {len(manifest['ran'])} of its "
+                             f"{len(manifest['tests'])} tests to the end (stopped early: -x, a crashed worker?): rerun it")
     (first_dir, first), *others = manifests.items()
     for directory, manifest in others:
         if manifest["run"] != first["run"]:
@@ -133,22 +148,30 @@ def merge(directories: Iterable[str | os.PathLike[str]], out: str | os.PathLike[
             raise MergeError(f"{directory / NOT_MEASURED_FILE}: not JSON ({err.msg}); rerun that shard") from None
 
     extras = _extra_files(manifests)
-    results_dir = out_dir / "results"
-    staging = out_dir / ".results-merging"  # loaded before anything in out is replaced
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for directory, manifest in manifests.items():
-        for path in sorted((directory / "results").glob(f"*{SUFFIX}")):
-            shutil.copyfile(path, staging / f"shard{manifest['shard'].number}-{path.name}")
+    # Everything is written beside --out first and moved in at the end: a failure leaves --out as it was.
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-merging-", dir=out_dir.parent))
     try:
-        results = load_results(staging)
-    except ResultsError as err:
+        (staging / "results").mkdir()
+        for directory, manifest in manifests.items():
+            for path in sorted((directory / "results").glob(f"*{SUFFIX}")):
+                shutil.copyfile(path, staging / "results" / f"shard{manifest['shard'].number}-{path.name}")
+        try:
+            results = load_results(staging / "results")
+        except ResultsError as err:
+            raise MergeError(f"the shards' results do not merge: {err}") from None
+        for name, source in extras.items():
+            shutil.copyfile(source, staging / name)
+        paths = write_reports(results, staging)
+        write_not_measured(staging, reasons)
+        out_dir.mkdir(exist_ok=True)
+        # an earlier run's in --out, which this merge may not write again (no chart without timelines)
+        shutil.rmtree(out_dir / "results", ignore_errors=True)
+        (out_dir / "rollback-timelines.png").unlink(missing_ok=True)
+        for entry in staging.iterdir():
+            entry.replace(out_dir / entry.name)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise MergeError(f"the shards' results do not merge: {err}") from None
-    shutil.rmtree(results_dir, ignore_errors=True)
-    staging.rename(results_dir)
-    for name, source in extras.items():
-        shutil.copyfile(source, out_dir / name)
-    paths = write_reports(results, out_dir)
-    write_not_measured(out_dir, reasons)
+    paths = ReportPaths(out_dir / paths.markdown.name, out_dir / paths.json.name, out_dir / paths.html.name,
+                        out_dir / paths.png.name if paths.png is not None else None, paths.table)
     return paths

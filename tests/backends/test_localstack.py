@@ -14,6 +14,8 @@ import pytest
 from harness.backends.localstack import (BASE_SERVICES, SCENARIO_SERVICES, LocalStack, LocalStackUnavailable,
                                          endpoint_url)
 from harness.backends.localstack_host import free_port
+from harness.terraform.fixtures import skip_without_provider
+from harness.terraform.runner import TerraformError
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "harness" / "approaches" / "terraform" / "base"
@@ -81,7 +83,11 @@ def test_the_base_configuration_applies_to_localstack_and_plans_clean(localstack
     ws.targets = BASE_WITHOUT_ECS
     # the base is a module: as a root configuration it names no region (the approaches' configurations do)
     (ws.directory / "localstack_region.tf").write_text('provider "aws" {\n  region = "us-east-1"\n}\n')
-    ws.init()
+    try:
+        ws.init()
+    except TerraformError as err:
+        skip_without_provider(err, "this test")  # offline without a mirror: skipped (fails under CI) with how
+        raise
     ws.apply()
     result = ws.plan()
     assert result.exit_code == 0, [f"{c.address} {c.action} {c.paths}" for c in result.summary.changes]

@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeContainer:
-    def __init__(self, status: str = "running", logs: bytes = b"") -> None:
+    def __init__(self, status: str = "running", logs: bytes = b"", port: int = 4566) -> None:
         self.status, self._logs, self.calls = status, logs, []
+        self.attrs = {"HostConfig": {"PortBindings": {"4566/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}}}
 
     def start(self) -> None:
         self.calls.append("start")
@@ -94,6 +95,24 @@ def test_up_reuses_a_running_container_and_starts_a_stopped_one() -> None:
     assert stopped.ran == [] and stopped.container.calls == ["start"]
 
 
+def test_a_container_publishing_another_port_is_not_taken_for_ours() -> None:
+    with pytest.raises(LocalStackCommandError, match="publishing 4599, not 127.0.0.1:4566: harness localstack down"):
+        container(FakeDocker(FakeContainer(port=4599)), [], [], [0.0]).up("t")
+
+
+def test_docker_refusing_is_one_line_not_a_traceback(monkeypatch, capsys) -> None:
+    monkeypatch.setenv(TOKEN, "t")
+    client = FakeDocker(image=True)
+
+    def refuse(**kwargs: Any) -> None:
+        raise docker.errors.APIError("500 Server Error: driver failed: port is already allocated")
+
+    client.containers.run = refuse
+    assert run(args("up"), client_factory=lambda: client) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Docker refused up" in err and "port is already allocated" in err
+
+
 def test_up_that_never_gets_healthy_says_so_with_the_containers_last_lines() -> None:
     client = FakeDocker()
     with pytest.raises(LocalStackCommandError, match=r"did not answer .* within 10 s; its last lines: line 1 \| Ready\? no"):
@@ -146,4 +165,7 @@ def test_status_says_what_a_real_localstack_lacks(localstack, monkeypatch, capsy
     code = cli.main(["localstack", "status"])
     out = capsys.readouterr().out
     assert out.startswith("LocalStack ") and localstack in out
-    assert code == (0 if "serves every service" in out else 1)
+    if "no licence" in out:  # localstack-core without a token: ECS and friends are HTTP 501
+        assert code == 1 and "lacks ecs, ecr, application-autoscaling, elbv2" in out
+    else:
+        assert code == (0 if "serves every service" in out else 1)

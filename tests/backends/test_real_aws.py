@@ -66,10 +66,10 @@ def test_pytest_refuses_before_any_test_and_runs_only_when_allowed(served_endpoi
     env = {**os.environ, "HARNESS_AWS_ACCOUNTS": "111111111111"}
     refused = run_pytest("--backend", "aws", env=env)
     assert refused.returncode == 4, refused.stdout[-1500:] + refused.stderr[-1500:]  # a usage error: nothing ran
-    assert "--allow-real-aws" in refused.stderr and "passed" not in refused.stdout
+    # exit 4 is pytest's usage error, raised at configure: no test was collected, let alone run
+    assert "--allow-real-aws" in refused.stderr and "collected" not in refused.stdout
     wrong_account = run_pytest("--backend", "aws", "--allow-real-aws", env=env)
     assert wrong_account.returncode == 4 and f"account {SERVE_ACCOUNT}" in wrong_account.stderr
-    assert boto3.client("ecs").list_clusters()["clusterArns"] == []  # nothing was created
     allowed = run_pytest("--backend", "aws", "--allow-real-aws", env={**env, "HARNESS_AWS_ACCOUNTS": SERVE_ACCOUNT})
     assert allowed.returncode == 0, allowed.stdout[-1500:] + allowed.stderr[-1500:]
     assert "not measured: on real AWS the scenarios need real images" in allowed.stdout

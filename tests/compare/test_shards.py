@@ -82,9 +82,9 @@ def test_shards_split_the_real_collection_keeping_each_approach_together() -> No
     assert len(homes) >= 6 and all(len(where) == 1 for where in homes.values()), homes
 
 
-def compare(out: Path, *argv: str) -> None:
+def compare(out: Path, *argv: str, workers: str = "0") -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "compare", "--no-terraform", "-n", "0", "--out", str(out),
+        [sys.executable, "-m", "harness", "compare", "--no-terraform", "-n", workers, "--out", str(out),
          "-k", "(crash-at-once-rolling or test_explicit_version or test_cd_needs) and (app-repo or template)", *argv],
         cwd=out.parent, env=ENV, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -92,11 +92,13 @@ def compare(out: Path, *argv: str) -> None:
 
 def test_two_shards_merged_are_the_report_of_one_run(tmp_path) -> None:
     compare(tmp_path / "whole")
+    (tmp_path / "s1").mkdir()
+    (tmp_path / "s1" / "report.json").write_text("{}")  # an earlier whole run's, in the same --out
     compare(tmp_path / "s1", "--shard", "1/2")
-    compare(tmp_path / "s2", "--shard", "2/2")
+    compare(tmp_path / "s2", "--shard", "2/2", workers="2")  # under xdist: the workers send the collection back
     assert not (tmp_path / "s1" / "report.json").exists()  # a part writes no report that reads like a whole
-    parts = [json.loads((tmp_path / s / MANIFEST).read_text())["tests"] for s in ("s1", "s2")]
-    assert all(parts), parts  # both shards ran something
+    manifests = [json.loads((tmp_path / s / MANIFEST).read_text()) for s in ("s1", "s2")]
+    assert all(m["tests"] and sorted(m["ran"]) == m["tests"] and m["exitstatus"] == 0 for m in manifests), manifests
     assert cli.main(["report", "merge", str(tmp_path / "s2"), str(tmp_path / "s1"), "--out", str(tmp_path / "merged")]) == 0
     for name in ("report.json", "report.md", "report.html", "not-measured.json", "cd-policy-template.json",
                  "cd-policy-app-repo.json"):
@@ -105,7 +107,7 @@ def test_two_shards_merged_are_the_report_of_one_run(tmp_path) -> None:
 
 def manifest(number: int, total: int, tests: list[str], everything: list[str], **options) -> dict:
     digest = hashlib.sha256("\n".join(sorted(everything)).encode()).hexdigest()
-    return {"manifest": 1, "shard": Shard(number, total), "tests": tests,
+    return {"manifest": 2, "shard": Shard(number, total), "tests": tests, "ran": list(tests), "exitstatus": 0,
             "run": {"code": "c0de", "collected": digest, "options": {"backend": "moto", **options}}}
 
 
@@ -122,6 +124,11 @@ def test_merge_refuses_what_is_not_one_run() -> None:
         ({a: manifest(1, 2, ["t1", "t2"], every), b: manifest(2, 2, ["t2", "t3"], every)}, "a test ran in two shards"),
         ({a: manifest(1, 2, ["t1"], every), b: manifest(2, 2, ["t2"], every)}, "not the whole collection"),
     ]
+    cut_short = manifest(2, 2, ["t2", "t3"], every)
+    cut_short["ran"] = ["t2"]
+    interrupted = {**manifest(2, 2, ["t2", "t3"], every), "exitstatus": 2}
+    cases += [({a: manifest(1, 2, ["t1"], every), b: cut_short}, "ran 1 of its 2 tests to the end"),
+              ({a: manifest(1, 2, ["t1"], every), b: interrupted}, "ended with pytest exit 2")]
     for manifests, message in cases:
         with pytest.raises(MergeError, match=message):
             check(manifests)
@@ -136,3 +143,6 @@ def test_merge_of_a_directory_that_is_no_shard_writes_nothing(tmp_path, capsys) 
     assert not out.exists()
     with pytest.raises(MergeError, match="is one of the shards"):
         merge([tmp_path / "plain"], tmp_path / "plain")
+    (tmp_path / "plain" / MANIFEST).write_text("[]")  # not an object: one line, no traceback
+    assert cli.main(["report", "merge", str(tmp_path / "plain"), "--out", str(out)]) == 2
+    assert "is not a shard manifest" in capsys.readouterr().err and not out.exists()
