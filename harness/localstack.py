@@ -33,6 +33,11 @@ class LocalStackCommandError(Exception):
     """What stopped `harness localstack`; one line saying what to do."""
 
 
+def no_token() -> LocalStackCommandError:
+    return LocalStackCommandError(f"{TOKEN} is not set: the {IMAGE.split(':')[0]} image needs one since "
+                                  "March 2026 (and a paid plan for ECS): export it and run again")
+
+
 @dataclass(frozen=True)
 class ContainerSpec:
     """The container `up` runs (and docker-compose.localstack.yml declares)."""
@@ -91,8 +96,7 @@ class LocalStackContainer:
 
     def up(self, token: str, timeout: float = 180.0) -> str:
         if not token:
-            raise LocalStackCommandError(f"{TOKEN} is not set: the {IMAGE.split(':')[0]} image needs one since "
-                                         "March 2026 (and a paid plan for ECS): export it and run again")
+            raise no_token()
         import docker
 
         container = self._container()
@@ -188,8 +192,7 @@ def run(args: argparse.Namespace, client_factory: Callable[[], Any] = docker_cli
             return 0 if complete else 1
         token = os.environ.get(TOKEN, "")
         if args.action == "up" and not token:  # said before Docker is touched
-            raise LocalStackCommandError(f"{TOKEN} is not set: the {IMAGE.split(':')[0]} image needs one since "
-                                         "March 2026 (and a paid plan for ECS): export it and run again")
+            raise no_token()
         container = LocalStackContainer(client_factory(), spec)
         if args.action == "up":
             container.up(token, timeout=args.timeout)
