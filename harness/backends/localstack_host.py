@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from harness.processes import stop
 
 PYTHON_ENV = "HARNESS_LOCALSTACK_PYTHON"
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")  # the pins, said once (.ci/run reads it too)
@@ -108,21 +109,9 @@ class HostLocalStack:
 
     def close(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            self._signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._signal_group(process, signal.SIGKILL)
-                process.wait(timeout=5)
+        if process is not None:
+            stop(process, timeout=15, group=True)  # its group, start_new_session's: LocalStack and its children
         shutil.rmtree(self._home, ignore_errors=True)
-
-    @staticmethod
-    def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
-        try:
-            os.killpg(process.pid, sig)  # the group start_new_session made: LocalStack and its children
-        except (ProcessLookupError, PermissionError, AttributeError):  # gone already, or no process groups
-            process.send_signal(sig)
 
     def __exit__(self, *exc: object) -> None:
         self.close()

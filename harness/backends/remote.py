@@ -23,6 +23,7 @@ from typing import Any, Iterator
 import boto3
 
 from harness.backends.embedded import TEST_CREDENTIALS
+from harness.processes import stop
 
 READY = re.compile(r"AWS endpoint (?P<url>http://\S+)")
 
@@ -80,9 +81,4 @@ def serve_process(*, speed: float = 60.0, seed: int = 0) -> Iterator[str]:
             raise RuntimeError(f"harness serve did not start: {line}{process.stdout.read() if process.poll() is not None else ''}")
         yield found["url"]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

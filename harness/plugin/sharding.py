@@ -166,7 +166,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     shard = config.stash.get(shard_key, None)
     if shard is None:
         return
-    collected = _digest(item.nodeid for item in items)
+    collected = collection_digest(item.nodeid for item in items)
     kept, deselected = split(items, shard, terraform=not config.getoption("harness_no_terraform", False))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -189,14 +189,15 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 _collection_key = pytest.StashKey[dict]()
 
 
-def _digest(nodeids: Any) -> str:
+def collection_digest(nodeids: Any) -> str:
+    """The digest of a set of test node ids: a shard's collection, or every shard's tests together."""
     return hashlib.sha256("\n".join(sorted(nodeids)).encode()).hexdigest()
 
 
 def manifest(config: pytest.Config, shard: Shard, exitstatus: int = 0) -> dict[str, Any]:
     """What this shard ran: two shards merge only if everything in ``run`` agrees; ``tests`` are
     the shard's, ``ran`` those that ran to the end, ``exitstatus`` pytest's."""
-    collection = config.stash.get(_collection_key, {"collected": _digest([]), "tests": []})
+    collection = config.stash.get(_collection_key, {"collected": collection_digest([]), "tests": []})
     approach_files = config.getoption("harness_approaches", []) or [
         str(config.rootpath / path) for path in config.getini("harness_approaches")]
     return {

@@ -15,7 +15,6 @@ to an unsharded run's) and writes the reports and the not-measured list.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ from typing import Any, Iterable
 
 from harness.metrics.collect import SUFFIX, load_results
 from harness.metrics.results import ResultsError
-from harness.plugin.sharding import MANIFEST, MANIFEST_VERSION, Shard, ShardError
+from harness.plugin.sharding import MANIFEST, MANIFEST_VERSION, Shard, ShardError, collection_digest
 from harness.report import ReportPaths, write_reports
 
 
@@ -97,7 +96,7 @@ def check(manifests: dict[Path, dict[str, Any]]) -> int:
     tests = [test for manifest in manifests.values() for test in manifest["tests"]]
     if len(tests) != len(set(tests)):
         raise MergeError("a test ran in two shards: the shards split differently; rerun them from one commit")
-    if hashlib.sha256("\n".join(sorted(tests)).encode()).hexdigest() != first["run"]["collected"]:
+    if collection_digest(tests) != first["run"]["collected"]:
         raise MergeError("the shards' tests together are not the whole collection: rerun every shard")
     return total
 

@@ -32,6 +32,8 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.processes import stop
+
 START_TIMEOUT = 60.0  # wall seconds for the provider to print its reattach line
 QUIET = {"TF_LOG": "WARN", "TF_LOG_PROVIDER": "WARN", "TF_LOG_PROVIDER_AWS": "WARN", "TF_LOG_SDK": "WARN"}
 _REATTACH_LINE = re.compile(r"TF_REATTACH_PROVIDERS='(\{.*\})'")
@@ -158,14 +160,8 @@ class ProviderServer:
 
     def close(self) -> None:
         process, self._process, self._value = self._process, None, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop(process)
 
 
 def _drain(process: subprocess.Popen[str]) -> None:

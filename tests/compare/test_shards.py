@@ -4,7 +4,6 @@ into the report one run writes, and refuses shards that are not parts of one run
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 from harness import cli
 from harness.compare import CompareError, add_arguments, pytest_args
 from harness.plugin.scheduling import approach_in_node_id
-from harness.plugin.sharding import MANIFEST, Shard, ShardError, assign
+from harness.plugin.sharding import MANIFEST, Shard, ShardError, assign, collection_digest
 from harness.report.merge import MergeError, check, merge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +105,7 @@ def test_two_shards_merged_are_the_report_of_one_run(tmp_path) -> None:
 
 
 def manifest(number: int, total: int, tests: list[str], everything: list[str], **options) -> dict:
-    digest = hashlib.sha256("\n".join(sorted(everything)).encode()).hexdigest()
+    digest = collection_digest(everything)
     return {"manifest": 2, "shard": Shard(number, total), "tests": tests, "ran": list(tests), "exitstatus": 0,
             "run": {"code": "c0de", "collected": digest, "options": {"backend": "moto", **options}}}
 
