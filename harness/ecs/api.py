@@ -7,8 +7,9 @@ replaces the methods of the actions the simulator owns with the functions
 below (one patch point, removed by `uninstall`), so in-process and HTTP clients
 go through one path. moto still parses and validates requests and keeps a
 *shadow* of each service (ARN, tags, what Application Auto Scaling looks up);
-the simulator answers with the state it owns. moto's serializer shapes the
-answers from botocore's model, so keys and timestamp formats are ECS's.
+the simulator answers with the state it owns, as dicts keyed as ECS keys
+them; `wire.WireResult` puts them on the wire along botocore's output shapes
+(moto's serializer, same JSON, was a third of a scenario's time).
 
 One thin handler per owned ECS action: the request's parameters go to
 `backend.SimulatedEcs`, which checks them as ECS does and changes the
@@ -27,6 +28,7 @@ from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2C
 from harness.ecs.backend import SimulatedEcs
 from harness.ecs.simulator import Simulator
 from harness.ecs.tasks import ts
+from harness.ecs.wire import WireResult
 
 OWNED_ACTIONS = (
     "create_service", "update_service", "describe_services", "delete_service",
@@ -128,22 +130,22 @@ def _show_tags(self, key_path: str, include: bool) -> None:
 
 
 def _paged(key: str, items: list, next_token: str | None) -> ActionResult:
-    return ActionResult({key: items, **({"nextToken": next_token} if next_token else {})})
+    return WireResult({key: items, **({"nextToken": next_token} if next_token else {})})
 
 
 def _create_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     service = _ecs(self, sim).create_service(_params(self), lambda: moto_action(self).result["service"])
-    return ActionResult({"service": _described(sim, service)})
+    return WireResult({"service": _described(sim, service)})
 
 
 def _update_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     service = _ecs(self, sim).update_service(_params(self), lambda: moto_action(self))
-    return ActionResult({"service": _described(sim, service)})
+    return WireResult({"service": _described(sim, service)})
 
 
 def _delete_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     service = _ecs(self, sim).delete_service(_params(self), lambda: moto_action(self))
-    return ActionResult({"service": _described(sim, service)})
+    return WireResult({"service": _described(sim, service)})
 
 
 def _describe_services(self, sim: Simulator, moto_action: Callable) -> ActionResult:
@@ -155,7 +157,7 @@ def _describe_services(self, sim: Simulator, moto_action: Callable) -> ActionRes
         shadow = sim.shadow(service)
         described.append(service.describe(include_tags, shadow.tags if shadow else None, sim.params.max_events))
     _show_tags(self, DESCRIBE_SERVICES_TAGS, include_tags)
-    return ActionResult({"services": described, "failures": failures})
+    return WireResult({"services": described, "failures": failures}, hidden=() if include_tags else (("Service", "tags"),))
 
 
 def _list_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult:
@@ -167,16 +169,17 @@ def _describe_tasks(self, sim: Simulator, moto_action: Callable) -> ActionResult
     include_tags = "TAGS" in (params.get("include") or [])
     tasks, failures = _ecs(self, sim).describe_tasks(params)
     _show_tags(self, DESCRIBE_TASKS_TAGS, include_tags)
-    return ActionResult({"tasks": [t.describe(include_tags) for t in tasks], "failures": failures})
+    return WireResult({"tasks": [t.describe(include_tags) for t in tasks], "failures": failures},
+                      hidden=() if include_tags else (("Task", "tags"),))
 
 
 def _stop_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
-    return ActionResult({"task": _ecs(self, sim).stop_task(_params(self)).describe()})
+    return WireResult({"task": _ecs(self, sim).stop_task(_params(self)).describe()})
 
 
 def _run_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     tasks = _ecs(self, sim).run_task(_params(self))
-    return ActionResult({"tasks": [t.describe() for t in tasks], "failures": []})
+    return WireResult({"tasks": [t.describe() for t in tasks], "failures": []})
 
 
 def _register_task_definition(self, sim: Simulator, moto_action: Callable) -> ActionResult:
@@ -194,17 +197,17 @@ def _list_service_deployments(self, sim: Simulator, moto_action: Callable) -> Ac
 
 def _describe_service_deployments(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     items, failures = _ecs(self, sim).describe_service_deployments(_params(self))
-    return ActionResult({"serviceDeployments": items, "failures": failures})
+    return WireResult({"serviceDeployments": items, "failures": failures})
 
 
 def _describe_service_revisions(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     items, failures = _ecs(self, sim).describe_service_revisions(_params(self))
-    return ActionResult({"serviceRevisions": items, "failures": failures})
+    return WireResult({"serviceRevisions": items, "failures": failures})
 
 
 def _stop_service_deployment(self, sim: Simulator, moto_action: Callable) -> ActionResult:
-    return ActionResult({"serviceDeploymentArn": _ecs(self, sim).stop_service_deployment(_params(self)).arn})
+    return WireResult({"serviceDeploymentArn": _ecs(self, sim).stop_service_deployment(_params(self)).arn})
 
 
 def _continue_service_deployment(self, sim: Simulator, moto_action: Callable) -> ActionResult:
-    return ActionResult({"serviceDeploymentArn": _ecs(self, sim).continue_service_deployment(_params(self)).arn})
+    return WireResult({"serviceDeploymentArn": _ecs(self, sim).continue_service_deployment(_params(self)).arn})

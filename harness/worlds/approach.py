@@ -287,6 +287,10 @@ class ApproachWorlds:
         self.session = boto3.Session(**TEST_CREDENTIALS)
         server.in_process(self.session)  # the worlds' clients skip the socket (harness.server.in_process)
         self.built: list[World] = []  # every Terraform world built, rebuilt ones included
+        # The scenarios' own (unrecorded) clients, one per service for every world:
+        # same session, same endpoint, no hooks of their own; building a client
+        # costs tens of milliseconds (ec2's has 600 methods to make).
+        self._observers: dict[str, Any] = {}
         self._shared: dict[str, World] = {}
         self._failed: dict[str, Exception] = {}  # approach -> why its configuration did not apply
 
@@ -345,7 +349,7 @@ class ApproachWorlds:
 
     def _world(self, entry: Entry, kind: str, name: str) -> World:
         return World(entry, kind, self.server, self.session, {}, {}, ApiCallRecorder(account_id=ACCOUNT), name,
-                     _sim=self.server.sim)
+                     _clients=self._observers, _sim=self.server.sim)
 
     @staticmethod
     def _declare_broken(world: World) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.ecs import wire
 from harness.ecs.tasks import ALIVE, RUNNING
 
 
@@ -79,3 +80,10 @@ def sample_every(aws, seconds: float, every: float = 1.0, name: str = "web") -> 
             "deployments": len(service.deployments),
         })
     return samples
+
+
+@pytest.fixture(autouse=True)
+def _check_wire(monkeypatch):
+    """Every ECS answer the simulator gives in these tests also goes through
+    moto's serializer, and must read the same (harness.ecs.wire)."""
+    monkeypatch.setattr(wire, "CHECK", True)

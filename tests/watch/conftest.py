@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
+
+from harness.ecs import wire
 from moto import mock_aws
 
 
@@ -16,3 +18,10 @@ def moto_ecs(monkeypatch, tmp_path):
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield boto3.client("ecs", region_name="us-east-1")
+
+
+@pytest.fixture(autouse=True)
+def _check_wire(monkeypatch):
+    """Every ECS answer the simulator gives in these tests also goes through
+    moto's serializer, and must read the same (harness.ecs.wire)."""
+    monkeypatch.setattr(wire, "CHECK", True)
