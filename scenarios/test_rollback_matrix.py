@@ -12,8 +12,9 @@ revision it ended on, and for the infrastructure-change mode whether the change
 survived the way back.
 
 The approaches whose CD runs Terraform (4a, 4b) run on their own configuration,
-as the other scenarios do: the modes that need a different one (a load balancer,
-blue/green, the breaker off) are not measured for them, and say so.
+applied with the mode's variables (a load balancer, the breaker off: their
+``terraform_options``); BLUE_GREEN, which their provider cannot configure, is not
+measured for them, and says why.
 
 What changed since the article ("all of the approaches ... still require manual
 intervention to resolve failed deployments"): every configuration enables the
@@ -65,6 +66,18 @@ def arm_alarm(w: Any, release_digest: str, after: float) -> str:
 
     w.clock.call_later(1, check)
     return name
+
+
+def assert_configured(service: dict, configuration: dict) -> None:
+    """The service is what the mode asked for, whoever built it (a stand-in, or
+    approach 4's Terraform with the mode's variables)."""
+    if "circuit_breaker" in configuration:
+        breaker = service["deploymentConfiguration"]["deploymentCircuitBreaker"]
+        assert breaker["enable"] == breaker["rollback"] == configuration["circuit_breaker"]
+    if configuration.get("load_balanced") or configuration.get("strategy", "ROLLING") != "ROLLING":
+        assert service.get("loadBalancers"), "the mode needs the service behind a load balancer"
+    if "desired_count" in configuration:
+        assert service["desiredCount"] == configuration["desired_count"]
 
 
 def back_on_good_at(timeline: Timeline, good: str, after: float) -> float | None:
@@ -158,6 +171,7 @@ def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strat
     if strategy != "ROLLING":
         configuration["strategy"] = strategy
     w = world(terraform=False, **configuration)
+    assert_configured(w.service(), configuration)
     w.ensure_deployed(GOOD)
     good = w.digests[GOOD]
     assert set(w.running_digests()) == {good}

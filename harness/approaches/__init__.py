@@ -185,6 +185,12 @@ class Approach(ABC):
     # Directory of the Terraform configuration, relative to the approach's package:
     # "terraform" by convention; an approach with two configurations names the other.
     terraform_dir: ClassVar[str] = "terraform"
+    # The stand-in options (``harness.worlds.stand_in``: circuit_breaker,
+    # load_balanced, strategy...) its configuration takes as Terraform variables of
+    # the same name, for the approaches that run on Terraform in every scenario;
+    # and, for options it cannot take, why (the rollback matrix's cells say it).
+    terraform_options: ClassVar[tuple[str, ...]] = ()
+    terraform_cannot: ClassVar[dict[str, str]] = {}
 
     def __init__(self, context: Any) -> None:
         self.context = context
@@ -201,9 +207,21 @@ class Approach(ABC):
         return Path(__file__).resolve().parent
 
     @classmethod
-    def terraform_variables(cls, name: str) -> dict[str, Any]:
-        """The variables its configuration is applied with, under the world's unique ``name``."""
-        return {"name": name}
+    def terraform_variables(cls, name: str, **configuration: Any) -> dict[str, Any]:
+        """The variables its configuration is applied with, under the world's unique
+        ``name``, varied by ``configuration`` (``terraform_options``; see ``variation_problem``)."""
+        return {"name": name, **configuration}
+
+    @classmethod
+    def variation_problem(cls, configuration: Mapping[str, Any]) -> str | None:
+        """Why its configuration cannot be applied with ``configuration``, or None."""
+        for option, value in sorted(configuration.items()):
+            if option in cls.terraform_cannot:
+                return f"{option}={value}: {cls.terraform_cannot[option]}"
+            if option not in cls.terraform_options:
+                return (f"{option}={value}: its Terraform configuration has no such variable "
+                        f"(it varies {', '.join(cls.terraform_options) or 'nothing'})")
+        return None
 
     @classmethod
     def named_outputs(cls, outputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -326,7 +326,8 @@ class Described(Approach):
         return cls.description.root
 
     @classmethod
-    def terraform_variables(cls, name: str) -> dict[str, Any]:
+    def terraform_variables(cls, name: str, **configuration: Any) -> dict[str, Any]:
+        # no terraform_options: a team's configuration is not varied (configuration is empty)
         return {key: value.replace("{name}", name) if isinstance(value, str) else value
                 for key, value in cls.description.variables.items()}
 

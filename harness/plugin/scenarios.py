@@ -130,9 +130,9 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
                 return built
             except NoStandIn:
                 pass
-        if configuration:
-            pytest.skip(f"not measured: {approach.name} runs on its own Terraform configuration, which the harness "
-                        f"does not vary ({', '.join(f'{k}={v}' for k, v in sorted(configuration.items()))})")
+        problem = approach.cls().variation_problem(configuration) if configuration else None
+        if problem is not None:
+            pytest.skip(f"not measured: {approach.name} runs on its own Terraform configuration here: {problem}")
         problem = terraform_problem(request.config)
         if problem is not None:
             pytest.skip(f"not measured: {approach.name} needs Terraform here ({problem})")
@@ -146,7 +146,7 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
                                                "provider": {runner.provider_mode(): True}}})
         before, count = approach_worlds.terraform_seconds(), len(approach_worlds.built)
         try:
-            shared = approach_worlds.terraform(approach, runner)
+            shared = approach_worlds.terraform(approach, runner, **configuration)
         except TerraformError as err:
             # no provider here (offline, no mirror): a report with reasons beats a wall of errors
             skip_without_provider(err, f"not measured: {approach.name}")

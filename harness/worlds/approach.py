@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import boto3
 
-from harness.approaches import Approach, Entry
+from harness.approaches import Approach, ApproachError, Entry
 from harness.approaches.base import Context, container_image
 from harness.approaches.command import CD_ACCESS_KEY
 from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
@@ -291,8 +291,8 @@ class ApproachWorlds:
         # same session, same endpoint, no hooks of their own; building a client
         # costs tens of milliseconds (ec2's has 600 methods to make).
         self._observers: dict[str, Any] = {}
-        self._shared: dict[str, World] = {}
-        self._failed: dict[str, Exception] = {}  # approach -> why its configuration did not apply
+        self._shared: dict[tuple, World] = {}  # (approach, *configuration) -> its world
+        self._failed: dict[tuple, Exception] = {}  # (approach, *configuration) -> why it did not apply
 
     def stand_in(self, entry: Entry, name: str, **configuration: Any) -> World:
         """What ``entry``'s Terraform would build, built with boto3 (``NoStandIn`` for 4a/4b).
@@ -304,24 +304,31 @@ class ApproachWorlds:
         self._declare_broken(world)
         return self._ready(world)
 
-    def terraform(self, entry: Entry, terraform: Any) -> World:
+    def terraform(self, entry: Entry, terraform: Any, **configuration: Any) -> World:
         """``entry``'s configuration applied with ``terraform`` (a ``Terraform`` runner),
-        shared: the same world again while the server holds it."""
-        existing = self._shared.get(entry.name)
+        its variables varied by ``configuration`` (``Approach.terraform_options``;
+        ``ApproachError`` naming ``variation_problem`` otherwise); shared: the same
+        world again, for the same configuration, while the server holds it."""
+        cls = entry.cls()
+        problem = cls.variation_problem(configuration) if configuration else None
+        if problem is not None:
+            raise ApproachError(f"{entry.name}: {problem}")
+        key = (entry.name, *sorted(configuration.items()))
+        existing = self._shared.get(key)
         if existing is not None and existing.alive():
             return existing
-        if entry.name in self._failed:  # a configuration that did not apply will not apply for the next scenario
-            raise self._failed[entry.name]
+        if key in self._failed:  # a configuration that did not apply will not apply for the next scenario
+            raise self._failed[key]
         name = unique_name(entry.name, sum(w.entry is entry for w in self.built))
         world = self._world(entry, "terraform", name)
         self.built.append(world)  # before applying: its Terraform seconds count even if it fails
-        cls = entry.cls()
         world.workspaces = terraform.workspaces_for(cls.terraform_config(), self.server.url.rstrip("/"),
-                                                    cls.terraform_variables(name), root=cls.terraform_root(), name=name)
+                                                    cls.terraform_variables(name, **configuration),
+                                                    root=cls.terraform_root(), name=name)
         try:
             world.workspace.apply()
         except Exception as err:
-            self._failed[entry.name] = err
+            self._failed[key] = err
             raise
         world.outputs = cls.named_outputs(world.workspace.outputs())
         repository = str(world.outputs["repository_name"])
@@ -340,7 +347,7 @@ class ApproachWorlds:
             world.digests.setdefault(tag, world.digests["v1"])
         self._declare_broken(world)
         world.client("ecs").update_service(cluster=world.cluster, service=world.service_name, forceNewDeployment=True)
-        self._shared[entry.name] = self._ready(world)
+        self._shared[key] = self._ready(world)
         return world
 
     def terraform_seconds(self) -> float:

@@ -153,3 +153,16 @@ def test_server_records_api_calls_only_while_recording(server) -> None:
         ecs.describe_clusters(clusters=["none"])
     ecs.list_task_definitions()
     assert calls.iam_actions() == ["ecs:DescribeClusters", "ecs:ListClusters"]
+
+
+@pytest.mark.parametrize("which", ["terraform-cd-central", "terraform-cd-app"])
+def test_the_rollback_matrix_varies_what_its_configurations_declare_and_says_why_not_blue_green(which) -> None:
+    cls = approaches.entry(which).cls()
+    varied = {"circuit_breaker": False, "load_balanced": True, "desired_count": 4}
+    assert cls.variation_problem(varied) is None
+    assert cls.terraform_variables("s1", **varied) == {"name": "s1", **varied}
+    config = (cls.terraform_config() / "variables.tf").read_text()
+    assert all(f'variable "{option}"' in config for option in cls.terraform_options)
+    blue_green = cls.variation_problem({"strategy": "BLUE_GREEN"})
+    assert blue_green.startswith("strategy=BLUE_GREEN:") and "6.4.0" in blue_green
+    assert "no such variable" in cls.variation_problem({"version_consistency": False})

@@ -112,6 +112,13 @@ def _git_env() -> dict[str, str]:
 class TerraformCd(EcsCd, Approach):
     """Approach 4's CD procedure; 4a and 4b differ only in the configuration applied."""
 
+    # Both configurations take these as variables (the rollback matrix's modes need them).
+    terraform_options = ("circuit_breaker", "load_balanced", "desired_count")
+    terraform_cannot = {"strategy": (
+        "ECS's own blue/green needs `deployment_configuration { strategy }` on aws_ecs_service, which the "
+        "AWS provider has from 6.4.0 on; approach 4's configurations are written for the 5.x provider the "
+        "harness runs offline, so its CD (terraform apply) cannot follow a blue/green deployment here")}
+
     def __init__(self, context: Context) -> None:
         if context.terraform is None:
             raise ApproachError(f"approach {self.name} runs `terraform apply` as its CD step: "

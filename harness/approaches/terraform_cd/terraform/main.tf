@@ -64,13 +64,33 @@ resource "aws_ecs_service" "app" {
   deployment_maximum_percent         = 200
 
   deployment_circuit_breaker {
-    enable   = true
-    rollback = true
+    enable   = var.circuit_breaker
+    rollback = var.circuit_breaker
   }
+
+  dynamic "load_balancer" {
+    for_each = module.lb
+    content {
+      target_group_arn = load_balancer.value.target_group_arn
+      container_name   = var.container_name
+      container_port   = var.container_port
+    }
+  }
+  health_check_grace_period_seconds = var.load_balanced ? 0 : null
 
   network_configuration {
     subnets          = module.base.subnet_ids
     security_groups  = [module.base.security_group_id]
     assign_public_ip = false
   }
+}
+
+# Behind a load balancer only on demand (the rollback matrix's target-group mode).
+module "lb" {
+  source             = "../../terraform/lb"
+  count              = var.load_balanced ? 1 : 0
+  name               = var.name
+  vpc_id             = module.base.vpc_id
+  subnet_ids         = module.base.subnet_ids
+  security_group_ids = [module.base.security_group_id]
 }

@@ -70,13 +70,33 @@ resource "aws_ecs_service" "app" {
   deployment_maximum_percent         = 200
 
   deployment_circuit_breaker {
-    enable   = true
-    rollback = true
+    enable   = var.circuit_breaker
+    rollback = var.circuit_breaker
   }
+
+  dynamic "load_balancer" {
+    for_each = module.lb
+    content {
+      target_group_arn = load_balancer.value.target_group_arn
+      container_name   = var.container_name
+      container_port   = local.infra.container_port
+    }
+  }
+  health_check_grace_period_seconds = var.load_balanced ? 0 : null
 
   network_configuration {
     subnets          = local.infra.subnet_ids
     security_groups  = [local.infra.security_group_id]
     assign_public_ip = false
   }
+}
+
+# Behind a load balancer only on demand (the rollback matrix's target-group mode).
+module "lb" {
+  source             = "../../../terraform/lb"
+  count              = var.load_balanced ? 1 : 0
+  name               = var.name
+  vpc_id             = local.infra.vpc_id
+  subnet_ids         = local.infra.subnet_ids
+  security_group_ids = [local.infra.security_group_id]
 }

@@ -59,3 +59,15 @@ variable "desired_count" {
   type        = number
   default     = 2
 }
+
+variable "circuit_breaker" {
+  description = "The service's deployment circuit breaker, with rollback (many services still have it off)"
+  type        = bool
+  default     = true
+}
+
+variable "load_balanced" {
+  description = "Put the service behind an internal ALB and one target group (module ../terraform/lb)"
+  type        = bool
+  default     = false
+}
