@@ -5,8 +5,9 @@
     python3 dev.py demo           the deploy tool end to end on the embedded emulator
     python3 dev.py serve          harness serve: the emulator on a port, for Terraform or the AWS CLI
     python3 dev.py rehearse ...   harness rehearse: predict one service's recovery from its settings
-    python3 dev.py report merge   harness report merge: the report of a matrix run as shards
+    python3 dev.py report merge   harness report merge|screenshot: a sharded run's report; its picture
     python3 dev.py localstack up  harness localstack: LocalStack in Docker for --backend localstack
+    python3 dev.py aws cleanup    harness aws cleanup --run-id ID: what a killed run left on real AWS
     python3 dev.py test [ARGS]    pytest: the whole suite, or ARGS (e.g. tests/deploy)
     python3 dev.py bench NAME     a benchmark from bench/ (bench/NAME.py)
     python3 dev.py run CMD ...    any command inside the virtualenv
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
 EXTRAS = "harness,bench"
-HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack")  # passed to `harness` (harness/cli.py's COMMANDS)
+HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack", "aws")  # passed to `harness` (harness/cli.py's COMMANDS)
 COMMANDS = (*HARNESS_COMMANDS, "test", "bench", "run")
 
 

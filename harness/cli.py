@@ -6,6 +6,7 @@ AWS (moto plus an ECS rollout simulator on a virtual clock) and compare them.
   harness serve      the emulator over HTTP, for Terraform, the AWS CLI or your own CD
   harness report     merge the shards of a comparison run on several machines (compare --shard K/N)
   harness localstack up|down|status   LocalStack in Docker for --backend localstack
+  harness aws cleanup --run-id ID     remove what a run on real AWS left (a killed run)
   harness rehearse   predict one service's recovery from its real settings, and what would cut it
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ COMMANDS["demo"] = "harness.demo"  # the deploy tool end to end, step by step
 COMMANDS["compare"] = "harness.compare"  # the comparison report: scenarios over every approach
 COMMANDS["report"] = "harness.report.command"  # merge the shards of a matrix run on several machines
 COMMANDS["localstack"] = "harness.localstack"  # LocalStack in Docker for --backend localstack
+COMMANDS["aws"] = "harness.aws"  # real AWS: remove what a killed run left
 COMMANDS["rehearse"] = "harness.rehearse"  # one service's settings replayed: predicted recovery, levers
 
 

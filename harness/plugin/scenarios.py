@@ -118,7 +118,10 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
     if approach.described:
         from harness.approaches.described import report_parameters
 
-        measurements.parameters({"described_approaches": {approach.name: report_parameters(approach.cls().description)}})
+        # its labels go with the results: a report written elsewhere (a shard merge) has no registry of it
+        measurements.parameters({"described_approaches": {approach.name: {
+            **report_parameters(approach.cls().description), "label": approach.label,
+            "short_label": approach.short_label}}})
     used: list[tuple[World, float, float]] = []  # each world this test used, and its counters when it got it
     runners: list[Any] = []  # the Terraform runner, when a world needed one
 

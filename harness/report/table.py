@@ -45,12 +45,29 @@ class Table:
         ]
 
 
+# Labels of described approaches as the run that measured them recorded them
+# (``described_approaches`` in the results' parameters): the process writing the
+# report (``harness report merge``) may never have loaded their descriptions.
+_recorded: dict[str, dict[str, str]] = {}
+
+
+def remember_labels(results: Results) -> None:
+    for name, described in results.parameters.get("described_approaches", {}).items():
+        if described.get("label"):
+            _recorded[name] = {"label": described["label"], "short_label": described.get("short_label", name)}
+
+
 def approach_label(name: str) -> str:
     """``"5 template task definition"``; a name outside the table (a test's) as it is."""
-    return BY_NAME[name].label if name in BY_NAME else name
+    return BY_NAME[name].label if name in BY_NAME else _recorded.get(name, {}).get("label", name)
+
+
+def _short_label(name: str) -> str:
+    return BY_NAME[name].short_label if name in BY_NAME else _recorded.get(name, {}).get("short_label", name)
 
 
 def build_table(results: Results, columns: tuple[Column, ...] = COLUMNS) -> Table:
+    remember_labels(results)
     won = winners(results, columns)
     rows = []
     for approach in results.approaches():
@@ -58,8 +75,7 @@ def build_table(results: Results, columns: tuple[Column, ...] = COLUMNS) -> Tabl
         for col in columns:
             value, prop = col.measure(results, approach)
             cells.append(Cell(value, col.text(value, prop), approach in won[col.key], col.compact_text(value, prop)))
-        short = BY_NAME[approach].short_label if approach in BY_NAME else approach
-        rows.append(Row(approach, approach_label(approach), short, tuple(cells)))
+        rows.append(Row(approach, approach_label(approach), _short_label(approach), tuple(cells)))
     return Table(columns, tuple(rows), won)
 
 

@@ -268,8 +268,9 @@ def report_json(results: Results, table: Table) -> str:
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem; color: #222; max-width: 80rem; }
-table { border-collapse: collapse; font-size: 0.85rem; margin: 1rem 0; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; vertical-align: top; text-align: left; }
+table { border-collapse: collapse; font-size: 0.8rem; margin: 1rem 0; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.4rem; vertical-align: top; text-align: left; }
+.wide { overflow-x: auto; }
 th { background: #f2f2f2; }
 td.winner { background: #e3f6e8; font-weight: 600; }
 td.unmeasured { color: #999; font-style: italic; }
@@ -418,4 +419,5 @@ def report_html(results: Results, table: Table) -> str:
     out += [f"<tr><th>{e(k)}</th><td><code>{e(json.dumps(v, sort_keys=True))}</code></td></tr>"
             for k, v in _flatten(results.parameters)]
     out.append("</tbody></table></body></html>")
-    return "\n".join(out) + "\n"
+    # a table wider than the window scrolls in place; the page never scrolls sideways
+    return "\n".join(out).replace("<table", '<div class="wide"><table').replace("</table>", "</table></div>") + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Mapping
 
 from .settings import TerraformSettings
 
@@ -34,10 +35,12 @@ OVERRIDE_FILE = "zz_harness_override.tf.json"
 MAX_RETRIES = 2
 
 
-def provider_override(endpoint: str, region: str = "us-east-1") -> dict:
+def provider_override(endpoint: str, region: str = "us-east-1", tags: Mapping[str, str] | None = None) -> dict:
     """An override file's content: Terraform merges it into the configuration's
-    own `provider "aws"` block (region and anything else stay the config's)."""
-    return {
+    own `provider "aws"` block (region and anything else stay the config's).
+    ``tags``: the provider's ``default_tags``, on every resource it creates
+    (a real-AWS run's id: ``harness.backends.aws_run.terraform_tags``)."""
+    override = {
         "provider": {
             "aws": {
                 "access_key": "test",
@@ -52,11 +55,14 @@ def provider_override(endpoint: str, region: str = "us-east-1") -> dict:
             }
         }
     }
+    if tags:
+        override["provider"]["aws"]["default_tags"] = [{"tags": dict(tags)}]
+    return override
 
 
-def write_override(config_dir: Path, endpoint: str) -> Path:
+def write_override(config_dir: Path, endpoint: str, tags: Mapping[str, str] | None = None) -> Path:
     path = config_dir / OVERRIDE_FILE
-    path.write_text(json.dumps(provider_override(endpoint), indent=2) + "\n")
+    path.write_text(json.dumps(provider_override(endpoint, tags=tags), indent=2) + "\n")
     return path
 
 

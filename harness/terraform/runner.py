@@ -245,9 +245,11 @@ class Terraform:
         variables: Mapping[str, object] | None = None,
         root: Path | None = None,
         name: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> Workspace:
         """Copy `root` (default: `config` itself) into a fresh directory and
-        point the copy of `config` at `endpoint`."""
+        point the copy of `config` at `endpoint`; `tags` go on every resource
+        (the provider's default_tags)."""
         config = Path(config).resolve()
         root = Path(root).resolve() if root is not None else config
         if not config.is_dir():
@@ -260,7 +262,7 @@ class Terraform:
             raise TerraformError(f"workspace {base} exists already: pick another name")
         shutil.copytree(root, base, ignore=_IGNORED_WHEN_COPYING)
         directory = base / config.relative_to(root)
-        write_override(directory, endpoint)
+        write_override(directory, endpoint, tags)
         return Workspace(self, directory, dict(variables or {}), config_name=str(config.relative_to(root)) if config != root else config.name)
 
 

@@ -1,44 +1,36 @@
-"""report.html in a real headless browser: every chart renders (an SVG with a
+"""report.html in a real headless browser (harness.report.browser: the
+system's Chromium driven by Playwright): every chart renders (an SVG with a
 size and drawn paths), every in-page link has its target, nothing is logged to
-the console. Chromium is the system's (Debian's `chromium`, which `.ci/run`
-installs), driven by Playwright without downloading a browser of its own;
-``HARNESS_CHROMIUM`` names another binary."""
+the console; `harness report screenshot` photographs the top of the page."""
 from __future__ import annotations
 
-import os
-import shutil
+import struct
 from pathlib import Path
 
 import pytest
 
+from harness import cli
 from harness.metrics.results import Results, RollbackMatrix
 from harness.report import write_reports
+from harness.report.browser import NoBrowser, chromium_path, page
 
 from report_samples import sample_results
 from test_rollback_matrix_report import matrix_results
 
 
-def _chromium() -> str:
-    found = os.environ.get("HARNESS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.skip("no Chromium here: install Debian's `chromium` (as .ci/run does) or set HARNESS_CHROMIUM")
-    return found
+@pytest.fixture
+def chromium() -> str:
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed: python3 dev.py installs it")
+    try:
+        return chromium_path()
+    except NoBrowser as err:
+        pytest.skip(str(err))
 
 
 @pytest.fixture
-def browser_page():
-    binary = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: python3 dev.py installs it")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=binary, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            messages: list[str] = []
-            page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-            page.on("pageerror", lambda err: messages.append(f"page error: {err}"))
-            yield page, messages
-        finally:
-            browser.close()
+def browser_page(chromium):
+    with page(1280, 900) as opened:
+        yield opened
 
 
 def _both() -> Results:
@@ -76,4 +68,18 @@ def test_every_chart_of_the_report_renders_and_every_link_lands(browser_page, tm
     best = {colour for cls, colour in cells if cls == "m-best"}
     assert failed and best and failed.isdisjoint(best)  # the heat map is coloured, not only classed
     assert set(sections) >= {"details-template", "mode-crash-at-once"}
+    # readable at 1,280 px: the page never scrolls sideways (a wide table scrolls in its own box)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
     assert messages == []
+
+
+def test_the_screenshot_command_photographs_the_top_of_the_page(chromium, tmp_path: Path, capsys) -> None:
+    report = write_reports(_both(), tmp_path / "report").html
+    png = tmp_path / "top.png"
+    assert cli.main(["report", "screenshot", str(report), "--out", str(png), "--width", "1280", "--height", "700"]) == 0
+    head = png.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1280, 700)
+    assert str(png) in capsys.readouterr().out
+    assert cli.main(["report", "screenshot", str(tmp_path / "none.html"), "--out", str(png)]) == 2
+    assert "no report at" in capsys.readouterr().err
+

@@ -161,3 +161,18 @@ def test_chart_svg_is_inline_and_deterministic() -> None:
 def test_readme_figure_needs_at_least_one_timeline() -> None:
     with pytest.raises(ValueError, match="no approach measured a rollback"):
         charts.timelines_figure([])
+
+
+def test_a_described_approach_keeps_its_title_where_no_registry_knows_it(tmp_path: Path) -> None:
+    # `harness report merge` runs in a process that never loaded the team's description:
+    # the label the measuring run recorded with the results is the one the report shows
+    results = Results(parameters={"described_approaches": {"team-cd": {
+        "file": "team.toml", "deploy": "./deploy.sh", "rollback": "none", "clock": "speed 0",
+        "label": "our template + our script", "short_label": "our-script"}}})
+    results.add("team-cd", Rollback(simulated_seconds=90.0, terraform_seconds=0.0, api_calls=3, lowest_healthy=2,
+                                    desired=2, recovered=True, by="cd", timeline=rollback_timeline(30, 35, 90)))
+    paths = write_reports(results, tmp_path)
+    (row,) = paths.table.rows
+    assert (row.label, row.short_label) == ("our template + our script", "our-script")
+    assert "| our template + our script |" in paths.markdown.read_text()
+    assert "our template + our script" in paths.html.read_text()

@@ -1,0 +1,294 @@
+"""A run's resources on real AWS: named and tagged with the run's id, removed
+when the run ends (after a failure and on Ctrl-C or SIGTERM too), and found
+again by `harness aws cleanup --run-id ID` when a run was killed first.
+
+Every resource a run creates is named with the run's id as its prefix
+(``hr1a2b3c4d-app``) and tagged ``harness:run-id = ID`` (Terraform's provider
+``default_tags``: ``terraform_tags``; the boto3 builders pass ``Run.tags``).
+Finding them again goes by name for what AWS lists by name (ECS clusters and
+task definition families, scalable targets, ECR, IAM roles, load balancers,
+target groups, secrets, log groups, alarms) and by tag where a list call
+filters by tag (EC2: VPCs, subnets, security groups, and what lies inside the
+run's VPCs), so a resource whose tagging reply was lost is still found.
+Deleting goes in the order AWS lets things go (a service before its cluster, a
+load balancer before its target group, a VPC last); a resource that will not
+go is named with AWS's reason, the others still go, and running the same
+cleanup again picks up where it stopped.
+
+The sweep deletes only what carries the run's id: no run id, no deletion
+(``RunIdError`` for anything not shaped like one).
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import signal
+import threading
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, Callable, Iterator
+
+RUN_TAG = "harness:run-id"
+RUN_ID = re.compile(r"^hr[0-9a-f]{8}$")
+
+
+class RunIdError(ValueError):
+    """Not a run id: the sweep refuses to match anything by it."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM during a run, raised like Ctrl-C so the teardown in ``finally`` runs."""
+
+
+def new_run_id() -> str:
+    return "hr" + secrets.token_hex(4)
+
+
+def checked_run_id(value: str) -> str:
+    if not RUN_ID.match(value or ""):
+        raise RunIdError(f"{value!r} is not a harness run id (hr and 8 hex digits, as the run printed "
+                         "when it started)")
+    return value
+
+
+def terraform_tags(run_id: str) -> dict[str, str]:
+    """The provider's ``default_tags`` for a run (``Terraform.workspace(tags=...)``):
+    every resource Terraform creates carries the run's id."""
+    return {RUN_TAG: checked_run_id(run_id)}
+
+
+@dataclass(frozen=True)
+class Found:
+    """One resource of a run, as the sweep found it."""
+
+    kind: str  # e.g. "ecs service"
+    name: str  # what a person recognises: its name, or id
+    delete: Callable[[], None]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+class Sweep:
+    """Finds a run's resources and deletes them; ``client(service)`` makes the
+    clients (real AWS, or any endpoint posing as it), ``out`` takes the lines;
+    ``wait``: wait for services and load balancers to be gone before deleting
+    what they use (real AWS needs it; an emulator deletes at once)."""
+
+    def __init__(self, client: Callable[[str], Any], run_id: str, out: Callable[[str], None] = print,
+                 wait: bool = True) -> None:
+        self.client, self.run_id, self.out, self.wait = client, checked_run_id(run_id), out, wait
+
+    def ours(self, name: str) -> bool:
+        """Named by the run: a name, or a path segment of one (``/ecs/hr1a2b3c4d-app``), starts with its id."""
+        return any(part.startswith(self.run_id) for part in name.split("/"))
+
+    # -- finding, in deletion order ------------------------------------------------------
+    def find(self) -> list[Found]:
+        found: list[Found] = []
+        for finder in (self._scaling, self._ecs, self._alarms, self._load_balancers, self._target_groups,
+                       self._repositories, self._secrets, self._log_groups, self._roles, self._network):
+            found += finder()
+        return found
+
+    def _pages(self, service: str, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+        paginator = self.client(service).get_paginator(operation)
+        for page in paginator.paginate(**kwargs):
+            yield from page.get(key, [])
+
+    def _scaling(self) -> list[Found]:
+        scaling = self.client("application-autoscaling")
+        found = []
+        for target in self._pages("application-autoscaling", "describe_scalable_targets", "ScalableTargets",
+                                  ServiceNamespace="ecs"):
+            if self.ours(target["ResourceId"]):  # service/<cluster>/<service>
+                found.append(Found("scalable target", target["ResourceId"], lambda t=target: scaling.deregister_scalable_target(
+                    ServiceNamespace="ecs", ResourceId=t["ResourceId"], ScalableDimension=t["ScalableDimension"])))
+        return found  # its scaling policies go with it
+
+    def _ecs(self) -> list[Found]:
+        ecs = self.client("ecs")
+        found: list[Found] = []
+        named = [arn for arn in self._pages("ecs", "list_clusters", "clusterArns") if self.ours(arn.rsplit("/", 1)[-1])]
+        # a deleted cluster stays visible INACTIVE for a while, a deleted service DRAINING then INACTIVE: gone already
+        clusters = [c["clusterArn"] for start in range(0, len(named), 100)
+                    for c in ecs.describe_clusters(clusters=named[start:start + 100])["clusters"] if c["status"] == "ACTIVE"]
+        for cluster in clusters:
+            services = list(self._pages("ecs", "list_services", "serviceArns", cluster=cluster))
+            for start in range(0, len(services), 10):
+                for service in ecs.describe_services(cluster=cluster, services=services[start:start + 10])["services"]:
+                    if service["status"] == "ACTIVE":
+                        found.append(Found("ecs service", service["serviceName"],
+                                           lambda c=cluster, a=service["serviceArn"]: self._delete_service(c, a)))
+        for family in self._pages("ecs", "list_task_definition_families", "families", familyPrefix=self.run_id):
+            for status in ("ACTIVE", "INACTIVE"):
+                for arn in self._pages("ecs", "list_task_definitions", "taskDefinitionArns", familyPrefix=family,
+                                       status=status):
+                    if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family:  # the prefix matches longer families too
+                        found.append(Found("ecs task definition", arn.rsplit("/", 1)[-1],
+                                           lambda a=arn, s=status: self._delete_revision(a, s)))
+        for cluster in clusters:
+            found.append(Found("ecs cluster", cluster.rsplit("/", 1)[-1], lambda c=cluster: ecs.delete_cluster(cluster=c)))
+        return found
+
+    def _delete_service(self, cluster: str, service: str) -> None:
+        ecs = self.client("ecs")
+        ecs.delete_service(cluster=cluster, service=service, force=True)  # force: stops its tasks, no scale-down first
+        if self.wait:
+            ecs.get_waiter("services_inactive").wait(cluster=cluster, services=[service],
+                                                     WaiterConfig={"Delay": 10, "MaxAttempts": 60})
+
+    def _delete_revision(self, arn: str, status: str) -> None:
+        ecs = self.client("ecs")
+        if status == "ACTIVE":
+            ecs.deregister_task_definition(taskDefinition=arn)
+        ecs.delete_task_definitions(taskDefinitions=[arn])  # INACTIVE revisions stay listed until deleted
+
+    def _alarms(self) -> list[Found]:
+        cloudwatch = self.client("cloudwatch")
+        names = [a["AlarmName"] for a in self._pages("cloudwatch", "describe_alarms", "MetricAlarms",
+                                                      AlarmNamePrefix=self.run_id)]
+        return [Found("cloudwatch alarm", name, lambda n=name: cloudwatch.delete_alarms(AlarmNames=[n])) for name in names]
+
+    def _load_balancers(self) -> list[Found]:
+        elb = self.client("elbv2")
+        return [Found("load balancer", lb["LoadBalancerName"],
+                      lambda arn=lb["LoadBalancerArn"]: self._delete_load_balancer(elb, arn))
+                for lb in self._pages("elbv2", "describe_load_balancers", "LoadBalancers")
+                if self.ours(lb["LoadBalancerName"])]
+
+    def _delete_load_balancer(self, elb: Any, arn: str) -> None:
+        elb.delete_load_balancer(LoadBalancerArn=arn)  # its listeners and rules go with it
+        if self.wait:
+            elb.get_waiter("load_balancers_deleted").wait(LoadBalancerArns=[arn])
+
+    def _target_groups(self) -> list[Found]:
+        elb = self.client("elbv2")
+        return [Found("target group", tg["TargetGroupName"],
+                      lambda arn=tg["TargetGroupArn"]: elb.delete_target_group(TargetGroupArn=arn))
+                for tg in self._pages("elbv2", "describe_target_groups", "TargetGroups") if self.ours(tg["TargetGroupName"])]
+
+    def _repositories(self) -> list[Found]:
+        ecr = self.client("ecr")
+        return [Found("ecr repository", r["repositoryName"],
+                      lambda n=r["repositoryName"]: ecr.delete_repository(repositoryName=n, force=True))
+                for r in self._pages("ecr", "describe_repositories", "repositories") if self.ours(r["repositoryName"])]
+
+    def _secrets(self) -> list[Found]:
+        secretsmanager = self.client("secretsmanager")
+        return [Found("secret", s["Name"], lambda arn=s["ARN"]: secretsmanager.delete_secret(
+                    SecretId=arn, ForceDeleteWithoutRecovery=True))
+                for s in self._pages("secretsmanager", "list_secrets", "SecretList") if self.ours(s["Name"])]
+
+    def _log_groups(self) -> list[Found]:
+        logs = self.client("logs")
+        return [Found("log group", g["logGroupName"], lambda n=g["logGroupName"]: logs.delete_log_group(logGroupName=n))
+                for g in self._pages("logs", "describe_log_groups", "logGroups") if self.ours(g["logGroupName"])]
+
+    def _roles(self) -> list[Found]:
+        return [Found("iam role", r["RoleName"], lambda n=r["RoleName"]: self._delete_role(n))
+                for r in self._pages("iam", "list_roles", "Roles") if self.ours(r["RoleName"])]
+
+    def _delete_role(self, name: str) -> None:
+        iam = self.client("iam")
+        for policy in self._pages("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=name):
+            iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
+        for policy in self._pages("iam", "list_role_policies", "PolicyNames", RoleName=name):
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        iam.delete_role(RoleName=name)
+
+    def _network(self) -> list[Found]:
+        ec2 = self.client("ec2")
+        tagged = [{"Name": f"tag:{RUN_TAG}", "Values": [self.run_id]}]
+        vpcs = [v["VpcId"] for v in self._pages("ec2", "describe_vpcs", "Vpcs", Filters=tagged)]
+        groups = {g["GroupId"]: g for g in self._pages("ec2", "describe_security_groups", "SecurityGroups", Filters=tagged)}
+        subnets = {s["SubnetId"] for s in self._pages("ec2", "describe_subnets", "Subnets", Filters=tagged)}
+        if vpcs:  # what lives in the run's VPCs is the run's, tagged or not (a lost reply)
+            inside = [{"Name": "vpc-id", "Values": vpcs}]
+            groups.update({g["GroupId"]: g for g in self._pages("ec2", "describe_security_groups", "SecurityGroups",
+                                                                 Filters=inside) if g["GroupName"] != "default"})
+            subnets |= {s["SubnetId"] for s in self._pages("ec2", "describe_subnets", "Subnets", Filters=inside)}
+        found = [Found("security group", f"{g['GroupName']} ({gid})", lambda i=gid: ec2.delete_security_group(GroupId=i))
+                 for gid, g in sorted(groups.items())]
+        found += [Found("subnet", s, lambda i=s: ec2.delete_subnet(SubnetId=i)) for s in sorted(subnets)]
+        found += [Found("vpc", v, lambda i=v: ec2.delete_vpc(VpcId=i)) for v in vpcs]
+        return found
+
+    # -- deleting -------------------------------------------------------------------------
+    def run(self, dry_run: bool = False) -> list[tuple[Found, str]]:
+        """Delete (or with ``dry_run`` only list) everything of the run; returns what would not go, and why."""
+        found = self.find()
+        if not found:
+            self.out(f"run {self.run_id}: nothing left")
+            return []
+        self.out(f"run {self.run_id}: {len(found)} resource(s)" + (" (dry run: nothing deleted)" if dry_run else ""))
+        failed: list[tuple[Found, str]] = []
+        for item in found:
+            if dry_run:
+                self.out(f"  would delete {item}")
+                continue
+            try:
+                item.delete()
+                self.out(f"  deleted {item}")
+            except Exception as err:  # noqa: BLE001 - one that will not go must not keep the rest
+                reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+                failed.append((item, reason))
+                self.out(f"  NOT deleted {item}: {reason}")
+        if failed:
+            self.out(f"run {self.run_id}: {len(failed)} resource(s) left; run `harness aws cleanup --run-id "
+                     f"{self.run_id}` again once the reason above is dealt with")
+        return failed
+
+
+class Run:
+    """One run's lifetime on real AWS: its id, names and tags; the teardown on leaving,
+    however it is left (an error, Ctrl-C, SIGTERM).
+
+        with Run(client) as run:
+            ecs.create_cluster(clusterName=run.name("app"), tags=run.ecs_tags)
+    """
+
+    def __init__(self, client: Callable[[str], Any], run_id: str | None = None,
+                 out: Callable[[str], None] = print, wait: bool = True) -> None:
+        self.id = checked_run_id(run_id) if run_id else new_run_id()
+        self.client, self.out, self.wait = client, out, wait
+        self.failed: list[tuple[Found, str]] = []
+        self._previous_sigterm: Any = None
+
+    def name(self, suffix: str) -> str:
+        return f"{self.id}-{suffix}"
+
+    @property
+    def tags(self) -> list[dict[str, str]]:
+        """``Tags`` as most services take them (EC2, ELBv2, IAM, ECR, Secrets Manager)."""
+        return [{"Key": RUN_TAG, "Value": self.id}]
+
+    @property
+    def ecs_tags(self) -> list[dict[str, str]]:
+        return [{"key": RUN_TAG, "value": self.id}]
+
+    def __enter__(self) -> "Run":
+        self.out(f"run {self.id}: every resource is named {self.id}-* and tagged {RUN_TAG}={self.id}; if this run "
+                 f"is killed, `harness aws cleanup --run-id {self.id}` removes what it left")
+        if _main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if _main_thread() and self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+        why = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed" if error is not None else "done"
+        self.out(f"run {self.id} {why}: tearing down")
+        try:
+            self.failed = Sweep(self.client, self.id, self.out, wait=self.wait).run()
+        except KeyboardInterrupt:
+            self.out(f"run {self.id}: teardown interrupted; `harness aws cleanup --run-id {self.id}` finishes it")
+            raise
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(f"signal {signum}")
