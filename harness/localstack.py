@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from harness.backends.docker_engine import NoDockerEngine, engine
 from harness.backends.localstack import LocalStack, LocalStackUnavailable
 
 IMAGE = "localstack/localstack:2026.3.0"
@@ -62,17 +63,12 @@ class ContainerSpec:
 
 
 def docker_client() -> Any:
-    """The Docker SDK's client from the environment (DOCKER_HOST...); one line when no engine answers."""
-    import docker
-
+    """The Docker engine (``harness.backends.docker_engine``); one line when none answers."""
     try:
-        client = docker.from_env()
-        client.ping()
-        return client
-    except docker.errors.DockerException as err:
-        raise LocalStackCommandError(
-            f"no Docker engine answers ({err}): start Docker (or set DOCKER_HOST), or run LocalStack without "
-            "Docker: localstack-core in host mode (harness/backends/localstack-requirements.txt)") from None
+        return engine()
+    except NoDockerEngine as err:
+        raise LocalStackCommandError(f"{err}, or run LocalStack without Docker: localstack-core in host mode "
+                                     "(harness/backends/localstack-requirements.txt)") from None
 
 
 class LocalStackContainer:

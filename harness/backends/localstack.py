@@ -153,7 +153,8 @@ def not_measured_reason(url: str | None = None) -> str:
             problem = status.problem()
             _reasons[url] = "not measured: " + (problem or (
                 f"LocalStack {status.version} at {status.url} serves every service the scenarios use, but on its "
-                "ECS tasks are real containers: the scenarios' images (good, crashing, failing health checks) "
-                "would have to be built and pushed to its ECR, which the harness does not do yet; "
+                "ECS tasks are real containers on the wall clock: the scenarios' images can be built and pushed "
+                "(harness.backends.images), but the scenarios still wait on the simulator's virtual clock and "
+                "declare image behaviours to it, and running them on wall time is not built yet; "
                 "use --backend moto or server"))
     return _reasons[url]

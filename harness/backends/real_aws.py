@@ -69,6 +69,7 @@ def sts_client() -> Any:
     return boto3.client("sts")
 
 
-NOT_MEASURED = ("not measured: on real AWS the scenarios need real images (good, crashing, failing health checks) "
-                "built and pushed to ECR, and wall time instead of the simulator's clock; the harness does not do "
-                "that yet: use --backend moto or server")
+NOT_MEASURED = ("not measured: on real AWS tasks are real containers on the wall clock: the scenarios' images can "
+                "be built and pushed (harness.backends.images) and a run's resources are named, tagged and torn "
+                "down (harness.backends.aws_run), but the scenarios still wait on the simulator's virtual clock, "
+                "and running them on wall time is not built yet: use --backend moto or server")
