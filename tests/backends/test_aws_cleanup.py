@@ -84,6 +84,8 @@ def test_a_failing_run_tears_down_everything_it_made_and_nothing_else(endpoint) 
 SCRIPT = textwrap.dedent("""
     import signal, sys
     import boto3
+    # as a run started from a shell gets it: under pytest-xdist the worker's children inherit SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, sys.argv[2])
     from aws_world import build
     from harness.backends.aws_run import Run
@@ -115,8 +117,11 @@ def test_an_interrupted_run_tears_down_before_it_exits(endpoint, signum) -> None
     process, run_id = start_run(endpoint)
     assert {item.kind for item in Sweep(client, run_id).find()} == KINDS
     process.send_signal(signum)
-    rest = process.stdout.read()
-    assert process.wait(timeout=120) != 0
+    try:
+        rest, _ = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode != 0
     assert f"run {run_id} interrupted: tearing down" in rest and "NOT deleted" not in rest, rest
     assert Sweep(client, run_id).find() == []
 
