@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-real-aws", action="store_true",
                         help="with --backend aws: let it create real resources (costing money) in an account "
                         "listed in HARNESS_AWS_ACCOUNTS (checked with STS before anything runs)")
+    parser.add_argument("--aws-dry-run", action="store_true",
+                        help="with --backend aws: run the real path against harness serve posing as AWS and say, "
+                        "per scenario, what it would create; needs no credentials, touches nothing")
     parser.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
                         help="only scenarios matching this pytest -k expression (e.g. 'template or app-repo')")
     parser.add_argument("--approach", action="append", default=[], metavar="FILE", dest="approaches",
@@ -74,7 +77,11 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv.append("--no-terraform")
     if getattr(args, "allow_real_aws", False):
         argv.append("--allow-real-aws")
-    if args.backend == "aws":  # refused here, in one line, before pytest starts anything
+    if getattr(args, "aws_dry_run", False):
+        if args.backend != "aws":
+            raise CompareError("--aws-dry-run is what --backend aws would do: add --backend aws")
+        argv.append("--aws-dry-run")
+    elif args.backend == "aws":  # refused here, in one line, before pytest starts anything
         from harness.backends.real_aws import RealAwsRefused, check, sts_client
 
         try:

@@ -8,8 +8,8 @@ Every resource a run creates is named with the run's id as its prefix
 Finding them again goes by name for what AWS lists by name (ECS clusters and
 task definition families, scalable targets, ECR, IAM roles, load balancers,
 target groups, secrets, log groups, alarms) and by tag where a list call
-filters by tag (EC2: VPCs, subnets, security groups, and what lies inside the
-run's VPCs), so a resource whose tagging reply was lost is still found.
+filters by tag (EC2: VPCs, subnets, security groups, internet gateways, and
+what lies inside or is attached to the run's VPCs), so a resource whose tagging reply was lost is still found.
 Deleting goes in the order AWS lets things go (a service before its cluster, a
 load balancer before its target group, a VPC last); a resource that will not
 go is named with AWS's reason, the others still go, and running the same
@@ -24,11 +24,13 @@ import re
 import secrets
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Iterator
 
 RUN_TAG = "harness:run-id"
+RELEASE_WAIT, RELEASE_POLL = 600.0, 15.0  # seconds: how long teardown waits for AWS to release network interfaces
 RUN_ID = re.compile(r"^hr[0-9a-f]{8}$")
 
 
@@ -76,8 +78,9 @@ class Sweep:
     what they use (real AWS needs it; an emulator deletes at once)."""
 
     def __init__(self, client: Callable[[str], Any], run_id: str, out: Callable[[str], None] = print,
-                 wait: bool = True) -> None:
+                 wait: bool = True, sleep: Callable[[float], None] = time.sleep) -> None:
         self.client, self.run_id, self.out, self.wait = client, checked_run_id(run_id), out, wait
+        self.sleep = sleep
 
     def ours(self, name: str) -> bool:
         """Named by the run: a name, or a path segment of one (``/ecs/hr1a2b3c4d-app``), starts with its id."""
@@ -208,11 +211,43 @@ class Sweep:
             groups.update({g["GroupId"]: g for g in self._pages("ec2", "describe_security_groups", "SecurityGroups",
                                                                  Filters=inside) if g["GroupName"] != "default"})
             subnets |= {s["SubnetId"] for s in self._pages("ec2", "describe_subnets", "Subnets", Filters=inside)}
-        found = [Found("security group", f"{g['GroupName']} ({gid})", lambda i=gid: ec2.delete_security_group(GroupId=i))
-                 for gid, g in sorted(groups.items())]
-        found += [Found("subnet", s, lambda i=s: ec2.delete_subnet(SubnetId=i)) for s in sorted(subnets)]
-        found += [Found("vpc", v, lambda i=v: ec2.delete_vpc(VpcId=i)) for v in vpcs]
+        gateways = {g["InternetGatewayId"]: g for g in self._pages("ec2", "describe_internet_gateways",
+                                                                   "InternetGateways", Filters=tagged)}
+        if vpcs:
+            gateways.update({g["InternetGatewayId"]: g for g in self._pages(
+                "ec2", "describe_internet_gateways", "InternetGateways",
+                Filters=[{"Name": "attachment.vpc-id", "Values": vpcs}])})
+        found = [Found("internet gateway", gid, lambda g=gateway: self._delete_gateway(g))
+                 for gid, gateway in sorted(gateways.items())]
+        # Fargate tasks and load balancers leave network interfaces that AWS releases
+        # minutes after they stop: until then their subnets and groups are "in use".
+        found += [Found("security group", f"{g['GroupName']} ({gid})",
+                        lambda i=gid: self._when_released(lambda: ec2.delete_security_group(GroupId=i)))
+                  for gid, g in sorted(groups.items())]
+        found += [Found("subnet", s, lambda i=s: self._when_released(lambda: ec2.delete_subnet(SubnetId=i)))
+                  for s in sorted(subnets)]
+        found += [Found("vpc", v, lambda i=v: self._when_released(lambda: ec2.delete_vpc(VpcId=i))) for v in vpcs]
         return found
+
+    def _delete_gateway(self, gateway: dict[str, Any]) -> None:
+        ec2 = self.client("ec2")
+        for attachment in gateway.get("Attachments", []):
+            ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=attachment["VpcId"])
+        ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
+
+    def _when_released(self, delete: Callable[[], None]) -> None:
+        """``delete``, again while AWS says a dependency is still there (waiting only when ``wait``)."""
+        from botocore.exceptions import ClientError
+
+        waited = 0.0
+        while True:
+            try:
+                return delete()
+            except ClientError as err:
+                if not self.wait or err.response["Error"]["Code"] != "DependencyViolation" or waited >= RELEASE_WAIT:
+                    raise
+            self.sleep(RELEASE_POLL)
+            waited += RELEASE_POLL
 
     # -- deleting -------------------------------------------------------------------------
     def run(self, dry_run: bool = False) -> list[tuple[Found, str]]:

@@ -28,6 +28,7 @@ TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "te
 
 
 class EmbeddedAws:
+    simulated = True  # behaviours are declared to `sim`, and time is `clock`'s
     def __init__(self, clock: VirtualClock | None = None, seed: int = 0, params: Params | None = None):
         self.clock = clock or VirtualClock()
         self.seed = seed

@@ -3,10 +3,16 @@
 `aws`: an object with `.clock`, `.sim`, `.session`, `.client(name)` and
 `.virtual_sleep()`. With `--backend moto` (default) it is a fresh
 `EmbeddedAws` per test; with `--backend server` one `HarnessServer` per
-session (per xdist worker), reset before each test.
+session (per xdist worker), reset before each test. With `--backend aws`, a
+scenario marked ``real_aws(budget=...)`` gets a `RealAws` of its own run
+(`.simulated` false, `.sim` None: see `harness.backends.real_aws`); any other
+test is skipped with the reason.
 `aws_seed` and `aws_params` are meant to be overridden by a test module.
 """
 from __future__ import annotations
+
+import contextlib
+import sys
 
 import pytest
 
@@ -57,7 +63,35 @@ def aws(request, aws_seed, aws_params):
 
         pytest.skip(not_measured_reason())  # these tests drive the simulator's clock, which LocalStack has not
     if backend == "aws":
-        from harness.backends.real_aws import NOT_MEASURED
-
-        pytest.skip(NOT_MEASURED)
+        yield from _real_aws(request)
+        return
     raise pytest.UsageError(f"the aws fixture serves --backend moto or server, not {backend}")
+
+
+def _real_aws(request):
+    from harness.backends.docker_engine import NoDockerEngine
+    from harness.backends.real_aws import DEFAULT_BUDGET, real_aws, real_parts, scenario_reason
+    from harness.plugin.state import aws_dry_run_key, real_aws_parts_key
+
+    reason = scenario_reason(request.node.get_closest_marker)
+    if reason is not None:
+        pytest.skip(reason)
+    try:
+        parts = request.config.stash.get(real_aws_parts_key, real_parts)()
+    except NoDockerEngine as err:
+        pytest.skip(f"not measured on real AWS: the scenario's images are built here with Docker, and {err}")
+    marker = request.node.get_closest_marker("real_aws")
+    budget = float(marker.kwargs.get("budget", DEFAULT_BUDGET))
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def say(line: str) -> None:
+        """The run's lines (its id first: what `harness aws cleanup` needs if the run is killed) go
+        to the terminal as they happen, not to the test's captured output."""
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            print(line, file=sys.stderr, flush=True)
+
+    posing = request.config.stash.get(aws_dry_run_key, None)
+    with posing.scenario(say) if posing else contextlib.nullcontext({}) as seen:
+        with real_aws(parts, request.node.nodeid, budget, out=say) as backend:
+            seen.update(run_id=backend.run.id, budget=budget)
+            yield backend

@@ -9,7 +9,8 @@ declaration into the container's shell program on busybox: serve HTTP on
 ``PORT`` (busybox ``httpd``), start late, exit (crash) after so many seconds,
 answer the target group's health checks with 404 instead of 200, and ship
 ``/healthy`` for a container health check (``CMD-SHELL /healthy``) that
-passes or fails. What an image cannot carry is refused with the reason
+passes once the server is up, or never (``REAL_HEALTH_CHECK`` in
+``harness.worlds.tool`` runs it). What an image cannot carry is refused with the reason
 (``ImageError``): an alarm it drives (the container would need AWS credentials
 to publish metrics), a pull time, "every N-th task" (tasks of one image are
 identical: it becomes one task in N on average, at random, only when asked
@@ -68,11 +69,13 @@ def program(behaviour: ImageBehaviour, approximate: bool = False) -> str:
 
 
 def dockerfile(behaviour: ImageBehaviour, base: str = BASE_IMAGE, approximate: bool = False) -> str:
-    health = "0" if behaviour.container_health == "pass" else "1"
+    # A passing check passes once the server is up: a container that sleeps before
+    # serving is RUNNING at once, and only its health check shows ECS it is still starting.
+    health = "pidof httpd >/dev/null" if behaviour.container_health == "pass" else "exit 1"
     return "\n".join([
         f"FROM {base}",
         "RUN mkdir -p /www /empty && echo ok > /www/index.html && echo ok > /www/health",
-        f"RUN printf '#!/bin/sh\\nexit {health}\\n' > /healthy && chmod +x /healthy",
+        f"RUN printf '#!/bin/sh\\n{health}\\n' > /healthy && chmod +x /healthy",
         f"EXPOSE {PORT}",
         f'CMD ["sh", "-c", {json.dumps(program(behaviour, approximate))}]',
         "",
@@ -129,3 +132,14 @@ def build_and_push(docker: Any, ecr: Any, repository_uri: str, images: Mapping[s
                              "repository these credentials may push to?")
         digests[tag] = digest
     return digests
+
+
+class BuiltImages:
+    """The images of a real run: each ``tag -> behaviour`` built on ``docker`` (a
+    ``docker.DockerClient``) and pushed (``build_and_push``)."""
+
+    def __init__(self, docker: Any, base: str = BASE_IMAGE) -> None:
+        self.docker, self.base = docker, base
+
+    def push(self, ecr: Any, repository_uri: str, images: Mapping[str, ImageBehaviour]) -> dict[str, str]:
+        return build_and_push(self.docker, ecr, repository_uri, images, base=self.base)

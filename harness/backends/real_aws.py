@@ -6,13 +6,24 @@ in ``HARNESS_AWS_ACCOUNTS``. The caller's identity is read with STS
 GetCallerIdentity (which needs no permission and changes nothing) and refused
 unless its account is on the list. All of this happens when pytest starts,
 before any test runs.
+
+A scenario marked ``real_aws(budget=SECONDS)`` then runs there (``RealAws``):
+in a run of its own (``harness.backends.aws_run.Run``: every name prefixed
+with the run's id, every resource tagged, all torn down when the scenario
+ends, however it ends), on the wall clock with that many seconds to finish
+(``OverBudget`` past them), its images really built and pushed
+(``harness.backends.images.BuiltImages``). A scenario marked
+``simulator_only(reason)`` says why it cannot run there; an unmarked one
+says it has not been brought to real AWS.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 ALLOW_OPTION = "--allow-real-aws"
 ACCOUNTS_ENV = "HARNESS_AWS_ACCOUNTS"
@@ -69,7 +80,127 @@ def sts_client() -> Any:
     return boto3.client("sts")
 
 
-NOT_MEASURED = ("not measured: on real AWS tasks are real containers on the wall clock: the scenarios' images can "
-                "be built and pushed (harness.backends.images) and a run's resources are named, tagged and torn "
-                "down (harness.backends.aws_run), but the scenarios still wait on the simulator's virtual clock, "
-                "and running them on wall time is not built yet: use --backend moto or server")
+NOT_MEASURED = ("not measured on real AWS: this scenario reads the ECS simulator (declared behaviours, virtual "
+                "time) and has not been brought to the wall clock yet (the deploy tool's rollback scenarios have: "
+                "scenarios/test_deploy_tool_rollback.py); use --backend moto or server")
+DEFAULT_BUDGET = 1800.0  # seconds a real_aws scenario gets unless its marker says
+
+
+class OverBudget(BaseException):
+    """A scenario on real AWS ran past its budget. A BaseException, as Ctrl-C is:
+    nothing in the deploy tool catches it, and the run's teardown still runs."""
+
+
+class BudgetClock:
+    """The wall clock (or any ``now``/``sleep`` clock), for one scenario with a budget:
+    a sleep that would end past it raises ``OverBudget`` instead of sleeping."""
+
+    def __init__(self, clock: Any, budget: float, scenario: str) -> None:
+        self.clock, self.budget, self.scenario = clock, budget, scenario
+        self.started = clock.now()
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        spent = self.clock.now() - self.started
+        if spent + seconds > self.budget:
+            raise OverBudget(f"{self.scenario}: {spent:.0f} s spent, and waiting {seconds:g} s more would pass its "
+                             f"budget of {self.budget:g} s on real AWS (raise it in its real_aws(budget=...) marker "
+                             "if AWS is just slow today)")
+        self.clock.sleep(seconds)
+
+
+class RealAws:
+    """A backend whose tasks really run: `client(name)` on `session`, the run's
+    `prefix` and `tags`, `clock` (a `BudgetClock` over the wall clock), and
+    `push_images` (built and pushed: `images` is a `BuiltImages`, or a stand-in
+    for the container runtime where an endpoint poses as AWS)."""
+
+    simulated = False
+    sim = None  # nothing to declare to: behaviours are in the images
+
+    def __init__(self, session: Any, run: Any, clock: Any, images: Any) -> None:
+        self.session, self.run, self.clock, self.images = session, run, clock, images
+        self.region = session.region_name
+        if not self.region:
+            raise RealAwsRefused("no AWS region: set AWS_REGION (or a profile's region) for --backend aws")
+        self._clients: dict[str, Any] = {}
+        self._account: str | None = None
+
+    def client(self, name: str) -> Any:
+        if name not in self._clients:
+            self._clients[name] = self.session.client(name)
+        return self._clients[name]
+
+    @property
+    def account(self) -> str:
+        if self._account is None:
+            self._account = self.client("sts").get_caller_identity()["Account"]
+        return self._account
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.run.id}-"
+
+    @property
+    def tags(self) -> list[dict[str, str]]:
+        return self.run.tags
+
+    @property
+    def ecs_tags(self) -> list[dict[str, str]]:
+        return self.run.ecs_tags
+
+    def push_images(self, ecr: Any, repository_uri: str, images: Mapping[str, Any]) -> dict[str, str]:
+        return self.images.push(ecr, repository_uri, images)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a real run is made of besides AWS itself: the clock it waits on, what
+    builds its images, whether teardown waits for AWS to let things go. Real AWS:
+    the wall clock, Docker, waiting. `harness.plugin.state.real_aws_parts_key`
+    holds another maker where an endpoint poses as AWS."""
+
+    clock: Any
+    images: Any
+    wait: bool = True
+
+
+def real_parts() -> Parts:
+    """The wall clock and this machine's Docker engine (`NoDockerEngine` if there is none)."""
+    from ecs_template_deploy.clock import WALL
+    from harness.backends.docker_engine import engine
+    from harness.backends.images import BuiltImages
+
+    return Parts(clock=WALL, images=BuiltImages(engine()))
+
+
+def scenario_reason(marks: Callable[[str], Any]) -> str | None:
+    """Why a scenario does not run on real AWS (``marks(name)``: its closest marker of that name), or None."""
+    only = marks("simulator_only")
+    if only is not None:
+        return f"not measured on real AWS: {only.args[0] if only.args else only.kwargs['reason']}"
+    if marks("real_aws") is None:
+        return NOT_MEASURED
+    return None
+
+
+@contextlib.contextmanager
+def real_aws(parts: Parts, scenario: str, budget: float, session: Any = None,
+             out: Callable[[str], None] | None = None) -> Iterator[RealAws]:
+    """One scenario's run on real AWS: resources named and tagged with a new run id,
+    torn down when the block ends (after a failure, Ctrl-C and SIGTERM too)."""
+    import boto3
+
+    from harness.backends.aws_run import Run
+
+    session = session or boto3.Session()
+    write = out or (lambda line: print(line, file=sys.__stderr__, flush=True))
+    clients: dict[str, Any] = {}
+
+    def client(name: str) -> Any:
+        return clients.setdefault(name, session.client(name))
+
+    with Run(client, out=write, wait=parts.wait) as run:
+        yield RealAws(session, run, BudgetClock(parts.clock, budget, scenario), parts.images)

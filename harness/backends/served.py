@@ -15,6 +15,7 @@ from harness.server import HarnessServer
 
 
 class ServedAws:
+    simulated = True
     def __init__(self, server: HarnessServer):
         self.server = server
         self.session = boto3.Session(**TEST_CREDENTIALS)

@@ -17,7 +17,9 @@ import os
 
 import pytest
 
-from harness.plugin.state import backend_key, real_aws_identity_key, served_started_key
+from harness.plugin.state import (
+    aws_dry_run_key, backend_key, real_aws_identity_key, real_aws_parts_key, served_started_key,
+)
 
 pytest_plugins = [
     "harness.terraform.fixtures",  # Terraform runner, endpoint, workspaces, skip check
@@ -40,6 +42,10 @@ MARKERS = {
     "runs after every embedded test of its process",
     "last_in_world": "last_in_world: runs after the other scenarios of its approach (it reads what they did "
     "in the shared Terraform world)",
+    "real_aws": "real_aws(budget=SECONDS): with --backend aws this scenario runs on real AWS, on the wall clock, "
+    "in a run of its own torn down after it, failing past SECONDS (default 1800)",
+    "simulator_only": "simulator_only(reason): why this scenario cannot run on real AWS (--backend aws skips it "
+    "with the reason)",
 }
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +59,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-real-aws", dest="harness_allow_real_aws", action="store_true", default=False,
                     help="let --backend aws create real resources (costing money) in an account listed in "
                     "HARNESS_AWS_ACCOUNTS; the caller's account is checked with STS before any test runs")
+    group.addoption("--aws-dry-run", dest="harness_aws_dry_run", action="store_true", default=False,
+                    help="with --backend aws: run the real path against harness serve posing as AWS in this process "
+                    "and say, per scenario, what it would create (no credentials needed, nothing real touched)")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")
@@ -70,7 +79,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     config.stash[backend_key] = config.getoption("harness_backend")
     config.stash[served_started_key] = False
-    if config.stash[backend_key] == "aws" and not hasattr(config, "workerinput"):
+    dry_run = config.getoption("harness_aws_dry_run")
+    if dry_run and config.stash[backend_key] != "aws":
+        raise pytest.UsageError("--aws-dry-run is what --backend aws would do: add --backend aws")
+    if dry_run:
+        from harness.backends.posing import PosingAws
+
+        posing = config.stash[aws_dry_run_key] = PosingAws().start()  # per process: each xdist worker has its own
+        config.stash[real_aws_parts_key] = posing.parts
+        config.add_cleanup(posing.stop)
+    elif config.stash[backend_key] == "aws" and not hasattr(config, "workerinput"):
         guard_real_aws(config)
     install_described(config)
 
@@ -116,6 +134,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 def pytest_report_header(config: pytest.Config) -> str:
     identity = config.stash.get(real_aws_identity_key, None)
     where = f" (account {identity.account}, {identity.arn})" if identity is not None else ""
+    if config.stash.get(aws_dry_run_key, None) is not None:
+        where = " (dry run: harness serve posing as AWS in this process; nothing real is touched)"
     return f"harness backend: {config.stash[backend_key]}{where}"
 
 

@@ -13,3 +13,5 @@ report_paths_key = pytest.StashKey[Any]()  # what the report writers wrote
 report_error_key = pytest.StashKey[str]()  # why no report was written
 shard_key = pytest.StashKey[Any]()  # --shard K/N (a harness.plugin.sharding.Shard), or None
 real_aws_identity_key = pytest.StashKey[Any]()  # --backend aws: the checked caller identity
+real_aws_parts_key = pytest.StashKey[Any]()  # --backend aws: makes the clock and image builder (tests pose as AWS)
+aws_dry_run_key = pytest.StashKey[Any]()  # --aws-dry-run: the harness.backends.posing.PosingAws of this process

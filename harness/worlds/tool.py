@@ -23,6 +23,8 @@ from typing import Any, Sequence
 import boto3
 import botocore.session
 
+from harness.ecs.images import HEALTHY, ImageBehaviour
+
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main as deploy_tool
 from ecs_template_deploy.views import Service, family_of, revision_name
@@ -35,6 +37,33 @@ CLUSTER, SERVICE, TEMPLATE, FAMILY, CONTAINER = "prod", "web", "web-template", "
 REPOSITORY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/web"
 IMAGES = ("placeholder", "v1", "v2", "v3", "crash", "sick", "slow")
 SETTLE = 300.0  # virtual seconds for a new service to settle on the placeholder
+REAL_SETTLE = 900.0  # seconds a new Fargate service gets to settle on real AWS (pulls, ENIs, IAM propagation)
+# Real tasks get a container health check: a container that sleeps before serving is
+# RUNNING at once, and only its health check (the image's /healthy: passes once the
+# server is up) shows ECS that it is still starting, as the simulator's declared start
+# time does. startPeriod 300 (ECS's most): a slow start is not counted as failures.
+REAL_HEALTH_CHECK = {"command": ["CMD-SHELL", "/healthy"], "interval": 10, "timeout": 5, "retries": 3,
+                     "startPeriod": 300}
+EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the world's resources are called. On a simulator the plain names
+    (``prod``, ``web``, ``web-template``); on real AWS each is prefixed with the
+    run's id (``hr1a2b3c4d-prod``), since families and repositories are
+    account-wide and the run's teardown finds its own by that prefix. The service
+    keeps its name: it lives in the run's cluster."""
+
+    cluster: str = CLUSTER
+    service: str = SERVICE
+    template: str = TEMPLATE
+    family: str = FAMILY
+    repository: str = "web"
+
+    @classmethod
+    def prefixed(cls, prefix: str) -> "Names":
+        return cls(f"{prefix}{CLUSTER}", SERVICE, f"{prefix}{TEMPLATE}", f"{prefix}{FAMILY}", f"{prefix}web")
 
 
 @dataclass
@@ -100,14 +129,84 @@ class BlueGreenLoadBalancer:
             "testListenerRule": self.test_rule, "roleArn": role}}]
 
 
+@dataclass(frozen=True)
+class FargateNetwork:
+    """Where Fargate tasks run on real AWS: a VPC with two public subnets in two
+    zones, an internet gateway (tasks pull from ECR through it, with a public IP
+    each: no NAT to pay for), one security group letting the VPC reach the app
+    and the load balancer, and the execution role ECS pulls images with. Every
+    piece is named with the run's prefix and tagged with its id."""
+
+    vpc: str
+    subnets: tuple[str, ...]
+    security_group: str
+    execution_role: str
+
+    @classmethod
+    def build(cls, aws: Any, prefix: str) -> "FargateNetwork":
+        ec2, iam = aws.client("ec2"), aws.client("iam")
+
+        def tagged(kind: str, name: str) -> list[dict[str, Any]]:
+            return [{"ResourceType": kind, "Tags": [*aws.tags, {"Key": "Name", "Value": f"{prefix}{name}"}]}]
+
+        zones = [z["ZoneName"] for z in ec2.describe_availability_zones(
+            Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
+        )["AvailabilityZones"]][:2]
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tagged("vpc", "vpc"))["Vpc"]["VpcId"]
+        gateway = ec2.create_internet_gateway(TagSpecifications=tagged("internet-gateway", "igw"))
+        gateway_id = gateway["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc)
+        (main,) = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                     {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
+        ec2.create_route(RouteTableId=main["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway_id)
+        subnets = tuple(ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone,
+                                          TagSpecifications=tagged("subnet", f"subnet-{i}"))["Subnet"]["SubnetId"]
+                        for i, zone in enumerate(zones, start=1))
+        group = ec2.create_security_group(GroupName=f"{prefix}tasks", VpcId=vpc, TagSpecifications=tagged(
+            "security-group", "tasks"), Description="harness: the app's port and the load balancer, from the VPC only")
+        ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
+            for port in (80, 8080)])
+        role = iam.create_role(RoleName=f"{prefix}execution", Tags=aws.tags, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}))
+        iam.attach_role_policy(RoleName=f"{prefix}execution", PolicyArn=EXECUTION_POLICY)
+        return cls(vpc, subnets, group["GroupId"], role["Role"]["Arn"])
+
+    @property
+    def service_settings(self) -> dict[str, Any]:
+        """CreateService's launch type and network for it."""
+        return {"launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration": {
+            "subnets": list(self.subnets), "securityGroups": [self.security_group], "assignPublicIp": "ENABLED"}}}
+
+    @property
+    def task_settings(self) -> dict[str, Any]:
+        """RegisterTaskDefinition's Fargate settings: the smallest task there is."""
+        return {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+                "executionRoleArn": self.execution_role}
+
+    def load_balanced_target_group(self, aws: Any, prefix: str, **settings: int) -> str:
+        """A target group in this VPC behind an internal ALB's listener (ECS refuses a target
+        group no load balancer uses); `settings` as `_create_target_group` takes them."""
+        elb = aws.client("elbv2")
+        balancer = elb.create_load_balancer(Name=f"{prefix}web", Subnets=list(self.subnets), Scheme="internal",
+                                            SecurityGroups=[self.security_group], Tags=aws.tags)
+        arn = _create_target_group(elb, self.vpc, f"{prefix}web", 8080, tags=aws.tags, **settings)
+        elb.create_listener(LoadBalancerArn=balancer["LoadBalancers"][0]["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}], Tags=aws.tags)
+        return arn
+
+
 def _create_target_group(elb: Any, vpc: str, name: str, port: int, *, interval: int = 30, healthy: int = 5,
-                         unhealthy: int = 2, deregistration_delay: int = 300) -> str:
+                         unhealthy: int = 2, deregistration_delay: int = 300,
+                         tags: list[dict[str, str]] | None = None) -> str:
     """An IP target group with these health check settings and drain (AWS's defaults
     unless given). The simulator times the tasks behind it by them
     (`harness.ecs.loadbalancers.timing`), and `check` reads the same."""
     arn = elb.create_target_group(Name=name, Protocol="HTTP", Port=port, VpcId=vpc, TargetType="ip",
                                   HealthCheckIntervalSeconds=interval, HealthyThresholdCount=healthy,
-                                  UnhealthyThresholdCount=unhealthy)["TargetGroups"][0]["TargetGroupArn"]
+                                  UnhealthyThresholdCount=unhealthy, **({"Tags": tags} if tags else {})
+                                  )["TargetGroups"][0]["TargetGroupArn"]
     elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
         {"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}])
     return arn
@@ -149,12 +248,18 @@ def _json_lines(stdout: str) -> list[dict[str, Any]]:
 
 
 class ToolWorld:
-    """A settled service on `aws` (EmbeddedAws or ServedAws), and the tool to run against it."""
+    """A settled service on `aws` (EmbeddedAws, ServedAws, or RealAws), and the tool to run against it."""
 
-    def __init__(self, aws: Any) -> None:
+    def __init__(self, aws: Any, names: Names | None = None) -> None:
         self.aws = aws
+        self.simulated = getattr(aws, "simulated", True)
+        self.names = names or Names()
         self.ecs = aws.client("ecs")
         self.ecr = aws.client("ecr")
+        self.region = getattr(aws, "region", REGION)
+        self.repository_uri = (REPOSITORY if self.simulated else
+                               f"{aws.account}.dkr.ecr.{self.region}.amazonaws.com/{self.names.repository}")
+        self.network: FargateNetwork | None = None
         # Service models are read once: fresh sessions share the loader (and its cache).
         self._loader = aws.session._session.get_component("data_loader")
 
@@ -168,14 +273,33 @@ class ToolWorld:
         group (`self.target_group`, `target_group_settings` as `_create_target_group`
         takes them); `configuration` goes into its deploymentConfiguration
         (bakeTimeInMinutes, alarms, linearConfiguration, ...); `container_settings`
-        into the container definition (healthCheck, stopTimeout, versionConsistency)."""
-        world = cls(aws)
-        world.ecr.create_repository(repositoryName="web")
-        push_images(world.ecr, "web", images)
-        world.ecs.create_cluster(clusterName=CLUSTER)
-        container: dict[str, Any] = {"name": CONTAINER, "image": f"{REPOSITORY}:placeholder", "memory": 256, "essential": True,
-                                     **(container_settings or {})}
+        into the container definition (healthCheck, stopTimeout, versionConsistency).
+
+        On a real backend (``aws.simulated`` false: real AWS, or an endpoint posing
+        as it) every name carries the run's prefix, the tasks run on Fargate in a
+        network of their own (`FargateNetwork`), the images are really built and
+        pushed, and the world waits for the service to be steady on the wall clock."""
+        prefix = getattr(aws, "prefix", "")
+        world = cls(aws, Names.prefixed(prefix) if prefix else Names())
+        names = world.names
+        real = not world.simulated
+        if real and strategy != "ROLLING":
+            raise ValueError(f"strategy {strategy}: the blue/green load balancer is built for the simulator only")
+        world.ecr.create_repository(repositoryName=names.repository, **({"tags": aws.tags} if real else {}))
+        if real:
+            aws.push_images(world.ecr, world.repository_uri, {tag: HEALTHY for tag in images})
+        else:
+            push_images(world.ecr, names.repository, images)
+        world.ecs.create_cluster(clusterName=names.cluster, **({"tags": aws.ecs_tags} if real else {}))
+        container: dict[str, Any] = {"name": CONTAINER, "image": f"{world.repository_uri}:placeholder", "memory": 256,
+                                     "essential": True, **(container_settings or {})}
         extra: dict[str, Any] = {}
+        task: dict[str, Any] = {}
+        if real:
+            world.network = FargateNetwork.build(aws, prefix)
+            container.setdefault("healthCheck", REAL_HEALTH_CHECK)
+            task, extra = world.network.task_settings, {**world.network.service_settings, "tags": aws.ecs_tags,
+                                                        "propagateTags": "SERVICE"}
         world.balancer, world.target_group = None, None
         if strategy != "ROLLING":
             world.balancer = BlueGreenLoadBalancer.build(aws, target_group_settings=target_group_settings)
@@ -183,28 +307,58 @@ class ToolWorld:
             extra = {"loadBalancers": world.balancer.load_balancers(), "healthCheckGracePeriodSeconds": health_check_grace}
         elif load_balanced:
             container["portMappings"] = [{"containerPort": 8080}]
-            world.target_group = target_group(aws, **(target_group_settings or {}))
-            extra = {"loadBalancers": [{"targetGroupArn": world.target_group, "containerName": CONTAINER,
-                                        "containerPort": 8080}],
+            world.target_group = (world.network.load_balanced_target_group(aws, prefix, **(target_group_settings or {}))
+                                  if real else target_group(aws, **(target_group_settings or {})))
+            extra = {**extra, "loadBalancers": [{"targetGroupArn": world.target_group, "containerName": CONTAINER,
+                                                 "containerPort": 8080}],
                      "healthCheckGracePeriodSeconds": health_check_grace}
-        template = world.ecs.register_task_definition(family=TEMPLATE, containerDefinitions=[container])
+        template = world.ecs.register_task_definition(family=names.template, containerDefinitions=[container], **task)
         world.ecs.create_service(
-            cluster=CLUSTER, serviceName=SERVICE, taskDefinition=template["taskDefinition"]["taskDefinitionArn"],
-            desiredCount=desired,
+            cluster=names.cluster, serviceName=names.service,
+            taskDefinition=template["taskDefinition"]["taskDefinitionArn"], desiredCount=desired,
             deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100, "strategy": strategy,
                                      "deploymentCircuitBreaker": {"enable": circuit_breaker, "rollback": circuit_breaker},
                                      **configuration},
             **extra,
         )
-        aws.clock.sleep(SETTLE)
+        if real:
+            world.wait_steady(REAL_SETTLE)
+        else:
+            aws.clock.sleep(SETTLE)
         return world
+
+    def wait_steady(self, limit: float, poll: float = 10.0) -> None:
+        """Wait (on the backend's clock) until the service is steady on its task definition."""
+        started = self.aws.clock.now()
+        while not self.steady_on():
+            if self.aws.clock.now() - started >= limit:
+                service = self.service()
+                raise TimeoutError(f"service {self.names.service} not steady after {limit:g} s: {service.running_count} "
+                                   f"of {service.desired_count} tasks running; its events say: "
+                                   + "; ".join(e["message"] for e in service.raw.get("events", [])[:3]))
+            self.aws.clock.sleep(poll)
+
+    # -- names as the assertions read them ----------------------------------------
+    def rev(self, number: int) -> str:
+        """`web:N` of the family the tool registers into (`hr1a2b3c4d-web:N` on real AWS)."""
+        return f"{self.names.family}:{number}"
+
+    def declare_image(self, tag: str, **behaviour: Any) -> None:
+        """Make the image `repository:tag` behave so (`harness.ecs.images.ImageBehaviour`'s
+        fields): declared to the simulator, or built that way and pushed where tasks
+        really run."""
+        image = f"{self.repository_uri}:{tag}"
+        if self.simulated:
+            self.aws.sim.declare_image(image, **behaviour)
+        else:
+            self.aws.push_images(self.ecr, self.repository_uri, {tag: ImageBehaviour.from_dict(behaviour)})
 
     def production_share(self) -> int:
         """Blue/green worlds: the share of production traffic the green target group gets now."""
         elb = self.aws.client("elbv2")
         (rule,) = elb.describe_rules(RuleArns=[self.balancer.production_rule])["Rules"]
         forward = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
-        live = self.aws.sim.service(SERVICE).live_target_group or self.balancer.blue
+        live = self.aws.sim.service(self.names.service).live_target_group or self.balancer.blue
         return next(tg["Weight"] for tg in forward if tg["TargetGroupArn"] != live)
 
     # -- running the tool --------------------------------------------------------
@@ -213,13 +367,13 @@ class ToolWorld:
         no credentials cached); only the parsed service models are shared."""
         core = botocore.session.Session()
         core.register_component("data_loader", self._loader)
-        return boto3.Session(botocore_session=core, region_name=REGION)
+        return boto3.Session(botocore_session=core, region_name=self.region)
 
     def run(self, command: str, *argv: str, session: Any = None, clock: Any = None) -> ToolRun:
         """`ecs-template-deploy COMMAND --cluster prod --service web [--template web-template] ARGV --json`."""
-        target = ["--cluster", CLUSTER, "--service", SERVICE]
+        target = ["--cluster", self.names.cluster, "--service", self.names.service]
         if command in ("render", "diff", "deploy", "prune", "run"):
-            target += ["--template", TEMPLATE]
+            target += ["--template", self.names.template]
         return self.run_argv([command, *target, *argv], session=session, clock=clock)
 
     def run_argv(self, argv: Sequence[str], *, session: Any = None, clock: Any = None) -> ToolRun:
@@ -234,7 +388,8 @@ class ToolWorld:
 
     # -- reading what is there ---------------------------------------------------
     def service(self) -> Service:
-        return Service(self.ecs.describe_services(cluster=CLUSTER, services=[SERVICE], include=["TAGS"])["services"][0])
+        return Service(self.ecs.describe_services(cluster=self.names.cluster, services=[self.names.service],
+                                                  include=["TAGS"])["services"][0])
 
     def steady_on(self) -> str:
         """The revision (`web:N`) the service is steady on, with every task running; "" while it is not."""
@@ -255,9 +410,10 @@ class ToolWorld:
 
     def revisions(self, status: str = "ACTIVE") -> list[str]:
         """`web:N` of the target family with `status`, oldest first."""
-        arns = self.ecs.list_task_definitions(familyPrefix=FAMILY, status=status)["taskDefinitionArns"]
-        return sorted((revision_name(a) for a in arns if family_of(a) == FAMILY), key=lambda n: int(n.split(":")[1]))
+        family = self.names.family
+        arns = self.ecs.list_task_definitions(familyPrefix=family, status=status)["taskDefinitionArns"]
+        return sorted((revision_name(a) for a in arns if family_of(a) == family), key=lambda n: int(n.split(":")[1]))
 
     def min_healthy_since(self, since: float) -> int:
-        samples = [s for s in self.aws.sim.timeline.samples if s["t"] >= since and s["service"] == SERVICE]
+        samples = [s for s in self.aws.sim.timeline.samples if s["t"] >= since and s["service"] == self.names.service]
         return min(s["healthy"] for s in samples)

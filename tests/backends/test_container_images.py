@@ -47,12 +47,12 @@ def test_what_an_image_cannot_carry_is_refused_with_the_reason() -> None:
     assert subprocess.run(["sh", "-n", "-c", trickle]).returncode == 0
 
 
-@pytest.mark.parametrize("health, code", [("pass", "0"), ("fail", "1")])
-def test_the_dockerfile_runs_the_program_and_ships_the_container_health_check(health, code) -> None:
+@pytest.mark.parametrize("health, check", [("pass", "pidof httpd >/dev/null"), ("fail", "exit 1")])
+def test_the_dockerfile_runs_the_program_and_ships_the_container_health_check(health, check) -> None:
     behaviour = ImageBehaviour(crash_after=3, container_health=health)
     text = dockerfile(behaviour, base="busybox:test")
     assert text.startswith("FROM busybox:test\n")
-    assert f"exit {code}\\n' > /healthy" in text
+    assert f"printf '#!/bin/sh\\n{check}\\n' > /healthy" in text
     cmd = next(line for line in text.splitlines() if line.startswith("CMD "))
     assert json.loads(cmd[4:]) == ["sh", "-c", program(behaviour)]
 

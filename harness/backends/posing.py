@@ -1,0 +1,135 @@
+"""``--backend aws --aws-dry-run``: what a real-AWS run would create, without AWS.
+
+The real path runs, whole, against `harness serve` posing as AWS in this
+process: every AWS client of the process is pointed at it (``AWS_ENDPOINT_URL``),
+and a run's two parts that are not AWS (``harness.backends.real_aws.Parts``)
+are stood in for:
+
+- the clock: the server's virtual clock (a scenario's waits cost no wall time;
+  its budget is counted in simulated seconds);
+- the container runtime (``DeclaredImages``): what Docker would build and ECS
+  would run is pushed to ECR as a manifest of its own and its behaviour declared
+  to the simulator that runs the tasks.
+
+Everything else is what a real run does: the run id, names and tags, the
+Fargate network, the images per behaviour, the budget, the teardown. For each
+scenario the dry run then says what it created (from the requests the server
+received), how long it took in simulated time, and whether its teardown left
+anything (the same sweep ``harness aws cleanup`` runs). No credentials are
+needed and nothing outside this process is touched.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections import Counter
+from typing import Any, Iterator, Mapping
+
+from harness.backends.real_aws import Parts
+
+# operation -> what it creates, as the summary counts it
+CREATES = {
+    "CreateCluster": "ecs cluster", "CreateService": "ecs service", "RegisterTaskDefinition": "task definition revision",
+    "RunTask": "one-off task", "CreateRepository": "ecr repository", "PutImage": "image push", "CreateVpc": "vpc",
+    "CreateSubnet": "subnet", "CreateInternetGateway": "internet gateway", "CreateSecurityGroup": "security group",
+    "CreateRole": "iam role", "CreateLoadBalancer": "load balancer", "CreateTargetGroup": "target group",
+    "CreateListener": "listener", "PutMetricAlarm": "cloudwatch alarm", "CreateSecret": "secret",
+    "CreateLogGroup": "log group", "RegisterScalableTarget": "scalable target",
+}
+
+
+class DeclaredImages:
+    """``BuiltImages`` as the simulator sees it: one manifest per tag and behaviour, the behaviour declared."""
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+
+    def push(self, ecr: Any, repository_uri: str, images: Mapping[str, Any]) -> dict[str, str]:
+        from harness.worlds.images import MANIFEST_TYPE, manifest
+
+        repository = repository_uri.split("/", 1)[1]
+        digests = {}
+        for tag, behaviour in images.items():
+            if behaviour.missing:
+                continue  # as BuiltImages: a missing image is never pushed
+            label = hashlib.sha256(json.dumps([tag, repr(behaviour)]).encode()).hexdigest()
+            answer = ecr.put_image(repositoryName=repository, imageManifest=manifest(label), imageTag=tag,
+                                   imageManifestMediaType=MANIFEST_TYPE)
+            digests[tag] = answer["image"]["imageId"]["imageDigest"]
+            self.sim.declare_image(f"{repository_uri}:{tag}", behaviour)
+        return digests
+
+
+class PosingAws:
+    """The server posing as AWS for a whole pytest session (``start``/``stop``)."""
+
+    def __init__(self) -> None:
+        from harness.server import HarnessServer
+
+        self.server = HarnessServer(speed=0.0)
+        self._saved: dict[str, str | None] = {}
+
+    def start(self) -> "PosingAws":
+        from harness.worlds.tool import cd_process_env
+
+        self.server.__enter__()
+        settings = {**cd_process_env(self.server.url), "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}
+        for name, value in settings.items():
+            self._saved[name] = os.environ.get(name)
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        return self
+
+    def stop(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self.server.__exit__(None, None, None)
+
+    def parts(self) -> Parts:
+        return Parts(clock=self.server.sim.clock, images=DeclaredImages(self.server.sim), wait=False)
+
+    @contextlib.contextmanager
+    def scenario(self, say: Any) -> Iterator[dict[str, Any]]:
+        """Record what the block asks AWS for; then say it (``say(line)``), with the simulated time it took.
+        The block puts ``run_id`` and ``budget`` into the dict it gets."""
+        seen: dict[str, Any] = {}
+        started = self.server.sim.clock.now()
+        with self.server.recording.recording() as recorder:
+            yield seen
+        run_id = seen.get("run_id")
+        if run_id is None:
+            return
+        created = Counter(CREATES.get(call.operation) for call in recorder.calls if call.operation in CREATES)
+        launch = sorted({call.params.get("launchType", "EC2") for call in recorder.calls
+                         if call.operation == "CreateService"})
+        what = ", ".join(f"{count} {plural(kind, count)}" + (f" ({'/'.join(launch)})" if kind == "ecs service" else "")
+                         for kind, count in created.items())
+        # a create that names no run id (in its name, its tags or its parent's name) is one the sweep may miss
+        unmarked = sorted({CREATES[call.operation] for call in recorder.calls
+                           if call.operation in CREATES and run_id not in json.dumps(call.params)})
+        left = leftovers(run_id)
+        say(f"dry run {run_id}: would create {what or 'nothing'}; "
+            + (f"NOT NAMED OR TAGGED with the run id: {', '.join(unmarked)}; " if unmarked else "each named or tagged "
+               "with the run id; ")
+            + f"{self.server.sim.clock.now() - started:.0f} s simulated (budget {seen['budget']:g} s); teardown "
+            + ("left nothing" if not left else f"LEFT {len(left)}: {', '.join(left)}"))
+
+
+def plural(kind: str, count: int) -> str:
+    return kind if count == 1 else kind + ("es" if kind.endswith(("sh", "s")) else "s")
+
+
+def leftovers(run_id: str) -> list[str]:
+    """What the sweep still finds of ``run_id`` (its clients go where ``AWS_ENDPOINT_URL`` points)."""
+    import boto3
+
+    from harness.backends.aws_run import Sweep
+
+    return [str(found) for found in Sweep(boto3.client, run_id, out=lambda line: None, wait=False).find()]

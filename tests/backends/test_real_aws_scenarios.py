@@ -1,0 +1,115 @@
+"""The deploy tool's rollback scenarios on a real backend, as `--backend aws
+--aws-dry-run` runs them: `harness serve` posing as AWS in the process (its
+virtual clock for the wall clock, the simulator behind a stand-in for Docker).
+What runs is the real path: a run per scenario, every name prefixed and every
+resource tagged with its id, Fargate tasks in a network of their own, images
+pushed per behaviour, the budget, and the teardown; the dry run says, per
+scenario, what it created and what its teardown left."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from botocore.exceptions import ClientError
+
+from harness.backends.aws_run import Sweep
+from harness.backends.real_aws import NOT_MEASURED, BudgetClock, OverBudget, scenario_reason
+from harness.clock import VirtualClock
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = "scenarios/test_deploy_tool_rollback.py"
+SUMMARY = re.compile(r"^dry run (?P<run>hr[0-9a-f]{8}): would create (?P<created>.*?); (?P<marked>.*?); "
+                     r"(?P<seconds>\d+) s simulated \(budget 1500 s\); teardown (?P<left>.*)$", re.M)
+
+
+@pytest.fixture(scope="module")
+def dry_run() -> SimpleNamespace:
+    env = {name: value for name, value in os.environ.items()  # no credentials, no endpoint, no allowlist
+           if not name.startswith(("AWS_", "HARNESS_AWS_"))}
+    done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, "--backend", "aws", "--aws-dry-run",
+                           "-n", "0", "-p", "no:cacheprovider", "-rs"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return SimpleNamespace(done=done, output=done.stdout + done.stderr,
+                           summaries=[m.groupdict() for m in SUMMARY.finditer(done.stderr)])
+
+
+def test_the_rollback_scenarios_pass_on_the_real_path_and_the_rest_say_why(dry_run) -> None:
+    assert dry_run.done.returncode == 0, dry_run.output[-3000:]
+    summary = dry_run.done.stdout.strip().splitlines()[-1]
+    assert re.search(r"\b17 passed, 2 skipped\b", summary), summary
+    assert "not measured on real AWS: the image must be in ECR when the tool looks" in dry_run.done.stdout
+    assert "not measured on real AWS: it waits an hour for --min-age" in dry_run.done.stdout
+    assert "nothing real is touched" in dry_run.done.stdout  # the header says it is a dry run
+
+
+def test_each_scenario_is_a_run_of_its_own_on_fargate_everything_named_or_tagged(dry_run) -> None:
+    runs = dry_run.summaries
+    assert len(runs) == 17 and len({run["run"] for run in runs}) == 17, dry_run.output[-3000:]
+    for run in runs:
+        created = run["created"]
+        assert "1 ecs cluster" in created and "1 ecs service (FARGATE)" in created, run
+        assert "1 vpc, 1 internet gateway, 2 subnets, 1 security group, 1 iam role" in created, run
+        assert run["marked"] == "each named or tagged with the run id", run
+    balanced = [run for run in runs if "load balancer" in run["created"]]
+    assert len(balanced) == 1 and "1 target group" in balanced[0]["created"] and "1 listener" in balanced[0]["created"]
+    # the run's id is said first, on the terminal: what `harness aws cleanup` needs if the run is killed
+    first = dry_run.done.stderr.index(f"run {runs[0]['run']}: every resource is named {runs[0]['run']}-* and tagged")
+    assert first < dry_run.done.stderr.index(f"dry run {runs[0]['run']}:")
+
+
+def test_teardown_leaves_nothing_behind(dry_run) -> None:
+    assert [run["left"] for run in dry_run.summaries] == ["left nothing"] * 17
+    assert dry_run.done.stderr.count(": tearing down") == 17
+
+
+def test_a_dry_run_is_only_for_the_aws_backend() -> None:
+    done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, "--aws-dry-run", "-n", "0", "-q"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4 and "--aws-dry-run is what --backend aws would do: add --backend aws" in done.stderr
+
+
+def test_a_budget_is_counted_on_the_clock_the_scenario_waits_on() -> None:
+    clock = VirtualClock()
+    budget = BudgetClock(clock, budget=100, scenario="scenarios/x.py::test_y")
+    budget.sleep(60)
+    budget.sleep(40)  # exactly the budget: allowed
+    with pytest.raises(OverBudget, match=r"scenarios/x.py::test_y: 100 s spent, and waiting 1 s more would pass its "
+                                         r"budget of 100 s"):
+        budget.sleep(1)
+    assert clock.now() - budget.started == 100  # the sleep that would pass it never happened
+    assert not isinstance(OverBudget("x"), Exception)  # the deploy tool's handlers cannot swallow it
+
+
+def test_a_scenario_says_why_it_does_not_run_on_real_aws() -> None:
+    def marks(**given):
+        return lambda name: given.get(name)
+
+    assert scenario_reason(marks(real_aws=SimpleNamespace(args=(), kwargs={"budget": 60}))) is None
+    only = SimpleNamespace(args=("needs an hour",), kwargs={})
+    assert scenario_reason(marks(real_aws=object(), simulator_only=only)) == "not measured on real AWS: needs an hour"
+    assert scenario_reason(marks()) == NOT_MEASURED
+
+
+def test_teardown_waits_for_aws_to_release_a_subnet_then_deletes_it() -> None:
+    """Fargate's network interfaces outlive their tasks by minutes: a subnet is "in use" until then."""
+    slept: list[float] = []
+    attempts: list[int] = []
+
+    def delete() -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ClientError({"Error": {"Code": "DependencyViolation", "Message": "has dependencies"}}, "DeleteSubnet")
+
+    Sweep(lambda name: None, "hr0123abcd", out=lambda line: None, sleep=slept.append)._when_released(delete)
+    assert len(attempts) == 3 and slept == [15.0, 15.0]
+
+    attempts.clear()
+    no_waiting = Sweep(lambda name: None, "hr0123abcd", out=lambda line: None, wait=False, sleep=slept.append)
+    with pytest.raises(ClientError, match="DependencyViolation"):  # said at once, for a re-run of cleanup
+        no_waiting._when_released(delete)
+    assert len(attempts) == 1 and slept == [15.0, 15.0]
