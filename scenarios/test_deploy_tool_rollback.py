@@ -32,7 +32,9 @@ POLL = 5.0
 DESIRED = 4
 AWS_LAG = 30.0  # on real AWS: how late DescribeTasks may show a task ECS has already stopped
 
-pytestmark = pytest.mark.real_aws(budget=1500)  # build ~5 min, a deploy ~4, a rollback ~4, teardown
+# Budgets: what --aws-dry-run simulates (65-340 s; 1200 s behind a load balancer) times
+# three or more, for real Fargate's image pulls and network interfaces.
+pytestmark = pytest.mark.real_aws(budget=1500)
 
 
 def deploy(world: ToolWorld, tag: str, *extra: str) -> ToolRun:
@@ -114,6 +116,7 @@ def test_image_that_cannot_be_pulled_is_rolled_back(world):
     assert result["firstFailureAt"] - run.started <= 10 + 2 * POLL  # one pull attempt
 
 
+@pytest.mark.real_aws(budget=2700)  # an ALB to provision, health checks every 30 s, a 300 s drain per deploy
 def test_failing_target_group_health_check_is_caught_before_the_target_drains(make_world):
     world = make_world(load_balanced=True)
     world.declare_image("sick", target_health="fail")

@@ -231,8 +231,9 @@ class Sweep:
 
     def _delete_gateway(self, gateway: dict[str, Any]) -> None:
         ec2 = self.client("ec2")
-        for attachment in gateway.get("Attachments", []):
-            ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=attachment["VpcId"])
+        for attachment in gateway.get("Attachments", []):  # refused while stopped tasks' public IPs are still mapped
+            self._when_released(lambda v=attachment["VpcId"]: ec2.detach_internet_gateway(
+                InternetGatewayId=gateway["InternetGatewayId"], VpcId=v))
         ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
 
     def _when_released(self, delete: Callable[[], None]) -> None:
@@ -288,6 +289,7 @@ class Run:
         self.id = checked_run_id(run_id) if run_id else new_run_id()
         self.client, self.out, self.wait = client, out, wait
         self.failed: list[tuple[Found, str]] = []
+        self.ended: str | None = None  # how the run ended, when its caller knows better than the block's exception
         self._previous_sigterm: Any = None
 
     def name(self, suffix: str) -> str:
@@ -312,7 +314,8 @@ class Run:
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
         if _main_thread() and self._previous_sigterm is not None:
             signal.signal(signal.SIGTERM, self._previous_sigterm)
-        why = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed" if error is not None else "done"
+        why = ("interrupted" if isinstance(error, KeyboardInterrupt) else "failed" if error is not None
+               else self.ended or "done")
         self.out(f"run {self.id} {why}: tearing down")
         try:
             self.failed = Sweep(self.client, self.id, self.out, wait=self.wait).run()

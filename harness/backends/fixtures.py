@@ -71,7 +71,7 @@ def aws(request, aws_seed, aws_params):
 def _real_aws(request):
     from harness.backends.docker_engine import NoDockerEngine
     from harness.backends.real_aws import DEFAULT_BUDGET, real_aws, real_parts, scenario_reason
-    from harness.plugin.state import aws_dry_run_key, real_aws_parts_key
+    from harness.plugin.state import aws_dry_run_key, call_report_key, real_aws_parts_key
 
     reason = scenario_reason(request.node.get_closest_marker)
     if reason is not None:
@@ -81,7 +81,7 @@ def _real_aws(request):
     except NoDockerEngine as err:
         pytest.skip(f"not measured on real AWS: the scenario's images are built here with Docker, and {err}")
     marker = request.node.get_closest_marker("real_aws")
-    budget = float(marker.kwargs.get("budget", DEFAULT_BUDGET))
+    budget = float(marker.kwargs.get("budget", DEFAULT_BUDGET)) * request.config.getoption("harness_aws_budget_scale")
     capture = request.config.pluginmanager.getplugin("capturemanager")
 
     def say(line: str) -> None:
@@ -95,3 +95,6 @@ def _real_aws(request):
         with real_aws(parts, request.node.nodeid, budget, out=say) as backend:
             seen.update(run_id=backend.run.id, budget=budget)
             yield backend
+            report = request.node.stash.get(call_report_key, None)
+            if report is not None and report.failed:  # pytest does not throw a test's failure into its fixtures
+                backend.run.ended = "failed"

@@ -18,7 +18,7 @@ import os
 import pytest
 
 from harness.plugin.state import (
-    aws_dry_run_key, backend_key, real_aws_identity_key, real_aws_parts_key, served_started_key,
+    aws_dry_run_key, backend_key, call_report_key, real_aws_identity_key, real_aws_parts_key, served_started_key,
 )
 
 pytest_plugins = [
@@ -62,6 +62,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--aws-dry-run", dest="harness_aws_dry_run", action="store_true", default=False,
                     help="with --backend aws: run the real path against harness serve posing as AWS in this process "
                     "and say, per scenario, what it would create (no credentials needed, nothing real touched)")
+    group.addoption("--aws-budget-scale", dest="harness_aws_budget_scale", type=float, default=1.0, metavar="FACTOR",
+                    help="with --backend aws: multiply every scenario's wall-clock budget by FACTOR (e.g. 2 where "
+                    "image pulls are slow)")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")
@@ -79,6 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", line)
     config.stash[backend_key] = config.getoption("harness_backend")
     config.stash[served_started_key] = False
+    if not config.getoption("harness_aws_budget_scale") > 0:
+        raise pytest.UsageError("--aws-budget-scale must be a number above 0 (e.g. 2 doubles every budget)")
     dry_run = config.getoption("harness_aws_dry_run")
     if dry_run and config.stash[backend_key] != "aws":
         raise pytest.UsageError("--aws-dry-run is what --backend aws would do: add --backend aws")
@@ -122,6 +127,15 @@ def install_described(config: pytest.Config) -> None:
             install(load(path))
         except DescriptionError as err:
             raise pytest.UsageError(str(err)) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """Keep the call phase's report on the item: a fixture's teardown reads how its test ended."""
+    report = yield
+    if report.when == "call":
+        item.stash[call_report_key] = report
+    return report
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -15,3 +15,4 @@ shard_key = pytest.StashKey[Any]()  # --shard K/N (a harness.plugin.sharding.Sha
 real_aws_identity_key = pytest.StashKey[Any]()  # --backend aws: the checked caller identity
 real_aws_parts_key = pytest.StashKey[Any]()  # --backend aws: makes the clock and image builder (tests pose as AWS)
 aws_dry_run_key = pytest.StashKey[Any]()  # --aws-dry-run: the harness.backends.posing.PosingAws of this process
+call_report_key = pytest.StashKey[Any]()  # on an item: its call phase's report (a real run says how its scenario ended)

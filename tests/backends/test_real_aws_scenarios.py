@@ -24,7 +24,7 @@ from harness.clock import VirtualClock
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = "scenarios/test_deploy_tool_rollback.py"
 SUMMARY = re.compile(r"^dry run (?P<run>hr[0-9a-f]{8}): would create (?P<created>.*?); (?P<marked>.*?); "
-                     r"(?P<seconds>\d+) s simulated \(budget 1500 s\); teardown (?P<left>.*)$", re.M)
+                     r"(?P<seconds>\d+) s simulated \(budget (?P<budget>\d+) s\); teardown (?P<left>.*)$", re.M)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,7 @@ def test_each_scenario_is_a_run_of_its_own_on_fargate_everything_named_or_tagged
         assert run["marked"] == "each named or tagged with the run id", run
     balanced = [run for run in runs if "load balancer" in run["created"]]
     assert len(balanced) == 1 and "1 target group" in balanced[0]["created"] and "1 listener" in balanced[0]["created"]
+    assert balanced[0]["budget"] == "2700"  # its own marker, over the module's
     # the run's id is said first, on the terminal: what `harness aws cleanup` needs if the run is killed
     first = dry_run.done.stderr.index(f"run {runs[0]['run']}: every resource is named {runs[0]['run']}-* and tagged")
     assert first < dry_run.done.stderr.index(f"dry run {runs[0]['run']}:")
@@ -71,6 +72,19 @@ def test_a_dry_run_is_only_for_the_aws_backend() -> None:
     done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, "--aws-dry-run", "-n", "0", "-q"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 4 and "--aws-dry-run is what --backend aws would do: add --backend aws" in done.stderr
+
+
+def test_a_scenario_past_its_budget_fails_saying_so_and_is_still_torn_down() -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "HARNESS_AWS_"))}
+    done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, "--backend", "aws", "--aws-dry-run",
+                           "--aws-budget-scale", "0.1", "-k", "test_slow_start", "-n", "0", "-p", "no:cacheprovider"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert re.search(r"OverBudget: scenarios/test_deploy_tool_rollback.py::test_slow_start\S*: \d+ s spent, and waiting "
+                     r"[\d.]+ s more would pass its budget of 150 s on real AWS", done.stdout), done.stdout[-2000:]
+    (run,) = [m.groupdict() for m in SUMMARY.finditer(done.stderr)]
+    assert run["budget"] == "150" and run["left"] == "left nothing"
+    assert f"run {run['run']} failed: tearing down" in done.stderr
 
 
 def test_a_budget_is_counted_on_the_clock_the_scenario_waits_on() -> None:
