@@ -257,8 +257,9 @@ class ToolWorld:
         self.ecs = aws.client("ecs")
         self.ecr = aws.client("ecr")
         self.region = getattr(aws, "region", REGION)
-        self.repository_uri = (REPOSITORY if self.simulated else
-                               f"{aws.account}.dkr.ecr.{self.region}.amazonaws.com/{self.names.repository}")
+        # On a real backend the URI is ECR's answer to CreateRepository (`build`): its
+        # host differs by partition (China, GovCloud) and on LocalStack.
+        self.repository_uri = REPOSITORY
         self.network: FargateNetwork | None = None
         # Service models are read once: fresh sessions share the loader (and its cache).
         self._loader = aws.session._session.get_component("data_loader")
@@ -285,8 +286,9 @@ class ToolWorld:
         real = not world.simulated
         if real and strategy != "ROLLING":
             raise ValueError(f"strategy {strategy}: the blue/green load balancer is built for the simulator only")
-        world.ecr.create_repository(repositoryName=names.repository, **({"tags": aws.tags} if real else {}))
+        created = world.ecr.create_repository(repositoryName=names.repository, **({"tags": aws.tags} if real else {}))
         if real:
+            world.repository_uri = created["repository"]["repositoryUri"]
             aws.push_images(world.ecr, world.repository_uri, {tag: HEALTHY for tag in images})
         else:
             push_images(world.ecr, names.repository, images)
