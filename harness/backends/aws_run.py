@@ -78,9 +78,11 @@ class Sweep:
     what they use (real AWS needs it; an emulator deletes at once)."""
 
     def __init__(self, client: Callable[[str], Any], run_id: str, out: Callable[[str], None] = print,
-                 wait: bool = True, sleep: Callable[[float], None] = time.sleep) -> None:
+                 wait: bool = True, sleep: Callable[[float], None] = time.sleep,
+                 cleanup: str = "harness aws cleanup") -> None:
         self.client, self.run_id, self.out, self.wait = client, checked_run_id(run_id), out, wait
-        self.sleep = sleep
+        self.sleep, self.cleanup = sleep, f"{cleanup} --run-id {self.run_id}"
+        self.unlisted: list[tuple[str, str]] = []  # (what, why) the last find could not list
 
     def ours(self, name: str) -> bool:
         """Named by the run: a name, or a path segment of one (``/ecs/hr1a2b3c4d-app``), starts with its id."""
@@ -88,10 +90,25 @@ class Sweep:
 
     # -- finding, in deletion order ------------------------------------------------------
     def find(self) -> list[Found]:
+        """What is left of the run. A service that cannot be listed (no permission, say) does
+        not stop the others: it goes into ``unlisted`` with AWS's reason. One the endpoint
+        does not serve at all (HTTP 501: a LocalStack without the plan) holds nothing of the run."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         found: list[Found] = []
-        for finder in (self._scaling, self._ecs, self._alarms, self._load_balancers, self._target_groups,
-                       self._repositories, self._secrets, self._log_groups, self._roles, self._network):
-            found += finder()
+        self.unlisted = []
+        for what, finder in (("scalable targets", self._scaling), ("ecs", self._ecs), ("alarms", self._alarms),
+                             ("load balancers", self._load_balancers), ("target groups", self._target_groups),
+                             ("ecr repositories", self._repositories), ("secrets", self._secrets),
+                             ("log groups", self._log_groups), ("iam roles", self._roles), ("network", self._network)):
+            try:
+                found += finder()
+            except ClientError as err:
+                if err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 501:
+                    continue
+                self.unlisted.append((what, str(err).splitlines()[0]))
+            except BotoCoreError as err:
+                self.unlisted.append((what, str(err).splitlines()[0]))
         return found
 
     def _pages(self, service: str, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
@@ -254,11 +271,14 @@ class Sweep:
     def run(self, dry_run: bool = False) -> list[tuple[Found, str]]:
         """Delete (or with ``dry_run`` only list) everything of the run; returns what would not go, and why."""
         found = self.find()
-        if not found:
+        if not found and not self.unlisted:
             self.out(f"run {self.run_id}: nothing left")
             return []
         self.out(f"run {self.run_id}: {len(found)} resource(s)" + (" (dry run: nothing deleted)" if dry_run else ""))
         failed: list[tuple[Found, str]] = []
+        for what, reason in self.unlisted:  # what may still be there: never "nothing left"
+            self.out(f"  could NOT list {what}: {reason}")
+            failed.append((Found(what, "(not listed)", lambda: None), reason))
         for item in found:
             if dry_run:
                 self.out(f"  would delete {item}")
@@ -271,8 +291,8 @@ class Sweep:
                 failed.append((item, reason))
                 self.out(f"  NOT deleted {item}: {reason}")
         if failed:
-            self.out(f"run {self.run_id}: {len(failed)} resource(s) left; run `harness aws cleanup --run-id "
-                     f"{self.run_id}` again once the reason above is dealt with")
+            self.out(f"run {self.run_id}: {len(failed)} resource(s) left; run `{self.cleanup}` again once the "
+                     "reason above is dealt with")
         return failed
 
 
@@ -285,9 +305,11 @@ class Run:
     """
 
     def __init__(self, client: Callable[[str], Any], run_id: str | None = None,
-                 out: Callable[[str], None] = print, wait: bool = True) -> None:
+                 out: Callable[[str], None] = print, wait: bool = True, cleanup: str = "harness aws cleanup") -> None:
         self.id = checked_run_id(run_id) if run_id else new_run_id()
         self.client, self.out, self.wait = client, out, wait
+        self.cleanup_command = cleanup
+        self.cleanup = f"{cleanup} --run-id {self.id}"  # what finishes a teardown this process could not
         self.failed: list[tuple[Found, str]] = []
         self.ended: str | None = None  # how the run ended, when its caller knows better than the block's exception
         self._previous_sigterm: Any = None
@@ -306,7 +328,7 @@ class Run:
 
     def __enter__(self) -> "Run":
         self.out(f"run {self.id}: every resource is named {self.id}-* and tagged {RUN_TAG}={self.id}; if this run "
-                 f"is killed, `harness aws cleanup --run-id {self.id}` removes what it left")
+                 f"is killed, `{self.cleanup}` removes what it left")
         if _main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
         return self
@@ -318,9 +340,9 @@ class Run:
                else self.ended or "done")
         self.out(f"run {self.id} {why}: tearing down")
         try:
-            self.failed = Sweep(self.client, self.id, self.out, wait=self.wait).run()
+            self.failed = Sweep(self.client, self.id, self.out, wait=self.wait, cleanup=self.cleanup_command).run()
         except KeyboardInterrupt:
-            self.out(f"run {self.id}: teardown interrupted; `harness aws cleanup --run-id {self.id}` finishes it")
+            self.out(f"run {self.id}: teardown interrupted; `{self.cleanup}` finishes it")
             raise
 
 

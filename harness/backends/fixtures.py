@@ -3,15 +3,17 @@
 `aws`: an object with `.clock`, `.sim`, `.session`, `.client(name)` and
 `.virtual_sleep()`. With `--backend moto` (default) it is a fresh
 `EmbeddedAws` per test; with `--backend server` one `HarnessServer` per
-session (per xdist worker), reset before each test. With `--backend aws`, a
-scenario marked ``real_aws(budget=...)`` gets a `RealAws` of its own run
-(`.simulated` false, `.sim` None: see `harness.backends.real_aws`); any other
-test is skipped with the reason.
+session (per xdist worker), reset before each test. With `--backend aws`, or
+`--backend localstack` where the LocalStack serves ECS, a scenario marked
+``real_aws(budget=...)`` gets a `RealAws` of its own run (`.simulated` false,
+`.sim` None: see `harness.backends.real_aws`); any other test is skipped with
+the reason.
 `aws_seed` and `aws_params` are meant to be overridden by a test module.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 import pytest
@@ -58,28 +60,37 @@ def aws(request, aws_seed, aws_params):
         yield ServedAws(server)
         server.check()
         return
-    if backend == "localstack":
-        from harness.backends.localstack import not_measured_reason
-
-        pytest.skip(not_measured_reason())  # these tests drive the simulator's clock, which LocalStack has not
-    if backend == "aws":
-        yield from _real_aws(request)
+    if backend in ("localstack", "aws"):
+        yield from _wall_clock(request, backend)
         return
     raise pytest.UsageError(f"the aws fixture serves --backend moto or server, not {backend}")
 
 
-def _real_aws(request):
+def _wall_clock(request, backend: str):
+    """A scenario where tasks really run: real AWS, or a LocalStack that serves ECS
+    (its tasks are Docker containers), reached through localstack-client's
+    endpoint rules with every AWS client of the process pointed at it."""
     from harness.backends.docker_engine import NoDockerEngine
-    from harness.backends.real_aws import DEFAULT_BUDGET, real_aws, real_parts, scenario_reason
+    from harness.backends.real_aws import DEFAULT_BUDGET, REAL_AWS, real_aws, real_parts, scenario_reason
     from harness.plugin.state import aws_dry_run_key, call_report_key, real_aws_parts_key
 
-    reason = scenario_reason(request.node.get_closest_marker)
+    where, cleanup, env = REAL_AWS, "harness aws cleanup", {}
+    if backend == "localstack":
+        from harness.backends.localstack import LOCALSTACK, cleanup_command, endpoint_url, problem_here, process_env
+
+        url = endpoint_url()
+        problem = problem_here(url)
+        if problem is not None:
+            pytest.skip(problem)
+        where, cleanup = LOCALSTACK, cleanup_command(url)
+        env = process_env(url, os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    reason = scenario_reason(request.node.get_closest_marker, where)
     if reason is not None:
         pytest.skip(reason)
     try:
         parts = request.config.stash.get(real_aws_parts_key, real_parts)()
     except NoDockerEngine as err:
-        pytest.skip(f"not measured on real AWS: the scenario's images are built here with Docker, and {err}")
+        pytest.skip(f"not measured on {where}: the scenario's images are built here with Docker, and {err}")
     marker = request.node.get_closest_marker("real_aws")
     budget = float(marker.kwargs.get("budget", DEFAULT_BUDGET)) * request.config.getoption("harness_aws_budget_scale")
     capture = request.config.pluginmanager.getplugin("capturemanager")
@@ -91,8 +102,14 @@ def _real_aws(request):
             print(line, file=sys.stderr, flush=True)
 
     posing = request.config.stash.get(aws_dry_run_key, None)
-    with posing.scenario(say) if posing else contextlib.nullcontext({}) as seen:
-        with real_aws(parts, request.node.nodeid, budget, out=say) as backend:
+    with pytest.MonkeyPatch.context() as patch, \
+            posing.scenario(say) if posing else contextlib.nullcontext({}) as seen:
+        for name, value in env.items():
+            if value is None:
+                patch.delenv(name, raising=False)
+            else:
+                patch.setenv(name, value)
+        with real_aws(parts, request.node.nodeid, budget, out=say, where=where, cleanup=cleanup) as backend:
             seen.update(run_id=backend.run.id, budget=budget)
             yield backend
             report = request.node.stash.get(call_report_key, None)

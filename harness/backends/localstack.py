@@ -9,6 +9,12 @@ use, because LocalStack lists only what it emulates in its health and answers
 the rest with HTTP 501 ("not included in your current license plan"). Since
 March 2026 ECS, ECR, Application Auto Scaling and ELBv2 are in its paid plans
 only, and its ECS runs tasks as real Docker containers.
+
+Where it lacks any of them, every scenario is skipped with ``problem_here``'s
+line. Where it serves them all, the scenarios marked ``real_aws`` run on it
+by the wall-clock path real AWS takes (``harness.backends.real_aws``), with
+every AWS client of the process pointed at it (``process_env``) and no
+account guard; the rest say why they do not.
 """
 from __future__ import annotations
 
@@ -136,25 +142,50 @@ class LocalStack:
                       licensed=bool(info.get("is_license_activated", False)), missing=missing)
 
 
-_reasons: dict[str, str] = {}
+LOCALSTACK = "LocalStack"  # where, in the real-AWS path's messages (harness.backends.real_aws)
+_problems: dict[str, str | None] = {}
+
+
+def problem_here(url: str | None = None) -> str | None:
+    """Why the LocalStack at ``url`` cannot run the scenarios, as a skip reason
+    ("not measured: ..."), or None where it serves everything they use (asked
+    once per process)."""
+    url = (url or endpoint_url()).rstrip("/")
+    if url not in _problems:
+        try:
+            problem = LocalStack(url).status().problem()
+        except LocalStackUnavailable as err:
+            problem = str(err)
+        _problems[url] = None if problem is None else f"not measured: {problem}"
+    return _problems[url]
 
 
 def not_measured_reason(url: str | None = None) -> str:
-    """Why the scenarios do not run on the LocalStack at ``url`` (asked once per process):
-    what it lacks and how to get it, or, where it serves everything, what the harness
-    does not do there yet."""
-    url = (url or endpoint_url()).rstrip("/")
-    if url not in _reasons:
-        try:
-            status = LocalStack(url).status()
-        except LocalStackUnavailable as err:
-            _reasons[url] = f"not measured: {err}"
-        else:
-            problem = status.problem()
-            _reasons[url] = "not measured: " + (problem or (
-                f"LocalStack {status.version} at {status.url} serves every service the scenarios use, but on its "
-                "ECS tasks are real containers on the wall clock: the scenarios' images can be built and pushed "
-                "(harness.backends.images), but the scenarios still wait on the simulator's virtual clock and "
-                "declare image behaviours to it, and running them on wall time is not built yet; "
-                "use --backend moto or server"))
-    return _reasons[url]
+    """Why a scenario that reads the ECS simulator is not measured on the LocalStack at
+    ``url``: what it lacks and how to get it, or, where it serves everything, that
+    the scenario has not been brought to the wall clock."""
+    from harness.backends.real_aws import not_brought
+
+    return problem_here(url) or not_brought(LOCALSTACK)
+
+
+def process_env(url: str, region: str | None = None) -> dict[str, str | None]:
+    """The environment a scenario on LocalStack runs in: every AWS client of the
+    process (the deploy tool's, as a CD job's pointed at LocalStack) reaches ``url``
+    with LocalStack's test credentials, and no profile of the developer's is read."""
+    return {"AWS_ENDPOINT_URL": url, "AWS_REGION": region or "us-east-1", "AWS_DEFAULT_REGION": region or "us-east-1",
+            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": None,
+            "AWS_PROFILE": None}
+
+
+def cleanup_command(url: str) -> str:
+    """What removes a killed run's leftovers from the LocalStack at ``url``."""
+    return f"harness aws cleanup --endpoint-url {url}"
+
+
+def is_localstack(url: str, timeout: float = 5.0) -> bool:
+    """Whether a LocalStack answers at ``url`` (its ``/_localstack/info``)."""
+    try:
+        return "version" in LocalStack(url, timeout=timeout).info()
+    except LocalStackUnavailable:
+        return False

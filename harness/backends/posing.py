@@ -65,10 +65,10 @@ class DeclaredImages:
 class PosingAws:
     """The server posing as AWS for a whole pytest session (``start``/``stop``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: Any = None) -> None:
         from harness.server import HarnessServer
 
-        self.server = HarnessServer(speed=0.0)
+        self.server = server or HarnessServer(speed=0.0)  # speed 0: only the scenario's own waits move its clock
         self._saved: dict[str, str | None] = {}
 
     def start(self) -> "PosingAws":

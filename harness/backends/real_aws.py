@@ -15,6 +15,10 @@ ends, however it ends), on the wall clock with that many seconds to finish
 (``harness.backends.images.BuiltImages``). A scenario marked
 ``simulator_only(reason)`` says why it cannot run there; an unmarked one
 says it has not been brought to real AWS.
+
+A licensed LocalStack runs tasks as real containers too, so ``--backend
+localstack`` takes the same path with ``where="LocalStack"`` (no guard: it costs
+nothing; see ``harness.backends.localstack``).
 """
 from __future__ import annotations
 
@@ -80,9 +84,17 @@ def sts_client() -> Any:
     return boto3.client("sts")
 
 
-NOT_MEASURED = ("not measured on real AWS: this scenario reads the ECS simulator (declared behaviours, virtual "
-                "time) and has not been brought to the wall clock yet (the deploy tool's rollback scenarios have: "
-                "scenarios/test_deploy_tool_rollback.py); use --backend moto or server")
+REAL_AWS = "real AWS"  # where: the words each message says it in
+
+
+def not_brought(where: str = REAL_AWS) -> str:
+    """Why a scenario that reads the simulator does not run on ``where``."""
+    return (f"not measured on {where}: this scenario reads the ECS simulator (declared behaviours, virtual time) "
+            "and has not been brought to the wall clock yet (the deploy tool's rollback scenarios have: "
+            "scenarios/test_deploy_tool_rollback.py); use --backend moto or server")
+
+
+NOT_MEASURED = not_brought()
 DEFAULT_BUDGET = 1800.0  # seconds a real_aws scenario gets unless its marker says
 
 
@@ -95,8 +107,8 @@ class BudgetClock:
     """The wall clock (or any ``now``/``sleep`` clock), for one scenario with a budget:
     a sleep that would end past it raises ``OverBudget`` instead of sleeping."""
 
-    def __init__(self, clock: Any, budget: float, scenario: str) -> None:
-        self.clock, self.budget, self.scenario = clock, budget, scenario
+    def __init__(self, clock: Any, budget: float, scenario: str, where: str = REAL_AWS) -> None:
+        self.clock, self.budget, self.scenario, self.where = clock, budget, scenario, where
         self.started = clock.now()
 
     def now(self) -> float:
@@ -106,8 +118,8 @@ class BudgetClock:
         spent = self.clock.now() - self.started
         if spent + seconds > self.budget:
             raise OverBudget(f"{self.scenario}: {spent:.0f} s spent, and waiting {seconds:g} s more would pass its "
-                             f"budget of {self.budget:g} s on real AWS (raise it in its real_aws(budget=...) marker "
-                             "if AWS is just slow today)")
+                             f"budget of {self.budget:g} s on {self.where} (raise it in its real_aws(budget=...) marker, "
+                             "or --aws-budget-scale, if it is just slow today)")
         self.clock.sleep(seconds)
 
 
@@ -120,11 +132,11 @@ class RealAws:
     simulated = False
     sim = None  # nothing to declare to: behaviours are in the images
 
-    def __init__(self, session: Any, run: Any, clock: Any, images: Any) -> None:
-        self.session, self.run, self.clock, self.images = session, run, clock, images
+    def __init__(self, session: Any, run: Any, clock: Any, images: Any, where: str = REAL_AWS) -> None:
+        self.session, self.run, self.clock, self.images, self.where = session, run, clock, images, where
         self.region = session.region_name
         if not self.region:
-            raise RealAwsRefused("no AWS region: set AWS_REGION (or a profile's region) for --backend aws")
+            raise RealAwsRefused(f"no AWS region: set AWS_REGION (or a profile's region) for {where}")
         self._clients: dict[str, Any] = {}
         self._account: str | None = None
 
@@ -176,21 +188,24 @@ def real_parts() -> Parts:
     return Parts(clock=WALL, images=BuiltImages(engine()))
 
 
-def scenario_reason(marks: Callable[[str], Any]) -> str | None:
-    """Why a scenario does not run on real AWS (``marks(name)``: its closest marker of that name), or None."""
+def scenario_reason(marks: Callable[[str], Any], where: str = REAL_AWS) -> str | None:
+    """Why a scenario does not run on ``where`` (``marks(name)``: its closest marker of that name), or None."""
     only = marks("simulator_only")
     if only is not None:
-        return f"not measured on real AWS: {only.args[0] if only.args else only.kwargs['reason']}"
+        return f"not measured on {where}: {only.args[0] if only.args else only.kwargs['reason']}"
     if marks("real_aws") is None:
-        return NOT_MEASURED
+        return not_brought(where)
     return None
 
 
 @contextlib.contextmanager
 def real_aws(parts: Parts, scenario: str, budget: float, session: Any = None,
-             out: Callable[[str], None] | None = None) -> Iterator[RealAws]:
-    """One scenario's run on real AWS: resources named and tagged with a new run id,
-    torn down when the block ends (after a failure, Ctrl-C and SIGTERM too)."""
+             out: Callable[[str], None] | None = None, where: str = REAL_AWS,
+             cleanup: str = "harness aws cleanup") -> Iterator[RealAws]:
+    """One scenario's run on real AWS (or ``where`` the session's clients go): resources
+    named and tagged with a new run id, torn down when the block ends (after a
+    failure, Ctrl-C and SIGTERM too); ``cleanup`` is the command the run names for
+    what a killed run leaves."""
     import boto3
 
     from harness.backends.aws_run import Run
@@ -202,5 +217,5 @@ def real_aws(parts: Parts, scenario: str, budget: float, session: Any = None,
     def client(name: str) -> Any:
         return clients.setdefault(name, session.client(name))
 
-    with Run(client, out=write, wait=parts.wait) as run:
-        yield RealAws(session, run, BudgetClock(parts.clock, budget, scenario), parts.images)
+    with Run(client, out=write, wait=parts.wait, cleanup=cleanup) as run:
+        yield RealAws(session, run, BudgetClock(parts.clock, budget, scenario, where), parts.images, where)

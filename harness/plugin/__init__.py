@@ -31,8 +31,9 @@ pytest_plugins = [
 ]
 
 # Backends the scenarios run on: moto (embedded), server (harness serve in the process),
-# localstack (checked: what it lacks is each scenario's not-measured reason), aws (real AWS:
-# only with --allow-real-aws and an allowed account, checked before any test runs).
+# localstack (checked: what it lacks is each scenario's not-measured reason; where it serves ECS,
+# the real_aws scenarios run on it), aws (real AWS: only with --allow-real-aws and an allowed
+# account, checked before any test runs).
 BACKENDS = ("moto", "server", "localstack", "aws")
 
 # name(arguments): what it means, as `pytest --markers` shows it
@@ -42,10 +43,11 @@ MARKERS = {
     "runs after every embedded test of its process",
     "last_in_world": "last_in_world: runs after the other scenarios of its approach (it reads what they did "
     "in the shared Terraform world)",
-    "real_aws": "real_aws(budget=SECONDS): with --backend aws this scenario runs on real AWS, on the wall clock, "
-    "in a run of its own torn down after it, failing past SECONDS (default 1800)",
-    "simulator_only": "simulator_only(reason): why this scenario cannot run on real AWS (--backend aws skips it "
-    "with the reason)",
+    "real_aws": "real_aws(budget=SECONDS): with --backend aws (or localstack, where it serves ECS) this scenario "
+    "runs where tasks really run, on the wall clock, in a run of its own torn down after it, failing past SECONDS "
+    "(default 1800)",
+    "simulator_only": "simulator_only(reason): why this scenario cannot run where tasks really run (--backend aws "
+    "and localstack skip it with the reason)",
 }
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,7 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "ECS Terraform/CD harness")
     group.addoption("--backend", dest="harness_backend", choices=BACKENDS, default="moto",
                     help="AWS backend: moto (in-process, default), server (harness serve over HTTP), localstack "
-                    "(AWS_ENDPOINT_URL or LOCALSTACK_HOST; the scenarios say what it lacks) or aws (real AWS: "
+                    "(AWS_ENDPOINT_URL or LOCALSTACK_HOST; the scenarios say what it lacks, and where it serves ECS the "
+                    "real_aws scenarios run on it) or aws (real AWS: "
                     "needs --allow-real-aws and HARNESS_AWS_ACCOUNTS)")
     group.addoption("--allow-real-aws", dest="harness_allow_real_aws", action="store_true", default=False,
                     help="let --backend aws create real resources (costing money) in an account listed in "
@@ -63,7 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --backend aws: run the real path against harness serve posing as AWS in this process "
                     "and say, per scenario, what it would create (no credentials needed, nothing real touched)")
     group.addoption("--aws-budget-scale", dest="harness_aws_budget_scale", type=float, default=1.0, metavar="FACTOR",
-                    help="with --backend aws: multiply every scenario's wall-clock budget by FACTOR (e.g. 2 where "
+                    help="with --backend aws or localstack: multiply every scenario's wall-clock budget by FACTOR (e.g. 2 where "
                     "image pulls are slow)")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from aws_world import build
 
 from harness import cli
@@ -174,6 +175,31 @@ def test_a_resource_that_will_not_go_is_named_and_the_rest_still_go(endpoint, ca
     assert cli.main(argv) == 0  # the reason dealt with, the same command finishes the job
     assert Sweep(client, run.id).find() == []
     assert client("iam").get_instance_profile(InstanceProfileName="keep-profile")
+
+
+def test_a_service_that_cannot_be_listed_is_named_and_the_rest_still_go(endpoint) -> None:
+    """Credentials without secretsmanager:ListSecrets: the sweep cannot see the run's
+    secrets, says so, removes everything else, and never says "nothing left"."""
+    client = clients(endpoint)
+    build(client, lambda suffix: f"hr0123abcd-{suffix}", [{"Key": RUN_TAG, "Value": "hr0123abcd"}],
+          [{"key": RUN_TAG, "value": "hr0123abcd"}])
+
+    def refused(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform: "
+                                     "secretsmanager:ListSecrets"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                          "ListSecrets")
+
+    client("secretsmanager").meta.events.register("before-call.secrets-manager.ListSecrets", refused)
+    lines: list[str] = []
+    failed = Sweep(client, "hr0123abcd", out=lines.append, wait=False).run()
+    assert [(item.kind, reason.split(": ")[0]) for item, reason in failed] == [
+        ("secrets", "An error occurred (AccessDeniedException) when calling the ListSecrets operation")]
+    assert "  could NOT list secrets: An error occurred (AccessDeniedException)" in "\n".join(lines)
+    assert any(line.startswith("  deleted vpc ") for line in lines)
+    client("secretsmanager").meta.events.unregister("before-call.secrets-manager.ListSecrets", refused)
+    assert [item.kind for item in Sweep(client, "hr0123abcd").find()] == ["secret"]  # only what it could not see
+    lines.clear()
+    assert Sweep(client, "hr0123abcd", out=lines.append, wait=False).run() == []  # with the permission: finished
 
 
 @pytest.mark.parametrize("run_id", ["app", "hr1234", ""])

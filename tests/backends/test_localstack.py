@@ -8,14 +8,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from harness.backends.localstack import (BASE_SERVICES, SCENARIO_SERVICES, LocalStack, LocalStackUnavailable,
                                          endpoint_url)
+from harness.backends.aws_run import RUN_TAG, Sweep, new_run_id
 from harness.backends.localstack_host import free_port
 from harness.terraform.fixtures import skip_without_provider
 from harness.terraform.runner import TerraformError
+from harness.worlds.tool import EXECUTION_POLICY, FargateNetwork
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "harness" / "approaches" / "terraform" / "base"
@@ -93,3 +96,33 @@ def test_the_base_configuration_applies_to_localstack_and_plans_clean(localstack
     assert result.exit_code == 0, [f"{c.address} {c.action} {c.paths}" for c in result.summary.changes]
     made = LocalStack(localstack).client("iam").get_role(RoleName="ls-base-task")["Role"]
     assert made["RoleName"] == "ls-base-task"
+
+
+def test_the_wall_clock_paths_network_builds_on_localstack_and_cleanup_removes_it(localstack) -> None:
+    """The network a real run's Fargate tasks get (VPC, subnets in two zones, internet
+    gateway and route, security group, execution role with AWS's managed policy) on a
+    second implementation of EC2 and IAM; then `harness aws cleanup --endpoint-url`
+    finds it by the run's id and removes it, with no account list (LocalStack costs
+    nothing), passing over the services this LocalStack does not serve (HTTP 501)."""
+    backend = LocalStack(localstack)
+    run_id = new_run_id()
+    aws = SimpleNamespace(client=backend.client, tags=[{"Key": RUN_TAG, "Value": run_id}])
+    network = FargateNetwork.build(aws, f"{run_id}-")
+    ec2 = backend.client("ec2")
+    (vpc,) = ec2.describe_vpcs(VpcIds=[network.vpc])["Vpcs"]
+    assert {"Key": RUN_TAG, "Value": run_id} in vpc["Tags"]
+    zones = {s["AvailabilityZone"] for s in ec2.describe_subnets(SubnetIds=list(network.subnets))["Subnets"]}
+    assert len(zones) == 2
+    attached = backend.client("iam").list_attached_role_policies(RoleName=f"{run_id}-execution")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [EXECUTION_POLICY]
+
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "HARNESS_AWS_"))}
+    done = subprocess.run([sys.executable, "-m", "harness", "aws", "cleanup", "--endpoint-url", localstack,
+                           "--run-id", run_id], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"LocalStack at {localstack}, region us-east-1\n"), done.stdout
+    for deleted in ("vpc " + network.vpc, f"iam role {run_id}-execution", f"security group {run_id}-tasks",
+                    "subnet " + network.subnets[0], "internet gateway igw-"):
+        assert f"  deleted {deleted}" in done.stdout, done.stdout
+    sweep = Sweep(backend.client, run_id, out=lambda line: None)
+    assert sweep.find() == [] and sweep.unlisted == []

@@ -1,0 +1,72 @@
+"""The deploy tool's rollback scenarios with ``--backend localstack`` on a
+LocalStack that serves ECS, as a licensed one does: harness serve posing as it
+(``tests/backends/posing_localstack.py``: LocalStack's own endpoints answered
+as a licensed LocalStack answers them, every service probe and call served for
+real; its clock and declared images stand in for the wall clock and Docker).
+What runs is the wall-clock path real AWS takes, with the endpoint found by
+localstack-client's rules, no account guard, and LocalStack named in every
+reason and in the cleanup command a killed run names."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from test_real_aws_scenarios import SUMMARY
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = "scenarios/test_deploy_tool_rollback.py"
+POSING = ["-p", "tests.backends.posing_localstack"]
+
+
+def run_pytest(*argv: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {name: value for name, value in os.environ.items()  # no credentials, endpoint or allowlist of the developer's
+             if not name.startswith(("AWS_", "HARNESS_AWS_", "LOCALSTACK_"))}
+    return subprocess.run([sys.executable, "-m", "pytest", *argv, "--backend", "localstack", *POSING,
+                           "-n", "0", "-p", "no:cacheprovider", "-rs"],
+                          cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def licensed() -> SimpleNamespace:
+    done = run_pytest(SCENARIOS, "scenarios/test_explicit_version.py")
+    return SimpleNamespace(done=done, output=done.stdout + done.stderr,
+                           summaries=[m.groupdict() for m in SUMMARY.finditer(done.stderr)])
+
+
+def test_the_rollback_scenarios_run_on_a_licensed_localstack_without_the_real_aws_guard(licensed) -> None:
+    assert licensed.done.returncode == 0, licensed.output[-3000:]
+    assert re.search(r"\b17 passed\b", licensed.done.stdout.strip().splitlines()[-1]), licensed.done.stdout[-1500:]
+    assert len(licensed.summaries) == 17 and len({run["run"] for run in licensed.summaries}) == 17
+    for run in licensed.summaries:
+        assert "1 ecs service (FARGATE)" in run["created"] and run["marked"] == "each named or tagged with the run id"
+        assert run["left"] == "left nothing", run
+    # a killed run's leftovers: the cleanup command names this LocalStack, found by localstack-client's rules
+    first = licensed.summaries[0]["run"]
+    assert re.search(rf"if this run is killed, `harness aws cleanup --endpoint-url http://127\.0\.0\.1:\d+ --run-id "
+                     rf"{first}` removes what it left", licensed.done.stderr), licensed.done.stderr[:2000]
+
+
+def test_what_cannot_run_there_says_so_naming_localstack(licensed) -> None:
+    skipped = [line for line in licensed.done.stdout.splitlines() if line.startswith("SKIPPED")]
+    rollback = [line for line in skipped if f"] {SCENARIOS}:" in line]
+    assert len(rollback) == 2 and all("not measured on LocalStack: " in line for line in rollback), rollback
+    replays = [line for line in skipped if "] scenarios/test_explicit_version.py" in line]
+    assert replays and all("not measured on LocalStack: this scenario reads the ECS simulator" in line
+                           for line in replays), replays
+    assert "real AWS:" not in "\n".join(replays)
+
+
+def test_without_a_docker_engine_the_scenarios_say_the_images_need_one() -> None:
+    done = run_pytest(SCENARIOS, "-k", "test_crashing_image", POSING_LOCALSTACK_IMAGES="docker",
+                      DOCKER_HOST="unix:///nonexistent/harness-test.sock")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "passed" not in done.stdout.strip().splitlines()[-1]
+    assert re.search(r"SKIPPED .*not measured on LocalStack: the scenario's images are built here with Docker, and no "
+                     r"Docker engine answers", done.stdout), done.stdout[-2000:]
+    assert "tearing down" not in done.stderr  # skipped before any run began: nothing created
