@@ -117,14 +117,19 @@ NOT_APPLICABLE = "n/a:"
 
 
 class NotMeasured:
-    """Collects why scenarios did not run (skips), for the report's 'not measured' list.
+    """Collects why scenarios did not run (skips), for the report's 'not measured' list,
+    and which passed (on a backend where tasks really run, the report lists them: their
+    verdicts are that backend's behaviour, not the simulator's).
     A skip whose reason starts "n/a:" is a cell that does not exist (a failure mode
     about another approach), not a measurement missing: it is left out."""
 
     def __init__(self) -> None:
         self.reasons: dict[str, str] = {}
+        self.passed: list[str] = []
 
     def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.passed and report.when == "call":
+            self.passed.append(report.nodeid)
         if report.failed and report.when in ("setup", "call"):  # a failed scenario measured nothing either
             crash = getattr(report.longrepr, "reprcrash", None)
             line = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
@@ -144,6 +149,34 @@ def write_not_measured(out: Path, reasons: dict[str, str]) -> None:
         return
     lines = ["", "## Not measured in this run", ""]
     lines += [f"- `{node}`: {reason}" for node, reason in sorted(reasons.items())]
+    with markdown.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def where_it_ran(args: argparse.Namespace) -> str | None:
+    """Where tasks really ran in this comparison, in words; None on the simulator."""
+    if args.backend == "aws":
+        return ("harness serve posing as real AWS (--aws-dry-run: the real path, on the simulator's clock)"
+                if getattr(args, "aws_dry_run", False) else "real AWS")
+    if args.backend == "localstack":
+        from harness.backends.localstack import endpoint_url
+
+        return f"LocalStack at {endpoint_url()}"
+    return None
+
+
+def write_measured_where(out: Path, where: str | None, passed: list[str]) -> None:
+    """On a backend where tasks really run, say in report.md which scenarios ran there and passed."""
+    markdown = out / "report.md"
+    if where is None or not markdown.exists():
+        return
+    lines = ["", f"## Measured on {where}", ""]
+    if passed:
+        lines += [f"These scenarios ran on {where}, on the wall clock, each in a run of its own torn down after it, "
+                  "and passed: their verdicts are its behaviour, not the simulator's.", ""]
+        lines += [f"- `{node}`" for node in sorted(passed)]
+    else:
+        lines.append(f"*No scenario passed on {where} in this run: see 'Not measured in this run' for why.*")
     with markdown.open("a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
 
@@ -170,6 +203,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     finally:
         if env_before is not None:
             os.environ["HARNESS_REQUIRE_TERRAFORM"] = env_before
+    write_measured_where(out, where_it_ran(args), skipped.passed)
     write_not_measured(out, skipped.reasons)
     if getattr(args, "shard", None) is not None:
         from harness.plugin.sharding import MANIFEST

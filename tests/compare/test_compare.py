@@ -126,3 +126,37 @@ def test_one_run_writes_the_report_files(tmp_path) -> None:
     assert "## Not measured in this run" in text
     assert (out / "rollback-timelines.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (out / "report.html").read_text()
+
+
+def test_on_a_backend_where_tasks_really_run_the_report_says_what_ran_there(tmp_path) -> None:
+    """--backend aws --aws-dry-run: the real path on harness serve posing as AWS. The report
+    lists the scenarios that ran and passed there apart from those it could not measure."""
+    out = tmp_path / "report"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HARNESS_AWS_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "compare", "--backend", "aws", "--aws-dry-run", "-n", "0", "--out", str(out),
+         "-k", "test_first_deploy or (test_explicit_version and template)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    text = (out / "report.md").read_text()
+    measured = text.split("## Measured on harness serve posing as real AWS", 1)[1].split("\n## ", 1)[0]
+    assert "passed: their verdicts are its behaviour, not the simulator's" in measured
+    assert ("- `scenarios/test_deploy_tool_rollback.py::"
+            "test_first_deploy_reaches_steady_state_and_is_marked_known_good`") in measured
+    assert "test_explicit_version" not in measured
+    reasons = json.loads((out / "not-measured.json").read_text())
+    assert reasons and all(why.startswith("not measured on real AWS: this scenario reads the ECS simulator")
+                           for node, why in reasons.items() if "test_explicit_version" in node)
+    assert not any("test_first_deploy" in node for node in reasons)
+
+
+def test_on_the_simulator_the_report_has_no_measured_on_section(tmp_path) -> None:
+    from harness.compare import where_it_ran, write_measured_where
+
+    (tmp_path / "report.md").write_text("# report\n")
+    assert where_it_ran(parse("--backend", "moto")) is None and where_it_ran(parse("--backend", "server")) is None
+    write_measured_where(tmp_path, where_it_ran(parse()), ["scenarios/test_x.py::t"])
+    assert (tmp_path / "report.md").read_text() == "# report\n"
+    write_measured_where(tmp_path, "real AWS", [])
+    assert "*No scenario passed on real AWS in this run" in (tmp_path / "report.md").read_text()
