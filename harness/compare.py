@@ -130,15 +130,24 @@ class NotMeasured:
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.passed and report.when == "call":
             self.passed.append(report.nodeid)
+        if report.failed and report.when == "teardown":  # e.g. a real run's teardown left resources
+            self.passed = [node for node in self.passed if node != report.nodeid]
+            node = report.nodeid.split("@", 1)[0]
+            before = self.reasons.get(node)
+            self.reasons[node] = (f"{before}; and in teardown: " if before else "failed in teardown: ") + _first_line(report)
         if report.failed and report.when in ("setup", "call"):  # a failed scenario measured nothing either
-            crash = getattr(report.longrepr, "reprcrash", None)
-            line = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
-            self.reasons[report.nodeid.split("@", 1)[0]] = "failed: " + (line[0] if line else "see the output")
+            self.reasons[report.nodeid.split("@", 1)[0]] = "failed: " + _first_line(report)
         if report.skipped and report.when in ("setup", "call"):
             longrepr = report.longrepr
             reason = (longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)).removeprefix("Skipped: ")
             if not reason.startswith(NOT_APPLICABLE):
                 self.reasons[report.nodeid.split("@", 1)[0]] = reason
+
+
+def _first_line(report: Any) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    lines = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
+    return lines[0] if lines else "see the output"
 
 
 def write_not_measured(out: Path, reasons: dict[str, str]) -> None:

@@ -148,7 +148,10 @@ class Sweep:
                         found.append(Found("ecs task definition", arn.rsplit("/", 1)[-1],
                                            lambda a=arn, s=status: self._delete_revision(a, s)))
         for cluster in clusters:
-            found.append(Found("ecs cluster", cluster.rsplit("/", 1)[-1], lambda c=cluster: ecs.delete_cluster(cluster=c)))
+            # a deleted service's tasks stop for up to their stopTimeout after it is INACTIVE,
+            # and ECS will not delete a cluster with tasks in it until then
+            found.append(Found("ecs cluster", cluster.rsplit("/", 1)[-1], lambda c=cluster: self._when_released(
+                lambda: ecs.delete_cluster(cluster=c), ("ClusterContainsTasksException", "ClusterContainsServicesException"))))
         return found
 
     def _delete_service(self, cluster: str, service: str) -> None:
@@ -162,7 +165,10 @@ class Sweep:
         ecs = self.client("ecs")
         if status == "ACTIVE":
             ecs.deregister_task_definition(taskDefinition=arn)
-        ecs.delete_task_definitions(taskDefinitions=[arn])  # INACTIVE revisions stay listed until deleted
+        # INACTIVE revisions stay until deleted; a refusal comes back in the answer, not as an error
+        failures = ecs.delete_task_definitions(taskDefinitions=[arn]).get("failures", [])
+        if failures:
+            raise RuntimeError(f"DeleteTaskDefinitions: {failures[0].get('reason', failures[0])}")
 
     def _alarms(self) -> list[Found]:
         cloudwatch = self.client("cloudwatch")
@@ -253,8 +259,8 @@ class Sweep:
                 InternetGatewayId=gateway["InternetGatewayId"], VpcId=v))
         ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
 
-    def _when_released(self, delete: Callable[[], None]) -> None:
-        """``delete``, again while AWS says a dependency is still there (waiting only when ``wait``)."""
+    def _when_released(self, delete: Callable[[], None], codes: tuple[str, ...] = ("DependencyViolation",)) -> None:
+        """``delete``, again while AWS says (error ``codes``) something still uses it (waiting only when ``wait``)."""
         from botocore.exceptions import ClientError
 
         waited = 0.0
@@ -262,7 +268,7 @@ class Sweep:
             try:
                 return delete()
             except ClientError as err:
-                if not self.wait or err.response["Error"]["Code"] != "DependencyViolation" or waited >= RELEASE_WAIT:
+                if not self.wait or err.response["Error"]["Code"] not in codes or waited >= RELEASE_WAIT:
                     raise
             self.sleep(RELEASE_POLL)
             waited += RELEASE_POLL

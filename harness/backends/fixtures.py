@@ -115,3 +115,8 @@ def _wall_clock(request, backend: str):
             report = request.node.stash.get(call_report_key, None)
             if report is not None and report.failed:  # pytest does not throw a test's failure into its fixtures
                 backend.run.ended = "failed"
+    run = backend.run
+    if run.failed:  # an error of the scenario's, not a pass: what is left costs money until removed
+        pytest.fail(f"run {run.id}: teardown left {len(run.failed)} resource(s) on {where} "
+                    f"({', '.join(str(item) for item, _ in run.failed)}): `{run.cleanup}` finishes the job",
+                    pytrace=False)

@@ -101,6 +101,8 @@ def ecr_login(ecr: Any) -> dict[str, str]:
     return {"username": user, "password": password, "serveraddress": data.get("proxyEndpoint", "")}
 
 
+PLATFORM = "linux/amd64"  # the tasks' platform (harness.worlds.tool.FARGATE_PLATFORM)
+
 def build_and_push(docker: Any, ecr: Any, repository_uri: str, images: Mapping[str, ImageBehaviour],
                    base: str = BASE_IMAGE, approximate: bool = False) -> dict[str, str]:
     """Build each ``tag -> behaviour`` as ``repository_uri:tag`` and push it; returns
@@ -113,8 +115,10 @@ def build_and_push(docker: Any, ecr: Any, repository_uri: str, images: Mapping[s
         if behaviour.missing:
             continue
         try:
+            # linux/amd64 whatever this machine is (an ARM laptop too): Fargate runs x86_64 tasks
             docker.images.build(fileobj=build_context(behaviour, base, approximate), custom_context=True,
-                                tag=f"{repository_uri}:{tag}", rm=True, labels={"org.ecs-template-deploy.harness": tag})
+                                tag=f"{repository_uri}:{tag}", rm=True, platform=PLATFORM,
+                                labels={"org.ecs-template-deploy.harness": tag})
         except (BuildError, APIError) as err:
             raise ImageError(f"building {repository_uri}:{tag} failed ({str(err).splitlines()[0]}): can this "
                              f"machine's Docker pull {base}?") from None

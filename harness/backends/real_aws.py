@@ -139,6 +139,7 @@ class RealAws:
             raise RealAwsRefused(f"no AWS region: set AWS_REGION (or a profile's region) for {where}")
         self._clients: dict[str, Any] = {}
         self._account: str | None = None
+        self._partition = "aws"
 
     def client(self, name: str) -> Any:
         if name not in self._clients:
@@ -147,9 +148,18 @@ class RealAws:
 
     @property
     def account(self) -> str:
+        return self._identity()[0]
+
+    @property
+    def partition(self) -> str:
+        """aws, aws-cn or aws-us-gov: what AWS-owned ARNs (managed policies) start with here."""
+        return self._identity()[1]
+
+    def _identity(self) -> tuple[str, str]:
         if self._account is None:
-            self._account = self.client("sts").get_caller_identity()["Account"]
-        return self._account
+            answer = self.client("sts").get_caller_identity()
+            self._account, self._partition = answer["Account"], answer["Arn"].split(":")[1]
+        return self._account, self._partition
 
     @property
     def prefix(self) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -29,6 +30,7 @@ from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main as deploy_tool
 from ecs_template_deploy.views import Service, family_of, revision_name
 
+from harness.backends.aws_run import Interrupted
 from harness.backends.embedded import ACCOUNT
 from harness.worlds.images import push_images
 
@@ -45,6 +47,14 @@ REAL_SETTLE = 900.0  # seconds a new Fargate service gets to settle on real AWS 
 REAL_HEALTH_CHECK = {"command": ["CMD-SHELL", "/healthy"], "interval": 10, "timeout": 5, "retries": 3,
                      "startPeriod": 300}
 EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+# Where Fargate runs in only some of a Region's zones, by zone ID (the same place in every
+# account): ECS's "Supported Regions for Amazon ECS on AWS Fargate". Elsewhere: any zone.
+FARGATE_ZONE_IDS = {"us-west-1": {"usw1-az1", "usw1-az3"}, "ap-northeast-1": {"apne1-az1", "apne1-az2", "apne1-az4"}}
+# Fargate runs x86_64 unless told otherwise; the images are built for it on any machine.
+FARGATE_PLATFORM = {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
+# The tool's exit codes after SIGINT and SIGTERM, and what a real run raises for them.
+STOPPED_BY: dict[int, type[BaseException]] = {128 + signal.SIGINT: KeyboardInterrupt, 128 + signal.SIGTERM: Interrupted}
+IAM_SETTLE = 10.0  # seconds: a new role reaches ECS some seconds after IAM says it exists
 
 
 @dataclass(frozen=True)
@@ -149,9 +159,10 @@ class FargateNetwork:
         def tagged(kind: str, name: str) -> list[dict[str, Any]]:
             return [{"ResourceType": kind, "Tags": [*aws.tags, {"Key": "Name", "Value": f"{prefix}{name}"}]}]
 
+        fargate = FARGATE_ZONE_IDS.get(getattr(aws, "region", ""))
         zones = [z["ZoneName"] for z in ec2.describe_availability_zones(
             Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
-        )["AvailabilityZones"]][:2]
+        )["AvailabilityZones"] if fargate is None or z.get("ZoneId") in fargate][:2]
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tagged("vpc", "vpc"))["Vpc"]["VpcId"]
         gateway = ec2.create_internet_gateway(TagSpecifications=tagged("internet-gateway", "igw"))
         gateway_id = gateway["InternetGateway"]["InternetGatewayId"]
@@ -170,7 +181,10 @@ class FargateNetwork:
         role = iam.create_role(RoleName=f"{prefix}execution", Tags=aws.tags, AssumeRolePolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                     "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}))
-        iam.attach_role_policy(RoleName=f"{prefix}execution", PolicyArn=EXECUTION_POLICY)
+        partition = getattr(aws, "partition", "aws")  # aws-cn, aws-us-gov: the managed policy's ARN says it
+        iam.attach_role_policy(RoleName=f"{prefix}execution",
+                               PolicyArn=EXECUTION_POLICY.replace("arn:aws:", f"arn:{partition}:", 1))
+        iam.get_waiter("role_exists").wait(RoleName=f"{prefix}execution", WaiterConfig={"Delay": 2, "MaxAttempts": 30})
         return cls(vpc, subnets, group["GroupId"], role["Role"]["Arn"])
 
     @property
@@ -183,7 +197,7 @@ class FargateNetwork:
     def task_settings(self) -> dict[str, Any]:
         """RegisterTaskDefinition's Fargate settings: the smallest task there is."""
         return {"requiresCompatibilities": ["FARGATE"], "networkMode": "awsvpc", "cpu": "256", "memory": "512",
-                "executionRoleArn": self.execution_role}
+                "executionRoleArn": self.execution_role, "runtimePlatform": FARGATE_PLATFORM}
 
     def load_balanced_target_group(self, aws: Any, prefix: str, **settings: int) -> str:
         """A target group in this VPC behind an internal ALB's listener (ECS refuses a target
@@ -286,6 +300,9 @@ class ToolWorld:
         real = not world.simulated
         if real and strategy != "ROLLING":
             raise ValueError(f"strategy {strategy}: the blue/green load balancer is built for the simulator only")
+        if real:  # first: the execution role has the image builds' time to reach ECS
+            world.network = FargateNetwork.build(aws, prefix)
+            settled = aws.clock.now() + IAM_SETTLE
         created = world.ecr.create_repository(repositoryName=names.repository, **({"tags": aws.tags} if real else {}))
         if real:
             world.repository_uri = created["repository"]["repositoryUri"]
@@ -298,7 +315,6 @@ class ToolWorld:
         extra: dict[str, Any] = {}
         task: dict[str, Any] = {}
         if real:
-            world.network = FargateNetwork.build(aws, prefix)
             container.setdefault("healthCheck", REAL_HEALTH_CHECK)
             task, extra = world.network.task_settings, {**world.network.service_settings, "tags": aws.ecs_tags,
                                                         "propagateTags": "SERVICE"}
@@ -315,6 +331,8 @@ class ToolWorld:
                                                  "containerPort": 8080}],
                      "healthCheckGracePeriodSeconds": health_check_grace}
         template = world.ecs.register_task_definition(family=names.template, containerDefinitions=[container], **task)
+        if real and aws.clock.now() < settled:
+            aws.clock.sleep(settled - aws.clock.now())
         world.ecs.create_service(
             cluster=names.cluster, serviceName=names.service,
             taskDefinition=template["taskDefinition"]["taskDefinitionArn"], desiredCount=desired,
@@ -386,6 +404,11 @@ class ToolWorld:
         started = self.aws.clock.now()
         with redirect_stdout(out), redirect_stderr(err):
             code = deploy_tool([*argv, "--json"], session=session, clock=clock or self.aws.clock)
+        if not self.simulated and code in STOPPED_BY:
+            # Ctrl-C or a cancelled CI job reached the tool, which stopped as it should (the
+            # simulator's tests inject that on purpose; here only a real signal does it): the
+            # session stops too, not the next scenario's real resources.
+            raise STOPPED_BY[code](f"the deploy tool was stopped by a signal (exit {code}): {err.getvalue()[-300:]}")
         return ToolRun(code, _json_lines(out.getvalue()), err.getvalue(), started, calls)
 
     # -- reading what is there ---------------------------------------------------

@@ -10,6 +10,7 @@ LocalStack's do, every service probe goes to the server for real, and, as in
 the images are declared to its simulator instead of built."""
 from __future__ import annotations
 
+import io
 import json
 import os
 from typing import Any, Callable
@@ -21,6 +22,7 @@ from harness.backends.posing import PosingAws
 from harness.server import HarnessServer
 
 IMAGES_ENV = "POSING_LOCALSTACK_IMAGES"
+REFUSE_ENV = "POSING_LOCALSTACK_REFUSE"  # an IAM or EC2 action (DeleteRole) to answer as AWS refusing it
 INFO = {"version": "2026.3.0", "edition": "pro", "is_license_activated": True}
 
 
@@ -29,6 +31,14 @@ class LicensedLocalStack(HarnessServer):
 
     def _app(self, environ: dict, start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
+        refused = os.environ.get(REFUSE_ENV)
+        if refused and environ.get("REQUEST_METHOD") == "POST":  # a query-protocol call (IAM, EC2) AWS refuses
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+            if f"Action={refused}&".encode() in body + b"&":
+                error = (f"<ErrorResponse><Error><Type>Sender</Type><Code>DeleteConflict</Code><Message>posing: "
+                         f"{refused} refused</Message></Error><RequestId>1</RequestId></ErrorResponse>")
+                return Response(error, 409, content_type="text/xml")(environ, start_response)
         if path == "/_localstack/info":
             body: dict[str, Any] = INFO
         elif path == "/_localstack/health":

@@ -62,11 +62,13 @@ class FakeImages:
 
     def __init__(self, push_lines=None, build_error: str | None = None) -> None:
         self.built: dict[str, str] = {}  # tag -> its Dockerfile
+        self.platforms: dict[str, str | None] = {}  # tag -> the platform it was built for
         self.pushed: list[tuple[str, str, dict]] = []
         self.push_lines, self.build_error = push_lines, build_error
 
-    def build(self, fileobj, custom_context, tag, rm, labels):
+    def build(self, fileobj, custom_context, tag, rm, labels, platform=None):
         assert custom_context and rm
+        self.platforms[tag] = platform
         if self.build_error:
             raise BuildError(self.build_error, build_log=[])
         with tarfile.open(fileobj=io.BytesIO(fileobj.read())) as tar:
@@ -98,6 +100,7 @@ def test_images_are_built_then_pushed_to_ecr_with_its_login(ecr) -> None:
     images = {"v1": HEALTHY, "v9-broken": ImageBehaviour(crash_after=5), "v9-gone": ImageBehaviour(missing=True)}
     digests = build_and_push(docker, ecr, REPO, images)
     assert set(docker.images.built) == {f"{REPO}:v1", f"{REPO}:v9-broken"}  # a missing image is never built
+    assert set(docker.images.platforms.values()) == {"linux/amd64"}  # Fargate's, on an ARM laptop too
     assert "exit 1" in docker.images.built[f"{REPO}:v9-broken"] and "exit 1" not in docker.images.built[f"{REPO}:v1"]
     login = ecr_login(ecr)
     assert login["username"] == "AWS" and login["password"]

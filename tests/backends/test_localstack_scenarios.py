@@ -70,3 +70,14 @@ def test_without_a_docker_engine_the_scenarios_say_the_images_need_one() -> None
     assert re.search(r"SKIPPED .*not measured on LocalStack: the scenario's images are built here with Docker, and no "
                      r"Docker engine answers", done.stdout), done.stdout[-2000:]
     assert "tearing down" not in done.stderr  # skipped before any run began: nothing created
+
+
+def test_a_teardown_that_leaves_something_is_an_error_naming_it_and_the_command_that_finishes_it() -> None:
+    done = run_pytest(SCENARIOS, "-k", "test_first_deploy", POSING_LOCALSTACK_REFUSE="DeleteRole")
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert re.search(r"\b1 passed, 18 deselected, 1 error\b", done.stdout.strip().splitlines()[-1]), done.stdout[-1500:]
+    match = re.search(r"run (hr[0-9a-f]{8}): teardown left 1 resource\(s\) on LocalStack \(iam role \1-execution\): "
+                      r"`harness aws cleanup --endpoint-url http://127\.0\.0\.1:\d+ --run-id \1` finishes the job",
+                      done.stdout)
+    assert match, done.stdout[-3000:]
+    assert f"NOT deleted iam role {match.group(1)}-execution: " in done.stderr  # said as it happened, with AWS's reason

@@ -127,3 +127,64 @@ def test_teardown_waits_for_aws_to_release_a_subnet_then_deletes_it() -> None:
     with pytest.raises(ClientError, match="DependencyViolation"):  # said at once, for a re-run of cleanup
         no_waiting._when_released(delete)
     assert len(attempts) == 1 and slept == [15.0, 15.0]
+
+
+def stubbed_ecs():
+    import boto3
+    from botocore.stub import Stubber
+
+    ecs = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return ecs, Stubber(ecs)
+
+
+def test_a_cluster_whose_tasks_are_still_stopping_is_deleted_once_they_are_gone() -> None:
+    """DeleteService makes a service INACTIVE while its tasks are still STOPPING; ECS refuses
+    to delete their cluster until they have stopped."""
+    ecs, stub = stubbed_ecs()
+    arn = "arn:aws:ecs:us-east-1:123456789012:cluster/hr0123abcd-prod"
+    stub.add_response("list_clusters", {"clusterArns": [arn]})
+    stub.add_response("describe_clusters", {"clusters": [{"clusterArn": arn, "status": "ACTIVE"}]})
+    stub.add_response("list_services", {"serviceArns": []})
+    stub.add_response("list_task_definition_families", {"families": []})
+    for _ in range(2):
+        stub.add_client_error("delete_cluster", "ClusterContainsTasksException",
+                              "The Cluster cannot be deleted while Tasks are active.")
+    stub.add_response("delete_cluster", {"cluster": {"clusterArn": arn, "status": "INACTIVE"}})
+    slept: list[float] = []
+    with stub:
+        (cluster,) = Sweep(lambda name: ecs, "hr0123abcd", out=lambda line: None, sleep=slept.append)._ecs()
+        assert str(cluster) == "ecs cluster hr0123abcd-prod"
+        cluster.delete()
+    stub.assert_no_pending_responses()
+    assert slept == [15.0, 15.0]
+
+
+def test_a_task_definition_ecs_would_not_delete_is_not_said_deleted() -> None:
+    """DeleteTaskDefinitions answers a refusal in its `failures`, not as an error."""
+    ecs, stub = stubbed_ecs()
+    arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/hr0123abcd-web:3"
+    stub.add_response("delete_task_definitions", {"taskDefinitions": [], "failures": [
+        {"arn": arn, "reason": "The specified task definition is still in use."}]})
+    with stub, pytest.raises(RuntimeError, match="DeleteTaskDefinitions: The specified task definition is still in use"):
+        Sweep(lambda name: ecs, "hr0123abcd", out=lambda line: None)._delete_revision(arn, "INACTIVE")
+
+
+def test_ctrl_c_that_stops_the_tool_stops_a_real_run_too() -> None:
+    """On a real backend the tool's exit 130 (it caught Ctrl-C, said where things stand)
+    is raised on: the session must not go on to build the next scenario's resources. On
+    the simulator a test injects that interrupt on purpose and reads the exit code."""
+    from harness.backends.embedded import EmbeddedAws
+    from harness.worlds import ToolWorld
+
+    with EmbeddedAws() as aws:
+        world = ToolWorld.build(aws, desired=2)
+
+        def interrupted_session():
+            session = world.session()
+            session.events.register("after-call.ecs.UpdateService", lambda **_: (_ for _ in ()).throw(KeyboardInterrupt))
+            return session
+
+        assert world.run("deploy", "--tag", "v1", session=interrupted_session()).code == 130
+        world.simulated = False
+        with pytest.raises(KeyboardInterrupt, match=r"the deploy tool was stopped by a signal \(exit 130\)"):
+            world.run("deploy", "--tag", "v2", session=interrupted_session())

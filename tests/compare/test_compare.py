@@ -85,7 +85,7 @@ def test_a_cell_that_does_not_exist_is_not_listed_as_not_measured() -> None:
     collector = NotMeasured()
     for node, reason in (("m.py::t[app-repo-tag-moved]", "Skipped: n/a: a mode about approach 1 only"),
                          ("m.py::t[app-repo-drift]", "Skipped: not measured: needs Terraform")):
-        collector.pytest_runtest_logreport(SimpleNamespace(skipped=True, failed=False, when="setup", nodeid=node,
+        collector.pytest_runtest_logreport(SimpleNamespace(skipped=True, failed=False, passed=False, when="setup", nodeid=node,
                                                            longrepr=("m.py", 1, reason)))
     assert collector.reasons == {"m.py::t[app-repo-drift]": "not measured: needs Terraform"}
 
@@ -97,7 +97,7 @@ def test_a_failed_scenario_is_listed_with_its_one_line_reason() -> None:
 
     collector = NotMeasured()
     crash = SimpleNamespace(message="AssertionError: `./deploy.sh x` exited 1: no credentials\nassert False")
-    collector.pytest_runtest_logreport(SimpleNamespace(skipped=False, failed=True, when="call", nodeid="m.py::t[own]",
+    collector.pytest_runtest_logreport(SimpleNamespace(skipped=False, failed=True, passed=False, when="call", nodeid="m.py::t[own]",
                                                        longrepr=SimpleNamespace(reprcrash=crash)))
     assert collector.reasons == {"m.py::t[own]": "failed: AssertionError: `./deploy.sh x` exited 1: no credentials"}
 
@@ -160,3 +160,21 @@ def test_on_the_simulator_the_report_has_no_measured_on_section(tmp_path) -> Non
     assert (tmp_path / "report.md").read_text() == "# report\n"
     write_measured_where(tmp_path, "real AWS", [])
     assert "*No scenario passed on real AWS in this run" in (tmp_path / "report.md").read_text()
+
+
+def test_a_scenario_whose_teardown_failed_is_not_listed_as_measured() -> None:
+    """A real run that passed but whose teardown left resources: an error, not a measurement."""
+    from types import SimpleNamespace
+
+    from harness.compare import NotMeasured
+
+    collector = NotMeasured()
+    node = "scenarios/test_deploy_tool_rollback.py::test_first_deploy"
+    collector.pytest_runtest_logreport(SimpleNamespace(passed=True, failed=False, skipped=False, when="call", nodeid=node))
+    assert collector.passed == [node]
+    crash = SimpleNamespace(message="Failed: run hr0123abcd: teardown left 1 resource(s) on real AWS (vpc vpc-1)")
+    collector.pytest_runtest_logreport(SimpleNamespace(passed=False, failed=True, skipped=False, when="teardown",
+                                                       nodeid=node, longrepr=SimpleNamespace(reprcrash=crash)))
+    assert collector.passed == []
+    assert collector.reasons == {node: "failed in teardown: Failed: run hr0123abcd: teardown left 1 resource(s) on "
+                                       "real AWS (vpc vpc-1)"}
