@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import tarfile
 from typing import Any, Mapping
 
@@ -68,23 +69,45 @@ def program(behaviour: ImageBehaviour, approximate: bool = False) -> str:
     return "; ".join(steps)
 
 
-def dockerfile(behaviour: ImageBehaviour, base: str = BASE_IMAGE, approximate: bool = False) -> str:
+def command_script(command: str, behaviour: ImageBehaviour) -> tuple[str, str]:
+    """Where a declared command (``bin/migrate --yes``: its first word, from ``/``, the image's
+    working directory) is installed, and the script that behaves as declared there: runs
+    for ``exit_after`` seconds, then exits ``exit_code``, whatever its arguments."""
+    path = command.split()[0]
+    if behaviour.exit is None or not re.fullmatch(r"[A-Za-z0-9_./-]+", path) or ".." in path:
+        raise ImageError(f"command {command!r}: a command is built in as a plain path (e.g. bin/migrate) that "
+                         "exits with exit_code after exit_after seconds")
+    after, code = behaviour.exit
+    return "/" + path.lstrip("/"), (f"#!/bin/sh\necho '{path} exits {code} after {after:g} s, as the scenario "
+                                     f"declared' >&2\nsleep {after:g}\nexit {code}\n")
+
+
+def dockerfile(behaviour: ImageBehaviour, base: str = BASE_IMAGE, approximate: bool = False,
+               commands: Mapping[str, ImageBehaviour] | None = None) -> str:
     # A passing check passes once the server is up: a container that sleeps before
     # serving is RUNNING at once, and only its health check shows ECS it is still starting.
     health = "pidof httpd >/dev/null" if behaviour.container_health == "pass" else "exit 1"
+    installed = []
+    for command, declared in sorted((commands or {}).items()):
+        path, script = command_script(command, declared)
+        installed.append(f"RUN mkdir -p {path.rsplit('/', 1)[0] or '/'} && printf {json.dumps(script.replace(chr(10), chr(92) + 'n'))} "
+                         f"> {path} && chmod +x {path}")
     return "\n".join([
         f"FROM {base}",
         "RUN mkdir -p /www /empty && echo ok > /www/index.html && echo ok > /www/health",
         f"RUN printf '#!/bin/sh\\n{health}\\n' > /healthy && chmod +x /healthy",
+        *installed,
+        "WORKDIR /",
         f"EXPOSE {PORT}",
         f'CMD ["sh", "-c", {json.dumps(program(behaviour, approximate))}]',
         "",
     ])
 
 
-def build_context(behaviour: ImageBehaviour, base: str = BASE_IMAGE, approximate: bool = False) -> io.BytesIO:
+def build_context(behaviour: ImageBehaviour, base: str = BASE_IMAGE, approximate: bool = False,
+                  commands: Mapping[str, ImageBehaviour] | None = None) -> io.BytesIO:
     """A build context (a tar holding only the Dockerfile), as ``images.build(fileobj=..., custom_context=True)`` takes it."""
-    data = dockerfile(behaviour, base, approximate).encode()
+    data = dockerfile(behaviour, base, approximate, commands).encode()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         info = tarfile.TarInfo("Dockerfile")
@@ -104,10 +127,13 @@ def ecr_login(ecr: Any) -> dict[str, str]:
 PLATFORM = "linux/amd64"  # the tasks' platform (harness.worlds.tool.FARGATE_PLATFORM)
 
 def build_and_push(docker: Any, ecr: Any, repository_uri: str, images: Mapping[str, ImageBehaviour],
-                   base: str = BASE_IMAGE, approximate: bool = False) -> dict[str, str]:
+                   base: str = BASE_IMAGE, approximate: bool = False,
+                   commands: Mapping[str, ImageBehaviour] | None = None) -> dict[str, str]:
     """Build each ``tag -> behaviour`` as ``repository_uri:tag`` and push it; returns
     ``tag -> digest``. A missing image is neither built nor pushed. Nothing is pushed
-    unless every image could be built (so a scenario never meets half a set)."""
+    unless every image could be built (so a scenario never meets half a set). Every
+    image carries the ``commands`` (``"bin/migrate --yes" -> behaviour``) a one-off
+    task may run in it."""
     from docker.errors import APIError, BuildError
 
     built = []
@@ -116,7 +142,7 @@ def build_and_push(docker: Any, ecr: Any, repository_uri: str, images: Mapping[s
             continue
         try:
             # linux/amd64 whatever this machine is (an ARM laptop too): Fargate runs x86_64 tasks
-            docker.images.build(fileobj=build_context(behaviour, base, approximate), custom_context=True,
+            docker.images.build(fileobj=build_context(behaviour, base, approximate, commands), custom_context=True,
                                 tag=f"{repository_uri}:{tag}", rm=True, platform=PLATFORM,
                                 labels={"org.ecs-template-deploy.harness": tag})
         except (BuildError, APIError) as err:
@@ -145,5 +171,6 @@ class BuiltImages:
     def __init__(self, docker: Any, base: str = BASE_IMAGE) -> None:
         self.docker, self.base = docker, base
 
-    def push(self, ecr: Any, repository_uri: str, images: Mapping[str, ImageBehaviour]) -> dict[str, str]:
-        return build_and_push(self.docker, ecr, repository_uri, images, base=self.base)
+    def push(self, ecr: Any, repository_uri: str, images: Mapping[str, ImageBehaviour],
+             commands: Mapping[str, ImageBehaviour] | None = None) -> dict[str, str]:
+        return build_and_push(self.docker, ecr, repository_uri, images, base=self.base, commands=commands)

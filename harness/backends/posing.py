@@ -46,15 +46,20 @@ class DeclaredImages:
     def __init__(self, sim: Any) -> None:
         self.sim = sim
 
-    def push(self, ecr: Any, repository_uri: str, images: Mapping[str, Any]) -> dict[str, str]:
+    def push(self, ecr: Any, repository_uri: str, images: Mapping[str, Any],
+             commands: Mapping[str, Any] | None = None) -> dict[str, str]:
+        from harness.backends.images import command_script
         from harness.worlds.images import MANIFEST_TYPE, manifest
 
         repository = repository_uri.split("/", 1)[1]
+        for command, behaviour in (commands or {}).items():
+            command_script(command, behaviour)  # refused as BuiltImages refuses it
+            self.sim.declare_command(command.split(), behaviour)
         digests = {}
         for tag, behaviour in images.items():
             if behaviour.missing:
                 continue  # as BuiltImages: a missing image is never pushed
-            label = hashlib.sha256(json.dumps([tag, repr(behaviour)]).encode()).hexdigest()
+            label = hashlib.sha256(json.dumps([tag, repr(behaviour), sorted(commands or {})]).encode()).hexdigest()
             answer = ecr.put_image(repositoryName=repository, imageManifest=manifest(label), imageTag=tag,
                                    imageManifestMediaType=MANIFEST_TYPE)
             digests[tag] = answer["image"]["imageId"]["imageDigest"]
@@ -106,7 +111,12 @@ class PosingAws:
         run_id = seen.get("run_id")
         if run_id is None:
             return
-        created = Counter(CREATES.get(call.operation) for call in recorder.calls if call.operation in CREATES)
+        # a RunTask asked again with its clientToken (after a lost reply) starts nothing new
+        tokens = {call.params.get("clientToken") or id(call) for call in recorder.calls if call.operation == "RunTask"}
+        created = Counter(CREATES.get(call.operation) for call in recorder.calls
+                          if call.operation in CREATES and call.operation != "RunTask")
+        if tokens:
+            created[CREATES["RunTask"]] = len(tokens)
         launch = sorted({call.params.get("launchType", "EC2") for call in recorder.calls
                          if call.operation == "CreateService"})
         what = ", ".join(f"{count} {plural(kind, count)}" + (f" ({'/'.join(launch)})" if kind == "ecs service" else "")

@@ -173,8 +173,9 @@ class RealAws:
     def ecs_tags(self) -> list[dict[str, str]]:
         return self.run.ecs_tags
 
-    def push_images(self, ecr: Any, repository_uri: str, images: Mapping[str, Any]) -> dict[str, str]:
-        return self.images.push(ecr, repository_uri, images)
+    def push_images(self, ecr: Any, repository_uri: str, images: Mapping[str, Any],
+                    commands: Mapping[str, Any] | None = None) -> dict[str, str]:
+        return self.images.push(ecr, repository_uri, images, commands=commands)
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,7 @@ class ToolWorld:
         # host differs by partition (China, GovCloud) and on LocalStack.
         self.repository_uri = REPOSITORY
         self.network: FargateNetwork | None = None
+        self.commands: dict[str, ImageBehaviour] = {}  # one-off command -> how it behaves (`build`)
         # Service models are read once: fresh sessions share the loader (and its cache).
         self._loader = aws.session._session.get_component("data_loader")
 
@@ -282,13 +283,16 @@ class ToolWorld:
     def build(cls, aws: Any, *, desired: int = 4, load_balanced: bool = False, circuit_breaker: bool = False,
               images: Sequence[str] = IMAGES, strategy: str = "ROLLING", health_check_grace: int = 0,
               container_settings: dict[str, Any] | None = None, target_group_settings: dict[str, int] | None = None,
-              **configuration: Any) -> "ToolWorld":
+              commands: dict[str, dict[str, Any]] | None = None, **configuration: Any) -> "ToolWorld":
         """`strategy` BLUE_GREEN, LINEAR or CANARY puts the service behind a blue/green
         load balancer (`self.balancer`); `load_balanced` a ROLLING one behind a target
         group (`self.target_group`, `target_group_settings` as `_create_target_group`
         takes them); `configuration` goes into its deploymentConfiguration
         (bakeTimeInMinutes, alarms, linearConfiguration, ...); `container_settings`
-        into the container definition (healthCheck, stopTimeout, versionConsistency).
+        into the container definition (healthCheck, stopTimeout, versionConsistency);
+        `commands` how one-off commands behave in any of its images
+        (``{"bin/migrate --yes": {"exit_code": 0, "exit_after": 30}}``): declared to the
+        simulator, or built into every image where tasks really run.
 
         On a real backend (``aws.simulated`` false: real AWS, or an endpoint posing
         as it) every name carries the run's prefix, the tasks run on Fargate in a
@@ -296,6 +300,7 @@ class ToolWorld:
         pushed, and the world waits for the service to be steady on the wall clock."""
         prefix = getattr(aws, "prefix", "")
         world = cls(aws, Names.prefixed(prefix) if prefix else Names())
+        world.commands = {command: ImageBehaviour.from_dict(behaviour) for command, behaviour in (commands or {}).items()}
         names = world.names
         real = not world.simulated
         if real and strategy != "ROLLING":
@@ -306,9 +311,11 @@ class ToolWorld:
         created = world.ecr.create_repository(repositoryName=names.repository, **({"tags": aws.tags} if real else {}))
         if real:
             world.repository_uri = created["repository"]["repositoryUri"]
-            aws.push_images(world.ecr, world.repository_uri, {tag: HEALTHY for tag in images})
+            aws.push_images(world.ecr, world.repository_uri, {tag: HEALTHY for tag in images}, world.commands)
         else:
             push_images(world.ecr, names.repository, images)
+            for command, behaviour in world.commands.items():
+                aws.sim.declare_command(command.split(), behaviour)
         world.ecs.create_cluster(clusterName=names.cluster, **({"tags": aws.ecs_tags} if real else {}))
         container: dict[str, Any] = {"name": CONTAINER, "image": f"{world.repository_uri}:placeholder", "memory": 256,
                                      "essential": True, **(container_settings or {})}
@@ -371,7 +378,8 @@ class ToolWorld:
         if self.simulated:
             self.aws.sim.declare_image(image, **behaviour)
         else:
-            self.aws.push_images(self.ecr, self.repository_uri, {tag: ImageBehaviour.from_dict(behaviour)})
+            self.aws.push_images(self.ecr, self.repository_uri, {tag: ImageBehaviour.from_dict(behaviour)},
+                                 self.commands)
 
     def production_share(self) -> int:
         """Blue/green worlds: the share of production traffic the green target group gets now."""
@@ -432,6 +440,13 @@ class ToolWorld:
 
     def tag_of(self, revision: str) -> str:
         return self.image_of(revision).rsplit(":", 1)[-1]
+
+    def one_off_tasks(self) -> list[str]:
+        """The tasks the tool started itself (`run`, `--run-before`), running or stopped."""
+        from ecs_template_deploy.oneoff import STARTED_BY
+
+        return [arn for status in ("RUNNING", "STOPPED") for arn in self.ecs.get_paginator("list_tasks").paginate(
+            cluster=self.names.cluster, startedBy=STARTED_BY, desiredStatus=status).build_full_result()["taskArns"]]
 
     def revisions(self, status: str = "ACTIVE") -> list[str]:
         """`web:N` of the target family with `status`, oldest first."""

@@ -151,3 +151,33 @@ def test_with_a_real_engine_the_crashing_image_crashes_as_declared() -> None:
         container.remove()
     finally:
         docker.images.remove(tag, force=True)
+
+
+def test_a_declared_command_is_built_into_the_image_and_exits_as_declared(tmp_path) -> None:
+    from harness.backends.images import command_script, dockerfile
+
+    behaviour = ImageBehaviour(exit_code=3, exit_after=0.2)
+    path, script = command_script("bin/migrate --yes", behaviour)
+    assert path == "/bin/migrate"
+    text = dockerfile(HEALTHY, commands={"bin/migrate --yes": behaviour})
+    (install,) = [line[4:] for line in text.splitlines() if line.startswith("RUN ") and "/bin/migrate" in line]
+    assert "WORKDIR /" in text  # `bin/migrate` resolves from / when ECS runs the override
+    here = tmp_path / "migrate"
+    done = subprocess.run(["sh", "-c", install.replace("/bin/migrate", str(here)).replace("mkdir -p /bin", "true")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert here.read_text() == script
+    ran = subprocess.run([str(here), "--yes"], capture_output=True, text=True)
+    assert ran.returncode == 3 and "bin/migrate exits 3 after 0.2 s" in ran.stderr
+
+
+@pytest.mark.parametrize("command, behaviour", [
+    ("bin/migrate", ImageBehaviour()),  # no exit declared
+    ("../etc/passwd", ImageBehaviour(exit_code=0, exit_after=1)),
+    ("bin/$(reboot)", ImageBehaviour(exit_code=0, exit_after=1)),
+])
+def test_a_command_that_cannot_be_built_in_is_refused_saying_how(command, behaviour) -> None:
+    from harness.backends.images import command_script
+
+    with pytest.raises(ImageError, match=r"a command is built in as a plain path \(e\.g\. bin/migrate\)"):
+        command_script(command, behaviour)

@@ -23,6 +23,7 @@ from harness.clock import VirtualClock
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = "scenarios/test_deploy_tool_rollback.py"
+ONE_OFF = "scenarios/test_deploy_tool_one_off.py"
 SUMMARY = re.compile(r"^dry run (?P<run>hr[0-9a-f]{8}): would create (?P<created>.*?); (?P<marked>.*?); "
                      r"(?P<seconds>\d+) s simulated \(budget (?P<budget>\d+) s\); teardown (?P<left>.*)$", re.M)
 
@@ -31,7 +32,7 @@ SUMMARY = re.compile(r"^dry run (?P<run>hr[0-9a-f]{8}): would create (?P<created
 def dry_run() -> SimpleNamespace:
     env = {name: value for name, value in os.environ.items()  # no credentials, no endpoint, no allowlist
            if not name.startswith(("AWS_", "HARNESS_AWS_"))}
-    done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, "--backend", "aws", "--aws-dry-run",
+    done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, ONE_OFF, "--backend", "aws", "--aws-dry-run",
                            "-n", "0", "-p", "no:cacheprovider", "-rs"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return SimpleNamespace(done=done, output=done.stdout + done.stderr,
@@ -41,15 +42,16 @@ def dry_run() -> SimpleNamespace:
 def test_the_rollback_scenarios_pass_on_the_real_path_and_the_rest_say_why(dry_run) -> None:
     assert dry_run.done.returncode == 0, dry_run.output[-3000:]
     summary = dry_run.done.stdout.strip().splitlines()[-1]
-    assert re.search(r"\b17 passed, 2 skipped\b", summary), summary
+    assert re.search(r"\b22 passed, 3 skipped\b", summary), summary
     assert "not measured on real AWS: the image must be in ECR when the tool looks" in dry_run.done.stdout
+    assert "not measured on real AWS: an image in ECR when the tool looks and unpullable" in dry_run.done.stdout
     assert "not measured on real AWS: it waits an hour for --min-age" in dry_run.done.stdout
     assert "nothing real is touched" in dry_run.done.stdout  # the header says it is a dry run
 
 
 def test_each_scenario_is_a_run_of_its_own_on_fargate_everything_named_or_tagged(dry_run) -> None:
     runs = dry_run.summaries
-    assert len(runs) == 17 and len({run["run"] for run in runs}) == 17, dry_run.output[-3000:]
+    assert len(runs) == 22 and len({run["run"] for run in runs}) == 22, dry_run.output[-3000:]
     for run in runs:
         created = run["created"]
         assert "1 ecs cluster" in created and "1 ecs service (FARGATE)" in created, run
@@ -64,8 +66,14 @@ def test_each_scenario_is_a_run_of_its_own_on_fargate_everything_named_or_tagged
 
 
 def test_teardown_leaves_nothing_behind(dry_run) -> None:
-    assert [run["left"] for run in dry_run.summaries] == ["left nothing"] * 17
-    assert dry_run.done.stderr.count(": tearing down") == 17
+    assert [run["left"] for run in dry_run.summaries] == ["left nothing"] * 22
+    assert dry_run.done.stderr.count(": tearing down") == 22
+
+
+def test_one_off_tasks_run_on_fargate_once_each_even_after_a_lost_reply(dry_run) -> None:
+    one_off = [run for run in dry_run.summaries if "one-off task" in run["created"]]
+    assert len(one_off) == 5, dry_run.output[-3000:]
+    assert all(re.search(r"\b1 one-off task\b", run["created"]) for run in one_off), one_off  # RunTask's clientToken
 
 
 def test_a_dry_run_is_only_for_the_aws_backend() -> None:
