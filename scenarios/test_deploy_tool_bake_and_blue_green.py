@@ -7,6 +7,10 @@ ECS of 2026 (the service deployments API, blue/green, a bake with alarms).
   traffic back to blue (StopServiceDeployment ROLLBACK): no task starts.
 - Where the service deployments API is denied, the tool says so once and judges
   from DescribeServices as before.
+
+The rolling ones run on real AWS too (`--backend aws`, or a LocalStack that
+serves ECS); the blue/green, linear and canary ones need the simulator's
+load balancer, and say so there.
 """
 from __future__ import annotations
 
@@ -18,16 +22,26 @@ from ecs_template_deploy.clock import iso
 from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROLLED_BACK
 from harness.worlds import ToolWorld
 
+pytestmark = pytest.mark.real_aws(budget=1800)
+
 POLL = 5.0
 WAIT = ("--poll-interval", str(POLL))
+CLOCK_SKEW = 30.0  # on real AWS: how far this machine's clock may be from AWS's
+BLUE_GREEN_ONLY_SIMULATED = pytest.mark.simulator_only(
+    "the native blue/green load balancer (two target groups, a production and a test listener rule) is built for the "
+    "simulator only")
 
 
 @pytest.fixture
 def alarm(aws):
+    """An alarm named for the run (`alarm.name`); `alarm()` puts it in ALARM."""
     cloudwatch = aws.client("cloudwatch")
-    cloudwatch.put_metric_alarm(AlarmName="HighErrors", MetricName="5xx", Namespace="App", Statistic="Sum", Period=60,
+    name = getattr(aws, "prefix", "") + "HighErrors"
+    cloudwatch.put_metric_alarm(AlarmName=name, MetricName="5xx", Namespace="App", Statistic="Sum", Period=60,
                                 EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
-    return lambda: cloudwatch.set_alarm_state(AlarmName="HighErrors", StateValue="ALARM", StateReason="errors")
+    trip = lambda: cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="errors")  # noqa: E731
+    trip.name = name
+    return trip
 
 
 def completes_then(aws, world: ToolWorld, seconds: float, action) -> None:
@@ -42,13 +56,15 @@ def completes_then(aws, world: ToolWorld, seconds: float, action) -> None:
     aws.clock.call_later(1, check)
 
 
+@pytest.mark.simulator_only("it trips the alarm 120 s after the rollout completes, on the simulator's clock; on real "
+                            "AWS that would be a thread racing the tool")
 def test_an_alarm_after_a_rolling_deployment_completed_is_caught_in_the_bake_and_rolled_back(aws, alarm):
     world = ToolWorld.build(aws, desired=2)
     assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
     completes_then(aws, world, 120, alarm)  # the release passes every check, then misbehaves
-    run = world.run("deploy", "--tag", "v2", "--bake", "600", "--alarm", "HighErrors", *WAIT)
+    run = world.run("deploy", "--tag", "v2", "--bake", "600", "--alarm", alarm.name, *WAIT)
     assert run.code == EXIT_ROLLED_BACK, run.stderr
-    assert "during the bake: alarm(s) in ALARM: HighErrors" in run.result["message"]
+    assert f"during the bake: alarm(s) in ALARM: {alarm.name}" in run.result["message"]
     assert run.result["returnedTo"].endswith("/web:1") and world.known_good() == "web:1"
     assert knowngood.read_mark(world.ecs, "web:2") is None  # never marked: its bake did not pass
     assert run.result["decidedAt"] - run.result["observedAt"] <= POLL
@@ -61,9 +77,10 @@ def test_a_bake_that_passes_marks_the_revision_only_after_it(aws):
     world.session = lambda base=world.session: _recording_marks(base(), marks, aws)
     run = world.run("deploy", "--tag", "v2", "--bake", "300", *WAIT)
     assert run.code == EXIT_OK and "baked 300 s" in run.result["message"], run.stderr
-    completed = aws.sim.service("web").primary.updated_at
-    assert [t for t, arn in marks if arn.endswith("/web:2")][0] >= completed + 300
-    assert world.known_good() == "web:2"
+    completed = world.service().primary.updated_at  # when ECS says the rollout completed
+    skew = 0 if world.simulated else CLOCK_SKEW  # marks are timed here by this machine's clock
+    assert [t for t, arn in marks if arn.endswith("/" + world.rev(2))][0] >= completed + 300 - skew
+    assert world.known_good() == world.rev(2)
 
 
 def _recording_marks(session, marks: list, aws):
@@ -72,13 +89,14 @@ def _recording_marks(session, marks: list, aws):
     return session
 
 
+@pytest.mark.real_aws(budget=2700)  # 525 s in the dry run; a crash 400 s in, then the way back, on Fargate
 def test_a_task_failing_during_the_bake_rolls_back(aws):
     world = ToolWorld.build(aws, desired=2)
     assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
-    aws.sim.declare_image("web:v2", crash_after=400)  # healthy for minutes, then crashes
+    world.declare_image("v2", crash_after=400)  # healthy for minutes, then crashes
     run = world.run("deploy", "--tag", "v2", "--bake", "900", *WAIT)
-    assert run.code == EXIT_ROLLED_BACK and "during the bake" in run.result["message"]
-    assert world.steady_on() == "web:1"
+    assert run.code == EXIT_ROLLED_BACK and "during the bake" in run.result["message"], run.stderr
+    assert world.steady_on() == world.rev(1)
 
 
 def test_an_alarm_that_does_not_exist_is_refused_before_anything_changes(aws):
@@ -88,6 +106,7 @@ def test_an_alarm_that_does_not_exist_is_refused_before_anything_changes(aws):
     assert world.revisions() == []
 
 
+@BLUE_GREEN_ONLY_SIMULATED
 def test_on_blue_green_a_crashing_green_is_rolled_back_by_a_traffic_shift_that_starts_no_task(aws):
     world = ToolWorld.build(aws, desired=2, strategy="BLUE_GREEN", bakeTimeInMinutes=10)
     assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
@@ -102,6 +121,7 @@ def test_on_blue_green_a_crashing_green_is_rolled_back_by_a_traffic_shift_that_s
     assert world.production_share() == 0 and world.steady_on() == "web:1"
 
 
+@BLUE_GREEN_ONLY_SIMULATED
 def test_on_blue_green_an_alarm_in_ecs_bake_shifts_traffic_back_within_a_poll(aws, alarm):
     world = ToolWorld.build(aws, desired=2, strategy="BLUE_GREEN", bakeTimeInMinutes=10)
     assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
@@ -113,7 +133,7 @@ def test_on_blue_green_an_alarm_in_ecs_bake_shifts_traffic_back_within_a_poll(aw
             aws.clock.call_later(1, alarm_once_live)
 
     aws.clock.call_later(1, alarm_once_live)
-    run = world.run("deploy", "--tag", "v2", "--alarm", "HighErrors", *WAIT)
+    run = world.run("deploy", "--tag", "v2", "--alarm", alarm.name, *WAIT)
     assert run.code == EXIT_ROLLED_BACK, run.stderr
     live = [e["t"] for e in aws.sim.timeline.events  # the last shift to green: v2's (v1 came in blue/green too)
             if e["message"].startswith("traffic ") and "production 100%" in e["message"]][-1]
@@ -143,6 +163,7 @@ def test_without_the_service_deployments_api_it_says_so_once_and_judges_as_befor
     assert len(warnings) == 1 and len(denied) == 1  # asked once, said once, then DescribeServices alone
 
 
+@BLUE_GREEN_ONLY_SIMULATED
 def test_rollback_during_a_blue_green_deployment_shifts_traffic_back_and_says_so(aws):
     world = ToolWorld.build(aws, desired=2, strategy="BLUE_GREEN", bakeTimeInMinutes=10)
     assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
@@ -156,6 +177,7 @@ def test_rollback_during_a_blue_green_deployment_shifts_traffic_back_and_says_so
     assert world.production_share() == 0 and world.steady_on() == "web:1"
 
 
+@BLUE_GREEN_ONLY_SIMULATED
 @pytest.mark.parametrize("strategy, configuration", [
     ("CANARY", {"canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 5}}),
     ("LINEAR", {"linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 2}}),
@@ -175,7 +197,7 @@ def test_on_canary_and_linear_an_alarm_with_part_of_production_on_green_shifts_i
             aws.clock.call_later(1, alarm_at_first_step)
 
     aws.clock.call_later(1, alarm_at_first_step)
-    run = world.run("deploy", "--tag", "v2", "--alarm", "HighErrors", *WAIT)
+    run = world.run("deploy", "--tag", "v2", "--alarm", alarm.name, *WAIT)
     assert run.code == EXIT_ROLLED_BACK, run.stderr
     assert shares == [10 if strategy == "CANARY" else 25]
     assert "StopServiceDeployment" in run.calls and "traffic shifted back to web:1 (blue)" in run.result["message"]

@@ -24,6 +24,7 @@ from harness.clock import VirtualClock
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = "scenarios/test_deploy_tool_rollback.py"
 ONE_OFF = "scenarios/test_deploy_tool_one_off.py"
+BAKE = "scenarios/test_deploy_tool_bake_and_blue_green.py"
 SUMMARY = re.compile(r"^dry run (?P<run>hr[0-9a-f]{8}): would create (?P<created>.*?); (?P<marked>.*?); "
                      r"(?P<seconds>\d+) s simulated \(budget (?P<budget>\d+) s\); teardown (?P<left>.*)$", re.M)
 
@@ -32,7 +33,7 @@ SUMMARY = re.compile(r"^dry run (?P<run>hr[0-9a-f]{8}): would create (?P<created
 def dry_run() -> SimpleNamespace:
     env = {name: value for name, value in os.environ.items()  # no credentials, no endpoint, no allowlist
            if not name.startswith(("AWS_", "HARNESS_AWS_"))}
-    done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, ONE_OFF, "--backend", "aws", "--aws-dry-run",
+    done = subprocess.run([sys.executable, "-m", "pytest", SCENARIOS, ONE_OFF, BAKE, "--backend", "aws", "--aws-dry-run",
                            "-n", "0", "-p", "no:cacheprovider", "-rs"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     return SimpleNamespace(done=done, output=done.stdout + done.stderr,
@@ -42,16 +43,18 @@ def dry_run() -> SimpleNamespace:
 def test_the_rollback_scenarios_pass_on_the_real_path_and_the_rest_say_why(dry_run) -> None:
     assert dry_run.done.returncode == 0, dry_run.output[-3000:]
     summary = dry_run.done.stdout.strip().splitlines()[-1]
-    assert re.search(r"\b22 passed, 3 skipped\b", summary), summary
+    assert re.search(r"\b26 passed, 9 skipped\b", summary), summary
     assert "not measured on real AWS: the image must be in ECR when the tool looks" in dry_run.done.stdout
     assert "not measured on real AWS: an image in ECR when the tool looks and unpullable" in dry_run.done.stdout
+    # 5 scenarios, 4 lines: -rs gives the two parametrized ones one line
+    assert dry_run.done.stdout.count("not measured on real AWS: the native blue/green load balancer") == 4
     assert "not measured on real AWS: it waits an hour for --min-age" in dry_run.done.stdout
     assert "nothing real is touched" in dry_run.done.stdout  # the header says it is a dry run
 
 
 def test_each_scenario_is_a_run_of_its_own_on_fargate_everything_named_or_tagged(dry_run) -> None:
     runs = dry_run.summaries
-    assert len(runs) == 22 and len({run["run"] for run in runs}) == 22, dry_run.output[-3000:]
+    assert len(runs) == 26 and len({run["run"] for run in runs}) == 26, dry_run.output[-3000:]
     for run in runs:
         created = run["created"]
         assert "1 ecs cluster" in created and "1 ecs service (FARGATE)" in created, run
@@ -60,14 +63,15 @@ def test_each_scenario_is_a_run_of_its_own_on_fargate_everything_named_or_tagged
     balanced = [run for run in runs if "load balancer" in run["created"]]
     assert len(balanced) == 1 and "1 target group" in balanced[0]["created"] and "1 listener" in balanced[0]["created"]
     assert balanced[0]["budget"] == "2700"  # its own marker, over the module's
+    assert sorted(run["budget"] for run in runs).count("2700") == 2  # and the crash during a bake
     # the run's id is said first, on the terminal: what `harness aws cleanup` needs if the run is killed
     first = dry_run.done.stderr.index(f"run {runs[0]['run']}: every resource is named {runs[0]['run']}-* and tagged")
     assert first < dry_run.done.stderr.index(f"dry run {runs[0]['run']}:")
 
 
 def test_teardown_leaves_nothing_behind(dry_run) -> None:
-    assert [run["left"] for run in dry_run.summaries] == ["left nothing"] * 22
-    assert dry_run.done.stderr.count(": tearing down") == 22
+    assert [run["left"] for run in dry_run.summaries] == ["left nothing"] * 26
+    assert dry_run.done.stderr.count(": tearing down") == 26
 
 
 def test_one_off_tasks_run_on_fargate_once_each_even_after_a_lost_reply(dry_run) -> None:
