@@ -109,13 +109,13 @@ def _wall_clock(request, backend: str):
                 patch.delenv(name, raising=False)
             else:
                 patch.setenv(name, value)
-        with real_aws(parts, request.node.nodeid, budget, out=say, where=where, cleanup=cleanup) as backend:
-            seen.update(run_id=backend.run.id, budget=budget)
-            yield backend
+        with real_aws(parts, request.node.nodeid, budget, out=say, where=where, cleanup=cleanup) as real:
+            seen.update(run_id=real.run.id, budget=budget)
+            yield real
             report = request.node.stash.get(call_report_key, None)
             if report is not None and report.failed:  # pytest does not throw a test's failure into its fixtures
-                backend.run.ended = "failed"
-    run = backend.run
+                real.run.ended = "failed"
+    run = real.run
     if run.failed:  # an error of the scenario's, not a pass: what is left costs money until removed
         pytest.fail(f"run {run.id}: teardown left {len(run.failed)} resource(s) on {where} "
                     f"({', '.join(str(item) for item, _ in run.failed)}): `{run.cleanup}` finishes the job",
