@@ -10,7 +10,7 @@ Under xdist (``--dist load`` or ``loadgroup``) the scheduler hands out work
 units in that order, each worker taking them first come, first served, so each
 worker's own sequence keeps the order. A unit is one test, or all of one
 approach's scenarios: one worker applies an approach's Terraform world once and
-runs everything on it. (xdist's own ``loadgroup`` reads ``xdist_group`` marks
+runs everything on it, or all of a module whose tests share one long run. (xdist's own ``loadgroup`` reads ``xdist_group`` marks
 from node ids, which pytest 9 no longer lets it write; the controller sees only
 node ids, so the approach is read from the scenario's parameter id.)
 """
@@ -43,10 +43,20 @@ def approach_in_node_id(nodeid: str) -> Entry | None:
     return None
 
 
+# Test modules whose tests read one module-scoped run of minutes (a whole scenario file
+# in a subprocess): split across workers, each worker would run it again.
+ONE_UNIT_MODULES = frozenset({"tests/backends/test_real_aws_scenarios.py",
+                              "tests/backends/test_localstack_scenarios.py"})
+
+
 def work_unit(nodeid: str) -> str:
-    """What one worker runs whole: all of one approach's scenarios (``approach-<name>``), else one test."""
+    """What one worker runs whole: all of one approach's scenarios (``approach-<name>``),
+    all of a module in ``ONE_UNIT_MODULES``, else one test."""
     approach = approach_in_node_id(nodeid)
-    return f"approach-{approach.name}" if approach is not None else nodeid
+    if approach is not None:
+        return f"approach-{approach.name}"
+    module = nodeid.split("::", 1)[0]
+    return module if module in ONE_UNIT_MODULES else nodeid
 
 
 def approach_of(item: pytest.Item) -> Entry | None:

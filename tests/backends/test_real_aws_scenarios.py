@@ -200,3 +200,13 @@ def test_ctrl_c_that_stops_the_tool_stops_a_real_run_too() -> None:
         world.simulated = False
         with pytest.raises(KeyboardInterrupt, match=r"the deploy tool was stopped by a signal \(exit 130\)"):
             world.run("deploy", "--tag", "v2", session=interrupted_session())
+
+
+def test_under_xdist_this_modules_tests_go_to_one_worker_so_the_dry_run_runs_once() -> None:
+    from harness.plugin.scheduling import ONE_UNIT_MODULES, work_unit
+
+    here = "tests/backends/test_real_aws_scenarios.py"
+    assert work_unit(f"{here}::test_teardown_leaves_nothing_behind") == work_unit(
+        f"{here}::test_a_dry_run_is_only_for_the_aws_backend") == here
+    assert work_unit("tests/backends/test_real_aws.py::test_x") == "tests/backends/test_real_aws.py::test_x"
+    assert all((ROOT / module).is_file() for module in ONE_UNIT_MODULES)  # no stale name keeps nothing together
