@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from harness.backends.docker_engine import NoDockerEngine, engine
-from harness.backends.localstack import LocalStack, LocalStackUnavailable
+from harness.backends.localstack import LocalStack, LocalStackUnavailable, is_localstack
 
 IMAGE = "localstack/localstack:2026.3.0"
 CONTAINER = "harness-localstack"
@@ -79,7 +79,7 @@ class LocalStackContainer:
                  healthy: Callable[[str], bool] | None = None, sleep: Callable[[float], None] = time.sleep,
                  out: Callable[[str], None] = print, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.client, self.spec = client, spec
-        self.healthy = healthy or _answers
+        self.healthy = healthy or (lambda url: is_localstack(url, timeout=2))
         self.sleep, self.out, self.monotonic = sleep, out, monotonic
 
     def _container(self) -> Any | None:
@@ -148,14 +148,6 @@ def published_port(container: Any) -> int | None:
     return None
 
 
-def _answers(url: str) -> bool:
-    try:
-        LocalStack(url, timeout=2).health()
-        return True
-    except LocalStackUnavailable:
-        return False
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("up", "down", "status"))
     parser.add_argument("--port", type=int, default=PORT, help="host port on 127.0.0.1 (default 4566)")
@@ -171,7 +163,8 @@ def status_lines(url: str) -> tuple[list[str], bool]:
     licence = "licensed" if status.licensed else "no licence"
     lines = [f"LocalStack {status.version} ({status.edition} edition, {licence}) at {status.url}"]
     problem = status.problem()
-    lines.append(problem or "serves every service the scenarios use")
+    lines.append(problem or "serves every service the scenarios use: the deploy tool's scenarios run on it "
+                 "(pytest scenarios/test_deploy_tool_*.py --backend localstack -n 0)")
     return lines, problem is None
 
 
