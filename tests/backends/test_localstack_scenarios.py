@@ -81,3 +81,13 @@ def test_a_teardown_that_leaves_something_is_an_error_naming_it_and_the_command_
                       done.stdout)
     assert match, done.stdout[-3000:]
     assert f"NOT deleted iam role {match.group(1)}-execution: " in done.stderr  # said as it happened, with AWS's reason
+
+
+def test_status_of_a_licensed_localstack_says_the_deploy_tools_scenarios_run_on_it() -> None:
+    from harness.localstack import status_lines
+    from posing_localstack import LicensedLocalStack
+
+    with LicensedLocalStack(speed=0.0) as server:
+        lines, ready = status_lines(server.url)
+    assert ready and lines[0] == f"LocalStack 2026.3.0 (pro edition, licensed) at {server.url}"
+    assert lines[1].startswith("serves every service the scenarios use: the deploy tool's scenarios run on it")
