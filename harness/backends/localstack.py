@@ -173,9 +173,12 @@ def process_env(url: str, region: str | None = None) -> dict[str, str | None]:
     """The environment a scenario on LocalStack runs in: every AWS client of the
     process (the deploy tool's, as a CD job's pointed at LocalStack) reaches ``url``
     with LocalStack's test credentials, and no profile of the developer's is read."""
-    return {"AWS_ENDPOINT_URL": url, "AWS_REGION": region or "us-east-1", "AWS_DEFAULT_REGION": region or "us-east-1",
-            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": None,
-            "AWS_PROFILE": None}
+    from harness.worlds.tool import cd_process_env
+
+    env: dict[str, str | None] = {**cd_process_env(url), "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None}
+    if region:
+        env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    return env
 
 
 def cleanup_command(url: str) -> str:
