@@ -9,12 +9,13 @@ from harness.worlds.approach import BROKEN, CRASH_AFTER, SETTLE, VERSIONS  # noq
 
 
 def parameters(world: Any) -> dict[str, Any]:
-    """The simulation parameters a figure was measured with (for the report)."""
-    return {
-        "simulator": world.sim.params.as_dict(),
-        "scenario": {"settle_seconds": SETTLE, "broken_image_crash_after_seconds": CRASH_AFTER,
-                     "poll_interval_seconds": world.context.poll_interval if world.context else None},
-    }
+    """The parameters a figure was measured with (for the report): the simulator's,
+    or none where tasks really run (a world on the wall clock settles until steady)."""
+    scenario = {"broken_image_crash_after_seconds": CRASH_AFTER,
+                "poll_interval_seconds": world.context.poll_interval if world.context else None}
+    if world.sim is None:
+        return {"scenario": scenario}
+    return {"simulator": world.sim.params.as_dict(), "scenario": {"settle_seconds": SETTLE, **scenario}}
 
 
 def expected(approach: Any, key: str, claims: Mapping[str, Any]) -> Any:

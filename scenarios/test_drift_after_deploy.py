@@ -20,7 +20,10 @@ from harness.metrics.drift import drift_after_deploy
 
 from scenario_support import expected, parameters
 
-pytestmark = pytest.mark.terraform
+# On real AWS (and a LocalStack that runs tasks) the same claim, with the real
+# provider reading real resources back: the apply, the images, a deploy and
+# the plan take 10-20 minutes of wall time there.
+pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=1800)]
 
 # approach -> the plan right after a CD deploy has no changes
 EXPECTED_CLEAN = {name: True for name in (

@@ -160,15 +160,6 @@ def problem_here(url: str | None = None) -> str | None:
     return _problems[url]
 
 
-def not_measured_reason(url: str | None = None) -> str:
-    """Why a scenario that reads the ECS simulator is not measured on the LocalStack at
-    ``url``: what it lacks and how to get it, or, where it serves everything, that
-    the scenario has not been brought to the wall clock."""
-    from harness.backends.real_aws import not_brought
-
-    return problem_here(url) or not_brought(LOCALSTACK)
-
-
 def process_env(url: str, region: str | None = None) -> dict[str, str | None]:
     """The environment a scenario on LocalStack runs in: every AWS client of the
     process (the deploy tool's, as a CD job's pointed at LocalStack) reaches ``url``

@@ -97,23 +97,20 @@ def approach_worlds(scenario_server: Any) -> ApproachWorlds:
 
 
 @pytest.fixture
-def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any, approach_worlds: ApproachWorlds,
-          measurements: Measurements) -> Iterator[Callable[..., World]]:
+def world(request: pytest.FixtureRequest, approach: Entry, measurements: Measurements) -> Iterator[Callable[..., World]]:
     """``world(terraform=True|False, **configuration)``: see the module docstring.
     ``configuration`` varies a stand-in (``harness.worlds.stand_in``); an approach
-    without one is skipped when it is given."""
+    without one is skipped when it is given. Where tasks really run (``--backend
+    aws``, or a LocalStack that serves ECS) see ``wall_clock_world``."""
     backend = request.config.stash.get(backend_key, "moto")
-    if backend == "localstack":
-        from harness.backends.localstack import not_measured_reason
-
-        pytest.skip(not_measured_reason())
-    if backend == "aws":
-        from harness.backends.real_aws import NOT_MEASURED
-
-        pytest.skip(NOT_MEASURED)
+    if backend in ("aws", "localstack"):
+        yield from wall_clock_world(request, approach, measurements)
+        return
     if backend not in ("moto", "server"):
         pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
                     "has none: use --backend moto or server")
+    scenario_server = request.getfixturevalue("scenario_server")
+    approach_worlds = request.getfixturevalue("approach_worlds")
     test = request.node.nodeid
     if approach.described:
         from harness.approaches.described import report_parameters
@@ -175,6 +172,53 @@ def world(request: pytest.FixtureRequest, approach: Entry, scenario_server: Any,
         # this worker's memory: its own peak, and its long-lived AWS providers' now (bench/compare.py)
         "rss": peak_rss_bytes(), "provider_rss": sum(runner.provider_rss_bytes() for runner in runners[:1]),
     })
+
+
+def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
+                     measurements: Measurements) -> Iterator[Callable[..., World]]:
+    """``world`` on a backend where tasks really run, for a scenario marked
+    ``real_aws(budget=...)``: the ``aws`` fixture's run (its skips, its budget clock,
+    its teardown of everything named for it) holds the approach's own Terraform
+    configuration, applied there by real Terraform (``harness.worlds.wall_clock``);
+    ``terraform=False`` gets the same (a stand-in is the simulator's short-cut)."""
+    from harness.backends.localstack import LOCALSTACK
+    from harness.backends.real_aws import REAL_AWS
+    from harness.worlds.wall_clock import WallClockPlace
+
+    where = LOCALSTACK if request.config.stash.get(backend_key, "moto") == "localstack" else REAL_AWS
+    # what cannot run whatever the backend says: before its run is started
+    if approach.described:
+        pytest.skip(f"not measured on {where}: a described approach's CD runs as a command on the ECS "
+                    "simulator's clock (harness serve); use --backend moto or server")
+    problem = terraform_problem(request.config)
+    if problem is not None:
+        pytest.skip(f"not measured on {where}: {approach.name} needs Terraform ({problem})")
+    real = request.getfixturevalue("aws")  # skips here what cannot run there, with the reason
+
+    runner = request.getfixturevalue("terraform")
+    measurements.parameters({"terraform": {"version": {runner.version(): True},
+                                           "provider": {"a provider start per command (real endpoint)": True}}})
+    worlds = ApproachWorlds(WallClockPlace(real), session=real.session)
+
+    def make(terraform: bool, **configuration: Any) -> World:
+        problem = approach.cls().variation_problem(configuration) if configuration else None
+        if problem is not None:
+            pytest.skip(f"not measured on {real.where}: {approach.name} runs on its own Terraform configuration: "
+                        f"{problem}")
+        from harness.terraform.fixtures import skip_without_provider
+        from harness.terraform.runner import TerraformError
+
+        try:
+            return worlds.terraform(approach, runner, **configuration)
+        except TerraformError as err:
+            skip_without_provider(err, f"not measured on {real.where}: {approach.name}")
+            raise
+
+    started = time.perf_counter()
+    yield make
+    measurements.timing({"test": request.node.nodeid, "approach": approach.name, "wall": time.perf_counter() - started,
+                         "simulation": 0.0, "terraform": worlds.terraform_seconds(), "rss": peak_rss_bytes(),
+                         "provider_rss": 0})
 
 
 def peak_rss_bytes() -> int:

@@ -46,6 +46,7 @@ def approach_in_node_id(nodeid: str) -> Entry | None:
 # Test modules whose tests read one module-scoped run of minutes (a whole scenario file
 # in a subprocess): split across workers, each worker would run it again.
 ONE_UNIT_MODULES = frozenset({"tests/backends/test_real_aws_scenarios.py",
+                              "tests/backends/test_real_aws_approaches.py",
                               "tests/backends/test_localstack_scenarios.py"})
 
 

@@ -35,32 +35,32 @@ OVERRIDE_FILE = "zz_harness_override.tf.json"
 MAX_RETRIES = 2
 
 
-def provider_override(endpoint: str, region: str = "us-east-1", tags: Mapping[str, str] | None = None) -> dict:
+def provider_override(endpoint: str | None, region: str = "us-east-1", tags: Mapping[str, str] | None = None) -> dict:
     """An override file's content: Terraform merges it into the configuration's
     own `provider "aws"` block (region and anything else stay the config's).
-    ``tags``: the provider's ``default_tags``, on every resource it creates
-    (a real-AWS run's id: ``harness.backends.aws_run.terraform_tags``)."""
-    override = {
-        "provider": {
-            "aws": {
-                "access_key": "test",
-                "secret_key": "test",
-                "skip_credentials_validation": True,
-                "skip_metadata_api_check": True,
-                "skip_requesting_account_id": True,
-                "skip_region_validation": True,
-                "s3_use_path_style": True,
-                "max_retries": MAX_RETRIES,
-                "endpoints": {service: endpoint for service in SERVICES},
-            }
-        }
-    }
+    ``endpoint``: every service pointed there, with test credentials; None for
+    real AWS, whose endpoints and credentials (this process's environment) the
+    provider finds as it always does. ``tags``: the provider's ``default_tags``,
+    on every resource it creates (a run's id: ``harness.backends.aws_run.terraform_tags``)."""
+    aws: dict = {}
+    if endpoint is not None:
+        aws.update({
+            "access_key": "test",
+            "secret_key": "test",
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": True,
+            "skip_requesting_account_id": True,
+            "skip_region_validation": True,
+            "s3_use_path_style": True,
+            "max_retries": MAX_RETRIES,
+            "endpoints": {service: endpoint for service in SERVICES},
+        })
     if tags:
-        override["provider"]["aws"]["default_tags"] = [{"tags": dict(tags)}]
-    return override
+        aws["default_tags"] = [{"tags": dict(tags)}]
+    return {"provider": {"aws": aws}}
 
 
-def write_override(config_dir: Path, endpoint: str, tags: Mapping[str, str] | None = None) -> Path:
+def write_override(config_dir: Path, endpoint: str | None, tags: Mapping[str, str] | None = None) -> Path:
     path = config_dir / OVERRIDE_FILE
     path.write_text(json.dumps(provider_override(endpoint, tags=tags), indent=2) + "\n")
     return path

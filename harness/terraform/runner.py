@@ -219,36 +219,41 @@ class Terraform:
                 self._version = out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
         return self._version
 
-    def workspaces_for(self, config: Path, endpoint: str, variables: Mapping[str, object], root: Path | None = None,
-                       name: str = "app") -> list["Workspace"]:
+    def workspaces_for(self, config: Path, endpoint: str | None, variables: Mapping[str, object],
+                       root: Path | None = None, name: str = "app", tags: Mapping[str, str] | None = None,
+                       shared: Mapping[str, object] | None = None) -> list["Workspace"]:
         """Initialised workspaces for ``config``: if it reads another configuration's
         state (its ``harness-requires.json``: 4b's service reads the central
-        infrastructure), that one first, applied under the same ``name``, its state
-        file passed in; ``config``'s own workspace last, not applied."""
+        infrastructure), that one first, applied under the same ``name`` (with the
+        ``shared`` variables: region, network), its state file passed in;
+        ``config``'s own workspace last, not applied. ``endpoint`` and ``tags``: as
+        ``workspace`` takes them, for both."""
         values = dict(variables)
         out = []
         needed = requirement(config)
         if needed is not None:
-            infra = self.workspace(needed.config, endpoint, {"name": name}, root=root, name=f"{name}-infra")
+            infra = self.workspace(needed.config, endpoint, {"name": name, **(shared or {})}, root=root,
+                                   name=f"{name}-infra", tags=tags)
             infra.init()
             infra.apply()
             values.setdefault(needed.state_variable, str(infra.directory / "terraform.tfstate"))
             out.append(infra)
-        workspace = self.workspace(config, endpoint, values, root=root, name=name)
+        workspace = self.workspace(config, endpoint, values, root=root, name=name, tags=tags)
         workspace.init()
         return [*out, workspace]
 
     def workspace(
         self,
         config: Path,
-        endpoint: str,
+        endpoint: str | None,
         variables: Mapping[str, object] | None = None,
         root: Path | None = None,
         name: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> Workspace:
         """Copy `root` (default: `config` itself) into a fresh directory and
-        point the copy of `config` at `endpoint`; `tags` go on every resource
+        point the copy of `config` at `endpoint` (None: real AWS, with the
+        credentials of this process's environment); `tags` go on every resource
         (the provider's default_tags)."""
         config = Path(config).resolve()
         root = Path(root).resolve() if root is not None else config
@@ -263,15 +268,20 @@ class Terraform:
         shutil.copytree(root, base, ignore=_IGNORED_WHEN_COPYING)
         directory = base / config.relative_to(root)
         write_override(directory, endpoint, tags)
-        return Workspace(self, directory, dict(variables or {}), config_name=str(config.relative_to(root)) if config != root else config.name)
+        return Workspace(self, directory, dict(variables or {}),
+                         config_name=str(config.relative_to(root)) if config != root else config.name,
+                         real_aws=endpoint is None)
 
 
 class Workspace:
     """One working directory: its own state, sharing the plugin cache."""
 
     def __init__(self, terraform: Terraform, directory: Path, variables: dict[str, object],
-                 config_name: str | None = None) -> None:
+                 config_name: str | None = None, real_aws: bool = False) -> None:
         self.terraform = terraform
+        # Real AWS: the provider finds credentials as anywhere (AWS_PROFILE, keys, SSO), so the
+        # commands keep this process's AWS_* variables, which the runner strips for emulators.
+        self.real_aws = real_aws
         self.directory = directory
         self.variables = variables
         self.timings = Timings()
@@ -376,6 +386,9 @@ class Workspace:
     def _run(self, label: str, args: list[str], ok: tuple[int, ...] = (0,), capture: bool = False,
              attach: bool = True) -> str | int:
         env = self.terraform.env()
+        if self.real_aws:
+            env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_")})
+            attach = False  # the long-lived provider was started without them: each command starts its own
         provider = self.terraform.provider_server(self.directory) if attach else None
         with provider.lock if provider is not None else contextlib.nullcontext():
             if provider is not None:

@@ -132,7 +132,8 @@ class World:
 
     @property
     def clock(self) -> Any:
-        return self.server.sim.clock
+        """The simulator's virtual clock, or a wall-clock run's budget clock."""
+        return self.server.clock
 
     @property
     def sim(self) -> Any:
@@ -178,7 +179,10 @@ class World:
         """Push an image as ``tag`` that behaves as ``behaviour`` says (the
         simulator's image behaviour: ``missing=True``, ``target_health_fails_every=4``...,
         or nothing: a healthy release). Its manifest is this world's own, so what it
-        is declared to do touches no other world on the server. Returns the tag."""
+        is declared to do touches no other world on the server. Where tasks really
+        run, the behaviour is built into the image instead. Returns the tag."""
+        if self.sim is None:
+            return self._push_built(tag, behaviour)
         repository = str(self.outputs["repository_name"])
         ecr = self.client("ecr")
         try:
@@ -189,6 +193,13 @@ class World:
         self.digests[tag] = digest
         if behaviour:
             self.sim.declare_image(digest, **behaviour)
+        return tag
+
+    def _push_built(self, tag: str, behaviour: dict[str, Any]) -> str:
+        from harness.worlds.wall_clock import faulty_behaviour
+
+        pushed = self.server.push(self.client("ecr"), str(self.outputs["repository_name"]), {tag: faulty_behaviour(behaviour)})
+        self.digests[tag] = pushed[tag]
         return tag
 
     def label(self, digest: str) -> str:
@@ -202,6 +213,13 @@ class World:
         return out
 
     def settle(self, seconds: float = SETTLE) -> None:
+        """Let the service settle: ``seconds`` of virtual time, or on the wall clock
+        until it is steady (no fixed wait: real AWS takes what it takes)."""
+        if self.sim is None:
+            from harness.worlds.wall_clock import wait_steady
+
+            wait_steady(self)
+            return
         self.sleep(seconds)
 
     def sleep(self, seconds: float) -> None:
@@ -282,9 +300,9 @@ class ApproachWorlds:
     (parsing ec2's alone takes most of a second), and clients do not share event
     hooks, so each world's recorder still sees only its own clients."""
 
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.session = boto3.Session(**TEST_CREDENTIALS)
+    def __init__(self, server: Any, session: boto3.Session | None = None) -> None:
+        self.server = server  # a HarnessServer, or a WallClockPlace (harness.worlds.wall_clock)
+        self.session = session or boto3.Session(**TEST_CREDENTIALS)
         server.in_process(self.session)  # the worlds' clients skip the socket (harness.server.in_process)
         self.built: list[World] = []  # every Terraform world built, rebuilt ones included
         # The scenarios' own (unrecorded) clients, one per service for every world:
@@ -314,6 +332,8 @@ class ApproachWorlds:
         if problem is not None:
             raise ApproachError(f"{entry.name}: {problem}")
         key = (entry.name, *sorted(configuration.items()))
+        if self.server.sim is None:
+            return self._terraform_on_wall_clock(entry, terraform, key, configuration)
         existing = self._shared.get(key)
         if existing is not None and existing.alive():
             return existing
@@ -350,6 +370,22 @@ class ApproachWorlds:
         self._shared[key] = self._ready(world)
         return world
 
+    def _terraform_on_wall_clock(self, entry: Entry, terraform: Any, key: tuple, configuration: dict[str, Any]) -> World:
+        """As ``terraform``, where tasks really run (``harness.worlds.wall_clock``): named
+        with the run's prefix, the images built with their behaviours and pushed."""
+        from harness.ecs.images import HEALTHY, ImageBehaviour
+        from harness.worlds.wall_clock import apply_on_wall_clock
+
+        existing = self._shared.get(key)
+        if existing is not None:
+            return existing
+        world = self._world(entry, "terraform", self.server.real.run.name(entry.name))
+        self.built.append(world)
+        images = {**{tag: HEALTHY for tag in VERSIONS}, BROKEN: ImageBehaviour(crash_after=CRASH_AFTER)}
+        apply_on_wall_clock(world, terraform, configuration, images)
+        self._shared[key] = self._ready(world)
+        return world
+
     def terraform_seconds(self) -> float:
         """Wall seconds of every Terraform command of every world built so far."""
         return sum(world.terraform_seconds() for world in self.built)
@@ -360,7 +396,8 @@ class ApproachWorlds:
 
     @staticmethod
     def _declare_broken(world: World) -> None:
-        world.sim.declare_image(world.digests[BROKEN], crash_after=CRASH_AFTER)
+        if world.sim is not None:
+            world.sim.declare_image(world.digests[BROKEN], crash_after=CRASH_AFTER)
 
     def _ready(self, world: World) -> World:
         """Settle, and hand CD its context: clients of its own, recorded."""

@@ -43,9 +43,9 @@ def point_tag(ecr: Any, repository: str, tag: str, at: str) -> None:
     found = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": at}])["images"]
     if not found:
         raise ApproachError(f"no image tagged {at!r} in {repository}: push it before pointing {tag!r} at it")
-    try:
+    try:  # the found image's own media type: a real build's may be an OCI manifest or index
         ecr.put_image(repositoryName=repository, imageManifest=found[0]["imageManifest"], imageTag=tag,
-                      imageManifestMediaType=MANIFEST_TYPE)
+                      imageManifestMediaType=found[0].get("imageManifestMediaType") or MANIFEST_TYPE)
     except ecr.exceptions.ImageAlreadyExistsException:
         pass
 

@@ -134,3 +134,37 @@ def test_a_provider_that_cannot_be_reattached_falls_back_to_plain_commands_and_s
     ws.apply()  # not tried again
     assert commands(tmp_path) == [("init", "none"), ("plan", "none"), ("apply", "none")]  # ran as plain Terraform
     assert runner.provider_mode().startswith("a provider start per command (reattach failed, so off")
+
+
+def test_a_real_aws_workspace_keeps_the_callers_credentials_and_starts_its_own_provider(tmp_path, monkeypatch):
+    """Real AWS (no endpoint): the provider finds credentials as anywhere (AWS_PROFILE
+    here), so the commands keep the AWS_* variables an emulator's workspace drops, and
+    none attaches to the long-lived provider, which was started without them."""
+    script = textwrap.dedent(f"""\
+        case "$1" in init) mkdir -p .terraform;; esac
+        echo "$1 ${{AWS_PROFILE:-none}} ${{TF_REATTACH_PROVIDERS:-none}}" >> {tmp_path / "commands.log"}
+    """)
+    monkeypatch.setenv("AWS_PROFILE", "harness-sandbox")
+    runner = Terraform(TerraformSettings(binary=str(fake_binary(tmp_path / "bin", "terraform", script)),
+                                         requested="terraform", mirror=mirror(tmp_path), plugin_cache=tmp_path / "cache",
+                                         user_cli_config=None), home=tmp_path / "home")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "main.tf").write_text("")
+    try:
+        for name, endpoint in (("real", None), ("emulated", "http://127.0.0.1:1")):
+            ws = runner.workspace(config, endpoint, name=name, tags={"harness:run-id": "hr0123abcd"})
+            ws.init()
+            installed(ws.directory, fake_provider(tmp_path / f"cache-{name}", f"echo \"{LINE}\"\nexec sleep 600"))
+            ws.apply()
+            override = json.loads((ws.directory / "zz_harness_override.tf.json").read_text())["provider"]["aws"]
+            if endpoint is None:  # nothing but the run's tags: AWS's own endpoints, the caller's credentials
+                assert override == {"default_tags": [{"tags": {"harness:run-id": "hr0123abcd"}}]}
+            else:
+                assert override["endpoints"]["ecs"] == endpoint and override["access_key"] == "test"
+    finally:
+        runner.close()
+    logged = [line.split(" ", 2) for line in (tmp_path / "commands.log").read_text().splitlines()]
+    assert [(command, profile) for command, profile, _ in logged] == [
+        ("init", "harness-sandbox"), ("apply", "harness-sandbox"), ("init", "none"), ("apply", "none")]
+    assert logged[1][2] == "none" and logged[3][2] != "none"  # only the emulator's apply attached

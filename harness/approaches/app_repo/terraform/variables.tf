@@ -52,3 +52,9 @@ variable "desired_count" {
   type    = number
   default = 2
 }
+
+variable "public_network" {
+  description = "Subnets with an internet gateway and tasks with public IPs (real AWS: ECR pulls); see terraform/base"
+  type        = bool
+  default     = false
+}

@@ -58,3 +58,9 @@ variable "image_tag" {
   type        = string
   default     = "v1"
 }
+
+variable "public_network" {
+  description = "Subnets with an internet gateway and tasks with public IPs (real AWS: ECR pulls); see terraform/base"
+  type        = bool
+  default     = false
+}

@@ -68,3 +68,9 @@ variable "max_count" {
   type    = number
   default = 4
 }
+
+variable "public_network" {
+  description = "Subnets with an internet gateway and tasks with public IPs (real AWS: ECR pulls); see terraform/base"
+  type        = bool
+  default     = false
+}

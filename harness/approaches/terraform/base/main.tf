@@ -15,6 +15,9 @@ data "aws_availability_zones" "available" {
   state = "available"
 }
 
+# aws, aws-cn or aws-us-gov: the AWS-managed policy's ARN starts with it.
+data "aws_partition" "current" {}
+
 resource "aws_vpc" "this" {
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
@@ -29,6 +32,21 @@ resource "aws_subnet" "private" {
   cidr_block        = cidrsubnet(var.vpc_cidr, 8, count.index)
   availability_zone = data.aws_availability_zones.available.names[count.index]
   tags              = { Name = "${var.name}-private-${count.index}" }
+}
+
+# Only with public_network: the way out that real Fargate tasks need to pull
+# images (a route in the VPC's main route table, which the subnets use).
+resource "aws_internet_gateway" "this" {
+  count  = var.public_network ? 1 : 0
+  vpc_id = aws_vpc.this.id
+  tags   = { Name = var.name }
+}
+
+resource "aws_route" "internet" {
+  count                  = var.public_network ? 1 : 0
+  route_table_id         = aws_vpc.this.main_route_table_id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.this[0].id
 }
 
 resource "aws_security_group" "service" {
@@ -97,7 +115,7 @@ resource "aws_iam_role" "execution" {
 
 resource "aws_iam_role_policy_attachment" "execution" {
   role       = aws_iam_role.execution.name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 }
 
 data "aws_iam_policy_document" "read_secret" {

@@ -45,3 +45,8 @@ output "task_role_arn" {
 output "container_port" {
   value = var.container_port
 }
+
+output "assign_public_ip" {
+  description = "What the services' network_configuration says: public IPs only with public_network"
+  value       = var.public_network
+}

@@ -14,3 +14,14 @@ variable "container_port" {
   type        = number
   default     = 8080
 }
+
+variable "public_network" {
+  description = <<-EOT
+    Give the subnets a route to an internet gateway and the tasks public IPs, so
+    that Fargate tasks on real AWS can pull images from ECR and send logs (the
+    subnets have no NAT gateway or VPC endpoints). False on emulators, where
+    nothing is pulled: the network stays as small as the scenarios need.
+  EOT
+  type        = bool
+  default     = false
+}

@@ -21,6 +21,7 @@ module "base" {
   source         = "../../terraform/base"
   name           = var.name
   container_port = var.container_port
+  public_network = var.public_network
 }
 
 locals {
@@ -81,7 +82,7 @@ resource "aws_ecs_service" "app" {
   network_configuration {
     subnets          = module.base.subnet_ids
     security_groups  = [module.base.security_group_id]
-    assign_public_ip = false
+    assign_public_ip = module.base.assign_public_ip
   }
 }
 

@@ -71,3 +71,9 @@ variable "load_balanced" {
   type        = bool
   default     = false
 }
+
+variable "public_network" {
+  description = "Subnets with an internet gateway and tasks with public IPs (real AWS: ECR pulls); see terraform/base"
+  type        = bool
+  default     = false
+}

@@ -87,7 +87,7 @@ resource "aws_ecs_service" "app" {
   network_configuration {
     subnets          = local.infra.subnet_ids
     security_groups  = [local.infra.security_group_id]
-    assign_public_ip = false
+    assign_public_ip = local.infra.assign_public_ip
   }
 }
 

@@ -20,4 +20,5 @@ module "base" {
   source         = "../../../terraform/base"
   name           = var.name
   container_port = var.container_port
+  public_network = var.public_network
 }

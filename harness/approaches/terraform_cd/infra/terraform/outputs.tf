@@ -45,3 +45,7 @@ output "task_role_arn" {
 output "container_port" {
   value = module.base.container_port
 }
+
+output "assign_public_ip" {
+  value = module.base.assign_public_ip
+}

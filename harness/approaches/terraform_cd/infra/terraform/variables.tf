@@ -13,3 +13,9 @@ variable "container_port" {
   type    = number
   default = 8080
 }
+
+variable "public_network" {
+  description = "Subnets with an internet gateway and tasks with public IPs (real AWS: ECR pulls); see terraform/base"
+  type        = bool
+  default     = false
+}

@@ -1,0 +1,142 @@
+"""Approach worlds where tasks really run: real AWS, or a LocalStack that serves
+ECS (``--backend aws|localstack``), on the wall clock of one scenario's run.
+
+An approach's own Terraform configuration is applied there by real Terraform,
+its resources named with the run's prefix and tagged with its id (the provider's
+``default_tags``), so the run's teardown (``harness.backends.aws_run``) finds
+every one, CD's revisions and images included. The configuration is applied in
+two steps: first the shared base (network, cluster, roles, repository), then,
+once the world's images are built and pushed there, the rest: the service's
+first tasks find their image, and the roles have had the build's time to reach
+ECS. The subnets get a way out (``public_network``): Fargate tasks pull from ECR.
+
+``WallClockPlace`` stands where `harness serve` stands for a simulated world:
+the clients' endpoint (None: boto3's own resolution, which is
+``AWS_ENDPOINT_URL`` for a LocalStack), the run's budget clock, no simulator,
+and no server-side recording: what CD's Terraform calls is not seen there.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from harness.approaches.base import Context
+from harness.ecs.images import HEALTHY, ImageBehaviour
+
+REAL_SETTLE = 900.0  # wall seconds a new service (or a CD step's aftermath) gets to become steady
+STEADY_POLL = 10.0
+BOOTSTRAP_TAGS = ("latest", "bootstrap", Context.environment)  # what the configurations' first task definitions name
+
+
+class NotRecorded:
+    """The server-side recording a real endpoint does not have: no calls seen."""
+
+    calls: list = []
+
+    @contextlib.contextmanager
+    def recording(self, recorder: Any = None, access_key: str | None = None) -> Iterator["NotRecorded"]:
+        yield self
+
+
+class WallClockPlace:
+    """Where a wall-clock world lives: ``real`` is the scenario's `RealAws`."""
+
+    sim = None
+    url = None  # boto3 resolves it: AWS, or AWS_ENDPOINT_URL (LocalStack, a dry run)
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.recording = NotRecorded()
+
+    @property
+    def clock(self) -> Any:
+        return self.real.clock
+
+    @property
+    def terraform_endpoint(self) -> str | None:
+        """Where Terraform's provider goes: the endpoint every client of the process was
+        pointed at (a LocalStack, a dry run's server), or None: real AWS."""
+        return os.environ.get("AWS_ENDPOINT_URL") or None
+
+    def in_process(self, session: Any) -> None:
+        pass  # nothing to short-cut: the endpoint is another process or AWS
+
+    def check(self) -> None:
+        pass
+
+    def push(self, ecr: Any, repository: str, images: Mapping[str, ImageBehaviour]) -> dict[str, str]:
+        """Build and push ``tag -> behaviour`` to ``repository`` (the run's `BuiltImages`)."""
+        uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]["repositoryUri"]
+        return self.real.push_images(ecr, uri, images)
+
+
+def declared_variables(config: Path) -> set[str]:
+    """The variables a configuration declares (``variable "x"`` in its *.tf files):
+    Terraform refuses a ``-var`` for any other."""
+    return {name for tf in Path(config).glob("*.tf") for name in re.findall(r'^variable\s+"([^"]+)"', tf.read_text(), re.M)}
+
+
+def calls_base_module(config: Path) -> bool:
+    return any(re.search(r'^module\s+"base"', tf.read_text(), re.M) for tf in Path(config).glob("*.tf"))
+
+
+def steady(service: dict[str, Any]) -> bool:
+    deployments = service.get("deployments", [])
+    return (len(deployments) == 1 and deployments[0].get("rolloutState", "COMPLETED") == "COMPLETED"
+            and service["runningCount"] == service["desiredCount"])
+
+
+def wait_steady(world: Any, limit: float = REAL_SETTLE) -> None:
+    """Wait on the world's clock until its service is steady (one deployment, completed,
+    every task running); TimeoutError with what ECS says past ``limit``."""
+    started = world.clock.now()
+    while not steady(service := world.service()):
+        if world.clock.now() - started >= limit:
+            raise TimeoutError(f"{world.name}: service {world.service_name} not steady after {limit:g} s: "
+                               f"{service['runningCount']} of {service['desiredCount']} tasks running; ECS says: "
+                               + "; ".join(e["message"] for e in service.get("events", [])[:3]))
+        world.clock.sleep(STEADY_POLL)
+
+
+def apply_on_wall_clock(world: Any, terraform: Any, configuration: Mapping[str, Any], images: Mapping[str, ImageBehaviour]) -> None:
+    """Apply ``world.entry``'s configuration where ``world.server`` (a `WallClockPlace`)
+    runs, with its images pushed between the base and the rest; sets the world's
+    workspaces, outputs and digests."""
+    from harness.backends.aws_run import terraform_tags
+    from harness.worlds.images import digests_by_tag, point_tag
+
+    place, cls = world.server, world.entry.cls()
+    config, name = Path(cls.terraform_config()), world.resource_name
+    declared = declared_variables(config)
+    shared = {"region": place.real.region, "public_network": True}
+    variables = {key: value for key, value in {**cls.terraform_variables(name, **configuration), **shared}.items()
+                 if key in declared}
+    world.workspaces = terraform.workspaces_for(config, place.terraform_endpoint, variables, root=cls.terraform_root(),
+                                                name=name, tags=terraform_tags(place.real.run.id), shared=shared)
+    workspace = world.workspace
+    if calls_base_module(config):  # the repository first: the service's first tasks pull from it
+        workspace.targets = ("module.base",)
+        try:
+            workspace.apply()
+        finally:
+            workspace.targets = ()
+    ecr = world.client("ecr")
+    repository = name  # every configuration names its repository after var.name (terraform/base)
+    place.push(ecr, repository, images)
+    for tag in BOOTSTRAP_TAGS:
+        if tag not in images:
+            point_tag(ecr, repository, tag, at="v1")
+    workspace.apply()
+    world.outputs = cls.named_outputs(workspace.outputs())
+    world.digests = digests_by_tag(ecr, str(world.outputs["repository_name"]))
+    running = world.running_image().rsplit(":", 1)[-1]
+    if running not in world.digests:
+        raise AssertionError(f"{world.name}: the service's first task definition names tag {running!r}, which the "
+                             f"world did not push (it points {', '.join(BOOTSTRAP_TAGS)} at v1): add it to BOOTSTRAP_TAGS")
+
+
+def faulty_behaviour(behaviour: Mapping[str, Any]) -> ImageBehaviour:
+    return ImageBehaviour.from_dict(dict(behaviour)) if behaviour else HEALTHY
