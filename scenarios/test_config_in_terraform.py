@@ -15,7 +15,8 @@ from harness.metrics.ownership import config_ownership
 
 from scenario_support import expected, parameters
 
-pytestmark = pytest.mark.terraform
+# On real AWS (and a LocalStack that runs tasks): the approach's own configuration, applied there.
+pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=1800)]
 
 
 def test_terraform_owns_the_container_settings(approach, world, measurements) -> None:

@@ -14,7 +14,8 @@ from harness.metrics.drift import autoscaling_drift
 
 from scenario_support import parameters
 
-pytestmark = pytest.mark.terraform
+# On real AWS (and a LocalStack that runs tasks): the approach's own configuration, applied there.
+pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=1800)]
 
 def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach, world, measurements) -> None:
     w = world(terraform=True)

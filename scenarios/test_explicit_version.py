@@ -8,9 +8,14 @@ chose into the task definition too.
 """
 from __future__ import annotations
 
+import pytest
+
 from harness.metrics.results import ExplicitVersion
 
 from scenario_support import VERSIONS, expected, parameters
+
+# On real AWS (and a LocalStack that runs tasks): the approach's own configuration, applied there.
+pytestmark = pytest.mark.real_aws(budget=1800)
 
 # approach -> can the deployed version be read from the task definition?
 EXPECTED_READABLE = {

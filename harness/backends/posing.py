@@ -63,7 +63,8 @@ class DeclaredImages:
             answer = ecr.put_image(repositoryName=repository, imageManifest=manifest(label), imageTag=tag,
                                    imageManifestMediaType=MANIFEST_TYPE)
             digests[tag] = answer["image"]["imageId"]["imageDigest"]
-            self.sim.declare_image(f"{repository_uri}:{tag}", behaviour)
+            # by digest, as a built image carries it: a tag moved to it later (approach 1) runs it too
+            self.sim.declare_image(digests[tag], behaviour)
         return digests
 
 

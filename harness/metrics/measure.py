@@ -9,10 +9,12 @@ from harness.metrics.iam import ApiCallRecorder
 from harness.metrics.results import CdPermissions, ResultsError, Rollback, Timeline, VersionSkew
 
 
-def rollback_measure(timeline: Timeline, *, api_calls: int, terraform_seconds: float = 0.0, by: str = "cd") -> Rollback:
-    """A failing deploy and its rollback, read off its timeline: simulated
-    seconds from the deploy (t=0) to the ``recovery`` marker, lowest healthy
-    count on the way. No recovery marker means the service never got back."""
+def rollback_measure(timeline: Timeline, *, api_calls: int | None, terraform_seconds: float = 0.0, by: str = "cd",
+                     clock: str = "virtual") -> Rollback:
+    """A failing deploy and its rollback, read off its timeline: seconds (on
+    ``clock``: "virtual" or "wall") from the deploy (t=0) to the ``recovery``
+    marker, lowest healthy count on the way. No recovery marker means the
+    service never got back. ``api_calls``: None where they could not be seen."""
     recovery = timeline.marker("recovery")
     return Rollback(
         simulated_seconds=recovery.t if recovery is not None else (timeline.samples[-1].t if timeline.samples else 0.0),
@@ -23,6 +25,7 @@ def rollback_measure(timeline: Timeline, *, api_calls: int, terraform_seconds: f
         recovered=recovery is not None,
         by=by,
         timeline=timeline,
+        clock=clock,
     )
 
 

@@ -279,7 +279,7 @@ class Rollback(Property):
     """A failing deploy and its rollback to the known-good version."""
 
     key: ClassVar[str] = "rollback"
-    simulated_seconds: float | None = None  # deploy start -> steady on known-good (virtual clock)
+    simulated_seconds: float | None = None  # deploy start -> steady on known-good (on ``clock``)
     terraform_seconds: float | None = None  # wall seconds of Terraform runs in the CD path (0 if none)
     api_calls: int | None = None  # AWS API calls CD made (recorded)
     lowest_healthy: int | None = None
@@ -287,6 +287,9 @@ class Rollback(Property):
     recovered: bool | None = None  # steady on the known-good version at the end
     by: str | None = None  # who rolled back: "cd" or "circuit breaker"
     timeline: Timeline | None = None
+    # the clock simulated_seconds were counted on: "virtual" (the simulator's; None in
+    # results written before real backends) or "wall" (where tasks really ran)
+    clock: str | None = None
 
     @property
     def total_seconds(self) -> float | None:

@@ -67,7 +67,7 @@ def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
     ax.set_title(title, fontsize=8 if compact else 10, loc="left")
     if compact:  # small multiples: one legend and axis labels for the whole figure
         return share
-    ax.set_xlabel("seconds since the failing deploy (simulated)")
+    ax.set_xlabel("seconds since the failing deploy")  # simulated, or on the wall clock: the report says which
     ax.set_ylabel("tasks")
     ax.legend(loc="upper right", fontsize=7, ncol=2, frameon=False)
     return share

@@ -126,7 +126,7 @@ def markdown(results: Results, table: Table) -> str:
     for claim, verdict in judge_all(results, matrix):
         lines.append(f"- **{verdict.verdict}**: {claim.who}: \"{claim.said}\". {_md_escape(verdict.measured)} "
                      f"([evidence](#{claim.evidence}))")
-    lines += _md_matrix(matrix)
+    lines += _md_matrix(matrix, matrix_legend(results))
     lines += ["", "## Per approach", ""]
     for row in table.rows:
         lines += _md_details(results, row.approach)
@@ -141,17 +141,26 @@ def markdown(results: Results, table: Table) -> str:
     return "\n".join(lines)
 
 
-MATRIX_LEGEND = ("✓ N s: back on the known-good version, every task healthy and all production traffic, N simulated "
-                 "seconds after the failing deploy started (plus Terraform's wall seconds where CD runs it), "
-                 "without a person. ✗ N steps: not back; a person must take the N steps named. "
-                 f"{WINNER_MARK}: fastest in its column. –: not measured or not applicable.")
+def on_wall_clock(results: Results) -> bool:
+    """Were the scenarios measured where tasks really run (seconds on the wall clock)?
+    (``scenarios/scenario_support.parameters`` says so.)"""
+    return results.parameters.get("clock") == "wall"
 
 
-def _md_matrix(matrix: Matrix | None) -> list[str]:
+def matrix_legend(results: Results) -> str:
+    seconds = ("seconds on the wall clock (tasks really ran)" if on_wall_clock(results)
+               else "simulated seconds")
+    return ("✓ N s: back on the known-good version, every task healthy and all production traffic, N "
+            f"{seconds} after the failing deploy started (plus Terraform's wall seconds where CD runs it), "
+            "without a person. ✗ N steps: not back; a person must take the N steps named. "
+            f"{WINNER_MARK}: fastest in its column. –: not measured or not applicable.")
+
+
+def _md_matrix(matrix: Matrix | None, legend: str) -> list[str]:
     lines = ["", '<a id="rollback-matrix"></a>', "", "## Rollback matrix", ""]
     if matrix is None:
         return lines + ["*not measured in this run*"]
-    lines += [MATRIX_LEGEND, ""]
+    lines += [legend, ""]
     header = ["Approach"] + [f"{col.title} ({col.strategy_label})" for col in matrix.columns]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for approach in matrix.approaches:
@@ -193,7 +202,8 @@ def _md_details(results: Results, approach: str) -> list[str]:
     if rollback is not None:
         parts = []
         if rollback.simulated_seconds is not None:
-            parts.append(f"{rollback.simulated_seconds:.1f} s simulated")
+            parts.append(f"{rollback.simulated_seconds:.1f} s " + ("on the wall clock" if rollback.clock == "wall"
+                                                                      else "simulated"))
         if rollback.terraform_seconds is not None:
             parts.append(f"{rollback.terraform_seconds:.1f} s of Terraform")
         if rollback.api_calls is not None:
@@ -332,7 +342,7 @@ def _html_matrix(results: Results, matrix: Matrix | None) -> list[str]:
     out = ['<h2 id="rollback-matrix">Rollback matrix</h2>']
     if matrix is None:
         return out + ['<p class="unmeasured">Not measured in this run.</p>']
-    out.append(f"<p>{e(MATRIX_LEGEND)} Colour: green fastest in its column, then yellow to orange as it gets "
+    out.append(f"<p>{e(matrix_legend(results))} Colour: green fastest in its column, then yellow to orange as it gets "
                "slower, red where a person must act.</p>")
     out.append('<table class="matrix"><thead><tr><th>Approach</th>')
     out += [f'<th><a href="#mode-{e(col.mode)}">{e(col.title)}</a><br><small>{e(col.strategy_label)}</small></th>'

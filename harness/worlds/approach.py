@@ -140,6 +140,12 @@ class World:
         return self.server.sim
 
     @property
+    def timeline(self) -> Any:
+        """What the service looked like over time: the simulator's recorder, or where
+        tasks really run the readings of ECS taken while anyone waited."""
+        return self.sim.timeline if self.sim is not None else self.server.timeline
+
+    @property
     def cluster(self) -> str:
         return str(self.outputs["cluster_name"])
 
@@ -383,6 +389,7 @@ class ApproachWorlds:
         self.built.append(world)
         images = {**{tag: HEALTHY for tag in VERSIONS}, BROKEN: ImageBehaviour(crash_after=CRASH_AFTER)}
         apply_on_wall_clock(world, terraform, configuration, images)
+        self.server.watch(world)
         self._shared[key] = self._ready(world)
         return world
 

@@ -14,6 +14,9 @@ ECS. The subnets get a way out (``public_network``): Fargate tasks pull from ECR
 the clients' endpoint (None: boto3's own resolution, which is
 ``AWS_ENDPOINT_URL`` for a LocalStack), the run's budget clock, no simulator,
 and no server-side recording: what CD's Terraform calls is not seen there.
+Its clock reads ECS every ``SAMPLE_EVERY`` seconds while anyone waits on it
+(``SamplingClock``), into a ``PolledTimeline`` of the same shape as the
+simulator's recorder, so a rollback is measured from the same timeline there.
 """
 from __future__ import annotations
 
@@ -21,13 +24,14 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from harness.approaches.base import Context
 from harness.ecs.images import HEALTHY, ImageBehaviour
 
 REAL_SETTLE = 900.0  # wall seconds a new service (or a CD step's aftermath) gets to become steady
 STEADY_POLL = 10.0
+SAMPLE_EVERY = 5.0  # seconds between two readings of a watched service (3 read calls each)
 BOOTSTRAP_TAGS = ("latest", "bootstrap", Context.environment)  # what the configurations' first task definitions name
 
 
@@ -41,6 +45,83 @@ class NotRecorded:
         yield self
 
 
+class PolledTimeline:
+    """The simulator's timeline recorder (``harness.ecs.timeline``) in shape, filled by
+    reading ECS: a sample per poll, kept when it differs from the last one of its
+    service; the service's events as ECS logged them, each once."""
+
+    def __init__(self) -> None:
+        self.samples: list[dict] = []
+        self._events: dict[str, dict] = {}  # ECS event id -> event
+        self._last: dict[str, dict] = {}
+
+    def poll(self, ecs: Any, cluster: str, service_name: str, now: float) -> None:
+        from ecs_template_deploy.clock import epoch
+
+        found = ecs.describe_services(cluster=cluster, services=[service_name])["services"]
+        if not found:
+            return
+        service = found[0]
+        arns = ecs.list_tasks(cluster=cluster, serviceName=service_name, desiredStatus="RUNNING")["taskArns"]
+        tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+        running = [task for task in tasks if task.get("lastStatus") == "RUNNING"]
+        by_digest: dict[str, int] = {}
+        for task in running:
+            key = ",".join(c.get("imageDigest") or "?" for c in task.get("containers", []))
+            by_digest[key] = by_digest.get(key, 0) + 1
+        snap = {
+            "service": service_name,
+            "desired": service["desiredCount"],
+            "running": len(running),
+            # no health check says UNKNOWN: running is as healthy as ECS can tell
+            "healthy": sum(1 for task in running if task.get("healthStatus") != "UNHEALTHY"),
+            "deployments": [{"id": d["id"], "status": d["status"], "rolloutState": d.get("rolloutState"),
+                             "taskDefinition": d["taskDefinition"], "running": d.get("runningCount", 0),
+                             "pending": d.get("pendingCount", 0), "failedTasks": d.get("failedTasks", 0)}
+                            for d in service.get("deployments", [])],
+            "runningByDigest": dict(sorted(by_digest.items())),
+        }
+        for event in service.get("events", []):
+            self._events.setdefault(event["id"], {"t": epoch(event["createdAt"]) or now, "service": service_name,
+                                                  "message": event["message"]})
+        if self._last.get(service_name) != snap:
+            self._last[service_name] = snap
+            self.samples.append({"t": now, **snap})
+
+    @property
+    def events(self) -> list[dict]:
+        return sorted(self._events.values(), key=lambda e: e["t"])
+
+    def as_dict(self) -> dict:
+        return {"samples": self.samples, "events": self.events}
+
+
+class SamplingClock:
+    """``clock``, with ``poll()`` called after every ``every`` seconds of a sleep:
+    whoever waits (CD watching a rollout, the scenario afterwards) has the service
+    read meanwhile. A reading that fails is skipped, not the scenario's failure."""
+
+    def __init__(self, clock: Any, poll: Callable[[], None], every: float = SAMPLE_EVERY) -> None:
+        self.clock, self.poll, self.every = clock, poll, every
+        self.missed = 0  # readings that failed (throttled, a lost reply)
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        left = seconds
+        while left > 0:
+            step = min(left, self.every)
+            self.clock.sleep(step)
+            left -= step
+            try:
+                self.poll()
+            except (BotoCoreError, ClientError):
+                self.missed += 1
+
+
 class WallClockPlace:
     """Where a wall-clock world lives: ``real`` is the scenario's `RealAws`."""
 
@@ -50,10 +131,18 @@ class WallClockPlace:
     def __init__(self, real: Any) -> None:
         self.real = real
         self.recording = NotRecorded()
+        self.timeline = PolledTimeline()
+        self.clock = SamplingClock(real.clock, self.poll)
+        self._watched: list[Any] = []
 
-    @property
-    def clock(self) -> Any:
-        return self.real.clock
+    def watch(self, world: Any) -> None:
+        """Read ``world``'s service into the timeline whenever anyone waits."""
+        self._watched.append(world)
+        self.poll()
+
+    def poll(self) -> None:
+        for world in self._watched:
+            self.timeline.poll(world.client("ecs"), world.cluster, world.service_name, self.clock.now())
 
     @property
     def terraform_endpoint(self) -> str | None:

@@ -1,11 +1,12 @@
-"""The deploy tool's rollback scenarios with ``--backend localstack`` on a
+"""The deploy tool's rollback scenarios, and an approach's replay, with ``--backend localstack`` on a
 LocalStack that serves ECS, as a licensed one does: harness serve posing as it
 (``tests/backends/posing_localstack.py``: LocalStack's own endpoints answered
 as a licensed LocalStack answers them, every service probe and call served for
 real; its clock and declared images stand in for the wall clock and Docker).
 What runs is the wall-clock path real AWS takes, with the endpoint found by
-localstack-client's rules, no account guard, and LocalStack named in every
-reason and in the cleanup command a killed run names."""
+localstack-client's rules (Terraform's provider pointed there too), no account
+guard, and LocalStack named in every reason and in the cleanup command a killed
+run names."""
 from __future__ import annotations
 
 import os
@@ -22,6 +23,8 @@ from test_real_aws_scenarios import SUMMARY
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = "scenarios/test_deploy_tool_rollback.py"
 POSING = ["-p", "tests.backends.posing_localstack"]
+REPLAYED = "scenarios/test_explicit_version.py::test_deployed_version_can_be_read_from_the_task_definition[template]"
+NOT_BROUGHT = "scenarios/test_cd_permissions.py::test_cd_needs_only_the_permissions_it_calls[template]"
 
 
 def run_pytest(*argv: str, **env: str) -> subprocess.CompletedProcess:
@@ -34,15 +37,16 @@ def run_pytest(*argv: str, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def licensed() -> SimpleNamespace:
-    done = run_pytest(SCENARIOS, "scenarios/test_explicit_version.py")
+    done = run_pytest(SCENARIOS, REPLAYED, NOT_BROUGHT)
     return SimpleNamespace(done=done, output=done.stdout + done.stderr,
                            summaries=[m.groupdict() for m in SUMMARY.finditer(done.stderr)])
 
 
 def test_the_rollback_scenarios_run_on_a_licensed_localstack_without_the_real_aws_guard(licensed) -> None:
     assert licensed.done.returncode == 0, licensed.output[-3000:]
-    assert re.search(r"\b17 passed\b", licensed.done.stdout.strip().splitlines()[-1]), licensed.done.stdout[-1500:]
-    assert len(licensed.summaries) == 17 and len({run["run"] for run in licensed.summaries}) == 17
+    assert re.search(r"\b18 passed, 3 skipped\b", licensed.done.stdout.strip().splitlines()[-1]), \
+        licensed.done.stdout[-1500:]
+    assert len(licensed.summaries) == 18 and len({run["run"] for run in licensed.summaries}) == 18
     for run in licensed.summaries:
         assert "1 ecs service (FARGATE)" in run["created"] and run["marked"] == "each named or tagged with the run id"
         assert run["left"] == "left nothing", run
@@ -56,10 +60,15 @@ def test_what_cannot_run_there_says_so_naming_localstack(licensed) -> None:
     skipped = [line for line in licensed.done.stdout.splitlines() if line.startswith("SKIPPED")]
     rollback = [line for line in skipped if f"] {SCENARIOS}:" in line]
     assert len(rollback) == 2 and all("not measured on LocalStack: " in line for line in rollback), rollback
-    replays = [line for line in skipped if "] scenarios/test_explicit_version.py" in line]
-    assert replays and all("not measured on LocalStack: this scenario reads the ECS simulator" in line
-                           for line in replays), replays
-    assert "real AWS:" not in "\n".join(replays)
+    replays = [line for line in skipped if "] scenarios/test_cd_permissions.py" in line]
+    assert len(replays) == 1 and "not measured on LocalStack: this scenario reads the ECS simulator" in replays[0], replays
+    assert "real AWS:" not in "\n".join(skipped)
+
+
+def test_an_approach_replays_there_on_its_own_terraform_applied_to_localstack(licensed) -> None:
+    assert f"{REPLAYED} PASSED" in licensed.done.stdout or re.search(r"\b18 passed\b", licensed.done.stdout)
+    replay = [run for run in licensed.summaries if "1 internet gateway" in run["created"] and "scalable target" in run["created"]]
+    assert len(replay) == 1 and replay[0]["left"] == "left nothing", licensed.summaries
 
 
 def test_without_a_docker_engine_the_scenarios_say_the_images_need_one() -> None:

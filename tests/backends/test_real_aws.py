@@ -58,7 +58,7 @@ def test_an_account_not_on_the_list_is_refused_with_the_account_shown(served_end
 
 def run_pytest(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "scenarios", "-n", "0", "-p", "no:cacheprovider", "-q",
-                           "-rs", "-k", "test_explicit_version", *argv], cwd=ROOT, env=env, capture_output=True,
+                           "-rs", "-k", "test_cd_permissions", *argv], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
 
 
