@@ -24,6 +24,9 @@ from harness.metrics.measure import skew_share, version_skew
 
 from scenario_support import expected, parameters
 
+# Where tasks really run too (real ECS's version consistency): the world, a deploy, a revision without version consistency, a scale-out.
+pytestmark = pytest.mark.real_aws(budget=2400)
+
 SCALE_OUT = 4  # from the configurations' desired count of 2
 
 # Which approaches' task definition names a tag that moves between deploys.

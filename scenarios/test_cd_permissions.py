@@ -29,6 +29,8 @@ NEVER_FOR_ECS_ONLY_CD = ("ec2:", "iam:CreateRole", "logs:", "secretsmanager:", "
 
 
 @pytest.mark.last_in_world  # in a shared Terraform world it reads the deploys the other scenarios ran
+@pytest.mark.simulator_only("CD's calls are read from what harness serve recorded (CD that is Terraform, or a "
+                            "command, is seen nowhere else); on AWS that record is CloudTrail's, minutes late")
 def test_cd_needs_only_the_permissions_it_calls(approach, world, measurements, request, tmp_path) -> None:
     w = world(terraform=False)
     facts = w.approach.facts

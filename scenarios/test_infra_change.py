@@ -35,7 +35,8 @@ from harness.worlds.images import digests_by_tag
 
 from scenario_support import expected, parameters
 
-pytestmark = pytest.mark.terraform
+# Where tasks really run too: the world, a deploy, the apply, up to 900 s watching the tasks, the next deploy.
+pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=3600)]
 
 STEP = 5.0  # virtual seconds between looks at the running tasks
 PATIENCE = 900.0  # virtual seconds a change may take to reach every task

@@ -90,9 +90,8 @@ REAL_AWS = "real AWS"  # where: the words each message says it in
 def not_brought(where: str = REAL_AWS) -> str:
     """Why a scenario that reads the simulator does not run on ``where``."""
     return (f"not measured on {where}: this scenario reads the ECS simulator (declared behaviours, virtual time) "
-            "and has not been brought to the wall clock yet (the deploy tool's scenarios and the drift after a "
-            "deploy have: scenarios/test_deploy_tool_*.py, scenarios/test_drift_after_deploy.py); "
-            "use --backend moto or server")
+            "and has not been brought to the wall clock (a scenario that has is marked real_aws(budget=SECONDS), "
+            "as scenarios/ shows); use --backend moto or server")
 
 
 NOT_MEASURED = not_brought()

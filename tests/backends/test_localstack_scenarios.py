@@ -61,7 +61,7 @@ def test_what_cannot_run_there_says_so_naming_localstack(licensed) -> None:
     rollback = [line for line in skipped if f"] {SCENARIOS}:" in line]
     assert len(rollback) == 2 and all("not measured on LocalStack: " in line for line in rollback), rollback
     replays = [line for line in skipped if "] scenarios/test_cd_permissions.py" in line]
-    assert len(replays) == 1 and "not measured on LocalStack: this scenario reads the ECS simulator" in replays[0], replays
+    assert len(replays) == 1 and "not measured on LocalStack: CD's calls are read from what harness serve recorded" in replays[0], replays
     assert "real AWS:" not in "\n".join(skipped)
 
 

@@ -72,7 +72,7 @@ def test_pytest_refuses_before_any_test_and_runs_only_when_allowed(served_endpoi
     assert wrong_account.returncode == 4 and f"account {SERVE_ACCOUNT}" in wrong_account.stderr
     allowed = run_pytest("--backend", "aws", "--allow-real-aws", env={**env, "HARNESS_AWS_ACCOUNTS": SERVE_ACCOUNT})
     assert allowed.returncode == 0, allowed.stdout[-1500:] + allowed.stderr[-1500:]
-    assert "not measured on real AWS: this scenario reads the ECS simulator" in allowed.stdout
+    assert "not measured on real AWS: CD's calls are read from what harness serve recorded" in allowed.stdout
     assert "passed" not in allowed.stdout.strip().splitlines()[-1]
 
 

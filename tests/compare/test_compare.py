@@ -151,7 +151,7 @@ def test_on_a_backend_where_tasks_really_run_the_report_says_what_ran_there(tmp_
                "[template]`" in measured
     assert "test_cd_permissions" not in measured
     assert reasons["scenarios/test_cd_permissions.py::test_cd_needs_only_the_permissions_it_calls[template]"] \
-        .startswith("not measured on real AWS: this scenario reads the ECS simulator"), reasons
+        .startswith("not measured on real AWS: CD's calls are read from what harness serve recorded"), reasons
     assert not any("test_first_deploy" in node for node in reasons)
 
 

@@ -118,10 +118,16 @@ resource "aws_iam_role_policy_attachment" "execution" {
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 }
 
+# The app's secret, and any the infra team adds for it later under its name
+# (<name>/...): a secret ARN added to the task definition is useless to the
+# tasks until the execution role may read it, and real ECS fails their start.
 data "aws_iam_policy_document" "read_secret" {
   statement {
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.app.arn]
+    actions = ["secretsmanager:GetSecretValue"]
+    resources = [
+      aws_secretsmanager_secret.app.arn,
+      "arn:${data.aws_partition.current.partition}:secretsmanager:*:*:secret:${var.name}/*",
+    ]
   }
 }
 
