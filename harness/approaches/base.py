@@ -22,6 +22,16 @@ from ecs_template_deploy.watch import Outcome, RolloutWatcher, WaitOptions
 from harness.approaches import ApproachError
 
 
+# What a build may have pushed (Docker's classic store: a v2 manifest; its containerd store:
+# an OCI index): asked for as it is, ECR hands it back unconverted and a retag keeps its digest.
+ACCEPTED_MEDIA_TYPES = (
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+)
+
+
 def container_image(ecs: Any, task_definition: str, container: str) -> str:
     """The image ``container`` runs in ``task_definition`` (an ARN or family[:revision])."""
     images = TaskDefinition(ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]).images

@@ -196,9 +196,11 @@ def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
     real = request.getfixturevalue("aws")  # skips here what cannot run there, with the reason
 
     runner = request.getfixturevalue("terraform")
-    measurements.parameters({"terraform": {"version": {runner.version(): True},
-                                           "provider": {"a provider start per command (real endpoint)": True}}})
-    worlds = ApproachWorlds(WallClockPlace(real), session=real.session)
+    place = WallClockPlace(real)
+    mode = (runner.provider_mode() if place.terraform_endpoint is not None  # a LocalStack, a dry run's server
+            else "a provider start per command (real AWS: the caller's credentials)")
+    measurements.parameters({"terraform": {"version": {runner.version(): True}, "provider": {mode: True}}})
+    worlds = ApproachWorlds(place, session=real.session)
 
     def make(terraform: bool, **configuration: Any) -> World:
         problem = approach.cls().variation_problem(configuration) if configuration else None

@@ -387,6 +387,7 @@ class Workspace:
              attach: bool = True) -> str | int:
         env = self.terraform.env()
         if self.real_aws:
+            env.pop("AWS_EC2_METADATA_DISABLED", None)  # an instance profile is credentials too (unless you said no)
             env.update({k: v for k, v in os.environ.items() if k.startswith("AWS_")})
             attach = False  # the long-lived provider was started without them: each command starts its own
         provider = self.terraform.provider_server(self.directory) if attach else None

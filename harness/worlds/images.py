@@ -14,6 +14,7 @@ import json
 from typing import Any, Iterable
 
 from harness.approaches import ApproachError
+from harness.approaches.base import ACCEPTED_MEDIA_TYPES
 
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
@@ -40,7 +41,8 @@ def push_images(ecr: Any, repository: str, tags: Iterable[str]) -> dict[str, str
 
 def point_tag(ecr: Any, repository: str, tag: str, at: str) -> None:
     """Make ``tag`` name the image ``at`` names (a no-op if it already does)."""
-    found = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": at}])["images"]
+    found = ecr.batch_get_image(repositoryName=repository, imageIds=[{"imageTag": at}],
+                                acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES))["images"]
     if not found:
         raise ApproachError(f"no image tagged {at!r} in {repository}: push it before pointing {tag!r} at it")
     try:  # the found image's own media type: a real build's may be an OCI manifest or index

@@ -138,11 +138,11 @@ def test_a_provider_that_cannot_be_reattached_falls_back_to_plain_commands_and_s
 
 def test_a_real_aws_workspace_keeps_the_callers_credentials_and_starts_its_own_provider(tmp_path, monkeypatch):
     """Real AWS (no endpoint): the provider finds credentials as anywhere (AWS_PROFILE
-    here), so the commands keep the AWS_* variables an emulator's workspace drops, and
+    here, or an EC2 instance profile), so the commands keep the AWS_* variables an emulator's workspace drops, and
     none attaches to the long-lived provider, which was started without them."""
     script = textwrap.dedent(f"""\
         case "$1" in init) mkdir -p .terraform;; esac
-        echo "$1 ${{AWS_PROFILE:-none}} ${{TF_REATTACH_PROVIDERS:-none}}" >> {tmp_path / "commands.log"}
+        echo "$1 ${{AWS_PROFILE:-none}}/${{AWS_EC2_METADATA_DISABLED:-unset}} ${{TF_REATTACH_PROVIDERS:-none}}" >> {tmp_path / "commands.log"}
     """)
     monkeypatch.setenv("AWS_PROFILE", "harness-sandbox")
     runner = Terraform(TerraformSettings(binary=str(fake_binary(tmp_path / "bin", "terraform", script)),
@@ -165,6 +165,7 @@ def test_a_real_aws_workspace_keeps_the_callers_credentials_and_starts_its_own_p
     finally:
         runner.close()
     logged = [line.split(" ", 2) for line in (tmp_path / "commands.log").read_text().splitlines()]
+    # real AWS: the profile, and an instance profile's credentials allowed too; an emulator: neither
     assert [(command, profile) for command, profile, _ in logged] == [
-        ("init", "harness-sandbox"), ("apply", "harness-sandbox"), ("init", "none"), ("apply", "none")]
+        ("init", "harness-sandbox/unset"), ("apply", "harness-sandbox/unset"), ("init", "none/true"), ("apply", "none/true")]
     assert logged[1][2] == "none" and logged[3][2] != "none"  # only the emulator's apply attached

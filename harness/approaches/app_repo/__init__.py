@@ -56,8 +56,9 @@ class AppRepo(RevisionCd, Approach):
     def task_definition(self, image: str) -> dict[str, Any]:
         """The app repo's task definition for ``image``, with the edits made so far."""
         c = self.context
+        # the Region CD deploys to: the log group is there (a fixed one fails every task elsewhere)
         values = {"family": c.output("family"), "image": image, "container_name": c.container,
-                  "environment": c.environment, **{k: c.output(k) for k in (
+                  "environment": c.environment, "region": self.ecs.meta.region_name, **{k: c.output(k) for k in (
                       "execution_role_arn", "task_role_arn", "secret_arn", "log_group_name")}}
         definition = render(self.taskdef_text, values)
         for change in self.edits:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
-from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, replace_revision
+from harness.approaches.base import ACCEPTED_MEDIA_TYPES, Context, EcsCd, Step, apply_through_terraform, replace_revision
 
 
 @register
@@ -55,7 +55,7 @@ class PersistentTag(EcsCd, Approach):
 
     def _manifest(self, tag: str) -> dict[str, Any]:
         answer = self.ecr.batch_get_image(repositoryName=self.context.output("repository_name"),
-                                          imageIds=[{"imageTag": tag}])
+                                          imageIds=[{"imageTag": tag}], acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES))
         if not answer.get("images"):
             raise ApproachError(f"no image tagged {tag!r} in {self.context.output('repository_name')}: push it first")
         return answer["images"][0]

@@ -97,6 +97,17 @@ resource "aws_appautoscaling_target" "app" {
   scalable_dimension = "ecs:service:DesiredCount"
   min_capacity       = var.min_count
   max_capacity       = var.max_count
+
+  # Only where a harness run measures on real AWS: an idle test app's CPU would
+  # have target tracking scale it in mid-scenario (the simulator models no CPU).
+  dynamic "suspended_state" {
+    for_each = var.scaling_suspended ? [1] : []
+    content {
+      dynamic_scaling_in_suspended  = true
+      dynamic_scaling_out_suspended = true
+      scheduled_scaling_suspended   = true
+    }
+  }
 }
 
 resource "aws_appautoscaling_policy" "cpu" {

@@ -74,3 +74,9 @@ variable "public_network" {
   type        = bool
   default     = false
 }
+
+variable "scaling_suspended" {
+  description = "Suspend the scaling policy (a harness run on real AWS, whose idle test app would be scaled in)"
+  type        = bool
+  default     = false
+}
