@@ -11,8 +11,17 @@ terraform {
   }
 }
 
+# Zones where Fargate runs: no Local or Wavelength Zones, and by zone ID not the
+# zones ECS's Fargate Regions page leaves out (us-west-1 and ap-northeast-1 have
+# some; zone names map to IDs differently per account).
 data "aws_availability_zones" "available" {
-  state = "available"
+  state            = "available"
+  exclude_zone_ids = ["usw1-az2", "apne1-az3"]
+
+  filter {
+    name   = "zone-type"
+    values = ["availability-zone"]
+  }
 }
 
 # aws, aws-cn or aws-us-gov: the AWS-managed policy's ARN starts with it.
