@@ -101,12 +101,14 @@ def apply(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None 
 
 
 def identical_revisions(ecs: Any, plan: Plan) -> list[str]:
-    """ACTIVE revisions of the target family, newer than any the service uses, that
-    are identical to the rendered definition; newest first. These are what an
-    earlier run of this same deploy registered and never got to use."""
+    """ACTIVE revisions of the target family, newer than the one the service is set
+    to run, that are identical to the rendered definition; newest first. These are
+    what an earlier run of this same deploy registered: never used (killed before
+    its update), or used and rolled back (a re-run of a failed release, whose
+    deployment may still drain: it is the same revision, not a new one)."""
     fields = registrable_fields(ecs)
-    in_use = [revision_of(arn) or 0 for arn in plan.service.task_definitions_in_use if family_of(arn) == plan.family]
-    newest_in_use = max(in_use, default=0)
+    running = plan.service.task_definition
+    newest_in_use = (revision_of(running) or 0) if family_of(running) == plan.family else 0
     candidates: list[str] = []
     with aws_call("ecs:ListTaskDefinitions"):
         answer = ecs.list_task_definitions(familyPrefix=plan.family, status="ACTIVE", sort="DESC")

@@ -229,5 +229,8 @@ def identical_definition(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Equal content and provenance (same template revision, same images): what
     one deploy registers, so a revision that passes may be reused by it."""
     def provenance(definition: Mapping[str, Any]) -> dict[str, str]:
-        return {t["key"]: t["value"] for t in definition.get("tags", []) if is_provenance_tag(t["key"])}
+        # where it came from (template, images), not what happened to it since: the
+        # known-good and bake records a revision gathers do not make it another one
+        return {t["key"]: t["value"] for t in definition.get("tags", [])
+                if t["key"] == TEMPLATE_TAG or t["key"].startswith(IMAGE_TAG_PREFIX)}
     return same_definition(a, b) and provenance(a) == provenance(b)

@@ -1,13 +1,19 @@
-"""After the update: watch the rollout, mark success, return to known good on failure.
+"""After the update: watch the rollout, bake, mark success, return to known good on failure.
 
 `Rollout.see_through()` is what `deploy` does after it updated the service (or
 found it already running the definition), in named steps:
 
 - watch our deployment;
-- succeeded: mark the revision known good;
-- ECS's circuit breaker is rolling back: follow it, never fight it;
-- rollback disabled, or another deployment replaced ours: say so and stop;
-- otherwise return to the last known-good revision and watch that.
+- steady: bake (`--bake`, and while an `--alarm` that was already firing is
+  still in ALARM), with the bake's start recorded on the revision;
+- the bake passed: mark the revision known good (only a bake this run saw pass
+  does that);
+- failed: record it on the revision; ECS's circuit breaker is rolling back:
+  follow it, never fight it, then go on to the last known-good revision if ECS
+  returned to one nobody proved; rollback disabled, or another deployment
+  replaced ours: say so and stop; otherwise return to the last known-good
+  revision (StopServiceDeployment ROLLBACK where ECS still holds blue) and watch
+  that.
 
 `Rollout.roll_back()` is the `rollback` command: it follows a rollback that is
 already in progress (a killed run's) or starts one.
@@ -16,7 +22,8 @@ Once the service has been changed, nothing ends these early: failed AWS calls
 are asked again until the deadline (`retry.Retrier`, and the watcher's own
 patience), and whatever still goes wrong becomes a `RolloutReport` with the
 documented exit code, never an exception the CLI would report as "nothing
-changed". Every report says what finishes the job (`Next`).
+changed". Every report says what finishes the job (`Next`); once a deploy has
+failed, that is `rollback`, never the deploy again (`Journal.resume`).
 """
 from __future__ import annotations
 
@@ -117,30 +124,33 @@ class Rollout:
         self.journal: Journal = watcher.journal
         self.retry = Retrier(self.clock, watcher.sink)
         self._story = ""  # what happened so far, for a report of what went wrong next
+        self._previous = ""  # what the service ran before the deploy being seen through
 
     # -- deploy --------------------------------------------------------------
 
     def see_through(self, cluster: str, service: str, task_definition: str, *, deployment_id: str | None = None,
-                    since: float | None = None, record_arn: str = "") -> RolloutReport:
-        """Watch the deployment of `task_definition` to its end and act on the verdict."""
+                    since: float | None = None, record_arn: str = "", previous: str = "") -> RolloutReport:
+        """Watch the deployment of `task_definition` to its end and act on the verdict.
+        `previous` is what the service ran before this deploy, for the message and the
+        `rollback --to` a failure suggests when no revision is known good."""
         what = f"deploy of {short(task_definition)}"
+        self._previous = previous
         return self._guarded(what, task_definition, Next.ROLLBACK,
                              lambda: self._see_through(cluster, service, task_definition, deployment_id, since, record_arn))
 
     def _see_through(self, cluster: str, service: str, task_definition: str, deployment_id: str | None,
                      since: float | None, record_arn: str = "") -> RolloutReport:
-        first = self._remember_completed(cluster, service, exclude=task_definition)
-        if first is not None and same_revision(first.steady_on, task_definition) and knowngood.is_marked(first, task_definition):
+        first = self._first_look(cluster, service)
+        if first is not None and same_revision(first.steady_on, task_definition) \
+                and knowngood.is_marked(first, task_definition) and knowngood.read_mark(self.ecs, task_definition):
             return RolloutReport(EXIT_OK, f"{short(task_definition)} already runs, steady and known good: nothing to do",
                                  task_definition)
         # a blue/green, linear or canary deployment's own bake and steps come on top of --timeout
         waits = first.strategy_waits if first is not None else 0.0
         outcome = self.watcher.watch(cluster, service, deployment_id=deployment_id, task_definition=task_definition,
                                      since=since, record_arn=record_arn, timeout=self.options.timeout + waits)
-        if outcome.succeeded and self.options.bake:
-            baked = self.watcher.bake(cluster, service, outcome, self.options.bake)
-            if not baked.succeeded:
-                outcome = baked  # a failure during the bake is a failed deploy: back to known good
+        if outcome.succeeded and (self.options.bake or self.watcher.alarms_firing):
+            outcome = self._bake(cluster, service, outcome)
         if outcome.succeeded:
             return self._succeeded(outcome, f"deployed {short(task_definition)}: steady state"
                                    + (f", baked {self.options.bake:g} s" if self.options.bake else ""))
@@ -149,20 +159,55 @@ class Rollout:
                 f"{verdict.reason}")
         self._story = what
         if verdict.state is State.SUPERSEDED:
+            self.journal.resume = Next.STATUS
             return RolloutReport(EXIT_NOT_RECOVERED, f"{what}; not rolling back over another deployment",
                                  task_definition, outcome, next=Next.STATUS)
+        # From here on the release has failed: what finishes the job after a stop is
+        # `rollback` (it follows a return in flight), never this deploy again.
+        self.journal.resume = Next.ROLLBACK
         if verdict.ecs_rolls_back:
+            self._record_failure(outcome)
             return self._follow_the_breaker(cluster, service, outcome, what, since)
         if not self.options.rollback:
+            self._record_failure(outcome)
             return RolloutReport(_failed_code(outcome),
                                  f"{what}; rollback disabled (--no-rollback), the service stays on {short(task_definition)}",
                                  task_definition, outcome, next=Next.ROLLBACK)
         return self._return_to_known_good(cluster, service, outcome, what, since)
 
+    def _bake(self, cluster: str, service: str, outcome: Outcome) -> Outcome:
+        """The bake after the rollout: recorded on the revision as it starts, so a
+        later run knows it never finished if this one is killed; judged by the
+        watcher. Returns the bake's outcome if it failed, else the rollout's."""
+        revision = outcome.task_definition
+        arn = outcome.service.arn if outcome.service else None
+        try:
+            earlier = knowngood.read_bake(self.ecs, revision)
+        except DeployToolError:
+            earlier = None
+        if earlier is not None and earlier.state == knowngood.STARTED:
+            self.watcher.emit("action", f"{short(revision)}'s bake, {earlier.describe()} by an earlier run, never "
+                              "finished: baking it again in full")
+        try:
+            knowngood.record_bake(self.ecs, revision, knowngood.STARTED, at=self.clock.now(), service_arn=arn)
+        except DeployToolError as err:
+            self.watcher.emit("warning", f"could not record the start of {short(revision)}'s bake ({err}): baking anyway")
+        baked = self.watcher.bake(cluster, service, outcome, self.options.bake)
+        return outcome if baked.succeeded else baked  # a failure during the bake is a failed deploy
+
     def _succeeded(self, outcome: Outcome, message: str) -> RolloutReport:
-        marked, warnings = self._mark(outcome)
+        marked, warnings = self._mark(outcome, knowngood.PASSED)
         return RolloutReport(EXIT_OK, message + (", marked known good" if marked else ""), outcome.task_definition,
                              outcome, known_good=marked, warnings=warnings)
+
+    def _record_failure(self, outcome: Outcome) -> None:
+        """Write on the failed revision that its deploy failed (best effort: a revision
+        never proven is not known good either way; this revokes an earlier proof)."""
+        arn = outcome.service.arn if outcome.service else None
+        try:
+            knowngood.record_bake(self.ecs, outcome.task_definition, knowngood.FAILED, at=self.clock.now(), service_arn=arn)
+        except DeployToolError as err:
+            self.watcher.emit("warning", f"could not record that {short(outcome.task_definition)} failed ({err})")
 
     def _follow_the_breaker(self, cluster: str, service: str, outcome: Outcome, what: str,
                             since: float | None) -> RolloutReport:
@@ -175,13 +220,77 @@ class Rollout:
                                  "not rolling back over it", outcome.task_definition, outcome, recovery, next=Next.STATUS)
         back = short(recovery.task_definition)
         if recovery.succeeded:
-            marked, warnings = self._mark(recovery)
-            return RolloutReport(EXIT_ROLLED_BACK, f"{what}; ECS's circuit breaker rolled back to {back}, steady",
-                                 outcome.task_definition, outcome, recovery, returned_to=recovery.task_definition,
-                                 rolled_back_by="ecs-circuit-breaker", known_good=marked, warnings=warnings)
+            return self._back_on(cluster, service, outcome, recovery, f"{what}; ECS's circuit breaker rolled back to {back}",
+                                 "ecs-circuit-breaker", since)
         return RolloutReport(_failed_code(recovery), f"{what}; ECS's rollback to {back} did not reach a steady state: "
                              f"{recovery.verdict.reason}", outcome.task_definition, outcome, recovery,
                              rolled_back_by="ecs-circuit-breaker", next=Next.ROLLBACK)
+
+    def _back_on(self, cluster: str, service: str, outcome: Outcome, recovery: Outcome, how: str, by: str,
+                 since: float | None, traffic_back_at: float | None = None) -> RolloutReport:
+        """ECS put the service back, steady, on a revision of its choosing (its
+        circuit breaker, or blue after a traffic shift back). That revision is the
+        last known good only if this tool proved it: if it did, it is marked again;
+        if not, the service goes on to the last known-good revision; if none is,
+        the service stays there, nothing is marked, and the exit says so."""
+        back = recovery.task_definition
+        failed = outcome.task_definition
+        try:
+            proven = self.retry.call(lambda: knowngood.read_mark(self.ecs, back), until=self.clock.now() + MARK_BUDGET,
+                                     what=f"reading {short(back)}'s known-good mark")
+        except DeployToolError:
+            proven = None  # cannot tell: treat it as unproven, which is the safe side
+        if proven is not None:
+            marked, warnings = self._mark(recovery, None)
+            report = RolloutReport(EXIT_ROLLED_BACK, f"{how}, steady", failed, outcome, recovery, returned_to=back,
+                                   rolled_back_by=by, known_good=marked or proven, warnings=warnings)
+            report.traffic_back_at = traffic_back_at
+            return report
+        why = self._unproven(back)
+        tags = recovery.service.tags if recovery.service else {}
+        until = self.clock.now() + self.options.recovery_timeout
+        target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags,
+                                                        exclude=[failed, back]),
+                                 until=until, what="finding the known-good revision")
+        if target is None:
+            report = RolloutReport(
+                EXIT_NOT_RECOVERED, f"{how}, steady; but {short(back)} is not known good ({why}) and no revision of "
+                f"{family_of(failed)} is: nothing was marked. If {short(back)} is good, name it known good with "
+                f"`rollback --to {short(back)}`", failed, outcome, recovery, returned_to=back, rolled_back_by=by,
+                next=Next.ROLLBACK)
+            self.journal.resume_to = back
+            report.traffic_back_at = traffic_back_at
+            return report
+        self.watcher.emit("action", f"{how}, which is not known good ({why}): returning to known-good {target.revision} "
+                          f"(since {target.marked_at})", knownGood=target.task_definition)
+        self._story = f"{how}; returning to known-good {target.revision}"
+        further, _ = self._go_to(cluster, service, target.task_definition, until, since,
+                                 f"returned to known-good {target.revision}", recovery.service)
+        if further.succeeded:
+            marked, warnings = self._mark(further, None)
+            report = RolloutReport(EXIT_ROLLED_BACK, f"{how}, not known good; returned to known-good {target.revision}, "
+                                   "steady", failed, outcome, further, returned_to=target.task_definition,
+                                   rolled_back_by="ecs-template-deploy", known_good=marked or target, warnings=warnings)
+        else:
+            report = RolloutReport(_failed_code(further), f"{how}, not known good; the return to known-good "
+                                   f"{target.revision} failed: {further.verdict.reason}", failed, outcome, further,
+                                   rolled_back_by="ecs-template-deploy", known_good=target, next=Next.ROLLBACK)
+        report.traffic_back_at = traffic_back_at
+        return report
+
+    def _unproven(self, revision: str) -> str:
+        """Why `revision` is not known good, from its bake record, for messages."""
+        try:
+            record = knowngood.read_bake(self.ecs, revision)
+        except DeployToolError:
+            return "its record cannot be read"
+        if record is None:
+            return "this tool never proved it"
+        if record.state == knowngood.STARTED:
+            return f"its bake, {record.describe()}, never finished"
+        if record.state == knowngood.FAILED:
+            return f"it {record.describe()}"
+        return f"its bake {record.describe()}"
 
     def _return_to_known_good(self, cluster: str, service: str, outcome: Outcome, what: str,
                               since: float | None) -> RolloutReport:
@@ -197,23 +306,30 @@ class Rollout:
         target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags, exclude=[failed]),
                                  until=until, what="finding the known-good revision")
         if target is None:
+            self._record_failure(outcome)
+            previous = self._previous if self._previous and not same_revision(self._previous, failed) else ""
+            if previous:
+                self.journal.resume_to = previous
             return RolloutReport(EXIT_NOT_RECOVERED,
-                                 f"{what}; no known-good revision of {family_of(failed)} to roll back to: "
-                                 "roll back with `ecs-template-deploy rollback --to REVISION`", failed, outcome,
-                                 next=Next.ROLLBACK)
+                                 f"{what}; no known-good revision of {family_of(failed)} to roll back to (none has passed "
+                                 "a bake of this tool" + (f"; {short(previous)}, which ran before, never did" if previous
+                                                          else "") + "): the service stays on "
+                                 f"{short(failed)}; roll back with `ecs-template-deploy rollback --to REVISION`", failed,
+                                 outcome, next=Next.ROLLBACK)
         self.watcher.emit("action", f"{what}; rolling back to known-good {target.revision} (since {target.marked_at})",
                           knownGood=target.task_definition)
         self._story = f"{what}; rolling back to known-good {target.revision}"
         recovery, joined = self._go_to(cluster, service, target.task_definition, until, since,
-                                       f"rolled back to known-good {target.revision}", outcome.service)
+                                       f"rolled back to known-good {target.revision}", outcome.service,
+                                       then=lambda: self._record_failure(outcome))
         by = "ecs-circuit-breaker" if joined else "ecs-template-deploy"
         how = (f"ECS's circuit breaker tripped as the tool rolled back; both returned to known-good {target.revision}"
                if joined else f"rolled back to known-good {target.revision}")
         if recovery.succeeded:
-            marked, warnings = self._mark(recovery)
+            marked, warnings = self._mark(recovery, None)
             return RolloutReport(EXIT_ROLLED_BACK, f"{what}; {how}, steady",
                                  failed, outcome, recovery, returned_to=target.task_definition,
-                                 rolled_back_by=by, known_good=marked, warnings=warnings)
+                                 rolled_back_by=by, known_good=marked or target, warnings=warnings)
         return RolloutReport(_failed_code(recovery), f"{what}; rollback to {target.revision} failed too: "
                              f"{recovery.verdict.reason}", failed, outcome, recovery,
                              rolled_back_by=by, known_good=target, next=Next.ROLLBACK)
@@ -241,27 +357,26 @@ class Rollout:
             return None
         back_at = self.clock.now()
         self.journal.did("shifted traffic back to blue (StopServiceDeployment ROLLBACK)", service_changed=True)
+        if self.journal.resume is Next.ROLLBACK:  # a failed deploy's (the rollback command has no failed release)
+            self._record_failure(outcome)
         # Blue's deployment is old: stream only events from this watch on, not blue's own history.
         recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id,
                                                   since=since if since is not None else outcome.started_at,
                                                   timeout=self.options.recovery_timeout, failed=outcome.task_definition)
         back = short(recovery.task_definition)
         if recovery.succeeded:
-            marked, warnings = self._mark(recovery)
-            report = RolloutReport(EXIT_ROLLED_BACK, f"{what}; traffic shifted back to {back} (blue), steady",
-                                   outcome.task_definition, outcome, recovery, returned_to=recovery.task_definition,
-                                   rolled_back_by="ecs-template-deploy", known_good=marked, warnings=warnings)
-        else:
-            report = RolloutReport(_failed_code(recovery), f"{what}; the traffic shift back to {back} did not reach a "
-                                   f"steady state: {recovery.verdict.reason}", outcome.task_definition, outcome,
-                                   recovery, rolled_back_by="ecs-template-deploy", next=Next.ROLLBACK)
+            return self._back_on(cluster, service, outcome, recovery, f"{what}; traffic shifted back to {back} (blue)",
+                                 "ecs-template-deploy", since, traffic_back_at=back_at)
+        report = RolloutReport(_failed_code(recovery), f"{what}; the traffic shift back to {back} did not reach a "
+                               f"steady state: {recovery.verdict.reason}", outcome.task_definition, outcome,
+                               recovery, rolled_back_by="ecs-template-deploy", next=Next.ROLLBACK)
         report.traffic_back_at = back_at
         return report
 
     # -- steps both share ----------------------------------------------------
 
     def _go_to(self, cluster: str, service: str, task_definition: str, until: float, since: float | None,
-               action: str, before: Service | None) -> tuple[Outcome, bool]:
+               action: str, before: Service | None, then: Callable[[], None] | None = None) -> tuple[Outcome, bool]:
         """UpdateService to `task_definition` (asked again until `until`), then watch it.
 
         Also says whether the update joined a return ECS had already begun: when
@@ -269,7 +384,8 @@ class Rollout:
         UpdateService, the service already heads for `task_definition`, the update
         starts nothing, and the service's current service deployment is still the
         failed one, now ROLLBACK_*. That record judges the failed deployment, not
-        the way back: the way back is then watched on DescribeServices alone."""
+        the way back: the way back is then watched on DescribeServices alone.
+        `then` runs once the update is in (records that wait until the way back is on)."""
         def update() -> Service:
             with aws_call("ecs:UpdateService"):
                 answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
@@ -280,6 +396,8 @@ class Rollout:
         self.journal.service_changed = True
         updated = self.retry.call(update, until=until, what=f"updating service {service} to {short(task_definition)}")
         self.journal.did(action, service_changed=True)
+        if then is not None:
+            then()
         primary = updated.primary
         record = updated.current_service_deployment
         known = {d.id for d in before.deployments} if before is not None else set()
@@ -295,19 +413,22 @@ class Rollout:
                                      record_arn="" if joined else record, adopt=not joined, alarms=False)
         return outcome, joined
 
-    def _mark(self, outcome: Outcome) -> tuple[knowngood.KnownGood | None, list[str]]:
-        """Mark what `outcome` saw steady as known good, at AWS's time for it; on
-        failure, warn: the service is fine and the old record stays."""
+    def _mark(self, outcome: Outcome, proof: str | None) -> tuple[knowngood.KnownGood | None, list[str]]:
+        """Mark what `outcome` saw steady as known good, at AWS's time for it. `proof`:
+        PASSED (its bake passed in this run), NAMED (a person named it with --to),
+        None (a return to a revision already known good). On failure, warn: the
+        service is fine and the old record stays."""
         service = outcome.service
         ours = service.deployment(outcome.deployment_id) if service else None
         at = (ours.updated_at if ours and ours.updated_at else None) or self.clock.now()
         try:
             marked = self.retry.call(
-                lambda: knowngood.mark(self.ecs, outcome.task_definition, at=at, service_arn=service.arn if service else None),
+                lambda: knowngood.mark(self.ecs, outcome.task_definition, at=at, service_arn=service.arn if service else None,
+                                       proof=proof),
                 until=self.clock.now() + MARK_BUDGET, what=f"marking {short(outcome.task_definition)} known good")
         except DeployToolError as err:
             warning = (f"could not mark {short(outcome.task_definition)} known good ({err}): the known-good record "
-                       "stays as it was; the next deploy marks it once it sees its deployment COMPLETED")
+                       "stays as it was; a re-run of this command marks it")
             self.journal.warn(warning)
             self.watcher.emit("warning", warning)
             return None, [warning]
@@ -315,31 +436,16 @@ class Rollout:
         self.watcher.emit("action", f"marked {marked.revision} known good", knownGood=marked.task_definition)
         return marked, []
 
-    def _remember_completed(self, cluster: str, service: str, exclude: str) -> Service | None:
-        """Mark deployments ECS already reports COMPLETED (the revision a deploy replaces)
-        before the new one can fail: a service deployed by other means still has a
-        known-good revision to return to. One DescribeServices call; tags only if new.
-        Best effort: the watch that follows has its own patience."""
+    def _first_look(self, cluster: str, service: str) -> Service | None:
+        """The service before watching (one DescribeServices): whether the deploy is
+        already done, and how long the strategy waits. Best effort: the watch that
+        follows has its own patience. Nothing is marked here: a deployment ECS calls
+        COMPLETED is not a bake this tool saw pass."""
         try:
-            snapshot = self.watcher.describe(cluster, service)
+            return self.watcher.describe(cluster, service)
         except DeployToolError as err:
-            self.watcher.emit("warning", f"could not check the replaced revision's rollout ({err}); watching")
+            self.watcher.emit("warning", f"could not read the service before watching ({err}); watching")
             return None
-        for deployment in snapshot.deployments:
-            if not deployment.is_completed or same_revision(deployment.task_definition, exclude):
-                continue
-            if knowngood.is_marked(snapshot, deployment.task_definition):
-                continue
-            try:
-                knowngood.mark(self.ecs, deployment.task_definition, at=deployment.updated_at or self.clock.now(),
-                               service_arn=snapshot.arn)
-            except DeployToolError as err:
-                self.watcher.emit("warning", f"could not mark {deployment.revision} known good ({err}); watching")
-                continue
-            self.journal.did(f"marked {deployment.revision} known good (its deployment is COMPLETED)")
-            self.watcher.emit("action", f"marked {deployment.revision} known good (its deployment is COMPLETED)",
-                              knownGood=deployment.task_definition)
-        return snapshot
 
     def _guarded(self, what: str, task_definition: str, next_step: Next,
                  step: Callable[[], RolloutReport]) -> RolloutReport:
@@ -358,6 +464,9 @@ class Rollout:
         than the running one, or the one a rollback in progress returns to) and wait."""
         snapshot, target, follow = resolve_target(self.ecs, cluster, service, to, family)
         current = snapshot.task_definition
+        if to is not None and same_revision(snapshot.steady_on, target.task_definition):
+            return self._guarded(f"marking {target.revision}", target.task_definition, Next.RERUN,
+                                 lambda: self._name_running(snapshot, target))
         record = self.watcher.current_record(snapshot) if to is None and not follow else None
         if record is not None and record.keeps_blue and not record.is_rolling_back:
             return self._guarded(f"rollback of {snapshot.name}", current, Next.RERUN,
@@ -376,7 +485,25 @@ class Rollout:
                               + (f" (known good since {target.marked_at})" if target.marked_at else " (never marked known good)"),
                               knownGood=target.task_definition)
         return self._guarded(f"rollback to {target.revision}", target.task_definition, Next.RERUN,
-                             lambda: self._roll_back(cluster, service, target, follow, since, snapshot))
+                             lambda: self._roll_back(cluster, service, target, follow, since, snapshot,
+                                                     named=to is not None or not target.marked_at))
+
+    def _name_running(self, snapshot: Service, target: knowngood.KnownGood) -> RolloutReport:
+        """`rollback --to` the revision the service already runs, steady: nothing to
+        move; a person named it, so it is marked known good (how a service the tool
+        never deployed gets its first known-good revision)."""
+        self.watcher.emit("action", f"{snapshot.name} already runs {target.revision}, steady: marking it known good, "
+                          "as named with --to", knownGood=target.task_definition)
+        now = self.clock.now()
+        primary = snapshot.primary
+        outcome = Outcome(Verdict(State.SUCCEEDED, f"{target.revision} runs, steady"), primary.id if primary else "",
+                          target.task_definition, now, now, 0, snapshot, now)
+        marked, warnings = self._mark(outcome, knowngood.NAMED)
+        return RolloutReport(EXIT_OK if marked else EXIT_NOT_RECOVERED,
+                             f"{target.revision} already runs, steady" + (": marked known good" if marked else
+                                                                         ": could not mark it known good"),
+                             target.task_definition, outcome, returned_to=target.task_definition, known_good=marked,
+                             warnings=warnings, next=Next.NOTHING if marked else Next.RERUN)
 
     def _stop_and_shift_back(self, cluster: str, service: str, snapshot: Service, record, since: float | None) -> RolloutReport:
         """`rollback` during a blue/green-family deployment that still keeps blue:
@@ -394,7 +521,7 @@ class Rollout:
         return report
 
     def _roll_back(self, cluster: str, service: str, target: knowngood.KnownGood, follow: bool,
-                   since: float | None, before: Service) -> RolloutReport:
+                   since: float | None, before: Service, named: bool) -> RolloutReport:
         until = self.clock.now() + self.options.timeout
         if follow:
             outcome = self.watcher.watch(cluster, service, task_definition=target.task_definition, since=since)
@@ -402,7 +529,8 @@ class Rollout:
             outcome, _ = self._go_to(cluster, service, target.task_definition, until, since,
                                      f"rolled back to {target.revision}", before)
         if outcome.succeeded:
-            marked, warnings = self._mark(outcome)
+            # a revision named with --to (or by a return of ours to one) is known good because a person named it
+            marked, warnings = self._mark(outcome, knowngood.NAMED if named else None)
             return RolloutReport(EXIT_OK, f"rolled back to {target.revision}: steady state", target.task_definition,
                                  outcome, returned_to=target.task_definition, rolled_back_by="ecs-template-deploy",
                                  known_good=marked, warnings=warnings)

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import knowngood
 from .clock import Clock, iso
-from .errors import DeployToolError
+from .errors import DeployToolError, Next
 from .resources import fetch_service, short
 from .views import Service, family_of
 
@@ -26,6 +26,12 @@ class Journal:
     warnings: list[str] = field(default_factory=list)
     registered: list[str] = field(default_factory=list)  # revisions this command registered (or may have)
     service_changed: bool = False  # an UpdateService of this command may have taken effect
+    # What finishes the job if the command is stopped now (None: the same command
+    # again). A deploy whose release failed sets ROLLBACK: re-running it would
+    # release the failed revision again. `resume_to`: the revision to name with
+    # `rollback --to` when nothing is known good.
+    resume: Next | None = None
+    resume_to: str = ""
     last_seen: Service | None = None
     last_seen_at: float | None = None
 

@@ -37,6 +37,38 @@ def short_name(arn: str) -> str:
 ADOPT_WITHIN = 10.0
 
 
+# How long a composite alarm (no period of its own) may take to leave ALARM once its cause is gone.
+COMPOSITE_CLEARS_WITHIN = 300.0
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    """One watched CloudWatch alarm as DescribeAlarms answered."""
+
+    name: str
+    state: str  # OK | ALARM | INSUFFICIENT_DATA
+    reason: str = ""
+    since: float | None = None  # when it entered that state (AWS's time)
+    # How long it needs to leave ALARM once its cause is gone: every evaluation
+    # period it looks back over, plus one for the metric to arrive.
+    clears_within: float = COMPOSITE_CLEARS_WITHIN
+
+    @property
+    def firing(self) -> bool:
+        return self.state == "ALARM"
+
+
+def alarm_states(answer: dict[str, Any]) -> dict[str, AlarmState]:
+    """Name -> state, from a DescribeAlarms answer (metric and composite alarms)."""
+    states = {}
+    for raw in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", []):
+        period, periods = raw.get("Period"), raw.get("EvaluationPeriods")
+        clears = float(period) * (int(periods) + 1) if period and periods else COMPOSITE_CLEARS_WITHIN
+        states[raw["AlarmName"]] = AlarmState(raw["AlarmName"], raw.get("StateValue", ""), raw.get("StateReason", ""),
+                                              epoch(raw.get("StateUpdatedTimestamp")), clears)
+    return states
+
+
 @dataclass(frozen=True)
 class WaitOptions:
     """How `deploy` and `rollback` wait, as the CLI parsed and checked them."""
@@ -148,7 +180,8 @@ class RolloutWatcher:
     """
 
     def __init__(self, ecs: Any, *, clock: Clock, options: WaitOptions = WaitOptions(), sink: Sink = discard,
-                 journal: Journal | None = None, cloudwatch: Any = None) -> None:
+                 journal: Journal | None = None, cloudwatch: Any = None,
+                 alarms_at_start: dict[str, AlarmState] | None = None) -> None:
         if options.alarms and cloudwatch is None:
             raise ValueError("watching alarms needs a CloudWatch client")
         self.ecs = ecs
@@ -159,7 +192,13 @@ class RolloutWatcher:
         self.journal = journal if journal is not None else Journal()
         # the service deployments API (2024-25): read while allowed, else DescribeServices alone
         self.deployments_api = True
-        self._alarms_before: set[str] | None = None  # alarms already in ALARM when watching began
+        # Alarms already in ALARM when the deploy began (read before anything changed,
+        # or at the first poll): they do not fail the rollout while they stay in ALARM
+        # (they say nothing about the new revision yet), but no bake passes until
+        # they have left it. Once one leaves ALARM, entering again fails the deploy.
+        self._alarms_before: set[str] | None = (
+            {name for name, state in alarms_at_start.items() if state.firing} if alarms_at_start is not None else None)
+        self._alarm_info: dict[str, AlarmState] = dict(alarms_at_start or {})
         # Service events already streamed, across watches (a deploy, then its rollback).
         self._seen_events: set[str] = set()
         # Stopped tasks described once and for all (they do not change any more).
@@ -229,17 +268,28 @@ class RolloutWatcher:
 
     def _alarms_in_alarm(self) -> list[str]:
         """Watched alarms that went into ALARM since watching began (one already in
-        ALARM then is ignored, as ECS does)."""
+        ALARM then does not count until it has left ALARM: see `alarms_firing`)."""
         if not self.options.alarms:
             return []
         with aws_call("cloudwatch:DescribeAlarms"):
             answer = self.cloudwatch.describe_alarms(AlarmNames=list(self.options.alarms))
-        now = {a["AlarmName"] for a in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])
-               if a.get("StateValue") == "ALARM"}
+        states = alarm_states(answer)
+        self._alarm_info.update(states)
+        now = {name for name, state in states.items() if state.firing}
         if self._alarms_before is None:
             self._alarms_before = now
         self._alarms_before &= now  # once it leaves ALARM, entering again counts
         return sorted(now - self._alarms_before)
+
+    @property
+    def alarms_firing(self) -> list[str]:
+        """Watched alarms that were in ALARM when the deploy began and still were at
+        the last look: until they leave it, the revision cannot be proven good."""
+        return sorted(self._alarms_before or ())
+
+    def _clears_within(self, names: list[str]) -> float:
+        return max((self._alarm_info[n].clears_within for n in names if n in self._alarm_info),
+                   default=COMPOSITE_CLEARS_WITHIN)
 
     def _look(self, cluster: str, service: str, deployment_id: str | None, task_definition: str | None,
               record_arn: str, adopt: bool = True, alarms: bool = True) -> "_Look":
@@ -375,17 +425,33 @@ class RolloutWatcher:
                              or self.options.poll_interval)
 
     def bake(self, cluster: str, service: str, outcome: Outcome, seconds: float) -> Outcome:
-        """Keep watching a deployment that succeeded for `seconds` more: a task of it
-        failing, a watched alarm going into ALARM, or the deployment no longer being
-        ours fails it; else it has baked (SUCCEEDED)."""
+        """Keep watching a deployment that succeeded until it has run `seconds` with
+        every watched alarm out of ALARM: a task of it failing, a watched alarm going
+        into ALARM, or the deployment no longer being ours fails it; else it has
+        baked (SUCCEEDED).
+
+        An alarm that was already in ALARM when the deploy began holds the bake
+        clock: the revision cannot be proven good while it fires. It gets as long as
+        it needs to leave ALARM once its cause is gone (`AlarmState.clears_within`,
+        or the bake, whichever is longer); then the full bake runs from the moment it
+        left. Still firing after that: the bake failed (the new revision did not
+        clear it), and the deploy rolls back."""
         started = self.clock.now()
-        until = started + seconds
-        self.emit("action", f"{short_name(outcome.task_definition)} reached a steady state: baking {seconds:g} s")
+        held = self.alarms_firing
+        patience = max(self._clears_within(held), seconds) if held else 0.0
+        clean_since: float | None = None if held else started  # when every alarm was last seen out of ALARM
+        name = short_name(outcome.task_definition)
+        if held:
+            self.emit("action", f"{name} reached a steady state; alarm(s) {', '.join(held)} already in ALARM before the "
+                      f"deploy: waiting up to {patience:g} s for them to leave ALARM, then baking {seconds:g} s")
+        else:
+            self.emit("action", f"{name} reached a steady state: baking {seconds:g} s")
         blind = _Blind(self)
         reported: set[str] = set()
         last: Any = None
         polls = 0
         while True:
+            until = (clean_since + seconds) if clean_since is not None else (started + patience)
             polls += 1
             try:
                 look = self._look(cluster, service, outcome.deployment_id, outcome.task_definition,
@@ -395,8 +461,8 @@ class RolloutWatcher:
             except AwsError as err:
                 blind.failed(err, until)
                 if self.clock.now() >= until:  # could not see the bake through: not known to be good
-                    return self._decide(Verdict(State.TIMED_OUT, blind.reason(seconds)), outcome.deployment_id,
-                                        outcome.task_definition, started, polls)
+                    return self._decide(Verdict(State.TIMED_OUT, blind.reason(self.clock.now() - started)),
+                                        outcome.deployment_id, outcome.task_definition, started, polls)
                 blind.wait(until)
                 continue
             blind.recovered()
@@ -409,11 +475,25 @@ class RolloutWatcher:
                                       outcome.deployment_id, outcome.task_definition, started, polls, look.observed)
                 failed.record = look.record
                 return failed
-            if self.clock.now() >= until:
-                baked = self._decide(Verdict(State.SUCCEEDED, f"{short_name(outcome.task_definition)} baked {seconds:g} s"),
+            firing = self.alarms_firing  # only ever shrinks: one that left ALARM and came back failed above
+            if firing:
+                if self.clock.now() >= started + patience:
+                    failed = self._decide(Verdict(State.FAILED, f"during the bake: alarm(s) {', '.join(firing)}, already "
+                                                  f"in ALARM when the deploy began, did not leave ALARM within {patience:g} s "
+                                                  f"of {name} running steady: {name} cannot be proven good"),
+                                          outcome.deployment_id, outcome.task_definition, started, polls, look.observed)
+                    failed.record = look.record
+                    return failed
+            elif clean_since is None:
+                clean_since = look.observed
+                self.emit("action", f"alarm(s) {', '.join(held)} left ALARM: baking {name} {seconds:g} s from now")
+            if clean_since is not None and self.clock.now() >= clean_since + seconds:
+                baked = self._decide(Verdict(State.SUCCEEDED, f"{name} baked {seconds:g} s"
+                                             + (" with every alarm out of ALARM" if held else "")),
                                      outcome.deployment_id, outcome.task_definition, started, polls, look.observed)
                 baked.record = look.record
                 return baked
+            until = (clean_since + seconds) if clean_since is not None else (started + patience)
             self.clock.sleep(min(self.options.poll_interval, max(until - self.clock.now(), 0.0)) or self.options.poll_interval)
 
     def _decide(self, verdict: Verdict, deployment_id: str, task_definition: str | None, started: float,

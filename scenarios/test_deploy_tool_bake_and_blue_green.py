@@ -79,13 +79,14 @@ def test_a_bake_that_passes_marks_the_revision_only_after_it(aws):
     assert run.code == EXIT_OK and "baked 300 s" in run.result["message"], run.stderr
     completed = world.service().primary.updated_at  # when ECS says the rollout completed
     skew = 0 if world.simulated else CLOCK_SKEW  # marks are timed here by this machine's clock
-    assert [t for t, arn in marks if arn.endswith("/" + world.rev(2))][0] >= completed + 300 - skew
+    marked = [t for t, arn, keys in marks if arn.endswith("/" + world.rev(2)) and knowngood.TAG in keys]
+    assert marked and marked[0] >= completed + 300 - skew
     assert world.known_good() == world.rev(2)
 
 
 def _recording_marks(session, marks: list, aws):
-    session.events.register("provide-client-params.ecs.TagResource",
-                            lambda params, **_: marks.append((aws.clock.now(), params["resourceArn"])))
+    session.events.register("provide-client-params.ecs.TagResource", lambda params, **_: marks.append(
+        (aws.clock.now(), params["resourceArn"], {tag["key"] for tag in params["tags"]})))
     return session
 
 

@@ -29,6 +29,7 @@ from ..errors import (
     DeployToolError, Next, one_line,
 )
 from ..standing import Journal, look
+from ..views import family_of, revision_name
 from .common import Context, Parser, common_parser
 from .output import renderer_for
 
@@ -148,7 +149,7 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
                    sink=renderer_for(sys.stdout, json_lines=args.json, environ=os.environ))
 
 
-def next_command(step: Next, args: argparse.Namespace, argv: list[str]) -> str:
+def next_command(step: Next, args: argparse.Namespace, argv: list[str], journal: Journal | None = None) -> str:
     """The one command that finishes the job, ready to paste."""
     if step is Next.NOTHING:
         return ""
@@ -156,7 +157,13 @@ def next_command(step: Next, args: argparse.Namespace, argv: list[str]) -> str:
         return shlex.join([PROG, *argv])
     aws = [option for name in ("region", "profile") if getattr(args, name, None)
            for option in (f"--{name}", getattr(args, name))]
-    return shlex.join([PROG, step.value, "--cluster", args.cluster, "--service", args.service, *aws])
+    named: list[str] = []
+    if step is Next.ROLLBACK and journal is not None and journal.resume_to:
+        # nothing is known good: the revision to return to is a person's call, named with --to
+        to = revision_name(journal.resume_to)
+        running = journal.last_seen.task_definition if journal.last_seen is not None else ""
+        named = ["--to", to] + (["--family", family_of(to)] if family_of(to) != family_of(running) else [])
+    return shlex.join([PROG, step.value, "--cluster", args.cluster, "--service", args.service, *named, *aws])
 
 
 @contextlib.contextmanager
@@ -185,11 +192,13 @@ def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], 
     failed = code not in (EXIT_OK, EXIT_ROLLED_BACK)
     if failed and step is Next.NOTHING and (journal.service_changed or code == EXIT_AWS_ERROR):
         step = Next.RERUN  # picks up where this run stopped (or, before any change, simply tries again)
+    if step is Next.RERUN and journal.resume is not None:
+        step = journal.resume  # the release failed: running the same deploy again would release it again
     standing = None
     if context is not None and code != EXIT_OK and hasattr(args, "service") \
             and (journal.service_changed or code not in (EXIT_BAD_INPUT, EXIT_AWS_ERROR, EXIT_CHECK_FAILED)):
         standing = look(context.ecs, args.cluster, args.service, journal, context.clock)
-    command = next_command(step, args, argv) if failed else ""
+    command = next_command(step, args, argv, journal) if failed else ""
     stderr = context.stderr if context is not None else sys.stderr
     if error and code == EXIT_AWS_ERROR and not journal.service_changed:
         error = f"{error}; the service was not changed"

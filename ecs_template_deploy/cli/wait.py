@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import BadInputError, aws_call
+from ..clock import iso
+from ..errors import BadInputError, aws_call, one_line
+from ..events import ProgressEvent
 from ..rollback import Rollout, RolloutReport
 from ..verdict import DEFAULT_FAILURE_THRESHOLD
-from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, RolloutWatcher, WaitOptions
+from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, AlarmState, RolloutWatcher, WaitOptions, alarm_states
 from .common import Context, at_least_one, non_negative_seconds, positive_seconds
 
 
@@ -50,23 +52,37 @@ def wait_options(args: argparse.Namespace) -> WaitOptions:
                        bake=getattr(args, "bake", 0.0), alarms=alarms)
 
 
-def rollout_for(context: Context, options: WaitOptions) -> Rollout:
+def rollout_for(context: Context, options: WaitOptions, alarms_at_start: dict[str, AlarmState] | None = None) -> Rollout:
     return Rollout(context.ecs, RolloutWatcher(context.ecs, clock=context.clock, options=options, sink=context.sink,
                                                journal=context.journal,
-                                               cloudwatch=context.cloudwatch if options.alarms else None))
+                                               cloudwatch=context.cloudwatch if options.alarms else None,
+                                               alarms_at_start=alarms_at_start))
 
 
-def check_alarms(context: Context, names: tuple[str, ...]) -> None:
-    """Every --alarm names a CloudWatch alarm that exists: checked before anything changes."""
+def check_alarms(context: Context, names: tuple[str, ...]) -> dict[str, AlarmState]:
+    """Every --alarm names a CloudWatch alarm that exists: checked before anything
+    changes. Returns their states then, the baseline the watch starts from; one
+    already in ALARM is said at once, on the first lines of the output."""
     if not names:
-        return
+        return {}
     with aws_call("cloudwatch:DescribeAlarms"):
         answer = context.cloudwatch.describe_alarms(AlarmNames=list(names))
-    found = {a["AlarmName"] for a in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])}
-    missing = [name for name in names if name not in found]
+    states = alarm_states(answer)
+    missing = [name for name in names if name not in states]
     if missing:
         raise BadInputError(f"--alarm {missing[0]}: no CloudWatch alarm of that name in "
                             f"{context.cloudwatch.meta.region_name}: check the name and --region")
+    for state in states.values():
+        if state.firing:
+            since = f" since {iso(state.since)}" if state.since is not None else ""
+            warning = (f"alarm {state.name} is already in ALARM{since} ({one_line(state.reason)}): the deploy goes ahead "
+                       "(a fix for an ongoing incident must be deployable), but the new revision is marked known good "
+                       f"only after {state.name} has left ALARM and the bake has passed with every alarm out of ALARM; if "
+                       f"it does not leave ALARM within {state.clears_within:g} s of the new revision running steady, "
+                       "the deploy rolls back")
+            context.journal.warn(warning)
+            context.sink(ProgressEvent("warning", context.clock.now(), warning, {"alarm": state.name}))
+    return states
 
 
 def conclude(report: RolloutReport, context: Context) -> int:

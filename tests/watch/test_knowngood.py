@@ -1,6 +1,8 @@
 """Known-good marks live in AWS (tags), so a fresh process finds them."""
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -114,7 +116,7 @@ def test_a_service_that_cannot_be_tagged_still_gets_its_revision_marked(ecs):
     svc = make_service(ecs, first)
 
     def refuse_service_tags(params, **_):
-        if svc["serviceArn"] in str(params.get("body")):  # the serialized request
+        if json.loads(params.get("body") or b"{}").get("resourceArn") == svc["serviceArn"]:  # the serialized request
             return AWSResponse("https://ecs.us-east-1.amazonaws.com/", 400, {}, None), {
                 "Error": {"Code": "InvalidParameterException",
                           "Message": "Long arn format must be used for tagging operations"},
