@@ -227,18 +227,27 @@ def revisions_newest_first(ecs: Any, family: str) -> Iterator[str]:
             yield from sorted(arns, key=lambda arn: revision_of(arn) or 0, reverse=True)
 
 
+def proven_on(tags: Mapping[str, str], service_arn: str | None) -> bool:
+    """Whether a mark may answer for `service_arn`: it names that service, or it names
+    none (marks older than the service names). A revision proven only on another
+    service (staging, where prod deploys the same family) is not prod's to return to."""
+    named = services_named(tags)
+    return not service_arn or not named or service_arn in named
+
+
 def find(
     ecs: Any,
     family: str,
     *,
     service_tags: Mapping[str, str] | None = None,
+    service_arn: str | None = None,
     exclude: Collection[str] = (),
     scan_limit: int = DEFAULT_SCAN_LIMIT,
 ) -> KnownGood | None:
     """The last known-good revision: the service's pointer if it holds, else the
     most recently marked revision of `family` among its newest `scan_limit` ones
     (a rollback re-marks an older revision, so the latest mark wins, not the
-    highest revision number).
+    highest revision number) that was proven on `service_arn` (`proven_on`).
 
     `exclude` names revisions (ARNs) that must not be the answer, such as the one
     that just failed. At most 1 + pages + `scan_limit` API calls.
@@ -256,9 +265,10 @@ def find(
         if revision_name(arn) in excluded:
             continue
         with aws_call("ecs:ListTagsForResource"):
-            value = counts(tags_of(ecs.list_tags_for_resource(resourceArn=arn).get("tags")))
+            tags = tags_of(ecs.list_tags_for_resource(resourceArn=arn).get("tags"))
+        value = counts(tags)
         # ISO 8601 UTC strings of one format order like the times they name
-        if value and (latest is None or value > latest.marked_at):
+        if value and proven_on(tags, service_arn) and (latest is None or value > latest.marked_at):
             latest = KnownGood(arn, value)
     return latest
 
@@ -272,4 +282,5 @@ def rollback_target(ecs: Any, service: Service) -> KnownGood | None:
     """The revision `rollback` (without --to) returns the service to now: the last
     known-good revision of the family the service runs, other than that one."""
     running = service.task_definition
-    return find(ecs, family_of(running), service_tags=service.tags, exclude=[running]) if running else None
+    return find(ecs, family_of(running), service_tags=service.tags, service_arn=service.arn,
+                exclude=[running]) if running else None

@@ -249,7 +249,8 @@ class Rollout:
         why = self._unproven(back)
         tags = recovery.service.tags if recovery.service else {}
         until = self.clock.now() + self.options.recovery_timeout
-        target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags,
+        arn = recovery.service.arn if recovery.service else None
+        target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags, service_arn=arn,
                                                         exclude=[failed, back]),
                                  until=until, what="finding the known-good revision")
         if target is None:
@@ -303,7 +304,9 @@ class Rollout:
         until = self.clock.now() + self.options.recovery_timeout
         tags = outcome.service.tags if outcome.service else {}
         self._story = f"{what}; finding the known-good revision to roll back to"
-        target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags, exclude=[failed]),
+        arn = outcome.service.arn if outcome.service else None
+        target = self.retry.call(lambda: knowngood.find(self.ecs, family_of(failed), service_tags=tags, service_arn=arn,
+                                                        exclude=[failed]),
                                  until=until, what="finding the known-good revision")
         if target is None:
             self._record_failure(outcome)

@@ -80,7 +80,8 @@ def look(ecs: Any, cluster: str, service: str, journal: Journal, clock: Clock) -
     """Where the service stands now, read once; the journal's last look if AWS does not answer."""
     try:
         snapshot = fetch_service(ecs, cluster, service)
-        found = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags) \
+        found = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags,
+                               service_arn=snapshot.arn) \
             if snapshot.task_definition else None
         return _standing(snapshot.name or service, snapshot, found.task_definition if found else "", clock.now(), True)
     except DeployToolError:

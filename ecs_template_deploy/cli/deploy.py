@@ -82,7 +82,7 @@ def warn_if_nothing_known_good(context: Context, plan: Plan) -> None:
     pointer = plan.service.tags.get(knowngood.TAG, "")
     if pointer and family_of(pointer) == plan.family:
         return
-    if knowngood.find(context.ecs, plan.family, service_tags=plan.service.tags) is not None:
+    if knowngood.find(context.ecs, plan.family, service_tags=plan.service.tags, service_arn=plan.service.arn) is not None:
         return
     running = plan.current.name
     named = ["--to", running] + (["--family", plan.current.family] if plan.current.family != plan.family else [])

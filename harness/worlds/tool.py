@@ -431,7 +431,8 @@ class ToolWorld:
 
     def known_good(self) -> str | None:
         service = self.service()
-        found = knowngood.find(self.ecs, family_of(service.task_definition), service_tags=service.tags)
+        found = knowngood.find(self.ecs, family_of(service.task_definition), service_tags=service.tags,
+                               service_arn=service.arn)
         return found.revision if found else None
 
     def image_of(self, revision: str) -> str:

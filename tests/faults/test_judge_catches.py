@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from unittest import mock
 
-from ecs_template_deploy import deploy, knowngood, rollback, watch
+from ecs_template_deploy import deploy, knowngood, prune, rollback, watch
+from ecs_template_deploy.views import revision_name
 from ecs_template_deploy.retry import Retrier
 from harness.faults.cases import Case, baseline, call_number, run_case
 from harness.faults.inject import Fault
@@ -25,16 +26,16 @@ def test_giving_up_the_watch_on_one_failed_call_is_a_lost_rollback():
 
 
 def test_pruning_the_revision_a_rollback_returns_to_is_lost():
-    def latest_mark_only(ecs, family, service, scan_limit=25):
-        found = knowngood.find(ecs, family, scan_limit=scan_limit)
-        return {found.revision: "latest"} if found else {}
-    with mock.patch.object(knowngood, "rollback_targets", latest_mark_only):
+    def running_and_latest_mark_only(service, family, marks, tags, scan_limit=25):
+        latest = max(marks, key=marks.get) if marks else ""
+        return {revision_name(service.task_definition): "runs", **({revision_name(latest): "latest"} if latest else {})}
+    with mock.patch.object(prune, "needs", running_and_latest_mark_only):
         result = run_case(Case("prune"))
     assert result.lost == ["known-good web:2 was deregistered"], result.explain()
 
 
 def test_a_failed_known_good_mark_after_a_good_deploy_must_not_fail_the_deploy():
-    def mark_once(self, outcome):  # no retry, no warning: the error ends the command
+    def mark_once(self, outcome, proof):  # no retry, no warning: the error ends the command
         service = outcome.service
         return knowngood.mark(self.ecs, outcome.task_definition, at=self.clock.now(), service_arn=service.arn), []
     with mock.patch.object(rollback.Rollout, "_mark", mark_once):

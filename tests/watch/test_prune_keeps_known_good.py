@@ -39,5 +39,5 @@ def test_prune_keeps_the_known_good_revisions_and_says_why(ecs, capsys):
     assert code == 0
     assert active(ecs) == ["web:2", "web:4", "web:6"]
     out = capsys.readouterr().out
-    assert "kept web:2: the known-good revision a rollback from web:6 returns to" in out
-    assert "kept web:4: the latest known-good mark of the family" in out
+    assert "kept web:2: prod/web's last known-good revision" in out
+    assert "kept web:4: the latest known-good mark of web (what a rollback of prod/web finds without its pointer)" in out
