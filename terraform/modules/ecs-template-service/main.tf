@@ -128,33 +128,86 @@ resource "aws_appautoscaling_policy" "cpu" {
   }
 }
 
-# What CD needs, as `ecs-template-deploy policy` prints it for deploy and rollback.
+# What CD needs, as `ecs-template-deploy policy --command deploy --command rollback` prints
+# it: every action scoped to the resource types and condition keys IAM lists for it.
 locals {
-  ecs_arn = "arn:${data.aws_partition.current.partition}:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
-  roles   = compact([var.execution_role_arn, var.task_role_arn])
+  ecs_arn     = "arn:${data.aws_partition.current.partition}:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  service_arn = "${local.ecs_arn}:service/${local.cluster_name}/${var.name}"
+  in_cluster  = { ArnEquals = { "ecs:cluster" = "${local.ecs_arn}:cluster/${local.cluster_name}" } }
+  family_arn  = "${local.ecs_arn}:task-definition/${var.name}:*"
+  roles       = compact([var.execution_role_arn, var.task_role_arn])
+  # the template's ECR repositories, where the deploy tool checks that an image was pushed
+  ecr_repositories = distinct([for m in [for c in var.container_definitions :
+    try(regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([^:@]+)", c.image), null)] :
+  "arn:${data.aws_partition.current.partition}:ecr:${m[1]}:${m[0]}:repository/${m[2]}" if m != null])
   cd_statements = concat([
-    {
-      Sid    = "NoResourceScope"
-      Effect = "Allow"
-      Action = ["cloudwatch:DescribeAlarms", "ecr:DescribeImages", "ecs:DescribeServiceDeployments", "ecs:DescribeTaskDefinition",
-        "ecs:DescribeTasks", "ecs:ListTaskDefinitions", "ecs:ListTasks", "ecs:RegisterTaskDefinition", "ecs:RunTask",
-      "ecs:StopServiceDeployment"]
-      Resource = "*"
-    },
     {
       Sid      = "Service"
       Effect   = "Allow"
       Action   = ["ecs:DescribeServices", "ecs:UpdateService"]
-      Resource = "${local.ecs_arn}:service/${local.cluster_name}/${var.name}"
+      Resource = local.service_arn
     },
     {
-      Sid    = "KnownGoodMarks"
-      Effect = "Allow"
-      Action = ["ecs:ListTagsForResource", "ecs:TagResource"]
-      Resource = ["${local.ecs_arn}:service/${local.cluster_name}/${var.name}",
-      "${local.ecs_arn}:task-definition/${var.name}:*", "${local.ecs_arn}:task-definition/${var.name}-template:*"]
+      # IAM authorizes these on the service and on the deployment named: both are required
+      Sid      = "ServiceDeployments"
+      Effect   = "Allow"
+      Action   = ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"]
+      Resource = [local.service_arn, "${local.ecs_arn}:service-deployment/${local.cluster_name}/${var.name}/*"]
     },
-    ], length(local.roles) == 0 ? [] : [{
+    {
+      Sid      = "RegisterTargetFamily"
+      Effect   = "Allow"
+      Action   = "ecs:RegisterTaskDefinition"
+      Resource = local.family_arn
+    },
+    {
+      # the task definition ARN does not say where it runs: ecs:cluster does
+      Sid       = "RunTargetFamilyInCluster"
+      Effect    = "Allow"
+      Action    = "ecs:RunTask"
+      Resource  = local.family_arn
+      Condition = local.in_cluster
+    },
+    {
+      Sid       = "ClusterTasks"
+      Effect    = "Allow"
+      Action    = "ecs:DescribeTasks"
+      Resource  = "${local.ecs_arn}:task/${local.cluster_name}/*"
+      Condition = local.in_cluster
+    },
+    {
+      # IAM gives ListTasks only container-instance (a call filtered by one): "*", narrowed by the cluster
+      Sid       = "ListInCluster"
+      Effect    = "Allow"
+      Action    = "ecs:ListTasks"
+      Resource  = "*"
+      Condition = local.in_cluster
+    },
+    {
+      Sid      = "KnownGoodMarks"
+      Effect   = "Allow"
+      Action   = ["ecs:ListTagsForResource", "ecs:TagResource"]
+      Resource = [local.service_arn, local.family_arn, "${local.ecs_arn}:task-definition/${var.name}-template:*"]
+    },
+    {
+      Sid      = "Alarms"
+      Effect   = "Allow"
+      Action   = "cloudwatch:DescribeAlarms"
+      Resource = "arn:${data.aws_partition.current.partition}:cloudwatch:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:alarm:*"
+    },
+    {
+      # IAM gives these no resource type and no condition key
+      Sid      = "NoResourceTypeInIam"
+      Effect   = "Allow"
+      Action   = ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"]
+      Resource = "*"
+    },
+    ], length(local.ecr_repositories) == 0 ? [] : [{
+      Sid      = "EcrRepositories"
+      Effect   = "Allow"
+      Action   = "ecr:DescribeImages"
+      Resource = local.ecr_repositories
+      }], length(local.roles) == 0 ? [] : [{
       Sid       = "PassTemplateRoles"
       Effect    = "Allow"
       Action    = "iam:PassRole"

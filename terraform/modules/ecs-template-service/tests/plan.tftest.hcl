@@ -45,8 +45,20 @@ run "template_and_service_without_autoscaling" {
     error_message = "outputs name what CD passes"
   }
   assert {
-    condition     = jsondecode(output.cd_policy_json).Statement[1].Resource == "arn:aws:ecs:eu-west-1:123456789012:service/prod/web"
+    condition     = [for s in jsondecode(output.cd_policy_json).Statement : s.Resource if s.Sid == "Service"][0] == "arn:aws:ecs:eu-west-1:123456789012:service/prod/web"
     error_message = "the CD policy scopes UpdateService to this service"
+  }
+  assert {
+    condition     = [for s in jsondecode(output.cd_policy_json).Statement : s.Condition if s.Sid == "RunTargetFamilyInCluster"][0] == { ArnEquals = { "ecs:cluster" = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod" } }
+    error_message = "RunTask is allowed only in the service's cluster"
+  }
+  assert {
+    condition     = [for s in jsondecode(output.cd_policy_json).Statement : s.Resource if s.Sid == "EcrRepositories"][0] == ["arn:aws:ecr:eu-west-1:123456789012:repository/web"]
+    error_message = "the image check reads only the template's repository"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(output.cd_policy_json).Statement : s.Resource != "*" || s.Sid == "NoResourceTypeInIam" || s.Sid == "ListInCluster"])
+    error_message = "\"*\" only where IAM has no resource type (or ListTasks, narrowed by ecs:cluster)"
   }
   assert {
     condition     = output.provider_ignore_tag_prefix == "ecs-template-deploy:"
@@ -75,7 +87,7 @@ run "roles_are_passed_only_to_ecs_tasks" {
     execution_role_arn = "arn:aws:iam::123456789012:role/web-execution"
   }
   assert {
-    condition     = jsondecode(output.cd_policy_json).Statement[3].Resource == ["arn:aws:iam::123456789012:role/web-execution"]
+    condition     = [for s in jsondecode(output.cd_policy_json).Statement : s.Resource if s.Sid == "PassTemplateRoles"][0] == ["arn:aws:iam::123456789012:role/web-execution"]
     error_message = "PassRole names the template's roles"
   }
 }
