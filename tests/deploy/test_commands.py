@@ -176,7 +176,7 @@ def test_prune_keeps_newest_and_the_running_revision(world, capsys):
     assert code == 0
     assert sorted(active(world, "web")) == ["web:2", "web:4", "web:5"]
     assert [a.rsplit("/", 1)[1] for a in result["deregistered"]] == ["web:3", "web:1"]
-    assert result["protected"][0]["reason"] == "the service runs it"
+    assert result["protected"][0]["reason"] == "demo/web runs it"
     assert active(world, "web-template") == ["web-template:1"]
 
 
@@ -196,7 +196,7 @@ def test_prune_keeps_what_deployments_use_and_extra_protected(world, monkeypatch
                                            extra_protected=frozenset({world.template_arn.replace("web-template:1", "web:2")})))
     assert result.deregistered == []
     assert sorted(active(world, "web")) == ["web:1", "web:2", "web:3"]
-    assert set(result.reasons.values()) == {"the service runs it", "a deployment of the service uses it", "protected (known-good)"}
+    assert set(result.reasons.values()) == {"demo/web runs it", "a deployment of demo/web uses it", "protected (known-good)"}
 
 
 def test_prune_dry_run_changes_nothing(world, capsys):
