@@ -16,6 +16,7 @@ AWS and networks do:
 | client-error | a non-retryable ClientException (400) | no |
 | kill-before | the process dies before the call is sent | no |
 | kill-after | the process dies after the call was applied, before it reads the reply | yes |
+| sigterm | SIGTERM (a cancelled CI job) just before the call: the tool unwinds, says where things stand and prints `next:` | no |
 | outage | every call fails (503) from the N-th on, for `outage_seconds` of the clock | no |
 
 Errors are answered from botocore's `before-call` event (as IAM or a
@@ -28,11 +29,14 @@ subprocess tests in tests/faults use a real SIGKILL).
 from __future__ import annotations
 
 import enum
+import signal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+from ecs_template_deploy.cli import Stopped
 
 ENDPOINT = "https://ecs.us-east-1.amazonaws.com/"
 
@@ -47,6 +51,7 @@ class Fault(str, enum.Enum):
     CLIENT_ERROR = "client-error"
     KILL_BEFORE = "kill-before"
     KILL_AFTER = "kill-after"
+    SIGTERM = "sigterm"
     OUTAGE = "outage"
 
     @property
@@ -112,6 +117,8 @@ class FaultInjector:
         self.fired.append(self.calls[-1])
         if self.fault is Fault.KILL_BEFORE:
             raise Killed(self.calls[-1])
+        if self.fault is Fault.SIGTERM:  # what the tool's own SIGTERM handler raises, at this line
+            raise Stopped(signal.SIGTERM)
         if self.fault is Fault.CONNECTION:
             raise EndpointConnectionError(endpoint_url=ENDPOINT)
         if self.fault is Fault.LOST_REPLY_RETRIED:

@@ -411,7 +411,11 @@ class ToolWorld:
         out, err = io.StringIO(), io.StringIO()
         started = self.aws.clock.now()
         with redirect_stdout(out), redirect_stderr(err):
-            code = deploy_tool([*argv, "--json"], session=session, clock=clock or self.aws.clock)
+            try:
+                code = deploy_tool([*argv, "--json"], session=session, clock=clock or self.aws.clock)
+            except BaseException as stop:  # a kill the fault suite injects: what was printed before it stays said
+                stop.partial = ToolRun(-9, _json_lines(out.getvalue()), err.getvalue(), started, calls)  # type: ignore[attr-defined]
+                raise
         if not self.simulated and code in STOPPED_BY:
             # Ctrl-C or a cancelled CI job reached the tool, which stopped as it should (the
             # simulator's tests inject that on purpose; here only a real signal does it): the

@@ -31,7 +31,7 @@ def sampled(name: str, calls: int) -> list[Case]:
 def test_every_call_failed_or_raced_ends_where_it_should_or_says_so(name):
     clean = baseline(name)
     assert clean.held, clean.explain()
-    assert clean.calls > 10  # the sweep sweeps something
+    assert clean.calls >= 5  # the sweep sweeps something
 
     results = list(run_cases(sampled(name, clean.calls)))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from unittest import mock
 
-from ecs_template_deploy import deploy, knowngood, prune, rollback, watch
+from ecs_template_deploy import deploy, knowngood, prune, rollback, standing, watch
 from ecs_template_deploy.views import revision_name
 from ecs_template_deploy.retry import Retrier
 from harness.faults.cases import Case, baseline, call_number, run_case
@@ -31,7 +31,7 @@ def test_pruning_the_revision_a_rollback_returns_to_is_lost():
         return {revision_name(service.task_definition): "runs", **({revision_name(latest): "latest"} if latest else {})}
     with mock.patch.object(prune, "needs", running_and_latest_mark_only):
         result = run_case(Case("prune"))
-    assert result.lost == ["known-good web:2 was deregistered"], result.explain()
+    assert result.lost == ["web:2, which a service runs or would roll back to, was deregistered"], result.explain()
 
 
 def test_a_failed_known_good_mark_after_a_good_deploy_must_not_fail_the_deploy():
@@ -56,3 +56,51 @@ def test_withdrawing_after_a_lost_update_reply_deregisters_what_the_service_runs
             mock.patch.object(deploy, "_deployment_of", lambda ecs, plan, arn: None):  # no reading back
         result = judged("good-deploy", Fault.LOST_REPLY, "ecs.UpdateService")
     assert any("the revision the service runs" in problem for problem in result.lost), result.explain()
+
+
+# -- known good means proven good: the judge fails the tool as the issue found it --
+
+
+def test_marking_what_ecs_calls_completed_is_a_mark_without_a_bake():
+    """The old first look: mark every deployment ECS reports COMPLETED. A deploy killed in
+    its bake, then the next pipeline's release, marked the unbaked revision."""
+    def first_look_that_marks(self, cluster, service):
+        snapshot = self.watcher.describe(cluster, service)
+        for deployment in snapshot.deployments:
+            if deployment.is_completed and not knowngood.is_marked(snapshot, deployment.task_definition):
+                knowngood.mark(self.ecs, deployment.task_definition, at=self.clock.now(), service_arn=snapshot.arn)
+        return snapshot
+    clean = baseline("bake-deploy")
+    at = call_number(clean, "ecs.TagResource", 1) + 4  # a poll of the bake (its start is the first tag written)
+    with mock.patch.object(rollback.Rollout, "_first_look", first_look_that_marks):
+        result = run_case(Case("bake-deploy", Fault.KILL_BEFORE, at))
+    assert any("web:2 (v2) was marked known good" in problem for problem in result.lost), result.explain()
+
+
+def test_next_that_deploys_the_failed_release_again_is_lost():
+    """The old `next:` after SIGTERM: the same deploy, whatever the release had shown."""
+    clean = baseline("crash-deploy")
+    at = call_number(clean, "ecs.UpdateService", 2)  # the rollback's update
+    with mock.patch.object(standing.Journal, "resume", property(lambda self: None, lambda self, value: None)):
+        result = run_case(Case("crash-deploy", Fault.SIGTERM, at))
+    assert any("saw its release fail, then said next: ecs-template-deploy deploy" in p for p in result.lost), \
+        result.explain()
+
+
+def test_ignoring_an_alarm_already_in_alarm_marks_the_failed_release_on_a_retry():
+    with mock.patch.object(watch.RolloutWatcher, "alarms_firing", property(lambda self: [])):
+        result = run_case(Case("rerun-while-alarm"))
+    assert any("web:2 (v3) was marked known good" in problem for problem in result.lost), result.explain()
+
+
+def test_pruning_with_the_named_service_alone_deregisters_what_another_service_needs():
+    def named_only(ecs, named, cluster, tags):
+        return [named], set()
+    with mock.patch.object(prune, "services_that_may_need", named_only):
+        shared = run_case(Case("prune-shared-family"))
+        with mock.patch.object(prune, "check_deploys_to", lambda *args: None):
+            other = run_case(Case("prune-other-family"))
+    assert any("web:3, which a service runs or would roll back to, was deregistered" in p for p in shared.lost), \
+        shared.explain()
+    assert any("api:1, which a service runs or would roll back to, was deregistered" in p for p in other.lost), \
+        other.explain()
