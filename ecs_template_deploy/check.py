@@ -155,22 +155,25 @@ def _revisions(s: dict[str, Any]) -> Iterator[Finding]:
                       f"create {template['family']} in Terraform, or pass --template to check the one you use")
     running_template = s["runningFamily"] == template["family"]
     if s["knownGood"] is None and s["taskDefinition"]:
+        # Known good is what a bake of this tool proved, or a person named: never merely
+        # what ECS calls COMPLETED. Until there is one, a failing deploy stops where it is.
+        name = f"ecs-template-deploy rollback --cluster {s['cluster']} --service {s['service']} --to {s['taskDefinition']}"
         if running_template:
-            yield Finding("no-known-good-yet", "info", "known-good record",
-                          f"the service still runs the template {s['taskDefinition']}: no deploy has been marked good",
-                          "until a deploy completes, a failing first deploy returns to the template revision",
-                          "deploy once; the tool marks the revision when it is steady")
+            yield Finding("no-known-good-yet", "warning", "known-good record",
+                          f"the service still runs the template {s['taskDefinition']}: no revision is known good yet",
+                          "a failing first deploy has nowhere to return to: it stops with the service on the failed "
+                          "revision (exit 4) unless ECS's circuit breaker takes it back",
+                          f"name the running revision known good if it serves: {name} --family {template['family']} "
+                          "(it changes nothing); or deploy with --bake: the first deploy whose bake passes is the "
+                          "first known good")
         else:
-            settled = s["rolloutState"] == "COMPLETED" and s["deployments"] == 1
-            yield Finding("known-good-missing", "warning" if settled else "error",
-                          "known-good record (tag ecs-template-deploy:known-good)",
+            yield Finding("known-good-missing", "error", "known-good record (tag ecs-template-deploy:known-good)",
                           f"no revision of {s['targetFamily']} carries a known-good mark",
-                          ("the next deploy marks the running revision first (its deployment is COMPLETED), but "
-                           "`rollback` has nothing to return to until then" if settled else
-                           "a failing deploy has no last known good to roll back to (marks deleted, revisions "
-                           "deregistered, or deploys made by something else), and the rollout now is not complete"),
-                          f"mark the running revision once it is verified: ecs-template-deploy rollback --to "
-                          f"{s['taskDefinition']} (it marks it when steady), then deploy as usual")
+                          "a failing deploy has no last known good to roll back to (a service deployed by something "
+                          "else, marks deleted, revisions deregistered, or every bake failed): it stops with the "
+                          "service on the failed revision, and `rollback` has nothing to return to",
+                          f"name the running revision known good once it is verified: {name} (steady: it changes "
+                          "nothing and marks it), then deploy as usual")
     for c in s["containers"]:
         if c.get("repositoryTagMutability") == REPOSITORY_MISSING:
             yield Finding("repository-missing", "error", f"containerDefinitions[{c['name']}].image",

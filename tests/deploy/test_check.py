@@ -77,7 +77,8 @@ PROBLEMS = [
     ("mutable-tag", "warning", dict(container_settings={"healthCheck": GOOD_HEALTH_CHECK,
                                                         "versionConsistency": "disabled"}), None),
     ("no-bake", "warning", dict(strategy="BLUE_GREEN", bakeTimeInMinutes=0), None),
-    ("known-good-missing", "warning", dict(deploy=False), unmarked_revision),  # the next deploy marks it
+    ("known-good-missing", "error", dict(deploy=False), unmarked_revision),  # nothing proven: nowhere to return to
+    ("no-known-good-yet", "warning", dict(deploy=False), None),  # on the template: a failing first deploy stays
     ("repository-missing", "error", {}, lambda world: world.ecr.delete_repository(repositoryName="web", force=True)),
 ]
 
