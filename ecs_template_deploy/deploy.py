@@ -100,12 +100,13 @@ def apply(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None 
                         deployment_id=deployment_id, service_deployment_arn=record, duplicates=duplicates, **result)
 
 
-def identical_revisions(ecs: Any, plan: Plan) -> list[str]:
+def identical_revisions(ecs: Any, plan: Plan, others: list[str] | None = None) -> list[str]:
     """ACTIVE revisions of the target family, newer than the one the service is set
     to run, that are identical to the rendered definition; newest first. These are
     what an earlier run of this same deploy registered: never used (killed before
     its update), or used and rolled back (a re-run of a failed release, whose
-    deployment may still drain: it is the same revision, not a new one)."""
+    deployment may still drain: it is the same revision, not a new one). The newer
+    ones that are not identical go into `others`, if given: another run's."""
     fields = registrable_fields(ecs)
     running = plan.service.task_definition
     newest_in_use = (revision_of(running) or 0) if family_of(running) == plan.family else 0
@@ -120,6 +121,8 @@ def identical_revisions(ecs: Any, plan: Plan) -> list[str]:
         revision = TaskDefinition(described["taskDefinition"], tags_of(described.get("tags")))
         if revision.is_active and identical_definition(registrable_view(revision, fields), plan.definition):
             candidates.append(revision.arn)
+        elif others is not None and revision.is_active:
+            others.append(revision.arn)
     return candidates
 
 
@@ -137,10 +140,12 @@ def registered_revision(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: J
 def register(ecs: Any, plan: Plan, retrier: Retrier, until: float, journal: Journal) -> tuple[str, bool, tuple[str, ...]]:
     """(ARN, registered by this run, duplicates): look for an identical revision, register if none."""
     lost_reply = False
+    strangers: list[str] = []  # newer revisions of the family that are not this deploy's
 
     def attempt() -> tuple[str, bool, tuple[str, ...]]:
         nonlocal lost_reply
-        found = identical_revisions(ecs, plan)
+        strangers.clear()
+        found = identical_revisions(ecs, plan, strangers)
         if found:
             return found[0], lost_reply, ()  # after a lost reply, what we find is what we registered
         try:
@@ -173,6 +178,12 @@ def register(ecs: Any, plan: Plan, retrier: Retrier, until: float, journal: Jour
         journal.registered.append(twin)
         journal.warn(f"a retried RegisterTaskDefinition also registered {short(twin)}, identical to {short(arn)} "
                      "and unused: prune removes it")
+    for other in strangers:
+        # said, so no revision sits in the family unexplained: a deploy killed right after
+        # registering it printed nothing about it
+        journal.warn(f"{short(other)} is registered, newer than what service {plan.service.name} runs and not this "
+                     "deploy's: another run registered it (one in progress, or one stopped before it used it); "
+                     "prune removes it once it is older than --min-age")
     return arn, registered, duplicates
 
 

@@ -44,7 +44,7 @@ def test_a_failed_known_good_mark_after_a_good_deploy_must_not_fail_the_deploy()
 
 
 def test_registering_again_after_a_kill_leaves_an_orphan_nobody_mentions():
-    with mock.patch.object(deploy, "identical_revisions", lambda ecs, plan: []):
+    with mock.patch.object(deploy, "identical_revisions", lambda ecs, plan, others=None: []):
         result = judged("good-deploy", Fault.KILL_AFTER, "ecs.RegisterTaskDefinition")
     assert result.lost == ["web:2 is ACTIVE and no output mentions it"], result.explain()
 
