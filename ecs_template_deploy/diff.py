@@ -1,19 +1,21 @@
 """Field-level difference between the running task definition and the rendered one.
 
 Paths name things the way people do: containers and environment entries by
-name (`containerDefinitions[web].environment[LOG_LEVEL]`), tags by key. Values
-of environment entries that look secret, by name or by value (`secrets.py`),
-are masked.
+name (`containerDefinitions[web].environment[LOG_LEVEL]`), tags by key, list
+items by index (`containerDefinitions[web].command[2]`). Both definitions are
+masked whole before they are compared (`secrets.mask`): what looks secret, by
+name or by value, in any field, shows as `***` (only the secret part where the
+rest is useful), and each change says what it masked and why. Changes are found
+on the real values, so a rotated password still shows as a change (`*** -> ***`).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from .plan import DeployRequest, Plan, prepare
 from .render import is_provenance_tag
-from .secrets import MASK, looks_secret
+from .secrets import KEYED, Masked, field_path, mask, merged
 
 _MISSING = object()
 
@@ -21,8 +23,9 @@ _MISSING = object()
 @dataclass(frozen=True)
 class Change:
     path: str
-    old: Any  # None when added
-    new: Any  # None when removed
+    old: Any  # None when added; masked
+    new: Any  # None when removed; masked
+    masked: tuple[Masked, ...] = ()  # what of old and new was masked, and why
 
     @property
     def kind(self) -> str:
@@ -45,6 +48,10 @@ class DiffResult:
     def unchanged(self) -> bool:
         return self.plan.unchanged
 
+    @property
+    def masked(self) -> list[Masked]:
+        return merged(m for change in self.changes for m in change.masked)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "cluster": self.plan.request.cluster,
@@ -54,6 +61,7 @@ class DiffResult:
             "template": self.plan.template.arn,
             "wouldRegister": not self.plan.unchanged,
             "changes": [c.to_dict() for c in self.changes],
+            "masked": [m.to_dict() for m in self.masked],
         }
 
 
@@ -63,10 +71,27 @@ def diff(ecs: Any, request: DeployRequest) -> DiffResult:
 
 
 def diff_definitions(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
-    """Changes from `old` to `new`, provenance tags left out, secret-looking env values masked."""
-    changes: list[Change] = []
-    _walk(_comparable(old), _comparable(new), "", changes)
-    return changes
+    """Changes from `old` to `new`, provenance tags left out, what looks secret masked."""
+    masked_old, old_marks = mask(old)
+    masked_new, new_marks = mask(new)
+    found: list[tuple[str, Any, Any]] = []
+    _walk(_Sides(_comparable(old), _comparable(masked_old)), _Sides(_comparable(new), _comparable(masked_new)), "", found)
+    marks = old_marks + new_marks
+    return [Change(path, old_value, new_value, _under(path, marks)) for path, old_value, new_value in found]
+
+
+@dataclass(frozen=True)
+class _Sides:
+    """One definition's value at a path: the real one (compared) and the masked one (shown)."""
+
+    real: Any
+    shown: Any
+
+    def get(self, key: Any) -> "_Sides":
+        return _Sides(self.real.get(key, _MISSING), self.shown.get(key, _MISSING))
+
+    def item(self, index: int) -> "_Sides":
+        return _Sides(self.real[index], self.shown[index])
 
 
 def _comparable(definition: dict[str, Any]) -> dict[str, Any]:
@@ -85,34 +110,21 @@ def _container(container: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _walk(old: Any, new: Any, path: str, changes: list[Change]) -> None:
-    if isinstance(old, dict) and isinstance(new, dict):
-        keyed = path.endswith(("containerDefinitions", "environment", "tags"))
-        for key in list(old) + [k for k in new if k not in old]:
-            child = f"{path}[{key}]" if keyed else (f"{path}.{key}" if path else key)
-            _walk(old.get(key, _MISSING), new.get(key, _MISSING), child, changes)
+def _walk(old: _Sides, new: _Sides, path: str, found: list[tuple[str, Any, Any]]) -> None:
+    if isinstance(old.real, dict) and isinstance(new.real, dict):
+        keyed = path.rsplit(".", 1)[-1] in KEYED  # containers, environment entries and tags by name
+        for key in list(old.real) + [k for k in new.real if k not in old.real]:
+            child = f"{path}[{key}]" if keyed else field_path(path, key)
+            _walk(old.get(key), new.get(key), child, found)
         return
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (a, b) in enumerate(zip(old, new)):
-            _walk(a, b, f"{path}[{index}]", changes)
+    if isinstance(old.real, list) and isinstance(new.real, list) and len(old.real) == len(new.real):
+        for index in range(len(old.real)):
+            _walk(old.item(index), new.item(index), f"{path}[{index}]", found)
         return
-    if old != new:
-        old_value = None if old is _MISSING else _masked(old, path)
-        new_value = None if new is _MISSING else _masked(new, path)
-        env = _ENV_ENTRY.search(path)
-        if env and (looks_secret(env.group(1), old_value) or looks_secret(env.group(1), new_value)):
-            old_value = None if old_value is None else MASK
-            new_value = None if new_value is None else MASK
-        changes.append(Change(path, old_value, new_value))
+    if old.real != new.real:
+        found.append((path, None if old.real is _MISSING else old.shown, None if new.real is _MISSING else new.shown))
 
 
-_ENV_ENTRY = re.compile(r"\.environment\[([^\]]*)\]$")
-
-
-def _masked(value: Any, path: str) -> Any:
-    """A whole container or environment added or removed: mask the secret-looking entries inside."""
-    if isinstance(value, dict) and path.endswith(".environment"):
-        return {name: MASK if looks_secret(name, v) else v for name, v in value.items()}
-    if isinstance(value, dict):
-        return {key: _masked(v, f"{path}.{key}") for key, v in value.items()}
-    return value
+def _under(path: str, marks: list[Masked]) -> tuple[Masked, ...]:
+    """What was masked at `path` or inside it, in old or new."""
+    return tuple(merged(m for m in marks if m.path == path or m.path.startswith((f"{path}.", f"{path}["))))

@@ -6,6 +6,14 @@ overrides), waits until it stops, and returns how it ended. RunTask starts
 something each time it is asked: the request carries a `clientToken`, so
 asking again after a lost reply (which the Retrier does) is answered with the
 same task instead of a second one.
+
+What it says about the task (progress, the journal's `done:` line,
+`describe_job`) shows the command with what looks secret masked (`--password
+***`, `postgres://app:***@db/app`; `secrets.mask`) and names the `--env`
+variables without their values: the override RunTask gets carries them as
+given, the output never does. Where something was masked, the progress event
+lists it (`masked`: [{path, why}], paths like `--command[2]`) and a warning says
+it once.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ from .errors import AwsError, BadInputError, DeployToolError, aws_call
 from .events import ProgressEvent, Sink, discard
 from .resources import short
 from .retry import Retrier
+from .secrets import Masked, mask, note
 from .standing import Journal
 from .views import Service, StoppedTask, TaskDefinition
 
@@ -85,6 +94,15 @@ def pick_container(task_definition: TaskDefinition, name: str | None, option: st
     return name
 
 
+def shown_command(job: OneOff) -> tuple[str, list[Masked]]:
+    """The command (and the names of the --env variables) as output may show them, and what was masked."""
+    command, masked = mask(list(job.command), "--command", "command")
+    text = " ".join(command)
+    if job.environment:
+        text += f" (env {', '.join(name for name, _ in job.environment)})"
+    return text.strip(), masked
+
+
 def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interval: float, sink: Sink = discard,
              journal: Journal | None = None) -> TaskEnd:
     """Start the task, watch it until it stops or `timeout` passes."""
@@ -111,10 +129,15 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
         return answer["tasks"][0]["taskArn"]
 
     arn = retry.call(start, until=min(deadline, started + 300), what=f"starting a task of {job.task_definition.name}")
-    journal.did(f"ran task {arn.rsplit('/', 1)[-1]} of {job.task_definition.name}"
-                + (f" ({' '.join(job.command)})" if job.command else ""))
+    command, masked = shown_command(job)
+    if masked:
+        journal.warn(note(masked))
+    journal.did(f"ran task {arn.rsplit('/', 1)[-1]} of {job.task_definition.name}" + (f" ({command})" if command else ""))
+    data: dict[str, Any] = {"task": arn}
+    if masked:
+        data["masked"] = [m.to_dict() for m in masked]
     sink(ProgressEvent("action", clock.now(), f"started task {arn.rsplit('/', 1)[-1]} of {job.task_definition.name}"
-                       + (f": {' '.join(job.command)}" if job.command else ""), {"task": arn}))
+                       + (f": {command}" if command else ""), data))
     last = ""
     while True:
         try:
@@ -142,4 +165,5 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
 
 
 def describe_job(job: OneOff) -> str:
-    return f"{short(job.task_definition.arn)}" + (f" ({' '.join(job.command)})" if job.command else "")
+    command, _ = shown_command(job)
+    return f"{short(job.task_definition.arn)}" + (f" ({command})" if command else "")

@@ -10,6 +10,11 @@ List calls only and returns one JSON-able document: what `check --json` prints
 and what `harness rehearse --from FILE` replays. Each field says where it came
 from; a setting that could not be read (access denied, not found) is None, and
 `unread` says why.
+
+The document is printed and saved as a file, so the containers' fields it
+carries are masked where they are read (`secrets.mask`: a health check
+command's `curl -u user:password` becomes `curl -u user:***`); `masked` lists
+what was masked and why (empty when nothing was).
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from .errors import AwsError, aws_call, error_code
 from .images import parse_image
 from .registry import ECR_HOST
 from .resources import fetch_service
+from .secrets import Masked, mask
 from .views import Service, family_of, revision_name
 
 VERSION = 1
@@ -121,7 +127,9 @@ def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unr
     return repositories[0].get("imageTagMutability", "MUTABLE")
 
 
-def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str]) -> list[dict[str, Any]]:
+def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str]) -> tuple[list[dict[str, Any]],
+                                                                                           list[Masked]]:
+    """The running revision's containers as the document shows them, and what of them was masked."""
     with aws_call("ecs:DescribeTaskDefinition"):
         definition = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
     containers = []
@@ -136,7 +144,7 @@ def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str])
             "versionConsistency": c.get("versionConsistency", "enabled"),
             "repositoryTagMutability": _repository_mutability(ecr_for, image, unread),
         })
-    return containers
+    return mask(containers, "containers", "containers")
 
 
 def _template(ecs: Any, family: str, template: str | None, unread: list[str]) -> dict[str, Any]:
@@ -174,6 +182,7 @@ def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = Non
         except AwsError as err:
             unread.append(f"known-good record: {err}")
     primary = service.primary
+    containers, masked = _containers(ecs, running, ecr_for, unread) if running else ([], [])
     return {
         "kind": "settings",
         "version": VERSION,
@@ -190,7 +199,7 @@ def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = Non
         "taskDefinition": revision_name(running),
         "runningFamily": running_family,
         "targetFamily": target,
-        "containers": _containers(ecs, running, ecr_for, unread) if running else [],
+        "containers": containers,
         "template": _template(ecs, running_family, template, unread),
         "knownGood": known.revision if known else None,
         "knownGoodTagged": bool(service.tags.get(knowngood.TAG)),
@@ -198,6 +207,7 @@ def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = Non
         "rolloutState": primary.rollout_state if primary else None,
         "startSeconds": start_seconds,  # the team's word for how long the app takes to start, if given
         "unread": unread,
+        "masked": [m.to_dict() for m in masked],
     }
 
 

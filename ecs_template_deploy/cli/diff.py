@@ -1,8 +1,19 @@
 """Show field by field what a deploy would change in the service's task definition.
 
-Values of environment entries that look secret, by name (PASSWORD, TOKEN,
-KEY, PAT, DSN, ...) or by value (a URL with a password, an AWS access key id,
-a JWT, a long random token), are masked. Provenance tags are left out.
+One line per change (`+` added, `-` removed, `~` changed); values that span
+lines (a certificate, a script) are printed JSON-quoted, so they stay on theirs.
+Provenance tags are left out.
+
+What looks secret is masked as `***`, in every field (environment, command,
+entryPoint, healthCheck, dockerLabels, log and volume options, tags, ...):
+by name (PASSWORD, TOKEN, KEY, PAT, DSN, AUTH, PW, ...: of an environment
+entry, a label, an option, a `--flag` before a value, a `name=value` inside a
+string) and by value (a URL's password, JDBC/ODBC passwords, PEM private keys,
+AWS keys, JWTs, GitHub/GitLab/Slack/Stripe/npm/PyPI/... tokens, 32+ hex keys,
+long random tokens). Only the secret part is masked where the rest is useful
+(`postgres://admin:***@db/app`). A line on stderr lists each masked path and
+why; with --json, the `masked` field does (a list of {path, why}). A changed
+secret still shows as a change: `*** -> ***`.
 """
 from __future__ import annotations
 
@@ -12,6 +23,7 @@ import json
 from ..diff import diff
 from ..errors import EXIT_OK
 from ..resources import short
+from ..secrets import note
 from .common import Context, add_image_arguments, add_target_arguments
 from .render import request_from
 
@@ -41,8 +53,14 @@ def run(args: argparse.Namespace, context: Context) -> int:
             context.print(f"  {sign} {change.path}: {_show(change.old)}")
         else:
             context.print(f"  {sign} {change.path}: {_show(change.old)} -> {_show(change.new)}")
+    if result.masked:
+        context.warn(note(result.masked))
     return EXIT_OK
 
 
 def _show(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    """A value on one line: plain strings as they are, the rest (and strings with line breaks or
+    other control characters, which would break the one-line-per-change format) as JSON."""
+    if isinstance(value, str) and value.isprintable():
+        return value
+    return json.dumps(value, sort_keys=True)
