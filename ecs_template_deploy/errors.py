@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from botocore.exceptions import (
     BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, HTTPClientError, NoCredentialsError,
-    NoRegionError,
+    NoRegionError, ParamValidationError, PartialCredentialsError,
 )
 
 EXIT_OK = 0
@@ -42,9 +42,17 @@ EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpi
 TRANSIENT_CODES = frozenset({"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
                              "ServerException", "InternalError", "InternalFailure", "ServiceUnavailable"})
 MAX_MESSAGE = 300
+# A value the user gave is echoed whole up to this length (AWS names and image
+# references stay under it); of a longer one, an error shows the start and the length.
+SHOWN_WHOLE = 256
+SHOWN_START = 40
+MAX_LINE = 2000  # an error line, whatever went into it
 
 
 NO_REGION_FIX = "pass --region or set AWS_REGION (or AWS_DEFAULT_REGION, or a region in the profile)"
+# Where an answer that is not the AWS API comes from, in the order to look.
+FOREIGN_ANSWER_FIX = ("check AWS_ENDPOINT_URL (or the profile's endpoint_url), --region and any proxy "
+                      "(HTTPS_PROXY) between here and AWS")
 
 class Next(str, enum.Enum):
     """What finishes the job after a command ended short of it."""
@@ -118,6 +126,14 @@ class AccessDeniedError(AwsError):
     pass
 
 
+class ForeignAnswerError(BotoCoreError):
+    """A 2xx answer that is not the AWS API speaking: a proxy's or captive portal's
+    page, another server at AWS_ENDPOINT_URL, bytes cut off. Raised by the check
+    the CLI registers on its clients (`cli.answers`); `aws_call` reports it."""
+
+    fmt = "{endpoint} answered {operation} with {what}, not the AWS API"
+
+
 class NotRecoveredError(DeployToolError):
     """The service is not known to be on the new revision or on known good."""
 
@@ -146,6 +162,37 @@ def error_code(err: ClientError) -> str:
     return err.response.get("Error", {}).get("Code", "")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# a quoted value opens after a space, '(', '=', '[' or ',' (never after a letter: an apostrophe)
+_LONG_QUOTED = re.compile(rf"(?<![^\s(=\[,])(?:'([^']{{{SHOWN_WHOLE + 1},}})'|\"([^\"]{{{SHOWN_WHOLE + 1},}})\")")
+_LONG_WORD = re.compile(rf"[^\s'\"]{{{SHOWN_WHOLE + 1},}}")
+
+
+def shown(value: object, *, quoted: bool = True) -> str:
+    """A value the user gave, for an error line: quoted (control characters
+    escaped, so the line stays one line) and, past SHOWN_WHOLE characters, cut to
+    its start with its length: `'aaaa…' (102400 characters)`. Every message
+    that echoes a user's value goes through here."""
+    text = str(value)
+    long = len(text) > SHOWN_WHOLE
+    literal = repr(text[:SHOWN_START] if long else text)
+    if not quoted:
+        literal = literal[1:-1]
+    if not long:
+        return literal
+    return (f"{literal[:-1]}…{literal[-1]}" if quoted else f"{literal}…") + f" ({len(text)} characters)"
+
+
+def bounded(line: str) -> str:
+    """Any error line made safe to print: control characters escaped, long quoted
+    values and long words cut as `shown` cuts them, the whole at most MAX_LINE.
+    For messages the tool did not word itself (argparse's) and as the last guard."""
+    line = _CONTROL.sub(lambda m: repr(m.group())[1:-1], line)
+    line = _LONG_QUOTED.sub(lambda m: shown(m.group(1) if m.group(1) is not None else m.group(2)), line)
+    line = _LONG_WORD.sub(lambda m: shown(m.group(), quoted=False), line)
+    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 1] + "…"
+
+
 def one_line(text: str) -> str:
     """An AWS (or emulator) message fit for one line: no markup, no newlines, bounded."""
     if "<" in text and ">" in text:
@@ -171,6 +218,35 @@ def _client_error(action: str, err: ClientError) -> AwsError:
                     transient=transient, uncertain=server_side)
 
 
+def aws_error(action: str, err: ClientError | BotoCoreError) -> DeployToolError:
+    """The error family's word for one botocore failure of `action`."""
+    if isinstance(err, ClientError):
+        return _client_error(action, err)
+    if isinstance(err, NoCredentialsError):
+        return AwsError("no AWS credentials found: set AWS_PROFILE/--profile or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+                        action=action)
+    if isinstance(err, PartialCredentialsError):
+        return AwsError(f"{one_line(str(err))}: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or neither, "
+                        "to use the profile)", action=action)
+    if isinstance(err, NoRegionError):
+        return BadInputError(f"no AWS region configured: {NO_REGION_FIX}")
+    if isinstance(err, ParamValidationError):
+        # botocore refused the request before sending it: a value nothing checked earlier (not
+        # exit 2: a command may have registered a revision before this call)
+        return AwsError(f"{action} was not sent: {one_line(str(err))}: check the values given on the command line",
+                        action=action)
+    if isinstance(err, ForeignAnswerError):
+        # it may have reached AWS and been applied behind whatever answered
+        return AwsError(f"{action} failed: {err}: {FOREIGN_ANSWER_FIX}", action=action, uncertain=True)
+    if isinstance(err, (EndpointConnectionError, ConnectTimeoutError)):
+        # never reached AWS: not applied
+        return AwsError(f"{action} failed: {one_line(str(err))}", action=action, transient=True)
+    if isinstance(err, HTTPClientError):
+        # sent, and the reply was lost (read timeout, connection reset): maybe applied
+        return AwsError(f"{action} failed: {one_line(str(err))}", action=action, transient=True, uncertain=True)
+    return AwsError(f"{action} failed: {one_line(str(err))}", action=action)
+
+
 @contextlib.contextmanager
 def aws_call(action: str) -> Iterator[None]:
     """Turn botocore failures of one AWS API call into the error family.
@@ -181,18 +257,5 @@ def aws_call(action: str) -> Iterator[None]:
     """
     try:
         yield
-    except ClientError as err:
-        raise _client_error(action, err) from err
-    except NoCredentialsError as err:
-        raise AwsError("no AWS credentials found: set AWS_PROFILE/--profile or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-                       action=action) from err
-    except NoRegionError as err:
-        raise BadInputError(f"no AWS region configured: {NO_REGION_FIX}") from err
-    except (EndpointConnectionError, ConnectTimeoutError) as err:
-        # never reached AWS: not applied
-        raise AwsError(f"{action} failed: {one_line(str(err))}", action=action, transient=True) from err
-    except HTTPClientError as err:
-        # sent, and the reply was lost (read timeout, connection reset): maybe applied
-        raise AwsError(f"{action} failed: {one_line(str(err))}", action=action, transient=True, uncertain=True) from err
-    except BotoCoreError as err:
-        raise AwsError(f"{action} failed: {one_line(str(err))}", action=action) from err
+    except (ClientError, BotoCoreError) as err:
+        raise aws_error(action, err) from err

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BadInputError, FamilyClashError, MissingImageError, UnknownContainerError
+from .errors import BadInputError, FamilyClashError, MissingImageError, UnknownContainerError, shown
 from .images import parse_image
 from .views import TaskDefinition
 
@@ -72,12 +72,13 @@ class ImageSelection:
         for pair in image_pairs:
             name, sep, image = pair.partition("=")
             if not sep or not name or not image:
-                raise BadInputError(f"--image {pair!r} is not CONTAINER=IMAGE: e.g. --image web=123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2")
+                raise BadInputError(f"--image {shown(pair)} is not CONTAINER=IMAGE: e.g. --image web=123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1.4.2")
             if name in images:
-                raise BadInputError(f"--image names container {name!r} twice: give one image per container")
+                raise BadInputError(f"--image names container {shown(name)} twice: give one image per container")
             images[name] = image
         if repository and not tag:
-            raise BadInputError("--repository needs --tag: it says which containers get the tag")
+            raise BadInputError("--repository needs --tag: pass --tag TAG with it (--repository says which containers "
+                                "get the tag)")
         if not images and not tag:
             raise BadInputError("no image chosen: pass --image CONTAINER=IMAGE or --tag TAG")
         return cls(images=images, tag=tag, repository=repository, keep=frozenset(keep))
@@ -96,7 +97,7 @@ def choose_images(template: TaskDefinition, selection: ImageSelection) -> dict[s
     def check_known(name: str, option: str) -> None:
         if name not in template_images:
             raise UnknownContainerError(
-                f"{option} names container {name!r}, which template {template.family}:{template.revision} does not have: use one of {names}"
+                f"{option} names container {shown(name)}, which template {template.family}:{template.revision} does not have: use one of {names}"
             )
 
     chosen: dict[str, str] = {}
@@ -106,14 +107,14 @@ def choose_images(template: TaskDefinition, selection: ImageSelection) -> dict[s
     for name in sorted(selection.keep):
         check_known(name, "--keep-image")
         if name in chosen:
-            raise BadInputError(f"container {name!r} has both --image and --keep-image: choose one")
+            raise BadInputError(f"container {shown(name)} has both --image and --keep-image: choose one")
         chosen[name] = template_images[name]
     if selection.tag:
         for name in _tag_targets(template, selection, chosen):
             try:
                 reference = parse_image(template_images[name])
             except BadInputError as err:
-                raise type(err)(f"container {name!r} of the template: {err}") from err
+                raise type(err)(f"container {shown(name)} of the template: {err}") from err
             chosen[name] = str(reference.with_tag_or_digest(selection.tag))
     missing = [n for n in template_images if n not in chosen]
     if missing:
@@ -135,7 +136,7 @@ def _tag_targets(template: TaskDefinition, selection: ImageSelection, chosen: Ma
         (only,) = template_images
         if only in chosen:
             option = "--keep-image" if only in selection.keep else "--image"
-            raise BadInputError(f"container {only!r} has both {option} and --tag: choose one")
+            raise BadInputError(f"container {shown(only)} has both {option} and --tag: choose one")
         return [only]
     targets = []
     for name, image in template_images.items():
@@ -148,7 +149,7 @@ def _tag_targets(template: TaskDefinition, selection: ImageSelection, chosen: Ma
     if not targets:
         listing = ", ".join(f"{n}={i}" for n, i in template_images.items())
         raise UnknownContainerError(
-            f"no container left to tag: none of the template's images ({listing}) is in repository {selection.repository!r}; check --repository"
+            f"no container left to tag: none of the template's images ({listing}) is in repository {shown(selection.repository)}; check --repository"
         )
     return targets
 

@@ -13,13 +13,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .errors import BadInputError, ClusterNotFoundError, ServiceNotFoundError, TemplateNotFoundError, aws_call, error_code
+from .errors import (
+    BadInputError, ClusterNotFoundError, ServiceNotFoundError, TemplateNotFoundError, aws_call, error_code, shown,
+)
 from .views import Service, TaskDefinition, family_of, revision_name, revision_of, stuck_rolling_update, tags_of
 
 NAME = r"[A-Za-z0-9_-]{1,255}"
-FAMILY_RE = re.compile(rf"^{NAME}$")
-ARN_RE = re.compile(r"^arn:aws[a-z-]*:ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<kind>[a-z-]+)/(?P<rest>.+)$")
-TASK_DEFINITION_RE = re.compile(rf"^{NAME}(:[1-9][0-9]*)?$")
+FAMILY_RE = re.compile(rf"^{NAME}\Z")  # \Z: `$` would let a trailing newline through
+ARN_RE = re.compile(r"^arn:aws[a-z-]*:ecs:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):(?P<kind>[a-z-]+)/(?P<rest>.+)\Z")
+TASK_DEFINITION_RE = re.compile(rf"^{NAME}(:[1-9][0-9]*)?\Z")
 CONTROLLERS = {
     "CODE_DEPLOY": "its deployments belong to CodeDeploy (ECS refuses a new task definition through UpdateService): "
                    "deploy it with a CodeDeploy AppSpec, or recreate the service with the ECS controller",
@@ -34,11 +36,11 @@ def _arn(reference: str, kind: str, region: str, option: str) -> re.Match | None
         return None
     match = ARN_RE.match(reference)
     if match is None or match["kind"] != kind:
-        raise BadInputError(f"{option} {reference!r} is not an ECS {kind} ARN: give a name or "
+        raise BadInputError(f"{option} {shown(reference)} is not an ECS {kind} ARN: give a name or "
                             f"arn:aws:ecs:REGION:ACCOUNT:{kind}/...")
     if region and match["region"] != region:
-        raise BadInputError(f"{option} {reference!r} is in region {match['region']}, but the tool talks to {region}: "
-                            f"pass --region {match['region']}")
+        raise BadInputError(f"{option} {shown(reference)} is in region {shown(match['region'], quoted=False)}, but the "
+                            f"tool talks to {region}: pass --region {shown(match['region'], quoted=False)}")
     return match
 
 
@@ -47,20 +49,20 @@ def check_task_definition_reference(reference: str, option: str, region: str = "
     match = _arn(reference, "task-definition", region, option)
     name = match["rest"] if match else reference
     if not TASK_DEFINITION_RE.match(name):
-        raise BadInputError(f"{option} {reference!r} is not a task definition: give a family (letters, digits, '-', '_'), "
+        raise BadInputError(f"{option} {shown(reference)} is not a task definition: give a family (letters, digits, '-', '_'), "
                             "family:REVISION or an ARN")
 
 
 def check_family(family: str, option: str = "--family") -> None:
     if not FAMILY_RE.match(family):
-        raise BadInputError(f"{option} {family!r} is not a task definition family: use up to 255 letters, digits, '-' and '_'")
+        raise BadInputError(f"{option} {shown(family)} is not a task definition family: use up to 255 letters, digits, '-' and '_'")
 
 
 def _check_name(reference: str, kind: str, option: str, region: str) -> None:
     match = _arn(reference, kind, region, option)
     name = match["rest"].rsplit("/", 1)[-1] if match else reference
     if not FAMILY_RE.match(name):
-        raise BadInputError(f"{option} {reference!r} is not a {kind} name or ARN: names use letters, digits, '-' and '_'")
+        raise BadInputError(f"{option} {shown(reference)} is not a {kind} name or ARN: names use letters, digits, '-' and '_'")
 
 
 def fetch_task_definition(ecs: Any, reference: str, option: str = "--template") -> TaskDefinition:
@@ -73,7 +75,7 @@ def fetch_task_definition(ecs: Any, reference: str, option: str = "--template") 
         except ClientError as err:
             if error_code(err) in {"ClientException", "InvalidParameterException"}:
                 raise TemplateNotFoundError(
-                    f"task definition {reference!r} not found in {region}: check {option} and --region"
+                    f"task definition {shown(reference)} not found in {region}: check {option} and --region"
                     + (" (Terraform creates the template; give a family, family:revision or ARN)" if option == "--template" else "")
                 ) from err
             raise
@@ -84,7 +86,7 @@ def fetch_task_definition(ecs: Any, reference: str, option: str = "--template") 
         active = latest_active_revision(ecs, family_of(reference))
         if active is None:
             raise TemplateNotFoundError(
-                f"task definition family {reference!r} has no ACTIVE revision: apply the Terraform that creates it, or pass family:revision"
+                f"task definition family {shown(reference)} has no ACTIVE revision: apply the Terraform that creates it, or pass family:revision"
             )
         return fetch_task_definition(ecs, active, option)
     return found
@@ -128,13 +130,13 @@ def fetch_service(ecs: Any, cluster: str, service: str) -> Service:
         except ClientError as err:
             if error_code(err) == "ClusterNotFoundException":
                 raise ClusterNotFoundError(
-                    f"cluster {cluster!r} not found in {region}: check --cluster and --region"
+                    f"cluster {shown(cluster)} not found in {region}: check --cluster and --region"
                 ) from err
             raise
     services = [s for s in answer.get("services", []) if s.get("status") != "INACTIVE"]
     if not services:
         raise ServiceNotFoundError(
-            f"service {service!r} not found in cluster {cluster!r}: check --service and --cluster (create it with Terraform first)"
+            f"service {shown(service)} not found in cluster {shown(cluster)}: check --service and --cluster (create it with Terraform first)"
         )
     return Service(services[0])
 

@@ -547,7 +547,7 @@ def _to_reference(to: str, family: str | None, region: str) -> str | None:
     (resolved in the family the service runs). Checked before any AWS call."""
     if to.isdigit():
         if int(to) < 1:
-            raise BadInputError(f"--to {to}: revisions are numbered from 1")
+            raise BadInputError(f"--to {to}: revisions are numbered from 1: give N of 1 or more, family:N or an ARN")
         return f"{family}:{to}" if family else None
     check_task_definition_reference(to, "--to", region)
     if ":" not in to:

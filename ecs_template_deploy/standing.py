@@ -76,17 +76,20 @@ def _standing(name: str, service: Service, known: str, at: float, fresh: bool) -
                     tuple(d.summary() for d in service.deployments), known, iso(at), fresh)
 
 
-def look(ecs: Any, cluster: str, service: str, journal: Journal, clock: Clock) -> Standing:
-    """Where the service stands now, read once; the journal's last look if AWS does not answer."""
-    try:
-        snapshot = fetch_service(ecs, cluster, service)
-        found = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags,
-                               service_arn=snapshot.arn) \
-            if snapshot.task_definition else None
-        return _standing(snapshot.name or service, snapshot, found.task_definition if found else "", clock.now(), True)
-    except DeployToolError:
-        last = journal.last_seen
-        if last is None:
-            return Standing(service, "", "-", (), "", iso(clock.now()), False)
-        pointer = last.tags.get(knowngood.TAG, "")
-        return _standing(last.name or service, last, pointer, journal.last_seen_at or clock.now(), False)
+def look(ecs: Any, cluster: str, service: str, journal: Journal, clock: Clock, *, read: bool = True) -> Standing:
+    """Where the service stands now, read once; the journal's last look if AWS does not
+    answer, or when `read` is false (a signal arrived while the first look was read)."""
+    if read:
+        try:
+            snapshot = fetch_service(ecs, cluster, service)
+            found = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags,
+                                   service_arn=snapshot.arn) if snapshot.task_definition else None
+            return _standing(snapshot.name or service, snapshot, found.task_definition if found else "", clock.now(),
+                             True)
+        except DeployToolError:
+            pass
+    last = journal.last_seen
+    if last is None:
+        return Standing(service, "", "-", (), "", iso(clock.now()), False)
+    pointer = last.tags.get(knowngood.TAG, "")
+    return _standing(last.name or service, last, pointer, journal.last_seen_at or clock.now(), False)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 
 from ..check import SEVERITIES, findings, has_errors
-from ..errors import EXIT_CHECK_FAILED, EXIT_OK
+from ..errors import EXIT_CHECK_FAILED, EXIT_OK, FamilyClashError
+from ..resources import check_family, check_task_definition_reference
+from ..views import family_of
 from ..settings import read_settings
 from .common import Context, add_service_arguments, non_negative_seconds
 
@@ -28,6 +30,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    # the names are checked as deploy checks them, before anything is read
+    if args.template is not None:
+        check_task_definition_reference(args.template, "--template", context.ecs.meta.region_name)
+    if args.family is not None:
+        check_family(args.family)
+        if args.template is not None and family_of(args.template) == args.family:
+            raise FamilyClashError(f"target family {args.family!r} is the template's own family: pass a --family that "
+                                   "Terraform does not manage")
     settings = read_settings(context.ecs, args.cluster, args.service, elbv2=context.elbv2, ecr_for=context.ecr_for,
                              template=args.template, family=args.family, start_seconds=args.start_seconds)
     found = findings(settings)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ..clock import WALL, Clock
+from ..errors import bounded, shown
 from ..events import Sink, discard
 from ..render import ImageSelection
 from ..standing import Journal
@@ -44,10 +45,27 @@ class Context:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with usage errors in the tool's one-line form (exit 2, nothing changed)."""
+    """argparse with usage errors in the tool's one-line form (exit 2, nothing changed):
+    the values argparse echoes cut and escaped, and what to do said."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"ecs-template-deploy: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"ecs-template-deploy: error: {bounded(message)}{_usage_fix(message)} (see {self.prog} --help)\n")
+
+
+# argparse's own messages, by what they say -> what to do about them (its other messages,
+# and our types', say it already: "invalid choice: ... (choose from ...)")
+_USAGE_FIXES = (
+    ("the following arguments are required", ": pass each with its value"),
+    ("unrecognized arguments", ": check the spelling, and write a value that starts with '-' as --option=VALUE"),
+    ("ambiguous option", ": use the option's full name"),
+    ("expected one argument", ": give it a value (as --option=VALUE when the value starts with '-')"),
+    ("ignored explicit argument", ": give that option no value"),
+    ("not allowed with argument", ": pass only one of the two"),
+)
+
+
+def _usage_fix(message: str) -> str:
+    return next((fix for said, fix in _USAGE_FIXES if said in message), "")
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -99,14 +117,28 @@ def image_selection(args: argparse.Namespace) -> ImageSelection:
     return ImageSelection.from_options(args.image, args.tag, args.repository, args.keep_image)
 
 
+# The longest wait any option takes: ten years. Python's sleep and the clock's
+# arithmetic overflow long before a float does, and nothing waits longer.
+MAX_SECONDS = 10 * 365 * 86400
+# The most any count option takes: ECS keeps at most 1,000,000 revisions per family.
+MAX_COUNT = 1_000_000
+
+
 def seconds(text: str, *, allow_zero: bool = False) -> float:
     """argparse type: validated while parsing, so a bad value changes nothing in AWS."""
+    kind = "non-negative" if allow_zero else "positive"
     try:
+        if not text.isascii():  # float() also reads other scripts' digits
+            raise ValueError(text)
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number of seconds: give one like 600") from None
     if value != value or value == float("inf") or value < 0 or (value == 0 and not allow_zero):
-        raise argparse.ArgumentTypeError(f"{text} must be a {'non-negative' if allow_zero else 'positive'} number of seconds")
+        raise argparse.ArgumentTypeError(f"{shown(text, quoted=False)} must be a {kind} number of seconds: give one "
+                                         "like 600")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{shown(text, quoted=False)} seconds is more than ten years: give at most "
+                                         f"{MAX_SECONDS}")
     return value
 
 
@@ -118,13 +150,18 @@ def non_negative_seconds(text: str) -> float:
     return seconds(text, allow_zero=True)
 
 
-def whole_number(text: str, *, minimum: int) -> int:
+def whole_number(text: str, *, minimum: int, maximum: int = MAX_COUNT) -> int:
     try:
+        if not text.isascii():  # int() also reads other scripts' digits
+            raise ValueError(text)
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number: give one like {max(minimum, 3)}") from None
     if value < minimum:
-        raise argparse.ArgumentTypeError(f"{value} must be {minimum} or more")
+        raise argparse.ArgumentTypeError(f"{shown(text, quoted=False)} must be {minimum} or more: give one like "
+                                         f"{max(minimum, 3)}")
+    if value > maximum:
+        raise argparse.ArgumentTypeError(f"{shown(text, quoted=False)} is more than {maximum}: give at most {maximum}")
     return value
 
 

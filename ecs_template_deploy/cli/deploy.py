@@ -14,15 +14,15 @@ import shlex
 from .. import knowngood
 from ..deploy import DeployResult, apply
 from ..errors import EXIT_OK, TaskFailedError
-from ..oneoff import run_task
+from ..events import ProgressEvent
+from ..oneoff import run_task, shown_command
 from ..plan import Plan, prepare
 from ..registry import check_pushed
-from ..events import ProgressEvent
 from ..resources import short
 from ..views import family_of
 from .common import Context, add_image_arguments, add_target_arguments
 from .render import request_from
-from .run import _parsed, job_from
+from .run import check_task_options, job_from
 from .wait import add_wait_arguments, check_alarms, conclude, rollout_for, wait_options
 
 
@@ -41,14 +41,14 @@ def run(args: argparse.Namespace, context: Context) -> int:
     request = request_from(args)
     alarms_at_start = check_alarms(context, options.alarms)
     if args.run_before is not None:
-        _parsed(args.run_before, [])
+        check_task_options(None, args.run_before, [], None, option="--run-before")  # never echoes what looks secret
 
     def run_before(plan: Plan, revision: str) -> None:
         job = job_from(context, args.cluster, plan, revision, args.run_before, [], None)
         end = run_task(context.ecs, job, clock=context.clock, timeout=options.timeout,
                        poll_interval=options.poll_interval, sink=context.sink, journal=context.journal)
         if not end.succeeded:
-            raise TaskFailedError(f"--run-before {args.run_before!r}: {end.describe()}: the service was not changed "
+            raise TaskFailedError(f"--run-before {shown_command(job)[0]!r}: {end.describe()}: the service was not changed "
                                   f"({short(revision)} stays registered: a re-run reuses it)")
 
     plan = prepare(context.ecs, request)

@@ -1,15 +1,18 @@
 """Return the service to its last known-good revision (or --to REVISION) and wait until it is steady.
 
-Known good means a deployment of that revision reached COMPLETED; the marks are
-tags in AWS, so this works from any machine. Without --to, the target is the
-last known-good revision other than the one the service runs now; if a
-rollback to a known-good revision is already in progress (a killed run's),
-it is followed to its end instead.
+Known good means proven good: a deploy of this tool saw the revision's bake
+pass on this service, or a person named it with --to. The marks are tags in
+AWS, so this works from any machine. Without --to, the target is the last
+known-good revision other than the one the service runs now; if a rollback to
+a known-good revision is already in progress (a killed run's), it is followed
+to its end instead. --to names its target known good once it is steady; on the
+revision the service already runs, steady, it changes nothing and only marks it.
 """
 from __future__ import annotations
 
 import argparse
 
+from ..errors import BadInputError
 from .common import Context, add_service_arguments
 from .wait import add_wait_arguments, conclude, rollout_for, wait_options
 
@@ -28,5 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    if args.family is not None and args.to is None:  # the target comes from the known-good marks, in the running family
+        raise BadInputError("--family only applies with --to: pass --to REVISION (e.g. --to web:3) with it, or "
+                            "drop --family to return to the last known-good revision")
     rollout = rollout_for(context, wait_options(args))
     return conclude(rollout.roll_back(args.cluster, args.service, to=args.to, family=args.family), context)

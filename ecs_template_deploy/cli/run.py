@@ -10,14 +10,16 @@ is stopped, or is still running at --timeout) exits 6.
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 
 from ..deploy import registered_revision
-from ..errors import BadInputError, TaskFailedError
+from ..errors import BadInputError, TaskFailedError, shown
 from ..oneoff import OneOff, launch_settings, pick_container, run_task
 from ..plan import prepare
 from ..registry import check_pushed
 from ..resources import fetch_task_definition
+from ..secrets import MASK, mask_text
 from .common import Context, add_image_arguments, add_target_arguments, positive_seconds
 from .render import request_from
 
@@ -45,31 +47,60 @@ def add_task_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the container whose command, environment and exit code count (default: the only essential one)")
 
 
-def _parsed(command: str | None, env: list[str]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+def _parsed(command: str | None, env: list[str], *, option: str = "--command") -> tuple[
+        tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The command's words and the --env pairs, checked; `option` names the command in messages
+    (deploy's --run-before is parsed here too)."""
     try:
         words = tuple(shlex.split(command)) if command else ()
     except ValueError as err:
-        raise BadInputError(f"--command {command!r} does not split like a shell command ({err}): check the quotes") from err
+        raise BadInputError(f"{option} {shown(command)} does not split like a shell command ({err}): check the "
+                            "quotes") from err
     if command is not None and not words:
-        raise BadInputError("--command is empty: give the command the task runs")
+        raise BadInputError(f"{option} is empty: give the command the task runs")
     pairs = []
     for item in env:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise BadInputError(f"--env {item!r} is not NAME=VALUE")
+            raise BadInputError(f"--env {shown(item)} is not NAME=VALUE: give --env NAME=VALUE, e.g. "
+                                "--env LOG_LEVEL=debug (--env NAME= for an empty value)")
+        if not name.isprintable():
+            raise BadInputError(f"--env {shown(item)}: the name holds a control character: give a name like "
+                                "LOG_LEVEL")
         pairs.append((name, value))
     return words, tuple(pairs)
 
 
-def check_task_options(plan, command: str | None, env: list[str], container: str | None) -> None:
-    """Everything about the one-off task, checked before anything is registered or run."""
-    _parsed(command, env)
-    pick_container(plan.template, container)
+def check_task_options(plan, command: str | None, env: list[str], container: str | None, *,
+                       option: str = "--command") -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Everything about the one-off task, checked before anything is registered or run (the
+    container against the plan's template; no plan: not yet); the command's words and the --env
+    pairs. The values are the user's (`--command "migrate --password X"`, `--env TOKEN=...`) and
+    errors go into CI logs: an error about them is the same check's on them masked."""
+    try:
+        parsed = _parsed(command, env, option=option)
+    except BadInputError:
+        hidden_env = []
+        for item in env:
+            name, sep, value = item.partition("=")
+            if sep:  # NAME=VALUE: the value is read under its name
+                hidden_env.append(f"{name}={mask_text(value, name)[0]}" if name else f"={MASK}")
+            else:  # not NAME=VALUE: a variable's name (upper case) is shown; anything else may be its value
+                hidden_env.append(item if re.fullmatch(r"[A-Z_][A-Z0-9_]*", item) else MASK)
+        try:  # nothing looks secret: the very same error
+            _parsed(mask_text(command)[0] if command else command, hidden_env, option=option)
+        except BadInputError as masked:
+            raise BadInputError(str(masked)) from None  # not chained: the first error's text holds the values
+        raise BadInputError(f"{option} or an --env is not valid where it holds something that looks secret (not "
+                            f"shown): check the quotes in {option} and that each --env is NAME=VALUE") from None
+    if plan is not None:
+        pick_container(plan.template, container)
+    return parsed
 
 
 def job_from(context: Context, cluster: str, plan, revision: str, command: str | None, env: list[str],
              container: str | None) -> OneOff:
-    words, pairs = _parsed(command, env)
+    words, pairs = check_task_options(None, command, env, container)
     definition = fetch_task_definition(context.ecs, revision, "the revision to run")
     return OneOff(cluster=cluster, task_definition=definition, container=pick_container(definition, container),
                   command=words, environment=pairs, network=launch_settings(plan.service))

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from ..clock import iso
-from ..errors import BadInputError, aws_call, one_line
+from ..errors import BadInputError, aws_call, one_line, shown
 from ..events import ProgressEvent
 from ..rollback import Rollout, RolloutReport
 from ..verdict import DEFAULT_FAILURE_THRESHOLD
@@ -22,10 +23,13 @@ def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None
                                "to the last known-good one")
         wait.add_argument("--bake", type=non_negative_seconds, default=0.0, metavar="SECONDS",
                           help="keep watching this long after the deployment completed; a failed task or an alarm "
-                               "then still rolls back, and the revision is marked known good only after it")
+                               "then still rolls back, and the revision is marked known good only after it passed "
+                               "(recorded on the revision as it starts, so a run killed during it leaves it unproven)")
         wait.add_argument("--alarm", action="append", default=[], metavar="NAME",
                           help="a CloudWatch alarm whose ALARM fails the deploy during the rollout and the bake "
-                               "(repeatable; one already in ALARM at the start is ignored)")
+                               "(repeatable). One already in ALARM when the deploy starts is said on the first line; "
+                               "the deploy goes ahead, and the bake passes only once it has left ALARM (within its "
+                               "periods x (evaluation periods + 1)) and stayed out for the whole bake")
     wait.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                       help=f"give up waiting after this long (default {DEFAULT_TIMEOUT:g}); a deploy then rolls back")
     wait.add_argument("--poll-interval", type=positive_seconds, default=DEFAULT_POLL_INTERVAL, metavar="SECONDS",
@@ -45,11 +49,29 @@ def wait_options(args: argparse.Namespace) -> WaitOptions:
     if no_wait and no_rollback:
         raise BadInputError("--no-rollback has no effect with --no-wait (nothing is watched): pass one of them")
     alarms = tuple(getattr(args, "alarm", None) or ())
+    for name in alarms:
+        check_alarm_name(name)
     if no_wait and (alarms or getattr(args, "bake", 0)):
         raise BadInputError("--bake and --alarm watch the rollout: they have no effect with --no-wait; pass one or the other")
     return WaitOptions(poll_interval=args.poll_interval, timeout=args.timeout,
                        failure_threshold=args.failure_threshold, wait=not no_wait, rollback=not no_rollback,
                        bake=getattr(args, "bake", 0.0), alarms=alarms)
+
+
+# CloudWatch's AlarmName: 1 to 255 characters, any but ASCII control characters.
+ALARM_NAME_LENGTH = 255
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_alarm_name(name: str) -> None:
+    """An --alarm is a name CloudWatch can hold, checked before any call (botocore
+    would refuse an empty one only when DescribeAlarms is sent)."""
+    if not name or len(name) > ALARM_NAME_LENGTH:
+        raise BadInputError(f"--alarm {shown(name)} is not a CloudWatch alarm name: give its name, 1 to "
+                            f"{ALARM_NAME_LENGTH} characters")
+    if _ASCII_CONTROL.search(name):
+        raise BadInputError(f"--alarm {shown(name)} is not a CloudWatch alarm name: it holds a control character; "
+                            "give the name as CloudWatch shows it")
 
 
 def rollout_for(context: Context, options: WaitOptions, alarms_at_start: dict[str, AlarmState] | None = None) -> Rollout:

@@ -75,10 +75,10 @@ def test_tag_without_repository_when_several_exist(rich_world, capsys):
 
 @pytest.mark.parametrize(("args", "fragment"), [
     (("--image", "web=Web/App:v1"), "invalid repository"),
-    (("--image", "web=web:bad tag"), "invalid image"),
-    (("--image", "web=web@sha256:1234"), "invalid image digest"),
-    (("--tag", "bad:tag"), "invalid image tag"),
-    (("--tag", "sha256:xyz"), "invalid image digest"),
+    (("--image", "web=web:bad tag"), "invalid tag"),
+    (("--image", "web=web@sha256:1234"), "invalid digest"),
+    (("--tag", "bad:tag"), "invalid tag"),
+    (("--tag", "sha256:xyz"), "invalid digest"),
 ])
 def test_invalid_image_reference(world, capsys, args, fragment):
     refused(capsys, world, world.args("deploy", *args), EXIT_BAD_INPUT, fragment)
@@ -183,3 +183,83 @@ def test_aws_region_alone_selects_the_region_as_the_aws_cli_does(world, capsys, 
     refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_BAD_INPUT, "not found in eu-west-1")
     monkeypatch.setenv("AWS_REGION", REGION)
     assert main(world.args("render", "--tag", "v1")) == 0
+
+
+# -- what bad input is echoed as, and what a region or an answer must be (issue item 7) -------------
+
+def test_a_value_is_shown_whole_when_short_and_cut_to_its_start_and_length_when_long():
+    from ecs_template_deploy.errors import shown
+
+    assert shown("web") == "'web'" and shown("a\nb") == "'a\\nb'" and shown("w" * 256) == repr("w" * 256)
+    assert shown("a" * 102400) == "'" + "a" * 40 + "…' (102400 characters)"
+    assert shown("9" * 300, quoted=False) == "9" * 40 + "… (300 characters)"
+
+
+def test_any_error_line_is_bounded_and_one_line():
+    from ecs_template_deploy.errors import MAX_LINE, bounded
+
+    line = bounded("unrecognized arguments: " + "b" * 5000 + " --x='" + "c" * 1000 + "' a\nb\x1b[31m")
+    assert line == ("unrecognized arguments: " + "b" * 40 + "… (5000 characters) --x='" + "c" * 40 + "…' (1000 characters)"
+                    " a\\nb\\x1b[31m")
+    prose = "container 'web' of the template " + "has a long story " * 30 + "'x': check it"
+    assert bounded(prose) == prose  # what lies between two quoted values is not a value
+    assert len(bounded("word " * 10000)) == MAX_LINE
+
+
+def test_every_region_botocore_lists_is_accepted_and_so_is_a_new_one_of_a_partitions_form():
+    import botocore.loaders
+
+    from ecs_template_deploy.cli import check_region
+
+    loader = botocore.loaders.create_loader()
+    listed = [region for partition in loader.load_data("endpoints")["partitions"] for region in partition["regions"]]
+    assert "us-east-1" in listed and "cn-north-1" in listed
+    for region in [*listed, "us-fake-9", "eu-north-7", "cn-south-3", "us-gov-north-2"]:
+        check_region(region, "--region", loader)
+
+
+@pytest.mark.parametrize("region", ["xx-fake-9", "US-EAST-1", "us-éast-1", "useast1", "us-east-1\n", "us-east-",
+                                    "local", "eu-west-1 "])
+def test_a_region_of_no_partitions_form_is_refused_naming_where_it_came_from(region):
+    import botocore.loaders
+
+    from ecs_template_deploy.cli import check_region
+    from ecs_template_deploy.errors import BadInputError
+
+    with pytest.raises(BadInputError) as refused:
+        check_region(region, "AWS_DEFAULT_REGION", botocore.loaders.create_loader())
+    assert str(refused.value).startswith(f"region {region!r} is not a region name: fix AWS_DEFAULT_REGION or pass "
+                                         "--region like us-east-1")
+
+
+@pytest.mark.parametrize("service, call, body, said", [
+    ("ecs", lambda c: c.describe_clusters(), b"<html><body>Sign in to the Wi-Fi</body></html>", "with an HTML page"),
+    ("ecs", lambda c: c.list_task_definitions(), b"OK", "with text that is not JSON (starting 'OK')"),
+    ("ecs", lambda c: c.list_task_definitions(), b'{"message": "hello"}', "an answer holding none of its members"),
+    ("elbv2", lambda c: c.describe_target_groups(), b"<?xml version='1.0'?><Error><Code>x</Code></Error>",
+     "with text that is not its XML answer"),
+    ("elbv2", lambda c: c.describe_target_groups(), b"<!DOCTYPE html><title>502</title>", "with an HTML page"),
+    ("ecr", lambda c: c.describe_repositories(), bytes([0xff, 0xfe, 0x00]), "with 3 bytes that are not UTF-8 text"),
+])
+def test_a_2xx_answer_that_is_not_the_aws_api_is_an_aws_error_naming_the_endpoint(aws_env, monkeypatch, service, call,
+                                                                                    body, said):
+    """Every client the CLI builds checks its answers: JSON (ECS, ECR) and query XML (ELBv2)."""
+    import argparse
+
+    from ecs_template_deploy.cli import build_context
+    from ecs_template_deploy.errors import AwsError, aws_call
+
+    from .test_bad_input_table import not_aws
+
+    with not_aws(body=body) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.url)
+        context = build_context(argparse.Namespace(region=None, profile=None, json=False))
+        client = {"ecs": context.ecs, "elbv2": context.elbv2, "ecr": context.ecr_for(REGION)}[service]
+        with pytest.raises(AwsError) as failed, aws_call(f"{service}:Call"):
+            call(client)
+    message = str(failed.value)
+    assert message.startswith(f"{service}:Call failed: {server.url} answered ") and said in message, message
+    assert message.endswith("not the AWS API: check AWS_ENDPOINT_URL (or the profile's endpoint_url), --region and any "
+                            "proxy (HTTPS_PROXY) between here and AWS")
+    assert failed.value.uncertain and not failed.value.transient  # it may have been applied; asking again will not help
+    assert len(server.requests) == 1

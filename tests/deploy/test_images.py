@@ -22,6 +22,8 @@ DIGEST = "sha256:" + "ab" * 32
         (f"ghcr.io/org/app@{DIGEST}", "ghcr.io", "org/app", None, DIGEST),
         (f"ghcr.io/org/app:v1@{DIGEST}", "ghcr.io", "org/app", "v1", DIGEST),
         ("registry:5000/a__b/c-d.e_f:T_1", "registry:5000", "a__b/c-d.e_f", "T_1", None),
+        ("web:_" + "x" * 127, None, "web", "_" + "x" * 127, None),  # 128: the OCI spec's longest tag
+        (f"web@sha512:{'cd' * 64}", None, "web", None, f"sha512:{'cd' * 64}"),
     ],
 )
 def test_valid_references_parse_into_parts_and_back(text, domain, path, tag, digest):
@@ -36,6 +38,9 @@ def test_valid_references_parse_into_parts_and_back(text, domain, path, tag, dig
         "", " nginx", "Web/App:1", "web app", "web:", "web:-bad", "web:" + "x" * 129, "web@sha256:short",
         "web@sha256:" + "AB" * 32, "web//app", "web/-app", "-registry.io/web", "web:tag:extra", "a" * 256,
         "web_/app", "PLACEHOLDER",
+        # ASCII only (the OCI distribution spec's grammar), nothing after the end
+        "web:stablé", "web:ｖ１", "web:v٣", "web:v1\n", "ｗｅｂ:v1", "web@sha256:" + "é" * 64,
+        "web@SHA256:" + "ab" * 32, "web@sha512:" + "ab" * 32, "web@sha256:" + "ab" * 32 + "\n",
     ],
 )
 def test_invalid_references_are_refused_with_the_reference_named(text):
@@ -56,10 +61,21 @@ def test_digest_value_replaces_tag():
     assert str(image.with_tag_or_digest(DIGEST)) == f"ghcr.io/org/app@{DIGEST}"
 
 
-@pytest.mark.parametrize("value", ["sha256:1234", "bad tag", ".hidden", ""])
+@pytest.mark.parametrize("value", ["sha256:1234", "bad tag", ".hidden", "", "stablé", "v1\n", "x" * 129, "ｖ１"])
 def test_invalid_replacement_is_refused(value):
     with pytest.raises(InvalidImageError):
         parse_image("ghcr.io/org/app:v1").with_tag_or_digest(value)
+
+
+@pytest.mark.parametrize("value, said", [
+    ("stablé", "invalid tag 'stablé': use 1 to 128 ASCII letters, digits, '_', '.' and '-'"),
+    ("sha256:" + "AB" * 32, "invalid digest 'sha256:ABAB"),
+    ("x" * 102400, "invalid tag '" + "x" * 40 + "…' (102400 characters): use 1 to 128"),
+])
+def test_a_refused_tag_or_digest_is_named_and_cut_when_long(value, said):
+    with pytest.raises(InvalidImageError) as refused:
+        parse_image("ghcr.io/org/app:v1").with_tag_or_digest(value)
+    assert str(refused.value).startswith(said) and len(str(refused.value)) < 400
 
 
 def test_repository_matches_with_or_without_registry():
