@@ -178,7 +178,7 @@ def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = Non
     known = None
     if running:
         try:
-            known = knowngood.find(ecs, target, service_tags=service.tags)
+            known = knowngood.find(ecs, target, service_tags=service.tags, service_arn=service.arn)
         except AwsError as err:
             unread.append(f"known-good record: {err}")
     primary = service.primary

@@ -73,7 +73,8 @@ def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) ->
     snapshot = fetch_service(ecs, cluster, service)
     known = None
     if snapshot.task_definition:
-        known = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags)
+        known = knowngood.find(ecs, family_of(snapshot.task_definition), service_tags=snapshot.tags,
+                               service_arn=snapshot.arn)
     revisions: dict[str, dict[str, Any]] = {}
     for arn in [snapshot.task_definition] + [d.task_definition for d in snapshot.deployments]:
         if not arn or arn in revisions:
