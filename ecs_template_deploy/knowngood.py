@@ -244,8 +244,8 @@ def find(
     exclude: Collection[str] = (),
     scan_limit: int = DEFAULT_SCAN_LIMIT,
 ) -> KnownGood | None:
-    """The last known-good revision: the service's pointer if it holds, else the
-    most recently marked revision of `family` among its newest `scan_limit` ones
+    """The last known-good revision: the service's pointer if it holds (in any
+    family), else the most recently marked revision of `family` among its newest `scan_limit` ones
     (a rollback re-marks an older revision, so the latest mark wins, not the
     highest revision number) that was proven on `service_arn` (`proven_on`).
 
@@ -254,7 +254,9 @@ def find(
     """
     excluded = {revision_name(e) for e in exclude}
     pointer = (service_tags or {}).get(TAG)
-    if pointer and revision_name(pointer) not in excluded and family_of(pointer) == family:
+    # the service's own last known good, in whatever family it is (a template revision
+    # named with `rollback --to` before the first deploy is in the template's)
+    if pointer and revision_name(pointer) not in excluded:
         found = read_mark(ecs, pointer)
         if found is not None:
             return found

@@ -45,7 +45,7 @@ from .watch import Outcome, RolloutWatcher
 
 _ERRORS = {EXIT_ROLLED_BACK: DeployFailedError, EXIT_NOT_RECOVERED: NotRecoveredError, EXIT_TIMED_OUT: TimedOutError}
 # How long marking a revision known good is asked again: the service is fine by
-# then, and the next deploy marks it anyway once it sees the deployment COMPLETED.
+# then, and a re-run of the command marks it.
 MARK_BUDGET = 120.0
 
 
@@ -163,13 +163,14 @@ class Rollout:
             return RolloutReport(EXIT_NOT_RECOVERED, f"{what}; not rolling back over another deployment",
                                  task_definition, outcome, next=Next.STATUS)
         # From here on the release has failed: what finishes the job after a stop is
-        # `rollback` (it follows a return in flight), never this deploy again.
+        # `rollback` (it follows a return in flight), never this deploy again. The failure
+        # is written first, before any way back: a stop anywhere after it leaves a revision
+        # that was proven once (a re-release of it) no longer counting as known good.
         self.journal.resume = Next.ROLLBACK
+        self._record_failure(outcome.task_definition, outcome.service)
         if verdict.ecs_rolls_back:
-            self._record_failure(outcome)
             return self._follow_the_breaker(cluster, service, outcome, what, since)
         if not self.options.rollback:
-            self._record_failure(outcome)
             return RolloutReport(_failed_code(outcome),
                                  f"{what}; rollback disabled (--no-rollback), the service stays on {short(task_definition)}",
                                  task_definition, outcome, next=Next.ROLLBACK)
@@ -200,14 +201,21 @@ class Rollout:
         return RolloutReport(EXIT_OK, message + (", marked known good" if marked else ""), outcome.task_definition,
                              outcome, known_good=marked, warnings=warnings)
 
-    def _record_failure(self, outcome: Outcome) -> None:
-        """Write on the failed revision that its deploy failed (best effort: a revision
-        never proven is not known good either way; this revokes an earlier proof)."""
-        arn = outcome.service.arn if outcome.service else None
+    def _record_failure(self, task_definition: str, service: Service | None, why: str = "failed") -> None:
+        """Write on a revision that it failed (its deploy, its bake, a return to it) or
+        that a person rolled back from it: it no longer counts as known good until it is
+        proven or named again. Best effort: a revision never proven is not known good
+        either way."""
+        arn = service.arn if service else None
         try:
-            knowngood.record_bake(self.ecs, outcome.task_definition, knowngood.FAILED, at=self.clock.now(), service_arn=arn)
+            knowngood.record_bake(self.ecs, task_definition, knowngood.FAILED, at=self.clock.now(), service_arn=arn)
         except DeployToolError as err:
-            self.watcher.emit("warning", f"could not record that {short(outcome.task_definition)} failed ({err})")
+            self.watcher.emit("warning", f"could not record that {short(task_definition)} {why} ({err})")
+
+    def _record_failed_return(self, recovery: Outcome) -> None:
+        """A return whose own tasks failed: that revision is not a place to return to now."""
+        if recovery.state is State.FAILED and recovery.task_definition:
+            self._record_failure(recovery.task_definition, recovery.service, "failed as the way back")
 
     def _follow_the_breaker(self, cluster: str, service: str, outcome: Outcome, what: str,
                             since: float | None) -> RolloutReport:
@@ -222,6 +230,7 @@ class Rollout:
         if recovery.succeeded:
             return self._back_on(cluster, service, outcome, recovery, f"{what}; ECS's circuit breaker rolled back to {back}",
                                  "ecs-circuit-breaker", since)
+        self._record_failed_return(recovery)
         return RolloutReport(_failed_code(recovery), f"{what}; ECS's rollback to {back} did not reach a steady state: "
                              f"{recovery.verdict.reason}", outcome.task_definition, outcome, recovery,
                              rolled_back_by="ecs-circuit-breaker", next=Next.ROLLBACK)
@@ -273,6 +282,7 @@ class Rollout:
                                    "steady", failed, outcome, further, returned_to=target.task_definition,
                                    rolled_back_by="ecs-template-deploy", known_good=marked or target, warnings=warnings)
         else:
+            self._record_failed_return(further)
             report = RolloutReport(_failed_code(further), f"{how}, not known good; the return to known-good "
                                    f"{target.revision} failed: {further.verdict.reason}", failed, outcome, further,
                                    rolled_back_by="ecs-template-deploy", known_good=target, next=Next.ROLLBACK)
@@ -309,7 +319,6 @@ class Rollout:
                                                         exclude=[failed]),
                                  until=until, what="finding the known-good revision")
         if target is None:
-            self._record_failure(outcome)
             previous = self._previous if self._previous and not same_revision(self._previous, failed) else ""
             if previous:
                 self.journal.resume_to = previous
@@ -323,8 +332,7 @@ class Rollout:
                           knownGood=target.task_definition)
         self._story = f"{what}; rolling back to known-good {target.revision}"
         recovery, joined = self._go_to(cluster, service, target.task_definition, until, since,
-                                       f"rolled back to known-good {target.revision}", outcome.service,
-                                       then=lambda: self._record_failure(outcome))
+                                       f"rolled back to known-good {target.revision}", outcome.service)
         by = "ecs-circuit-breaker" if joined else "ecs-template-deploy"
         how = (f"ECS's circuit breaker tripped as the tool rolled back; both returned to known-good {target.revision}"
                if joined else f"rolled back to known-good {target.revision}")
@@ -333,6 +341,7 @@ class Rollout:
             return RolloutReport(EXIT_ROLLED_BACK, f"{what}; {how}, steady",
                                  failed, outcome, recovery, returned_to=target.task_definition,
                                  rolled_back_by=by, known_good=marked or target, warnings=warnings)
+        self._record_failed_return(recovery)
         return RolloutReport(_failed_code(recovery), f"{what}; rollback to {target.revision} failed too: "
                              f"{recovery.verdict.reason}", failed, outcome, recovery,
                              rolled_back_by=by, known_good=target, next=Next.ROLLBACK)
@@ -360,8 +369,6 @@ class Rollout:
             return None
         back_at = self.clock.now()
         self.journal.did("shifted traffic back to blue (StopServiceDeployment ROLLBACK)", service_changed=True)
-        if self.journal.resume is Next.ROLLBACK:  # a failed deploy's (the rollback command has no failed release)
-            self._record_failure(outcome)
         # Blue's deployment is old: stream only events from this watch on, not blue's own history.
         recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id,
                                                   since=since if since is not None else outcome.started_at,
@@ -379,7 +386,7 @@ class Rollout:
     # -- steps both share ----------------------------------------------------
 
     def _go_to(self, cluster: str, service: str, task_definition: str, until: float, since: float | None,
-               action: str, before: Service | None, then: Callable[[], None] | None = None) -> tuple[Outcome, bool]:
+               action: str, before: Service | None) -> tuple[Outcome, bool]:
         """UpdateService to `task_definition` (asked again until `until`), then watch it.
 
         Also says whether the update joined a return ECS had already begun: when
@@ -387,8 +394,7 @@ class Rollout:
         UpdateService, the service already heads for `task_definition`, the update
         starts nothing, and the service's current service deployment is still the
         failed one, now ROLLBACK_*. That record judges the failed deployment, not
-        the way back: the way back is then watched on DescribeServices alone.
-        `then` runs once the update is in (records that wait until the way back is on)."""
+        the way back: the way back is then watched on DescribeServices alone."""
         def update() -> Service:
             with aws_call("ecs:UpdateService"):
                 answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
@@ -399,8 +405,6 @@ class Rollout:
         self.journal.service_changed = True
         updated = self.retry.call(update, until=until, what=f"updating service {service} to {short(task_definition)}")
         self.journal.did(action, service_changed=True)
-        if then is not None:
-            then()
         primary = updated.primary
         record = updated.current_service_deployment
         known = {d.id for d in before.deployments} if before is not None else set()
@@ -508,12 +512,24 @@ class Rollout:
                              target.task_definition, outcome, returned_to=target.task_definition, known_good=marked,
                              warnings=warnings, next=Next.NOTHING if marked else Next.RERUN)
 
+    def _rolled_back_from(self, snapshot: Service) -> None:
+        """A person rolls the service back from what it runs: that revision no longer
+        counts as known good (until proven or named again), so no later rollback, and
+        no pointer left naming it by a stop mid-way, returns to it. Written before the
+        service moves."""
+        running = snapshot.task_definition
+        if running:
+            self._record_failure(running, snapshot, "was rolled back from")
+            self.watcher.emit("action", f"recorded that {snapshot.name} was rolled back from {short(running)}: it no "
+                              "longer counts as known good")
+
     def _stop_and_shift_back(self, cluster: str, service: str, snapshot: Service, record, since: float | None) -> RolloutReport:
         """`rollback` during a blue/green-family deployment that still keeps blue:
         StopServiceDeployment ROLLBACK moves traffic back to it, no task starts."""
         primary = snapshot.primary
         outcome = Outcome(Verdict(State.FAILED, "rollback asked for"), primary.id if primary else "",
                           snapshot.task_definition, self.clock.now(), self.clock.now(), 0, snapshot, self.clock.now(), record)
+        self._rolled_back_from(snapshot)
         report = self._shift_back(cluster, service, outcome, f"rollback of {short(snapshot.task_definition)}", since)
         if report is None:
             raise NotRecoveredError("StopServiceDeployment ROLLBACK was refused: run `rollback --to REVISION` to roll "
@@ -529,6 +545,7 @@ class Rollout:
         if follow:
             outcome = self.watcher.watch(cluster, service, task_definition=target.task_definition, since=since)
         else:
+            self._rolled_back_from(before)
             outcome, _ = self._go_to(cluster, service, target.task_definition, until, since,
                                      f"rolled back to {target.revision}", before)
         if outcome.succeeded:
@@ -537,6 +554,7 @@ class Rollout:
             return RolloutReport(EXIT_OK, f"rolled back to {target.revision}: steady state", target.task_definition,
                                  outcome, returned_to=target.task_definition, rolled_back_by="ecs-template-deploy",
                                  known_good=marked, warnings=warnings)
+        self._record_failed_return(outcome)
         return RolloutReport(_failed_code(outcome), f"rollback to {target.revision} {outcome.state.value}: "
                              f"{outcome.verdict.reason}", target.task_definition, outcome,
                              rolled_back_by="ecs-template-deploy", known_good=target, next=Next.RERUN)
@@ -609,8 +627,15 @@ def _return_not_seen_through(ecs: Any, snapshot: Service) -> knowngood.KnownGood
 
 def _rollback_in_progress(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:
     """The PRIMARY deployment, when it is rolling out (not yet steady) a known-good
-    revision while others drain: a rollback a killed run (or ECS) started."""
+    revision while others drain, *as a rollback*: one of this tool's (the RETURNING
+    tag names it: a killed run's) or ECS's own (a deployment it failed drains). A
+    deploy re-releasing an older proven revision is not one: `rollback` then moves
+    the service away from it, as asked."""
     primary = snapshot.primary
     if primary is None or snapshot.steady_on or len(snapshot.deployments) < 2:
+        return None
+    ours = same_revision(snapshot.tags.get(knowngood.RETURNING), primary.task_definition)
+    ecs_rolls_back = any(d.has_failed for d in snapshot.deployments if not d.is_primary)
+    if not (ours or ecs_rolls_back):
         return None
     return knowngood.read_mark(ecs, primary.task_definition)

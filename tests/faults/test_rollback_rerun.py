@@ -37,7 +37,8 @@ def test_rerunning_a_rollback_that_finished_unwatched_stays_and_marks_it(aws):
     stopped = stopped_after_update(world)
     assert stopped.code == 130, stopped.stderr
     aws.clock.sleep(900)
-    assert world.steady_on() == "web:1" and world.known_good() == "web:2"  # finished, nobody marked it
+    assert world.steady_on() == "web:1"  # finished, nobody marked it
+    assert knowngood.read_mark(world.ecs, "web:2") is None  # rolled back from: recorded before the update
 
     again = world.run("rollback")
 
@@ -48,16 +49,36 @@ def test_rerunning_a_rollback_that_finished_unwatched_stays_and_marks_it(aws):
     assert world.service().tags.get(knowngood.RETURNING) == ""  # marking cleared the note
 
 
-def test_a_second_deliberate_rollback_after_a_finished_one_still_goes_back(aws):
-    """A rollback that was seen through cleared its note: the next `rollback` moves on."""
-    world = deployed(aws, "v1", "v2")
-    assert world.run("rollback").code == EXIT_OK and world.steady_on() == "web:1"
+def test_a_second_deliberate_rollback_after_a_finished_one_goes_further_back(aws):
+    """A rollback that was seen through cleared its note: the next `rollback` moves on,
+    further back, never to the revision the first one rolled back from."""
+    world = deployed(aws, "v1", "v2", "v3")
+    assert world.run("rollback").code == EXIT_OK and world.steady_on() == "web:2"
 
     further = world.run("rollback")
 
     assert further.code == EXIT_OK, further.stderr
     assert "UpdateService" in further.calls
-    assert world.steady_on() == "web:2"
+    assert world.steady_on() == "web:1"
+    assert knowngood.read_mark(world.ecs, "web:3") is None and knowngood.read_mark(world.ecs, "web:2") is None
+
+
+def test_rollback_from_a_rerelease_of_a_proven_revision_goes_back_not_along(aws):
+    """A deploy re-releasing an older proven revision is not a rollback in progress:
+    `rollback` during it returns to where the service was, not on to the release."""
+    world = deployed(aws, "v1", "v2")
+    web1 = world.ecs.describe_task_definition(taskDefinition="web:1")["taskDefinition"]["taskDefinitionArn"]
+    world.ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=web1)  # by hand: web:2 stays proven
+    aws.clock.sleep(900)
+    deploy = world.run("deploy", "--tag", "v2", "--no-wait")  # web:2 again (reused), rolling out
+    assert deploy.code == EXIT_OK and deploy.lines[0]["taskDefinitionArn"].endswith("/web:2")
+    aws.clock.sleep(5)
+
+    back = world.run("rollback")
+
+    assert back.code == EXIT_OK, back.stderr
+    assert "in progress; following it" not in " ".join(line.get("message", "") for line in back.lines)
+    assert back.result["returnedTo"].endswith("/web:1") and world.steady_on() == "web:1"
 
 
 def test_a_service_put_back_on_an_old_known_good_revision_by_hand_is_rolled_back_as_asked(aws):
