@@ -28,7 +28,7 @@ from .clock import WALL, Clock
 from .errors import AwsError, DeployToolError, Next, NotRecoveredError, aws_call
 from .events import Sink, discard
 from .plan import DeployRequest, Plan, prepare
-from .render import identical_definition, registrable_fields, registrable_view
+from .render import deployed_to_key, identical_definition, registrable_fields, registrable_view
 from .resources import fetch_service, short
 from .retry import Retrier
 from .standing import Journal
@@ -174,6 +174,7 @@ def register(ecs: Any, plan: Plan, retrier: Retrier, until: float, journal: Jour
         journal.did(f"registered {short(arn)} from {short(plan.template.arn)}")
     else:
         journal.did(f"reused {short(arn)} (identical, registered by an earlier run of this deploy)")
+        _name_the_service(ecs, arn, plan, journal)
     for twin in duplicates:
         journal.registered.append(twin)
         journal.warn(f"a retried RegisterTaskDefinition also registered {short(twin)}, identical to {short(arn)} "
@@ -185,6 +186,18 @@ def register(ecs: Any, plan: Plan, retrier: Retrier, until: float, journal: Jour
                      "deploy's: another run registered it (one in progress, or one stopped before it used it); "
                      "prune removes it once it is older than --min-age")
     return arn, registered, duplicates
+
+
+def _name_the_service(ecs: Any, arn: str, plan: Plan, journal: Journal) -> None:
+    """A reused revision may have been registered for another service: tag it with this
+    one too, so `prune` finds every service that runs it. Best effort."""
+    key = deployed_to_key(plan.service.arn)
+    try:
+        with aws_call("ecs:TagResource"):
+            ecs.tag_resource(resourceArn=arn, tags=[{"key": key, "value": plan.service.arn}])
+    except DeployToolError as err:
+        journal.warn(f"could not tag {short(arn)} with service {plan.service.name} ({err}): prune run for another "
+                     f"service of the family may not see that {plan.service.name} runs it")
 
 
 def _quietly(read: Any, journal: Journal) -> list[str]:

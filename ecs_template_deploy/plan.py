@@ -51,7 +51,7 @@ def prepare(ecs: Any, request: DeployRequest) -> Plan:
     check_drivable(service)
     images = choose_images(template, request.images)
     fields = registrable_fields(ecs)
-    definition = render(template, family, images, fields)
+    definition = render(template, family, images, fields, service.arn)
     current = fetch_task_definition(ecs, service.task_definition, "the service's task definition")
     return Plan(
         request=request,

@@ -4,8 +4,9 @@ A family can be needed by more than the service prune is run for: another
 service of the cluster, or one in another cluster that deploys the same family
 (staging and prod), or one that ran it once and would roll back to it. So prune
 first finds every service it can see that may need a revision of the family:
-every service of the named cluster, and every service a known-good mark of the
-family names (`knowngood.PROVEN_FOR`). Never deregistered, for any of them:
+every service of the named cluster, and every service a revision of the family
+names, as deployed to (`render.deployed_to_key`) or proven on
+(`knowngood.PROVEN_FOR`). Never deregistered, for any of them:
 
 - the revision it runs and every revision a deployment of it uses (the family is
   listed *before* the services are read, so a deploy that starts in between is
@@ -36,12 +37,12 @@ from . import knowngood
 from .clock import WALL, Clock
 from .errors import BadInputError, DeployToolError, Next, aws_call, error_code
 from .events import Sink, discard
-from .render import target_family
+from .render import DEPLOYED_TO_PREFIX, target_family
 from .resources import check_family, fetch_service, fetch_template, list_active_revisions, short
 from .retry import Retrier
 from .standing import Journal
 from .errors import FamilyClashError
-from .views import Service, TaskDefinition, family_of, revision_name, same_revision, tags_of
+from .views import Service, TaskDefinition, family_of, revision_name, revision_of, same_revision, tags_of
 
 DEFAULT_MIN_AGE = 3600.0
 DEREGISTER_BUDGET = 300.0
@@ -104,6 +105,15 @@ def needs(service: Service, family: str, marks: Mapping[str, str], tags: Mapping
     if family_of(service.task_definition) == family:
         reasons[revision_name(service.task_definition)] = f"{label} runs it"
     marks = {arn: at for arn, at in marks.items() if knowngood.proven_on(tags[arn], service.arn)}
+    if not marks and family_of(service.task_definition) == family:
+        # nothing proven for it: a failed deploy's way back is what ran before, which
+        # its `next: rollback --to` names; keep the newest revision older than the running one
+        running = revision_of(service.task_definition) or 0
+        older = [arn for arn in tags if (revision_of(arn) or 0) < running]
+        if older:
+            before = max(older, key=lambda arn: revision_of(arn) or 0)
+            reasons.setdefault(revision_name(before), f"what {label} ran before {revision_name(service.task_definition)} "
+                               "(nothing is known good for it: the way back a failed deploy names)")
     pointer = service.tags.get(knowngood.TAG, "")
     pointed = family_of(pointer) == family and any(same_revision(pointer, arn) for arn in marks)
     if pointed:
@@ -158,7 +168,8 @@ def check_deploys_to(service: Service, family: str, template: TaskDefinition, ta
     of the family names it."""
     uses = any(family_of(arn) == family for arn in service.task_definitions_in_use)
     pointed = family_of(service.tags.get(knowngood.TAG, "")) == family
-    proven_on = any(service.arn in knowngood.services_named(revision_tags) for revision_tags in tags.values())
+    proven_on = any(service.arn in knowngood.services_named(revision_tags) | deployed_to(revision_tags)
+                    for revision_tags in tags.values())
     try:
         default = target_family(template.family)
     except FamilyClashError:
@@ -205,6 +216,11 @@ def _describe(ecs: Any, cluster: str, arns: list[str]) -> list[Service]:
     return found
 
 
+def deployed_to(tags: Mapping[str, str]) -> set[str]:
+    """The service ARNs a revision's tags say it was deployed to (`render.deployed_to_key`)."""
+    return {value for key, value in tags.items() if key.startswith(DEPLOYED_TO_PREFIX) and value}
+
+
 def services_that_may_need(ecs: Any, named: Service, cluster: str, tags: Mapping[str, Mapping[str, str]]
                            ) -> tuple[list[Service], set[str]]:
     """Every service prune can see that may need a revision of the family: the
@@ -215,7 +231,7 @@ def services_that_may_need(ecs: Any, named: Service, cluster: str, tags: Mapping
     wanted_by_cluster[cluster].update(arn for arn in _cluster_services(ecs, cluster) if arn != named.arn)
     unreadable: set[str] = set()
     for revision_tags in tags.values():
-        for arn in knowngood.services_named(revision_tags):
+        for arn in knowngood.services_named(revision_tags) | deployed_to(revision_tags):
             if arn == named.arn:
                 continue
             where = knowngood.where(arn)

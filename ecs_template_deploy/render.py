@@ -20,6 +20,11 @@ from .views import TaskDefinition
 TAG_PREFIX = "ecs-template-deploy:"
 TEMPLATE_TAG = TAG_PREFIX + "template"  # value: the template revision's ARN
 IMAGE_TAG_PREFIX = TAG_PREFIX + "image:"  # + container name; value: the image deployed
+DEPLOYED_TO_PREFIX = TAG_PREFIX + "deployed-to:"  # + a hash of the service ARN; value: the ARN
+# Tags a revision gathers after it is registered: its known-good mark, its bake record,
+# the service it was proven on, and one more such service. Kept free at registration:
+# a revision that cannot take them can never be marked known good.
+RECORD_TAGS = 4
 TEMPLATE_SUFFIX = "-template"
 
 # AWS tag limits (Tagging AWS resources): per resource, key and value lengths.
@@ -181,12 +186,20 @@ def provenance_tags(template_arn: str, images: Mapping[str, str]) -> dict[str, s
     return tags
 
 
+def deployed_to_key(service_arn: str) -> str:
+    """The tag key naming one service a revision was deployed to (keys are at most 128
+    characters): `prune` finds every service that may run a revision by it."""
+    return DEPLOYED_TO_PREFIX + hashlib.sha256(service_arn.encode()).hexdigest()[:16]
+
+
 def is_provenance_tag(key: str) -> bool:
     return key.startswith(TAG_PREFIX)
 
 
-def render(template: TaskDefinition, family: str, images: Mapping[str, str], fields: frozenset[str]) -> dict[str, Any]:
-    """The RegisterTaskDefinition request: the template with `family`, `images` and tags."""
+def render(template: TaskDefinition, family: str, images: Mapping[str, str], fields: frozenset[str],
+           service_arn: str = "") -> dict[str, Any]:
+    """The RegisterTaskDefinition request: the template with `family`, `images` and tags
+    (the template's, where it came from, and the service it is deployed to)."""
     definition = {
         key: copy.deepcopy(value)
         for key, value in template.raw.items()
@@ -197,10 +210,13 @@ def render(template: TaskDefinition, family: str, images: Mapping[str, str], fie
         container["image"] = images[container["name"]]
     kept = {k: v for k, v in template.tags.items() if not k.startswith(RESERVED_TAG_PREFIX) and not is_provenance_tag(k)}
     provenance = provenance_tags(template.arn, images)
-    if len(kept) + len(provenance) > MAX_TAGS:
+    if service_arn and len(service_arn) <= MAX_VALUE_LENGTH:
+        provenance[deployed_to_key(service_arn)] = service_arn
+    if len(kept) + len(provenance) + RECORD_TAGS > MAX_TAGS:
         raise BadInputError(
-            f"template {template.family}:{template.revision} has {len(kept)} tags and the deploy adds {len(provenance)}: "
-            f"AWS allows {MAX_TAGS}; remove {len(kept) + len(provenance) - MAX_TAGS} tags from the template"
+            f"template {template.family}:{template.revision} has {len(kept)} tags, the deploy adds {len(provenance)} and "
+            f"the known-good and bake records need {RECORD_TAGS} more: AWS allows {MAX_TAGS} a revision; remove "
+            f"{len(kept) + len(provenance) + RECORD_TAGS - MAX_TAGS} tags from the template"
         )
     definition["tags"] = [{"key": k, "value": v} for k, v in {**kept, **provenance}.items()]
     return definition

@@ -9,7 +9,7 @@ from ecs_template_deploy.cli import main
 from ecs_template_deploy.deploy import deploy
 from ecs_template_deploy.plan import DeployRequest
 from ecs_template_deploy.prune import PruneRequest, prune
-from ecs_template_deploy.render import IMAGE_TAG_PREFIX, TEMPLATE_TAG, ImageSelection
+from ecs_template_deploy.render import IMAGE_TAG_PREFIX, TEMPLATE_TAG, ImageSelection, deployed_to_key
 
 from .conftest import FLUENT_BIT, PLACEHOLDER, REGION, RICH_TEMPLATE, WEB_REPO, capture
 
@@ -53,7 +53,9 @@ def test_deploy_registers_in_target_family_and_updates_service(world, capsys):
     assert world.service_task_definition() == result["taskDefinitionArn"]
     definition, tags = world.describe(result["taskDefinitionArn"])
     assert definition["containerDefinitions"][0]["image"] == f"{WEB_REPO}:v1"
-    assert tags == {"managed-by": "terraform", TEMPLATE_TAG: world.template_arn, IMAGE_TAG_PREFIX + "web": f"{WEB_REPO}:v1"}
+    service = world.ecs.describe_services(cluster="demo", services=["web"])["services"][0]["serviceArn"]
+    assert tags == {"managed-by": "terraform", TEMPLATE_TAG: world.template_arn, IMAGE_TAG_PREFIX + "web": f"{WEB_REPO}:v1",
+                    deployed_to_key(service): service}  # so prune run for any service of the family sees this one
     # The template family is untouched: still one ACTIVE revision, same image.
     template, _ = world.describe("web-template")
     assert template["revision"] == 1 and template["containerDefinitions"][0]["image"] == PLACEHOLDER
@@ -114,8 +116,9 @@ def test_rich_template_round_trips_unchanged_except_images(rich_world, capsys):
         assert deployed["containerDefinitions"][0][field] == RICH_TEMPLATE["containerDefinitions"][0][field]
     for field in ("runtimePlatform", "ephemeralStorage", "volumes", "cpu", "memory", "taskRoleArn", "executionRoleArn"):
         assert deployed[field] == RICH_TEMPLATE[field]
+    service = rich_world.ecs.describe_services(cluster="demo", services=["web"])["services"][0]["serviceArn"]
     assert deployed_tags == {**template_tags, TEMPLATE_TAG: rich_world.template_arn,
-                             **{IMAGE_TAG_PREFIX + n: i for n, i in images.items()}}
+                             **{IMAGE_TAG_PREFIX + n: i for n, i in images.items()}, deployed_to_key(service): service}
 
 
 def test_rich_template_redeploy_is_a_no_op(rich_world, capsys):
@@ -174,9 +177,11 @@ def test_prune_keeps_newest_and_the_running_revision(world, capsys):
     capsys.readouterr()
     code, result = run_json(capsys, world.args("prune", "--keep", "2"))
     assert code == 0
-    assert sorted(active(world, "web")) == ["web:2", "web:4", "web:5"]
-    assert [a.rsplit("/", 1)[1] for a in result["deregistered"]] == ["web:3", "web:1"]
+    # nothing is known good (--no-wait deploys): what ran before the running web:2 stays, the way back
+    assert sorted(active(world, "web")) == ["web:1", "web:2", "web:4", "web:5"]
+    assert [a.rsplit("/", 1)[1] for a in result["deregistered"]] == ["web:3"]
     assert result["protected"][0]["reason"] == "demo/web runs it"
+    assert result["protected"][1]["reason"].startswith("what demo/web ran before web:2 (nothing is known good")
     assert active(world, "web-template") == ["web-template:1"]
 
 
@@ -196,7 +201,9 @@ def test_prune_keeps_what_deployments_use_and_extra_protected(world, monkeypatch
                                            extra_protected=frozenset({world.template_arn.replace("web-template:1", "web:2")})))
     assert result.deregistered == []
     assert sorted(active(world, "web")) == ["web:1", "web:2", "web:3"]
-    assert set(result.reasons.values()) == {"demo/web runs it", "a deployment of demo/web uses it", "protected (known-good)"}
+    assert set(result.reasons.values()) == {
+        "demo/web runs it", "a deployment of demo/web uses it",
+        "what demo/web ran before web:3 (nothing is known good for it: the way back a failed deploy names)"}
 
 
 def test_prune_dry_run_changes_nothing(world, capsys):
@@ -204,7 +211,7 @@ def test_prune_dry_run_changes_nothing(world, capsys):
     before = world.snapshot()
     capsys.readouterr()
     assert main(world.args("prune", "--keep", "1", "--dry-run")) == 0
-    assert "would deregister 2: web:2, web:1" in capsys.readouterr().out
+    assert "would deregister 1: web:1" in capsys.readouterr().out
     assert world.snapshot() == before
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from ecs_template_deploy.errors import BadInputError, FamilyClashError, MissingImageError, UnknownContainerError
 from ecs_template_deploy.render import (
-    IMAGE_TAG_PREFIX, MAX_KEY_LENGTH, MAX_TAGS, MAX_VALUE_LENGTH, TEMPLATE_TAG, ImageSelection, choose_images,
+    IMAGE_TAG_PREFIX, MAX_KEY_LENGTH, MAX_TAGS, MAX_VALUE_LENGTH, RECORD_TAGS, TEMPLATE_TAG, ImageSelection, choose_images,
     provenance_tags, registrable_fields, render, same_definition, target_family,
 )
 from ecs_template_deploy.views import TaskDefinition
@@ -66,8 +66,19 @@ def test_render_does_not_mutate_the_template(fields):
 
 def test_too_many_tags_is_bad_input(fields):
     crowded = TaskDefinition(template().raw, {f"k{i}": "v" for i in range(MAX_TAGS - 1)})
-    with pytest.raises(BadInputError, match="remove 1 tags from the template"):
+    with pytest.raises(BadInputError, match="remove 5 tags from the template"):
         render(crowded, "web", {"web": f"{WEB_REPO}:v1"}, fields)
+
+
+def test_a_template_leaves_room_for_the_known_good_and_bake_records(fields):
+    """ECS allows 50 tags a revision: a revision registered with 49 could never be
+    marked known good (its mark, bake record and service names need 4 more)."""
+    images = {"web": f"{WEB_REPO}:v1"}
+    room = MAX_TAGS - RECORD_TAGS - 2  # the template's tags + where it came from (template, one image)
+    assert len(render(TaskDefinition(template().raw, {f"k{i}": "v" for i in range(room)}), "web", images,
+                      fields)["tags"]) == MAX_TAGS - RECORD_TAGS
+    with pytest.raises(BadInputError, match="the known-good and bake records need 4 more.*remove 1 tags"):
+        render(TaskDefinition(template().raw, {f"k{i}": "v" for i in range(room + 1)}), "web", images, fields)
 
 
 def test_provenance_tags_fit_aws_limits_and_stay_distinct():

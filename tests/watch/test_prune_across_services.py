@@ -109,3 +109,32 @@ def test_prune_that_cannot_read_the_other_services_changes_nothing(world):
     assert run.code == 3, run.stderr
     assert "grant ecs:ListServices" in run.stderr
     assert "DeregisterTaskDefinition" not in run.calls and active(world, "web") == ["web:1", "web:2"]
+
+
+def test_a_service_deployed_without_waiting_in_another_cluster_keeps_what_it_runs(world):
+    """No mark names staging (its deploys never waited): the revision says it was deployed there."""
+    staging = second_service(world, "staging", "web", "web-template")
+    assert world.run_argv(["deploy", *staging, "--tag", "v3", "--no-wait"]).code == EXIT_OK  # web:3
+    world.aws.clock.sleep(300)
+
+    run = world.run("prune", "--keep", "0", "--min-age", "0")
+
+    assert run.code == EXIT_OK, run.stderr
+    assert "staging/web" in run.lines[0]["servicesConsidered"] and "web:3" in active(world, "web")
+
+
+def test_with_nothing_known_good_prune_keeps_the_way_back_a_failed_deploy_named(aws):
+    world = ToolWorld.build(aws, desired=2)
+    for tag in ("v1", "v2", "v3"):
+        assert world.run("deploy", "--tag", tag, "--no-wait").code == EXIT_OK
+        aws.clock.sleep(300)
+    world.aws.sim.declare_image(f"{world.repository_uri}:crash", crash_after=5)
+    failed = world.run("deploy", "--tag", "crash", *WAIT)
+    assert failed.code == 4 and failed.result["next"].endswith("--to web:3"), failed.result
+
+    run = world.run("prune", "--keep", "1", "--min-age", "0")
+
+    assert run.code == EXIT_OK, run.stderr
+    assert "web:3" in active(world, "web")
+    back = world.run_argv(failed.result["next"].split()[1:])
+    assert back.code == EXIT_OK and world.steady_on() == "web:3", back.stderr
