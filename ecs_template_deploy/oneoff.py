@@ -128,8 +128,20 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
                            f"{failure.get('detail', '')}".strip(), action="ecs:RunTask")
         return answer["tasks"][0]["taskArn"]
 
-    arn = retry.call(start, until=min(deadline, started + 300), what=f"starting a task of {job.task_definition.name}")
     command, masked = shown_command(job)
+    twin = retry.call(lambda: running_twin(ecs, job, override), until=min(deadline, started + 300),
+                      what="looking for the same task still running")
+    if twin:
+        # A run stopped while its task ran left it running: finish that run's job, never
+        # run the same migration twice at once.
+        sink(ProgressEvent("action", clock.now(), f"task {twin.rsplit('/', 1)[-1]} of {job.task_definition.name}, the "
+                           "same command started by an earlier run, is still running: following it instead of "
+                           "starting another", {"task": twin}))
+        journal.did(f"followed task {twin.rsplit('/', 1)[-1]} of {job.task_definition.name}, still running from an "
+                    "earlier run")
+        return _follow(ecs, job, twin, clock=clock, deadline=deadline, poll_interval=poll_interval, sink=sink,
+                       started=started)
+    arn = retry.call(start, until=min(deadline, started + 300), what=f"starting a task of {job.task_definition.name}")
     if masked:
         journal.warn(note(masked))
     journal.did(f"ran task {arn.rsplit('/', 1)[-1]} of {job.task_definition.name}" + (f" ({command})" if command else ""))
@@ -138,6 +150,35 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
         data["masked"] = [m.to_dict() for m in masked]
     sink(ProgressEvent("action", clock.now(), f"started task {arn.rsplit('/', 1)[-1]} of {job.task_definition.name}"
                        + (f": {command}" if command else ""), data))
+    return _follow(ecs, job, arn, clock=clock, deadline=deadline, poll_interval=poll_interval, sink=sink,
+                   started=started)
+
+
+def running_twin(ecs: Any, job: OneOff, override: dict[str, Any]) -> str:
+    """A task this tool started of the same revision with the same container override
+    (command, environment) that has not stopped: what a run stopped mid-way left
+    running. "" if none."""
+    arns: list[str] = []
+    with aws_call("ecs:ListTasks"):
+        for page in ecs.get_paginator("list_tasks").paginate(cluster=job.cluster, startedBy=STARTED_BY,
+                                                             desiredStatus="RUNNING"):
+            arns.extend(page.get("taskArns", []))
+    for start in range(0, len(arns), 100):
+        with aws_call("ecs:DescribeTasks"):
+            tasks = ecs.describe_tasks(cluster=job.cluster, tasks=arns[start:start + 100]).get("tasks") or []
+        for task in tasks:
+            overrides = (task.get("overrides") or {}).get("containerOverrides") or []
+            same = [o for o in overrides if o.get("name") == job.container]
+            if task.get("taskDefinitionArn") == job.task_definition.arn and same and \
+                    same[0].get("command") == override.get("command") and \
+                    (same[0].get("environment") or None) == override.get("environment"):
+                return task["taskArn"]
+    return ""
+
+
+def _follow(ecs: Any, job: OneOff, arn: str, *, clock: Clock, deadline: float, poll_interval: float, sink: Sink,
+            started: float) -> TaskEnd:
+    """Watch task `arn` until it stops or `deadline` passes."""
     last = ""
     while True:
         try:

@@ -22,6 +22,7 @@ Names are checked before anything is read: a wildcard (`--cluster '*'`,
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -73,7 +74,10 @@ NO_RESOURCE_TYPE = frozenset({
     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
 })
 PASSED_TO_TASKS = {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
-WILDCARDS = "*?"  # IAM's wildcards in a Resource ARN; no resource name the policy scopes to may hold one
+WILDCARDS = "*?"
+# arn:PARTITION:ecr:REGION:ACCOUNT:repository/NAME, NAME as ECR allows it (lower case, / . _ - between parts)
+ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/"
+                                r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")  # IAM's wildcards in a Resource ARN; no resource name the policy scopes to may hold one
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def check_names(cluster: str, service: str, family: str | None = None, alarms: I
         if any(c in arn for c in WILDCARDS):
             raise BadInputError(f"--ecr-repository {arn!r} is a wildcard: give one repository's ARN "
                                 "(repeat --ecr-repository for more)")
-        if not arn.startswith("arn:") or ":ecr:" not in arn or ":repository/" not in arn:
+        if not ECR_REPOSITORY_ARN.match(arn):
             raise BadInputError(f"--ecr-repository {arn!r} is not an ECR repository ARN: "
                                 "e.g. arn:aws:ecr:eu-west-1:123456789012:repository/web")
 

@@ -563,7 +563,7 @@ class Rollout:
 def _to_reference(to: str, family: str | None, region: str) -> str | None:
     """`--to` as a task definition reference, or None for a bare revision number
     (resolved in the family the service runs). Checked before any AWS call."""
-    if to.isdigit():
+    if to.isascii() and to.isdigit():  # "²" is a digit to Python, not a revision to ECS
         if int(to) < 1:
             raise BadInputError(f"--to {to}: revisions are numbered from 1: give N of 1 or more, family:N or an ARN")
         return f"{family}:{to}" if family else None

@@ -314,6 +314,11 @@ def next_command(step: Next, args: argparse.Namespace, argv: list[str], journal:
         # what looks secret in the command line (`run --command "migrate --password X"`) is not
         # repeated into the log: the reader puts it back as they passed it
         shown, masked = mask(list(argv), "", "command")
+        for index, word in enumerate(shown[:-1]):
+            if word == "--env" and "=" in shown[index + 1]:  # --env values are never printed, only their names
+                name, _, value = shown[index + 1].partition("=")
+                masked = masked or bool(value)
+                shown[index + 1] = f"{name}=***" if value else shown[index + 1]
         return shlex.join([PROG, *shown]) + (" (with the values shown as *** as you passed them)" if masked else "")
     aws = [option for name in ("region", "profile") if getattr(args, name, None)
            for option in (f"--{name}", getattr(args, name))]

@@ -366,6 +366,7 @@ ROWS = [
     row("rollback-family-without-to", [*BASE["rollback"], "--family", "web"], "--family only applies with --to: pass --to"),
     row("rollback-family-without-to-other", [*BASE["rollback"], "--family", "other"], "--family only applies with --to"),
     row("rollback-to-zero", [*BASE["rollback"], "--to", "0"], "--to 0: revisions are numbered from 1"),
+    row("rollback-to-superscript-digit", [*BASE["rollback"], "--to", "\u00b2"], "is not a task definition"),
     row("rollback-to-negative", [*BASE["rollback"], "--to=-1"], "--to '-1' names no revision"),
     row("rollback-to-family-only", [*BASE["rollback"], "--to", "web"], "--to 'web' names no revision"),
     row("rollback-to-missing", [*BASE["rollback"], "--to", "99"], "--to 99: task definition 'web:99' not found"),
@@ -402,6 +403,8 @@ ROWS = [
     # -- policy and check -----------------------------------------------------------------------------
     row("policy-ecr-repository-name", [*BASE["policy"], "--ecr-repository", "web"],
         "--ecr-repository 'web' is not an ECR repository ARN: e.g."),
+    row("policy-ecr-repository-no-name", [*BASE["policy"], "--ecr-repository", "arn:aws:ecr:us-east-1:1:repository/"],
+        "is not an ECR repository ARN"),
     row("policy-ecr-repository-s3", [*BASE["policy"], "--ecr-repository", "arn:aws:s3:::bucket"],
         "is not an ECR repository ARN"),
     row("policy-ecr-repository-100kb", [*BASE["policy"], "--ecr-repository", HUGE], "(102400 characters)"),

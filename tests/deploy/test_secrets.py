@@ -366,3 +366,11 @@ def test_a_run_stopped_midway_does_not_echo_its_command_in_the_next_line(one_off
     code, text = _tool(one_off_world, "run", "--tag", "v1", "--command", "bin/migrate --password Sup3rS3cret --slow",
                        "--poll-interval", "5", session=session)
     assert code == 130 and "next: " in text and "Sup3rS3cret" not in text
+
+
+def test_a_run_stopped_midway_names_its_env_variables_in_the_next_line_without_their_values(one_off_world):
+    session = one_off_world.session()
+    session.events.register("before-call.ecs.DescribeTasks", lambda **_: (_ for _ in ()).throw(KeyboardInterrupt))
+    code, text = _tool(one_off_world, "run", "--tag", "v1", "--command", "bin/migrate --slow", "--env",
+                       "SESSION=abcd1234efgh", "--poll-interval", "5", session=session)
+    assert code == 130 and "--env 'SESSION=***'" in text and "abcd1234efgh" not in text
