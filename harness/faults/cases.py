@@ -130,6 +130,16 @@ def _second_service(cluster: str, service: str, template: str, tags: tuple[str, 
     return prepare
 
 
+def _proven_then_broken(world: ToolWorld) -> None:
+    """v1 and v2 proven; the service put back on web:1 by hand (web:2 still proven);
+    then v2 breaks (a dependency it needs is gone): re-releasing it crashes."""
+    _deploys("v1", "v2")(world)
+    web1 = world.ecs.describe_task_definition(taskDefinition="web:1")["taskDefinition"]["taskDefinitionArn"]
+    world.ecs.update_service(cluster="prod", service="web", taskDefinition=web1)
+    world.aws.clock.sleep(SETTLE)
+    world.aws.sim.declare_image("web:v2", crash_after=5)
+
+
 def _both(*steps: Callable[[ToolWorld], None]) -> Callable[[ToolWorld], None]:
     def prepare(world: ToolWorld) -> None:
         for step in steps:
@@ -158,6 +168,10 @@ SCENARIOS = {s.name: s for s in (
     # The release trips the alarm during the bake: never known good, not even for the next pipeline.
     Scenario("alarm-in-bake", ("deploy", "--tag", ALARMING, *BAKE, *POLL), _deploys("v1", alarm=True), ALARMING,
              bad_tags=(CRASH, ALARMING), after_stop=NEXT_RELEASE),
+    # A revision proven once is re-released and now fails: it must never be returned to
+    # or marked again, and a rollback during its rollout is not one to follow.
+    Scenario("rerelease-fails", ("deploy", "--tag", "v2", *POLL), _proven_then_broken, "v2",
+             bad_tags=(CRASH, "v2")),
     # The CI job retried while the alarm that failed its release still fires.
     Scenario("rerun-while-alarm", ("deploy", "--tag", ALARMING, *BAKE, *POLL), _release_tripped_the_alarm,
              ALARMING, bad_tags=(CRASH, ALARMING)),
@@ -488,14 +502,15 @@ def _proven(world: ToolWorld, scenario: Scenario, before: Before, recorder: Reco
         for line in run.kinds("deploy"):
             released = revision_name(line.get("taskDefinitionArn"))
             bakes[released] = max(bakes.get(released, 0.0), float(_option(argv, "--bake") or 0))
-    proven = set(before.proven)
+    # a revision whose image is bad now is not known good, whatever proved it before
+    proven = {name for name in before.proven if world.tag_of(name) not in scenario.bad_tags}
     wrong = []
     for mark in recorder.marks:
-        if mark.revision in proven or "--to" in mark.argv:
+        tag = world.tag_of(mark.revision)
+        if tag not in scenario.bad_tags and (mark.revision in proven or "--to" in mark.argv):
             proven.add(mark.revision)
             continue
         bake = bakes.get(mark.revision, float(_option(mark.argv, "--bake") or 0))
-        tag = world.tag_of(mark.revision)
         if tag not in scenario.bad_tags and any(
                 recorder.steady_without_alarm(mark.revision, end - bake, end)
                 for end in _times(mark.at - MARK_SLACK, mark.at)):
