@@ -51,7 +51,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
               "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
               "ecr:DescribeRepositories"),
     "run": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions", "ecs:ListTagsForResource",
-            "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecr:DescribeImages", "ecs:RunTask", "ecs:DescribeTasks"),
+            "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecr:DescribeImages", "ecs:RunTask", "ecs:ListTasks",
+            "ecs:DescribeTasks"),
 }
 # Actions a command needs only in some runs: when, in the words the README uses.
 SITUATIONAL: dict[str, str] = {

@@ -202,20 +202,17 @@ class Rollout:
                              outcome, known_good=marked, warnings=warnings)
 
     def _record_failure(self, task_definition: str, service: Service | None, why: str = "failed") -> None:
-        """Write on a revision that it failed (its deploy, its bake, a return to it) or
+        """Write on a revision that it failed (its deploy or its bake) or
         that a person rolled back from it: it no longer counts as known good until it is
         proven or named again. Best effort: a revision never proven is not known good
-        either way."""
+        either way. A return to a known-good revision that fails is not recorded: the
+        revision proved itself and failed for a reason outside it (its image deleted,
+        no capacity), and `rollback` run once that is fixed must find it again."""
         arn = service.arn if service else None
         try:
             knowngood.record_bake(self.ecs, task_definition, knowngood.FAILED, at=self.clock.now(), service_arn=arn)
         except DeployToolError as err:
             self.watcher.emit("warning", f"could not record that {short(task_definition)} {why} ({err})")
-
-    def _record_failed_return(self, recovery: Outcome) -> None:
-        """A return whose own tasks failed: that revision is not a place to return to now."""
-        if recovery.state is State.FAILED and recovery.task_definition:
-            self._record_failure(recovery.task_definition, recovery.service, "failed as the way back")
 
     def _follow_the_breaker(self, cluster: str, service: str, outcome: Outcome, what: str,
                             since: float | None) -> RolloutReport:
@@ -230,7 +227,6 @@ class Rollout:
         if recovery.succeeded:
             return self._back_on(cluster, service, outcome, recovery, f"{what}; ECS's circuit breaker rolled back to {back}",
                                  "ecs-circuit-breaker", since)
-        self._record_failed_return(recovery)
         return RolloutReport(_failed_code(recovery), f"{what}; ECS's rollback to {back} did not reach a steady state: "
                              f"{recovery.verdict.reason}", outcome.task_definition, outcome, recovery,
                              rolled_back_by="ecs-circuit-breaker", next=Next.ROLLBACK)
@@ -282,7 +278,6 @@ class Rollout:
                                    "steady", failed, outcome, further, returned_to=target.task_definition,
                                    rolled_back_by="ecs-template-deploy", known_good=marked or target, warnings=warnings)
         else:
-            self._record_failed_return(further)
             report = RolloutReport(_failed_code(further), f"{how}, not known good; the return to known-good "
                                    f"{target.revision} failed: {further.verdict.reason}", failed, outcome, further,
                                    rolled_back_by="ecs-template-deploy", known_good=target, next=Next.ROLLBACK)
@@ -341,7 +336,6 @@ class Rollout:
             return RolloutReport(EXIT_ROLLED_BACK, f"{what}; {how}, steady",
                                  failed, outcome, recovery, returned_to=target.task_definition,
                                  rolled_back_by=by, known_good=marked or target, warnings=warnings)
-        self._record_failed_return(recovery)
         return RolloutReport(_failed_code(recovery), f"{what}; rollback to {target.revision} failed too: "
                              f"{recovery.verdict.reason}", failed, outcome, recovery,
                              rolled_back_by=by, known_good=target, next=Next.ROLLBACK)
@@ -386,7 +380,7 @@ class Rollout:
     # -- steps both share ----------------------------------------------------
 
     def _go_to(self, cluster: str, service: str, task_definition: str, until: float, since: float | None,
-               action: str, before: Service | None) -> tuple[Outcome, bool]:
+               action: str, before: Service | None, force: bool = False) -> tuple[Outcome, bool]:
         """UpdateService to `task_definition` (asked again until `until`), then watch it.
 
         Also says whether the update joined a return ECS had already begun: when
@@ -394,10 +388,13 @@ class Rollout:
         UpdateService, the service already heads for `task_definition`, the update
         starts nothing, and the service's current service deployment is still the
         failed one, now ROLLBACK_*. That record judges the failed deployment, not
-        the way back: the way back is then watched on DescribeServices alone."""
+        the way back: the way back is then watched on DescribeServices alone.
+        `force`: a new deployment even though the service already has
+        `task_definition` (a return whose tasks failed, started over)."""
         def update() -> Service:
             with aws_call("ecs:UpdateService"):
-                answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition)
+                answer = self.ecs.update_service(cluster=cluster, service=service, taskDefinition=task_definition,
+                                                 **({"forceNewDeployment": True} if force else {}))
             return Service(answer["service"])
 
         if before is not None:
@@ -408,8 +405,9 @@ class Rollout:
         primary = updated.primary
         record = updated.current_service_deployment
         known = {d.id for d in before.deployments} if before is not None else set()
-        joined = bool(primary and primary.id in known and same_revision(primary.task_definition, task_definition)) or \
-            bool(record and before is not None and record == before.current_service_deployment)
+        joined = not force and (
+            bool(primary and primary.id in known and same_revision(primary.task_definition, task_definition))
+            or bool(record and before is not None and record == before.current_service_deployment))
         if joined:
             self.watcher.emit("action", f"ECS was already returning to {short(task_definition)} (its circuit breaker "
                               "tripped): following that return")
@@ -483,6 +481,12 @@ class Rollout:
                               "that an earlier run started finished unwatched; marking it the last known good",
                               knownGood=target.task_definition)
             self.journal.did(f"found the return to {target.revision} finished")
+        elif follow and _failing(snapshot):
+            self.watcher.emit("action", f"a rollback of {snapshot.name} to {target.revision} is in progress, but "
+                              f"{_failing(snapshot)} of its tasks failed: starting it over in a new deployment (ECS "
+                              "resolves its images again; what failed them, a deleted image say, may be fixed since)",
+                              knownGood=target.task_definition)
+            self.journal.did(f"started the rollback to {target.revision} over")
         elif follow:
             self.watcher.emit("action", f"a rollback of {snapshot.name} to {target.revision} is in progress; following it",
                               knownGood=target.task_definition)
@@ -542,7 +546,11 @@ class Rollout:
     def _roll_back(self, cluster: str, service: str, target: knowngood.KnownGood, follow: bool,
                    since: float | None, before: Service, named: bool) -> RolloutReport:
         until = self.clock.now() + self.options.timeout
-        if follow:
+        if follow and _failing(before):
+            # the service already runs the target: nothing to record as rolled back from
+            outcome, _ = self._go_to(cluster, service, target.task_definition, until, since,
+                                     f"started the return to {target.revision} over", before, force=True)
+        elif follow:
             outcome = self.watcher.watch(cluster, service, task_definition=target.task_definition, since=since)
         else:
             self._rolled_back_from(before)
@@ -554,7 +562,6 @@ class Rollout:
             return RolloutReport(EXIT_OK, f"rolled back to {target.revision}: steady state", target.task_definition,
                                  outcome, returned_to=target.task_definition, rolled_back_by="ecs-template-deploy",
                                  known_good=marked, warnings=warnings)
-        self._record_failed_return(outcome)
         return RolloutReport(_failed_code(outcome), f"rollback to {target.revision} {outcome.state.value}: "
                              f"{outcome.verdict.reason}", target.task_definition, outcome,
                              rolled_back_by="ecs-template-deploy", known_good=target, next=Next.RERUN)
@@ -610,6 +617,13 @@ def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
             "name one with --to REVISION"
         )
     return snapshot, found, False
+
+
+def _failing(snapshot: Service) -> int:
+    """How many tasks of the service's PRIMARY deployment failed while it is not
+    steady (0 if steady or none): a return that needs starting over, not following."""
+    primary = snapshot.primary
+    return primary.failed_tasks if primary is not None and not snapshot.steady_on else 0
 
 
 def _return_not_seen_through(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:

@@ -21,7 +21,7 @@ def test_demo_deploys_v3_from_the_template_and_prunes_what_no_rollback_needs():
         "web-template:1": "ACTIVE", "web-template:2": "ACTIVE",  # Terraform's, never deregistered
         "web:1": "INACTIVE", "web:2": "ACTIVE", "web:3": "ACTIVE",  # CD's: v1 pruned, v2 is where a rollback goes
     }
-    assert "kept web:2: the known-good revision a rollback from web:3 returns to" in text
+    assert "kept web:2: the known-good revision a rollback of demo/web from web:3 returns to" in text
     assert outcome.template_images == {"web": f"{outcome.repository_uri}:placeholder"}
     assert "nothing to deploy: service web already runs web:1" in text
     assert "environment[DB_PASSWORD]: *** -> ***" in text

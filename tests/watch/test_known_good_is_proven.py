@@ -11,6 +11,7 @@ import pytest
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.errors import EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK
 from harness.worlds import ToolWorld
+from harness.worlds.images import push_images
 
 WAIT = ("--poll-interval", "5")
 ALARM = "HighErrors"
@@ -193,3 +194,24 @@ def test_rollback_to_the_revision_that_runs_names_it_known_good_without_moving_a
     assert "UpdateService" not in run.calls
     assert world.known_good() == "web-template:1"
     assert "marked web-template:1 known good" in run.result["actions"]
+
+
+def test_a_return_to_known_good_that_fails_keeps_it_known_good_so_the_printed_next_finishes_the_job(aws, world):
+    """web:1's image is deleted from ECR, so the way back from a crashing v2 fails
+    too (exit 4). web:1 proved itself; what failed was outside it. Once the image
+    is pushed again, the `next:` the deploy printed returns to web:1 and proves it."""
+    world.declare_image("crash", crash_after=5)
+    world.ecr.batch_delete_image(repositoryName=world.names.repository, imageIds=[{"imageTag": "v1"}])
+
+    failed = world.run("deploy", "--tag", "crash", *WAIT)
+
+    assert failed.code == EXIT_NOT_RECOVERED, failed.stderr
+    assert failed.result["standing"]["knownGood"].endswith("/web:1")
+    assert knowngood.read_mark(world.ecs, "web:2") is None and bake_state(world, "web:2") == knowngood.FAILED
+    push_images(world.ecr, world.names.repository, ["v1"])
+
+    again = world.run_argv(failed.result["next"].split()[1:] + list(WAIT))
+
+    assert again.code == EXIT_OK, "\n".join(str(line) for line in again.lines)
+    assert any("starting it over in a new deployment" in line.get("message", "") for line in again.lines)
+    assert world.steady_on() == "web:1" and world.known_good() == "web:1"
