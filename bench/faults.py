@@ -2,8 +2,9 @@
 
     python3 dev.py bench faults [--scenario NAME ...] [--every N] [--workers N] [--json]
 
-For each scenario (a good deploy, a crash deploy that must roll back, the
-rollback command, prune after a failed deploy) the benchmark first runs it
+For each scenario (`harness/faults/cases.py`: good and failing deploys, bakes
+with an alarm on ROLLING and BLUE_GREEN, re-runs while an alarm fires, rollback,
+prune across families and services, two CD jobs racing) the benchmark first runs it
 without faults to count its AWS calls, then once for every call N and every
 fault kind (throttling beyond botocore's retries, 5xx, connection errors, a
 lost reply, a lost reply botocore retries, an expired token, a non-retryable

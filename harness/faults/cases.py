@@ -48,6 +48,7 @@ from harness.faults.inject import Fault, FaultInjector, Killed, Meanwhile
 from harness.ecs.services import PRIMARY
 from harness.ecs.tasks import RUNNING
 from harness.worlds import CONTAINER, ToolRun, ToolWorld
+from harness.worlds.images import push_images
 
 POLL = ("--poll-interval", "10", "--timeout", "600")
 SETTLE = 900.0  # virtual seconds after the last run, for what it started to finish
@@ -140,6 +141,18 @@ def _proven_then_broken(world: ToolWorld) -> None:
     world.aws.sim.declare_image("web:v2", crash_after=5)
 
 
+def _return_failed_then_fixed(world: ToolWorld) -> None:
+    """v1 proven; its image deleted from ECR, so the way back from a crashing release
+    failed too (exit 4, the service on a web:1 deployment that cannot pull); then the
+    image pushed again: the `rollback` the deploy printed is about to run."""
+    _deploys("v1")(world)
+    world.ecr.batch_delete_image(repositoryName=world.names.repository, imageIds=[{"imageTag": "v1"}])
+    run = world.run("deploy", "--tag", CRASH, *POLL)
+    if run.code != EXIT_NOT_RECOVERED:
+        raise AssertionError(f"preparing the world: the crashing release exited {run.code}: {run.stderr}")
+    push_images(world.ecr, world.names.repository, ["v1"])
+
+
 def _both(*steps: Callable[[ToolWorld], None]) -> Callable[[ToolWorld], None]:
     def prepare(world: ToolWorld) -> None:
         for step in steps:
@@ -172,6 +185,9 @@ SCENARIOS = {s.name: s for s in (
     # or marked again, and a rollback during its rollout is not one to follow.
     Scenario("rerelease-fails", ("deploy", "--tag", "v2", *POLL), _proven_then_broken, "v2",
              bad_tags=(CRASH, "v2")),
+    # The return to known good failed (its image was deleted), the image is back: the
+    # printed `rollback` starts the return over and proves web:1 again, under every fault.
+    Scenario("return-started-over", ("rollback", *POLL), _return_failed_then_fixed, None),
     # The CI job retried while the alarm that failed its release still fires.
     Scenario("rerun-while-alarm", ("deploy", "--tag", ALARMING, *BAKE, *POLL), _release_tripped_the_alarm,
              ALARMING, bad_tags=(CRASH, ALARMING)),
