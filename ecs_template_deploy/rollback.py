@@ -481,9 +481,9 @@ class Rollout:
                               "that an earlier run started finished unwatched; marking it the last known good",
                               knownGood=target.task_definition)
             self.journal.did(f"found the return to {target.revision} finished")
-        elif follow and _failing(snapshot):
+        elif follow and self._failed_return(snapshot):
             self.watcher.emit("action", f"a rollback of {snapshot.name} to {target.revision} is in progress, but "
-                              f"{_failing(snapshot)} of its tasks failed: starting it over in a new deployment (ECS "
+                              f"{self._failed_return(snapshot)} of its tasks failed: starting it over in a new deployment (ECS "
                               "resolves its images again; what failed them, a deleted image say, may be fixed since)",
                               knownGood=target.task_definition)
             self.journal.did(f"started the rollback to {target.revision} over")
@@ -498,6 +498,15 @@ class Rollout:
         return self._guarded(f"rollback to {target.revision}", target.task_definition, Next.RERUN,
                              lambda: self._roll_back(cluster, service, target, follow, since, snapshot,
                                                      named=to is not None or not target.marked_at))
+
+    def _failed_return(self, snapshot: Service) -> int:
+        """How many tasks of the return in progress (the PRIMARY deployment, not
+        steady) failed, when that is as many as the watch's --failure-threshold
+        (the earlier run would have called it failed), else 0: a return to start
+        over, not to follow. Fewer failures are followed, as any rollout is."""
+        primary = snapshot.primary
+        failed = primary.failed_tasks if primary is not None and not snapshot.steady_on else 0
+        return failed if failed >= self.options.failure_threshold else 0
 
     def _name_running(self, snapshot: Service, target: knowngood.KnownGood) -> RolloutReport:
         """`rollback --to` the revision the service already runs, steady: nothing to
@@ -546,7 +555,7 @@ class Rollout:
     def _roll_back(self, cluster: str, service: str, target: knowngood.KnownGood, follow: bool,
                    since: float | None, before: Service, named: bool) -> RolloutReport:
         until = self.clock.now() + self.options.timeout
-        if follow and _failing(before):
+        if follow and self._failed_return(before):
             # the service already runs the target: nothing to record as rolled back from
             outcome, _ = self._go_to(cluster, service, target.task_definition, until, since,
                                      f"started the return to {target.revision} over", before, force=True)
@@ -617,13 +626,6 @@ def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
             "name one with --to REVISION"
         )
     return snapshot, found, False
-
-
-def _failing(snapshot: Service) -> int:
-    """How many tasks of the service's PRIMARY deployment failed while it is not
-    steady (0 if steady or none): a return that needs starting over, not following."""
-    primary = snapshot.primary
-    return primary.failed_tasks if primary is not None and not snapshot.steady_on else 0
 
 
 def _return_not_seen_through(ecs: Any, snapshot: Service) -> knowngood.KnownGood | None:

@@ -109,6 +109,6 @@ def test_pruning_with_the_named_service_alone_deregisters_what_another_service_n
 def test_following_a_return_whose_tasks_failed_gives_up_on_the_known_good_revision():
     """rollback as it was: it followed the failed return (its image was gone when
     that deployment began) instead of starting it over, and exited 4 once more."""
-    with mock.patch.object(rollback, "_failing", lambda snapshot: 0):
+    with mock.patch.object(rollback.Rollout, "_failed_return", lambda self, snapshot: 0):
         result = run_case(Case("return-started-over"))
     assert any("exit 4 although AWS answered again" in p for p in result.misreported + result.lost), result.explain()
