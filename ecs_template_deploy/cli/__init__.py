@@ -27,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, InvalidRegionError, NoRegionError, ProfileNotFound
 
 from .. import __version__
-from ..clock import Clock
+from ..clock import AwsTime, Clock
 from ..errors import (
     EXIT_AWS_ERROR, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, NO_REGION_FIX, BadInputError,
     DeployToolError, ForeignAnswerError, Next, aws_error, bounded, one_line, shown,
@@ -159,12 +159,15 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
     def ecr_for(region: str) -> Any:  # images may live in another region's registry
         if region not in ecr_clients:
             ecr_clients[region] = expect_aws_answers(session.client("ecr", region_name=region, config=RETRIES))
+            aws_time.attach(ecr_clients[region])
         return ecr_clients[region]
 
+    aws_time = AwsTime()
     for client in (ecs, cloudwatch, elbv2):
-        expect_aws_answers(client)
+        aws_time.attach(expect_aws_answers(client))
     return Context(session=session, ecs=ecs, cloudwatch=cloudwatch, elbv2=elbv2, ecr_for=ecr_for, json=args.json,
-                   sink=renderer_for(sys.stdout, json_lines=args.json, environ=os.environ))
+                   sink=renderer_for(sys.stdout, json_lines=args.json, environ=os.environ), clock=aws_time.clock,
+                   aws_time=aws_time)
 
 
 def _profile(args: argparse.Namespace) -> str | None:
@@ -428,7 +431,7 @@ def _outcome(args: argparse.Namespace, modules: dict[str, Any], session: Any, cl
     try:
         context = build_context(args, session)
         if clock is not None:  # anything with now() and sleep(seconds), e.g. the harness's VirtualClock
-            context.clock = Clock(clock.now, clock.sleep)
+            context.aws_time.local = Clock(clock.now, clock.sleep)  # ticks; AWS's answers still set the time
         return context, modules[args.command].run(args, context), "", Next.NOTHING
     except DeployToolError as err:  # our own words (AWS's parts were bounded where they came in): one line
         return context, err.exit_code, bounded(" ".join(str(err).split())), err.next

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ..clock import WALL, Clock
+from ..clock import WALL, AwsTime, Clock
 from ..errors import bounded, shown
 from ..events import Sink, discard
 from ..render import ImageSelection
@@ -26,8 +26,10 @@ class Context:
     json: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    # The clock commands wait with (deploy, rollback); the harness passes a virtual one.
+    # The clock commands wait with and stamp times by: AWS's time (`aws_time`'s) on
+    # the local clock's ticks, which the harness makes its virtual clock's.
     clock: Clock = WALL
+    aws_time: AwsTime = field(default_factory=AwsTime)
     sink: Sink = discard  # progress events, rendered for the terminal, CI or --json
     journal: Journal = field(default_factory=Journal)
     # deploy/rollback: their result object, printed last by `main` (the last JSON line with --json)

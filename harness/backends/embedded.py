@@ -8,13 +8,15 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import os
 import time
-from typing import Iterator
+from typing import Any, Callable, Iterator
 from unittest import mock
 
 import boto3
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from harness import moto_compat
 from harness.clock import VirtualClock
@@ -25,6 +27,19 @@ from harness.ecs.simulator import Simulator
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": REGION}
+
+
+def _dated_by(clock: VirtualClock, answer: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's in-process answers, with the virtual clock's time in their Date header
+    as `harness serve` and AWS give theirs (moto writes the wall clock's): a client
+    that reads AWS's time from its answers (the deploy tool does) then agrees with
+    the service events and timestamps it is shown."""
+    def dated(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        response = answer(stubber, event_name, request, **kwargs)
+        if response is not None:
+            response.headers["Date"] = email.utils.formatdate(clock.now(), usegmt=True)
+        return response
+    return dated
 
 
 class EmbeddedAws:
@@ -53,6 +68,8 @@ class EmbeddedAws:
             os.environ.pop(name, None)
         self._mock = mock_aws()
         self._mock.start()
+        self._date = mock.patch.object(BotocoreStubber, "__call__", _dated_by(self.clock, BotocoreStubber.__call__))
+        self._date.start()
         moto_compat.install()
         self.sim = Simulator(self.clock, self.seed, self.params)
         api.install(self.sim)
@@ -62,6 +79,7 @@ class EmbeddedAws:
     def __exit__(self, *exc) -> None:
         api.uninstall(self.sim)
         self.sim.close()
+        self._date.stop()
         self._mock.stop()
         self._env.stop()
 

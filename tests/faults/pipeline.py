@@ -1,7 +1,9 @@
 """The deploy tool as a CD pipeline runs it: its own process, pointed at `harness
 serve` (another process, virtual time at 60 x the wall clock) through
-`AWS_ENDPOINT_URL`, stopped with real signals. The tool waits on the wall clock:
-its seconds (`--bake`, `--timeout`, `--poll-interval`) are wall seconds."""
+`AWS_ENDPOINT_URL`, stopped with real signals. The tool keeps AWS's time, which
+the server's answers say is the virtual one: `--bake` and `--timeout` are
+virtual seconds (60 of them pass in one wall second), `--poll-interval` is how
+long the runner sleeps between looks, in its own (wall) seconds."""
 from __future__ import annotations
 
 import json
@@ -14,8 +16,8 @@ from typing import IO
 from harness.worlds import CLUSTER, SERVICE, TEMPLATE
 
 SPEED = 60.0
-# wall seconds: one poll is 12 virtual seconds at 60x; a rollout of minutes is seconds here
-WAIT = ("--poll-interval", "0.2", "--timeout", "60")
+# a poll every 0.2 wall seconds (12 virtual ones at 60x); an hour of AWS's time (a minute of the wall's) to decide
+WAIT = ("--poll-interval", "0.2", "--timeout", "3600")
 
 
 def environment(server_url: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from harness.worlds import CLUSTER, SERVICE, TEMPLATE, ToolWorld
 
 SPEED = 60.0
 # wall seconds: one poll is 12 virtual seconds at 60x; a deploy may take 10 wall minutes of virtual time
-WAIT = ("--poll-interval", "0.2", "--timeout", "60")
+WAIT = ("--poll-interval", "0.2", "--timeout", "3600")  # --timeout: AWS's (virtual) seconds
 
 
 @pytest.fixture(scope="module")
