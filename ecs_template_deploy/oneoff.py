@@ -58,10 +58,22 @@ class TaskEnd:
     def succeeded(self) -> bool:
         return self.exit_code == 0
 
+    @property
+    def cluster(self) -> str:
+        """The cluster, from the task's ARN (arn:...:task/CLUSTER/ID)."""
+        parts = self.task_arn.split(":", 5)[-1].split("/")
+        return parts[1] if len(parts) == 3 else "CLUSTER"
+
+    @property
+    def still_running(self) -> bool:
+        return self.ended_at is None
+
     def describe(self) -> str:
         task = self.task_arn.rsplit("/", 1)[-1]
         if self.ended_at is None:
-            return f"task {task} was still running at the deadline"
+            return (f"task {task} is still running at --timeout; it is left running (stopping a one-off half-way, a "
+                    f"migration say, is worse than waiting for it): the same command again follows it to its end; to "
+                    f"stop it instead: aws ecs stop-task --cluster {self.cluster} --task {task}")
         if self.exit_code is None:
             return f"task {task} stopped without running to an exit: {self.reason or self.stop_code}"
         return f"task {task} exited {self.exit_code}"

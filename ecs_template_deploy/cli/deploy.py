@@ -13,7 +13,7 @@ import shlex
 
 from .. import knowngood
 from ..deploy import DeployResult, apply
-from ..errors import EXIT_OK, TaskFailedError
+from ..errors import EXIT_OK, Next, TaskFailedError
 from ..events import ProgressEvent
 from ..oneoff import run_task, shown_command
 from ..plan import Plan, prepare
@@ -48,8 +48,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
         end = run_task(context.ecs, job, clock=context.clock, timeout=options.timeout,
                        poll_interval=options.poll_interval, sink=context.sink, journal=context.journal)
         if not end.succeeded:
-            raise TaskFailedError(f"--run-before {shown_command(job)[0]!r}: {end.describe()}: the service was not changed "
-                                  f"({short(revision)} stays registered: a re-run reuses it)")
+            failed = TaskFailedError(f"--run-before {shown_command(job)[0]!r}: {end.describe()}: the service was not "
+                                     f"changed ({short(revision)} stays registered: a re-run reuses it)")
+            if end.still_running:
+                failed.next = Next.RERUN  # a re-run follows the task still running, then deploys if it exits 0
+            raise failed
 
     plan = prepare(context.ecs, request)
     if options.wait and options.rollback and not plan.unchanged:

@@ -5,7 +5,8 @@ reusing it, as deploy would), starts one task where the service's tasks run
 (its network configuration and launch settings), with --command and --env as
 overrides of one container, streams its state and exits with that
 container's exit code. A task that never runs to an exit (it fails to start,
-is stopped, or is still running at --timeout) exits 6.
+is stopped, or is still running at --timeout) exits 6; one still running is
+left running, and the same command again follows it to its end.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import re
 import shlex
 
 from ..deploy import registered_revision
-from ..errors import BadInputError, TaskFailedError, shown
+from ..errors import BadInputError, Next, TaskFailedError, shown
 from ..oneoff import OneOff, launch_settings, pick_container, run_task
 from ..plan import prepare
 from ..registry import check_pushed
@@ -118,7 +119,10 @@ def run(args: argparse.Namespace, context: Context) -> int:
     context.result = {"kind": "result", "taskArn": end.task_arn, "exitCode": end.exit_code, "stopCode": end.stop_code,
                       "stoppedReason": end.reason, "taskDefinitionArn": revision, "message": end.describe()}
     if end.exit_code is None:
-        raise TaskFailedError(end.describe())
+        failed = TaskFailedError(end.describe())
+        if end.still_running:
+            failed.next = Next.RERUN  # a re-run follows the task still running, never starts it twice
+        raise failed
     if not context.json:
         context.print(end.describe())
     return end.exit_code

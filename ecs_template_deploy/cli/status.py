@@ -97,6 +97,9 @@ def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) ->
         "runningCount": snapshot.running_count,
         "pendingCount": snapshot.pending_count,
         "stable": snapshot.is_stable,
+        # ECS gave up on the deployment the service runs (rolloutState FAILED, no
+        # rollback of its own to follow): not "rolling out", whatever the counts say
+        "failed": _failed(snapshot),
         "knownGood": {"taskDefinition": known.task_definition, "revision": known.revision,
                       "since": known.marked_at} if known else None,
         "deployments": [
@@ -111,13 +114,22 @@ def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) ->
     }
 
 
+def _failed(snapshot: Any) -> str | None:
+    """Why ECS failed the PRIMARY deployment, if it did and nothing newer is on its way."""
+    primary = snapshot.primary
+    if primary is None or not primary.has_failed:
+        return None
+    return primary.rollout_state_reason or "ECS marked it FAILED"
+
+
 def render(status: dict[str, Any]) -> list[str]:
     known = status["knownGood"]
     lines = [
         f"service {status['service']} in {status['cluster']}: {revision_name(status['taskDefinition'])}, "
         f"{status['runningCount']}/{status['desiredCount']} running"
         + (f", {status['pendingCount']} pending" if status["pendingCount"] else "")
-        + (" (stable)" if status["stable"] else " (rolling out)"),
+        + (" (stable)" if status["stable"] else f" (its deployment FAILED: {status['failed']})" if status.get("failed")
+           else " (rolling out)"),
         f"known good: {known['revision']} (since {known['since']})" if known else "known good: none recorded",
         "deployments:",
     ]

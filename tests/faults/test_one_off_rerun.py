@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 
-from ecs_template_deploy.errors import EXIT_OK
+from ecs_template_deploy.errors import EXIT_OK, EXIT_TASK_FAILED
 from harness.worlds import ToolWorld
 
 MIGRATE = "bin/migrate --yes"
@@ -39,3 +39,24 @@ def test_a_different_command_is_not_taken_for_the_one_still_running(aws):
     other = world.run("run", "--tag", "v1", "--command", "bin/report", "--poll-interval", "5")
 
     assert other.code == EXIT_OK and "RunTask" in other.calls and len(world.one_off_tasks()) == 2
+
+
+def test_a_task_still_running_at_the_timeout_is_left_running_said_and_followed_by_the_printed_next(aws):
+    """A migration longer than --timeout: exit 6 with the task left running, how to
+    stop it, and a `next:` that follows it to its end instead of starting it again."""
+    world = ToolWorld.build(aws, desired=2)
+    aws.sim.declare_command(MIGRATE.split(), exit_code=0, exit_after=500)
+
+    timed_out = world.run("run", "--tag", "v1", "--command", MIGRATE, "--timeout", "300", "--poll-interval", "5")
+
+    assert timed_out.code == EXIT_TASK_FAILED, timed_out.stderr
+    task = world.one_off_tasks()[0].rsplit("/", 1)[-1]
+    assert "is still running at --timeout; it is left running" in timed_out.stderr
+    assert f"aws ecs stop-task --cluster {world.names.cluster} --task {task}" in timed_out.stderr
+    again = [word for word in shlex.split(timed_out.result["next"])[1:] if word != "--json"]
+    assert again[:1] == ["run"]
+
+    rerun = world.run_argv(again)  # another 300 s: the migration's 500 are over within them
+
+    assert rerun.code == EXIT_OK, rerun.stderr
+    assert "RunTask" not in rerun.calls and len(world.one_off_tasks()) == 1

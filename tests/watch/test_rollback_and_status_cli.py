@@ -9,6 +9,7 @@ from botocore.awsrequest import AWSResponse
 
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main
+from ecs_template_deploy.cli.status import render
 from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK
 
 T = 1_795_000_000.0
@@ -87,3 +88,20 @@ def test_status_without_the_service_deployments_api_says_it_is_unavailable(ecs, 
     assert main(["status", "--cluster", "prod", "--service", "web"], session=session) == EXIT_OK
     out = capsys.readouterr().out
     assert "service deployments: unavailable: " in out and fragment in out
+
+
+def test_status_of_a_service_whose_only_deployment_failed_says_failed_not_rolling_out(aws):
+    """ECS's circuit breaker, without rollback, failed the service's first deployment:
+    nothing is rolling out, whatever the counts say."""
+    from harness.worlds import ToolWorld  # the simulator's world: this file's others run on plain moto
+    aws.sim.declare_image("web:placeholder", crash_after=5)
+    world = ToolWorld.build(aws, desired=2, deploymentCircuitBreaker={"enable": True, "rollback": False})
+    aws.clock.sleep(1800)
+
+    shown = world.run_argv(["status", "--cluster", world.names.cluster, "--service", world.names.service])
+
+    assert shown.code == EXIT_OK, shown.stderr
+    status = json.loads(shown.text)[0]
+    assert status["failed"] == "ECS deployment circuit breaker: tasks failed to start."
+    first = render(status)[0]
+    assert first.endswith("0/2 running (its deployment FAILED: ECS deployment circuit breaker: tasks failed to start.)")
