@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import json
+import math
 import threading
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -32,13 +33,28 @@ from harness.ecs.simulator import Simulator
 from harness.metrics.iam_server import RecordingMiddleware
 
 CONTROL_PREFIX = "/_harness/"
-# Paths that drive or reset the emulator: only its own user may reach them.
-GUARDED_PREFIXES = (CONTROL_PREFIX, "/moto-api/")
+# Bounds on what a request may ask: beyond them the driver thread would spend
+# hours catching up (every request waiting on its lock), or the body memory.
+MAX_SPEED = 10_000.0  # virtual seconds per wall second
+MAX_ADVANCE = 7 * 86400.0  # one control request moves virtual time by a week at most
+MAX_DESIRED = 10_000
+MAX_BODY = 16 * 1024 * 1024  # AWS API requests (RegisterTaskDefinition is 64 KiB at most; PutImage manifests)
+MAX_CONTROL_BODY = 64 * 1024
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 class ControlError(ValueError):
     """A bad control request; answered with HTTP 400 and this message."""
+
+
+def _number(body: dict, key: str, low: float, high: float, default: Any = None) -> float:
+    """`body[key]` as a finite number within [low, high]: JSON's NaN, Infinity and
+    1e308 are numbers to Python's json, and would wedge the clock."""
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise ControlError(f"{key} must be a finite number from {low:g} to {high:g}, got {json.dumps(value)}")
+    return float(value)
 
 
 def _json_body(request: Request) -> dict:
@@ -166,7 +182,7 @@ class HarnessServer:
 
     # -- WSGI --------------------------------------------------------------------
     def outsider(self, environ: dict) -> str:
-        """Why a request for a guarded path is refused ("" if it is not).
+        """Why a request is refused as not its user's ("" if it is not).
 
         A web page open in a browser can send requests to 127.0.0.1, and a
         DNS-rebinding page can make them look same-origin under its own name: so
@@ -180,9 +196,9 @@ class HarnessServer:
             return f"Host {host!r} is not this server's own address ({', '.join(sorted(allowed))})"
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and not self._allowed_host(urlsplit(origin).netloc, allowed):
-            return f"cross-origin request from {origin!r}: the control endpoint answers its own user only"
+            return f"cross-origin request from {origin!r}: this server answers its own user only"
         if environ.get("HTTP_SEC_FETCH_SITE") == "cross-site":
-            return "cross-site browser request: the control endpoint answers its own user only"
+            return "cross-site browser request: this server answers its own user only"
         return ""
 
     def _hosts(self) -> set[str]:
@@ -201,21 +217,43 @@ class HarnessServer:
             return False
         return port == str(self.port)
 
+    def refusal(self, environ: dict) -> tuple[int, str] | None:
+        """Why a request is refused, as (HTTP status, message); None if it is not.
+        Every path, the AWS API included: moto's state holds the environment
+        secrets of every task definition, and UpdateService or DeleteService
+        would act on it."""
+        target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or "/"
+        if not target.startswith("/"):  # absolute-form: werkzeug would take the Host from it, not from the header
+            return 400, "absolute-form request target: send the path only, with this server's address in Host"
+        refusal = self.outsider(environ)
+        if refusal:
+            return 403, refusal
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 400, "Content-Length is not a number"
+        limit = MAX_CONTROL_BODY if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX) else MAX_BODY
+        if length > limit:
+            return 413, f"request body of {length} bytes: the limit here is {limit}"
+        return None
+
     def _without_date(self, start_response: Callable) -> Callable:
         """Answers carry the simulator's clock in their Date header (the request
         handler writes it): a client that reads server time then agrees with the
-        service events it is shown. moto's own wall-clock Date goes."""
+        service events it is shown. moto's own wall-clock Date goes, and so do its
+        CORS headers, which would let any web page's script read the answers."""
         def start(status: str, headers: list, exc_info: Any = None) -> Any:
-            headers = [(k, v) for k, v in headers if k.lower() != "date"]
+            headers = [(k, v) for k, v in headers
+                       if k.lower() != "date" and not k.lower().startswith("access-control-")]
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
         return start
 
     def _app(self, environ: dict, start_response: Callable) -> Any:
         start_response = self._without_date(start_response)
-        if environ.get("PATH_INFO", "").startswith(GUARDED_PREFIXES):
-            refusal = self.outsider(environ)
-            if refusal:
-                return Response(json.dumps({"error": refusal}), 403, content_type="application/json")(environ, start_response)
+        refused = self.refusal(environ)
+        if refused:
+            status, message = refused
+            return Response(json.dumps({"error": message}), status, content_type="application/json")(environ, start_response)
         if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
             request = Request(environ)
             try:
@@ -223,7 +261,8 @@ class HarnessServer:
                                     _json_body(request))
                 response = Response(json.dumps(body, sort_keys=True), 200, content_type="application/json")
             except (ControlError, ValueError, KeyError) as err:
-                response = Response(json.dumps({"error": str(err).strip("'\"")}), 400, content_type="application/json")
+                said = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)  # str(KeyError) quotes
+                response = Response(json.dumps({"error": said}), 400, content_type="application/json")
             return response(environ, start_response)
         try:
             return self.recording(environ, start_response)
@@ -280,12 +319,12 @@ class HarnessServer:
             if method != "POST":
                 raise ControlError(f"{method} /_harness/{action}: use GET state|timeline or POST advance|speed|images|hooks|desired|load|reset")
             if action == "advance":
-                seconds = float(body.get("seconds", -1))
-                if seconds < 0:
+                if not isinstance(body.get("seconds"), (int, float)) or isinstance(body.get("seconds"), bool) \
+                        or body["seconds"] < 0:
                     raise ControlError("advance needs {\"seconds\": N} with N >= 0")
-                sim.clock.sleep(seconds)
+                sim.clock.sleep(_number(body, "seconds", 0, MAX_ADVANCE))
             elif action == "speed":
-                sim.clock.set_speed(float(body.get("speed", 0)))
+                sim.clock.set_speed(_number(body, "speed", 0, MAX_SPEED))
             elif action == "images":
                 behaviour = ImageBehaviour.from_dict(body.get("behaviour") or {})
                 if "image" in body:
@@ -300,11 +339,18 @@ class HarnessServer:
                     raise ControlError("hooks needs {\"hook\": LAMBDA_ARN, \"answers\": {STAGE: SUCCEEDED|FAILED|IN_PROGRESS or [...]}}")
                 sim.declare_hook(body["hook"], body["answers"])
             elif action == "desired":
-                sim.scaling.set_desired(sim.service(body["service"]), int(body["count"]))
+                count = _number(body, "count", 0, MAX_DESIRED)
+                if count != int(count):
+                    raise ControlError(f"count must be a whole number, got {json.dumps(body['count'])}")
+                sim.scaling.set_desired(sim.service(body["service"]), int(count))
             elif action == "load":
-                sim.scaling.set_load(sim.service(body["service"]), float(body["percent"]))
+                percent = _number(body, "percent", 0, 10_000)
+                sim.scaling.set_load(sim.service(body["service"]), percent)
             elif action == "reset":
-                self.reset(body.get("seed"))
+                seed = body.get("seed")
+                if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                    raise ControlError(f"seed must be a whole number, got {json.dumps(seed)}")
+                self.reset(seed)
             else:
                 raise ControlError(f"unknown control action {action!r}; known: state, timeline, advance, speed, images, hooks, desired, load, reset")
             return self._state()

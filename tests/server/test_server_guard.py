@@ -1,9 +1,11 @@
 """Only the emulator's own user drives it, and its answers tell its time.
 
 A web page in a browser can send requests to 127.0.0.1, and a DNS-rebinding page
-can make them look same-origin: the control endpoint (`/_harness/`) and moto's
-(`/moto-api/`) refuse anything whose Host is not the server's own address, and
-cross-origin browser requests.
+can make them look same-origin: every route (the AWS API, whose state holds the
+task definitions' environment secrets, the control endpoint `/_harness/` and
+moto's `/moto-api/`) refuses anything whose Host is not the server's own
+address, cross-origin browser requests and absolute-form request targets;
+control values are finite and bounded, and bodies have a size limit.
 """
 from __future__ import annotations
 
@@ -28,12 +30,23 @@ def server():
         srv.check()
 
 
-def request(server: HarnessServer, method: str, path: str, headers: dict | None = None, body: dict | None = None):
+def request(server: HarnessServer, method: str, path: str, headers: dict | None = None, body: dict | str | None = None):
     connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
-    payload = json.dumps(body or {}) if method == "POST" else None
+    payload = (body if isinstance(body, str) else json.dumps(body or {})) if method == "POST" else None
     connection.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
     response = connection.getresponse()
     return response.status, response.getheader("Date"), response.read()
+
+
+def aws_api(server: HarnessServer, target: str, headers: dict | None = None, method: str = "POST", path: str = "/"):
+    """One ECS JSON-protocol call as a page's fetch() would send it."""
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    connection.request(method, path, body="{}" if method == "POST" else None, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AmazonEC2ContainerServiceV20141113.{target}",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, "
+                         "Signature=0", **(headers or {})})
+    response = connection.getresponse()
+    return response.status, dict(response.getheaders()), response.read()
 
 
 def declared(server: HarnessServer) -> dict:
@@ -83,3 +96,78 @@ def test_listening_beyond_loopback_says_that_anyone_can_drive_it():
         process.terminate()
         process.wait(timeout=10)
     assert "anyone who can reach port" in lines[1], lines
+
+
+BROWSER_OR_REBOUND = [
+    {"Origin": "http://evil.example"},
+    {"Host": "attacker.example:80"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", BROWSER_OR_REBOUND)
+@pytest.mark.parametrize("target", ["ListClusters", "CreateCluster"])
+def test_the_aws_api_refuses_a_browser_page_or_a_rebound_name_too(server, headers, target):
+    ecs = boto3.client("ecs", endpoint_url=server.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    before = ecs.list_clusters()["clusterArns"]
+    status, answer_headers, body = aws_api(server, target, headers)
+    assert status == 403, body
+    assert not any(k.lower().startswith("access-control-") for k in answer_headers), answer_headers
+    assert ecs.list_clusters()["clusterArns"] == before  # nothing was created, and its own user is still answered
+
+
+def test_a_cors_preflight_from_another_origin_is_refused_and_allows_nothing(server):
+    status, headers, _ = aws_api(server, "UpdateService", {
+        "Origin": "http://evil.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-amz-target,content-type"}, method="OPTIONS")
+    assert status == 403
+    assert not any(k.lower().startswith("access-control-") for k in headers), headers
+
+
+@pytest.mark.parametrize("path", ["/_harness/reset", "/"])
+def test_an_absolute_form_target_cannot_borrow_the_servers_name_over_a_rebound_host(server, path):
+    server.sim.declare_image("app:crash", crash_after=5)
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    connection.putrequest("POST", f"http://127.0.0.1:{server.port}{path}", skip_host=True)
+    connection.putheader("Host", "attacker.example")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", "2")
+    connection.endheaders(b"{}")
+    response = connection.getresponse()
+    assert response.status in (400, 403), response.read()
+    assert "app:crash" in declared(server)
+
+
+@pytest.mark.parametrize("action, body, fragment", [
+    ("speed", '{"speed": Infinity}', "speed must be a finite number from 0 to 10000, got Infinity"),
+    ("speed", '{"speed": 1e9}', "speed must be a finite number from 0 to 10000, got 1000000000.0"),
+    ("speed", '{"speed": NaN}', "speed must be a finite number"),
+    ("speed", '{"speed": "fast"}', 'speed must be a finite number from 0 to 10000, got "fast"'),
+    ("advance", '{"seconds": 1e9}', "seconds must be a finite number from 0 to 604800, got 1000000000.0"),
+    ("advance", '{"seconds": Infinity}', "seconds must be a finite number"),
+    ("advance", '{"seconds": NaN}', "seconds must be a finite number"),
+    ("desired", '{"service": "web", "count": 1e12}', "count must be a finite number from 0 to 10000"),
+    ("desired", '{"service": "web", "count": 2.5}', "count must be a whole number, got 2.5"),
+    ("load", '{"service": "web", "percent": NaN}', "percent must be a finite number"),
+    ("reset", '{"seed": "x"}', 'seed must be a whole number, got "x"'),
+])
+def test_control_values_that_would_wedge_the_clock_get_a_clear_400_and_the_server_goes_on(server, action, body, fragment):
+    before = server.sim.clock.now()
+    status, _, answer = request(server, "POST", f"/_harness/{action}", body=body)
+    assert status == 400, answer
+    assert fragment in json.loads(answer)["error"]
+    assert request(server, "GET", "/_harness/state")[0] == 200  # still answering at once
+    assert server.sim.clock.now() - before < 60
+
+
+def test_a_body_over_the_limit_gets_413_before_it_is_read(server):
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    connection.putrequest("POST", "/")
+    connection.putheader("Content-Type", "application/x-amz-json-1.1")
+    connection.putheader("Content-Length", str(64 * 1024 * 1024))
+    connection.endheaders()  # no body sent: the answer must not wait for 64 MiB
+    response = connection.getresponse()
+    assert response.status == 413, response.read()
+    assert request(server, "POST", "/_harness/advance", body="{" + " " * (65 * 1024) + "}")[0] == 413
