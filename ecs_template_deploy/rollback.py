@@ -621,6 +621,12 @@ def resolve_target(ecs: Any, cluster: str, service: str, to: str | None,
         return snapshot, in_progress, True
     found = knowngood.rollback_target(ecs, snapshot)
     if found is None:
+        if snapshot.steady_on and same_revision(snapshot.tags.get(knowngood.TAG), current):
+            # a re-run of a rollback that finished (its run killed before it said so) lands here too
+            raise BadInputError(
+                f"service {snapshot.name} runs {short(current)}, steady, and it is the last known-good revision: no "
+                f"other revision of {running_family} is known good to return to (a rollback that ended here is done); "
+                "to go further back, name a revision with --to REVISION")
         raise BadInputError(
             f"no known-good revision of {running_family} other than the running {short(current)}: "
             "name one with --to REVISION"

@@ -428,6 +428,8 @@ def _run(case: Case, scenario: Scenario, world: ToolWorld, before: Before) -> Ca
         f"{model.service_model.endpoint_prefix}.{model.name}"))
     runs: list[ToolRun | None] = []
     argvs: list[tuple[str, ...]] = [tuple(_target(scenario.argv))]
+    # what the service ran before the last run: a re-run's "nothing changed" (exit 2) is about itself
+    last_before = before.service
     try:
         runs.append(recorder.run(_target(scenario.argv), session=session))
     except Killed:
@@ -436,13 +438,15 @@ def _run(case: Case, scenario: Scenario, world: ToolWorld, before: Before) -> Ca
     if stopped and runs[0].result.get("next"):
         # a cancelled job: the pipeline (or its operator) runs what the tool said finishes the job
         argvs.append(tuple(shlex.split(runs[0].result["next"])[1:]))
+        last_before = revision_name(world.service().task_definition)
         runs.append(recorder.run(list(argvs[-1])))
     if runs[0] is None or (stopped and scenario.after_stop):
         # a new CD process: the next pipeline's release (or, after a kill, this command again)
         argvs.append(tuple(_target(scenario.after_stop or scenario.argv)))
+        last_before = revision_name(world.service().task_definition)
         runs.append(recorder.run(list(argvs[-1])))
     aws.clock.sleep(SETTLE)
-    result = judge(case, scenario, world, before, runs, others, recorder, argvs)
+    result = judge(case, scenario, world, before, runs, others, recorder, argvs, last_before)
     result.operations = list(injector.calls) if injector else seen
     result.calls = len(result.operations)
     return result
@@ -485,7 +489,9 @@ class End:
 
 def judge(case: Case, scenario: Scenario, world: ToolWorld, before: Before, runs: list[ToolRun | None],
           others: list[ToolRun] = (), recorder: Recorder | None = None,
-          argvs: list[tuple[str, ...]] = ()) -> CaseResult:
+          argvs: list[tuple[str, ...]] = (), last_before: str | None = None) -> CaseResult:
+    """`last_before`: the revision the service ran when the last run began (default:
+    when the case began)."""
     last = runs[-1]
     assert last is not None
     end = End.read(world, scenario.bad_tags)
@@ -497,7 +503,8 @@ def judge(case: Case, scenario: Scenario, world: ToolWorld, before: Before, runs
     deploys += [(run, argvs[0]) for run in killed]
     proven = _proven(world, scenario, before, recorder, deploys) if recorder else (before.proven, [])
     result.lost = _lost(case, scenario, world, before, end, last, said, proven, runs, argvs)
-    result.misreported = _misreported(case, scenario, world, before, end, last, others, argvs[-1] if argvs else ())
+    result.misreported = _misreported(case, scenario, world, before, end, last, others, argvs[-1] if argvs else (),
+                                      last_before or before.service)
     return result
 
 
@@ -593,7 +600,7 @@ def _redeploys_a_failed_release(run: ToolRun, argv: tuple[str, ...]) -> bool:
 
 
 def _misreported(case: Case, scenario: Scenario, world: ToolWorld, before: Before, end: End, last: ToolRun,
-                 others: list[ToolRun], last_argv: tuple[str, ...] = ()) -> list[str]:
+                 others: list[ToolRun], last_argv: tuple[str, ...] = (), last_before: str = "") -> list[str]:
     problems = []
     for other in others:  # the other job ran alone, start to end: it must have done its job
         if other.code != EXIT_OK:
@@ -627,8 +634,9 @@ def _misreported(case: Case, scenario: Scenario, world: ToolWorld, before: Befor
             problems.append(f"exit 1 but the service is on {end.describe}, returnedTo {back or '-'}")
     elif code in (EXIT_BAD_INPUT, EXIT_AWS_ERROR, EXIT_TASK_FAILED):
         # refused before any change (ECS says "not found" with a ClientException; a one-off task before a deploy failed)
-        if end.running != before.service:
-            problems.append(f"exit {code} (nothing changed) but the service went {before.service} -> {end.running}")
+        if end.running != (last_before or before.service):
+            problems.append(f"exit {code} (nothing changed) but the service went {last_before or before.service} -> "
+                            f"{end.running}")
     elif code in (EXIT_NOT_RECOVERED, EXIT_TIMED_OUT):
         standing = outcome.get("standing") or {}
         if not outcome.get("next"):

@@ -9,7 +9,7 @@ the re-run, which a wall-clock kill test cannot arrange.
 from __future__ import annotations
 
 from ecs_template_deploy import knowngood
-from ecs_template_deploy.errors import EXIT_OK
+from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK
 from harness.worlds import CLUSTER, SERVICE, ToolWorld
 
 
@@ -96,3 +96,18 @@ def test_a_service_put_back_on_an_old_known_good_revision_by_hand_is_rolled_back
     assert asked.code == EXIT_OK, asked.stderr
     assert "UpdateService" in asked.calls
     assert world.steady_on() == "web:3"
+
+
+def test_rerunning_a_rollback_that_finished_and_marked_says_it_is_done_and_changes_nothing(aws):
+    """The job killed after the rollback's last call (the service steady on web:1 and
+    marked), then retried: nothing older is known good, web:2 was rolled back from.
+    The re-run must neither undo the rollback nor leave the reader guessing."""
+    world = deployed(aws, "v1", "v2")
+    assert world.run("rollback").code == EXIT_OK and world.steady_on() == "web:1"
+
+    again = world.run("rollback")
+
+    assert again.code == EXIT_BAD_INPUT, again.stderr
+    assert "service web runs web:1, steady, and it is the last known-good revision" in again.stderr
+    assert "a rollback that ended here is done" in again.stderr
+    assert "UpdateService" not in again.calls and world.steady_on() == "web:1"
