@@ -192,6 +192,9 @@ class SimulatedEcs:
         if not params.get("taskDefinition"):
             raise InvalidParameterException("TaskDefinition can not be blank.")
         td = self.moto_ecs.describe_task_definition(params["taskDefinition"])
+        if td.network_mode == "awsvpc" and not (params.get("networkConfiguration") or {}).get("awsvpcConfiguration"):
+            # ECS's words (aws-actions/amazon-ecs-deploy-task-definition#802, fabfuel/ecs-deploy#133)
+            raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
         overrides = params.get("overrides")
         names = {c["name"] for c in td.container_definitions}
         for override in (overrides or {}).get("containerOverrides", []):

@@ -65,3 +65,16 @@ def test_the_tasks_stopped_waiter_returns_once_the_task_has_exited(ecs, aws):
     with aws.virtual_sleep():  # the waiter sleeps 6 s between polls: virtual seconds
         ecs.client.get_waiter("tasks_stopped").wait(cluster="c", tasks=[arn])
     assert describe(ecs, arn)["containers"][0]["exitCode"] == 0
+
+
+def test_an_awsvpc_task_without_a_network_configuration_is_refused_as_ecs_refuses_it(ecs):
+    """The GitHub Action's default run-task call passed here and failed on AWS."""
+    td = ecs.client.register_task_definition(
+        family="job", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": "nginx:1.27", "essential": True}])["taskDefinition"]["taskDefinitionArn"]
+    with pytest.raises(ecs.client.exceptions.InvalidParameterException,
+                       match="Network Configuration must be provided when networkMode 'awsvpc' is specified."):
+        run(ecs, taskDefinition=td, launchType="FARGATE")
+    subnet = "subnet-0123456789abcdef0"
+    assert run(ecs, taskDefinition=td, launchType="FARGATE",
+               networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}}).startswith("arn:aws:ecs:")
