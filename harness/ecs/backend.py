@@ -204,8 +204,13 @@ class SimulatedEcs:
         token = params.get("clientToken")
         if token and token in self.sim.run_tokens:  # RunTask is idempotent by clientToken: the same tasks again
             return [self.sim.tasks[arn] for arn in self.sim.run_tokens[token] if arn in self.sim.tasks]
+        propagate = params.get("propagateTags")
+        if propagate not in (None, "NONE", "TASK_DEFINITION"):
+            raise InvalidParameterException(f"propagateTags {propagate} is not valid for RunTask: use TASK_DEFINITION "
+                                            "or NONE.")
         tasks = self.sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"),
-                                  params.get("launchType"), overrides)
+                                  params.get("launchType"), overrides, tags=params.get("tags"),
+                                  managed_tags=bool(params.get("enableECSManagedTags")), propagate=propagate)
         if token:
             self.sim.run_tokens[token] = [t.arn for t in tasks]
         return tasks

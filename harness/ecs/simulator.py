@@ -379,6 +379,19 @@ class Simulator:
         self.tasks[task.arn] = task
         return task
 
+    def _service_task_tags(self, service: Service, task_definition_arn: str) -> list[dict]:
+        """What ECS tags a service's task with: its managed tags (enableECSManagedTags), and
+        the service's or the task definition's own (propagateTags SERVICE | TASK_DEFINITION)."""
+        propagate = service.spec.get("propagateTags") or "NONE"
+        if propagate == "SERVICE":
+            shadow = self.shadow(service)
+            propagated = list(shadow.tags) if shadow is not None else []
+        elif propagate == "TASK_DEFINITION":
+            propagated = list(self._task_definition(task_definition_arn).tags)
+        else:
+            propagated = []
+        return _task_tags(service.cluster_arn, service.name, propagated, [], bool(service.spec.get("enableECSManagedTags")))
+
     def start_service_tasks(self, service: Service, deployment: Deployment, count: int) -> None:
         lb = service.load_balancers[0] if service.load_balancers else None
         tg = deployment.target_group or (service.live_target_group or lb.get("targetGroupArn") if lb else None)
@@ -388,6 +401,7 @@ class Simulator:
         for _ in range(count):
             task = self._make_task(service.cluster_arn, deployment.task_definition_arn, deployment.id,
                                    f"service:{service.name}", deployment.digests, service.spec.get("launchType"))
+            task.tags = self._service_task_tags(service, deployment.task_definition_arn)
             task.deployment = deployment
             deployment.tasks.append(task)
             self.runner.launch(task, pull_error, tg, grace)
@@ -403,7 +417,9 @@ class Simulator:
                    + " ".join(f"(task {t.id})" for t in tasks) + ".")
 
     def run_task(self, cluster_arn: str, task_definition_arn: str, count: int, started_by: str | None,
-                 group: str | None, launch_type: str | None, overrides: dict | None = None) -> list[Task]:
+                 group: str | None, launch_type: str | None, overrides: dict | None = None,
+                 tags: list[dict] | None = None, managed_tags: bool = False,
+                 propagate: str | None = None) -> list[Task]:
         td = self._task_definition(task_definition_arn)
         digests: dict[str, str | None] = {}
         error = None
@@ -416,6 +432,8 @@ class Simulator:
         for _ in range(count):
             task = self._make_task(cluster_arn, td.arn, started_by, group or f"family:{td.family}", digests, launch_type,
                                    overrides)
+            task.tags = _task_tags(cluster_arn, None, td.tags if propagate == "TASK_DEFINITION" else [], tags or [],
+                                   managed_tags)
             self.runner.launch(task, error, None, 0.0)
             tasks.append(task)
         return tasks
@@ -476,3 +494,17 @@ class Simulator:
 
     def _service_of(self, task: Task) -> Service | None:
         return self.services.get(task.deployment.service_arn) if task.deployment is not None else None
+
+
+def _task_tags(cluster_arn: str, service_name: str | None, propagated: list[dict], given: list[dict],
+               managed: bool) -> list[dict]:
+    """A task's tags: ECS's managed ones (aws:ecs:clusterName, and aws:ecs:serviceName for a
+    service's task), then the propagated ones, then the caller's; a later key wins."""
+    tags: dict[str, str] = {}
+    if managed:
+        tags["aws:ecs:clusterName"] = cluster_arn.rsplit("/", 1)[-1]
+        if service_name:
+            tags["aws:ecs:serviceName"] = service_name
+    for tag in [*propagated, *given]:
+        tags[tag["key"]] = tag.get("value", "")
+    return [{"key": key, "value": value} for key, value in tags.items()]

@@ -77,6 +77,7 @@ class Task:
     containers: list[Container]
     launch_type: str | None = None
     overrides: dict | None = None     # RunTask's `overrides`, as given
+    tags: list[dict] = field(default_factory=list)  # {"key", "value"}: RunTask's, propagated, ECS-managed
     deployment: Any = None            # services.Deployment, None for RunTask tasks
     last_status: str = PENDING
     desired_status: str = RUNNING
@@ -154,7 +155,7 @@ class Task:
                 }
                 for c in self.containers
             ],
-            "tags": [] if include_tags else None,
+            "tags": [dict(t) for t in self.tags] if include_tags else None,
             "overrides": self._described_overrides(),
         }
         return {k: v for k, v in out.items() if v is not None}

@@ -78,3 +78,40 @@ def test_an_awsvpc_task_without_a_network_configuration_is_refused_as_ecs_refuse
     subnet = "subnet-0123456789abcdef0"
     assert run(ecs, taskDefinition=td, launchType="FARGATE",
                networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}}).startswith("arn:aws:ecs:")
+
+
+def tags_of(ecs, arn: str) -> dict[str, str]:
+    task = ecs.client.describe_tasks(cluster="c", tasks=[arn], include=["TAGS"])["tasks"][0]
+    return {t["key"]: t["value"] for t in task.get("tags", [])}
+
+
+def test_run_task_tags_managed_tags_and_the_task_definitions_propagated_reach_the_task(ecs):
+    td = ecs.client.register_task_definition(
+        family="job", containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128}],
+        tags=[{"key": "team", "value": "payments"}, {"key": "cost", "value": "td"}])["taskDefinition"]["taskDefinitionArn"]
+    arn = run(ecs, taskDefinition=td, tags=[{"key": "cost", "value": "run"}], enableECSManagedTags=True,
+              propagateTags="TASK_DEFINITION")
+    assert tags_of(ecs, arn) == {"aws:ecs:clusterName": "c", "team": "payments", "cost": "run"}  # the caller's win
+    plain = run(ecs, taskDefinition=td)
+    assert tags_of(ecs, plain) == {}
+    assert "tags" not in describe(ecs, plain)  # without include=["TAGS"], as ECS answers
+
+
+def test_run_task_refuses_to_propagate_a_services_tags(ecs):
+    with pytest.raises(ecs.client.exceptions.InvalidParameterException, match="propagateTags SERVICE is not valid"):
+        run(ecs, taskDefinition=ecs.task_definition("app:v1"), propagateTags="SERVICE")
+
+
+@pytest.mark.parametrize("propagate, expected", [
+    ("SERVICE", {"aws:ecs:clusterName": "c", "aws:ecs:serviceName": "web", "owner": "service"}),
+    ("TASK_DEFINITION", {"aws:ecs:clusterName": "c", "aws:ecs:serviceName": "web", "owner": "task-definition"}),
+    ("NONE", {"aws:ecs:clusterName": "c", "aws:ecs:serviceName": "web"}),
+])
+def test_a_services_tasks_carry_its_managed_and_propagated_tags(ecs, propagate, expected):
+    td = ecs.client.register_task_definition(
+        family="app", containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128}],
+        tags=[{"key": "owner", "value": "task-definition"}])["taskDefinition"]["taskDefinitionArn"]
+    ecs.service(td, enableECSManagedTags=True, propagateTags=propagate, tags=[{"key": "owner", "value": "service"}])
+    ecs.settle(60)
+    arns = ecs.client.list_tasks(cluster="c", serviceName="web")["taskArns"]
+    assert arns and all(tags_of(ecs, arn) == expected for arn in arns)
