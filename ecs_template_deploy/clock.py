@@ -37,9 +37,10 @@ class AwsTime:
 
     `Date` has whole seconds: AWS's time is at or after it, by less than one
     second. The offset is the largest of those floors seen while they agree
-    within `JUMP` seconds; a sample further off (the first answer, the local
-    clock stepped, a server running faster than the wall) replaces it. Before
-    any answer, the local clock as it is.
+    within `JUMP` seconds; a later time (the first answer, the runner's clock
+    stepped back, a server running faster than the wall) replaces it at once,
+    an earlier one once two answers say it (one late answer alone says an old
+    time). Before any answer, the local clock as it is.
     """
 
     JUMP = 2.0
@@ -48,6 +49,7 @@ class AwsTime:
         self.local = local
         self.offset = 0.0
         self.answers = 0
+        self._lower: float | None = None  # a lower time one answer said, waiting for a second
 
     def now(self) -> float:
         return self.local.now() + self.offset
@@ -73,10 +75,18 @@ class AwsTime:
             when = when.replace(tzinfo=_dt.timezone.utc)
         at = when.timestamp()
         sample = at - self.local.now()
-        if self.answers == 0 or abs(sample - self.offset) > self.JUMP:
+        if self.answers == 0 or sample > self.offset + self.JUMP:
             self.offset = sample
+        elif sample < self.offset - self.JUMP:
+            # An answer that comes late (a buffering proxy, a stalled connection) carries
+            # an old Date, which alone would set AWS's time back and end a bake early: a
+            # lower time counts only once a second answer agrees with it.
+            if self._lower is not None and abs(sample - self._lower) <= self.JUMP:
+                self.offset, self._lower = max(sample, self._lower), None
+            else:
+                self._lower = sample
         else:
-            self.offset = max(self.offset, sample)
+            self.offset, self._lower = max(self.offset, sample), None
         self.answers += 1
 
     def attach(self, client: Any) -> Any:

@@ -654,10 +654,13 @@ def _rollback_in_progress(ecs: Any, snapshot: Service) -> knowngood.KnownGood | 
     deploy re-releasing an older proven revision is not one: `rollback` then moves
     the service away from it, as asked."""
     primary = snapshot.primary
-    if primary is None or snapshot.steady_on or len(snapshot.deployments) < 2:
+    if primary is None or snapshot.steady_on:
         return None
+    # ours even when it is the only deployment left: the failed release it returns from
+    # may have drained already (its tasks crashed after steady, and ECS replaces none)
     ours = same_revision(snapshot.tags.get(knowngood.RETURNING), primary.task_definition)
-    ecs_rolls_back = any(d.has_failed for d in snapshot.deployments if not d.is_primary)
+    ecs_rolls_back = len(snapshot.deployments) >= 2 and any(d.has_failed for d in snapshot.deployments
+                                                            if not d.is_primary)
     if not (ours or ecs_rolls_back):
         return None
     return knowngood.read_mark(ecs, primary.task_definition)

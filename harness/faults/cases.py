@@ -637,6 +637,8 @@ def _misreported(case: Case, scenario: Scenario, world: ToolWorld, before: Befor
         if end.running != (last_before or before.service):
             problems.append(f"exit {code} (nothing changed) but the service went {last_before or before.service} -> "
                             f"{end.running}")
+        if not end.steady and not scenario.meanwhile:  # "nothing to do" while the service runs short of its tasks
+            problems.append(f"exit {code} (nothing changed) but the service is not steady on {end.running}")
     elif code in (EXIT_NOT_RECOVERED, EXIT_TIMED_OUT):
         standing = outcome.get("standing") or {}
         if not outcome.get("next"):

@@ -68,18 +68,40 @@ def test_whole_second_dates_are_floors_so_the_latest_of_those_that_agree_is_kept
     assert time.now() == pytest.approx(T0 + 2.7)
 
 
-def test_a_jump_replaces_it_the_runner_clock_stepped_or_the_server_runs_faster():
+def test_a_later_time_replaces_it_at_once_the_server_runs_faster_or_the_runner_clock_stepped_back():
     local = Local(T0)
     time = aws_time(local)
     time.observe(http_response=answer(T0))
-    time.observe(http_response=answer(T0 - 600))  # the runner's clock was stepped 10 min ahead
+    time.observe(http_response=answer(T0 + 600))
+    assert time.now() == pytest.approx(T0 + 600)
+
+
+def test_an_earlier_time_counts_once_two_answers_say_it_the_runner_clock_stepped_ahead():
+    local = Local(T0)
+    time = aws_time(local)
+    time.observe(http_response=answer(T0))
+    time.observe(http_response=answer(T0 - 600))
+    assert time.now() == pytest.approx(T0)  # one answer alone
+    time.observe(http_response=answer(T0 - 600))
     assert time.now() == pytest.approx(T0 - 600)
+
+
+def test_one_late_answer_does_not_set_aws_time_back_so_a_bake_is_never_cut_short():
+    local = Local(T0)
+    time = aws_time(local)
+    time.observe(http_response=answer(T0))
+    local.at = T0 + 100
+    time.observe(http_response=answer(T0 + 95))  # delivered 5 s after AWS dated it
+    clean_since = time.now()
+    local.at = T0 + 110
+    time.observe(http_response=answer(T0 + 110))  # the next one on time
+    assert time.now() - clean_since == pytest.approx(10)  # ten seconds passed, not fifteen
 
 
 @pytest.mark.parametrize("date", ["", "yesterday", "Mon, 99 Foo 2026 99:99:99 GMT"])
 def test_an_answer_without_a_usable_date_changes_nothing(date):
     time = aws_time(Local(T0))
-    time.observe(http_response=answer(T0 - 60))
+    time.observe(http_response=answer(T0 - 60))  # the first answer sets it, earlier or later
     time.observe(http_response=answer(date=date))
     time.observe(http_response=None)
     assert time.now() == pytest.approx(T0 - 60)

@@ -215,3 +215,21 @@ def test_a_return_to_known_good_that_fails_keeps_it_known_good_so_the_printed_ne
     assert again.code == EXIT_OK, "\n".join(str(line) for line in again.lines)
     assert any("starting it over in a new deployment" in line.get("message", "") for line in again.lines)
     assert world.steady_on() == "web:1" and world.known_good() == "web:1"
+
+
+def test_a_failed_return_is_started_over_even_when_the_failed_release_has_drained(aws, world):
+    """v2 crashes only after it was steady (during the bake): its deployment drains, and
+    the failed return (web:1's image deleted) is the service's only deployment. The
+    printed `rollback` must still start it over, not say "nothing changed" while the
+    service runs no task."""
+    world.ecr.batch_delete_image(repositoryName=world.names.repository, imageIds=[{"imageTag": "v1"}])
+    world.declare_image("crash", crash_after=120)
+    failed = world.run("deploy", "--tag", "crash", "--bake", "300", *WAIT)
+    assert failed.code == EXIT_NOT_RECOVERED and failed.result["next"].split()[1] == "rollback", failed.stderr
+    push_images(world.ecr, world.names.repository, ["v1"])
+
+    again = world.run_argv(failed.result["next"].split()[1:] + list(WAIT))
+
+    assert again.code == EXIT_OK, again.stderr
+    assert any("starting it over in a new deployment" in line.get("message", "") for line in again.lines)
+    assert world.steady_on() == "web:1" and world.known_good() == "web:1"
