@@ -97,6 +97,20 @@ class VirtualClock:
             return True
 
 
+class SkewedClock:
+    """A CD runner's clock, `skew` seconds off another clock (AWS's, the virtual one)
+    but ticking with it: what a runner whose clock is wrong sees."""
+
+    def __init__(self, clock, skew: float) -> None:
+        self.clock, self.skew = clock, skew
+
+    def now(self) -> float:
+        return self.clock.now() + self.skew
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+
 class ScaledClock(VirtualClock):
     """Virtual time that runs at `speed` x wall time (`harness serve`).
 

@@ -26,6 +26,7 @@ from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main
 from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK
 
+from harness.clock import SkewedClock
 from harness.worlds import ToolRun, ToolWorld
 
 POLL = 5.0
@@ -296,21 +297,8 @@ def test_a_failed_rollback_says_where_the_service_stands_and_what_finishes_the_j
     assert [line["kind"] for line in run.lines].count("result") == 1 and run.lines[-1]["kind"] == "result"
 
 
-class Skewed:
-    """A CD runner whose clock is a day ahead of AWS's."""
-
-    def __init__(self, clock, skew: float) -> None:
-        self.clock, self.skew = clock, skew
-
-    def now(self) -> float:
-        return self.clock.now() + self.skew
-
-    def sleep(self, seconds: float) -> None:
-        self.clock.sleep(seconds)
-
-
 def test_known_good_marks_carry_aws_time_so_a_skewed_runner_cannot_reorder_them(world):
-    assert world.run("deploy", "--tag", "v1", clock=Skewed(world.aws.clock, 86400)).code == EXIT_OK
+    assert world.run("deploy", "--tag", "v1", clock=SkewedClock(world.aws.clock, 86400)).code == EXIT_OK
     assert deploy(world, "v2").code == EXIT_OK  # later, from a runner with a true clock
     marks = {rev: knowngood.read_mark(world.ecs, rev).marked_at for rev in (world.rev(1), world.rev(2))}
     assert marks[world.rev(1)] < marks[world.rev(2)]

@@ -13,15 +13,9 @@ import json
 import pytest
 
 from ecs_template_deploy.errors import EXIT_OK
-from harness.backends.remote import RemoteAws, serve_process
+from harness.backends.remote import RemoteAws
 from harness.worlds import ToolWorld
-from tests.faults.pipeline import SPEED, WAIT, environment, run
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    with serve_process(speed=SPEED) as url:
-        yield url
+from tests.faults.pipeline import WAIT, environment, run
 
 
 @pytest.fixture

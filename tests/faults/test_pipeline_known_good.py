@@ -16,17 +16,11 @@ import pytest
 
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROLLED_BACK
-from harness.backends.remote import RemoteAws, serve_process
+from harness.backends.remote import RemoteAws
 from harness.worlds import CONTAINER, ToolWorld
-from tests.faults.pipeline import SPEED, WAIT, environment, read_until, result, run, start, the_next_command
+from tests.faults.pipeline import WAIT, environment, read_until, result, run, start, the_next_command
 
 ALARM = "HighErrors"
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    with serve_process(speed=SPEED) as url:
-        yield url
 
 
 @pytest.fixture

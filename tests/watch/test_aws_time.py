@@ -14,6 +14,7 @@ import pytest
 
 from ecs_template_deploy.clock import AwsTime, Clock
 from ecs_template_deploy.errors import EXIT_OK
+from harness.clock import SkewedClock
 from harness.worlds import ToolWorld
 
 DAY = 86400.0
@@ -113,19 +114,6 @@ def test_a_date_without_a_zone_is_utc():
     assert time.now() == pytest.approx(T0)
 
 
-class Skewed:
-    """The CD runner's clock, `skew` seconds off the simulator's (AWS's) clock."""
-
-    def __init__(self, clock, skew: float) -> None:
-        self.clock, self.skew = clock, skew
-
-    def now(self) -> float:
-        return self.clock.now() + self.skew
-
-    def sleep(self, seconds: float) -> None:
-        self.clock.sleep(seconds)
-
-
 @pytest.fixture
 def world(aws):
     return ToolWorld.build(aws, desired=2)
@@ -133,7 +121,7 @@ def world(aws):
 
 @pytest.mark.parametrize("skew", [DAY, -DAY])
 def test_a_skewed_runner_stamps_its_progress_on_aws_time_next_to_the_service_events(aws, world, skew):
-    run = world.run("deploy", "--tag", "v1", "--poll-interval", "5", clock=Skewed(aws.clock, skew))
+    run = world.run("deploy", "--tag", "v1", "--poll-interval", "5", clock=SkewedClock(aws.clock, skew))
 
     assert run.code == EXIT_OK, run.stderr
     stamped = [epoch_of(line["at"]) for line in run.lines if "at" in line]
@@ -148,7 +136,7 @@ def test_prune_min_age_is_measured_on_aws_time_so_a_runner_a_day_ahead_keeps_a_y
         assert world.run("deploy", "--tag", tag, "--poll-interval", "5").code == EXIT_OK
     aws.clock.sleep(900)  # web:1 is minutes old, and neither runs nor is where a rollback goes
 
-    pruned = world.run("prune", "--keep", "0", "--min-age", "86400", clock=Skewed(aws.clock, DAY))
+    pruned = world.run("prune", "--keep", "0", "--min-age", "86400", clock=SkewedClock(aws.clock, DAY))
 
     assert pruned.code == EXIT_OK, pruned.stderr
     assert world.revisions() == [world.rev(1), world.rev(2), world.rev(3)]
