@@ -154,10 +154,42 @@ def _ecs_wrap_create_service(original: Callable[..., Any]) -> Callable[..., Any]
     return create_service
 
 
+# --- Secrets Manager CreateSecret: a retry after a lost reply -----------------
+# AWS: CreateSecret's ClientRequestToken (which SDKs fill in and repeat on every
+#   retry of one call) keeps a retried request from failing on the secret its
+#   first attempt made.
+# moto: honours the token only when the request carries a value (it becomes the
+#   first version's id); a secret created without one answers the SDK's retry
+#   ResourceExistsException.
+# Trips: `aws_secretsmanager_secret` (created without a value): when the answer
+#   to the first attempt is lost on a loaded machine, the provider's SDK retries
+#   and the apply fails on a secret it made itself (seen once in CI).
+
+_SECRET_CREATE_TOKEN_ATTR = "_harness_create_token"  # the token of the CreateSecret that made it
+
+
+def _secrets_wrap_create(original: Callable[..., str]) -> Callable[..., str]:
+    def create_secret(self: Any, name: str, *args: Any, client_request_token: str | None = None,
+                      **kwargs: Any) -> str:
+        existing = self.secrets.get(name)
+        if (existing is not None and client_request_token
+                and getattr(existing, _SECRET_CREATE_TOKEN_ATTR, None) == client_request_token
+                and kwargs.get("secret_string") is None and kwargs.get("secret_binary") is None):
+            return existing.to_short_dict()
+        answer = original(self, name, *args, client_request_token=client_request_token, **kwargs)
+        created = self.secrets.get(name)
+        if created is not None and client_request_token and not hasattr(created, _SECRET_CREATE_TOKEN_ATTR):
+            setattr(created, _SECRET_CREATE_TOKEN_ATTR, client_request_token)
+        return answer
+
+    return create_secret
+
+
 def _patches() -> list[Patch]:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
     from moto.ecs.responses import EC2ContainerServiceResponse as ECS
     from moto.iam.models import IAMBackend
+    from moto.secretsmanager.models import SecretsManagerBackend
 
     return [
         Patch("iam-managed-policies-once", IAMBackend, "_init_aws_policies", _iam_init_aws_policies),
@@ -167,6 +199,8 @@ def _patches() -> list[Patch]:
         Patch("aas-register-tags", AAS, "register_scalable_target",
               _aas_wrap_register(_original(AAS, "register_scalable_target"))),
         Patch("ecs-create-service", ECS, "create_service", _ecs_wrap_create_service(_original(ECS, "create_service"))),
+        Patch("secrets-create-retry", SecretsManagerBackend, "create_secret",
+              _secrets_wrap_create(_original(SecretsManagerBackend, "create_secret"))),
     ]
 
 

@@ -143,6 +143,31 @@ def test_create_service_keeps_deployment_settings_like_ecs():
     assert service["availabilityZoneRebalancing"] == "ENABLED"  # ECS's default on create
 
 
+def _create_twice(second_token):
+    """CreateSecret without a value (as `aws_secretsmanager_secret` does), then
+    again: the SDK's retry repeats the first token, another caller has its own."""
+    client = boto3.client("secretsmanager", region_name=REGION)
+    first = client.create_secret(Name="w/app", ClientRequestToken="a" * 32)
+    try:
+        return first, client.create_secret(Name="w/app", ClientRequestToken=second_token)
+    except ClientError as err:
+        return first, err.response["Error"]["Code"]
+
+
+def test_without_the_patch_a_retried_create_secret_fails_on_the_secret_it_made():
+    with moto_compat.uninstalled(), mock_aws():
+        _, second = _create_twice("a" * 32)
+    assert second == "ResourceExistsException"
+
+
+def test_a_retried_create_secret_answers_as_the_first_and_another_create_still_fails():
+    with mock_aws():
+        first, retried = _create_twice("a" * 32)
+        assert retried["ARN"] == first["ARN"] and retried["Name"] == "w/app"
+        _, other = _create_twice("b" * 32)  # the secret exists: a second creator is refused
+    assert other == "ResourceExistsException"
+
+
 def test_install_twice_changes_nothing_and_uninstall_restores_moto():
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
 
