@@ -25,6 +25,7 @@ from moto.core.responses import ActionResult
 from werkzeug.exceptions import HTTPException
 from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse
 
+from harness.ecs import task_definitions
 from harness.ecs.backend import SimulatedEcs
 from harness.ecs.simulator import Simulator
 from harness.ecs.tasks import ts
@@ -183,10 +184,19 @@ def _run_task(self, sim: Simulator, moto_action: Callable) -> ActionResult:
 
 
 def _register_task_definition(self, sim: Simulator, moto_action: Callable) -> ActionResult:
+    # ECS's checks first (moto's are fewer), so nothing is registered that ECS refuses
+    params = _params(self)
+    kept = task_definitions.check_registration(params)
+    result = moto_action(self)
+    td = result.result["taskDefinition"]
     # ECS answers with `registeredAt` (moto does not): on the simulator's clock,
     # so a revision's age reads true next to the service events and deployments.
-    result = moto_action(self)
-    result.result["taskDefinition"].registered_at = ts(sim.clock.now())
+    td.registered_at = ts(sim.clock.now())
+    td.registered_by = task_definitions.registered_by(self.current_account)
+    td.requires_attributes = task_definitions.requires_attributes(params)
+    td.cpu, td.memory = kept.get("cpu", td.cpu), kept.get("memory", td.memory)
+    if params.get("tags"):
+        result.result["tags"] = params["tags"]  # ECS echoes the revision's tags beside it
     return result
 
 
