@@ -185,8 +185,54 @@ def _secrets_wrap_create(original: Callable[..., str]) -> Callable[..., str]:
     return create_secret
 
 
+# --- CodeDeploy: times on the wire, and ECS deployments -------------------------
+# AWS: CodeDeploy speaks JSON 1.1, whose timestamps are epoch seconds
+#   (createTime, startTime, completeTime of applications and deployments).
+# moto: sends them as ISO 8601 strings. botocore parses either; the AWS SDK for
+#   JavaScript v3 refuses the string, so every GetDeployment poll of the official
+#   GitHub deploy action fails.
+# And the harness: CodeDeploy's blue/green of an ECS service (task sets, traffic
+#   shifting, the service moving) is not emulated. A CreateDeployment for an ECS
+#   application is refused, with the reason, rather than recorded as a
+#   deployment that never progresses. ECS's own blue/green is modelled.
+
+_CODEDEPLOY_TIMES = ("createTime", "startTime", "completeTime")
+CODEDEPLOY_ECS_REFUSAL = (
+    "The emulator does not run CodeDeploy deployments of ECS services (task sets, traffic shifting): "
+    "use ECS's own blue/green instead (deploymentController ECS, deploymentConfiguration.strategy BLUE_GREEN), "
+    "which the simulator models")
+
+
+def _epoch_times(original: Callable[..., dict]) -> Callable[..., dict]:
+    def to_dict(self: Any) -> dict:
+        from datetime import datetime
+
+        out = original(self)
+        for key in _CODEDEPLOY_TIMES:
+            if isinstance(out.get(key), str):
+                out[key] = datetime.fromisoformat(out[key].replace("Z", "+00:00")).timestamp()
+        return out
+
+    return to_dict
+
+
+def _codedeploy_wrap_create_deployment(original: Callable[..., str]) -> Callable[..., str]:
+    def create_deployment(self: Any, application_name: str, *args: Any, **kwargs: Any) -> str:
+        from moto.codedeploy.exceptions import CodeDeployException
+
+        application = self.applications.get(application_name)
+        if application is not None and application.compute_platform == "ECS":
+            error = CodeDeployException("UnsupportedActionForDeploymentTypeException", CODEDEPLOY_ECS_REFUSAL)
+            error.code = 400
+            raise error
+        return original(self, application_name, *args, **kwargs)
+
+    return create_deployment
+
+
 def _patches() -> list[Patch]:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
+    from moto.codedeploy.models import Application, CodeDeployBackend, DeploymentInfo
     from moto.ecs.responses import EC2ContainerServiceResponse as ECS
     from moto.iam.models import IAMBackend
     from moto.secretsmanager.models import SecretsManagerBackend
@@ -201,6 +247,11 @@ def _patches() -> list[Patch]:
         Patch("ecs-create-service", ECS, "create_service", _ecs_wrap_create_service(_original(ECS, "create_service"))),
         Patch("secrets-create-retry", SecretsManagerBackend, "create_secret",
               _secrets_wrap_create(_original(SecretsManagerBackend, "create_secret"))),
+        Patch("codedeploy-application-times", Application, "to_dict", _epoch_times(_original(Application, "to_dict"))),
+        Patch("codedeploy-deployment-times", DeploymentInfo, "to_dict",
+              _epoch_times(_original(DeploymentInfo, "to_dict"))),
+        Patch("codedeploy-ecs-refused", CodeDeployBackend, "create_deployment",
+              _codedeploy_wrap_create_deployment(_original(CodeDeployBackend, "create_deployment"))),
     ]
 
 

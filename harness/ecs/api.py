@@ -25,7 +25,7 @@ from moto.core.responses import ActionResult
 from werkzeug.exceptions import HTTPException
 from moto.ecs.responses import DESCRIBE_SERVICES_TAGS, DESCRIBE_TASKS_TAGS, EC2ContainerServiceResponse
 
-from harness.ecs import task_definitions
+from harness.ecs import moto_clock, task_definitions
 from harness.ecs.backend import SimulatedEcs
 from harness.ecs.simulator import Simulator
 from harness.ecs.tasks import ts
@@ -52,6 +52,7 @@ def install(sim: Simulator) -> None:
                 _originals[name] = getattr(EC2ContainerServiceResponse, name, None)
             for name in OWNED_ACTIONS:
                 setattr(EC2ContainerServiceResponse, name, _route(name))
+            moto_clock.install(sim_now)
         _active.append(sim)
 
 
@@ -68,10 +69,17 @@ def uninstall(sim: Simulator) -> None:
                     else:
                         setattr(EC2ContainerServiceResponse, name, fn)
             _originals.clear()
+            moto_clock.restore()
 
 
 def active() -> Simulator | None:
     return _active[-1] if _active else None
+
+
+def sim_now() -> float | None:
+    """The routed simulator's time (None: no simulator routed)."""
+    sim = active()
+    return sim.clock.now() if sim is not None else None
 
 
 _local = threading.local()
@@ -136,7 +144,8 @@ def _paged(key: str, items: list, next_token: str | None) -> ActionResult:
 
 def _create_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
     service = _ecs(self, sim).create_service(_params(self), lambda: moto_action(self).result["service"])
-    return WireResult({"service": _described(sim, service)})
+    shadow = sim.shadow(service)   # CreateService answers with the tags it was given
+    return WireResult({"service": service.describe(True, shadow.tags if shadow else None, sim.params.max_events)})
 
 
 def _update_service(self, sim: Simulator, moto_action: Callable) -> ActionResult:
@@ -195,6 +204,7 @@ def _register_task_definition(self, sim: Simulator, moto_action: Callable) -> Ac
     td.registered_by = task_definitions.registered_by(self.current_account)
     td.requires_attributes = task_definitions.requires_attributes(params)
     td.cpu, td.memory = kept.get("cpu", td.cpu), kept.get("memory", td.memory)
+    task_definitions.complete_port_mappings(td.container_definitions, td.network_mode)
     if params.get("tags"):
         result.result["tags"] = params["tags"]  # ECS echoes the revision's tags beside it
     return result

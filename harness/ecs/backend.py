@@ -68,8 +68,14 @@ class SimulatedEcs:
                 raise InvalidParameterException("Creation of service was not idempotent.")
         td = self.moto_ecs.describe_task_definition(params["taskDefinition"])   # ClientException if missing
         moto_service = shadow()
+        spec = echoed(params)
+        if spec.get("launchType") == "FARGATE" and not spec.get("platformVersion"):
+            spec["platformVersion"] = "LATEST"   # ECS's default, shown as given; its tasks run what it resolves to
+        spec["roleArn"] = (f"arn:aws:iam::{self.account}:role/aws-service-role/ecs.amazonaws.com/"
+                           "AWSServiceRoleForECS")  # the service-linked role ECS acts with
+        spec["createdBy"] = f"arn:aws:iam::{self.account}:root"   # the emulator's callers: the account's root
         return self.sim.create_service(moto_service.arn, moto_service.name, cluster.arn, desired or 0, td.arn, config,
-                                       echoed(params))
+                                       spec)
 
     def update_service(self, params: dict, shadow: Callable[[], Any]) -> Service:
         service = self.active_service(params.get("cluster", "default"), params.get("service", ""))
@@ -195,6 +201,12 @@ class SimulatedEcs:
         if td.network_mode == "awsvpc" and not (params.get("networkConfiguration") or {}).get("awsvpcConfiguration"):
             # ECS's words (aws-actions/amazon-ecs-deploy-task-definition#802, fabfuel/ecs-deploy#133)
             raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+        if params.get("launchType") == "EC2":
+            # The simulator places EC2 tasks on no instance: it refuses them where ECS could place none
+            cluster = self.moto_ecs._get_cluster(params.get("cluster", "default"))
+            instances = self.moto_ecs.container_instances.get(cluster.name, {}).values()
+            if not any(instance.status == "ACTIVE" for instance in instances):
+                raise InvalidParameterException("No Container Instances were found in your cluster.")
         overrides = params.get("overrides")
         names = {c["name"] for c in td.container_definitions}
         for override in (overrides or {}).get("containerOverrides", []):
@@ -210,7 +222,9 @@ class SimulatedEcs:
                                             "or NONE.")
         tasks = self.sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"),
                                   params.get("launchType"), overrides, tags=params.get("tags"),
-                                  managed_tags=bool(params.get("enableECSManagedTags")), propagate=propagate)
+                                  managed_tags=bool(params.get("enableECSManagedTags")), propagate=propagate,
+                                  network_configuration=params.get("networkConfiguration"),
+                                  platform_version=params.get("platformVersion"))
         if token:
             self.sim.run_tokens[token] = [t.arn for t in tasks]
         return tasks

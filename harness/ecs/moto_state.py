@@ -13,6 +13,7 @@ from typing import Any
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.ecr.models import ecr_backends
+from moto.ec2.models import ec2_backends
 from moto.ecs.models import ecs_backends
 from moto.elbv2.models import elbv2_backends
 
@@ -35,6 +36,14 @@ class MotoState:
 
     def task_definition(self, arn: str) -> Any:
         return self.ecs(arn).describe_task_definition(arn)
+
+    def subnet(self, arn: str, subnet_id: str) -> tuple[str, str] | None:
+        """(Availability Zone, CIDR block) of a subnet in the account and region of `arn`; None: moto has none such."""
+        account, region = account_region(arn)
+        for zone, subnets in ec2_backends[account][region].subnets.items():  # {zone: {subnet id: Subnet}}
+            if subnet_id in subnets:
+                return zone, subnets[subnet_id].cidr_block
+        return None
 
     def ecr(self, account: str, region: str) -> Any:
         return ecr_backends[account][region]

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 class Params:
     image_pull_seconds: float = 10.0          # uncached pull; an image may override
     container_start_seconds: float = 5.0      # pulled -> RUNNING
+    fargate_provisioning_seconds: float = 5.0  # Fargate PROVISIONING (ENI), taken from the pull's time (unverified)
     # Target group settings for a target group moto does not hold; one it holds
     # (Terraform's, a world's) times its tasks by its own settings.
     tg_health_interval: float = 30.0          # ALB target group defaults

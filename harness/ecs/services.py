@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.ecs import placement
 from harness.ecs.tasks import ALIVE, PENDING, RUNNING, Task, ts
 
 PRIMARY, ACTIVE, INACTIVE = "PRIMARY", "ACTIVE", "INACTIVE"
@@ -81,7 +82,10 @@ class Deployment:
         }
         if self.launch_type:
             out["launchType"] = self.launch_type
-        if self.platform_version:
+        if self.launch_type == "FARGATE":   # as its tasks run: LATEST resolved
+            out["platformVersion"] = placement.fargate_version(self.platform_version)
+            out["platformFamily"] = placement.FARGATE_FAMILY
+        elif self.platform_version:
             out["platformVersion"] = self.platform_version
         if self.network_configuration:
             out["networkConfiguration"] = self.network_configuration
@@ -164,6 +168,8 @@ class Service:
         if self.service_deployments:
             out["currentServiceDeployment"] = self.service_deployments[-1].arn
             out["currentServiceRevisions"] = self.current_revisions()
+        if self.spec.get("launchType") == "FARGATE":
+            out["platformFamily"] = placement.FARGATE_FAMILY
         if include_tags and tags:
             out["tags"] = tags
         return out

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from harness.clock import VirtualClock
-from harness.ecs import alarms, loadbalancers
+from harness.ecs import alarms, loadbalancers, placement
 from harness.ecs import deployments as records
 from harness.ecs import scheduler, strategies
 from harness.ecs.exceptions import ConflictException, InvalidParameterException, ServiceDeploymentNotFoundException
@@ -362,7 +362,8 @@ class Simulator:
 
     # -- tasks -----------------------------------------------------------------
     def _make_task(self, cluster_arn: str, task_definition_arn: str, started_by: str | None, group: str,
-                   digests: dict[str, str | None], launch_type: str | None, overrides: dict | None = None) -> Task:
+                   digests: dict[str, str | None], launch_type: str | None, overrides: dict | None = None,
+                   network_configuration: dict | None = None, platform_version: str | None = None) -> Task:
         td = self._task_definition(task_definition_arn)
         prefix = cluster_arn.replace(":cluster/", ":task/")
         commands = {o["name"]: o["command"] for o in (overrides or {}).get("containerOverrides", [])
@@ -376,6 +377,9 @@ class Simulator:
         task = Task(arn=f"{prefix}/{self._task_id()}", cluster_arn=cluster_arn, task_definition_arn=td.arn,
                     started_by=started_by, group=group, created_at=self.clock.now(), containers=containers,
                     launch_type=launch_type, overrides=overrides)
+        task.placement = placement.place(task.arn, td, launch_type, platform_version, network_configuration,
+                                         lambda subnet: self.moto.subnet(task.arn, subnet))
+        task.provisioning = launch_type == "FARGATE"
         self.tasks[task.arn] = task
         return task
 
@@ -400,7 +404,9 @@ class Simulator:
         started = []
         for _ in range(count):
             task = self._make_task(service.cluster_arn, deployment.task_definition_arn, deployment.id,
-                                   f"service:{service.name}", deployment.digests, service.spec.get("launchType"))
+                                   f"service:{service.name}", deployment.digests, service.spec.get("launchType"),
+                                   network_configuration=deployment.network_configuration,
+                                   platform_version=deployment.platform_version)
             task.tags = self._service_task_tags(service, deployment.task_definition_arn)
             task.deployment = deployment
             deployment.tasks.append(task)
@@ -419,7 +425,8 @@ class Simulator:
     def run_task(self, cluster_arn: str, task_definition_arn: str, count: int, started_by: str | None,
                  group: str | None, launch_type: str | None, overrides: dict | None = None,
                  tags: list[dict] | None = None, managed_tags: bool = False,
-                 propagate: str | None = None) -> list[Task]:
+                 propagate: str | None = None, network_configuration: dict | None = None,
+                 platform_version: str | None = None) -> list[Task]:
         td = self._task_definition(task_definition_arn)
         digests: dict[str, str | None] = {}
         error = None
@@ -431,7 +438,7 @@ class Simulator:
         tasks = []
         for _ in range(count):
             task = self._make_task(cluster_arn, td.arn, started_by, group or f"family:{td.family}", digests, launch_type,
-                                   overrides)
+                                   overrides, network_configuration, platform_version)
             task.tags = _task_tags(cluster_arn, None, td.tags if propagate == "TASK_DEFINITION" else [], tags or [],
                                    managed_tags)
             self.runner.launch(task, error, None, 0.0)

@@ -88,6 +88,16 @@ def check_registration(params: dict) -> dict[str, str]:
     return kept
 
 
+def complete_port_mappings(containers: list[dict], network_mode: str | None) -> None:
+    """ECS fills in each port mapping's protocol (tcp) and, where a task has its own
+    network stack (awsvpc, host), the host port: the container's."""
+    for container in containers:
+        for mapping in container.get("portMappings") or []:
+            mapping.setdefault("protocol", "tcp")
+            if network_mode in ("awsvpc", "host") and "containerPort" in mapping:
+                mapping.setdefault("hostPort", mapping["containerPort"])
+
+
 def requires_attributes(params: dict) -> list[dict[str, str]]:
     """The container-instance attributes ECS writes on a revision for what its
     containers use (as ECS lists them; the docker-remote-api versions beyond

@@ -96,6 +96,10 @@ class Task:
     stopped_reason: str | None = None
     failed: bool = False
     timers: list["Timer"] = field(default_factory=list)
+    # what ECS shows of where and how the task runs (placement.Placement): None for
+    # the fields ECS leaves out of such a task
+    placement: Any = None
+    provisioning: bool = False        # Fargate, before its ENI is attached: lastStatus PROVISIONING
 
     @property
     def id(self) -> str:
@@ -158,6 +162,10 @@ class Task:
             "tags": [dict(t) for t in self.tags] if include_tags else None,
             "overrides": self._described_overrides(),
         }
+        if self.placement is not None:
+            out.update(self.placement.describe(self))
+        if self.provisioning and self.last_status == PENDING:   # no pull yet: the task waits for its interface
+            out.update(lastStatus="PROVISIONING", pullStartedAt=None, pullStoppedAt=None)
         return {k: v for k, v in out.items() if v is not None}
 
     def _described_overrides(self) -> dict[str, Any]:
@@ -206,9 +214,14 @@ class TaskRunner:
         """Start pulling now; RUNNING after pull + start; then health or crash."""
         from harness.ecs.images import ImagePullError
 
-        task.pull_started_at = self.clock.now()
         behaviours = [self.images.behaviour(c.image, c.digest, c.command) for c in task.containers]
         pull = max(b.pull_seconds if b.pull_seconds is not None else self.params.image_pull_seconds for b in behaviours)
+        # Fargate first attaches the task's network interface (PROVISIONING), then pulls: the
+        # provisioning comes out of the pull's time, so a task is RUNNING when it always was
+        provisioning = min(self.params.fargate_provisioning_seconds, pull) if task.provisioning else 0.0
+        task.pull_started_at = self.clock.now() + provisioning
+        if task.provisioning:
+            self._at(task, provisioning, lambda: setattr(task, "provisioning", False))
         error = pull_error
         if error is None:
             for c in task.containers:
@@ -222,7 +235,7 @@ class TaskRunner:
             self._at(task, pull, lambda: self.fail(task, TASK_FAILED_TO_START, error))
             return
         start = max(b.start_seconds if b.start_seconds is not None else self.params.container_start_seconds for b in behaviours)
-        task.pull_stopped_at = task.pull_started_at + pull
+        task.pull_stopped_at = task.pull_started_at - provisioning + pull
         self._at(task, pull + start, lambda: self._running(task, behaviours, target_group_arn, grace))
 
     def _running(self, task: Task, behaviours, target_group_arn: str | None, grace: float) -> None:

@@ -115,3 +115,11 @@ def test_a_services_tasks_carry_its_managed_and_propagated_tags(ecs, propagate, 
     ecs.settle(60)
     arns = ecs.client.list_tasks(cluster="c", serviceName="web")["taskArns"]
     assert arns and all(tags_of(ecs, arn) == expected for arn in arns)
+
+
+def test_an_ec2_task_on_a_cluster_without_container_instances_is_refused_as_ecs_refuses_it(ecs):
+    td = ecs.task_definition("app:v1")
+    with pytest.raises(ecs.client.exceptions.InvalidParameterException,
+                       match="No Container Instances were found in your cluster."):
+        run(ecs, taskDefinition=td, launchType="EC2")
+    assert ecs.client.list_tasks(cluster="c")["taskArns"] == []

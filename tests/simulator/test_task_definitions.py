@@ -84,3 +84,13 @@ def test_the_register_answer_carries_the_revisions_tags_beside_it(ecs):
     tags = [{"key": "team", "value": "web"}]
     assert register(ecs, tags=tags)["tags"] == tags
     assert "tags" not in register(ecs)
+
+
+def test_port_mappings_get_ecs_protocol_and_on_awsvpc_the_host_port_of_the_container(ecs):
+    td = register(ecs, {"portMappings": [{"containerPort": 8080}]})["taskDefinition"]
+    assert td["containerDefinitions"][0]["portMappings"] == [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}]
+    bridge = ecs.client.register_task_definition(
+        family="b", networkMode="bridge",
+        containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128, "portMappings": [{"containerPort": 80}]}],
+    )["taskDefinition"]
+    assert bridge["containerDefinitions"][0]["portMappings"] == [{"containerPort": 80, "protocol": "tcp"}]  # dynamic

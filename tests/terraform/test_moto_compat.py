@@ -168,6 +168,49 @@ def test_a_retried_create_secret_answers_as_the_first_and_another_create_still_f
     assert other == "ResourceExistsException"
 
 
+def _codedeploy_answers(compute_platform="Server"):
+    """The raw JSON of GetApplication and GetDeployment (what a strict SDK parses)."""
+    import json
+
+    client = boto3.client("codedeploy", region_name=REGION)
+    bodies = {}
+    client.meta.events.register("after-call.codedeploy", lambda http_response, model, **_: bodies.__setitem__(
+        model.name, json.loads(http_response.content or b"{}")))
+    client.create_application(applicationName="app", computePlatform=compute_platform)
+    client.get_application(applicationName="app")
+    client.create_deployment_group(applicationName="app", deploymentGroupName="g",
+                                   serviceRoleArn="arn:aws:iam::123456789012:role/cd")
+    try:
+        deployment = client.create_deployment(applicationName="app", deploymentGroupName="g",
+                                              revision={"revisionType": "S3", "s3Location": {
+                                                  "bucket": "b", "key": "k", "bundleType": "zip"}})
+    except ClientError as err:
+        return bodies, err.response["Error"]
+    client.get_deployment(deploymentId=deployment["deploymentId"])
+    return bodies, None
+
+
+def test_without_the_patch_codedeploy_sends_times_as_strings():
+    with moto_compat.uninstalled(), mock_aws():
+        bodies, _ = _codedeploy_answers()
+    assert isinstance(bodies["GetDeployment"]["deploymentInfo"]["createTime"], str)
+
+
+def test_codedeploy_times_are_epoch_seconds_as_json_1_1_sends_them():
+    with mock_aws():
+        bodies, _ = _codedeploy_answers()
+    assert isinstance(bodies["GetApplication"]["application"]["createTime"], float)
+    assert isinstance(bodies["GetDeployment"]["deploymentInfo"]["createTime"], float)
+
+
+def test_a_codedeploy_deployment_of_an_ecs_application_is_refused_with_the_reason():
+    with mock_aws():
+        bodies, error = _codedeploy_answers("ECS")
+    assert error["Code"] == "UnsupportedActionForDeploymentTypeException"
+    assert "strategy BLUE_GREEN" in error["Message"]
+    assert "GetDeployment" not in bodies
+
+
 def test_install_twice_changes_nothing_and_uninstall_restores_moto():
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
 
