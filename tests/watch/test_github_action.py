@@ -64,7 +64,9 @@ def _step(server: HarnessServer, tmp_path: Path, image: str) -> tuple[subprocess
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "INPUT_", "GITHUB_"))}
     env.update(**cd_process_env(server.url), GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
                INPUT_CLUSTER="c", INPUT_SERVICE="web", INPUT_TEMPLATE="web-template", INPUT_IMAGE=f"app=nginx:{image}",
-               INPUT_POLL_INTERVAL="0.05", INPUT_TIMEOUT="60", INPUT_NO_ROLLBACK="false")
+               # --timeout is on AWS's clock (the server's, 120x the wall's): on a loaded machine one poll
+               # can take a virtual minute, so a 60 s timeout ran out before a healthy rollout ended
+               INPUT_POLL_INTERVAL="0.05", INPUT_TIMEOUT="900", INPUT_NO_ROLLBACK="false")
     done = subprocess.run([sys.executable, "-m", "ecs_template_deploy.github_action"], capture_output=True, text=True,
                           env=env, timeout=120, cwd=ROOT)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
