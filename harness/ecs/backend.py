@@ -27,7 +27,8 @@ DEFAULT_DEPLOYMENT_CONFIGURATION = {
 }
 # UpdateService fields that shape a deployment: changing one starts a new one.
 SHAPING_FIELDS = ("networkConfiguration", "platformVersion", "launchType", "capacityProviderStrategy",
-                  "loadBalancers", "serviceRegistries", "serviceConnectConfiguration", "volumeConfigurations")
+                  "loadBalancers", "serviceRegistries", "serviceConnectConfiguration")
+# (volumeConfigurations shape one too, but DescribeServices shows them on deployments only: see update_service)
 # CreateService/UpdateService fields echoed back by DescribeServices as given.
 ECHOED_FIELDS = ("loadBalancers", "serviceRegistries", "launchType", "capacityProviderStrategy", "platformVersion",
                  "placementConstraints", "placementStrategy", "networkConfiguration", "healthCheckGracePeriodSeconds",
@@ -67,6 +68,7 @@ class SimulatedEcs:
             if existing.cluster_arn == cluster.arn and existing.name == params["serviceName"] and existing.status == "ACTIVE":
                 raise InvalidParameterException("Creation of service was not idempotent.")
         td = self.moto_ecs.describe_task_definition(params["taskDefinition"])   # ClientException if missing
+        volumes = _volume_configurations(params.get("volumeConfigurations"), td)
         moto_service = shadow()
         spec = echoed(params)
         if spec.get("launchType") == "FARGATE" and not spec.get("platformVersion"):
@@ -75,7 +77,7 @@ class SimulatedEcs:
                            "AWSServiceRoleForECS")  # the service-linked role ECS acts with
         spec["createdBy"] = f"arn:aws:iam::{self.account}:root"   # the emulator's callers: the account's root
         return self.sim.create_service(moto_service.arn, moto_service.name, cluster.arn, desired or 0, td.arn, config,
-                                       spec)
+                                       spec, volumes or None)
 
     def update_service(self, params: dict, shadow: Callable[[], Any]) -> Service:
         service = self.active_service(params.get("cluster", "default"), params.get("service", ""))
@@ -93,8 +95,14 @@ class SimulatedEcs:
         desired = _desired_count(params)
         changes = {k: params[k] for k in ECHOED_FIELDS if k in params and params[k] is not None}
         shaping = any(k in changes and changes[k] != service.spec.get(k) for k in SHAPING_FIELDS)
+        volumes = None
+        if params.get("volumeConfigurations") is not None:   # [] takes them away
+            td = self.moto_ecs.describe_task_definition(td_arn or service.task_definition_arn)
+            volumes = _volume_configurations(params["volumeConfigurations"], td)
+            shaping = shaping or (volumes or None) != service.volume_configurations
         shadow()
-        self.sim.update_service(service, td_arn, desired, bool(params.get("forceNewDeployment")), config, changes, shaping)
+        self.sim.update_service(service, td_arn, desired, bool(params.get("forceNewDeployment")), config, changes, shaping,
+                                volumes)
         return service
 
     def delete_service(self, params: dict, shadow: Callable[[], Any]) -> Service:
@@ -294,6 +302,24 @@ def deployment_configuration(given: dict | None, current: dict | None = None) ->
                 f"thresholdConfiguration {threshold} needs type COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT and a value >= 1.")
     merged["deploymentCircuitBreaker"] = breaker
     return merged
+
+
+def _volume_configurations(given: list | None, td: Any) -> list | None:
+    """volumeConfigurations checked against the task definition: one volume, named as one of its
+    volumes with configuredAtLaunch. (The words are the emulator's: ECS's were not found documented.)"""
+    if not given:
+        return [] if given == [] else None
+    if len(given) > 1:
+        raise InvalidParameterException(f"volumeConfigurations has {len(given)} volumes: ECS attaches one "
+                                        "service-managed volume per task.")
+    at_launch = {v.get("name") for v in td.volumes or [] if v.get("configuredAtLaunch")}
+    for volume in given:
+        if volume.get("name") not in at_launch:
+            raise InvalidParameterException(
+                f"The volume {volume.get('name')} in volumeConfigurations is not a volume of task definition "
+                f"{td.family}:{td.revision} with configuredAtLaunch true"
+                + (f" (it has: {', '.join(sorted(at_launch))})." if at_launch else " (it has none)."))
+    return given
 
 
 def echoed(params: dict) -> dict:

@@ -46,6 +46,7 @@ class Deployment:
     launch_type: str | None = None
     platform_version: str | None = None
     network_configuration: dict | None = None
+    volume_configurations: list | None = None  # service-managed EBS volumes its tasks get
     revision: Any = None            # deployments.ServiceRevision it rolls out
     alarms_ignored: frozenset = frozenset()  # alarms already in ALARM when it started
     settled_at: float | None = None  # when it was alone, full and healthy (a bake counts from here)
@@ -89,6 +90,8 @@ class Deployment:
             out["platformVersion"] = self.platform_version
         if self.network_configuration:
             out["networkConfiguration"] = self.network_configuration
+        if self.volume_configurations:
+            out["volumeConfigurations"] = self.volume_configurations
         return out
 
 
@@ -112,6 +115,8 @@ class Service:
     deferred_scale_in: int | None = None
     service_deployments: list = field(default_factory=list)      # deployments.ServiceDeployment, oldest first
     live_target_group: str | None = None  # blue/green: the target group production traffic goes to now
+    # CreateService/UpdateService volumeConfigurations: ECS shows them on deployments, not the service
+    volume_configurations: list | None = None
 
     @property
     def primary(self) -> Deployment:

@@ -156,20 +156,23 @@ class Simulator:
 
     # -- services -------------------------------------------------------------
     def create_service(self, arn: str, name: str, cluster_arn: str, desired: int, task_definition_arn: str,
-                       deployment_configuration: dict, spec: dict) -> Service:
+                       deployment_configuration: dict, spec: dict, volume_configurations: list | None = None) -> Service:
         now = self.clock.now()
         service = Service(arn=arn, name=name, cluster_arn=cluster_arn, desired_count=desired,
                           task_definition_arn=task_definition_arn, created_at=now,
                           deployment_configuration=deployment_configuration, spec=spec)
+        service.volume_configurations = volume_configurations
         self.services[arn] = service
         self._new_deployment(service, task_definition_arn)
         return service
 
     def update_service(self, service: Service, task_definition_arn: str | None, desired: int | None,
                        force: bool, deployment_configuration: dict | None, spec_changes: dict,
-                       shaping_change: bool) -> None:
+                       shaping_change: bool, volume_configurations: list | None = None) -> None:
         if deployment_configuration is not None:
             service.deployment_configuration = deployment_configuration
+        if volume_configurations is not None:
+            service.volume_configurations = volume_configurations or None
         service.spec.update(spec_changes)
         if desired is not None:
             self.set_desired_count(service, desired)
@@ -217,6 +220,7 @@ class Simulator:
             rollout_state_reason=reason or f"ECS deployment {dep_id} in progress.",
             launch_type=service.spec.get("launchType"), platform_version=service.spec.get("platformVersion"),
             network_configuration=service.spec.get("networkConfiguration"),
+            volume_configurations=service.volume_configurations,
         )
         for previous in service.deployments:
             if previous.status == PRIMARY:
