@@ -24,6 +24,10 @@ import {
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
+import {
+  CodeDeployClient, CreateApplicationCommand, CreateDeploymentCommand, CreateDeploymentGroupCommand,
+  GetApplicationCommand, GetDeploymentCommand,
+} from "@aws-sdk/client-codedeploy";
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { NormalizedSchema } from "@smithy/core/schema";
 
@@ -70,6 +74,7 @@ const clientConfig = { endpoint: ENDPOINT, region: REGION, credentials: CREDENTI
 const ecs = recordRaw(new ECSClient(clientConfig));
 const elb = recordRaw(new ElasticLoadBalancingV2Client(clientConfig));
 const cloudwatch = recordRaw(new CloudWatchClient(clientConfig));
+const codedeploy = recordRaw(new CodeDeployClient(clientConfig));
 const ec2 = recordRaw(new EC2Client(clientConfig));
 
 // -- the answer against the SDK's own model (JSON protocols) ------------------------------------
@@ -807,6 +812,35 @@ test("CloudWatch PutMetricAlarm and DescribeAlarms (Dates)", async () => {
   at.string("MetricAlarms[0].StateReason");
   at.date("MetricAlarms[0].StateUpdatedTimestamp");
   at.date("MetricAlarms[0].AlarmConfigurationUpdatedTimestamp");
+  c.done();
+});
+
+test("CodeDeploy: times parse as Dates on the server's clock; an ECS deployment is refused with the reason", async () => {
+  const c = new Checks();
+  const revision = { revisionType: "S3", s3Location: { bucket: `${RUN}-b`, key: "app.zip", bundleType: "zip" } };
+  for (const [platform, name] of [["Server", `${RUN}-server`], ["ECS", `${RUN}-ecs`]]) {
+    await call(codedeploy, new CreateApplicationCommand({ applicationName: name, computePlatform: platform }));
+    await call(codedeploy, new CreateDeploymentGroupCommand({
+      applicationName: name, deploymentGroupName: "g", serviceRoleArn: "arn:aws:iam::123456789012:role/codedeploy",
+    }));
+  }
+  const app = await call(codedeploy, new GetApplicationCommand({ applicationName: `${RUN}-server` }));
+  c.of("GetApplication", app).date("application.createTime");
+  const { deploymentId } = await call(codedeploy, new CreateDeploymentCommand({
+    applicationName: `${RUN}-server`, deploymentGroupName: "g", revision,
+  }));
+  const deployment = await call(codedeploy, new GetDeploymentCommand({ deploymentId }));
+  const at = c.of("GetDeployment", deployment);
+  at.eq("deploymentInfo.deploymentId", deploymentId);
+  at.date("deploymentInfo.createTime");
+  const ecsDeploy = await refused(codedeploy, new CreateDeploymentCommand({
+    applicationName: `${RUN}-ecs`, deploymentGroupName: "g", revision,
+  }));
+  const no = c.of("CreateDeployment (an ECS application)", { name: ecsDeploy.name, status: ecsDeploy.$metadata.httpStatusCode,
+    message: ecsDeploy.message });
+  no.eq("name", "UnsupportedActionForDeploymentTypeException");
+  no.eq("status", 400);
+  no.match("message", /strategy BLUE_GREEN/);
   c.done();
 });
 

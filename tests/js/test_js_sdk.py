@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "conformance.test.mjs"
 INSTALL = "npm ci --prefix tests/js"
 PACKAGES = ("@aws-sdk/client-ecs", "@aws-sdk/client-elastic-load-balancing-v2", "@aws-sdk/client-cloudwatch",
-            "@aws-sdk/client-ec2", "@smithy/core")  # what package.json names and the script imports
+            "@aws-sdk/client-ec2", "@aws-sdk/client-codedeploy", "@smithy/core")  # what package.json names and the script imports
 MIN_NODE = 20  # the SDK's own engines field
 
 
