@@ -33,6 +33,7 @@ INPUTS: dict[str, tuple[str, str]] = {
     "poll-interval": ("--poll-interval", "value"),
     "run-before": ("--run-before", "value"),
     "no-rollback": ("--no-rollback", "flag"),
+    "on-pause": ("--on-pause", "value"),
     "region": ("--region", "value"),
 }
 OUTPUTS = ("revision-arn", "result", "known-good")

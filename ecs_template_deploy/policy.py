@@ -39,10 +39,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "deploy": ("ecs:DescribeTaskDefinition", "ecs:DescribeServices", "ecs:ListTaskDefinitions",
                "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecs:ListTagsForResource", "ecs:UpdateService",
                "ecs:ListTasks", "ecs:DescribeTasks", "ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment",
-               "ecr:DescribeImages", "cloudwatch:DescribeAlarms", "ecs:RunTask"),
+               "ecr:DescribeImages", "cloudwatch:DescribeAlarms", "ecs:RunTask", "ecs:ContinueServiceDeployment"),
     "rollback": ("ecs:DescribeServices", "ecs:ListTaskDefinitions", "ecs:ListTagsForResource", "ecs:TagResource",
                  "ecs:UpdateService", "ecs:ListTasks", "ecs:DescribeTasks", "ecs:DescribeServiceDeployments",
-                 "ecs:StopServiceDeployment"),
+                 "ecs:StopServiceDeployment", "ecs:ContinueServiceDeployment"),
+    "continue": ("ecs:DescribeServices", "ecs:DescribeServiceDeployments", "ecs:ContinueServiceDeployment"),
     "status": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListServiceDeployments",
                "ecs:DescribeServiceDeployments", "ecs:DescribeServiceRevisions"),
     "prune": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions",
@@ -57,6 +58,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 # Actions a command needs only in some runs: when, in the words the README uses.
 SITUATIONAL: dict[str, str] = {
     "ecs:StopServiceDeployment": "rolling back a blue/green, linear or canary deployment by its traffic shift",
+    "ecs:ContinueServiceDeployment": "answering a PAUSE lifecycle hook (--on-pause continue or rollback, and continue)",
     "cloudwatch:DescribeAlarms": "deploy --alarm",
     "ecs:RunTask": "deploy --run-before, and run",
     "ecs:DeregisterTaskDefinition": "prune, when a revision is old enough to go",
@@ -212,6 +214,7 @@ def _scopes(template: TaskDefinition, request: PolicyRequest, partition: str, re
         # resource types are required, so both are here, each limited to this service.
         "ecs:DescribeServiceDeployments": ("ServiceDeployments", deployments, None),
         "ecs:StopServiceDeployment": ("ServiceDeployments", deployments, None),
+        "ecs:ContinueServiceDeployment": ("ServiceDeployments", deployments, None),
         "ecs:DescribeServiceRevisions": ("ServiceRevisions", revisions, None),
         "ecs:RegisterTaskDefinition": ("RegisterTargetFamily", (family,), None),
         # The task definition ARN does not say where it runs: ecs:cluster does.

@@ -414,6 +414,17 @@ class StoppedTask:
         return f"{reason} ({'; '.join(parts)})" if parts else reason
 
 
+@dataclass(frozen=True)
+class PausedHook:
+    """A PAUSE lifecycle hook holding a deployment at its stage until someone calls
+    ContinueServiceDeployment (CONTINUE or ROLLBACK), or it expires and ECS takes
+    its `timeout_action`."""
+
+    hook_id: str
+    expires_at: float | None
+    timeout_action: str
+
+
 # The service deployments API's statuses (2024-25)
 ROLLING_BACK = frozenset({"ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"})
 ONGOING = frozenset({"PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"})
@@ -456,6 +467,13 @@ class ServiceDeployment:
     @property
     def lifecycle_stage(self) -> str:
         return self.raw.get("lifecycleStage", "")
+
+    @property
+    def paused_hooks(self) -> tuple["PausedHook", ...]:
+        """PAUSE lifecycle hooks of this deployment awaiting ContinueServiceDeployment."""
+        return tuple(PausedHook(h.get("hookId", ""), epoch(h.get("expiresAt")), h.get("timeoutAction", ""))
+                     for h in self.raw.get("lifecycleHookDetails") or []
+                     if h.get("targetType") == "PAUSE" and h.get("status") == "AWAITING_ACTION")
 
     @property
     def keeps_blue(self) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import Clock, epoch
+from .clock import Clock, epoch, iso
 from .errors import AccessDeniedError, AwsError, ServiceNotFoundError, aws_call
 from .events import ProgressEvent, Sink, discard
 from .resources import fetch_service
@@ -27,6 +27,10 @@ from .views import (
 
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 1800.0
+# What the tool does when the deployment it watches stops at a PAUSE lifecycle hook
+# (ECS, 2026): wait for someone to answer it, answer it CONTINUE or ROLLBACK, or
+# count the pause as a failure of the release (the tool's own rollback then).
+ON_PAUSE = ("wait", "continue", "rollback", "fail")
 # Longest wait between polls while AWS does not answer (throttling: ask less often).
 MAX_BLIND_DELAY = 30.0
 def short_name(arn: str) -> str:
@@ -80,8 +84,11 @@ class WaitOptions:
     rollback: bool = True  # deploy: return to known good on failure
     bake: float = 0.0  # deploy: keep watching this long after the deployment completed
     alarms: tuple[str, ...] = ()  # CloudWatch alarms whose ALARM fails the deploy (rollout and bake)
+    on_pause: str = "wait"  # one of ON_PAUSE
 
     def __post_init__(self) -> None:
+        if self.on_pause not in ON_PAUSE:
+            raise ValueError(f"on_pause must be one of {', '.join(ON_PAUSE)}, got {self.on_pause!r}")
         if not self.poll_interval > 0:
             raise ValueError(f"poll interval must be positive, got {self.poll_interval}")
         if not self.timeout > 0:
@@ -414,6 +421,8 @@ class RolloutWatcher:
             last_progress = self._report(look, last_progress, reported)
             verdict = judge(look.snapshot, deployment_id, look.stopped, failure_threshold=self.options.failure_threshold,
                             record=look.record, alarms=look.alarms)
+            if not verdict.state.is_final:
+                verdict = self._paused(look, reported, cluster, service) or verdict
             if not verdict.state.is_final and self.clock.now() >= deadline:
                 verdict = Verdict(State.TIMED_OUT, f"no decision after {timeout:g} s (--timeout)",
                                   failed_tasks=verdict.failed_tasks)
@@ -423,6 +432,51 @@ class RolloutWatcher:
                 return outcome
             self.clock.sleep(min(self.options.poll_interval, max(deadline - self.clock.now(), 0.0))
                              or self.options.poll_interval)
+
+    def _paused(self, look: "_Look", reported: set[str], cluster: str, service: str) -> Verdict | None:
+        """A PAUSE hook holding the watched deployment: said once (stage, expiry, what
+        ECS does then), then answered as --on-pause says. A FAILED verdict for `fail`;
+        None otherwise (the watch goes on: ECS moves on, or rolls back, which judge() sees)."""
+        record = look.record
+        if record is None:
+            return None
+        mode = self.options.on_pause
+        for hook in record.paused_hooks:
+            if f"pause:{hook.hook_id}" in reported:
+                continue
+            reported.add(f"pause:{hook.hook_id}")
+            stage = record.lifecycle_stage or "its stage"
+            until = f" until {iso(hook.expires_at)}" if hook.expires_at is not None else ""
+            then = f", then ECS takes its timeout action {hook.timeout_action}" if hook.timeout_action else ""
+            answer = {"wait": f"waiting for an answer: `ecs-template-deploy continue --cluster {cluster} --service "
+                              f"{service}` goes on, with --rollback takes it back",
+                      "continue": "answering CONTINUE (--on-pause continue)",
+                      "rollback": "answering ROLLBACK (--on-pause rollback)",
+                      "fail": "counting it as a failure (--on-pause fail)"}[mode]
+            self.emit("paused", f"paused at {stage}: PAUSE hook {hook.hook_id} awaits ContinueServiceDeployment{until}"
+                                f"{then}; {answer}", hook=hook.hook_id, stage=record.lifecycle_stage,
+                      expiresAt=iso(hook.expires_at) if hook.expires_at is not None else None, onPause=mode)
+            if mode == "fail":
+                return Verdict(State.FAILED, f"paused at {stage} by PAUSE hook {hook.hook_id} (--on-pause fail)")
+            if mode in ("continue", "rollback"):
+                self.answer_pause(record.arn, hook.hook_id, "CONTINUE" if mode == "continue" else "ROLLBACK")
+        return None
+
+    def answer_pause(self, record_arn: str, hook_id: str, action: str) -> bool:
+        """ContinueServiceDeployment for one PAUSE hook; False (said) when it no longer
+        awaits an answer (someone answered it, or it expired): ECS's state is then
+        what the next look reads."""
+        try:
+            with aws_call("ecs:ContinueServiceDeployment"):
+                self.ecs.continue_service_deployment(serviceDeploymentArn=record_arn, hookId=hook_id, action=action)
+        except AwsError as err:
+            if err.code not in ("InvalidParameterException", "ConflictException"):
+                raise
+            self.emit("paused", f"PAUSE hook {hook_id} was not answered {action}: {err}", hook=hook_id, action=action)
+            return False
+        self.journal.did(f"answered PAUSE hook {hook_id}: {action}", service_changed=True)
+        self.emit("paused", f"answered PAUSE hook {hook_id}: {action}", hook=hook_id, action=action)
+        return True
 
     def bake(self, cluster: str, service: str, outcome: Outcome, seconds: float) -> Outcome:
         """Keep watching a deployment that succeeded until it has run `seconds` with

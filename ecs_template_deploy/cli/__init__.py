@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "prune": "ecs_template_deploy.cli.prune",
     "status": "ecs_template_deploy.cli.status",
     "rollback": "ecs_template_deploy.cli.rollback",
+    "continue": "ecs_template_deploy.cli.pause",
     "run": "ecs_template_deploy.cli.run",
     "policy": "ecs_template_deploy.cli.policy",
     "check": "ecs_template_deploy.cli.check",

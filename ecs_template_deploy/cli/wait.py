@@ -9,7 +9,7 @@ from ..errors import BadInputError, aws_call, one_line, shown
 from ..events import ProgressEvent
 from ..rollback import Rollout, RolloutReport
 from ..verdict import DEFAULT_FAILURE_THRESHOLD
-from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, AlarmState, RolloutWatcher, WaitOptions, alarm_states
+from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, ON_PAUSE, AlarmState, RolloutWatcher, WaitOptions, alarm_states
 from .common import Context, at_least_one, non_negative_seconds, positive_seconds
 
 
@@ -37,6 +37,11 @@ def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None
     wait.add_argument("--failure-threshold", type=at_least_one, default=DEFAULT_FAILURE_THRESHOLD, metavar="N",
                       help="failed tasks of the new revision (crash, pull error, failed health check) that fail "
                            f"the deploy (default {DEFAULT_FAILURE_THRESHOLD}: the first)")
+    wait.add_argument("--on-pause", choices=ON_PAUSE, default="wait",
+                      help="when the deployment stops at a PAUSE lifecycle hook (blue/green, linear, canary): wait "
+                           "for someone to answer it (default; `continue` answers it), answer CONTINUE or ROLLBACK "
+                           "(ContinueServiceDeployment), or fail the deploy (which then rolls back as on any failure). "
+                           "The pause is said, with its stage and when it expires, whatever is chosen")
 
 
 def wait_options(args: argparse.Namespace) -> WaitOptions:
@@ -51,11 +56,14 @@ def wait_options(args: argparse.Namespace) -> WaitOptions:
     alarms = tuple(getattr(args, "alarm", None) or ())
     for name in alarms:
         check_alarm_name(name)
+    if no_wait and args.on_pause != "wait":
+        raise BadInputError(f"--on-pause {args.on_pause} answers a pause the watch meets: it has no effect with "
+                            "--no-wait; pass one or the other (`continue` answers a pause later)")
     if no_wait and (alarms or getattr(args, "bake", 0)):
         raise BadInputError("--bake and --alarm watch the rollout: they have no effect with --no-wait; pass one or the other")
     return WaitOptions(poll_interval=args.poll_interval, timeout=args.timeout,
                        failure_threshold=args.failure_threshold, wait=not no_wait, rollback=not no_rollback,
-                       bake=getattr(args, "bake", 0.0), alarms=alarms)
+                       bake=getattr(args, "bake", 0.0), alarms=alarms, on_pause=args.on_pause)
 
 
 # CloudWatch's AlarmName: 1 to 255 characters, any but ASCII control characters.

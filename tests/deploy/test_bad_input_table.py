@@ -167,6 +167,7 @@ BASE = {  # each command as a CD job runs it: the rows change one thing
     "run": ["run", *TARGET, "--tag", "v3", "--command", "bin/migrate"],
     "policy": ["policy", *TARGET],
     "check": ["check", *SERVICE],
+    "continue": ["continue", *SERVICE],
 }
 READ_ONLY = ("render", "diff", "status", "policy", "check")
 TEMPLATED = ("render", "diff", "deploy", "prune", "run", "policy")
@@ -330,6 +331,11 @@ ROWS = [
     *each(WAITING, "poll-zero", lambda a: [*a, "--poll-interval", "0"], "--poll-interval: 0 must be a positive number"),
     *each(WAITING, "poll-longer-than-timeout", lambda a: [*a, "--poll-interval", "100", "--timeout", "50"],
           "--poll-interval 100 is longer than --timeout 50: poll more often"),
+    *each(WAITING, "on-pause-word", lambda a: [*a, "--on-pause", "later"],
+          "argument --on-pause: invalid choice: 'later'"),
+    row("deploy-on-pause-without-wait", [*BASE["deploy"], "--no-wait", "--on-pause", "continue"],
+        "--on-pause continue answers a pause the watch meets: it has no effect with --no-wait"),
+    row("continue-nothing-paused", BASE["continue"], "has no PAUSE lifecycle hook: nothing to answer; check --service"),
     *each(WAITING, "threshold-zero", lambda a: [*a, "--failure-threshold", "0"], "0 must be 1 or more"),
     *each(WAITING, "threshold-fraction", lambda a: [*a, "--failure-threshold", "1.5"], "'1.5' is not a whole number"),
     *each(WAITING, "threshold-huge", lambda a: [*a, "--failure-threshold", "10" * 10], "is more than 1000000"),
@@ -480,7 +486,7 @@ def test_bad_input_is_one_line_that_says_what_to_do_and_changes_nothing(served, 
     assert aws_snapshot(world.ecs) == before
 
 
-def test_the_table_has_at_least_150_rows_across_all_nine_commands():
+def test_the_table_has_at_least_150_rows_across_all_ten_commands():
     commands = {argv[0] for argv, *_ in (p.values for p in ROWS) if argv and argv[0] in COMMANDS}
     assert len(ROWS) >= 150 and commands == set(COMMANDS)
 

