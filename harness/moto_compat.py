@@ -154,6 +154,23 @@ def _ecs_wrap_create_service(original: Callable[..., Any]) -> Callable[..., Any]
     return create_service
 
 
+# --- ECS CreateService: awsvpc without security groups --------------------------
+# AWS: `awsvpcConfiguration.securityGroups` is optional (the VPC's default group
+#   is used).
+# moto: reads `securityGroups` unconditionally: KeyError, an HTML 500 that
+#   botocore retries (the official deploy action's service, made without one).
+
+def _ecs_validate_network(original: Callable[..., Any]) -> Callable[..., Any]:
+    def _validate_network(self: Any, nc: dict) -> dict:
+        config = nc.get("awsvpcConfiguration") or {}
+        if "securityGroups" in config:
+            return original(self, nc)
+        original(self, {**nc, "awsvpcConfiguration": {**config, "securityGroups": []}})  # moto's subnet checks
+        return nc   # as given: no security groups named
+
+    return _validate_network
+
+
 # --- Secrets Manager CreateSecret: a retry after a lost reply -----------------
 # AWS: CreateSecret's ClientRequestToken (which SDKs fill in and repeat on every
 #   retry of one call) keeps a retried request from failing on the secret its
@@ -233,6 +250,7 @@ def _codedeploy_wrap_create_deployment(original: Callable[..., str]) -> Callable
 def _patches() -> list[Patch]:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
     from moto.codedeploy.models import Application, CodeDeployBackend, DeploymentInfo
+    from moto.ecs.models import Service as EcsService
     from moto.ecs.responses import EC2ContainerServiceResponse as ECS
     from moto.iam.models import IAMBackend
     from moto.secretsmanager.models import SecretsManagerBackend
@@ -245,6 +263,8 @@ def _patches() -> list[Patch]:
         Patch("aas-register-tags", AAS, "register_scalable_target",
               _aas_wrap_register(_original(AAS, "register_scalable_target"))),
         Patch("ecs-create-service", ECS, "create_service", _ecs_wrap_create_service(_original(ECS, "create_service"))),
+        Patch("ecs-awsvpc-no-security-groups", EcsService, "_validate_network",
+              _ecs_validate_network(_original(EcsService, "_validate_network"))),
         Patch("secrets-create-retry", SecretsManagerBackend, "create_secret",
               _secrets_wrap_create(_original(SecretsManagerBackend, "create_secret"))),
         Patch("codedeploy-application-times", Application, "to_dict", _epoch_times(_original(Application, "to_dict"))),

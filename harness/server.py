@@ -12,6 +12,7 @@ count or load, reads the timeline and resets everything (moto included).
 from __future__ import annotations
 
 import email.utils
+import io
 import ipaddress
 import json
 import math
@@ -232,9 +233,20 @@ class HarnessServer:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return 400, "Content-Length is not a number"
+        if length < 0:
+            return 400, f"Content-Length {length} is negative"
         limit = MAX_CONTROL_BODY if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX) else MAX_BODY
         if length > limit:
             return 413, f"request body of {length} bytes: the limit here is {limit}"
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # no length said up front: read at most the limit (and one byte more, to know), and
+            # hand the body on with its length, so no later reader takes more than the limit
+            body = environ["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                return 413, f"chunked request body of more than {limit} bytes: the limit here is {limit}"
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ["wsgi.input_terminated"] = True
         return None
 
     def _without_date(self, start_response: Callable) -> Callable:
@@ -327,6 +339,11 @@ class HarnessServer:
                 sim.clock.set_speed(_number(body, "speed", 0, MAX_SPEED))
             elif action == "images":
                 behaviour = ImageBehaviour.from_dict(body.get("behaviour") or {})
+                if "image" in body and not isinstance(body["image"], str):
+                    raise ControlError(f"image must be an image reference or digest (a string), got {body['image']!r}")
+                if "command" in body and not (isinstance(body["command"], str) or (
+                        isinstance(body["command"], list) and all(isinstance(c, str) for c in body["command"]))):
+                    raise ControlError(f"command must be a list of strings, got {body['command']!r}")
                 if "image" in body:
                     sim.images.declare(body["image"], behaviour)
                 elif "command" in body:

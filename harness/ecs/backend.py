@@ -63,6 +63,7 @@ class SimulatedEcs:
         desired = _desired_count(params)
         config = deployment_configuration(params.get("deploymentConfiguration"))
         self._check_strategy(config, params.get("deploymentController"), params.get("loadBalancers"))
+        self._check_capacity_providers(params)
         cluster = self.moto_ecs._get_cluster(params.get("cluster", "default"))
         for existing in self.sim.services.values():
             if existing.cluster_arn == cluster.arn and existing.name == params["serviceName"] and existing.status == "ACTIVE":
@@ -149,6 +150,23 @@ class SimulatedEcs:
             raise InvalidParameterException(refusal)
 
     # -- tasks ------------------------------------------------------------------
+    def _check_capacity_providers(self, params: dict) -> None:
+        """A capacity provider strategy names only providers associated with the cluster
+        (ECS's words, as users report them); no launch type beside it."""
+        strategy = params.get("capacityProviderStrategy") or []
+        if not strategy:
+            return
+        if params.get("launchType"):
+            raise InvalidParameterException("Specifying both a launch type and capacity provider strategy is not "
+                                            "supported. Remove one and try again.")
+        cluster = self.moto_ecs._get_cluster(params.get("cluster", "default"))
+        associated = set(cluster.capacity_providers or [])
+        if any(item.get("capacityProvider") not in associated for item in strategy):
+            raise InvalidParameterException(
+                "The specified capacity provider strategy cannot contain a capacity provider that is not associated "
+                "with the cluster. Associate the capacity provider with the cluster or specify a valid capacity "
+                "provider and try again.")
+
     def _cluster_arn(self, params: dict) -> str:
         return self.moto_ecs._get_cluster(params.get("cluster", "default")).arn
 
@@ -209,6 +227,7 @@ class SimulatedEcs:
         if td.network_mode == "awsvpc" and not (params.get("networkConfiguration") or {}).get("awsvpcConfiguration"):
             # ECS's words (aws-actions/amazon-ecs-deploy-task-definition#802, fabfuel/ecs-deploy#133)
             raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+        self._check_capacity_providers(params)
         if params.get("launchType") == "EC2":
             # The simulator places EC2 tasks on no instance: it refuses them where ECS could place none
             cluster = self.moto_ecs._get_cluster(params.get("cluster", "default"))
@@ -228,8 +247,12 @@ class SimulatedEcs:
         if propagate not in (None, "NONE", "TASK_DEFINITION"):
             raise InvalidParameterException(f"propagateTags {propagate} is not valid for RunTask: use TASK_DEFINITION "
                                             "or NONE.")
+        launch_type = params.get("launchType")
+        first = (params.get("capacityProviderStrategy") or [{}])[0].get("capacityProvider")
+        if launch_type is None and first in ("FARGATE", "FARGATE_SPOT"):
+            launch_type = "FARGATE"   # ECS shows a Fargate capacity provider's tasks as launch type FARGATE
         tasks = self.sim.run_task(cluster_arn, td.arn, count, params.get("startedBy"), params.get("group"),
-                                  params.get("launchType"), overrides, tags=params.get("tags"),
+                                  launch_type, overrides, tags=params.get("tags"),
                                   managed_tags=bool(params.get("enableECSManagedTags")), propagate=propagate,
                                   network_configuration=params.get("networkConfiguration"),
                                   platform_version=params.get("platformVersion"))

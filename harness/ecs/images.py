@@ -28,6 +28,9 @@ class ImagePullError(Exception):
     """The image cannot be pulled; the message is ECS's stoppedReason."""
 
 
+MAX_SECONDS = 366 * 86400.0  # a behaviour's times: at most a year
+
+
 @dataclass(frozen=True)
 class ImageBehaviour:
     """How a container running this image behaves. Defaults: a healthy app."""
@@ -47,7 +50,24 @@ class ImageBehaviour:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ImageBehaviour":
+        if not isinstance(values, dict):
+            raise ValueError(f"an image behaviour is an object of fields, got {values!r}")
         refuse_unknown_fields(cls, values, "image behaviour field")
+        # Seconds: finite, from 0 to a year (NaN restarted tasks forever; a word broke every tick)
+        for key in ("crash_after", "exit_after", "start_seconds", "pull_seconds", "alarm_after"):
+            value = values.get(key)
+            if value is None and (key != "alarm_after" or key not in values):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_SECONDS:
+                raise ValueError(f"{key} must be a number of seconds from 0 to {MAX_SECONDS:g}, got {value!r}")
+        code = values.get("exit_code")
+        if code is not None and (isinstance(code, bool) or not isinstance(code, int) or not 0 <= code <= 255):
+            raise ValueError(f"exit_code must be a whole number from 0 to 255, got {code!r}")
+        for key in ("missing",):
+            if not isinstance(values.get(key, False), bool):
+                raise ValueError(f"{key} must be true or false, got {values[key]!r}")
+        if values.get("alarm") is not None and not isinstance(values["alarm"], str):
+            raise ValueError(f"alarm must be an alarm name, got {values['alarm']!r}")
         for key in ("container_health", "target_health"):
             if values.get(key, "pass") not in ("pass", "fail"):
                 raise ValueError(f"{key} must be 'pass' or 'fail', got {values[key]!r}")

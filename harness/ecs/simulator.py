@@ -113,7 +113,12 @@ class Simulator:
         `{"POST_TEST_TRAFFIC_SHIFT": "FAILED"}` or `{"POST_SCALE_UP": ["IN_PROGRESS", "SUCCEEDED"]}`
         (successive calls; the last answer repeats). Undeclared: SUCCEEDED."""
         checked: dict[str, list[str]] = {}
+        if not isinstance(target_arn, str) or not isinstance(answers, dict):
+            raise ValueError("a hook is declared by its Lambda ARN (a string) and {STAGE: answer or [answers]}")
         for stage, answer in answers.items():
+            if not isinstance(answer, (str, list)):
+                raise ValueError(f"the answer at {stage} is {answer!r}: give one of {', '.join(strategies.HOOK_ANSWERS)} "
+                                 "or a list of them")
             if stage not in strategies.HOOK_STAGES:
                 raise ValueError(f"{stage!r} is not a lifecycle hook stage; hook stages: {', '.join(strategies.HOOK_STAGES)}")
             sequence = [answer] if isinstance(answer, str) else list(answer)

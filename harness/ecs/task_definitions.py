@@ -80,6 +80,13 @@ def check_registration(params: dict) -> dict[str, str]:
     elif cpu is not None and cpu not in EC2_TASK_CPU:
         raise EcsClientException("Invalid 'cpu' setting for task. For more information, see the Troubleshooting "
                                  "section of the Amazon ECS Developer Guide.")
+    mode = params.get("networkMode")
+    if mode in ("awsvpc", "host"):
+        for container in params.get("containerDefinitions") or []:
+            for mapping in container.get("portMappings") or []:
+                if mapping.get("hostPort") not in (None, 0, mapping.get("containerPort")):
+                    raise EcsClientException(f"When networkMode={mode}, the host ports and container ports in port "
+                                             "mappings must match.")
     kept = {}
     if cpu is not None:
         kept["cpu"] = str(cpu)

@@ -171,3 +171,62 @@ def test_a_body_over_the_limit_gets_413_before_it_is_read(server):
     response = connection.getresponse()
     assert response.status == 413, response.read()
     assert request(server, "POST", "/_harness/advance", body="{" + " " * (65 * 1024) + "}")[0] == 413
+
+
+def _chunked(server: HarnessServer, path: str, size: int, fill: bytes = b" ") -> tuple[int, bytes]:
+    """POST a body of `size` bytes with Transfer-Encoding: chunked (no Content-Length)."""
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    connection.putrequest("POST", path)
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Transfer-Encoding", "chunked")
+    connection.endheaders()
+    body = b"{" + fill * max(0, size - 2) + b"}"
+    for start in range(0, len(body), 65536):
+        chunk = body[start:start + 65536]
+        try:
+            connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except (BrokenPipeError, ConnectionResetError):  # refused before the rest was read
+            break
+    else:
+        connection.send(b"0\r\n\r\n")
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_a_chunked_body_over_the_limit_gets_413_and_one_within_it_is_read(server):
+    status, _ = _chunked(server, "/_harness/advance", 1024 * 1024)
+    assert status == 413
+    status, _ = _chunked(server, "/", 20 * 1024 * 1024)
+    assert status == 413
+    status, answer = _chunked(server, "/_harness/advance", 16, fill=b" ")
+    assert status == 400 and b"advance needs" in answer   # read (within the limit) and answered as a body
+    assert request(server, "GET", "/_harness/state")[0] == 200
+
+
+def test_a_negative_content_length_is_refused(server):
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    connection.putrequest("POST", "/_harness/advance")
+    connection.putheader("Content-Length", "-1")
+    connection.endheaders()
+    assert connection.getresponse().status == 400
+
+
+@pytest.mark.parametrize("action, body, fragment", [
+    ("images", '{"image": "app:x", "behaviour": {"crash_after": NaN}}', "crash_after must be a number of seconds"),
+    ("images", '{"image": "app:x", "behaviour": {"crash_after": "soon"}}', "crash_after must be a number of seconds"),
+    ("images", '{"image": "app:x", "behaviour": {"start_seconds": Infinity}}', "start_seconds must be a number"),
+    ("images", '{"image": "app:x", "behaviour": {"pull_seconds": -100}}', "pull_seconds must be a number"),
+    ("images", '{"image": "app:x", "behaviour": {"exit_code": 0, "exit_after": 1e308}}', "exit_after must be a number"),
+    ("images", '{"image": "app:x", "behaviour": {"alarm": "a", "alarm_after": NaN}}', "alarm_after must be a number"),
+    ("images", '{"image": "app:x", "behaviour": {"exit_code": 300, "exit_after": 1}}', "exit_code must be a whole number"),
+    ("images", '{"image": ["list"]}', "image must be an image reference"),
+    ("images", '{"image": "app:x", "behaviour": ["crash"]}', "an image behaviour is an object of fields"),
+    ("hooks", '{"hook": "arn:aws:lambda:us-east-1:123456789012:function:h", "answers": {"POST_SCALE_UP": NaN}}',
+     "the answer at POST_SCALE_UP is nan"),
+])
+def test_declared_behaviours_are_checked_and_a_bad_one_is_a_clear_400(server, action, body, fragment):
+    status, _, answer = request(server, "POST", f"/_harness/{action}", body=body)
+    assert status == 400, answer
+    assert fragment in json.loads(answer)["error"]
+    assert "app:x" not in declared(server)
+    assert not server.errors

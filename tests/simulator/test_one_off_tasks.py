@@ -123,3 +123,23 @@ def test_an_ec2_task_on_a_cluster_without_container_instances_is_refused_as_ecs_
                        match="No Container Instances were found in your cluster."):
         run(ecs, taskDefinition=td, launchType="EC2")
     assert ecs.client.list_tasks(cluster="c")["taskArns"] == []
+
+
+def test_a_capacity_provider_the_cluster_does_not_have_is_refused_and_so_is_one_beside_a_launch_type(ecs):
+    td = ecs.task_definition("app:v1")
+    with pytest.raises(ecs.client.exceptions.InvalidParameterException,
+                       match="cannot contain a capacity provider that is not associated with the cluster"):
+        run(ecs, taskDefinition=td, capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}])
+    with pytest.raises(ecs.client.exceptions.InvalidParameterException,
+                       match="Specifying both a launch type and capacity provider strategy is not supported"):
+        run(ecs, taskDefinition=td, launchType="FARGATE",
+            capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}])
+    assert ecs.client.list_tasks(cluster="c")["taskArns"] == []
+
+
+def test_a_task_on_a_fargate_capacity_provider_of_the_cluster_runs_as_fargate(ecs):
+    ecs.client.put_cluster_capacity_providers(cluster="c", capacityProviders=["FARGATE", "FARGATE_SPOT"],
+                                              defaultCapacityProviderStrategy=[])
+    arn = run(ecs, taskDefinition=ecs.task_definition("app:v1"),
+              capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}])
+    assert describe(ecs, arn)["launchType"] == "FARGATE"

@@ -94,3 +94,9 @@ def test_port_mappings_get_ecs_protocol_and_on_awsvpc_the_host_port_of_the_conta
         containerDefinitions=[{"name": "app", "image": "nginx:1.27", "memory": 128, "portMappings": [{"containerPort": 80}]}],
     )["taskDefinition"]
     assert bridge["containerDefinitions"][0]["portMappings"] == [{"containerPort": 80, "protocol": "tcp"}]  # dynamic
+
+
+def test_on_awsvpc_a_host_port_other_than_the_container_port_is_refused(ecs):
+    with pytest.raises(ecs.client.exceptions.ClientException,
+                       match="When networkMode=awsvpc, the host ports and container ports in port mappings must match."):
+        register(ecs, {"portMappings": [{"containerPort": 80, "hostPort": 8080}]})

@@ -211,6 +211,28 @@ def test_a_codedeploy_deployment_of_an_ecs_application_is_refused_with_the_reaso
     assert "GetDeployment" not in bodies
 
 
+def _awsvpc_service_without_security_groups():
+    ec2, ecs = boto3.client("ec2", region_name=REGION), boto3.client("ecs", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    ecs.create_cluster(clusterName="c")
+    ecs.register_task_definition(family="f", networkMode="awsvpc",
+                                 containerDefinitions=[{"name": "a", "image": "x", "memory": 128}])
+    return ecs.create_service(cluster="c", serviceName="s", taskDefinition="f", desiredCount=1,
+                              networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}})["service"]
+
+
+def test_without_the_patch_an_awsvpc_service_without_security_groups_is_a_500():
+    with moto_compat.uninstalled(), mock_aws(), pytest.raises(KeyError, match="securityGroups"):
+        _awsvpc_service_without_security_groups()
+
+
+def test_an_awsvpc_service_without_security_groups_is_created_as_ecs_creates_it():
+    with mock_aws():
+        service = _awsvpc_service_without_security_groups()
+    assert service["serviceName"] == "s"
+
+
 def test_install_twice_changes_nothing_and_uninstall_restores_moto():
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse as AAS
 
