@@ -273,7 +273,8 @@ def test_each_action_is_scoped_to_what_the_tool_touches(recorded):
     assert by_sid["ClusterServices"]["Resource"] == f"{ECS}:service/{CLUSTER}/*"   # prune reads its neighbours
     assert by_sid["ClusterServices"]["Action"] == "ecs:DescribeServices"
     assert by_sid["ServiceDeployments"]["Resource"] == [service, f"{ECS}:service-deployment/{CLUSTER}/{SERVICE}/*"]
-    assert by_sid["ServiceDeployments"]["Action"] == ["ecs:DescribeServiceDeployments", "ecs:StopServiceDeployment"]
+    assert by_sid["ServiceDeployments"]["Action"] == ["ecs:ContinueServiceDeployment", "ecs:DescribeServiceDeployments",
+                                                      "ecs:StopServiceDeployment"]
     assert by_sid["ServiceRevisions"]["Resource"] == [service, f"{ECS}:service-revision/{CLUSTER}/{SERVICE}/*"]
     assert by_sid["RunTargetFamilyInCluster"] == {
         "Sid": "RunTargetFamilyInCluster", "Effect": "Allow", "Action": "ecs:RunTask",
