@@ -70,6 +70,7 @@ def test_infrastructure_and_out_of_band_changes_come_back_as_plan_data(tf_worksp
     deployed = ecs.register_task_definition(
         family=name, containerDefinitions=[container], requiresCompatibilities=["FARGATE"],
         networkMode="awsvpc", cpu=template["cpu"], memory=template["memory"],
+        executionRoleArn=template["executionRoleArn"],   # its awslogs needs it on Fargate, as ECS says
     )["taskDefinition"]["taskDefinitionArn"]
     ecs.update_service(cluster=name, service=name, taskDefinition=deployed, desiredCount=3)
     logs.put_retention_policy(logGroupName=f"/ecs/{name}", retentionInDays=30)
