@@ -64,7 +64,10 @@ def service_deployments(ecs: Any, cluster: str, service: str, limit: int = RECEN
                     "productionShare": r.production_share, "reason": r.rollback_reason or r.status_reason,
                     "startedAt": _time(r.raw.get("startedAt")), "finishedAt": _time(r.raw.get("finishedAt")),
                     "strategy": (r.raw.get("deploymentConfiguration") or {}).get("strategy", "ROLLING"),
-                    "digests": digests.get(target, {})})
+                    "digests": digests.get(target, {}),
+                    # PAUSE hooks holding it until someone answers (`continue`), with their expiry
+                    "pausedBy": [{"hook": h.hook_id, "expiresAt": iso(h.expires_at) if h.expires_at is not None else None,
+                                  "timeoutAction": h.timeout_action} for h in r.paused_hooks]})
     return {"deployments": out}
 
 
@@ -157,6 +160,10 @@ def render(status: dict[str, Any]) -> list[str]:
             reason = f"  ({d['reason']})" if d["reason"] else ""
             lines.append(f"  {d['status']:<20} {d['strategy']:<10}{stage}{share}  started {d['startedAt']}"
                          + (f"  {digests}" if digests else "") + reason)
+            for pause in d.get("pausedBy") or []:
+                lines.append(f"    paused by PAUSE hook {pause['hook']} until {pause['expiresAt'] or '?'} (then "
+                             f"{pause['timeoutAction'] or 'its timeout action'}): answer with `ecs-template-deploy "
+                             f"continue --cluster {status['cluster']} --service {status['service']}` [--rollback]")
     if status["events"]:
         lines.append("recent events:")
         lines.extend(f"  {e['at']} {e['message']}" for e in status["events"])

@@ -11,7 +11,8 @@ imported answer from the newest simulator's clock; `restore` puts moto's back.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # (module, the name it imported) -> a replacement built from "now" (a naive UTC datetime)
 _PATCHED: list[tuple[str, str, Callable[[Callable[[], datetime.datetime]], Any]]] = [
@@ -39,7 +40,7 @@ def install(now_epoch: Callable[[], float | None]) -> None:
         epoch = now_epoch()
         if epoch is None:
             return wall_now()
-        return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).replace(tzinfo=None)
+        return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).replace(tzinfo=None)
 
     for module_name, attribute, build in _PATCHED:
         module = importlib.import_module(module_name)

@@ -4,9 +4,15 @@ stage and the expiry, and does what --on-pause says; `continue` answers a pause
 from another job."""
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+from pathlib import Path
+
 import pytest
 
 from ecs_template_deploy import knowngood
+from ecs_template_deploy.cli import main
 from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_ROLLED_BACK
 from harness.worlds import ToolWorld
 
@@ -98,6 +104,20 @@ def test_continue_answers_the_pause_and_a_rerun_finds_nothing_to_answer(world, a
     assert record(world)["status"] == "SUCCESSFUL" and world.steady_on() == world.rev(2)
 
 
+def test_status_shows_the_pause_and_how_to_answer_it(world, aws):
+    assert world.run("deploy", "--tag", "v2", "--no-wait").code == EXIT_OK
+    aws.clock.sleep(300)
+    status = world.run("status")
+    (paused_by,) = next(d for d in status.lines[-1]["serviceDeployments"]["deployments"] if d["pausedBy"])["pausedBy"]
+    assert paused_by["timeoutAction"] == "ROLLBACK" and paused_by["expiresAt"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["status", "--cluster", world.names.cluster, "--service", world.names.service],
+                    session=world.session(), clock=aws.clock) == EXIT_OK
+    assert f"paused by PAUSE hook {paused_by['hook']} until {paused_by['expiresAt']} (then ROLLBACK): answer with " \
+           f"`ecs-template-deploy continue --cluster {world.names.cluster} --service {world.names.service}`" in out.getvalue()
+
+
 def test_continue_rollback_takes_the_paused_release_back(world, aws):
     assert world.run("deploy", "--tag", "v2", "--no-wait").code == EXIT_OK
     aws.clock.sleep(300)
@@ -117,13 +137,6 @@ def test_continue_on_a_service_without_pause_hooks_is_bad_input_and_changes_noth
 
 def test_the_readme_sample_is_what_deploy_prints(world):
     """README's PAUSE sample: the lines `deploy --tag v2 --on-pause fail` prints on this world, hook ids shortened."""
-    import contextlib
-    import io
-    import re
-    from pathlib import Path
-
-    from ecs_template_deploy.cli import main
-
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
         code = main(["deploy", "--cluster", world.names.cluster, "--service", world.names.service, "--template",
