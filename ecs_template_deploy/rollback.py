@@ -415,7 +415,8 @@ class Rollout:
         outcome = self.watcher.watch(cluster, service, deployment_id=(primary.id if primary else None) or None,
                                      task_definition=task_definition, since=since,
                                      timeout=max(until - self.clock.now(), self.options.poll_interval),
-                                     record_arn="" if joined else record, adopt=not joined, alarms=False)
+                                     record_arn="" if joined else record, adopt=not joined, alarms=False,
+                                     returning=True)
         return outcome, joined
 
     def _mark(self, outcome: Outcome, proof: str | None) -> tuple[knowngood.KnownGood | None, list[str]]:
@@ -560,7 +561,8 @@ class Rollout:
             outcome, _ = self._go_to(cluster, service, target.task_definition, until, since,
                                      f"started the return to {target.revision} over", before, force=True)
         elif follow:
-            outcome = self.watcher.watch(cluster, service, task_definition=target.task_definition, since=since)
+            outcome = self.watcher.watch(cluster, service, task_definition=target.task_definition, since=since,
+                                         returning=True)
         else:
             self._rolled_back_from(before)
             outcome, _ = self._go_to(cluster, service, target.task_definition, until, since,

@@ -374,6 +374,7 @@ class RolloutWatcher:
         record_arn: str = "",
         adopt: bool = True,
         alarms: bool = True,
+        returning: bool = False,
     ) -> Outcome:
         """Poll until the deployment (by id, else the newest running
         `task_definition`, else the PRIMARY one) is decided. `record_arn` is its
@@ -385,7 +386,9 @@ class RolloutWatcher:
         Service events created at or after `since` are streamed; by default,
         those created after the watched deployment was (so a re-run shows the
         rollout so far, and nothing from before the deploy).
-        `timeout` overrides the options' own for this watch.
+        `timeout` overrides the options' own for this watch. `returning`: this is the way
+        back to a known-good revision (a pause there is answered CONTINUE unless --on-pause
+        is wait: rolling back a return, or failing it, would leave the failed release).
         """
         timeout = self.options.timeout if timeout is None else timeout
         started = self.clock.now()
@@ -422,7 +425,7 @@ class RolloutWatcher:
             verdict = judge(look.snapshot, deployment_id, look.stopped, failure_threshold=self.options.failure_threshold,
                             record=look.record, alarms=look.alarms)
             if not verdict.state.is_final:
-                verdict = self._paused(look, reported, cluster, service) or verdict
+                verdict = self._paused(look, reported, cluster, service, returning) or verdict
             if not verdict.state.is_final and self.clock.now() >= deadline:
                 verdict = Verdict(State.TIMED_OUT, f"no decision after {timeout:g} s (--timeout)",
                                   failed_tasks=verdict.failed_tasks)
@@ -433,14 +436,18 @@ class RolloutWatcher:
             self.clock.sleep(min(self.options.poll_interval, max(deadline - self.clock.now(), 0.0))
                              or self.options.poll_interval)
 
-    def _paused(self, look: "_Look", reported: set[str], cluster: str, service: str) -> Verdict | None:
+    def _paused(self, look: "_Look", reported: set[str], cluster: str, service: str,
+                returning: bool = False) -> Verdict | None:
         """A PAUSE hook holding the watched deployment: said once (stage, expiry, what
         ECS does then), then answered as --on-pause says. A FAILED verdict for `fail`;
-        None otherwise (the watch goes on: ECS moves on, or rolls back, which judge() sees)."""
+        None otherwise (the watch goes on: ECS moves on, or rolls back, which judge() sees).
+        On the way back to known good only `wait` waits; any other choice answers CONTINUE."""
         record = look.record
         if record is None:
             return None
         mode = self.options.on_pause
+        if returning and mode != "wait":
+            mode = "return"
         for hook in record.paused_hooks:
             if f"pause:{hook.hook_id}" in reported:
                 continue
@@ -451,6 +458,8 @@ class RolloutWatcher:
             answer = {"wait": f"waiting for an answer: `ecs-template-deploy continue --cluster {cluster} --service "
                               f"{service}` goes on, with --rollback takes it back",
                       "continue": "answering CONTINUE (--on-pause continue)",
+                      "return": f"answering CONTINUE: this is the way back to known good (--on-pause "
+                                f"{self.options.on_pause} is for the release)",
                       "rollback": "answering ROLLBACK (--on-pause rollback)",
                       "fail": "counting it as a failure (--on-pause fail)"}[mode]
             self.emit("paused", f"paused at {stage}: PAUSE hook {hook.hook_id} awaits ContinueServiceDeployment{until}"
@@ -458,8 +467,8 @@ class RolloutWatcher:
                       expiresAt=iso(hook.expires_at) if hook.expires_at is not None else None, onPause=mode)
             if mode == "fail":
                 return Verdict(State.FAILED, f"paused at {stage} by PAUSE hook {hook.hook_id} (--on-pause fail)")
-            if mode in ("continue", "rollback"):
-                self.answer_pause(record.arn, hook.hook_id, "CONTINUE" if mode == "continue" else "ROLLBACK")
+            if mode in ("continue", "rollback", "return"):
+                self.answer_pause(record.arn, hook.hook_id, "ROLLBACK" if mode == "rollback" else "CONTINUE")
         return None
 
     def answer_pause(self, record_arn: str, hook_id: str, action: str) -> bool:
@@ -589,7 +598,7 @@ class RolloutWatcher:
                 # ECS's rollback: its record is the failed deployment's, not this one's
                 outcome = self.watch(cluster, service, deployment_id=primary.id, since=since,
                                      timeout=max(deadline - self.clock.now(), self.options.poll_interval), adopt=False,
-                                     alarms=False)
+                                     alarms=False, returning=True)
                 outcome.started_at = started
                 return outcome
             if self.clock.now() >= deadline:

@@ -69,6 +69,19 @@ def test_on_pause_fail_fails_the_release_and_the_tool_shifts_traffic_back_to_blu
     assert world.steady_on() == world.rev(1) and world.production_share() == 0
 
 
+@pytest.mark.parametrize("on_pause", ["fail", "rollback"])
+def test_on_the_way_back_to_known_good_a_pause_is_answered_continue(world, on_pause):
+    """Failing or rolling back a return would leave the service on the release it leaves: only `wait` waits."""
+    assert world.run("deploy", "--tag", "v2", "--on-pause", "continue", *WAIT).code == EXIT_OK
+    run = world.run("rollback", "--on-pause", on_pause, *WAIT)
+    assert run.code == EXIT_OK, run.stderr
+    (said,) = paused(run)
+    assert f"answering CONTINUE: this is the way back to known good (--on-pause {on_pause} is for the release)" \
+        in said["message"]
+    assert run.calls.count("ContinueServiceDeployment") == 1
+    assert world.steady_on() == world.rev(1) and record(world)["status"] == "SUCCESSFUL"
+
+
 def test_waiting_by_default_it_says_how_to_answer_and_goes_on_when_someone_does(world, aws):
     def operator_continues() -> None:   # another job answers, 10 virtual minutes into the pause
         current = record(world)
