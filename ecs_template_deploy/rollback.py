@@ -168,7 +168,12 @@ class Rollout:
         # that was proven once (a re-release of it) no longer counting as known good.
         self.journal.resume = Next.ROLLBACK
         self._record_failure(outcome.task_definition, outcome.service)
-        if verdict.ecs_rolls_back:
+        if verdict.pause_answer is not None:
+            if self.watcher.answer_pause(*verdict.pause_answer, "ROLLBACK"):
+                return self._follow_the_breaker(cluster, service, outcome, what, since,
+                                                by="pause-hook-rollback", how="ECS (its PAUSE hook answered ROLLBACK)")
+            # someone answered first (the release goes on): the tool's own way back
+        elif verdict.ecs_rolls_back:
             return self._follow_the_breaker(cluster, service, outcome, what, since)
         if not self.options.rollback:
             return RolloutReport(_failed_code(outcome),
@@ -215,9 +220,10 @@ class Rollout:
             self.watcher.emit("warning", f"could not record that {short(task_definition)} {why} ({err})")
 
     def _follow_the_breaker(self, cluster: str, service: str, outcome: Outcome, what: str,
-                            since: float | None) -> RolloutReport:
-        self.watcher.emit("action", f"{what}; ECS's circuit breaker is rolling back, following it")
-        self.journal.did("followed ECS's circuit breaker rollback")
+                            since: float | None, by: str = "ecs-circuit-breaker",
+                            how: str = "ECS's circuit breaker") -> RolloutReport:
+        self.watcher.emit("action", f"{what}; {how} is rolling back, following it")
+        self.journal.did(f"followed the rollback of {how}")
         recovery = self.watcher.watch_replacement(cluster, service, outcome.deployment_id, since=since,
                                                   timeout=self.options.recovery_timeout, failed=outcome.task_definition)
         if recovery.state is State.SUPERSEDED:
@@ -225,11 +231,10 @@ class Rollout:
                                  "not rolling back over it", outcome.task_definition, outcome, recovery, next=Next.STATUS)
         back = short(recovery.task_definition)
         if recovery.succeeded:
-            return self._back_on(cluster, service, outcome, recovery, f"{what}; ECS's circuit breaker rolled back to {back}",
-                                 "ecs-circuit-breaker", since)
+            return self._back_on(cluster, service, outcome, recovery, f"{what}; {how} rolled back to {back}", by, since)
         return RolloutReport(_failed_code(recovery), f"{what}; ECS's rollback to {back} did not reach a steady state: "
                              f"{recovery.verdict.reason}", outcome.task_definition, outcome, recovery,
-                             rolled_back_by="ecs-circuit-breaker", next=Next.ROLLBACK)
+                             rolled_back_by=by, next=Next.ROLLBACK)
 
     def _back_on(self, cluster: str, service: str, outcome: Outcome, recovery: Outcome, how: str, by: str,
                  since: float | None, traffic_back_at: float | None = None) -> RolloutReport:

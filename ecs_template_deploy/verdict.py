@@ -41,6 +41,9 @@ class Verdict:
     # The task definition the service is heading to when it is no longer ours.
     now_primary: str = ""
     failed_tasks: tuple[StoppedTask, ...] = ()
+    # --on-pause rollback: (service deployment ARN, hook id) to answer ROLLBACK, once the
+    # failure is written on the revision (a kill after the answer must leave it failed)
+    pause_answer: tuple[str, str] | None = None
 
     @property
     def first_failure_at(self) -> float | None:

@@ -232,6 +232,12 @@ class Service:
         return (self.raw.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
 
     @property
+    def pauses(self) -> bool:
+        """Its deployments stop at a PAUSE lifecycle hook somewhere (deploymentConfiguration.lifecycleHooks)."""
+        hooks = (self.raw.get("deploymentConfiguration") or {}).get("lifecycleHooks") or []
+        return any(h.get("targetType") == "PAUSE" for h in hooks)
+
+    @property
     def minimum_healthy_percent(self) -> float:
         return (self.raw.get("deploymentConfiguration") or {}).get("minimumHealthyPercent", 100)
 
@@ -470,7 +476,10 @@ class ServiceDeployment:
 
     @property
     def paused_hooks(self) -> tuple["PausedHook", ...]:
-        """PAUSE lifecycle hooks of this deployment awaiting ContinueServiceDeployment."""
+        """PAUSE lifecycle hooks of this deployment awaiting ContinueServiceDeployment (none once
+        it is no longer in progress: a stopped or rolled-back deployment holds nothing)."""
+        if not self.is_ongoing:
+            return ()
         return tuple(PausedHook(h.get("hookId", ""), epoch(h.get("expiresAt")), h.get("timeoutAction", ""))
                      for h in self.raw.get("lifecycleHookDetails") or []
                      if h.get("targetType") == "PAUSE" and h.get("status") == "AWAITING_ACTION")

@@ -19,6 +19,7 @@ from .clock import Clock, epoch, iso
 from .errors import AccessDeniedError, AwsError, ServiceNotFoundError, aws_call
 from .events import ProgressEvent, Sink, discard
 from .resources import fetch_service
+from .retry import Retrier
 from .standing import Journal
 from .verdict import DEFAULT_FAILURE_THRESHOLD, State, Verdict, judge
 from .views import (
@@ -31,6 +32,7 @@ DEFAULT_TIMEOUT = 1800.0
 # (ECS, 2026): wait for someone to answer it, answer it CONTINUE or ROLLBACK, or
 # count the pause as a failure of the release (the tool's own rollback then).
 ON_PAUSE = ("wait", "continue", "rollback", "fail")
+ANSWER_RETRY_SECONDS = 300.0  # ContinueServiceDeployment throttled or failing: asked again this long
 # Longest wait between polls while AWS does not answer (throttling: ask less often).
 MAX_BLIND_DELAY = 30.0
 def short_name(arn: str) -> str:
@@ -445,9 +447,7 @@ class RolloutWatcher:
         record = look.record
         if record is None:
             return None
-        mode = self.options.on_pause
-        if returning and mode != "wait":
-            mode = "return"
+        mode = "return" if returning else self.options.on_pause
         for hook in record.paused_hooks:
             if f"pause:{hook.hook_id}" in reported:
                 continue
@@ -459,7 +459,7 @@ class RolloutWatcher:
                               f"{service}` goes on, with --rollback takes it back",
                       "continue": "answering CONTINUE (--on-pause continue)",
                       "return": f"answering CONTINUE: this is the way back to known good (--on-pause "
-                                f"{self.options.on_pause} is for the release)",
+                                f"{self.options.on_pause} is for the release; a return waits for no one)",
                       "rollback": "answering ROLLBACK (--on-pause rollback)",
                       "fail": "counting it as a failure (--on-pause fail)"}[mode]
             self.emit("paused", f"paused at {stage}: PAUSE hook {hook.hook_id} awaits ContinueServiceDeployment{until}"
@@ -467,17 +467,24 @@ class RolloutWatcher:
                       expiresAt=iso(hook.expires_at) if hook.expires_at is not None else None, onPause=mode)
             if mode == "fail":
                 return Verdict(State.FAILED, f"paused at {stage} by PAUSE hook {hook.hook_id} (--on-pause fail)")
-            if mode in ("continue", "rollback", "return"):
-                self.answer_pause(record.arn, hook.hook_id, "ROLLBACK" if mode == "rollback" else "CONTINUE")
+            if mode == "rollback":   # answered by the Rollout, once the failure is written
+                return Verdict(State.FAILED, f"paused at {stage} by PAUSE hook {hook.hook_id}, answered ROLLBACK "
+                                             "(--on-pause rollback)", pause_answer=(record.arn, hook.hook_id))
+            if mode in ("continue", "return"):
+                self.answer_pause(record.arn, hook.hook_id, "CONTINUE")
         return None
 
     def answer_pause(self, record_arn: str, hook_id: str, action: str) -> bool:
         """ContinueServiceDeployment for one PAUSE hook; False (said) when it no longer
         awaits an answer (someone answered it, or it expired): ECS's state is then
         what the next look reads."""
-        try:
+        def answer() -> None:
             with aws_call("ecs:ContinueServiceDeployment"):
                 self.ecs.continue_service_deployment(serviceDeploymentArn=record_arn, hookId=hook_id, action=action)
+
+        try:
+            Retrier(self.clock, self.sink).call(answer, until=self.clock.now() + ANSWER_RETRY_SECONDS,
+                                                what=f"answering PAUSE hook {hook_id}")
         except AwsError as err:
             if err.code not in ("InvalidParameterException", "ConflictException"):
                 raise

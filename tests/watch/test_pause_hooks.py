@@ -69,17 +69,41 @@ def test_on_pause_fail_fails_the_release_and_the_tool_shifts_traffic_back_to_blu
     assert world.steady_on() == world.rev(1) and world.production_share() == 0
 
 
-@pytest.mark.parametrize("on_pause", ["fail", "rollback"])
+@pytest.mark.parametrize("on_pause", ["wait", "fail", "rollback"])
 def test_on_the_way_back_to_known_good_a_pause_is_answered_continue(world, on_pause):
-    """Failing or rolling back a return would leave the service on the release it leaves: only `wait` waits."""
+    """The tool's own return waits for no one: waiting could let the hook's timeout put the release back, and
+    failing or rolling back a return would leave the service on the release it leaves."""
     assert world.run("deploy", "--tag", "v2", "--on-pause", "continue", *WAIT).code == EXIT_OK
     run = world.run("rollback", "--on-pause", on_pause, *WAIT)
     assert run.code == EXIT_OK, run.stderr
     (said,) = paused(run)
-    assert f"answering CONTINUE: this is the way back to known good (--on-pause {on_pause} is for the release)" \
-        in said["message"]
+    assert f"answering CONTINUE: this is the way back to known good (--on-pause {on_pause} is for the release; a " \
+        "return waits for no one)" in said["message"]
     assert run.calls.count("ContinueServiceDeployment") == 1
     assert world.steady_on() == world.rev(1) and record(world)["status"] == "SUCCESSFUL"
+
+
+def test_a_kill_right_after_answering_rollback_leaves_the_release_recorded_failed_and_next_is_rollback(world):
+    session = world.session()
+    seen = {}
+
+    def killed(**_):
+        arn = world.ecs.describe_task_definition(taskDefinition=world.rev(2))["taskDefinition"]["taskDefinitionArn"]
+        seen["bake"] = knowngood.read_bake(world.ecs, arn)
+        raise KeyboardInterrupt
+
+    session.events.register("after-call.ecs.ContinueServiceDeployment", killed)
+    run = world.run("deploy", "--tag", "v2", "--on-pause", "rollback", *WAIT, session=session)
+    assert run.code == 130   # stopped as Ctrl-C stops it
+    assert seen["bake"].state == knowngood.FAILED   # written before the answer
+    assert run.result["next"].startswith("ecs-template-deploy rollback "), run.result   # never the release again
+
+
+def test_on_pause_rollback_says_the_pause_hook_rolled_back_not_the_breaker(world):
+    run = world.run("deploy", "--tag", "v2", "--on-pause", "rollback", *WAIT)
+    assert run.code == EXIT_ROLLED_BACK
+    assert run.result["rolledBackBy"] == "pause-hook-rollback"
+    assert "ECS (its PAUSE hook answered ROLLBACK) rolled back to web:1" in run.result["message"]
 
 
 def test_waiting_by_default_it_says_how_to_answer_and_goes_on_when_someone_does(world, aws):
@@ -113,8 +137,15 @@ def test_continue_answers_the_pause_and_a_rerun_finds_nothing_to_answer(world, a
     again = world.run("continue")   # a re-run after the answer (say its reply was lost): a known state, not an error
     assert again.code == EXIT_OK and again.result["answered"] == []
     assert "nothing awaits an answer" in again.result["message"] and "nothing was changed" in again.result["message"]
+    aws.clock.sleep(20)   # the deployment moved on: its current stage has no hook
+    later = world.run("continue")
+    assert later.code == EXIT_OK and "nothing awaits an answer" in later.result["message"], later.stderr
+    taken_back = world.run("continue", "--rollback")   # asked to take it back, but it goes on: not a success
+    assert taken_back.code == EXIT_BAD_INPUT and "it is not rolling back; to take the release back, run " \
+        f"`ecs-template-deploy rollback --cluster {world.names.cluster}" in taken_back.stderr
     aws.clock.sleep(900)
     assert record(world)["status"] == "SUCCESSFUL" and world.steady_on() == world.rev(2)
+    assert world.run("continue").code == EXIT_OK   # and after it ended
 
 
 def test_status_shows_the_pause_and_how_to_answer_it(world, aws):
@@ -144,7 +175,7 @@ def test_continue_on_a_service_without_pause_hooks_is_bad_input_and_changes_noth
     world = ToolWorld.build(aws, desired=2, strategy="BLUE_GREEN", bakeTimeInMinutes=1)
     assert world.run("deploy", "--tag", "v1", *WAIT).code == EXIT_OK
     run = world.run("continue")
-    assert run.code == EXIT_BAD_INPUT and "has no PAUSE lifecycle hook: nothing to answer" in run.stderr
+    assert run.code == EXIT_BAD_INPUT and "no PAUSE lifecycle hook: nothing to answer" in run.stderr
     assert "ContinueServiceDeployment" not in run.calls
 
 
