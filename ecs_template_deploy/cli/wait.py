@@ -41,8 +41,8 @@ def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None
                       help="when the deployment stops at a PAUSE lifecycle hook (blue/green, linear, canary): wait "
                            "for someone to answer it (default; `continue` answers it), answer CONTINUE or ROLLBACK "
                            "(ContinueServiceDeployment), or fail the deploy (which then rolls back as on any failure). "
-                           "The pause is said, with its stage and when it expires, whatever is chosen. On the way back "
-                           "to known good any choice but wait answers CONTINUE")
+                           "The pause is said, with its stage and when it expires, whatever is chosen. On the tool's "
+                           "own way back to known good a pause is answered CONTINUE whatever is chosen")
 
 
 def wait_options(args: argparse.Namespace) -> WaitOptions:
