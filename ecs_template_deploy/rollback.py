@@ -176,8 +176,14 @@ class Rollout:
         elif verdict.ecs_rolls_back:
             return self._follow_the_breaker(cluster, service, outcome, what, since)
         if not self.options.rollback:
-            return RolloutReport(_failed_code(outcome),
-                                 f"{what}; rollback disabled (--no-rollback), the service stays on {short(task_definition)}",
+            record = outcome.record
+            where = f"the service stays on {short(task_definition)}"
+            if record is not None and record.keeps_blue and not record.is_rolling_back:
+                # blue/green before clean-up: production is still on blue, whatever the new revision does
+                where = (f"{short(task_definition)} stays where ECS holds it ({record.summary()}), with blue still "
+                         "taking production traffic; ECS goes on (or, at a pause, takes the hook's timeout action) "
+                         "unless someone answers or rolls back")
+            return RolloutReport(_failed_code(outcome), f"{what}; rollback disabled (--no-rollback), {where}",
                                  task_definition, outcome, next=Next.ROLLBACK)
         return self._return_to_known_good(cluster, service, outcome, what, since)
 

@@ -57,6 +57,9 @@ def wait_options(args: argparse.Namespace) -> WaitOptions:
     alarms = tuple(getattr(args, "alarm", None) or ())
     for name in alarms:
         check_alarm_name(name)
+    if no_rollback and args.on_pause == "rollback":
+        raise BadInputError("--on-pause rollback takes the release back at a pause, --no-rollback leaves it in place on "
+                            "failure: they contradict each other; pass one")
     if no_wait and args.on_pause != "wait":
         raise BadInputError(f"--on-pause {args.on_pause} answers a pause the watch meets: it has no effect with "
                             "--no-wait; pass one or the other (`continue` answers a pause later)")

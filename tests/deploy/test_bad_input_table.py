@@ -335,6 +335,8 @@ ROWS = [
           "argument --on-pause: invalid choice: 'later'"),
     row("deploy-on-pause-without-wait", [*BASE["deploy"], "--no-wait", "--on-pause", "continue"],
         "--on-pause continue answers a pause the watch meets: it has no effect with --no-wait"),
+    row("deploy-on-pause-rollback-no-rollback", [*BASE["deploy"], "--on-pause", "rollback", "--no-rollback"],
+        "--on-pause rollback takes the release back at a pause, --no-rollback leaves it in place on failure"),
     row("continue-nothing-paused", BASE["continue"], "no PAUSE lifecycle hook: nothing to answer; check --service"),
     *each(WAITING, "threshold-zero", lambda a: [*a, "--failure-threshold", "0"], "0 must be 1 or more"),
     *each(WAITING, "threshold-fraction", lambda a: [*a, "--failure-threshold", "1.5"], "'1.5' is not a whole number"),

@@ -148,6 +148,14 @@ def test_continue_answers_the_pause_and_a_rerun_finds_nothing_to_answer(world, a
     assert world.run("continue").code == EXIT_OK   # and after it ended
 
 
+def test_without_rollback_a_failed_pause_says_blue_still_serves(world):
+    run = world.run("deploy", "--tag", "v2", "--on-pause", "fail", "--no-rollback", *WAIT)
+    assert run.code != EXIT_OK
+    assert "rollback disabled (--no-rollback), web:2 stays where ECS holds it" in run.result["message"]
+    assert "with blue still taking production traffic" in run.result["message"]
+    assert world.production_share() == 0   # nothing moved production: blue serves
+
+
 def test_status_shows_the_pause_and_how_to_answer_it(world, aws):
     assert world.run("deploy", "--tag", "v2", "--no-wait").code == EXIT_OK
     aws.clock.sleep(300)
