@@ -35,6 +35,20 @@ ON_PAUSE = ("wait", "continue", "rollback", "fail")
 ANSWER_RETRY_SECONDS = 300.0  # ContinueServiceDeployment throttled or failing: asked again this long
 # Longest wait between polls while AWS does not answer (throttling: ask less often).
 MAX_BLIND_DELAY = 30.0
+def continue_paused(ecs: Any, record_arn: str, hook_id: str, action: str) -> bool:
+    """ContinueServiceDeployment for one PAUSE hook. False when it no longer awaits an
+    answer (answered, expired, or its deployment ended: ECS refuses with
+    InvalidParameterException or ConflictException); other failures raise."""
+    try:
+        with aws_call("ecs:ContinueServiceDeployment"):
+            ecs.continue_service_deployment(serviceDeploymentArn=record_arn, hookId=hook_id, action=action)
+    except AwsError as err:
+        if err.code not in ("InvalidParameterException", "ConflictException"):
+            raise
+        return False
+    return True
+
+
 def short_name(arn: str) -> str:
     return revision_name(arn) or "-"
 
@@ -389,8 +403,9 @@ class RolloutWatcher:
         those created after the watched deployment was (so a re-run shows the
         rollout so far, and nothing from before the deploy).
         `timeout` overrides the options' own for this watch. `returning`: this is the way
-        back to a known-good revision (a pause there is answered CONTINUE unless --on-pause
-        is wait: rolling back a return, or failing it, would leave the failed release).
+        back to a known-good revision (a pause there is answered CONTINUE whatever --on-pause
+        says: waiting lets the hook's timeout restore the failed release, and rolling back
+        or failing a return would leave the service on it).
         """
         timeout = self.options.timeout if timeout is None else timeout
         started = self.clock.now()
@@ -443,7 +458,7 @@ class RolloutWatcher:
         """A PAUSE hook holding the watched deployment: said once (stage, expiry, what
         ECS does then), then answered as --on-pause says. A FAILED verdict for `fail`;
         None otherwise (the watch goes on: ECS moves on, or rolls back, which judge() sees).
-        On the way back to known good only `wait` waits; any other choice answers CONTINUE."""
+        On the way back to known good (`returning`) every pause is answered CONTINUE."""
         record = look.record
         if record is None:
             return None

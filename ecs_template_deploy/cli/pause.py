@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import AwsError, BadInputError, aws_call
+from ..errors import BadInputError, aws_call
 from ..resources import fetch_service
 from ..views import ServiceDeployment
+from ..watch import continue_paused
 from .common import Context, add_service_arguments
 
 
@@ -39,13 +40,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     stage = (record.lifecycle_stage if record else "") or "its stage"
     answered = []
     for hook in record.paused_hooks if record else ():
-        try:
-            with aws_call("ecs:ContinueServiceDeployment"):
-                context.ecs.continue_service_deployment(serviceDeploymentArn=record.arn, hookId=hook.hook_id,
-                                                        action=action)
-        except AwsError as err:
-            if err.code not in ("InvalidParameterException", "ConflictException"):
-                raise
+        if not continue_paused(context.ecs, record.arn, hook.hook_id, action):
             continue   # answered (or expired) between the read and this call: what stands is read again below
         context.journal.did(f"answered PAUSE hook {hook.hook_id} at {stage}: {action}", service_changed=True)
         answered.append(hook.hook_id)

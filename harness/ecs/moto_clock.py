@@ -11,15 +11,10 @@ imported answer from the newest simulator's clock; `restore` puts moto's back.
 from __future__ import annotations
 
 import datetime
+import importlib
 from collections.abc import Callable
 from typing import Any
 
-# (module, the name it imported) -> a replacement built from "now" (a naive UTC datetime)
-_PATCHED: list[tuple[str, str, Callable[[Callable[[], datetime.datetime]], Any]]] = [
-    ("moto.cloudwatch.models", "utcnow", lambda now: now),
-    ("moto.elbv2.models", "iso_8601_datetime_with_milliseconds", lambda now: _iso(now)),
-    ("moto.codedeploy.models", "iso_8601_datetime_with_milliseconds", lambda now: _iso(now)),
-]
 _saved: dict[tuple[str, str], Any] = {}
 
 
@@ -30,10 +25,16 @@ def _iso(now: Callable[[], datetime.datetime]) -> Callable[..., str]:
     return iso_8601_datetime_with_milliseconds
 
 
+# (module, the name it imported) -> a replacement built from "now" (a naive UTC datetime)
+_PATCHED: list[tuple[str, str, Callable[[Callable[[], datetime.datetime]], Any]]] = [
+    ("moto.cloudwatch.models", "utcnow", lambda now: now),
+    ("moto.elbv2.models", "iso_8601_datetime_with_milliseconds", _iso),
+    ("moto.codedeploy.models", "iso_8601_datetime_with_milliseconds", _iso),
+]
+
+
 def install(now_epoch: Callable[[], float | None]) -> None:
     """`now_epoch()`: the routed simulator's time, or None when none is (moto's own clock then)."""
-    import importlib
-
     from moto.core.utils import utcnow as wall_now
 
     def now() -> datetime.datetime:
@@ -49,8 +50,6 @@ def install(now_epoch: Callable[[], float | None]) -> None:
 
 
 def restore() -> None:
-    import importlib
-
     for (module_name, attribute), original in _saved.items():
         setattr(importlib.import_module(module_name), attribute, original)
     _saved.clear()
