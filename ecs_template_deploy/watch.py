@@ -49,6 +49,15 @@ def continue_paused(ecs: Any, record_arn: str, hook_id: str, action: str) -> boo
     return True
 
 
+def _went_as(record: ServiceDeployment, hook_id: str, action: str) -> bool:
+    """Whether a hook that no longer awaits an answer went as `action` asks: by the hook's
+    own status (SUCCEEDED after CONTINUE, FAILED after ROLLBACK) or by its deployment's."""
+    status = next((h.get("status") for h in record.raw.get("lifecycleHookDetails") or [] if h.get("hookId") == hook_id), "")
+    if action == "ROLLBACK":
+        return status == "FAILED" or record.is_rolling_back
+    return status == "SUCCEEDED" or (not record.is_rolling_back and record.status in ("IN_PROGRESS", "SUCCESSFUL"))
+
+
 def short_name(arn: str) -> str:
     return revision_name(arn) or "-"
 
@@ -490,21 +499,27 @@ class RolloutWatcher:
         return None
 
     def answer_pause(self, record_arn: str, hook_id: str, action: str) -> bool:
-        """ContinueServiceDeployment for one PAUSE hook; False (said) when it no longer
-        awaits an answer (someone answered it, or it expired): ECS's state is then
-        what the next look reads."""
-        def answer() -> None:
-            with aws_call("ecs:ContinueServiceDeployment"):
-                self.ecs.continue_service_deployment(serviceDeploymentArn=record_arn, hookId=hook_id, action=action)
-
-        try:
-            Retrier(self.clock, self.sink).call(answer, until=self.clock.now() + ANSWER_RETRY_SECONDS,
-                                                what=f"answering PAUSE hook {hook_id}")
-        except AwsError as err:
-            if err.code not in ("InvalidParameterException", "ConflictException"):
-                raise
-            self.emit("paused", f"PAUSE hook {hook_id} was not answered {action}: {err}", hook=hook_id, action=action)
-            return False
+        """ContinueServiceDeployment for one PAUSE hook, retried while AWS fails. When
+        the hook no longer awaits an answer, ECS's record says what became of it: a
+        retry after a lost reply finds this run's own answer applied (ECS rolling back
+        after a ROLLBACK, going on after a CONTINUE), and that counts as answered; a
+        deployment going the other way was answered by someone else (False, said)."""
+        answered = Retrier(self.clock, self.sink).call(
+            lambda: continue_paused(self.ecs, record_arn, hook_id, action),
+            until=self.clock.now() + ANSWER_RETRY_SECONDS, what=f"answering PAUSE hook {hook_id}")
+        if not answered:
+            record = self._record(record_arn)
+            if record is None or not _went_as(record, hook_id, action):
+                where = f"{record.status}{', at ' + record.lifecycle_stage if record.lifecycle_stage else ''}" \
+                    if record is not None else "its record unreadable"
+                self.emit("paused", f"PAUSE hook {hook_id} no longer awaits an answer and its deployment is {where}: "
+                                    f"not answered {action} by this run", hook=hook_id, action=action)
+                return False
+            self.emit("paused", f"PAUSE hook {hook_id} no longer awaits an answer: its deployment is {record.status}, "
+                                f"as {action} asked (an earlier attempt's reply was lost, or someone answered alike)",
+                      hook=hook_id, action=action)
+            self.journal.did(f"found PAUSE hook {hook_id} answered {action}", service_changed=True)
+            return True
         self.journal.did(f"answered PAUSE hook {hook_id}: {action}", service_changed=True)
         self.emit("paused", f"answered PAUSE hook {hook_id}: {action}", hook=hook_id, action=action)
         return True

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.cli import main
@@ -97,6 +98,28 @@ def test_a_kill_right_after_answering_rollback_leaves_the_release_recorded_faile
     assert run.code == 130   # stopped as Ctrl-C stops it
     assert seen["bake"].state == knowngood.FAILED   # written before the answer
     assert run.result["next"].startswith("ecs-template-deploy rollback "), run.result   # never the release again
+
+
+@pytest.mark.parametrize("on_pause, ends_on", [("rollback", 1), ("continue", 2)])
+def test_a_lost_reply_to_the_answer_is_found_applied_and_said_so(world, on_pause, ends_on):
+    """ECS applied the answer, its reply never came: the retry finds the hook answered, and the tool
+    says the deployment went as it asked (no second way back on top of ECS's)."""
+    session = world.session()
+    lost = []
+
+    def lose_the_first_reply(**_):
+        if not lost:
+            lost.append(True)
+            raise ReadTimeoutError(endpoint_url="https://ecs.us-east-1.amazonaws.com")
+
+    session.events.register("after-call.ecs.ContinueServiceDeployment", lose_the_first_reply)
+    run = world.run("deploy", "--tag", "v2", "--on-pause", on_pause, *WAIT, session=session)
+    assert run.code == (EXIT_ROLLED_BACK if on_pause == "rollback" else EXIT_OK), run.stderr
+    said = [line["message"] for line in run.kinds("paused")]
+    assert any("no longer awaits an answer: its deployment is" in m and f"as {on_pause.upper()} asked" in m for m in said), said
+    assert not any("not answered" in m for m in said)
+    assert "StopServiceDeployment" not in run.calls
+    assert world.steady_on() == world.rev(ends_on)
 
 
 def test_on_pause_rollback_says_the_pause_hook_rolled_back_not_the_breaker(world):
