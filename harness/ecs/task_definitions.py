@@ -36,7 +36,7 @@ def units(value: Any, pattern: re.Pattern[str]) -> int | None:
     """ECS takes task cpu as "1024" or "1 vCPU", memory as "2048" or "2 GB", and
     keeps units (a whole number of cpu units or MiB); None: not a size."""
     text = str(value).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():   # "٢٥٦" is digits to Python, not to ECS
         return int(text)
     match = pattern.match(text)
     if match:

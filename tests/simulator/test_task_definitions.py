@@ -28,7 +28,9 @@ def register(ecs, container: dict | None = None, **task) -> dict:
                                         "log driver awslogs."),
     ({}, {"image": ECR}, "Fargate requires task definition to have execution role ARN to support ECR images."),
     ({"cpu": "lots"}, None, "Invalid 'cpu' setting for task."),
-], ids=["bridge", "no-cpu", "no-memory", "cpu-300", "memory-too-big", "awslogs-no-role", "ecr-no-role", "cpu-word"])
+    ({"cpu": "\u0662\u0665\u0666"}, None, "Invalid 'cpu' setting for task."),
+], ids=["bridge", "no-cpu", "no-memory", "cpu-300", "memory-too-big", "awslogs-no-role", "ecr-no-role", "cpu-word",
+        "cpu-arabic-digits"])
 def test_fargate_refuses_what_ecs_refuses_in_ecs_words_and_registers_nothing(ecs, task, container, message):
     with pytest.raises(ecs.client.exceptions.ClientException) as raised:
         register(ecs, container, **task)
