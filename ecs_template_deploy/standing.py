@@ -34,6 +34,10 @@ class Journal:
     resume_to: str = ""
     last_seen: Service | None = None
     last_seen_at: float | None = None
+    # Commands over several services (a release): where each stands, one line each,
+    # and the commands that finish the job, instead of one service's look.
+    now: list[str] = field(default_factory=list)
+    next_commands: list[str] = field(default_factory=list)
 
     def did(self, action: str, *, service_changed: bool = False) -> None:
         self.actions.append(action)

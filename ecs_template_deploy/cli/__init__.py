@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "status": "ecs_template_deploy.cli.status",
     "rollback": "ecs_template_deploy.cli.rollback",
     "continue": "ecs_template_deploy.cli.pause",
+    "release": "ecs_template_deploy.cli.release",
     "run": "ecs_template_deploy.cli.run",
     "policy": "ecs_template_deploy.cli.policy",
     "check": "ecs_template_deploy.cli.check",
@@ -314,7 +315,7 @@ def next_command(step: Next, args: argparse.Namespace, argv: list[str], journal:
     """The one command that finishes the job, ready to paste."""
     if step is Next.NOTHING:
         return ""
-    if step is Next.RERUN:
+    if step is Next.RERUN or (step is not Next.NOTHING and getattr(args, "service", None) is None):
         # what looks secret in the command line (`run --command "migrate --password X"`) is not
         # repeated into the log: the reader puts it back as they passed it
         shown, masked = mask(list(argv), "", "command")
@@ -364,18 +365,19 @@ def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], 
     if step is Next.RERUN and journal.resume is not None:
         step = journal.resume  # the release failed: running the same deploy again would release it again
     standing = None
-    if context is not None and code != EXIT_OK and hasattr(args, "service") \
+    if context is not None and code != EXIT_OK and getattr(args, "service", None) \
             and (journal.service_changed or code not in (EXIT_BAD_INPUT, EXIT_AWS_ERROR, EXIT_CHECK_FAILED)):
         standing = look(context.ecs, args.cluster, args.service, journal, context.clock, read=read)
-    command = next_command(step, args, argv, journal) if failed else ""
+    command = (" && ".join(journal.next_commands) or next_command(step, args, argv, journal)) if failed else ""
     stderr = context.stderr if context is not None else sys.stderr
     if error and code == EXIT_AWS_ERROR and not journal.service_changed:
         error = f"{error}; the service was not changed"
     lines = [f"warning: {warning}" for warning in journal.warnings]
     if error:
         lines.append(f"error: {error}")
-    if standing is not None:  # the service may have changed: where it stands, what finishes the job
-        lines.append(f"now: {standing.line()}")
+    if standing is not None or (journal.now and code != EXIT_OK):
+        # the service may have changed: where it stands (each service of a release), what finishes the job
+        lines.extend(f"now: {line}" for line in ([standing.line()] if standing is not None else journal.now))
         if journal.actions:
             lines.append(f"done: {'; '.join(journal.actions)}")
         if command:

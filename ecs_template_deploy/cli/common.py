@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ..clock import WALL, AwsTime, Clock
-from ..errors import bounded, shown
+from ..errors import BadInputError, bounded, shown
 from ..events import Sink, discard
 from ..render import ImageSelection
 from ..standing import Journal
@@ -80,11 +80,35 @@ def common_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_service_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+def add_service_arguments(parser: argparse.ArgumentParser, *, or_release: str = "") -> argparse._ArgumentGroup:
+    """--cluster and --service; with `or_release` (what the command does to a release),
+    --release ID instead of --service: every service of the cluster that release changed."""
     target = parser.add_argument_group("target")
     target.add_argument("--cluster", required=True, help="ECS cluster name or ARN")
-    target.add_argument("--service", required=True, help="ECS service name or ARN")
+    target.add_argument("--service", required=not or_release,
+                        help="ECS service name or ARN" + (" (or --release)" if or_release else ""))
+    if or_release:
+        target.add_argument("--release", metavar="ID",
+                            help=f"instead of --service: {or_release} every service of --cluster that release "
+                                 "(ecs-template-deploy release) changed, found by the record it wrote on them")
     return target
+
+
+def service_or_release(args: argparse.Namespace, *, alone: tuple[str, ...] = ()) -> None:
+    """Exactly one of --service and --release; options that only apply to one service refused with --release."""
+    if (args.service is None) == (args.release is None):
+        raise BadInputError("pass --service NAME (one service) or --release ID (every service a release changed), "
+                            "not both" if args.service else "pass --service NAME or --release ID")
+    if args.release is not None:
+        from ..manifest import RELEASE_ID
+
+        if not RELEASE_ID.fullmatch(args.release):
+            raise BadInputError(f"--release {shown(args.release)} is not a release id: give the id the release printed "
+                                "(letters, digits, '.', '_' or '-')")
+        for option in alone:
+            if getattr(args, option.lstrip("-").replace("-", "_"), None) is not None:
+                raise BadInputError(f"{option} applies to one service: drop it with --release (a release returns each "
+                                    "service to its own known good)")
 
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 
 from ..errors import BadInputError
-from .common import Context, add_service_arguments
+from ..release import rollback_release
+from .common import Context, add_service_arguments, service_or_release
+from .release import conclude as released
 from .wait import add_wait_arguments, conclude, rollout_for, wait_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    target = add_service_arguments(parser)
+    target = add_service_arguments(parser, or_release="return to its known good")
     target.add_argument(
         "--to", metavar="REVISION",
         help="revision to return to: N (in the family the service runs), family:N or an ARN "
@@ -31,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
+    service_or_release(args, alone=("--to", "--family"))
+    if args.release is not None:
+        options = wait_options(args)
+        report = rollback_release(context.ecs, args.cluster, args.release, clock=context.clock, sink=context.sink,
+                                  poll_interval=options.poll_interval, journal=context.journal)
+        return released(report, context, args, clusters=[args.cluster], rollback=True)
     if args.family is not None and args.to is None:  # the target comes from the known-good marks, in the running family
         raise BadInputError("--family only applies with --to: pass --to REVISION (e.g. --to web:3) with it, or "
                             "drop --family to return to the last known-good revision")

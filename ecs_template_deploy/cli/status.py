@@ -12,17 +12,18 @@ from typing import Any
 
 from .. import knowngood
 from ..clock import epoch, iso
-from ..errors import EXIT_OK, AccessDeniedError, AwsError, aws_call
+from ..errors import EXIT_OK, AccessDeniedError, AwsError, BadInputError, aws_call, shown
+from ..release import FAILED, PASSED, RETURNED, Record, services_of
 from ..resources import fetch_service
-from ..views import ServiceDeployment, family_of, revision_name, tags_of
-from .common import Context, add_service_arguments, at_least_zero
+from ..views import ServiceDeployment, family_of, revision_name, same_revision, tags_of
+from .common import Context, add_service_arguments, at_least_zero, service_or_release
 
 RECENT_EVENTS = 5
 RECENT_DEPLOYMENTS = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_service_arguments(parser)
+    add_service_arguments(parser, or_release="show")
     parser.add_argument("--events", type=at_least_zero, default=RECENT_EVENTS, metavar="N",
                         help=f"how many recent service events to show (default {RECENT_EVENTS})")
 
@@ -170,7 +171,57 @@ def render(status: dict[str, Any]) -> list[str]:
     return lines
 
 
+def release_status(ecs: Any, cluster: str, release: str) -> dict[str, Any]:
+    """Where each service a release changed stands, from the records it wrote on them.
+    The release is known good only when every one of them passed its bake and runs,
+    steady, the revision it deployed, still marked known good."""
+    services = services_of(ecs, cluster, release)
+    if not services:
+        raise BadInputError(f"no service of cluster {shown(cluster)} records release {shown(release)}: check the id "
+                            "(the release's output names it) and --cluster")
+    rows = []
+    for service in services:
+        record = Record.read(service.tags)
+        running = service.steady_on
+        known = knowngood.find(ecs, family_of(service.task_definition), service_tags=service.tags,
+                               service_arn=service.arn) if service.task_definition else None
+        on_release = bool(running) and record is not None and revision_name(running) == record.to
+        rows.append({"service": service.name, "wave": record.wave if record else None,
+                     "state": record.state if record else None, "revision": record.to if record else None,
+                     "from": (record.came_from or None) if record else None,
+                     "running": revision_name(service.task_definition), "steady": bool(running),
+                     "knownGood": known.revision if known else None,
+                     "onRelease": on_release,
+                     "releaseKnownGood": on_release and record is not None and record.state == PASSED
+                     and known is not None and same_revision(known.task_definition, running)})
+    rows.sort(key=lambda row: (row["wave"] or 0, row["service"]))
+    good = all(row["releaseKnownGood"] for row in rows)
+    states = {row["state"] for row in rows}
+    state = ("known good" if good else "rolled back" if states <= {RETURNED} else
+             "failed" if states & {FAILED, RETURNED} else "in progress")
+    return {"release": release, "cluster": cluster, "state": state, "knownGood": good, "services": rows}
+
+
+def render_release(status: dict[str, Any]) -> list[str]:
+    lines = [f"release {status['release']} in {status['cluster']}: {status['state']}"]
+    for row in status["services"]:
+        steady = "steady" if row["steady"] else "not steady"
+        lines.append(f"  wave {row['wave']}  {row['service']:<20} {row['state'] or '-':<10} deployed "
+                     f"{row['revision'] or '-'} (from {row['from'] or '?'}); runs {row['running']} ({steady}); known "
+                     f"good: {row['knownGood'] or 'none recorded'}")
+    return lines
+
+
 def run(args: argparse.Namespace, context: Context) -> int:
+    service_or_release(args)
+    if args.release is not None:
+        released = release_status(context.ecs, args.cluster, args.release)
+        if context.json:
+            context.print_json(released)
+        else:
+            for line in render_release(released):
+                context.print(line)
+        return EXIT_OK
     status = gather(context.ecs, args.cluster, args.service, args.events)
     if context.json:
         context.print_json(status)

@@ -72,6 +72,11 @@ class Names:
     repository: str = "web"
 
     @classmethod
+    def of(cls, service: str, prefix: str = "") -> "Names":
+        """Another service of the same cluster, with its own template, family and repository."""
+        return cls(f"{prefix}{CLUSTER}", service, f"{prefix}{service}-template", f"{prefix}{service}", f"{prefix}{service}")
+
+    @classmethod
     def prefixed(cls, prefix: str) -> "Names":
         return cls(f"{prefix}{CLUSTER}", SERVICE, f"{prefix}{TEMPLATE}", f"{prefix}{FAMILY}", f"{prefix}web")
 
@@ -273,7 +278,7 @@ class ToolWorld:
         self.region = getattr(aws, "region", REGION)
         # On a real backend the URI is ECR's answer to CreateRepository (`build`): its
         # host differs by partition (China, GovCloud) and on LocalStack.
-        self.repository_uri = REPOSITORY
+        self.repository_uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{self.names.repository}"
         self.network: FargateNetwork | None = None
         self.commands: dict[str, ImageBehaviour] = {}  # one-off command -> how it behaves (`build`)
         # Service models are read once: fresh sessions share the loader (and its cache).
@@ -283,14 +288,16 @@ class ToolWorld:
     def build(cls, aws: Any, *, desired: int = 4, load_balanced: bool = False, circuit_breaker: bool = False,
               images: Sequence[str] = IMAGES, strategy: str = "ROLLING", health_check_grace: int = 0,
               container_settings: dict[str, Any] | None = None, target_group_settings: dict[str, int] | None = None,
-              commands: dict[str, dict[str, Any]] | None = None, **configuration: Any) -> "ToolWorld":
+              commands: dict[str, dict[str, Any]] | None = None, names: Names | None = None,
+              **configuration: Any) -> "ToolWorld":
         """`strategy` BLUE_GREEN, LINEAR or CANARY puts the service behind a blue/green
         load balancer (`self.balancer`); `load_balanced` a ROLLING one behind a target
         group (`self.target_group`, `target_group_settings` as `_create_target_group`
         takes them); `configuration` goes into its deploymentConfiguration
         (bakeTimeInMinutes, alarms, linearConfiguration, ...); `container_settings`
         into the container definition (healthCheck, stopTimeout, versionConsistency);
-        `commands` how one-off commands behave in any of its images
+        `names` another service (``Names.of("worker")``: a release's second service, in
+        the same cluster); `commands` how one-off commands behave in any of its images
         (``{"bin/migrate --yes": {"exit_code": 0, "exit_after": 30}}``): declared to the
         simulator, or built into every image where tasks really run.
 
@@ -299,7 +306,7 @@ class ToolWorld:
         network of their own (`FargateNetwork`), the images are really built and
         pushed, and the world waits for the service to be steady on the wall clock."""
         prefix = getattr(aws, "prefix", "")
-        world = cls(aws, Names.prefixed(prefix) if prefix else Names())
+        world = cls(aws, names or (Names.prefixed(prefix) if prefix else Names()))
         world.commands = {command: ImageBehaviour.from_dict(behaviour) for command, behaviour in (commands or {}).items()}
         names = world.names
         real = not world.simulated
@@ -327,7 +334,7 @@ class ToolWorld:
                                                         "propagateTags": "SERVICE"}
         world.balancer, world.target_group = None, None
         if strategy != "ROLLING":
-            world.balancer = BlueGreenLoadBalancer.build(aws, target_group_settings=target_group_settings)
+            world.balancer = BlueGreenLoadBalancer.build(aws, name=names.service, target_group_settings=target_group_settings)
             container["portMappings"] = [{"containerPort": 80}]
             extra = {"loadBalancers": world.balancer.load_balancers(), "healthCheckGracePeriodSeconds": health_check_grace}
         elif load_balanced:

@@ -1,0 +1,609 @@
+"""A release: several services deployed as one, wave by wave, all or nothing.
+
+`Release.run()` is what `ecs-template-deploy release` does with a manifest:
+
+1. **Validate before anything moves**: every service's deploy is prepared
+   (template, service, images, rendered definition), every alarm read, and the
+   services checked against each other (one service twice, a template that is
+   another service's target family, two services registering into one
+   family). One line, exit 2, nothing changed.
+2. **Read the release's record** from the services' tags: a re-run of the same
+   release (same id) picks up where it stands. A release already failed is
+   never deployed again: the re-run finishes its rollback.
+3. **Waves**: the services of a wave deploy side by side (`lockstep`), each with
+   the same steps as `deploy` (register or reuse, update, watch, bake, mark known
+   good, and, when it fails, its own way back to known good). A wave starts when
+   every service of the one before has passed its bake.
+4. **All or nothing**: when a service fails, the others of its wave stop
+   watching, the failure is written on every service the release changed, and
+   each returns to its known good in reverse wave order (`rollback`'s way, which
+   shifts traffic back to blue where ECS still holds it).
+
+Where the release stands is written on each service as it goes (tags
+`ecs-template-deploy:release` = the id, `ecs-template-deploy:release-state` =
+`STATE;wave=N;to=FAMILY:N;from=FAMILY:N;digest=D`), before the step it
+announces, so a run killed at any line leaves a record the next run reads:
+`status --release ID` and `rollback --release ID` work from any machine.
+"""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable
+
+from . import knowngood
+from .clock import Clock
+from .deploy import apply
+from .errors import (
+    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, BadInputError, DeployToolError, Next, aws_call, shown,
+)
+from .events import ProgressEvent, Sink, discard
+from .lockstep import Cancelled, Lockstep
+from .manifest import Entry, Manifest
+from .plan import DeployRequest, Plan, prepare
+from .resources import fetch_service, short
+from .rollback import Rollout, RolloutReport
+from .standing import Journal
+from .views import Service, family_of, revision_name, same_revision
+from .watch import AlarmState, RolloutWatcher, WaitOptions, alarm_states
+
+RELEASE_TAG = "ecs-template-deploy:release"
+STATE_TAG = "ecs-template-deploy:release-state"
+DEPLOYING, PASSED, FAILED, RETURNED = "deploying", "passed", "failed", "returned"
+STATES = (DEPLOYING, PASSED, FAILED, RETURNED)
+MAX_TAG_VALUE = 256
+
+
+@dataclass(frozen=True)
+class Record:
+    """Where one service stands in a release, as written on it."""
+
+    release: str
+    state: str
+    wave: int
+    to: str  # family:N this release deploys to the service
+    came_from: str  # family:N the service ran before this release
+    digest: str
+
+    def value(self) -> str:
+        text = f"{self.state};wave={self.wave};to={self.to};from={self.came_from};digest={self.digest}"
+        return text if len(text) <= MAX_TAG_VALUE else f"{self.state};wave={self.wave};to={self.to};digest={self.digest}"
+
+    @classmethod
+    def read(cls, tags: dict[str, str]) -> "Record | None":
+        release, value = tags.get(RELEASE_TAG), tags.get(STATE_TAG)
+        if not release or not value:
+            return None
+        state, *pairs = value.split(";")
+        fields = dict(pair.partition("=")[::2] for pair in pairs)
+        if state not in STATES:
+            return None
+        try:
+            wave = int(fields.get("wave", "1"))
+        except ValueError:
+            wave = 1
+        return cls(release, state, wave, fields.get("to", ""), fields.get("from", ""), fields.get("digest", ""))
+
+
+@dataclass
+class ServiceResult:
+    """One service's end in a release."""
+
+    entry: Entry
+    state: str  # passed | failed | returned | untouched | not-returned | skipped
+    message: str
+    task_definition: str = ""  # what the release deployed to it
+    running: str = ""  # what it runs at the end, where known
+    known_good: str = ""
+    exit_code: int = EXIT_OK
+    report: RolloutReport | None = None
+    next: str = ""  # the command that puts this service right, where the release's own rollback cannot
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"service": self.entry.name, "cluster": self.entry.cluster, "wave": self.entry.wave, "state": self.state,
+                "taskDefinitionArn": self.task_definition or None, "running": self.running or None,
+                "knownGood": self.known_good or None, "exitCode": self.exit_code, "message": self.message,
+                "next": self.next or None}
+
+
+@dataclass
+class ReleaseReport:
+    release: str
+    exit_code: int
+    message: str
+    services: list[ServiceResult] = field(default_factory=list)
+    rolled_back: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        state = {EXIT_OK: "deployed", EXIT_ROLLED_BACK: "rolled-back"}.get(self.exit_code, "not-recovered")
+        return {"kind": "result", "release": self.release, "state": state, "exitCode": self.exit_code,
+                "message": self.message, "services": [s.to_dict() for s in self.services]}
+
+    @property
+    def astray(self) -> list[ServiceResult]:
+        """Services not where the release should leave them."""
+        want = PASSED if self.exit_code == EXIT_OK else RETURNED
+        return [s for s in self.services if s.state not in (want, "untouched")]
+
+
+class Abandoned(BaseException):
+    """Raised in a service's watch at its next sleep once another service of the
+    release failed: it stops watching and is rolled back with the rest. A
+    BaseException, so no handler of the watch takes it for an AWS failure."""
+
+
+def named(sink: Sink, name: str) -> Sink:
+    """Every event of one service's step says which service it is about."""
+    def emit(event: ProgressEvent) -> None:
+        sink(ProgressEvent(event.kind, event.at, f"{name}: {event.message}", {**event.data, "service": name}))
+    return emit
+
+
+class Release:
+    """One release of `manifest` against one AWS account and region."""
+
+    def __init__(self, ecs: Any, manifest: Manifest, *, clock: Clock, sink: Sink = discard, cloudwatch: Any = None,
+                 poll_interval: float = 10.0, journal: Journal | None = None,
+                 before_update: Callable[[Entry], Callable[[Plan, str], None] | None] | None = None) -> None:
+        self.ecs = ecs
+        self.manifest = manifest
+        self.clock = clock
+        self.sink = sink
+        self.cloudwatch = cloudwatch
+        self.poll_interval = poll_interval
+        self.journal = journal if journal is not None else Journal()
+        self.before_update = before_update or (lambda entry: None)
+        self.plans: dict[str, Plan] = {}
+        self.alarms: dict[str, AlarmState] = {}
+        self.failed = False  # a service of the release failed: the others stop going forward
+
+    # -- 1. validate -------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Read and check everything; raise BadInputError naming the service, changing nothing."""
+        for entry in self.manifest.entries:
+            request = DeployRequest(entry.cluster, entry.name, entry.template, entry.images, entry.family)
+            try:
+                self.plans[entry.name] = prepare(self.ecs, request)
+            except DeployToolError as err:
+                err.args = (f"service {entry.name}: {_in_manifest_words(str(err))}",)
+                raise
+        self._check_together()
+        names = sorted({alarm for entry in self.manifest.entries for alarm in entry.watch.alarms})
+        if names:
+            if self.cloudwatch is None:
+                raise BadInputError("the manifest names alarms, but no CloudWatch client was given")
+            with aws_call("cloudwatch:DescribeAlarms"):
+                self.alarms = alarm_states(self.cloudwatch.describe_alarms(AlarmNames=names))
+            missing = [name for name in names if name not in self.alarms]
+            if missing:
+                raise BadInputError(f"alarm {missing[0]}: no CloudWatch alarm of that name in "
+                                    f"{self.cloudwatch.meta.region_name}: check the manifest's alarms and --region")
+            for state in self.alarms.values():
+                if state.firing:
+                    self._warn(f"alarm {state.name} is already in ALARM: the release goes ahead, but a service watching "
+                               "it passes its bake only once it has left ALARM")
+
+    def _check_together(self) -> None:
+        plans = self.plans
+        by_arn: dict[str, str] = {}
+        families: dict[str, str] = {}
+        for name, plan in plans.items():
+            other = by_arn.setdefault(plan.service.arn, name)
+            if other != name:
+                raise BadInputError(f"services {other} and {name} of the manifest are the same ECS service "
+                                    f"({plan.service.arn}): a release deploys a service once; remove one")
+            other = families.setdefault(plan.family, name)
+            if other != name:
+                raise BadInputError(f"services {other} and {name} both register into family {plan.family}: each "
+                                    "service needs a target family of its own; give one a `family`")
+        for name, plan in plans.items():
+            for other, theirs in plans.items():
+                if plan.template.family == theirs.family:
+                    raise BadInputError(f"service {name}'s template {plan.template.family} is the family service {other} "
+                                        "deploys into: a template is Terraform's, CD never registers into it; point "
+                                        f"{name} at its own template")
+            entry = self.manifest.entry(name)
+            probe = Record(self.manifest.id, DEPLOYING, entry.wave, f"{plan.family}:1000000", "", self.manifest.digest)
+            if len(probe.value()) > MAX_TAG_VALUE:
+                raise BadInputError(f"service {name}: family {plan.family} is too long to record the release on the "
+                                    f"service's tags ({MAX_TAG_VALUE} characters): give it a shorter `family`")
+
+    # -- 2. what was done before ---------------------------------------------------
+
+    def records(self) -> dict[str, Record]:
+        """This release's records on its services (as `prepare` read them)."""
+        found = {}
+        for name, plan in self.plans.items():
+            record = Record.read(plan.service.tags)
+            if record is not None and record.release == self.manifest.id:
+                found[name] = record
+        return found
+
+    def _failed_before(self, records: dict[str, Record]) -> list[str]:
+        """Services whose record says this release failed there (or whose revision's bake
+        record says it failed: the tool writes that first, before any way back)."""
+        failed = [name for name, record in records.items() if record.state in (FAILED, RETURNED)]
+        for name, record in records.items():
+            if name in failed or not record.to:
+                continue
+            try:
+                bake = knowngood.read_bake(self.ecs, self._arn(name, record.to))
+            except DeployToolError:
+                continue
+            if bake is not None and bake.state == knowngood.FAILED:
+                failed.append(name)
+        return failed
+
+    def _arn(self, name: str, revision: str) -> str:
+        """family:N -> its ARN, in the service's account and region."""
+        service = self.plans[name].service.arn
+        prefix = service.split(":service/", 1)[0]
+        return f"{prefix}:task-definition/{revision}"
+
+    # -- 3. forward ----------------------------------------------------------------
+
+    def run(self) -> ReleaseReport:
+        if not self.plans:
+            self.prepare()
+        records = self.records()
+        mismatched = [name for name, record in records.items() if record.digest and record.digest != self.manifest.digest]
+        if mismatched:
+            raise BadInputError(f"release {self.manifest.id} was started with another manifest (service "
+                                f"{mismatched[0]} records it): give this one a new id (`id` in the manifest, or --id)")
+        failed_before = self._failed_before(records)
+        if failed_before:
+            self._say("action", f"release {self.manifest.id} failed earlier ({', '.join(failed_before)}): it is not "
+                      "deployed again; finishing its rollback")
+            self.journal.did(f"found release {self.manifest.id} failed earlier: finished its rollback")
+            return self.roll_back(records, reason=f"release {self.manifest.id} had failed at {', '.join(failed_before)}")
+        if records:
+            self._say("action", f"release {self.manifest.id} was started before (on {', '.join(records)}): going on "
+                      "from where it stands")
+        waves = self.manifest.waves
+        results: dict[str, ServiceResult] = {}
+        for number, wave in enumerate(waves, start=1):
+            self._say("action", f"wave {number} of {len(waves)}: {', '.join(e.name for e in wave)}")
+            steps = [self._forward_step(entry, records.get(entry.name)) for entry in wave]
+            for entry, outcome in zip(wave, Lockstep(self.clock).run(steps), strict=True):
+                results[entry.name] = outcome.value if outcome.value is not None else self._crashed(entry, outcome.error)
+            if any(r.state != PASSED for r in results.values()):
+                failed = [r.name for r in results.values() if r.state != PASSED and r.state != "abandoned"]
+                return self.roll_back(self._records_now(), reason=f"{', '.join(failed)} failed", done=results)
+        report = ReleaseReport(self.manifest.id, EXIT_OK, f"release {self.manifest.id}: "
+                               f"{len(results)} service{'s' if len(results) != 1 else ''} deployed and baked, each "
+                               "marked known good: the release is known good", list(results.values()))
+        return report
+
+    def _forward_step(self, entry: Entry, record: Record | None) -> Callable[[Clock], ServiceResult]:
+        def step(clock: Clock) -> ServiceResult:
+            journal = Journal()
+            sink = named(self.sink, entry.name)
+            aborting = _Aborting(clock, self, journal)
+            try:
+                return self._deploy_one(entry, record, aborting.clock, sink, journal)
+            except Abandoned:
+                self.journal.did(f"{entry.name}: stopped watching (the release failed elsewhere)")
+                return ServiceResult(entry, "abandoned", "stopped watching: another service of the release failed",
+                                     running=journal.last_seen.task_definition if journal.last_seen else "")
+            except DeployToolError as err:
+                self.failed = True
+                changed = journal.service_changed
+                return ServiceResult(entry, FAILED, str(err), exit_code=err.exit_code if not changed else EXIT_NOT_RECOVERED)
+            finally:
+                self._merge(entry.name, journal)
+        return step
+
+    def _deploy_one(self, entry: Entry, record: Record | None, clock: Clock, sink: Sink,
+                    journal: Journal) -> ServiceResult:
+        plan = self.plans[entry.name]
+        if record is not None and record.state == PASSED and plan.unchanged and \
+                knowngood.is_marked(plan.service, plan.current.arn) and plan.service.steady_on:
+            sink(ProgressEvent("action", clock.now(), "already passed its bake in this release: "
+                               f"{short(plan.current.arn)} runs, steady and known good", {"service": entry.name}))
+            return ServiceResult(entry, PASSED, "passed its bake in an earlier run of this release",
+                                 plan.current.arn, plan.current.arn, plan.current.arn)
+        previous = plan.current.arn
+
+        def before_update(plan: Plan, arn: str) -> None:
+            # written before the update: a run killed after it finds the service in the release
+            self._write(plan.service.arn, Record(self.manifest.id, DEPLOYING, entry.wave, revision_name(arn),
+                                                 revision_name(previous), self.manifest.digest))
+            _tag(self.ecs, arn, RELEASE_TAG, self.manifest.id)
+            extra = self.before_update(entry)
+            if extra is not None:
+                extra(plan, arn)
+
+        # A service that already runs what the manifest renders, and that no earlier run of
+        # this release updated, is not changed by it (nor returned by its rollback): its
+        # rollout, if still going, is watched all the same.
+        result = apply(self.ecs, plan, clock=clock, journal=journal, sink=sink, before_update=before_update)
+        options = WaitOptions(poll_interval=self.poll_interval, timeout=entry.watch.timeout,
+                              failure_threshold=entry.watch.failure_threshold, bake=entry.watch.bake,
+                              alarms=entry.watch.alarms, on_pause=entry.watch.on_pause)
+        watcher = RolloutWatcher(self.ecs, clock=clock, options=options, sink=sink, journal=journal,
+                                 cloudwatch=self.cloudwatch if entry.watch.alarms else None,
+                                 alarms_at_start={a: self.alarms[a] for a in entry.watch.alarms} if entry.watch.alarms else None)
+        if result.updated:
+            sink(ProgressEvent("action", clock.now(), f"{'registered' if result.registered else 'reused'} "
+                               f"{short(result.task_definition_arn)}; updated service {entry.name}: "
+                               f"{short(result.previous_task_definition_arn)} -> {short(result.task_definition_arn)}",
+                               {"taskDefinitionArn": result.task_definition_arn}))
+        report = Rollout(self.ecs, watcher).see_through(
+            result.cluster, result.service, result.task_definition_arn, deployment_id=result.deployment_id or None,
+            record_arn=result.service_deployment_arn, previous=result.previous_task_definition_arn)
+        known = report.known_good.task_definition if report.known_good else ""
+        recorded = result.updated or record is not None  # else this release did not change the service
+        if report.exit_code == EXIT_OK:
+            if not recorded:
+                return ServiceResult(entry, PASSED, f"nothing to deploy: {report.message}", result.task_definition_arn,
+                                     result.task_definition_arn, known, EXIT_OK, report)
+            self._write(plan.service.arn, Record(self.manifest.id, PASSED, entry.wave,
+                                                 revision_name(result.task_definition_arn), revision_name(previous),
+                                                 self.manifest.digest), journal)
+            return ServiceResult(entry, PASSED, report.message, result.task_definition_arn, result.task_definition_arn,
+                                 known, EXIT_OK, report)
+        self.failed = True
+        back = report.exit_code == EXIT_ROLLED_BACK
+        if recorded:
+            self._write(plan.service.arn, Record(self.manifest.id, RETURNED if back else FAILED, entry.wave,
+                                                 revision_name(result.task_definition_arn), revision_name(previous),
+                                                 self.manifest.digest), journal)
+        return ServiceResult(entry, RETURNED if back else FAILED, report.message, result.task_definition_arn,
+                             report.returned_to or "", known, report.exit_code, report)
+
+    def _crashed(self, entry: Entry, error: BaseException | None) -> ServiceResult:
+        self.failed = True
+        return ServiceResult(entry, FAILED, f"internal error: {type(error).__name__}: {error} (a bug: please report it)",
+                             exit_code=EXIT_NOT_RECOVERED)
+
+    # -- 4. all or nothing -----------------------------------------------------------
+
+    def _records_now(self) -> dict[str, Record]:
+        """This release's records as they are on the services now."""
+        found = {}
+        for name, plan in self.plans.items():
+            try:
+                service = fetch_service(self.ecs, plan.request.cluster, plan.service.arn)
+            except DeployToolError:
+                service = plan.service
+            self.plans[name] = replace(plan, service=service)
+            record = Record.read(service.tags)
+            if record is not None and record.release == self.manifest.id:
+                found[name] = record
+        return found
+
+    def roll_back(self, records: dict[str, Record], *, reason: str,
+                  done: dict[str, ServiceResult] | None = None) -> ReleaseReport:
+        """Every service this release changed back to its known good, latest wave first.
+        The failure is written on every one of them before any of them moves."""
+        done = dict(done or {})
+        self.failed = True
+        for name, record in records.items():
+            if record.state in (DEPLOYING, PASSED):
+                self._write(self.plans[name].service.arn, replace(record, state=FAILED))
+        changed = [e for e in self.manifest.entries if e.name in records]
+        for entry in self.manifest.entries:
+            if entry.name not in records and entry.name not in done:
+                done[entry.name] = ServiceResult(entry, "untouched", "not reached: the release failed before it",
+                                                 running=self.plans[entry.name].current.arn)
+        waves = sorted({e.wave for e in changed}, reverse=True)
+        if waves:
+            self._say("action", f"release {self.manifest.id} failed ({reason}): returning "
+                      f"{', '.join(e.name for e in sorted(changed, key=lambda e: -e.wave))} to known good, latest wave "
+                      "first")
+        for wave in waves:
+            entries = [e for e in changed if e.wave == wave]
+            steps = [self._return_step(entry, records[entry.name], done.get(entry.name)) for entry in entries]
+            for entry, outcome in zip(entries, Lockstep(self.clock).run(steps), strict=True):
+                done[entry.name] = outcome.value if outcome.value is not None else self._crashed(entry, outcome.error)
+        results = [done[e.name] for e in self.manifest.entries]
+        astray = [r for r in results if r.state not in (RETURNED, "untouched")]
+        if astray:
+            where = "; ".join(f"{r.name}: {r.message}" for r in astray)
+            return ReleaseReport(self.manifest.id, EXIT_NOT_RECOVERED, f"release {self.manifest.id} failed ({reason}); "
+                                 f"not every service is back on known good: {where}", results, rolled_back=True)
+        return ReleaseReport(self.manifest.id, EXIT_ROLLED_BACK, f"release {self.manifest.id} failed ({reason}); every "
+                             "service it changed is back on its known good, steady", results, rolled_back=True)
+
+    def _return_step(self, entry: Entry, record: Record, earlier: ServiceResult | None) -> Callable[[Clock], ServiceResult]:
+        def step(clock: Clock) -> ServiceResult:
+            journal = Journal()
+            try:
+                return self._return_one(entry, record, earlier, clock, named(self.sink, entry.name), journal)
+            except DeployToolError as err:
+                return self._named_return(ServiceResult(entry, "not-returned", str(err), record.to,
+                                                        exit_code=EXIT_NOT_RECOVERED), record)
+            finally:
+                self._merge(entry.name, journal)
+        return step
+
+    def _return_one(self, entry: Entry, record: Record, earlier: ServiceResult | None, clock: Clock, sink: Sink,
+                    journal: Journal) -> ServiceResult:
+        plan = self.plans[entry.name]
+        service = fetch_service(self.ecs, entry.cluster, plan.service.arn)
+        now = Record.read(service.tags)
+        if now is None or now.release != self.manifest.id:
+            other = f"release {now.release}" if now else "a deploy outside any release"
+            return ServiceResult(entry, "not-returned", f"not touched: {other} has deployed it since", record.to,
+                                 service.task_definition, exit_code=EXIT_NOT_RECOVERED)
+        options = WaitOptions(poll_interval=self.poll_interval, timeout=entry.watch.timeout,
+                              failure_threshold=entry.watch.failure_threshold, on_pause=entry.watch.on_pause)
+        watcher = RolloutWatcher(self.ecs, clock=clock, options=options, sink=sink, journal=journal)
+        steady = service.steady_on
+        if steady and not same_revision(revision_name(steady), record.to):
+            # never changed (killed before its update), or already back (its own return)
+            known = knowngood.find(self.ecs, family_of(steady), service_tags=service.tags, service_arn=service.arn)
+            self._write(service.arn, replace(now, state=RETURNED), journal)
+            proven = known is not None and same_revision(known.task_definition, steady)
+            message = (earlier.message if earlier is not None and earlier.state == RETURNED
+                       else f"runs {short(steady)}, steady" + ("" if proven else ": not known good"))
+            return ServiceResult(entry, RETURNED, message, self._arn(entry.name, record.to), steady,
+                                 known.task_definition if known else "",
+                                 EXIT_ROLLED_BACK if proven else EXIT_NOT_RECOVERED)
+        sink(ProgressEvent("action", clock.now(), f"returning to known good (release {self.manifest.id} "
+                           "failed)", {"service": entry.name}))
+        report = Rollout(self.ecs, watcher).roll_back(entry.cluster, service.arn)
+        back = report.exit_code == EXIT_OK
+        if back:
+            self._write(service.arn, replace(now, state=RETURNED), journal)
+        result = ServiceResult(entry, RETURNED if back else "not-returned", report.message,
+                               self._arn(entry.name, record.to), report.returned_to or "",
+                               report.known_good.task_definition if report.known_good else "",
+                               EXIT_ROLLED_BACK if back else report.exit_code, report)
+        return result if back else self._named_return(result, record)
+
+    def _named_return(self, result: ServiceResult, record: Record) -> ServiceResult:
+        """A service the release's rollback could not return (nothing known good, most
+        often): what ran before the release, as the command a person runs to return to it."""
+        before = record.came_from
+        if not before or before == record.to:
+            return result
+        command = ["ecs-template-deploy", "rollback", "--cluster", result.entry.cluster, "--service", result.name,
+                   "--to", before]
+        if family_of(before) != family_of(record.to):
+            command += ["--family", family_of(before)]
+        result.next = shlex.join(command)
+        result.message += f"; it ran {before} before this release: to return it there, run `{result.next}`"
+        return result
+
+    # -- shared ----------------------------------------------------------------------
+
+    def _write(self, service_arn: str, record: Record, journal: Journal | None = None) -> None:
+        """Write where the service stands in the release: asked again on failure; a
+        record that cannot be written is said (the next run reads an older one)."""
+        try:
+            with aws_call("ecs:TagResource"):
+                self.ecs.tag_resource(resourceArn=service_arn, tags=[{"key": RELEASE_TAG, "value": self.manifest.id},
+                                                                     {"key": STATE_TAG, "value": record.value()}])
+        except DeployToolError as err:
+            if record.state == DEPLOYING:
+                raise  # before the update: nothing moves unless the record says it may have
+            (journal or self.journal).warn(f"could not record {record.state} for release {self.manifest.id} on "
+                                           f"{short(service_arn)} ({err})")
+
+    def _merge(self, name: str, journal: Journal) -> None:
+        self.journal.actions.extend(f"{name}: {action}" for action in journal.actions)
+        self.journal.warnings.extend(f"{name}: {warning}" for warning in journal.warnings)
+        self.journal.service_changed = self.journal.service_changed or journal.service_changed
+
+    def _say(self, kind: str, message: str) -> None:
+        self.sink(ProgressEvent(kind, self.clock.now(), message, {"release": self.manifest.id}))
+
+    def _warn(self, message: str) -> None:
+        self.journal.warn(message)
+        self._say("warning", message)
+
+
+# The deploy's messages name its options; a manifest has keys for them.
+_OPTION_KEYS = (("--keep-image", "keep_images"), ("--image", "images"), ("--tag", "tag"), ("--repository", "repository"),
+                ("--family", "family"), ("--template", "template"), ("--service", "name"), ("--cluster", "cluster"))
+
+
+def _in_manifest_words(message: str) -> str:
+    for option, key in _OPTION_KEYS:
+        message = message.replace(f"pass {option}", f"give the service `{key}`").replace(option, f"`{key}`")
+    return message
+
+
+class _Aborting:
+    """A step's clock that stops the step going forward once the release failed
+    elsewhere: at its next sleep, unless the step is already on its way back."""
+
+    def __init__(self, clock: Clock, release: Release, journal: Journal) -> None:
+        def sleep(seconds: float) -> None:
+            if journal.resume is not None:
+                release.failed = True  # this step's deploy failed: it is on its way back, the others stop now
+            elif release.failed:
+                raise Abandoned()
+            clock.sleep(seconds)
+            if release.failed and journal.resume is None:
+                raise Abandoned()
+
+        self.clock = Clock(clock.now, sleep)
+
+
+def _tag(ecs: Any, arn: str, key: str, value: str) -> None:
+    with aws_call("ecs:TagResource"):
+        ecs.tag_resource(resourceArn=arn, tags=[{"key": key, "value": value}])
+
+
+# -- status and rollback of a release by its id, from the services' records ---------------
+
+def services_of(ecs: Any, cluster: str, release: str) -> list[Service]:
+    """The services of `cluster` this release changed (their record names it)."""
+    arns: list[str] = []
+    with aws_call("ecs:ListServices"):
+        for page in ecs.get_paginator("list_services").paginate(cluster=cluster):
+            arns.extend(page.get("serviceArns", []))
+    found = []
+    for start in range(0, len(arns), 10):
+        with aws_call("ecs:DescribeServices"):
+            answer = ecs.describe_services(cluster=cluster, services=arns[start:start + 10], include=["TAGS"])
+        for raw in answer.get("services", []):
+            service = Service(raw)
+            if service.tags.get(RELEASE_TAG) == release and service.raw.get("status") != "INACTIVE":
+                found.append(service)
+    return found
+
+
+def manifest_from_records(release: str, cluster: str, services: Iterable[Service]) -> tuple[Manifest, dict[str, Record]]:
+    """What a release's records say, as a manifest of what it changed (for `rollback --release`)."""
+    from .render import ImageSelection
+
+    entries, records = [], {}
+    for service in services:
+        record = Record.read(service.tags)
+        if record is None:
+            continue
+        entries.append(Entry(name=service.name, cluster=cluster, template="", images=ImageSelection(tag="-"),
+                             family=family_of(record.to), after=(), watch=_default_watch(), wave=record.wave))
+        records[service.name] = record
+    digest = next((r.digest for r in records.values()), "")
+    return Manifest(release, digest, tuple(entries)), records
+
+
+def _default_watch():
+    from .manifest import Watch
+    return Watch()
+
+
+def rollback_release(ecs: Any, cluster: str, release: str, *, clock: Clock, sink: Sink = discard,
+                     poll_interval: float = 10.0, journal: Journal | None = None) -> ReleaseReport:
+    """`rollback --release ID`: every service of `cluster` the release changed back to known good."""
+    services = services_of(ecs, cluster, release)
+    if not services:
+        raise BadInputError(f"no service of cluster {shown(cluster)} records release {shown(release)}: check the id "
+                            "(the release's output names it) and --cluster")
+    manifest, records = manifest_from_records(release, cluster, services)
+    run = Release(ecs, manifest, clock=clock, sink=sink, poll_interval=poll_interval, journal=journal)
+    by_name = {s.name: s for s in services}
+    for entry in manifest.entries:
+        service = by_name[entry.name]
+        run.plans[entry.name] = _StandIn(service, DeployRequest(cluster, service.arn, "", entry.images))  # type: ignore[assignment]
+    return run.roll_back(records, reason="rollback --release asked for it")
+
+
+@dataclass
+class _StandIn:
+    """What `roll_back` reads of a plan, for a release known only from its records."""
+
+    service: Service
+    request: DeployRequest
+
+    @property
+    def current(self) -> Any:
+        return _Current(self.service.task_definition)
+
+
+@dataclass
+class _Current:
+    arn: str
+
+
+__all__ = ["Abandoned", "Cancelled", "Record", "Release", "ReleaseReport", "ServiceResult", "rollback_release",
+           "services_of"]

@@ -1,0 +1,170 @@
+"""`ecs-template-deploy release`: three services as one release, against the simulator.
+
+worker and scheduler form wave 1, web wave 2 (after both). Each service was
+deployed once (v1, baked), so each has a known-good revision to return to."""
+from __future__ import annotations
+
+import pytest
+
+from ecs_template_deploy import knowngood
+from ecs_template_deploy.errors import EXIT_BAD_INPUT, EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK
+from ecs_template_deploy.release import RELEASE_TAG, STATE_TAG, Record
+from harness.worlds.release import ReleaseWorld
+
+GOOD = {"worker": "v2", "scheduler": "v2", "web": "v2"}
+MUTATING = ("RegisterTaskDefinition", "UpdateService", "TagResource", "StopServiceDeployment", "DeregisterTaskDefinition")
+
+
+@pytest.fixture
+def world(aws) -> ReleaseWorld:
+    return ReleaseWorld.build(aws, after={"web": ["worker", "scheduler"]})
+
+
+def events_of(run, service: str) -> list[dict]:
+    return [line for line in run.lines if line.get("service") == service]
+
+
+def first(run, service: str, text: str) -> float:
+    from ecs_template_deploy.clock import epoch  # noqa: F401  (times are ISO strings: compare as strings)
+    return next(line["at"] for line in events_of(run, service) if text in line["message"])
+
+
+def test_a_good_release_deploys_wave_by_wave_and_every_service_ends_known_good(world):
+    run = world.release(GOOD)
+    assert run.code == EXIT_OK, run.stderr
+    assert world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:2"}
+    assert world.known_good() == world.steady()
+    result = run.result
+    assert result["state"] == "deployed" and [s["state"] for s in result["services"]] == ["passed"] * 3
+    # wave 2 starts only once both services of wave 1 passed their bake; wave 1 ran side by side
+    assert first(run, "web", "updated service web") >= max(first(run, "worker", "marked worker:2 known good"),
+                                                           first(run, "scheduler", "marked scheduler:2 known good"))
+    assert first(run, "scheduler", "updated service") < first(run, "worker", "marked worker:2 known good")
+    # one progress stream: every line of a service's step names it
+    steps = [line for line in run.lines if line.get("kind") in ("rollout", "verdict", "service-event")]
+    assert steps and all(line.get("service") in GOOD and line["message"].startswith(line["service"] + ": ")
+                         for line in steps)
+    record = Record.read(world.services["web"].service().tags)
+    assert record.release == result["release"] and record.state == "passed" and record.to == "web:2"
+    assert record.came_from == "web:1" and record.wave == 2
+    tags = world.any.ecs.list_tags_for_resource(resourceArn=world.services["web"].service().task_definition)["tags"]
+    assert {"key": RELEASE_TAG, "value": result["release"]} in tags
+
+
+def test_the_last_service_failing_returns_every_service_to_its_known_good_latest_wave_first(world):
+    run = world.release({"worker": "v2", "scheduler": "v2", "web": "crash"})
+    assert run.code == EXIT_ROLLED_BACK, run.stderr
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert world.known_good() == world.steady()
+    for name in ("worker", "scheduler"):  # proven by their own bake, and taken back with the release
+        revision = world.services[name].service().task_definition
+        assert knowngood.read_mark(world.any.ecs, revision.replace(":1", ":2")) is None
+        assert first(run, name, "rolling back") >= first(run, "web", "marked web:1 known good")
+    assert [s["state"] for s in run.result["services"]] == ["returned"] * 3
+    assert "web failed" in run.result["message"] and "back on its known good" in run.result["message"]
+    assert run.result["services"][2]["running"].endswith("task-definition/web:1")
+
+
+def test_without_json_the_end_names_every_service_and_where_it_stands(world):
+    import contextlib
+    import io
+
+    from ecs_template_deploy.cli import main
+
+    path = world.manifest({"worker": "v2", "scheduler": "v2", "web": "crash"})
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["release", "--manifest", str(path), "--poll-interval", "5"], session=world.any.session(),
+                    clock=world.aws.clock)
+    assert code == EXIT_ROLLED_BACK
+    said = err.getvalue()
+    for name, wave in (("worker", 1), ("scheduler", 1), ("web", 2)):
+        assert f"now: service {name} (prod, wave {wave}): returned" in said, said
+    assert all(line.split(None, 2)[2].split(" ")[0].rstrip(":") in ("worker", "scheduler", "web", "wave", "release")
+               for line in out.getvalue().splitlines() if line[:4].isdigit()), out.getvalue()
+
+
+def test_a_re_run_of_a_failed_release_never_deploys_it_again(world):
+    tags = {"worker": "v2", "scheduler": "v2", "web": "crash"}
+    assert world.release(tags).code == EXIT_ROLLED_BACK
+    again = world.release(tags)
+    assert again.code == EXIT_ROLLED_BACK, again.stderr
+    assert "failed earlier" in again.stderr + str(again.lines) and "UpdateService" not in again.calls
+    assert "RegisterTaskDefinition" not in again.calls
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+
+
+def test_a_service_failing_in_the_first_wave_stops_its_sibling_and_the_next_wave_never_starts(world):
+    run = world.release({"worker": "crash", "scheduler": "slow", "web": "v2"})
+    assert run.code == EXIT_ROLLED_BACK, run.stderr
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    states = {s["service"]: s["state"] for s in run.result["services"]}
+    assert states == {"worker": "returned", "scheduler": "returned", "web": "untouched"}
+    # the slow sibling was not watched to the end of its rollout first
+    assert not any("scheduler:2 reached a steady state" in line["message"] for line in events_of(run, "scheduler"))
+    assert world.services["web"].revisions() == ["web:1"]
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda text: text.replace('"scheduler"', '"cron"'), "service cron: service 'cron' not found"),
+    (lambda text: text.replace('template = "scheduler-template"', 'template = "worker"\nfamily = "scheduler"'),
+     "template worker is the family service worker deploys into"),
+    (lambda text: text.replace('name = "scheduler"', 'name = "scheduler"\nfamily = "worker"'),
+     "both register into family worker"),
+    (lambda text: text.replace('tag = "v2"', 'images = { sidecar = "x:1" }', 1), "service worker: "),
+])
+def test_a_manifest_wrong_against_aws_is_refused_before_any_change(world, change, said):
+    path = world.manifest(GOOD)
+    path.write_text(change(path.read_text()))
+    run = world.run("release", "--manifest", str(path))
+    assert run.code == EXIT_BAD_INPUT and said in run.stderr, run.stderr
+    assert not set(run.calls) & set(MUTATING), run.calls
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+
+
+def test_status_and_rollback_by_release_id_work_from_the_records_alone(world):
+    deployed = world.release(GOOD)
+    release = deployed.result["release"]
+    status = world.run("status", "--cluster", "prod", "--release", release)
+    assert status.code == EXIT_OK
+    (shown,) = status.lines
+    assert shown["state"] == "known good" and [r["service"] for r in shown["services"]] == ["scheduler", "worker", "web"]
+    back = world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
+    assert back.code == EXIT_OK, back.stderr
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert world.known_good() == world.steady()
+    status = world.run("status", "--cluster", "prod", "--release", release)
+    assert status.lines[0]["state"] == "rolled back" and not status.lines[0]["knownGood"]
+    again = world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
+    assert again.code == EXIT_OK and "UpdateService" not in again.calls, again.stderr
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+
+
+def test_rollback_by_release_refuses_options_for_one_service_and_an_unknown_id(world):
+    run = world.run("rollback", "--cluster", "prod", "--release", "r-nope")
+    assert run.code == EXIT_BAD_INPUT and "no service of cluster 'prod' records release 'r-nope'" in run.stderr
+    run = world.run("rollback", "--cluster", "prod", "--release", "r-nope", "--to", "3")
+    assert run.code == EXIT_BAD_INPUT and "--to applies to one service" in run.stderr
+    run = world.run("status", "--cluster", "prod")
+    assert run.code == EXIT_BAD_INPUT and "pass --service NAME or --release ID" in run.stderr
+    run = world.run("status", "--cluster", "prod", "--release", "a b")
+    assert run.code == EXIT_BAD_INPUT and "is not a release id" in run.stderr and not run.calls
+
+
+def test_the_same_id_with_another_manifest_is_refused(world):
+    assert world.release(GOOD, release_id="build-7").code == EXIT_OK
+    run = world.release({**GOOD, "web": "v3"}, release_id="build-7")
+    assert run.code == EXIT_BAD_INPUT and "was started with another manifest" in run.stderr
+    assert not set(run.calls) & set(MUTATING)
+
+
+def test_a_service_with_nothing_known_good_makes_the_release_say_where_it_is_left(aws):
+    world = ReleaseWorld.build(aws, ["worker", "web"], after={"web": ["worker"]}, first=None)
+    run = world.release({"worker": "v2", "web": "crash"})
+    assert run.code == EXIT_NOT_RECOVERED, run.stderr
+    assert "not where they should be: worker, web" in run.stderr
+    # nothing was proven before the release: what ran before is named, as the command that returns there
+    assert run.result["next"] == ("ecs-template-deploy rollback --cluster prod --service worker --to worker-template:1 "
+                                  "--family worker-template && ecs-template-deploy rollback --cluster prod --service web "
+                                  "--to web-template:1 --family web-template")
+    assert STATE_TAG in world.services["web"].service().tags
