@@ -1,10 +1,12 @@
-"""The deploy tool under faults: every AWS call of deploy, rollback and prune, failed every way.
+"""The deploy tool under faults: every AWS call of deploy, rollback, prune and release, failed every way.
 
     python3 dev.py bench faults [--scenario NAME ...] [--every N] [--workers N] [--json]
 
 For each scenario (`harness/faults/cases.py`: good and failing deploys, bakes
 with an alarm on ROLLING and BLUE_GREEN, re-runs while an alarm fires, rollback,
-prune across families and services, two CD jobs racing) the benchmark first runs it
+prune across families and services, two CD jobs racing; a release of three services
+in two waves, good, failing in either wave, blue/green with a PAUSE hook:
+`harness/faults/release.py`) the benchmark first runs it
 without faults to count its AWS calls, then once for every call N and every
 fault kind (throttling beyond botocore's retries, 5xx, connection errors, a
 lost reply, a lost reply botocore retries, an expired token, a non-retryable
@@ -26,34 +28,46 @@ import os
 import sys
 import time
 
+from harness.faults import release
 from harness.faults.cases import SCENARIOS, baseline, matrix, run_cases
+from harness.faults.inject import Fault
+
+ALL = [*SCENARIOS, *release.RELEASE_SCENARIOS]
 
 
 def _run_share(args: tuple[list, int, int]) -> list[dict]:
     cases, index, count = args
     mine = cases[index::count]
+    results = list(run_cases([c for c in mine if c.scenario in SCENARIOS])) + \
+        list(release.run_release_cases([c for c in mine if c.scenario in release.RELEASE_SCENARIOS]))
     return [{"id": r.case.id, "scenario": r.case.scenario, "kind": r.case.id.split("-", 2)[-1].rsplit("-", 1)[0],
              "held": r.held, "lost": r.lost, "misreported": r.misreported, "explain": r.explain()}
-            for r in run_cases(mine)]
+            for r in results]
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="only these scenarios")
+    parser.add_argument("--scenario", action="append", choices=sorted(ALL), help="only these scenarios")
+    parser.add_argument("--kind", action="append", choices=[kind.value for kind in Fault],
+                        help="only these fault kinds (default: all)")
     parser.add_argument("--every", type=int, default=1, help="sweep every N-th call (default 1: all)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: CPUs)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    scenarios = args.scenario or list(SCENARIOS)
+    scenarios = args.scenario or ALL
     started = time.perf_counter()
     calls = {}
     for name in scenarios:
-        clean = baseline(name)
+        clean = release.baseline(name) if name in release.RELEASE_SCENARIOS else baseline(name)
         if not clean.held:
             print(f"baseline {name} does not hold: {clean.explain()}", file=sys.stderr)
             return 1
         calls[name] = clean.calls
-    cases = matrix(scenarios, calls=calls, every=args.every)
+    ones = [n for n in scenarios if n in SCENARIOS]
+    releases = [n for n in scenarios if n in release.RELEASE_SCENARIOS]
+    kinds = tuple(Fault(kind) for kind in args.kind) if args.kind else tuple(Fault)
+    cases = (matrix(ones, kinds, calls={n: calls[n] for n in ones}, every=args.every) if ones else []) + \
+        (release.matrix(releases, kinds, calls={n: calls[n] for n in releases}, every=args.every) if releases else [])
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
         shares = pool.map(_run_share, [(cases, i, args.workers) for i in range(args.workers)])
     results = [r for share in shares for r in share]

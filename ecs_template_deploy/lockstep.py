@@ -45,32 +45,43 @@ class Lockstep:
         self._asked = 0
         self._stop: BaseException | None = None
         self._running = 0
+        self._outcomes: list[Outcome] = []
+        self._threads: list[threading.Thread] = []
 
     def run(self, steps: Sequence[Callable[[Clock], T]]) -> list[Outcome[T]]:
         """Run `steps` (each given its clock) side by side; their outcomes, in order."""
-        outcomes: list[Outcome[T]] = [Outcome() for _ in steps]
-        now = self.clock.now()
-        with self._cond:
-            for index in range(len(steps)):
-                self._ask(index, now)
-            self._running = len(steps)
-        threads = [threading.Thread(target=self._step, args=(index, step, outcomes[index]), daemon=True,
-                                    name=f"lockstep-{index}") for index, step in enumerate(steps)]
-        for thread in threads:
-            thread.start()
+        outcomes = [self._start(step) for step in steps]
         try:
             self._drive()
         except BaseException as stop:  # a signal in the calling thread: stop every step, then say it
             self._cancel(stop)
             raise
         finally:
-            for thread in threads:
+            for thread in list(self._threads):
                 thread.join()
-        killed = next((o.error for o in outcomes if o.error is not None and not isinstance(o.error, (Exception, Cancelled))),
-                      None)
+        killed = next((o.error for o in self._outcomes
+                       if o.error is not None and not isinstance(o.error, (Exception, Cancelled))), None)
         if killed is not None:
             raise killed
         return outcomes
+
+    def spawn(self, step: Callable[[Clock], T]) -> Outcome[T]:
+        """Add a step while the run goes on (called from a step, in its turn): it runs
+        side by side with the others from now, and `run` waits for it too."""
+        return self._start(step)
+
+    def _start(self, step: Callable[[Clock], T]) -> Outcome[T]:
+        outcome: Outcome[T] = Outcome()
+        with self._cond:
+            index = len(self._outcomes)
+            self._outcomes.append(outcome)
+            self._ask(index, self.clock.now())
+            self._running += 1
+            thread = threading.Thread(target=self._step, args=(index, step, outcome), daemon=True,
+                                      name=f"lockstep-{index}")
+            self._threads.append(thread)
+        thread.start()
+        return outcome
 
     def clock_for(self, index: int) -> Clock:
         return Clock(self.clock.now, lambda seconds: self._sleep(index, seconds))

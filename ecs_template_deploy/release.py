@@ -33,15 +33,16 @@ from typing import Any, Callable, Iterable
 
 from . import knowngood
 from .clock import Clock
-from .deploy import apply
+from .deploy import CHANGE_BUDGET, apply
 from .errors import (
-    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, BadInputError, DeployToolError, Next, aws_call, shown,
+    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, AccessDeniedError, BadInputError, DeployToolError, aws_call, shown,
 )
 from .events import ProgressEvent, Sink, discard
 from .lockstep import Cancelled, Lockstep
 from .manifest import Entry, Manifest
 from .plan import DeployRequest, Plan, prepare
 from .resources import fetch_service, short
+from .retry import Retrier
 from .rollback import Rollout, RolloutReport
 from .standing import Journal
 from .views import Service, family_of, revision_name, same_revision
@@ -49,8 +50,10 @@ from .watch import AlarmState, RolloutWatcher, WaitOptions, alarm_states
 
 RELEASE_TAG = "ecs-template-deploy:release"
 STATE_TAG = "ecs-template-deploy:release-state"
-DEPLOYING, PASSED, FAILED, RETURNED = "deploying", "passed", "failed", "returned"
-STATES = (DEPLOYING, PASSED, FAILED, RETURNED)
+# deploying: updated (or about to be); passed: baked, known good; failed: its own deploy failed
+# (it went back on its own); returning: the release failed elsewhere, on its way back; returned.
+DEPLOYING, PASSED, FAILED, RETURNING, RETURNED = "deploying", "passed", "failed", "returning", "returned"
+STATES = (DEPLOYING, PASSED, FAILED, RETURNING, RETURNED)
 MAX_TAG_VALUE = 256
 
 
@@ -98,6 +101,7 @@ class ServiceResult:
     exit_code: int = EXIT_OK
     report: RolloutReport | None = None
     next: str = ""  # the command that puts this service right, where the release's own rollback cannot
+    changed: bool = False  # this release updated the service (its record names the release)
 
     @property
     def name(self) -> str:
@@ -160,6 +164,10 @@ class Release:
         self.plans: dict[str, Plan] = {}
         self.alarms: dict[str, AlarmState] = {}
         self.failed = False  # a service of the release failed: the others stop going forward
+        self.failing: list[str] = []  # the services whose own deploy failed
+        self.results: dict[str, ServiceResult] = {}
+        # services on the release (or on their way to it) whose return the earlier waves wait for
+        self._returning: set[str] = set()
 
     # -- 1. validate -------------------------------------------------------------
 
@@ -170,7 +178,7 @@ class Release:
             try:
                 self.plans[entry.name] = prepare(self.ecs, request)
             except DeployToolError as err:
-                err.args = (f"service {entry.name}: {_in_manifest_words(str(err))}",)
+                err.args = (f"service {entry.name}: {in_manifest_words(str(err))}",)
                 raise
         self._check_together()
         names = sorted({alarm for entry in self.manifest.entries for alarm in entry.watch.alarms})
@@ -227,7 +235,7 @@ class Release:
     def _failed_before(self, records: dict[str, Record]) -> list[str]:
         """Services whose record says this release failed there (or whose revision's bake
         record says it failed: the tool writes that first, before any way back)."""
-        failed = [name for name, record in records.items() if record.state in (FAILED, RETURNED)]
+        failed = [name for name, record in records.items() if record.state in (FAILED, RETURNING, RETURNED)]
         for name, record in records.items():
             if name in failed or not record.to:
                 continue
@@ -257,63 +265,78 @@ class Release:
                                 f"{mismatched[0]} records it): give this one a new id (`id` in the manifest, or --id)")
         failed_before = self._failed_before(records)
         if failed_before:
-            self._say("action", f"release {self.manifest.id} failed earlier ({', '.join(failed_before)}): it is not "
-                      "deployed again; finishing its rollback")
-            self.journal.did(f"found release {self.manifest.id} failed earlier: finished its rollback")
-            return self.roll_back(records, reason=f"release {self.manifest.id} had failed at {', '.join(failed_before)}")
+            self._say("action", f"release {self.manifest.id} failed in an earlier run (as its records on "
+                      f"{', '.join(failed_before)} say): it is not deployed again; finishing its rollback")
+            self.journal.did(f"found release {self.manifest.id} failed in an earlier run: finished its rollback")
+            return self.roll_back(records, reason="it failed in an earlier run")
         if records:
             self._say("action", f"release {self.manifest.id} was started before (on {', '.join(records)}): going on "
                       "from where it stands")
         waves = self.manifest.waves
-        results: dict[str, ServiceResult] = {}
         for number, wave in enumerate(waves, start=1):
             self._say("action", f"wave {number} of {len(waves)}: {', '.join(e.name for e in wave)}")
-            steps = [self._forward_step(entry, records.get(entry.name)) for entry in wave]
-            for entry, outcome in zip(wave, Lockstep(self.clock).run(steps), strict=True):
-                results[entry.name] = outcome.value if outcome.value is not None else self._crashed(entry, outcome.error)
-            if any(r.state != PASSED for r in results.values()):
-                failed = [r.name for r in results.values() if r.state != PASSED and r.state != "abandoned"]
-                return self.roll_back(self._records_now(), reason=f"{', '.join(failed)} failed", done=results)
-        report = ReleaseReport(self.manifest.id, EXIT_OK, f"release {self.manifest.id}: "
-                               f"{len(results)} service{'s' if len(results) != 1 else ''} deployed and baked, each "
-                               "marked known good: the release is known good", list(results.values()))
-        return report
+            lock = Lockstep(self.clock)
+            for entry, outcome in zip(wave, lock.run([self._forward_step(entry, records.get(entry.name), lock)
+                                                      for entry in wave]), strict=True):
+                if outcome.error is not None:
+                    self.results[entry.name] = self._crashed(entry, outcome.error)
+            if self.failed:
+                return self._report()
+        return self._report()
 
-    def _forward_step(self, entry: Entry, record: Record | None) -> Callable[[Clock], ServiceResult]:
+    def _forward_step(self, entry: Entry, record: Record | None, lock: Lockstep) -> Callable[[Clock], ServiceResult]:
+        """Deploy one service; when the release fails (here or elsewhere), return it in its turn."""
         def step(clock: Clock) -> ServiceResult:
             journal = Journal()
             sink = named(self.sink, entry.name)
-            aborting = _Aborting(clock, self, journal)
+            aborting = _Aborting(clock, lambda: self._fail(entry, lock, clock), lambda: self.failed, journal)
+            result: ServiceResult | None
             try:
-                return self._deploy_one(entry, record, aborting.clock, sink, journal)
+                result = self._deploy_one(entry, record, aborting.clock, sink, journal, clock)
             except Abandoned:
-                self.journal.did(f"{entry.name}: stopped watching (the release failed elsewhere)")
-                return ServiceResult(entry, "abandoned", "stopped watching: another service of the release failed",
-                                     running=journal.last_seen.task_definition if journal.last_seen else "")
+                result = None
+                self.journal.did(f"{entry.name}: stopped watching its rollout (the release failed elsewhere)")
             except DeployToolError as err:
-                self.failed = True
                 changed = journal.service_changed
-                return ServiceResult(entry, FAILED, str(err), exit_code=err.exit_code if not changed else EXIT_NOT_RECOVERED)
+                result = ServiceResult(entry, FAILED, str(err), exit_code=EXIT_NOT_RECOVERED if changed else err.exit_code,
+                                       changed=changed)
+            except Exception as err:  # a bug: this service's deploy failed all the same, and the others go back
+                result = self._crashed(entry, err)
             finally:
                 self._merge(entry.name, journal)
+            self.results[entry.name] = result or ServiceResult(entry, "abandoned", "stopped watching its rollout")
+            if result is not None and result.state in (FAILED, RETURNED):
+                self._fail(entry, lock, clock)
+                self._returning.discard(entry.name)
+                if result.state == FAILED and result.changed:  # its own way back did not get there
+                    written = Record.read(self._fresh_tags(entry.name))
+                    if written is not None and written.release == self.manifest.id:
+                        self.results[entry.name] = result = self._named_return(result, written)
+                return result
+            if self.failed:  # on the release, or on its way to it: back with the others, in its turn
+                return self._return_in_turn(entry, clock)
+            return self.results[entry.name]
         return step
 
     def _deploy_one(self, entry: Entry, record: Record | None, clock: Clock, sink: Sink,
-                    journal: Journal) -> ServiceResult:
+                    journal: Journal, own: Clock) -> ServiceResult:
         plan = self.plans[entry.name]
         if record is not None and record.state == PASSED and plan.unchanged and \
                 knowngood.is_marked(plan.service, plan.current.arn) and plan.service.steady_on:
             sink(ProgressEvent("action", clock.now(), "already passed its bake in this release: "
                                f"{short(plan.current.arn)} runs, steady and known good", {"service": entry.name}))
             return ServiceResult(entry, PASSED, "passed its bake in an earlier run of this release",
-                                 plan.current.arn, plan.current.arn, plan.current.arn)
+                                 plan.current.arn, plan.current.arn, plan.current.arn, changed=True)
         previous = plan.current.arn
 
         def before_update(plan: Plan, arn: str) -> None:
             # written before the update: a run killed after it finds the service in the release
             self._write(plan.service.arn, Record(self.manifest.id, DEPLOYING, entry.wave, revision_name(arn),
-                                                 revision_name(previous), self.manifest.digest))
-            _tag(self.ecs, arn, RELEASE_TAG, self.manifest.id)
+                                                 revision_name(previous), self.manifest.digest), journal, own)
+            try:
+                _tag(self.ecs, arn, RELEASE_TAG, self.manifest.id)
+            except DeployToolError as err:  # a label for people: the record on the service is what counts
+                journal.warn(f"could not tag {short(arn)} with release {self.manifest.id} ({err})")
             extra = self.before_update(entry)
             if extra is not None:
                 extra(plan, arn)
@@ -322,6 +345,7 @@ class Release:
         # this release updated, is not changed by it (nor returned by its rollback): its
         # rollout, if still going, is watched all the same.
         result = apply(self.ecs, plan, clock=clock, journal=journal, sink=sink, before_update=before_update)
+        recorded = result.updated or record is not None
         options = WaitOptions(poll_interval=self.poll_interval, timeout=entry.watch.timeout,
                               failure_threshold=entry.watch.failure_threshold, bake=entry.watch.bake,
                               alarms=entry.watch.alarms, on_pause=entry.watch.on_pause)
@@ -337,71 +361,94 @@ class Release:
             result.cluster, result.service, result.task_definition_arn, deployment_id=result.deployment_id or None,
             record_arn=result.service_deployment_arn, previous=result.previous_task_definition_arn)
         known = report.known_good.task_definition if report.known_good else ""
-        recorded = result.updated or record is not None  # else this release did not change the service
-        if report.exit_code == EXIT_OK:
-            if not recorded:
-                return ServiceResult(entry, PASSED, f"nothing to deploy: {report.message}", result.task_definition_arn,
-                                     result.task_definition_arn, known, EXIT_OK, report)
-            self._write(plan.service.arn, Record(self.manifest.id, PASSED, entry.wave,
-                                                 revision_name(result.task_definition_arn), revision_name(previous),
-                                                 self.manifest.digest), journal)
-            return ServiceResult(entry, PASSED, report.message, result.task_definition_arn, result.task_definition_arn,
-                                 known, EXIT_OK, report)
-        self.failed = True
-        back = report.exit_code == EXIT_ROLLED_BACK
+        state = PASSED if report.exit_code == EXIT_OK else RETURNED if report.exit_code == EXIT_ROLLED_BACK else FAILED
         if recorded:
-            self._write(plan.service.arn, Record(self.manifest.id, RETURNED if back else FAILED, entry.wave,
+            self._write(plan.service.arn, Record(self.manifest.id, state, entry.wave,
                                                  revision_name(result.task_definition_arn), revision_name(previous),
-                                                 self.manifest.digest), journal)
-        return ServiceResult(entry, RETURNED if back else FAILED, report.message, result.task_definition_arn,
-                             report.returned_to or "", known, report.exit_code, report)
+                                                 self.manifest.digest), journal, own)
+        message = report.message if recorded or state != PASSED else f"nothing to deploy: {report.message}"
+        return ServiceResult(entry, state, message, result.task_definition_arn,
+                             result.task_definition_arn if state == PASSED else report.returned_to or "", known,
+                             report.exit_code, report, changed=recorded)
 
     def _crashed(self, entry: Entry, error: BaseException | None) -> ServiceResult:
-        self.failed = True
         return ServiceResult(entry, FAILED, f"internal error: {type(error).__name__}: {error} (a bug: please report it)",
                              exit_code=EXIT_NOT_RECOVERED)
 
     # -- 4. all or nothing -----------------------------------------------------------
 
-    def _records_now(self) -> dict[str, Record]:
-        """This release's records as they are on the services now."""
-        found = {}
-        for name, plan in self.plans.items():
-            try:
-                service = fetch_service(self.ecs, plan.request.cluster, plan.service.arn)
-            except DeployToolError:
-                service = plan.service
-            self.plans[name] = replace(plan, service=service)
-            record = Record.read(service.tags)
-            if record is not None and record.release == self.manifest.id:
-                found[name] = record
-        return found
-
-    def roll_back(self, records: dict[str, Record], *, reason: str,
-                  done: dict[str, ServiceResult] | None = None) -> ReleaseReport:
-        """Every service this release changed back to its known good, latest wave first.
-        The failure is written on every one of them before any of them moves."""
-        done = dict(done or {})
+    def _fail(self, failing: Entry, lock: Lockstep, clock: Clock) -> None:
+        """`failing`'s deploy failed (it is on its own way back): the release has failed.
+        Once: record it on every service the release changed before any of them moves,
+        and start returning the ones whose steps have ended; the others, still on
+        their way, stop at their next look and return in their own steps."""
+        self.failing.append(failing.name)
+        if self.failed:
+            return
         self.failed = True
-        for name, record in records.items():
-            if record.state in (DEPLOYING, PASSED):
-                self._write(self.plans[name].service.arn, replace(record, state=FAILED))
-        changed = [e for e in self.manifest.entries if e.name in records]
+        self._say("action", f"{failing.name} failed: release {self.manifest.id} fails as a whole; every service it "
+                  "changed returns to its known good, latest wave first")
+        self._write_state(failing.name, FAILED, clock)
         for entry in self.manifest.entries:
-            if entry.name not in records and entry.name not in done:
-                done[entry.name] = ServiceResult(entry, "untouched", "not reached: the release failed before it",
-                                                 running=self.plans[entry.name].current.arn)
-        waves = sorted({e.wave for e in changed}, reverse=True)
-        if waves:
+            result = self.results.get(entry.name)
+            in_wave = entry.wave == failing.wave and entry.name != failing.name
+            if result is not None and result.state == PASSED and result.changed:
+                self._returning.add(entry.name)
+                self._write_state(entry.name, RETURNING, clock)
+                if not in_wave or entry.name in self.results:  # its step has ended: a step of its own
+                    lock.spawn(self._return_step(entry))
+            elif in_wave and entry.name not in self.results:
+                self._returning.add(entry.name)  # still on its way: it returns in its own step
+                self._write_state(entry.name, RETURNING, clock)
+
+    def _write_state(self, name: str, state: str, clock: Clock) -> None:
+        plan = self.plans[name]
+        record = Record.read(self._fresh_tags(name))
+        if record is None or record.release != self.manifest.id:
+            return  # nothing of this release was recorded on it: it was not changed
+        self._write(plan.service.arn, replace(record, state=state), clock=clock)
+
+    def _fresh_tags(self, name: str) -> dict[str, str]:
+        plan = self.plans[name]
+        try:
+            return fetch_service(self.ecs, plan.request.cluster, plan.service.arn).tags
+        except DeployToolError:
+            return plan.service.tags
+
+    def roll_back(self, records: dict[str, Record], *, reason: str) -> ReleaseReport:
+        """Every service this release changed back to its known good, latest wave first
+        (a service whose own deploy failed is on its way back already: the others do not
+        wait for it). Where the release stands is written on each before any moves."""
+        self.failed = True
+        self.failing = [name for name, record in records.items() if record.state in (FAILED,)] or self.failing
+        for name, record in records.items():
+            if record.state in (DEPLOYING, PASSED, RETURNING):
+                self._returning.add(name)
+                if record.state != RETURNING:
+                    self._write(self.plans[name].service.arn, replace(record, state=RETURNING))
+        entries = [e for e in self.manifest.entries if e.name in records]
+        if entries:
             self._say("action", f"release {self.manifest.id} failed ({reason}): returning "
-                      f"{', '.join(e.name for e in sorted(changed, key=lambda e: -e.wave))} to known good, latest wave "
+                      f"{', '.join(e.name for e in sorted(entries, key=lambda e: -e.wave))} to known good, latest wave "
                       "first")
-        for wave in waves:
-            entries = [e for e in changed if e.wave == wave]
-            steps = [self._return_step(entry, records[entry.name], done.get(entry.name)) for entry in entries]
-            for entry, outcome in zip(entries, Lockstep(self.clock).run(steps), strict=True):
-                done[entry.name] = outcome.value if outcome.value is not None else self._crashed(entry, outcome.error)
-        results = [done[e.name] for e in self.manifest.entries]
+        lock = Lockstep(self.clock)
+        for entry, outcome in zip(entries, lock.run([self._return_step(entry) for entry in entries]), strict=True):
+            if outcome.error is not None:
+                self.results[entry.name] = self._crashed(entry, outcome.error)
+        return self._report(reason)
+
+    def _report(self, reason: str = "") -> ReleaseReport:
+        for entry in self.manifest.entries:
+            if entry.name not in self.results:
+                self.results[entry.name] = ServiceResult(entry, "untouched", "not reached: the release failed before it",
+                                                         running=self.plans[entry.name].current.arn)
+        results = [self.results[e.name] for e in self.manifest.entries]
+        if not self.failed:
+            count = len(results)
+            return ReleaseReport(self.manifest.id, EXIT_OK, f"release {self.manifest.id}: {count} service"
+                                 f"{'s' if count != 1 else ''} deployed and baked, each marked known good: the release "
+                                 "is known good", results)
+        reason = reason or f"{', '.join(dict.fromkeys(self.failing))} failed"
         astray = [r for r in results if r.state not in (RETURNED, "untouched")]
         if astray:
             where = "; ".join(f"{r.name}: {r.message}" for r in astray)
@@ -410,52 +457,67 @@ class Release:
         return ReleaseReport(self.manifest.id, EXIT_ROLLED_BACK, f"release {self.manifest.id} failed ({reason}); every "
                              "service it changed is back on its known good, steady", results, rolled_back=True)
 
-    def _return_step(self, entry: Entry, record: Record, earlier: ServiceResult | None) -> Callable[[Clock], ServiceResult]:
+    def _return_step(self, entry: Entry) -> Callable[[Clock], ServiceResult]:
         def step(clock: Clock) -> ServiceResult:
-            journal = Journal()
-            try:
-                return self._return_one(entry, record, earlier, clock, named(self.sink, entry.name), journal)
-            except DeployToolError as err:
-                return self._named_return(ServiceResult(entry, "not-returned", str(err), record.to,
-                                                        exit_code=EXIT_NOT_RECOVERED), record)
-            finally:
-                self._merge(entry.name, journal)
+            return self._return_in_turn(entry, clock)
         return step
 
-    def _return_one(self, entry: Entry, record: Record, earlier: ServiceResult | None, clock: Clock, sink: Sink,
+    def _return_in_turn(self, entry: Entry, clock: Clock) -> ServiceResult:
+        """Wait until no service of a later wave is still on the release (so nothing that
+        ran with this one's new revision is left), then return it."""
+        journal = Journal()
+        try:
+            while any(other.wave > entry.wave and other.name in self._returning for other in self.manifest.entries):
+                clock.sleep(self.poll_interval)
+            result = self._return_one(entry, self.results.get(entry.name), clock, named(self.sink, entry.name), journal)
+        except DeployToolError as err:
+            record = Record.read(self._fresh_tags(entry.name))
+            result = self._named_return(ServiceResult(entry, "not-returned", str(err), exit_code=EXIT_NOT_RECOVERED),
+                                        record) if record is not None else \
+                ServiceResult(entry, "not-returned", str(err), exit_code=EXIT_NOT_RECOVERED)
+        finally:
+            self._merge(entry.name, journal)
+            self._returning.discard(entry.name)
+        self.results[entry.name] = result
+        return result
+
+    def _return_one(self, entry: Entry, earlier: ServiceResult | None, clock: Clock, sink: Sink,
                     journal: Journal) -> ServiceResult:
         plan = self.plans[entry.name]
         service = fetch_service(self.ecs, entry.cluster, plan.service.arn)
         now = Record.read(service.tags)
         if now is None or now.release != self.manifest.id:
+            if earlier is None or not earlier.changed:
+                return ServiceResult(entry, "untouched", "not changed by the release", running=service.task_definition)
             other = f"release {now.release}" if now else "a deploy outside any release"
-            return ServiceResult(entry, "not-returned", f"not touched: {other} has deployed it since", record.to,
+            return ServiceResult(entry, "not-returned", f"not touched: {other} has deployed it since", "",
                                  service.task_definition, exit_code=EXIT_NOT_RECOVERED)
         options = WaitOptions(poll_interval=self.poll_interval, timeout=entry.watch.timeout,
                               failure_threshold=entry.watch.failure_threshold, on_pause=entry.watch.on_pause)
         watcher = RolloutWatcher(self.ecs, clock=clock, options=options, sink=sink, journal=journal)
         steady = service.steady_on
-        if steady and not same_revision(revision_name(steady), record.to):
-            # never changed (killed before its update), or already back (its own return)
+        if steady and not same_revision(revision_name(steady), now.to):
+            # never changed (stopped before its update), or already back (its own return)
             known = knowngood.find(self.ecs, family_of(steady), service_tags=service.tags, service_arn=service.arn)
-            self._write(service.arn, replace(now, state=RETURNED), journal)
+            if now.state != RETURNED:
+                self._write(service.arn, replace(now, state=RETURNED), journal, clock)
             proven = known is not None and same_revision(known.task_definition, steady)
             message = (earlier.message if earlier is not None and earlier.state == RETURNED
                        else f"runs {short(steady)}, steady" + ("" if proven else ": not known good"))
-            return ServiceResult(entry, RETURNED, message, self._arn(entry.name, record.to), steady,
-                                 known.task_definition if known else "",
-                                 EXIT_ROLLED_BACK if proven else EXIT_NOT_RECOVERED)
-        sink(ProgressEvent("action", clock.now(), f"returning to known good (release {self.manifest.id} "
-                           "failed)", {"service": entry.name}))
+            return ServiceResult(entry, RETURNED if proven else "not-returned", message, self._arn(entry.name, now.to),
+                                 steady, known.task_definition if known else "",
+                                 EXIT_ROLLED_BACK if proven else EXIT_NOT_RECOVERED, changed=True)
+        sink(ProgressEvent("action", clock.now(), f"returning to known good (release {self.manifest.id} failed)",
+                           {"service": entry.name}))
         report = Rollout(self.ecs, watcher).roll_back(entry.cluster, service.arn)
         back = report.exit_code == EXIT_OK
         if back:
-            self._write(service.arn, replace(now, state=RETURNED), journal)
+            self._write(service.arn, replace(now, state=RETURNED), journal, clock)
         result = ServiceResult(entry, RETURNED if back else "not-returned", report.message,
-                               self._arn(entry.name, record.to), report.returned_to or "",
+                               self._arn(entry.name, now.to), report.returned_to or "",
                                report.known_good.task_definition if report.known_good else "",
-                               EXIT_ROLLED_BACK if back else report.exit_code, report)
-        return result if back else self._named_return(result, record)
+                               EXIT_ROLLED_BACK if back else report.exit_code, report, changed=True)
+        return result if back else self._named_return(result, now)
 
     def _named_return(self, result: ServiceResult, record: Record) -> ServiceResult:
         """A service the release's rollback could not return (nothing known good, most
@@ -473,13 +535,20 @@ class Release:
 
     # -- shared ----------------------------------------------------------------------
 
-    def _write(self, service_arn: str, record: Record, journal: Journal | None = None) -> None:
-        """Write where the service stands in the release: asked again on failure; a
-        record that cannot be written is said (the next run reads an older one)."""
-        try:
+    def _write(self, service_arn: str, record: Record, journal: Journal | None = None, clock: Clock | None = None) -> None:
+        """Write where the service stands in the release: asked again on failure (on the
+        clock of the step writing it); a record that cannot be written is said (the next
+        run reads an older one), except before the update, which then does not happen."""
+        clock = clock or self.clock
+
+        def write() -> None:
             with aws_call("ecs:TagResource"):
                 self.ecs.tag_resource(resourceArn=service_arn, tags=[{"key": RELEASE_TAG, "value": self.manifest.id},
                                                                      {"key": STATE_TAG, "value": record.value()}])
+
+        try:
+            Retrier(clock, self.sink).call(write, until=clock.now() + CHANGE_BUDGET,
+                                           what=f"recording {record.state} for release {self.manifest.id}")
         except DeployToolError as err:
             if record.state == DEPLOYING:
                 raise  # before the update: nothing moves unless the record says it may have
@@ -504,24 +573,27 @@ _OPTION_KEYS = (("--keep-image", "keep_images"), ("--image", "images"), ("--tag"
                 ("--family", "family"), ("--template", "template"), ("--service", "name"), ("--cluster", "cluster"))
 
 
-def _in_manifest_words(message: str) -> str:
+def in_manifest_words(message: str) -> str:
+    """A deploy's message about its options, in the manifest's keys."""
     for option, key in _OPTION_KEYS:
         message = message.replace(f"pass {option}", f"give the service `{key}`").replace(option, f"`{key}`")
+    message = message.replace("`tag`/`images`", "the service's `tag` or `images`")
     return message
 
 
 class _Aborting:
     """A step's clock that stops the step going forward once the release failed
-    elsewhere: at its next sleep, unless the step is already on its way back."""
+    elsewhere (at its next sleep, unless it is on its own way back), and that tells
+    the release when the step's own deploy failed (its first sleep on the way back)."""
 
-    def __init__(self, clock: Clock, release: Release, journal: Journal) -> None:
+    def __init__(self, clock: Clock, fail: Callable[[], None], failed: Callable[[], bool], journal: Journal) -> None:
         def sleep(seconds: float) -> None:
             if journal.resume is not None:
-                release.failed = True  # this step's deploy failed: it is on its way back, the others stop now
-            elif release.failed:
+                fail()  # this step's deploy failed: it is on its way back; the others stop now
+            elif failed():
                 raise Abandoned()
             clock.sleep(seconds)
-            if release.failed and journal.resume is None:
+            if failed() and journal.resume is None:
                 raise Abandoned()
 
         self.clock = Clock(clock.now, sleep)
@@ -534,7 +606,7 @@ def _tag(ecs: Any, arn: str, key: str, value: str) -> None:
 
 # -- status and rollback of a release by its id, from the services' records ---------------
 
-def services_of(ecs: Any, cluster: str, release: str) -> list[Service]:
+def services_of(ecs: Any, cluster: str, release: str, warn: Callable[[str], None] | None = None) -> list[Service]:
     """The services of `cluster` this release changed (their record names it)."""
     arns: list[str] = []
     with aws_call("ecs:ListServices"):
@@ -542,9 +614,23 @@ def services_of(ecs: Any, cluster: str, release: str) -> list[Service]:
             arns.extend(page.get("serviceArns", []))
     found = []
     for start in range(0, len(arns), 10):
-        with aws_call("ecs:DescribeServices"):
-            answer = ecs.describe_services(cluster=cluster, services=arns[start:start + 10], include=["TAGS"])
-        for raw in answer.get("services", []):
+        batch = arns[start:start + 10]
+        try:
+            with aws_call("ecs:DescribeServices"):
+                answers = ecs.describe_services(cluster=cluster, services=batch, include=["TAGS"]).get("services", [])
+        except AccessDeniedError:
+            # a policy per service (the `policy` command's) covers the release's services, not the
+            # cluster's others: read one by one, and skip what this identity may not read
+            answers = []
+            for arn in batch:
+                try:
+                    with aws_call("ecs:DescribeServices"):
+                        answers += ecs.describe_services(cluster=cluster, services=[arn], include=["TAGS"])["services"]
+                except AccessDeniedError:
+                    if warn is not None:
+                        warn(f"not allowed to read {short(arn)}: skipped (if release {release} changed it, grant "
+                             "ecs:DescribeServices on it)")
+        for raw in answers:
             service = Service(raw)
             if service.tags.get(RELEASE_TAG) == release and service.raw.get("status") != "INACTIVE":
                 found.append(service)
@@ -575,7 +661,7 @@ def _default_watch():
 def rollback_release(ecs: Any, cluster: str, release: str, *, clock: Clock, sink: Sink = discard,
                      poll_interval: float = 10.0, journal: Journal | None = None) -> ReleaseReport:
     """`rollback --release ID`: every service of `cluster` the release changed back to known good."""
-    services = services_of(ecs, cluster, release)
+    services = services_of(ecs, cluster, release, (journal or Journal()).warn)
     if not services:
         raise BadInputError(f"no service of cluster {shown(cluster)} records release {shown(release)}: check the id "
                             "(the release's output names it) and --cluster")

@@ -17,14 +17,16 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from ..errors import EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, DeployFailedError, Next, NotRecoveredError
+from ..errors import (
+    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, DeployFailedError, DeployToolError, Next, NotRecoveredError,
+    TaskFailedError,
+)
 from ..manifest import Entry, load
 from ..oneoff import run_task, shown_command
 from ..plan import Plan
 from ..registry import check_pushed
-from ..release import Release, ReleaseReport
+from ..release import Release, ReleaseReport, in_manifest_words
 from ..resources import short
-from ..errors import TaskFailedError
 from .common import Context, positive_seconds
 from .run import check_task_options, job_from
 from ..watch import DEFAULT_POLL_INTERVAL
@@ -67,7 +69,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if context.ecr_for is not None:
         for name, plan in release.plans.items():
             if not plan.unchanged:
-                check_pushed(context.ecr_for, plan.images, unchanged=plan.current.images, warn=context.warn)
+                try:
+                    check_pushed(context.ecr_for, plan.images, unchanged=plan.current.images, warn=context.warn)
+                except DeployToolError as err:
+                    err.args = (f"service {name}: {in_manifest_words(str(err))}",)
+                    raise
     return conclude(release.run(), context, args, clusters=manifest.clusters)
 
 
