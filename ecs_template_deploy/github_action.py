@@ -1,8 +1,8 @@
 """The GitHub Action's step (`action.yml` at the repository root runs
 `python -m ecs_template_deploy.github_action`): the action's inputs, as GitHub
 passes them (`INPUT_<NAME>` environment variables), become `deploy --json`'s
-options; its result object becomes the step's outputs (`revision-arn`, `result`,
-`known-good` in `$GITHUB_OUTPUT`), the rollout a job summary
+options (with `manifest`: `release --json`'s); its result object becomes the step's
+outputs (`revision-arn`, `result`, `known-good`, `release` in `$GITHUB_OUTPUT`), the rollout a job summary
 (`$GITHUB_STEP_SUMMARY`), and a failure an error annotation with the tool's
 one-line message. The exit code is the tool's.
 """
@@ -36,7 +36,14 @@ INPUTS: dict[str, tuple[str, str]] = {
     "on-pause": ("--on-pause", "value"),
     "region": ("--region", "value"),
 }
-OUTPUTS = ("revision-arn", "result", "known-good")
+# with `manifest`, the step runs `release` instead: these inputs, and none of deploy's for one service
+RELEASE_INPUTS: dict[str, tuple[str, str]] = {
+    "manifest": ("--manifest", "value"),
+    "release-id": ("--id", "value"),
+    "poll-interval": ("--poll-interval", "value"),
+    "region": ("--region", "value"),
+}
+OUTPUTS = ("revision-arn", "result", "known-good", "release")
 
 
 class InputError(ValueError):
@@ -50,8 +57,23 @@ def _input(environ: Mapping[str, str], name: str) -> str:
 
 
 def argv_from(environ: Mapping[str, str]) -> list[str]:
-    argv = ["deploy"]
-    for name, (option, kind) in INPUTS.items():
+    if _input(environ, "manifest"):
+        for name, (_, kind) in INPUTS.items():
+            value = _input(environ, name)
+            given = value.lower() == "true" if kind == "flag" else bool(value)  # action.yml defaults flags to false
+            if name not in RELEASE_INPUTS and given:
+                raise InputError(f"input {name} applies to one service's deploy: with manifest, every service's "
+                                 "settings come from the manifest; remove it (or drop manifest)")
+        argv, inputs = ["release"], RELEASE_INPUTS
+    else:
+        if _input(environ, "release-id"):
+            raise InputError("input release-id names a release: it needs manifest")
+        missing = [name for name in ("cluster", "service", "template") if not _input(environ, name)]
+        if missing:
+            raise InputError(f"input {missing[0]} is required: give cluster, service and template (or manifest, "
+                             "to release several services)")
+        argv, inputs = ["deploy"], INPUTS
+    for name, (option, kind) in inputs.items():
         value = _input(environ, name)
         if not value:
             continue
@@ -78,8 +100,14 @@ def summary(result: Mapping[str, object], lines: Sequence[Mapping[str, object]])
     rows = [f"| {line.get('at', '')} | {line.get('kind', '')} | {str(line.get('message', '')).replace('|', '/')} |"
             for line in lines if line.get("kind") not in ("result", "deploy")]
     state = "succeeded" if result.get("exitCode") == 0 else f"failed (exit {result.get('exitCode')})"
+    services = result.get("services")
+    table = []
+    if isinstance(services, list) and services:  # a release: where each service ended
+        table = ["| service | wave | state | what |", "|---|---:|---|---|", *(
+            f"| {s.get('service')} | {s.get('wave')} | {s.get('state')} | {str(s.get('message', '')).replace('|', '/')} |"
+            for s in services if isinstance(s, dict)), ""]
     return "\n".join([f"### ecs-template-deploy: {state}", "", str(result.get("message") or result.get("error") or ""),
-                      "", "| time | kind | what |", "|---|---|---|", *rows, ""])
+                      "", *table, "| time | kind | what |", "|---|---|---|", *rows, ""])
 
 
 def run(environ: Mapping[str, str], stdout=None, stderr=None) -> int:
@@ -99,7 +127,8 @@ def run(environ: Mapping[str, str], stdout=None, stderr=None) -> int:
         print(text, file=stdout)   # the JSON lines stay in the log
     result = lines[-1] if lines and lines[-1].get("kind") == "result" else {"exitCode": code}
     values = {"revision-arn": result.get("taskDefinitionArn") or "", "result": "success" if code == 0 else "failure",
-              "known-good": result.get("knownGood") or (result.get("standing") or {}).get("knownGood") or ""}
+              "known-good": result.get("knownGood") or (result.get("standing") or {}).get("knownGood") or "",
+              "release": result.get("release") or ""}
     if environ.get("GITHUB_OUTPUT"):
         with open(environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
             out.writelines(f"{name}={values[name]}\n" for name in OUTPUTS)

@@ -148,7 +148,7 @@ def _toml(text: str, where: str) -> Any:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise BadInputError(f"{where} is not valid TOML: {err}") from None
+        raise BadInputError(f"{where} is not valid TOML: {err}: fix it there (TOML's rules: toml.io)") from None
 
 
 def _yaml(text: str, where: str) -> Any:
@@ -160,7 +160,7 @@ def _yaml(text: str, where: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise BadInputError(f"{where} is not valid YAML: {' '.join(str(err).split())}") from None
+        raise BadInputError(f"{where} is not valid YAML: {' '.join(str(err).split())}: fix it there") from None
 
 
 def _expand(value: Any, environ: Mapping[str, str], where: str) -> Any:
@@ -186,7 +186,7 @@ def _expand(value: Any, environ: Mapping[str, str], where: str) -> Any:
 def _known_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, what: str) -> None:
     for key in table:
         if key not in allowed:
-            raise BadInputError(f"{where}: unknown key {shown(str(key))}{' ' + what if what else ''}: the keys are "
+            raise BadInputError(f"{where}: unknown key {shown(str(key))}{' ' + what if what else ''}: use one of "
                                 f"{', '.join(allowed)}")
 
 
@@ -197,7 +197,7 @@ def _text(service: dict[str, Any], key: str, where: str, *, required: bool = Fal
             raise BadInputError(f"{where} has no {key}: give it `{key} = \"...\"`")
         return None
     if not isinstance(value, str) or not value.strip():
-        raise BadInputError(f"{where}: {key} must be a non-empty string, not {shown(str(value))}")
+        raise BadInputError(f"{where}: {key} is {shown(str(value))}: give it as a non-empty string, like {key} = \"...\"")
     return value
 
 
@@ -206,7 +206,7 @@ def _names(service: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise BadInputError(f"{where}: {key} must be a list of names, like {key} = [\"worker\"]")
+        raise BadInputError(f"{where}: {key} is not a list of names: write it like {key} = [\"worker\"]")
     return tuple(value)
 
 
@@ -216,7 +216,7 @@ def _number(service: dict[str, Any], key: str, default: float, where: str, *, wh
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (whole and not isinstance(value, int)) \
             or value != value or value < minimum or value > 10 * 365 * 86400:
         kind = "a whole number" if whole else "a number of seconds"
-        raise BadInputError(f"{where}: {key} must be {kind}, {minimum:g} or more, not {shown(str(value))}")
+        raise BadInputError(f"{where}: {key} is {shown(str(value))}: give {kind}, {minimum:g} or more")
     return value
 
 
@@ -230,7 +230,8 @@ def _entry(service: dict[str, Any], index: int, where: str) -> Entry:
         raise BadInputError(f"{label} has no cluster: give `cluster = \"...\"` on it or at the top of the manifest")
     images = service.get("images", {})
     if not isinstance(images, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in images.items()):
-        raise BadInputError(f"{label}: images must be a table of container = \"image\", like images = {{ app = \"repo:1.2\" }}")
+        raise BadInputError(f"{label}: images is not a table of container = \"image\": write it like images = "
+                            "{ app = \"repo:1.2\" }")
     try:
         selection = ImageSelection.from_options([f"{k}={v}" for k, v in images.items()], _text(service, "tag", label),
                                                 _text(service, "repository", label), _names(service, "keep_images", label))
@@ -239,7 +240,8 @@ def _entry(service: dict[str, Any], index: int, where: str) -> Entry:
         raise BadInputError(f"{label}: {said}") from None
     on_pause = service.get("on_pause", "wait")
     if on_pause not in ON_PAUSE:
-        raise BadInputError(f"{label}: on_pause {shown(str(on_pause))} is not one of {', '.join(ON_PAUSE)}")
+        raise BadInputError(f"{label}: on_pause {shown(str(on_pause))} is not an answer to a pause: use one of "
+                            f"{', '.join(ON_PAUSE)}")
     alarms = _names(service, "alarms", label)
     watch = Watch(bake=float(_number(service, "bake", 0.0, label)), alarms=alarms,
                   timeout=float(_number(service, "timeout", 1800.0, label, minimum=1.0)),
@@ -257,7 +259,7 @@ def _unique(entries: list[Entry], where: str) -> None:
             other = seen[entry.name]
             place = "" if other.cluster != entry.cluster else f" in cluster {entry.cluster}"
             raise BadInputError(f"{where}: service {entry.name} appears twice{place}: a release deploys a service once; "
-                                "merge the entries (names must be unique in a manifest)")
+                                "remove one of the entries (names must be unique in a manifest)")
         seen[entry.name] = entry
 
 
@@ -268,7 +270,7 @@ def _with_waves(entries: list[Entry], where: str) -> list[Entry]:
         for other in entry.after:
             if other not in names:
                 raise BadInputError(f"{where}, service {entry.name}: after names {shown(other)}, which is not a "
-                                    f"service of this manifest (it has {', '.join(names)})")
+                                    f"service of this manifest: name one of {', '.join(names)}")
             if other == entry.name:
                 raise BadInputError(f"{where}, service {entry.name}: after names the service itself: remove it")
     waves: dict[str, int] = {}

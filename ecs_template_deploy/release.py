@@ -213,8 +213,8 @@ class Release:
             for other, theirs in plans.items():
                 if plan.template.family == theirs.family:
                     raise BadInputError(f"service {name}'s template {plan.template.family} is the family service {other} "
-                                        "deploys into: a template is Terraform's, CD never registers into it; point "
-                                        f"{name} at its own template")
+                                        "deploys into (a template is Terraform's: CD never registers into it): give "
+                                        f"{name} a template of its own")
             entry = self.manifest.entry(name)
             probe = Record(self.manifest.id, DEPLOYING, entry.wave, f"{plan.family}:1000000", "", self.manifest.digest)
             if len(probe.value()) > MAX_TAG_VALUE:

@@ -96,9 +96,11 @@ def add_service_arguments(parser: argparse.ArgumentParser, *, or_release: str = 
 
 def service_or_release(args: argparse.Namespace, *, alone: tuple[str, ...] = ()) -> None:
     """Exactly one of --service and --release; options that only apply to one service refused with --release."""
-    if (args.service is None) == (args.release is None):
-        raise BadInputError("pass --service NAME (one service) or --release ID (every service a release changed), "
-                            "not both" if args.service else "pass --service NAME or --release ID")
+    if args.service is not None and args.release is not None:
+        raise BadInputError("--service and --release both given: pass --service NAME for one service, or --release ID "
+                            "for every service a release changed")
+    if args.service is None and args.release is None:
+        raise BadInputError("no service named: pass --service NAME, or --release ID for every service a release changed")
     if args.release is not None:
         from ..manifest import RELEASE_ID
 

@@ -16,8 +16,10 @@ import contextlib
 import io
 import os
 import re
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Iterator
 
 import boto3
@@ -155,6 +157,25 @@ def served() -> Iterator[tuple[ToolWorld, NotAws]]:
 
 # -- the rows -------------------------------------------------------------------------------------
 
+MANIFESTS = Path(tempfile.mkdtemp(prefix="bad-manifests-"))
+GOOD_MANIFEST = 'cluster = "prod"\n[[service]]\nname = "web"\ntemplate = "web-template"\ntag = "v3"\n'
+# name, manifest, what the one line says
+BAD_MANIFESTS = (
+    ("not-toml", "cluster = \n", "is not valid TOML"),
+    ("unknown-key", GOOD_MANIFEST + 'bake_seconds = 3\n', "unknown key 'bake_seconds'"),
+    ("no-services", 'cluster = "prod"\n', "names no services"),
+    ("twice", GOOD_MANIFEST * 1 + GOOD_MANIFEST.split("\n", 1)[1], "service web appears twice"),
+    ("after-unknown", GOOD_MANIFEST + 'after = ["api"]\n', "after names 'api', which is not a service of this manifest"),
+    ("cycle", GOOD_MANIFEST + 'after = ["web"]\n', "after names the service itself"),
+    ("unknown-service", GOOD_MANIFEST.replace('name = "web"', 'name = "api"'), "service api: service 'api' not found"),
+    ("unknown-template", GOOD_MANIFEST.replace("web-template", "nope-template"), "service web: "),
+    ("no-such-container", GOOD_MANIFEST.replace('tag = "v3"', 'images = { sidecar = "x:1" }'), "service web: "),
+    ("unset-variable", GOOD_MANIFEST.replace('"v3"', '"${NO_SUCH_VARIABLE_HERE}"'), "${NO_SUCH_VARIABLE_HERE} is not set"),
+    ("bad-id", 'id = "a b"\n' + GOOD_MANIFEST, "release id 'a b' cannot be recorded"),
+)
+for _name, _text, _ in BAD_MANIFESTS:
+    (MANIFESTS / f"{_name}.toml").write_text(_text)
+
 TARGET = ["--cluster", "prod", "--service", "web", "--template", "web-template"]
 SERVICE = ["--cluster", "prod", "--service", "web"]
 BASE = {  # each command as a CD job runs it: the rows change one thing
@@ -207,7 +228,22 @@ OTHER_REGION = f"arn:aws:ecs:eu-west-1:{ACCOUNT}"
 ROWS = [
     # -- the same problem in every command, read the same --------------------------------------
     *each(ALL, "no-cluster", lambda a: without(a, "--cluster"), "the following arguments are required: --cluster"),
-    *each(ALL, "no-service", lambda a: without(a, "--service"), "the following arguments are required: --service"),
+    *each(tuple(c for c in ALL if c not in ("status", "rollback")), "no-service", lambda a: without(a, "--service"),
+          "the following arguments are required: --service"),
+    # status and rollback take --release ID (every service a release changed) instead of --service
+    *each(("status", "rollback"), "no-service", lambda a: without(a, "--service"),
+          "no service named: pass --service NAME, or --release ID"),
+    *each(("status", "rollback"), "service-and-release", lambda a: [*a, "--release", "r-1"],
+          "--service and --release both given"),
+    *each(("status", "rollback"), "release-not-an-id", lambda a: [*without(a, "--service"), "--release", "r 1"],
+          "--release 'r 1' is not a release id"),
+    *each(("status", "rollback"), "release-unknown", lambda a: [*without(a, "--service"), "--release", "r-1"],
+          "no service of cluster 'prod' records release 'r-1'"),
+    # release: the manifest is read and checked before any call; then every service, as deploy checks one
+    row("release-no-manifest", ["release"], "the following arguments are required: --manifest"),
+    row("release-manifest-missing", ["release", "--manifest", str(MANIFESTS / "nope.toml")], "not found: pass the path"),
+    *(row(f"release-{name}", ["release", "--manifest", str(MANIFESTS / f"{name}.toml")], fragment)
+      for name, _, fragment in BAD_MANIFESTS),
     *each(ALL, "cluster-empty", lambda a: replaced(a, "--cluster", ""), "--cluster '' is not a cluster name or ARN"),
     *each(ALL, "cluster-punctuation", lambda a: replaced(a, "--cluster", "prod!"), "--cluster 'prod!' is not a cluster name"),
     *each(ALL, "cluster-unicode", lambda a: replaced(a, "--cluster", "prød"), "--cluster 'prød' is not a cluster name"),

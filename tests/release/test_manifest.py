@@ -5,6 +5,7 @@ import pytest
 
 from ecs_template_deploy.errors import BadInputError
 from ecs_template_deploy.manifest import load, parse
+from tests.deploy.test_bad_input_table import PREFIX, says_what_to_do
 
 THREE = """
 cluster = "prod"
@@ -54,7 +55,7 @@ def test_the_default_id_is_a_digest_of_what_the_manifest_says_so_the_same_releas
      "the services wait for each other in a cycle (scheduler -> web -> scheduler)"),
     (THREE.replace('template = "worker-template"\n', ''), "service worker has no template"),
     (THREE.replace('images = { app = "repo/web:1.4.2" }', ''), "service web: no image chosen"),
-    (THREE.replace("bake = 60", "bake = -1"), "bake must be a number of seconds, 0 or more"),
+    (THREE.replace("bake = 60", "bake = -1"), "bake is '-1': give a number of seconds, 0 or more"),
     (THREE.replace("bake = 60", "bakes = 60"), "unknown key 'bakes' at its top level"),
     (THREE.replace('name = "worker"', 'name = "worker"\nimage = "x"'), "service worker: unknown key 'image'"),
     (THREE.replace("${BUILD_TAG}", "${NOPE}", 1), "${NOPE} is not set: export it in the pipeline"),
@@ -62,12 +63,13 @@ def test_the_default_id_is_a_digest_of_what_the_manifest_says_so_the_same_releas
     ("[[service]]\nname = 'x'\ntemplate = 't'\ntag = 'v'\n", "service x has no cluster"),
     ("cluster = 'prod'\n", "names no services"),
     ("cluster = 'prod'\n[[service]\n", "is not valid TOML"),
-    (THREE.replace("bake = 0", "on_pause = 'later'"), "on_pause 'later' is not one of wait, continue, rollback, fail"),
+    (THREE.replace("bake = 0", "on_pause = 'later'"), "on_pause 'later' is not an answer to a pause: use one of wait, continue, rollback, fail"),
 ])
 def test_a_bad_manifest_is_refused_in_one_line_naming_the_mistake(text, said):
     with pytest.raises(BadInputError) as refused:
         parse(text, environ={"BUILD_TAG": "1"})
     assert said in str(refused.value) and "\n" not in str(refused.value)
+    assert says_what_to_do(PREFIX + str(refused.value)), str(refused.value)
 
 
 def test_yaml_says_the_same_as_toml(tmp_path):

@@ -122,7 +122,7 @@ def test_a_service_failing_in_the_first_wave_stops_its_sibling_and_the_next_wave
 @pytest.mark.parametrize("change, said", [
     (lambda text: text.replace('"scheduler"', '"cron"'), "service cron: service 'cron' not found"),
     (lambda text: text.replace('template = "scheduler-template"', 'template = "worker"\nfamily = "scheduler"'),
-     "template worker is the family service worker deploys into"),
+     "template worker is the family service worker deploys into (a template is Terraform's"),
     (lambda text: text.replace('name = "scheduler"', 'name = "scheduler"\nfamily = "worker"'),
      "both register into family worker"),
     (lambda text: text.replace('tag = "v2"', 'images = { sidecar = "x:1" }', 1), "service worker: "),

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ecs_template_deploy.cli import build_parser
-from ecs_template_deploy.github_action import INPUTS, OUTPUTS, InputError, argv_from
+from ecs_template_deploy.github_action import INPUTS, OUTPUTS, RELEASE_INPUTS, InputError, argv_from, summary
 from harness.server import HarnessServer
 from harness.worlds.tool import bare_template_service, cd_process_env
 
@@ -27,11 +27,19 @@ def _deploy_options() -> set[str]:
     return {option for action in deploy._actions for option in action.option_strings}
 
 
-def test_every_input_is_an_option_of_deploy_and_passed_to_the_step():
-    assert set(ACTION["inputs"]) == set(INPUTS)
+def _options(command: str) -> set[str]:
+    parser, _ = build_parser()
+    sub = dict(parser._subparsers._group_actions[0].choices.items())[command]
+    return {option for action in sub._actions for option in action.option_strings}
+
+
+def test_every_input_is_an_option_of_deploy_or_release_and_passed_to_the_step():
+    assert set(ACTION["inputs"]) == set(INPUTS) | set(RELEASE_INPUTS)
     assert {option for option, _ in INPUTS.values()} <= _deploy_options()
+    assert {option for option, _ in RELEASE_INPUTS.values()} <= _options("release")
     step_env = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "deploy")["env"]
-    assert step_env == {f"INPUT_{name.upper().replace('-', '_')}": f"${{{{ inputs.{name} }}}}" for name in INPUTS}
+    assert step_env == {f"INPUT_{name.upper().replace('-', '_')}": f"${{{{ inputs.{name} }}}}"
+                        for name in {**INPUTS, **RELEASE_INPUTS}}
     assert set(ACTION["outputs"]) == set(OUTPUTS)
     assert ACTION["runs"]["using"] == "composite"
 
@@ -43,7 +51,28 @@ def test_inputs_become_options_lines_and_flags():
     assert argv == ["deploy", "--cluster", "prod", "--service", "web", "--template", "web-template", "--tag", "abc123",
                     "--keep-image", "log_router", "--alarm", "HighErrors", "--alarm", "Latency", "--no-rollback", "--json"]
     with pytest.raises(InputError, match="input no-rollback is 'yes': write true or false"):
-        argv_from({"INPUT_NO_ROLLBACK": "yes"})
+        argv_from({"INPUT_CLUSTER": "prod", "INPUT_SERVICE": "web", "INPUT_TEMPLATE": "t", "INPUT_NO_ROLLBACK": "yes"})
+
+
+def test_a_manifest_runs_release_and_refuses_the_inputs_of_one_service():
+    assert argv_from({"INPUT_MANIFEST": "release.toml", "INPUT_RELEASE_ID": "build-7", "INPUT_POLL_INTERVAL": "5",
+                      "INPUT_NO_ROLLBACK": "false"}) == [
+        "release", "--manifest", "release.toml", "--id", "build-7", "--poll-interval", "5", "--json"]
+    with pytest.raises(InputError, match="input tag applies to one service's deploy: with manifest"):
+        argv_from({"INPUT_MANIFEST": "release.toml", "INPUT_TAG": "v2"})
+    with pytest.raises(InputError, match="input service is required: give cluster, service and template"):
+        argv_from({"INPUT_CLUSTER": "prod", "INPUT_TEMPLATE": "t"})
+    with pytest.raises(InputError, match="input release-id names a release: it needs manifest"):
+        argv_from({"INPUT_CLUSTER": "prod", "INPUT_SERVICE": "web", "INPUT_TEMPLATE": "t", "INPUT_RELEASE_ID": "x"})
+
+
+def test_a_release_summary_says_where_each_service_ended():
+    result = {"exitCode": 1, "message": "release r-1 failed (web failed)", "release": "r-1", "services": [
+        {"service": "worker", "wave": 1, "state": "returned", "message": "rolled back to worker:1: steady state"},
+        {"service": "web", "wave": 2, "state": "returned", "message": "deploy of web:2 failed"}]}
+    text = summary(result, [])
+    assert "| worker | 1 | returned | rolled back to worker:1: steady state |" in text
+    assert text.startswith("### ecs-template-deploy: failed (exit 1)")
 
 
 @pytest.fixture
