@@ -25,8 +25,10 @@ run. The floor (issue "a release of several services as one"): release at most
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
 from harness.faults.cases import embedded
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bake", type=float, action="append", help="bake seconds per service (default: 0, 60, 300)")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    parser.add_argument("--write", metavar="PATH", help="also write the table as markdown to PATH (docs/release-bench.md)")
     args = parser.parse_args(argv)
     rows: list[Measure] = []
     ratios: dict[float, float] = {}
@@ -110,14 +113,21 @@ def main(argv: list[str] | None = None) -> int:
         rows += measured
         if measured[0].seconds is not None and measured[2].seconds:
             ratios[bake] = measured[0].seconds / measured[2].seconds
+    said = [f"bake {bake:g} s: release / (b) = {ratio:.2f} ({'meets' if ratio <= FLOOR else 'MISSES'} the floor of "
+            f"{FLOOR})" for bake, ratio in ratios.items()]
     if args.json:
         print(json.dumps({"rows": [asdict(r) for r in rows], "ratios": ratios, "floor": FLOOR}, indent=2))
     else:
-        print(table(rows))
-        print()
-        for bake, ratio in ratios.items():
-            verdict = "meets" if ratio <= FLOOR else "MISSES"
-            print(f"bake {bake:g} s: release / (b) = {ratio:.2f} ({verdict} the floor of {FLOOR})")
+        print(table(rows) + "\n\n" + "\n".join(said))
+    if args.write:
+        bakes = " ".join(f"--bake {bake:g}" for bake in (args.bake or []))
+        command = f"python3 dev.py bench release {bakes}".strip() + f" --write {args.write}"
+        Path(args.write).write_text(
+            "# A three-service release whose last service fails (generated)\n\n"
+            f"Written by `{command}` on {dt.date.today().isoformat()}, on the simulator's virtual clock "
+            "(`bench/release.py` says what each way does). Seconds: from the start until every service is steady "
+            "on the known-good revision it ran before.\n\n" + table(rows) + "\n\n" + "\n".join(f"- {line}" for line in said)
+            + "\n")
     return 0 if ratios and all(r <= FLOOR for r in ratios.values()) else 1
 
 

@@ -62,3 +62,26 @@ def test_gitlab_pipeline_deploys_staging_and_production_by_hand():
 def test_a_wrong_option_would_be_caught():
     with pytest.raises(pytest.fail.Exception, match="refused by the tool"):
         _parses("ecs-template-deploy deploy --cluster c --service s --template t --tagg x")
+
+
+def test_the_release_example_is_a_manifest_the_tool_reads_in_two_waves():
+    from ecs_template_deploy.manifest import load
+
+    manifest = load(str(CI / "release.toml"), environ={"BUILD_TAG": "abc123", "ECR_REGISTRY": "registry.example"})
+    assert [[e.name for e in wave] for wave in manifest.waves] == [["worker", "scheduler"], ["web"]]
+    assert manifest.entry("web").images.images["app"] == "registry.example/web:abc123"
+    assert manifest.entry("worker").run_before == "bin/migrate --yes" and manifest.entry("scheduler").watch.bake == 60
+
+
+def test_the_github_release_workflow_runs_the_action_with_the_manifest_and_a_stable_release_id():
+    from ecs_template_deploy.github_action import RELEASE_INPUTS, argv_from
+
+    workflow = yaml.safe_load((CI / "github-actions-release.yml").read_text())
+    steps = workflow["jobs"]["release"]["steps"]
+    (action,) = [s for s in steps if s.get("id") == "release"]
+    assert (CI.parents[1] / action["with"]["manifest"]).is_file()
+    assert set(action["with"]) <= set(RELEASE_INPUTS) and "github.run_id" in action["with"]["release-id"]
+    env = {f"INPUT_{k.upper().replace('-', '_')}": v for k, v in action["with"].items()}
+    assert argv_from(env)[:3] == ["release", "--manifest", "docs/ci/release.toml"]
+    for command in _commands(workflow):
+        _parses(command.replace('"build-${{ github.run_id }}"', "build-1"))
