@@ -83,14 +83,14 @@ class Scenario:
 MIGRATE = "bin/migrate --yes"
 
 
-def _deploys(*tags: str, alarm: bool = False) -> Callable[[ToolWorld], None]:
+def _deploys(*tags: str, alarm: bool = False, options: tuple[str, ...] = ()) -> Callable[[ToolWorld], None]:
     def prepare(world: ToolWorld) -> None:
         world.aws.sim.declare_image("web:crash", crash_after=5)
         world.aws.sim.declare_command(MIGRATE.split(), exit_code=0, exit_after=30)
         if alarm:
             _alarm(world)
         for tag in tags:
-            run = world.run("deploy", "--tag", tag, *POLL)
+            run = world.run("deploy", "--tag", tag, *options, *POLL)
             if run.code not in (EXIT_OK, EXIT_ROLLED_BACK):
                 raise AssertionError(f"preparing the world: deploy {tag} exited {run.code}: {run.stderr}")
     return prepare
@@ -162,6 +162,9 @@ def _both(*steps: Callable[[ToolWorld], None]) -> Callable[[ToolWorld], None]:
 
 BAKE = ("--bake", "60", "--alarm", ALARM)
 NEXT_RELEASE = ("deploy", "--tag", CRASH, *POLL)  # the next pipeline: another release, which fails
+PAUSED = ("--on-pause", "continue")
+PAUSE_AFTER_SCALE_UP = ({"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"],
+                         "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}},)
 SCENARIOS = {s.name: s for s in (
     Scenario("good-deploy", ("deploy", "--tag", "v2", *POLL), _deploys("v1"), "v2"),
     Scenario("crash-deploy", ("deploy", "--tag", CRASH, *POLL), _deploys("v1"), CRASH),
@@ -178,6 +181,12 @@ SCENARIOS = {s.name: s for s in (
     Scenario("bake-deploy-blue-green", ("deploy", "--tag", "v2", *BAKE, "--poll-interval", "20", "--timeout", "600"),
              _deploys("v1", alarm=True), "v2", strategy="BLUE_GREEN", configuration=(("bakeTimeInMinutes", 1),),
              target_groups=(("deregistration_delay", 30),), after_stop=NEXT_RELEASE),
+    # Blue/green whose deployments stop at a PAUSE hook after green is up: the tool answers it
+    # (--on-pause continue), under every fault; the next pipeline's release fails and must find web:2.
+    Scenario("paused-deploy-blue-green", ("deploy", "--tag", "v2", *PAUSED, "--poll-interval", "20", "--timeout", "600"),
+             _deploys("v1", options=PAUSED), "v2", strategy="BLUE_GREEN",
+             configuration=(("bakeTimeInMinutes", 1), ("lifecycleHooks", PAUSE_AFTER_SCALE_UP)),
+             target_groups=(("deregistration_delay", 30),), after_stop=(*NEXT_RELEASE, *PAUSED)),
     # The release trips the alarm during the bake: never known good, not even for the next pipeline.
     Scenario("alarm-in-bake", ("deploy", "--tag", ALARMING, *BAKE, *POLL), _deploys("v1", alarm=True), ALARMING,
              bad_tags=(CRASH, ALARMING), after_stop=NEXT_RELEASE),
