@@ -44,7 +44,7 @@ from .plan import DeployRequest, Plan, prepare
 from .resources import fetch_service, short
 from .retry import Retrier
 from .rollback import Rollout, RolloutReport
-from .standing import Journal
+from .standing import Journal, look
 from .views import Service, family_of, revision_name, same_revision
 from .watch import AlarmState, RolloutWatcher, WaitOptions, alarm_states
 
@@ -532,6 +532,20 @@ class Release:
         result.next = shlex.join(command)
         result.message += f"; it ran {before} before this release: to return it there, run `{result.next}`"
         return result
+
+    def where_each_stands(self) -> list[str]:
+        """One line per service of the manifest: what it runs, what is known good, and its
+        record in this release (read once; for the end of a run stopped part-way)."""
+        lines = []
+        for entry in self.manifest.entries:
+            plan = self.plans.get(entry.name)
+            if plan is None:
+                continue
+            standing = look(self.ecs, entry.cluster, plan.service.arn, Journal(), self.clock)
+            record = Record.read(self._fresh_tags(entry.name))
+            state = record.state if record is not None and record.release == self.manifest.id else "not started"
+            lines.append(f"{standing.line()}; in release {self.manifest.id}: {state}")
+        return lines
 
     # -- shared ----------------------------------------------------------------------
 

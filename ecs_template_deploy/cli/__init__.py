@@ -389,6 +389,8 @@ def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], 
             result.update(error=error, message=error)
         if standing is not None:
             result["standing"] = standing.to_dict()
+        elif journal.now and code != EXIT_OK:
+            result["now"] = list(journal.now)  # a release: one line per service
         if context.result is not None or code != EXIT_OK:  # streaming commands, and every failure
             context.stdout.write(json.dumps(result, default=str) + "\n")
         lines = [line for line in lines if line.startswith("error: ")]

@@ -74,7 +74,13 @@ def run(args: argparse.Namespace, context: Context) -> int:
                 except DeployToolError as err:
                     err.args = (f"service {name}: {in_manifest_words(str(err))}",)
                     raise
-    return conclude(release.run(), context, args, clusters=manifest.clusters)
+    try:
+        report = release.run()
+    except BaseException:  # stopped (SIGTERM, Ctrl-C) or a bug: say where every service stands, then end as usual
+        if release.journal.service_changed:
+            context.journal.now.extend(release.where_each_stands())
+        raise
+    return conclude(report, context, args, clusters=manifest.clusters)
 
 
 def conclude(report: ReleaseReport, context: Context, args: argparse.Namespace, *, clusters: list[str],

@@ -182,3 +182,21 @@ def test_a_service_with_nothing_known_good_makes_the_release_say_where_it_is_lef
                                   "--family worker-template && ecs-template-deploy rollback --cluster prod --service web "
                                   "--to web-template:1 --family web-template")
     assert STATE_TAG in world.services["web"].service().tags
+
+
+def test_sigterm_mid_release_says_where_every_service_stands_and_a_re_run_finishes_it(world):
+    from harness.faults.inject import Fault, FaultInjector
+
+    session = world.any.session()
+    calls: list[str] = []
+    session.events.register("before-call.ecs.UpdateService", lambda **_: calls.append("update"))
+    FaultInjector(session, Fault.SIGTERM, 3, operation="UpdateService")  # as web's update is about to go out
+    stopped = world.release(GOOD, session=session)
+    assert stopped.code == 143, stopped.stderr
+    assert stopped.result["next"].startswith("ecs-template-deploy release --manifest ")
+    standing = stopped.result["now"]
+    assert len(standing) == 3 and sum("in release" in line and ": passed" in line for line in standing) == 2, standing
+    again = world.release(GOOD)
+    assert again.code == EXIT_OK, again.stderr
+    assert world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:2"}
+    assert world.known_good() == world.steady()
