@@ -39,7 +39,8 @@ from .errors import (
 )
 from .events import ProgressEvent, Sink, discard
 from .lockstep import Cancelled, Lockstep
-from .manifest import Entry, Manifest
+from .manifest import Entry, Manifest, Watch
+from .render import ImageSelection
 from .plan import DeployRequest, Plan, prepare
 from .resources import fetch_service, short
 from .retry import Retrier
@@ -651,35 +652,30 @@ def services_of(ecs: Any, cluster: str, release: str, warn: Callable[[str], None
     return found
 
 
-def manifest_from_records(release: str, cluster: str, services: Iterable[Service]) -> tuple[Manifest, dict[str, Record]]:
+def manifest_from_records(release: str, cluster: str, services: Iterable[Service], watch: Watch = Watch()
+                          ) -> tuple[Manifest, dict[str, Record]]:
     """What a release's records say, as a manifest of what it changed (for `rollback --release`)."""
-    from .render import ImageSelection
-
     entries, records = [], {}
     for service in services:
         record = Record.read(service.tags)
         if record is None:
             continue
         entries.append(Entry(name=service.name, cluster=cluster, template="", images=ImageSelection(tag="-"),
-                             family=family_of(record.to), after=(), watch=_default_watch(), wave=record.wave))
+                             family=family_of(record.to), after=(), watch=watch, wave=record.wave))
         records[service.name] = record
     digest = next((r.digest for r in records.values()), "")
     return Manifest(release, digest, tuple(entries)), records
 
 
-def _default_watch():
-    from .manifest import Watch
-    return Watch()
-
-
 def rollback_release(ecs: Any, cluster: str, release: str, *, clock: Clock, sink: Sink = discard,
-                     poll_interval: float = 10.0, journal: Journal | None = None) -> ReleaseReport:
-    """`rollback --release ID`: every service of `cluster` the release changed back to known good."""
+                     poll_interval: float = 10.0, journal: Journal | None = None, watch: Watch = Watch()) -> ReleaseReport:
+    """`rollback --release ID`: every service of `cluster` the release changed back to known good
+    (each watched as `watch` says: the rollback command's --timeout and --failure-threshold)."""
     services = services_of(ecs, cluster, release, (journal or Journal()).warn)
     if not services:
         raise BadInputError(f"no service of cluster {shown(cluster)} records release {shown(release)}: check the id "
                             "(the release's output names it) and --cluster")
-    manifest, records = manifest_from_records(release, cluster, services)
+    manifest, records = manifest_from_records(release, cluster, services, watch)
     run = Release(ecs, manifest, clock=clock, sink=sink, poll_interval=poll_interval, journal=journal)
     by_name = {s.name: s for s in services}
     for entry in manifest.entries:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import BadInputError
+from ..manifest import Watch
 from ..release import rollback_release
 from .common import Context, add_service_arguments, service_or_release
 from .release import conclude as released
@@ -37,7 +38,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if args.release is not None:
         options = wait_options(args)
         report = rollback_release(context.ecs, args.cluster, args.release, clock=context.clock, sink=context.sink,
-                                  poll_interval=options.poll_interval, journal=context.journal)
+                                  poll_interval=options.poll_interval, journal=context.journal,
+                                  watch=Watch(timeout=options.timeout, failure_threshold=options.failure_threshold,
+                                              on_pause=options.on_pause))
         return released(report, context, args, clusters=[args.cluster], rollback=True)
     if args.family is not None and args.to is None:  # the target comes from the known-good marks, in the running family
         raise BadInputError("--family only applies with --to: pass --to REVISION (e.g. --to web:3) with it, or "

@@ -18,6 +18,7 @@ simulator has had time to finish what was started, the case is judged:
 """
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import signal
@@ -112,7 +113,7 @@ def run_release_cases(cases: Iterable[Case]) -> Iterator[CaseResult]:
             world = build(aws, scenario)
             before = world.steady()
             for case in (c for c in cases if c.scenario == name):
-                work = lambda case=case: _run(case, scenario, world, before)  # noqa: E731
+                work = functools.partial(_run, case, scenario, world, before)
                 yield _in_a_fork(work) if hasattr(os, "fork") else work()
 
 

@@ -160,7 +160,7 @@ def test_rollback_by_release_refuses_options_for_one_service_and_an_unknown_id(w
     run = world.run("rollback", "--cluster", "prod", "--release", "r-nope", "--to", "3")
     assert run.code == EXIT_BAD_INPUT and "--to applies to one service" in run.stderr
     run = world.run("status", "--cluster", "prod")
-    assert run.code == EXIT_BAD_INPUT and "pass --service NAME or --release ID" in run.stderr
+    assert run.code == EXIT_BAD_INPUT and "no service named: pass --service NAME, or --release ID" in run.stderr
     run = world.run("status", "--cluster", "prod", "--release", "a b")
     assert run.code == EXIT_BAD_INPUT and "is not a release id" in run.stderr and not run.calls
 
