@@ -11,7 +11,8 @@ import pytest
 from harness.faults.release import RELEASE_SCENARIOS, baseline, run_release_cases, sampled
 
 
-@pytest.mark.parametrize("name", list(RELEASE_SCENARIOS))
+# release-good is swept by `bench faults` only: release-blue-green-paused is a good release too, with more calls
+@pytest.mark.parametrize("name", [name for name in RELEASE_SCENARIOS if name != "release-good"])
 def test_a_release_stopped_or_failed_at_any_call_ends_whole_or_back_or_says_so(name):
     clean = baseline(name)
     assert clean.held, clean.explain()
