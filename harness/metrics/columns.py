@@ -25,6 +25,7 @@ from harness.metrics.results import (
     ConfigOwnership,
     DriftAfterDeploy,
     ExplicitVersion,
+    MultiServiceRelease,
     Property,
     Results,
     Rollback,
@@ -137,6 +138,29 @@ def _recovered_seconds(prop: Rollback) -> float | None:
     return prop.total_seconds
 
 
+def _release_value(prop: MultiServiceRelease) -> float | None:
+    # A release that left a service off its known good has no time to compare: it ranks last.
+    if prop.all_back is None:
+        return None
+    return prop.total_seconds if prop.all_back else float("inf")
+
+
+def _release_text(value: float, prop: MultiServiceRelease) -> str:
+    if prop.all_back:
+        text = f"every service back on known good in {prop.total_seconds:.1f} s"
+        return text + (f" ({prop.terraform_seconds:.1f} s Terraform)" if prop.terraform_seconds else "")
+    left = prop.left_on_release
+    text = f"{', '.join(left)} left on the failed release" if left else "not every service back on known good"
+    steps = len(prop.human_steps or [])
+    return text + f"; a person must take {steps} step{'s' if steps != 1 else ''}"
+
+
+def _release_compact(value: float, prop: MultiServiceRelease) -> str:
+    if prop.all_back:
+        return f"✓ {prop.total_seconds:.0f} s"
+    return "✗ " + (f"{', '.join(prop.left_on_release)} left" if prop.left_on_release else "not back")
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("drift_after_deploy", "Drift after deploy", DriftAfterDeploy, lambda p: p.drifted, "false",
            "No Terraform changes are required to deploy; CD's revisions are not drift", display=_drift_text, short="TF drift after deploy",
@@ -155,6 +179,11 @@ COLUMNS: tuple[Column, ...] = (
            "Rollbacks require re-updating the image tag before deploying", short="Rollback calls"),
     Column("lowest_healthy", "Lowest healthy", Rollback, lambda p: p.lowest_healthy, "higher",
            "A failed deploy must not take the service down", display=_healthy_text, short="Min healthy"),
+    Column("multi_service_release", "Release of two services, one crashes", MultiServiceRelease, _release_value,
+           "lower", "A release of several services is all or nothing: when worker's release crashes, web does not "
+           "stay on the new version and no person has to act (issue 41, `ecs-template-deploy release`); seconds from "
+           "the release's start until every service is back on known good",
+           unit=" s", display=_release_text, short="2-service release", compact=_release_compact),
     Column("skew_vc_on", "Skew, version consistency on", VersionSkew, lambda p: p.share_vc_on, "lower",
            "ECS autoscaling is inconsistent if the tag changes separately from deployment (since 2024: not with version consistency)",
            display=_percent, short="Skew VC on"),

@@ -365,6 +365,54 @@ class RollbackMatrix(Property):
         return (self.cells or {}).get(cell_key(mode, strategy))
 
 
+@dataclass(frozen=True)
+class ReleasedService:
+    """One service of a release of several services, where it ended."""
+
+    released: str  # the version the release deploys to it ("v4")
+    known_good: str  # the version it ran before the release ("v3")
+    ended_on: str  # the version(s) its running tasks run at the end ("v4", "v3", "v3 + v4", "nothing running")
+    on_release: bool  # steady on the release's version at the end
+    back_on_good: bool  # steady on the known-good version at the end
+    back_at: float | None = None  # release's start -> steady on known good for good (None: not back)
+    revision: str = ""  # the task definition the service names at the end ("s1234abcd:5")
+
+
+@dataclass
+class MultiServiceRelease(Property):
+    """Several services released together (issue 41: web and worker, worker's
+    release crashes): where each ended, and whether every one got back to known
+    good without a person."""
+
+    key: ClassVar[str] = "multi_service_release"
+    procedure: str | None = None  # how CD released them, in a few words
+    services: dict[str, ReleasedService] | None = None  # by role: "web", "worker"
+    all_back: bool | None = None  # every service steady on its known good at the end, without a person
+    seconds: float | None = None  # release's start -> the last service back (None unless all_back)
+    terraform_seconds: float | None = None  # wall seconds of Terraform in CD's path (added to the total)
+    human_steps: list[str] | None = None  # what a person must still do to get every service back
+    note: str | None = None  # one line: why it reads as it does
+
+    @property
+    def left_on_release(self) -> list[str]:
+        """The services that end on the failed release."""
+        return [name for name, service in (self.services or {}).items() if service.on_release]
+
+    @property
+    def back_on_good(self) -> list[str]:
+        return [name for name, service in (self.services or {}).items() if service.back_on_good]
+
+    @property
+    def total_seconds(self) -> float | None:
+        return None if self.seconds is None else self.seconds + (self.terraform_seconds or 0.0)
+
+    @classmethod
+    def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("services") is not None:
+            data["services"] = {name: ReleasedService(**service) for name, service in data["services"].items()}
+        return data
+
+
 @dataclass
 class VersionSkew(Property):
     """Share of running tasks whose image digest differs from the one the
@@ -414,8 +462,8 @@ class ConfigOwnership(Property):
 
 PROPERTIES: dict[str, type[Property]] = {
     cls.key: cls
-    for cls in (DriftAfterDeploy, Clobber, ExplicitVersion, Rollback, RollbackMatrix, VersionSkew,
-                AutoscalingDrift, CdPermissions, ConfigOwnership)
+    for cls in (DriftAfterDeploy, Clobber, ExplicitVersion, Rollback, RollbackMatrix, MultiServiceRelease,
+                VersionSkew, AutoscalingDrift, CdPermissions, ConfigOwnership)
 }
 
 

@@ -14,6 +14,9 @@ approach to run a claim in (``harness.worlds.approach``).
   * ``terraform=False``: what needs no Terraform. The boto3 stand-in builds what
     the configuration would, fresh for the test; an approach without one (its
     CD runs Terraform) falls back to the shared Terraform world.
+  * ``instance="worker"``: a second world of the approach in the same test (a
+    release of two services); a Terraform one is applied beside the shared one
+    and shared per instance in the same way.
 
   Without Terraform (not installed, or ``--no-terraform``) a scenario that needs
   it is skipped with the reason, and the report shows its cells as not measured.
@@ -98,7 +101,7 @@ def approach_worlds(scenario_server: Any) -> ApproachWorlds:
 
 @pytest.fixture
 def world(request: pytest.FixtureRequest, approach: Entry, measurements: Measurements) -> Iterator[Callable[..., World]]:
-    """``world(terraform=True|False, **configuration)``: see the module docstring.
+    """``world(terraform=True|False, instance="", **configuration)``: see the module docstring.
     ``configuration`` varies a stand-in (``harness.worlds.stand_in``); an approach
     without one is skipped when it is given. Where tasks really run (``--backend
     aws``, or a LocalStack that serves ECS) see ``wall_clock_world``."""
@@ -122,7 +125,9 @@ def world(request: pytest.FixtureRequest, approach: Entry, measurements: Measure
     used: list[tuple[World, float, float]] = []  # each world this test used, and its counters when it got it
     runners: list[Any] = []  # the Terraform runner, when a world needed one
 
-    def make(terraform: bool, **configuration: Any) -> World:
+    def make(terraform: bool, instance: str = "", **configuration: Any) -> World:
+        # instance: a second world of the same approach (a release's second service); a
+        # stand-in is fresh for every call anyway, a Terraform world is shared per instance
         if not terraform:
             try:
                 built = approach_worlds.stand_in(approach, unique_name(test, len(used) + 1), **configuration)
@@ -146,7 +151,7 @@ def world(request: pytest.FixtureRequest, approach: Entry, measurements: Measure
                                                "provider": {runner.provider_mode(): True}}})
         before, count = approach_worlds.terraform_seconds(), len(approach_worlds.built)
         try:
-            shared = approach_worlds.terraform(approach, runner, **configuration)
+            shared = approach_worlds.terraform(approach, runner, instance, **configuration)
         except TerraformError as err:
             # no provider here (offline, no mirror): a report with reasons beats a wall of errors
             skip_without_provider(err, f"not measured: {approach.name}")
@@ -202,7 +207,7 @@ def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
     measurements.parameters({"terraform": {"version": {runner.version(): True}, "provider": {mode: True}}})
     worlds = ApproachWorlds(place, session=real.session)
 
-    def make(terraform: bool, **configuration: Any) -> World:
+    def make(terraform: bool, instance: str = "", **configuration: Any) -> World:
         problem = approach.cls().variation_problem(configuration) if configuration else None
         if problem is not None:
             pytest.skip(f"not measured on {real.where}: {approach.name} runs on its own Terraform configuration: "
@@ -211,7 +216,7 @@ def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
         from harness.terraform.runner import TerraformError
 
         try:
-            return worlds.terraform(approach, runner, **configuration)
+            return worlds.terraform(approach, runner, instance, **configuration)
         except TerraformError as err:
             skip_without_provider(err, f"not measured on {real.where}: {approach.name}")
             raise

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from harness.metrics.columns import Column
-from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, Results, Rollback
+from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, MultiServiceRelease, Results, Rollback
 from harness.report import charts
 from harness.report.claims import judge_all
 from harness.report.matrix import MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix
@@ -217,6 +217,14 @@ def _md_details(results: Results, approach: str) -> list[str]:
         lines.append("- rollback: " + ", ".join(parts))
         if rollback.timeline is not None:
             lines.append("  - moments: " + ", ".join(f"{m.kind} at {m.t:.1f} s" for m in rollback.timeline.markers))
+    release = results.get(approach, MultiServiceRelease)
+    if release is not None and release.services:
+        lines.append(f"- release of {' and '.join(release.services)}" + (f" ({release.procedure})" if release.procedure else "")
+                     + ": " + "; ".join(_released_text(name, service) for name, service in release.services.items()))
+        if release.human_steps:
+            lines.append("  - a person must still: " + "; ".join(release.human_steps))
+        if release.note:
+            lines.append(f"  - why: {release.note}")
     permissions = results.get(approach, CdPermissions)
     if permissions is not None:
         if permissions.iam_actions is not None:
@@ -227,6 +235,15 @@ def _md_details(results: Results, approach: str) -> list[str]:
             lines.append("  ```")
     lines.append("")
     return lines
+
+
+def _released_text(name: str, service: Any) -> str:
+    text = f"{name} released {service.released}, ends on {service.ended_on}"
+    if service.revision:
+        text += f" (`{service.revision}`)"
+    if service.back_at is not None:
+        text += f", back on known good {service.known_good} at {service.back_at:.1f} s"
+    return text
 
 
 def _yes_no(value: bool | None) -> str:

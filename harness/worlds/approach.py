@@ -328,18 +328,20 @@ class ApproachWorlds:
         self._declare_broken(world)
         return self._ready(world)
 
-    def terraform(self, entry: Entry, terraform: Any, **configuration: Any) -> World:
+    def terraform(self, entry: Entry, terraform: Any, instance: str = "", **configuration: Any) -> World:
         """``entry``'s configuration applied with ``terraform`` (a ``Terraform`` runner),
         its variables varied by ``configuration`` (``Approach.terraform_options``;
         ``ApproachError`` naming ``variation_problem`` otherwise); shared: the same
-        world again, for the same configuration, while the server holds it."""
+        world again, for the same configuration, while the server holds it.
+        ``instance`` names another world of the same configuration beside the shared
+        one (a second service of a release: "worker"), shared in the same way."""
         cls = entry.cls()
         problem = cls.variation_problem(configuration) if configuration else None
         if problem is not None:
             raise ApproachError(f"{entry.name}: {problem}")
-        key = (entry.name, *sorted(configuration.items()))
+        key = (entry.name, *sorted(configuration.items()), *((("instance", instance),) if instance else ()))
         if self.server.sim is None:
-            return self._terraform_on_wall_clock(entry, terraform, key, configuration)
+            return self._terraform_on_wall_clock(entry, terraform, key, configuration, instance)
         existing = self._shared.get(key)
         if existing is not None and existing.alive():
             return existing
@@ -376,7 +378,8 @@ class ApproachWorlds:
         self._shared[key] = self._ready(world)
         return world
 
-    def _terraform_on_wall_clock(self, entry: Entry, terraform: Any, key: tuple, configuration: dict[str, Any]) -> World:
+    def _terraform_on_wall_clock(self, entry: Entry, terraform: Any, key: tuple, configuration: dict[str, Any],
+                                 instance: str = "") -> World:
         """As ``terraform``, where tasks really run (``harness.worlds.wall_clock``): named
         with the run's prefix, the images built with their behaviours and pushed."""
         from harness.ecs.images import HEALTHY, ImageBehaviour
@@ -385,7 +388,8 @@ class ApproachWorlds:
         existing = self._shared.get(key)
         if existing is not None:
             return existing
-        world = self._world(entry, "terraform", self.server.real.run.name(entry.name))
+        world = self._world(entry, "terraform", self.server.real.run.name(f"{entry.name}-{instance}" if instance
+                                                                          else entry.name))
         self.built.append(world)
         images = {**{tag: HEALTHY for tag in VERSIONS}, BROKEN: ImageBehaviour(crash_after=CRASH_AFTER)}
         apply_on_wall_clock(world, terraform, configuration, images)
