@@ -232,9 +232,10 @@ def _entry(service: dict[str, Any], index: int, where: str) -> Entry:
     if not isinstance(images, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in images.items()):
         raise BadInputError(f"{label}: images is not a table of container = \"image\": write it like images = "
                             "{ app = \"repo:1.2\" }")
+    tag, repository = _text(service, "tag", label), _text(service, "repository", label)
+    keep = _names(service, "keep_images", label)
     try:
-        selection = ImageSelection.from_options([f"{k}={v}" for k, v in images.items()], _text(service, "tag", label),
-                                                _text(service, "repository", label), _names(service, "keep_images", label))
+        selection = ImageSelection.from_options([f"{k}={v}" for k, v in images.items()], tag, repository, keep)
     except BadInputError as err:
         said = str(err).replace("--image", "images").replace("--tag", "tag").replace("--repository", "repository")
         raise BadInputError(f"{label}: {said}") from None
@@ -273,15 +274,24 @@ def _with_waves(entries: list[Entry], where: str) -> list[Entry]:
                                     f"service of this manifest: name one of {', '.join(names)}")
             if other == entry.name:
                 raise BadInputError(f"{where}, service {entry.name}: after names the service itself: remove it")
+    # Kahn's algorithm: a wave is placed once every service it waits for is; what is never placed waits in a cycle
     waves: dict[str, int] = {}
+    waiting = {e.name: set(e.after) for e in entries}
+    while len(waves) < len(entries):
+        ready = [name for name, after in waiting.items() if name not in waves and after <= waves.keys()]
+        if not ready:
+            raise BadInputError(f"{where}: the services wait for each other in a cycle ({_cycle(waiting, waves)}): no "
+                                "wave can start; remove one of those `after` entries")
+        for name in ready:
+            waves[name] = 1 + max((waves[o] for o in waiting[name]), default=0)
+    return [Entry(**{**e.__dict__, "wave": waves[e.name]}) for e in entries]
 
-    def wave(name: str, path: tuple[str, ...]) -> int:
-        if name in path:
-            cycle = " -> ".join((*path[path.index(name):], name))
-            raise BadInputError(f"{where}: the services wait for each other in a cycle ({cycle}): no wave can start; "
-                                "remove one of those `after` entries")
-        if name not in waves:
-            waves[name] = 1 + max((wave(o, (*path, name)) for o in names[name].after), default=0)
-        return waves[name]
 
-    return [Entry(**{**e.__dict__, "wave": wave(e.name, ())}) for e in entries]
+def _cycle(waiting: dict[str, set[str]], placed: dict[str, int]) -> str:
+    """One cycle among the services not placed, as `a -> b -> a` (first of them, in manifest order)."""
+    name = next(n for n in waiting if n not in placed)
+    path: list[str] = []
+    while name not in path:
+        path.append(name)
+        name = sorted(o for o in waiting[name] if o not in placed)[0]
+    return " -> ".join((*path[path.index(name):], name))

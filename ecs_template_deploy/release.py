@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from . import knowngood
-from .clock import Clock
+from .clock import Clock, iso
 from .deploy import CHANGE_BUDGET, apply
 from .errors import (
     EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, AccessDeniedError, BadInputError, DeployToolError, aws_call, shown,
@@ -46,7 +46,7 @@ from .resources import fetch_service, short
 from .retry import Retrier
 from .rollback import Rollout, RolloutReport
 from .standing import Journal, look
-from .views import Service, family_of, revision_name, same_revision
+from .views import Service, family_of, revision_name, revision_of, same_revision
 from .watch import AlarmState, RolloutWatcher, WaitOptions, alarm_states
 
 RELEASE_TAG = "ecs-template-deploy:release"
@@ -68,13 +68,17 @@ class Record:
     to: str  # family:N this release deploys to the service
     came_from: str  # family:N the service ran before this release
     digest: str
+    since: str = ""  # ISO time this release first wrote on the service: failures older than it are another's
+    of: int = 0  # how many services the release has (0: not recorded)
 
     def value(self) -> str:
-        text = f"{self.state};wave={self.wave};to={self.to};from={self.came_from};digest={self.digest}"
-        return text if len(text) <= MAX_TAG_VALUE else f"{self.state};wave={self.wave};to={self.to};digest={self.digest}"
+        parts = [self.state, f"wave={self.wave}", f"to={self.to}", f"from={self.came_from}", f"since={self.since}",
+                 f"of={self.of}", f"digest={self.digest}"]
+        text = ";".join(parts)
+        return text if len(text) <= MAX_TAG_VALUE else ";".join(p for p in parts if not p.startswith("from="))
 
     @classmethod
-    def read(cls, tags: dict[str, str]) -> "Record | None":
+    def read(cls, tags: Mapping[str, str]) -> "Record | None":
         release, value = tags.get(RELEASE_TAG), tags.get(STATE_TAG)
         if not release or not value:
             return None
@@ -82,11 +86,13 @@ class Record:
         fields = dict(pair.partition("=")[::2] for pair in pairs)
         if state not in STATES:
             return None
-        try:
-            wave = int(fields.get("wave", "1"))
-        except ValueError:
-            wave = 1
-        return cls(release, state, wave, fields.get("to", ""), fields.get("from", ""), fields.get("digest", ""))
+
+        def number(key: str, default: int) -> int:
+            text = fields.get(key, "")
+            return int(text) if text.isascii() and text.isdigit() else default
+
+        return cls(release, state, number("wave", 1), fields.get("to", ""), fields.get("from", ""),
+                   fields.get("digest", ""), fields.get("since", ""), number("of", 0))
 
 
 @dataclass
@@ -153,7 +159,8 @@ class Release:
 
     def __init__(self, ecs: Any, manifest: Manifest, *, clock: Clock, sink: Sink = discard, cloudwatch: Any = None,
                  poll_interval: float = 10.0, journal: Journal | None = None,
-                 before_update: Callable[[Entry], Callable[[Plan, str], None] | None] | None = None) -> None:
+                 before_update: Callable[[Entry, Clock, Sink], Callable[[Plan, str], None] | None] | None = None
+                 ) -> None:
         self.ecs = ecs
         self.manifest = manifest
         self.clock = clock
@@ -161,7 +168,8 @@ class Release:
         self.cloudwatch = cloudwatch
         self.poll_interval = poll_interval
         self.journal = journal if journal is not None else Journal()
-        self.before_update = before_update or (lambda entry: None)
+        # entry, the step's clock and sink -> what runs between its register and its update (run_before)
+        self.before_update = before_update or (lambda entry, clock, sink: None)
         self.plans: dict[str, Plan] = {}
         self.alarms: dict[str, AlarmState] = {}
         self.failed = False  # a service of the release failed: the others stop going forward
@@ -244,7 +252,9 @@ class Release:
                 bake = knowngood.read_bake(self.ecs, self._arn(name, record.to))
             except DeployToolError:
                 continue
-            if bake is not None and bake.state == knowngood.FAILED:
+            # only a failure written during this release: a revision reused from an earlier
+            # release that failed carries that release's record, older than this one's
+            if bake is not None and bake.state == knowngood.FAILED and record.since and bake.at >= record.since:
                 failed.append(name)
         return failed
 
@@ -264,6 +274,13 @@ class Release:
         if mismatched:
             raise BadInputError(f"release {self.manifest.id} was started with another manifest (service "
                                 f"{mismatched[0]} records it): give this one a new id (`id` in the manifest, or --id)")
+        for name, plan in self.plans.items():
+            other = Record.read(plan.service.tags)
+            if other is not None and other.release != self.manifest.id and other.state in (DEPLOYING, RETURNING):
+                raise BadInputError(
+                    f"service {name} is in release {other.release}, still {other.state}: finish that release first "
+                    f"(run it again, or `ecs-template-deploy rollback --cluster {plan.request.cluster} --release "
+                    f"{other.release}`), then start this one")
         failed_before = self._failed_before(records)
         if failed_before:
             self._say("action", f"release {self.manifest.id} failed in an earlier run (as its records on "
@@ -328,17 +345,23 @@ class Release:
                                f"{short(plan.current.arn)} runs, steady and known good", {"service": entry.name}))
             return ServiceResult(entry, PASSED, "passed its bake in an earlier run of this release",
                                  plan.current.arn, plan.current.arn, plan.current.arn, changed=True)
-        previous = plan.current.arn
+        # what ran before this release: as its first run recorded it (a re-run finds the service
+        # on the release's revision already)
+        previous = record.came_from if record is not None and record.came_from else revision_name(plan.current.arn)
+        since = record.since if record is not None and record.since else iso(own.now())
+
+        def recorded_as(state: str, arn: str) -> Record:
+            return Record(self.manifest.id, state, entry.wave, revision_name(arn), previous, self.manifest.digest,
+                          since, len(self.manifest.entries))
 
         def before_update(plan: Plan, arn: str) -> None:
             # written before the update: a run killed after it finds the service in the release
-            self._write(plan.service.arn, Record(self.manifest.id, DEPLOYING, entry.wave, revision_name(arn),
-                                                 revision_name(previous), self.manifest.digest), journal, own)
+            self._write(plan.service.arn, recorded_as(DEPLOYING, arn), journal, own)
             try:
                 _tag(self.ecs, arn, RELEASE_TAG, self.manifest.id)
             except DeployToolError as err:  # a label for people: the record on the service is what counts
                 journal.warn(f"could not tag {short(arn)} with release {self.manifest.id} ({err})")
-            extra = self.before_update(entry)
+            extra = self.before_update(entry, clock, sink)  # a migration waits on this service's clock
             if extra is not None:
                 extra(plan, arn)
 
@@ -364,9 +387,7 @@ class Release:
         known = report.known_good.task_definition if report.known_good else ""
         state = PASSED if report.exit_code == EXIT_OK else RETURNED if report.exit_code == EXIT_ROLLED_BACK else FAILED
         if recorded:
-            self._write(plan.service.arn, Record(self.manifest.id, state, entry.wave,
-                                                 revision_name(result.task_definition_arn), revision_name(previous),
-                                                 self.manifest.digest), journal, own)
+            self._write(plan.service.arn, recorded_as(state, result.task_definition_arn), journal, own)
         message = report.message if recorded or state != PASSED else f"nothing to deploy: {report.message}"
         return ServiceResult(entry, state, message, result.task_definition_arn,
                              result.task_definition_arn if state == PASSED else report.returned_to or "", known,
@@ -450,6 +471,7 @@ class Release:
                                  f"{'s' if count != 1 else ''} deployed and baked, each marked known good: the release "
                                  "is known good", results)
         reason = reason or f"{', '.join(dict.fromkeys(self.failing))} failed"
+        results = [self._settled(r) if r.state == FAILED else r for r in results]
         astray = [r for r in results if r.state not in (RETURNED, "untouched")]
         if astray:
             where = "; ".join(f"{r.name}: {r.message}" for r in astray)
@@ -457,6 +479,27 @@ class Release:
                                  f"not every service is back on known good: {where}", results, rolled_back=True)
         return ReleaseReport(self.manifest.id, EXIT_ROLLED_BACK, f"release {self.manifest.id} failed ({reason}); every "
                              "service it changed is back on its known good, steady", results, rolled_back=True)
+
+    def _settled(self, result: ServiceResult) -> ServiceResult:
+        """A service whose step ended `failed` may be where it should be all the same (its
+        run_before failed before its update; another run took it back meanwhile): read
+        once more, it counts as back when it is steady on its known good, not the release."""
+        plan = self.plans[result.name]
+        try:
+            service = fetch_service(self.ecs, result.entry.cluster, plan.service.arn)
+            steady = service.steady_on
+            known = knowngood.find(self.ecs, family_of(steady), service_tags=service.tags,
+                                   service_arn=service.arn) if steady else None
+        except DeployToolError:
+            return result
+        record = Record.read(service.tags)
+        on_release = record is not None and record.release == self.manifest.id and \
+            same_revision(revision_name(steady), record.to) if steady else True
+        if not steady or known is None or not same_revision(known.task_definition, steady) or on_release:
+            return result
+        return replace(result, state=RETURNED if result.changed else "untouched", running=steady,
+                       known_good=known.task_definition, exit_code=EXIT_ROLLED_BACK,
+                       message=f"{result.message}; it runs {short(steady)}, steady and known good")
 
     def _return_step(self, entry: Entry) -> Callable[[Clock], ServiceResult]:
         def step(clock: Clock) -> ServiceResult:
@@ -496,6 +539,11 @@ class Release:
         options = WaitOptions(poll_interval=self.poll_interval, timeout=entry.watch.timeout,
                               failure_threshold=entry.watch.failure_threshold, on_pause=entry.watch.on_pause)
         watcher = RolloutWatcher(self.ecs, clock=clock, options=options, sink=sink, journal=journal)
+        running = revision_name(service.task_definition)
+        if family_of(running) == family_of(now.to) and (revision_of(running) or 0) > (revision_of(now.to) or 0):
+            return ServiceResult(entry, "superseded", f"runs {running}, deployed after this release: not touched (roll "
+                                 "it back on its own if it must go)", self._arn(entry.name, now.to),
+                                 service.task_definition, exit_code=EXIT_NOT_RECOVERED, changed=True)
         steady = service.steady_on
         if steady and not same_revision(revision_name(steady), now.to):
             # never changed (stopped before its update), or already back (its own return)

@@ -18,9 +18,12 @@ import argparse
 import shlex
 
 from ..errors import (
-    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, DeployFailedError, DeployToolError, Next, NotRecoveredError,
+    EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, BadInputError, DeployFailedError, DeployToolError, Next,
+    NotRecoveredError,
     TaskFailedError,
 )
+from ..clock import Clock
+from ..events import Sink
 from ..manifest import Entry, load
 from ..oneoff import run_task, shown_command
 from ..plan import Plan
@@ -45,18 +48,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, context: Context) -> int:
     manifest = load(args.manifest, release_id=args.id)
+    shortest = min(manifest.entries, key=lambda e: e.watch.timeout)
+    if args.poll_interval > shortest.watch.timeout:
+        raise BadInputError(f"--poll-interval {args.poll_interval:g} is longer than service {shortest.name}'s timeout "
+                            f"{shortest.watch.timeout:g}: poll more often than a deploy may take")
     for entry in manifest.entries:
         if entry.run_before is not None:
             check_task_options(None, entry.run_before, [], None, option=f"{entry.name}'s run_before")
 
-    def before_update(entry: Entry):
+    def before_update(entry: Entry, clock: Clock, sink: Sink):
         if entry.run_before is None:
             return None
 
         def run_before(plan: Plan, revision: str) -> None:
+            # on the service's own clock and stream: the wave's other services are watched meanwhile,
+            # and a signal or the release failing elsewhere stops the wait at its next poll
             job = job_from(context, entry.cluster, plan, revision, entry.run_before, [], None)
-            end = run_task(context.ecs, job, clock=context.clock, timeout=entry.watch.timeout,
-                           poll_interval=args.poll_interval, sink=context.sink, journal=context.journal)
+            end = run_task(context.ecs, job, clock=clock, timeout=entry.watch.timeout,
+                           poll_interval=args.poll_interval, sink=sink, journal=context.journal)
             if not end.succeeded:
                 raise TaskFailedError(f"run_before {shown_command(job)[0]!r}: {end.describe()}: service {entry.name} "
                                       f"was not changed ({short(revision)} stays registered: a re-run reuses it)")

@@ -13,9 +13,9 @@ from typing import Any
 from .. import knowngood
 from ..clock import epoch, iso
 from ..errors import EXIT_OK, AccessDeniedError, AwsError, BadInputError, aws_call, shown
-from ..release import FAILED, PASSED, RETURNED, Record, services_of
+from ..release import FAILED, PASSED, RETURNED, RETURNING, Record, services_of
 from ..resources import fetch_service
-from ..views import ServiceDeployment, family_of, revision_name, same_revision, tags_of
+from ..views import ServiceDeployment, family_of, revision_name, revision_of, same_revision, tags_of
 from .common import Context, add_service_arguments, at_least_zero, service_or_release
 
 RECENT_EVENTS = 5
@@ -195,11 +195,20 @@ def release_status(ecs: Any, cluster: str, release: str) -> dict[str, Any]:
                      "releaseKnownGood": on_release and record is not None and record.state == PASSED
                      and known is not None and same_revision(known.task_definition, running)})
     rows.sort(key=lambda row: (row["wave"] or 0, row["service"]))
-    good = all(row["releaseKnownGood"] for row in rows)
+    for row in rows:
+        later = revision_of(row["running"]) or 0
+        if row["revision"] and family_of(row["running"]) == family_of(row["revision"]) and \
+                later > (revision_of(row["revision"]) or 0):
+            row["state"] = "superseded"  # a deploy after the release put a newer revision on it
+    expected = max((record.of for record in map(Record.read, (s.tags for s in services)) if record), default=0)
+    complete = len(rows) >= expected
+    good = complete and all(row["releaseKnownGood"] for row in rows)
     states = {row["state"] for row in rows}
-    state = ("known good" if good else "rolled back" if states <= {RETURNED} else
-             "failed" if states & {FAILED, RETURNED} else "in progress")
-    return {"release": release, "cluster": cluster, "state": state, "knownGood": good, "services": rows}
+    state = ("known good" if good else "superseded" if "superseded" in states else
+             "rolled back" if states <= {RETURNED} else "failed" if states & {FAILED, RETURNED, RETURNING} else
+             "in progress" if complete else f"in progress ({len(rows)} of its {expected} services started)")
+    return {"release": release, "cluster": cluster, "state": state, "knownGood": good, "services": rows,
+            "servicesInRelease": expected or None}
 
 
 def render_release(status: dict[str, Any]) -> list[str]:

@@ -4,6 +4,8 @@ worker and scheduler form wave 1, web wave 2 (after both). Each service was
 deployed once (v1, baked), so each has a known-good revision to return to."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from ecs_template_deploy import knowngood
@@ -200,3 +202,90 @@ def test_sigterm_mid_release_says_where_every_service_stands_and_a_re_run_finish
     assert again.code == EXIT_OK, again.stderr
     assert world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:2"}
     assert world.known_good() == world.steady()
+
+
+# -- what a hostile review found, kept found ------------------------------------------------------
+
+def _stopped_at(world: ReleaseWorld, tags: dict, operation: str, nth: int, fault=None, **kwargs):
+    from harness.faults.inject import Fault, FaultInjector, Killed
+
+    session = world.any.session()
+    FaultInjector(session, fault or Fault.SIGTERM, nth, operation=operation)
+    try:
+        return world.release(tags, session=session, **kwargs)
+    except Killed:
+        return None
+
+
+def test_a_revision_reused_from_a_failed_release_does_not_make_a_re_run_of_the_next_one_fail(world):
+    assert world.release({"worker": "v2", "scheduler": "v2", "web": "crash"}).code == EXIT_ROLLED_BACK
+    tags = {"worker": "v2", "scheduler": "v2", "web": "v3"}  # worker:2 and scheduler:2 reused: identical
+    stopped = _stopped_at(world, tags, "UpdateService", 2)
+    assert stopped.code == 143, stopped.stderr
+    again = world.release(tags)
+    assert again.code == EXIT_OK, again.stderr
+    assert world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:3"}
+
+
+def test_a_migration_waits_on_its_own_service_so_the_wave_is_watched_meanwhile(world):
+    world.aws.sim.declare_command(["bin/migrate", "--yes"], exit_code=0, exit_after=900)
+    run = world.release({"worker": "crash", "scheduler": "v2", "web": "v2"},
+                        per_service={"scheduler": 'run_before = "bin/migrate --yes"'})
+    assert run.code == EXIT_ROLLED_BACK, run.stderr
+    # worker's failure was seen while the migration ran, and scheduler was never updated to the failed release
+    started = datetime.fromisoformat(run.lines[0]["at"].replace("Z", "+00:00"))
+    seen = datetime.fromisoformat(first(run, "worker", "failed").replace("Z", "+00:00"))
+    assert (seen - started).total_seconds() < 900  # the migration takes 900 s
+    assert world.services["scheduler"].revisions() == ["scheduler:1", "scheduler:2"]
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert {s["service"]: s["state"] for s in run.result["services"]}["scheduler"] in ("untouched", "returned")
+    assert any(line.get("service") == "scheduler" and "bin/migrate" in line["message"] for line in run.lines)
+
+
+def test_a_re_run_keeps_what_each_service_ran_before_the_release(aws):
+    from harness.faults.inject import Fault
+
+    world = ReleaseWorld.build(aws, ["worker", "web"], after={"web": ["worker"]}, first=None)
+    tags = {"worker": "v2", "web": "crash"}
+    assert _stopped_at(world, tags, "UpdateService", 1, Fault.KILL_AFTER) is None
+    again = world.release(tags)
+    assert again.code == EXIT_NOT_RECOVERED, again.stderr
+    assert "--service worker --to worker-template:1" in again.result["next"], again.result["next"]
+    assert "--service web --to web-template:1" in again.result["next"], again.result["next"]
+
+
+def test_status_of_a_release_stopped_before_its_last_wave_is_not_known_good(world):
+    stopped = _stopped_at(world, GOOD, "RegisterTaskDefinition", 3)
+    assert stopped.code == 143
+    (status,) = world.run("status", "--cluster", "prod", "--release", stopped.lines[0]["release"]).lines
+    assert not status["knownGood"] and status["state"] == "in progress (2 of its 3 services started)", status
+
+
+def test_a_failing_run_before_leaves_its_service_untouched_and_the_release_says_rolled_back(world):
+    world.aws.sim.declare_command(["bin/migrate", "--yes"], exit_code=3, exit_after=30)
+    run = world.release(GOOD, per_service={"web": 'run_before = "bin/migrate --yes"'})
+    assert run.code == EXIT_ROLLED_BACK, run.stderr
+    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+
+
+def test_a_release_is_refused_while_another_is_still_deploying_a_service(world):
+    stopped = _stopped_at(world, GOOD, "UpdateService", 3)
+    run = world.release({"worker": "v3", "scheduler": "v3", "web": "v3"})
+    assert run.code == EXIT_BAD_INPUT and f"is in release {stopped.lines[0]['release']}, still deploying" in run.stderr
+    assert not set(run.calls) & set(MUTATING)
+
+
+def test_rollback_of_a_release_a_later_deploy_superseded_says_so(world):
+    release = world.release(GOOD).result["release"]
+    assert world.services["web"].run("deploy", "--tag", "v3", "--poll-interval", "5").code == EXIT_OK
+    (status,) = world.run("status", "--cluster", "prod", "--release", release).lines
+    assert status["state"] == "superseded" and not status["knownGood"]
+    back = world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
+    assert back.code == EXIT_NOT_RECOVERED, back.stderr
+    states = {s["service"]: s["state"] for s in back.result["services"]}
+    assert states["web"] == "superseded" and world.steady()["web"] == "web:3"
+
+
+def test_a_poll_interval_longer_than_a_service_timeout_is_refused(world):
+    run = world.release(GOOD, poll="7200")
+    assert run.code == EXIT_BAD_INPUT and "--poll-interval 7200 is longer than service" in run.stderr and not run.calls
