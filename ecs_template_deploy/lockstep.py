@@ -155,9 +155,4 @@ class Lockstep:
             self._await_turn(index)
 
 
-def side_by_side(clock: Clock, steps: Sequence[Callable[[Clock], T]]) -> list[Outcome[T]]:
-    """`Lockstep(clock).run(steps)`; one step runs in the calling thread's turn order too."""
-    return Lockstep(clock).run(steps)
-
-
-__all__ = ["Cancelled", "Lockstep", "Outcome", "side_by_side"]
+__all__ = ["Cancelled", "Lockstep", "Outcome"]

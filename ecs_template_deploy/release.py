@@ -38,7 +38,7 @@ from .errors import (
     EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, AccessDeniedError, BadInputError, DeployToolError, aws_call, shown,
 )
 from .events import ProgressEvent, Sink, discard
-from .lockstep import Cancelled, Lockstep
+from .lockstep import Lockstep
 from .manifest import Entry, Manifest, Watch
 from .render import ImageSelection
 from .plan import DeployRequest, Plan, prepare
@@ -127,7 +127,6 @@ class ReleaseReport:
     exit_code: int
     message: str
     services: list[ServiceResult] = field(default_factory=list)
-    rolled_back: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         state = {EXIT_OK: "deployed", EXIT_ROLLED_BACK: "rolled-back"}.get(self.exit_code, "not-recovered")
@@ -476,9 +475,9 @@ class Release:
         if astray:
             where = "; ".join(f"{r.name}: {r.message}" for r in astray)
             return ReleaseReport(self.manifest.id, EXIT_NOT_RECOVERED, f"release {self.manifest.id} failed ({reason}); "
-                                 f"not every service is back on known good: {where}", results, rolled_back=True)
+                                 f"not every service is back on known good: {where}", results)
         return ReleaseReport(self.manifest.id, EXIT_ROLLED_BACK, f"release {self.manifest.id} failed ({reason}); every "
-                             "service it changed is back on its known good, steady", results, rolled_back=True)
+                             "service it changed is back on its known good, steady", results)
 
     def _settled(self, result: ServiceResult) -> ServiceResult:
         """A service whose step ended `failed` may be where it should be all the same (its
@@ -749,5 +748,5 @@ class _Current:
     arn: str
 
 
-__all__ = ["Abandoned", "Cancelled", "Record", "Release", "ReleaseReport", "ServiceResult", "rollback_release",
+__all__ = ["Abandoned", "Record", "Release", "ReleaseReport", "ServiceResult", "rollback_release",
            "services_of"]

@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
 
 
 def conclude(report: ReleaseReport, context: Context, args: argparse.Namespace, *, clusters: list[str],
-             success: int = EXIT_OK, rollback: bool = False) -> int:
+             rollback: bool = False) -> int:
     """Hand the report to `main` (printed last) and raise for a bad outcome, naming
     every service that is not where it should be (`now:` lines) and what finishes it."""
     context.result = report.to_dict()
@@ -102,9 +102,9 @@ def conclude(report: ReleaseReport, context: Context, args: argparse.Namespace, 
                                    f"{service.state}: {service.message}")
     code = report.exit_code
     if rollback and code == EXIT_ROLLED_BACK:
-        code = success  # `rollback --release`: every service back is what was asked
+        code = EXIT_OK  # `rollback --release`: every service back is what was asked
         context.result.update(exitCode=code)
-    if code in (EXIT_OK,) or (code == EXIT_ROLLED_BACK and not report.astray):
+    if code == EXIT_OK or (code == EXIT_ROLLED_BACK and not report.astray):
         if not context.json:
             for service in report.services:
                 context.print(f"{service.name}: {service.state}: {service.message}")

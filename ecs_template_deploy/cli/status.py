@@ -224,17 +224,12 @@ def render_release(status: dict[str, Any]) -> list[str]:
 def run(args: argparse.Namespace, context: Context) -> int:
     service_or_release(args)
     if args.release is not None:
-        released = release_status(context.ecs, args.cluster, args.release)
-        if context.json:
-            context.print_json(released)
-        else:
-            for line in render_release(released):
-                context.print(line)
-        return EXIT_OK
-    status = gather(context.ecs, args.cluster, args.service, args.events)
+        status, lines = release_status(context.ecs, args.cluster, args.release), render_release
+    else:
+        status, lines = gather(context.ecs, args.cluster, args.service, args.events), render
     if context.json:
         context.print_json(status)
     else:
-        for line in render(status):
+        for line in lines(status):
             context.print(line)
     return EXIT_OK

@@ -13,11 +13,22 @@ import subprocess
 import sys
 from typing import IO
 
+from harness.backends.remote import RemoteAws
 from harness.worlds import CLUSTER, SERVICE, TEMPLATE
 
 SPEED = 60.0
 # a poll every 0.2 wall seconds (12 virtual ones at 60x); an hour of AWS's time (a minute of the wall's) to decide
 WAIT = ("--poll-interval", "0.2", "--timeout", "3600")
+
+
+def served_aws(server_url: str, monkeypatch) -> RemoteAws:
+    """The pipeline's environment in this process too (for the in-process runs that build
+    a world), and `harness serve` reset to nothing."""
+    for key, value in environment(server_url).items():
+        monkeypatch.setenv(key, value)
+    aws = RemoteAws(server_url)
+    aws.reset()
+    return aws
 
 
 def environment(server_url: str) -> dict[str, str]:

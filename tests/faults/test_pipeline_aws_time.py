@@ -13,18 +13,13 @@ import json
 import pytest
 
 from ecs_template_deploy.errors import EXIT_OK
-from harness.backends.remote import RemoteAws
 from harness.worlds import ToolWorld
-from tests.faults.pipeline import WAIT, environment, run
+from tests.faults.pipeline import WAIT, run, served_aws
 
 
 @pytest.fixture
 def world(server_url, monkeypatch):
-    for key, value in environment(server_url).items():
-        monkeypatch.setenv(key, value)
-    aws = RemoteAws(server_url)
-    aws.reset()
-    return ToolWorld.build(aws, desired=2)
+    return ToolWorld.build(served_aws(server_url, monkeypatch), desired=2)
 
 
 def at(line: dict) -> float:

@@ -11,18 +11,13 @@ import sys
 import pytest
 
 from ecs_template_deploy.errors import EXIT_OK, EXIT_ROLLED_BACK
-from harness.backends.remote import RemoteAws
 from harness.worlds.release import ReleaseWorld
-from tests.faults.pipeline import environment
+from tests.faults.pipeline import environment, served_aws
 
 
 @pytest.fixture
 def world(server_url, monkeypatch):
-    for key, value in environment(server_url).items():
-        monkeypatch.setenv(key, value)
-    aws = RemoteAws(server_url)
-    aws.reset()
-    return ReleaseWorld.build(aws, after={"web": ["worker", "scheduler"]})
+    return ReleaseWorld.build(served_aws(server_url, monkeypatch), after={"web": ["worker", "scheduler"]})
 
 
 def release(server_url: str, manifest, kill: tuple[str, str] | None = None) -> subprocess.CompletedProcess:
