@@ -53,7 +53,7 @@ from ecs_template_deploy.errors import EXIT_ROLLED_BACK
 from harness.backends.embedded import TEST_CREDENTIALS
 from harness.metrics.results import MultiServiceRelease, ReleasedService, Timeline
 from harness.metrics.timeline_adapter import from_recorder
-from harness.worlds.failures import AFTERWARDS, TOOL_BAKE
+from harness.approaches.failures import AFTERWARDS, TOOL_BAKE
 
 from scenario_support import BROKEN, CRASH_AFTER, expected, parameters
 

@@ -1,6 +1,6 @@
 """The article's third goal, "allow speedy rollback to the last known good
 application version if a deploy fails", as a matrix: every approach's CD against
-every failure mode (``harness.worlds.failures``), on ROLLING and on BLUE_GREEN.
+every failure mode (``harness.approaches.failures``), on ROLLING and on BLUE_GREEN.
 
 Each cell starts from the known-good version v3 running, deploys the failing
 release, lets CD do what its procedure does (the same watcher everywhere: the
@@ -33,7 +33,7 @@ from harness.approaches import InfraChange
 from harness.metrics.measure import rollback_measure
 from harness.metrics.results import Marker, RollbackCell, RollbackMatrix, Timeline, cell_key
 from harness.metrics.timeline_adapter import from_recorder
-from harness.worlds.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
+from harness.approaches.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
 
 from scenario_support import SETTLE, expected, parameters
 

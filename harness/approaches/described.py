@@ -257,7 +257,7 @@ def load(path: str | Path) -> Description:
 
 
 def _expectations(reader: _Reader) -> dict[str, Any]:
-    from harness.worlds.failures import MODES
+    from harness.approaches.failures import MODES
 
     reader.unknown(tuple(EXPECT))
     out: dict[str, Any] = {}

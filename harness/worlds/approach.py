@@ -26,14 +26,15 @@ import boto3
 from harness.approaches import Approach, ApproachError, Entry
 from harness.approaches.base import Context, container_image
 from harness.approaches.command import CD_ACCESS_KEY
+from harness.approaches.failures import CRASH_AFTER
 from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
+from harness.backends.images import MANIFEST_TYPE, manifest
 from harness.metrics.iam import ApiCall, ApiCallRecorder
-from harness.worlds.images import MANIFEST_TYPE, digests_by_tag, manifest, point_tag, push_images
+from harness.worlds.images import digests_by_tag, point_tag, push_images
 from harness.worlds.stand_in import stand_in
 
 VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
 BROKEN = "v9-broken"
-CRASH_AFTER = 5  # seconds after it starts that BROKEN crashes
 SETTLE = 300.0  # virtual seconds for a service to settle after it is built
 
 

@@ -238,12 +238,6 @@ def target_group(aws: Any, name: str = "web", **settings: int) -> str:
     return _create_target_group(aws.client("elbv2"), vpc, name, 8080, **settings)
 
 
-def cd_process_env(url: str) -> dict[str, str]:
-    """The AWS settings a CD process (the tool, the AWS CLI, a team's script) needs to reach `url`."""
-    return {"AWS_ENDPOINT_URL": url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
 def bare_template_service(url: str) -> Any:
     """Cluster `c` and service `web` (2 tasks) created on template `web-template` (container `app`,
     image `nginx:placeholder`), for a CD process run against the server at `url`; returns an ECS client."""

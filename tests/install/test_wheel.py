@@ -17,7 +17,8 @@ import pytest
 
 from ecs_template_deploy import __version__
 from harness.server import HarnessServer
-from harness.worlds.tool import bare_template_service, cd_process_env
+from harness.worlds.tool import bare_template_service
+from harness.backends.embedded import cd_process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
