@@ -32,6 +32,7 @@ from ecs_template_deploy.views import Service, family_of, revision_name
 
 from harness.backends.aws_run import Interrupted
 from harness.backends.embedded import ACCOUNT
+from harness.steady import steady_on
 from harness.worlds.images import push_images
 
 REGION = "us-east-1"
@@ -431,8 +432,7 @@ class ToolWorld:
 
     def steady_on(self) -> str:
         """The revision (`web:N`) the service is steady on, with every task running; "" while it is not."""
-        service = self.service()
-        return revision_name(service.steady_on) if service.running_count == service.desired_count else ""
+        return steady_on(self.service())
 
     def known_good(self) -> str | None:
         service = self.service()
