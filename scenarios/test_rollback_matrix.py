@@ -181,13 +181,13 @@ def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bo
 
 
 @pytest.mark.parametrize("mode,strategy", CELLS)
-def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strategy: str) -> None:
+def test_rollback_matrix(approach, make_approach_world, measurements, mode: FailureMode, strategy: str) -> None:
     if not mode.applies_to(approach.name, strategy):
         pytest.skip(f"n/a: {mode.title} is about {', '.join(mode.approaches or ())} only")
     configuration = dict(mode.configuration)
     if strategy != "ROLLING":
         configuration["strategy"] = strategy
-    w = world(terraform=False, **configuration)
+    w = make_approach_world(terraform=False, **configuration)
     assert_configured(w.service(), configuration)
     w.ensure_deployed(GOOD)
     good = w.digests[GOOD]
