@@ -52,6 +52,7 @@ from ecs_template_deploy.views import Service
 from harness.approaches import Approach, ApproachError, Entry, Facts, InfraChange, add
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image
 from harness.approaches.command import REGION, CommandRunner, Ran
+from harness.approaches.failures import MODES
 from harness.steady import is_steady
 
 PYPROJECT_TABLE = ("tool", "ecs-harness")
@@ -260,8 +261,6 @@ def load(path: str | Path) -> Description:
 
 
 def _expectations(reader: _Reader) -> dict[str, Any]:
-    from harness.approaches.failures import MODES
-
     reader.unknown(tuple(EXPECT))
     out: dict[str, Any] = {}
     for key, value in reader.table.items():
