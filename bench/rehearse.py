@@ -23,7 +23,7 @@ import rollback as bench  # noqa: E402  (the benchmark next to this file)
 
 from ecs_template_deploy.check import findings  # noqa: E402
 from ecs_template_deploy.settings import read_settings  # noqa: E402
-from harness import rehearse  # noqa: E402
+from harness.commands import rehearse  # noqa: E402
 from harness.report.charts import png  # noqa: E402
 from harness.worlds import CLUSTER, SERVICE  # noqa: E402
 

@@ -1,6 +1,6 @@
 """What only the scenarios need beside the harness's plugin.
 
-The approach parameter (``approach``), the ``world`` factory, the scenarios'
+The approach parameter (``approach``), the ``make_approach_world`` factory, the scenarios'
 server and the order they run in are the plugin's (``harness.plugin.scenarios``
 and ``harness.plugin.scheduling``); the worlds themselves are built by
 ``harness.worlds.approach``. What is left here is scenario-local:

@@ -54,8 +54,8 @@ def _move_tag(w, tag: str, to: str) -> None:
 
 
 @pytest.mark.parametrize("consistency", [True, False], ids=["vc-on", "vc-off"])
-def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, world, measurements, consistency) -> None:
-    w = world(terraform=False)
+def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, make_approach_world, measurements, consistency) -> None:
+    w = make_approach_world(terraform=False)
     w.ensure_deployed("v2")
     deployed = w.digests["v2"]
     revision = w.service()["taskDefinition"]  # put back at the end: a shared Terraform world stays as CD left it

@@ -31,8 +31,8 @@ NEVER_FOR_ECS_ONLY_CD = ("ec2:", "iam:CreateRole", "logs:", "secretsmanager:", "
 @pytest.mark.last_in_world  # in a shared Terraform world it reads the deploys the other scenarios ran
 @pytest.mark.simulator_only("CD's calls are read from what harness serve recorded (CD that is Terraform, or a "
                             "command, is seen nowhere else); on AWS that record is CloudTrail's, minutes late")
-def test_cd_needs_only_the_permissions_it_calls(approach, world, measurements, request, tmp_path) -> None:
-    w = world(terraform=False)
+def test_cd_needs_only_the_permissions_it_calls(approach, make_approach_world, measurements, request, tmp_path) -> None:
+    w = make_approach_world(terraform=False)
     facts = w.approach.facts
     # A deploy that succeeds, one that fails, and a rollback: reuse what this
     # world's CD already ran (a shared Terraform world), else run them now.

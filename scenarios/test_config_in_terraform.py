@@ -19,8 +19,8 @@ from scenario_support import expected, parameters
 pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=1800)]
 
 
-def test_terraform_owns_the_container_settings(approach, world, measurements) -> None:
-    w = world(terraform=True)
+def test_terraform_owns_the_container_settings(approach, make_approach_world, measurements) -> None:
+    w = make_approach_world(terraform=True)
     w.ensure_deployed("v2")
     answer = w.client("ecs").describe_task_definition(taskDefinition=w.service()["taskDefinition"], include=["TAGS"])
     tags = {t["key"]: t["value"] for t in answer.get("tags", [])}

@@ -38,8 +38,8 @@ AWS_LAG = 30.0  # on real AWS: how late DescribeTasks may show a task ECS has al
 pytestmark = pytest.mark.real_aws(budget=1500)
 
 
-def deploy(world: ToolWorld, tag: str, *extra: str) -> ToolRun:
-    return world.run("deploy", "--tag", tag, "--poll-interval", str(POLL), *extra)
+def deploy(tool_world: ToolWorld, tag: str, *extra: str) -> ToolRun:
+    return tool_world.run("deploy", "--tag", tag, "--poll-interval", str(POLL), *extra)
 
 
 @pytest.fixture
@@ -55,103 +55,103 @@ def make_world(aws, monkeypatch):
 
 
 @pytest.fixture
-def world(make_world):
+def tool_world(make_world):
     return make_world()
 
 
-def fails_fast_and_returns(run: ToolRun, world: ToolWorld, reason: str, updates: int = 2) -> dict[str, Any]:
+def fails_fast_and_returns(run: ToolRun, tool_world: ToolWorld, reason: str, updates: int = 2) -> dict[str, Any]:
     """The claims every failing deploy shares: exit 1, decision within one poll of
     the first failed task, back and steady on the known-good revision web:1."""
     assert run.code == EXIT_ROLLED_BACK, run.lines
     result = run.result
     assert reason in result["message"]
-    assert result["returnedTo"].endswith("/" + world.rev(1)) and result["rolledBackBy"] == "ecs-template-deploy"
-    assert 0 <= result["decidedAt"] - result["firstFailureAt"] <= POLL + (0 if world.simulated else AWS_LAG)
-    assert world.steady_on() == world.rev(1)
-    assert world.known_good() == world.rev(1)
+    assert result["returnedTo"].endswith("/" + tool_world.rev(1)) and result["rolledBackBy"] == "ecs-template-deploy"
+    assert 0 <= result["decidedAt"] - result["firstFailureAt"] <= POLL + (0 if tool_world.simulated else AWS_LAG)
+    assert tool_world.steady_on() == tool_world.rev(1)
+    assert tool_world.known_good() == tool_world.rev(1)
     assert run.calls.count("UpdateService") == updates  # the deploy (unless a re-run), and one rollback
     return result
 
 
-def test_first_deploy_reaches_steady_state_and_is_marked_known_good(world):
-    run = deploy(world, "v1")
+def test_first_deploy_reaches_steady_state_and_is_marked_known_good(tool_world):
+    run = deploy(tool_world, "v1")
     assert run.code == EXIT_OK, run.lines
     assert run.result["state"] == "succeeded"
-    assert world.steady_on() == world.rev(1)
-    assert world.known_good() == world.rev(1)
+    assert tool_world.steady_on() == tool_world.rev(1)
+    assert tool_world.known_good() == tool_world.rev(1)
     # progress was streamed: service events, tasks per revision, then the verdict
     assert any("has reached a steady state" in e["message"] for e in run.kinds("service-event"))
-    assert run.kinds("rollout")[0]["deployments"][0]["revision"] == world.rev(1)
+    assert run.kinds("rollout")[0]["deployments"][0]["revision"] == tool_world.rev(1)
 
 
-def test_crashing_image_is_rolled_back_within_one_poll_of_the_first_crash(world):
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
-    run = deploy(world, "crash")
-    result = fails_fast_and_returns(run, world, "Essential container in task exited")
+def test_crashing_image_is_rolled_back_within_one_poll_of_the_first_crash(tool_world):
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    run = deploy(tool_world, "crash")
+    result = fails_fast_and_returns(run, tool_world, "Essential container in task exited")
     assert result["steadyAt"] > result["decidedAt"]
-    if world.simulated:
+    if tool_world.simulated:
         # timeline: pull 10 s + start 5 s + crash 5 s after RUNNING, from the first scheduler pass
         assert 20 <= result["firstFailureAt"] - run.started <= 20 + POLL
-        assert world.min_healthy_since(run.started) == DESIRED  # minimumHealthyPercent 100: never below 4
+        assert tool_world.min_healthy_since(run.started) == DESIRED  # minimumHealthyPercent 100: never below 4
 
 
-def test_image_never_pushed_is_refused_before_anything_changes(world):
-    assert deploy(world, "v1").code == EXIT_OK
-    revisions = world.revisions()
-    run = deploy(world, "v9-never-pushed")
+def test_image_never_pushed_is_refused_before_anything_changes(tool_world):
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    revisions = tool_world.revisions()
+    run = deploy(tool_world, "v9-never-pushed")
     assert run.code == EXIT_BAD_INPUT and "is not in ECR" in run.stderr and "push it first" in run.stderr
-    assert world.revisions() == revisions and world.steady_on() == world.rev(1)
+    assert tool_world.revisions() == revisions and tool_world.steady_on() == tool_world.rev(1)
 
 
 @pytest.mark.simulator_only("the image must be in ECR when the tool looks and gone when ECS pulls it: on real AWS "
                             "that is a race with the deploy, which the simulator's declared pull failure is not")
-def test_image_that_cannot_be_pulled_is_rolled_back(world):
+def test_image_that_cannot_be_pulled_is_rolled_back(tool_world):
     """In ECR when the deploy looked, and still no task can pull it (deleted since,
     a registry policy): the first failed start decides."""
-    world.declare_image("v2", missing=True)
-    assert deploy(world, "v1").code == EXIT_OK
-    run = deploy(world, "v2")
-    result = fails_fast_and_returns(run, world, "CannotPullContainerError")
+    tool_world.declare_image("v2", missing=True)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    run = deploy(tool_world, "v2")
+    result = fails_fast_and_returns(run, tool_world, "CannotPullContainerError")
     assert "TaskFailedToStart" in {e["stopCode"] for e in run.kinds("task-failed")}
     assert result["firstFailureAt"] - run.started <= 10 + 2 * POLL  # one pull attempt
 
 
 @pytest.mark.real_aws(budget=2700)  # an ALB to provision, health checks every 30 s, a 300 s drain per deploy
 def test_failing_target_group_health_check_is_caught_before_the_target_drains(make_world):
-    world = make_world(load_balanced=True)
-    world.declare_image("sick", target_health="fail")
-    assert deploy(world, "v1").code == EXIT_OK
-    run = deploy(world, "sick")
-    result = fails_fast_and_returns(run, world, "Task failed ELB health checks")
+    tool_world = make_world(load_balanced=True)
+    tool_world.declare_image("sick", target_health="fail")
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    run = deploy(tool_world, "sick")
+    result = fails_fast_and_returns(run, tool_world, "Task failed ELB health checks")
     # the failed task is still draining (deregistration delay 300 s) when the tool decides
     assert result["decidedAt"] - result["firstFailureAt"] < 300
 
 
-def test_slow_start_that_eventually_succeeds_is_not_rolled_back(world):
-    world.declare_image("slow", start_seconds=240)
-    assert deploy(world, "v1").code == EXIT_OK
-    run = deploy(world, "slow")
+def test_slow_start_that_eventually_succeeds_is_not_rolled_back(tool_world):
+    tool_world.declare_image("slow", start_seconds=240)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    run = deploy(tool_world, "slow")
     assert run.code == EXIT_OK, run.lines
     assert run.kinds("task-failed") == []
     assert run.calls.count("UpdateService") == 1
     assert run.result["decidedAt"] - run.started >= 250  # it waited through the slow start
-    assert world.steady_on() == world.rev(2) and world.known_good() == world.rev(2)
+    assert tool_world.steady_on() == tool_world.rev(2) and tool_world.known_good() == tool_world.rev(2)
 
 
 def test_circuit_breaker_rollback_is_followed_not_fought(make_world):
-    world = make_world(circuit_breaker=True)
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
+    tool_world = make_world(circuit_breaker=True)
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
     # threshold 3: the tool must not decide alone at the first crash, so ECS acts first
-    run = deploy(world, "crash", "--failure-threshold", "4")
+    run = deploy(tool_world, "crash", "--failure-threshold", "4")
     assert run.code == EXIT_ROLLED_BACK, run.lines
     result = run.result
     assert result["rolledBackBy"] == "ecs-circuit-breaker"
     assert "circuit breaker" in result["message"]
-    assert result["returnedTo"].endswith("/" + world.rev(1))
+    assert result["returnedTo"].endswith("/" + tool_world.rev(1))
     assert run.calls.count("UpdateService") == 1  # its own deploy only: no competing rollback
-    assert world.steady_on() == world.rev(1)
+    assert tool_world.steady_on() == tool_world.rev(1)
     assert any("rolling back" in e["message"] for e in run.kinds("service-event"))
 
 
@@ -162,27 +162,27 @@ def test_circuit_breaker_that_trips_as_the_tool_rolls_back_is_a_rollback_not_a_f
     the service's current service deployment is the breaker's ROLLBACK_*: the
     service comes back to web:1 all the same, and the tool must say so (exit 1), not
     "rollback failed too" (exit 4)."""
-    world = make_world(circuit_breaker=True, maximumPercent=125)  # one new task at a time: one crash, then more
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
-    session = world.session()
+    tool_world = make_world(circuit_breaker=True, maximumPercent=125)  # one new task at a time: one crash, then more
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    session = tool_world.session()
     updates: list[int] = []
 
     def breaker_trips_first(**_: Any) -> None:
         updates.append(1)
         if len(updates) == 2:  # the rollback: let the runner be slow until the breaker has acted
-            while world.service().task_definition.endswith(":2"):  # the primary deployment's
-                world.aws.clock.sleep(1 if world.simulated else POLL)
+            while tool_world.service().task_definition.endswith(":2"):  # the primary deployment's
+                tool_world.aws.clock.sleep(1 if tool_world.simulated else POLL)
 
     session.events.register("before-call.ecs.UpdateService", breaker_trips_first)
-    run = world.run("deploy", "--tag", "crash", "--poll-interval", str(POLL), session=session)
+    run = tool_world.run("deploy", "--tag", "crash", "--poll-interval", str(POLL), session=session)
     assert len(updates) == 2, run.lines  # the tool did decide first and did try to roll back
     assert run.code == EXIT_ROLLED_BACK, run.result["message"]
-    assert run.result["returnedTo"].endswith("/" + world.rev(1))
+    assert run.result["returnedTo"].endswith("/" + tool_world.rev(1))
     assert run.result["rolledBackBy"] == "ecs-circuit-breaker" and "circuit breaker tripped" in run.result["message"]
     assert run.calls.count("UpdateService") == 2  # no third update fighting ECS
-    assert world.steady_on() == world.rev(1)
-    assert world.known_good() == world.rev(1)
+    assert tool_world.steady_on() == tool_world.rev(1)
+    assert tool_world.known_good() == tool_world.rev(1)
 
 
 class Interrupt(BaseException):
@@ -205,141 +205,141 @@ class InterruptingClock:
         self.clock.sleep(seconds)
 
 
-def test_interrupted_deploy_rerun_watches_the_same_rollout_and_rolls_back(world):
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
+def test_interrupted_deploy_rerun_watches_the_same_rollout_and_rolls_back(tool_world):
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
     with pytest.raises(Interrupt):
-        world.run("deploy", "--tag", "crash", clock=InterruptingClock(world.aws.clock, after=10))
-    assert world.service().task_definition.endswith("/" + world.rev(2))  # the update happened, nothing was judged
+        tool_world.run("deploy", "--tag", "crash", clock=InterruptingClock(tool_world.aws.clock, after=10))
+    assert tool_world.service().task_definition.endswith("/" + tool_world.rev(2))  # the update happened, nothing was judged
 
-    rerun = deploy(world, "crash")
+    rerun = deploy(tool_world, "crash")
 
     assert rerun.calls.count("RegisterTaskDefinition") == 0  # same definition: nothing new registered
-    fails_fast_and_returns(rerun, world, "Essential container in task exited", updates=1)
+    fails_fast_and_returns(rerun, tool_world, "Essential container in task exited", updates=1)
 
 
-def test_rollback_command_from_a_fresh_process_finds_the_known_good_in_aws(world):
-    assert deploy(world, "v1").code == EXIT_OK
-    assert deploy(world, "v2").code == EXIT_OK  # completes, but users report a bug
-    assert world.known_good() == world.rev(2)
+def test_rollback_command_from_a_fresh_process_finds_the_known_good_in_aws(tool_world):
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    assert deploy(tool_world, "v2").code == EXIT_OK  # completes, but users report a bug
+    assert tool_world.known_good() == tool_world.rev(2)
 
     # Another machine: a new session, nothing in memory but what AWS holds.
-    run = world.run("rollback", "--poll-interval", str(POLL), session=world.session())
+    run = tool_world.run("rollback", "--poll-interval", str(POLL), session=tool_world.session())
 
     assert run.code == EXIT_OK, run.lines
-    assert run.result["returnedTo"].endswith("/" + world.rev(1))
+    assert run.result["returnedTo"].endswith("/" + tool_world.rev(1))
     assert run.calls[:1] == ["DescribeServices"]
     assert run.calls.count("UpdateService") == 1
-    assert world.steady_on() == world.rev(1)
-    assert world.known_good() == world.rev(1)  # the service's pointer moved with the rollback
+    assert tool_world.steady_on() == tool_world.rev(1)
+    assert tool_world.known_good() == tool_world.rev(1)  # the service's pointer moved with the rollback
 
-    again = world.run("rollback", "--to", "2", session=world.session())
-    assert again.code == EXIT_OK and world.steady_on() == world.rev(2)
+    again = tool_world.run("rollback", "--to", "2", session=tool_world.session())
+    assert again.code == EXIT_OK and tool_world.steady_on() == tool_world.rev(2)
 
 
-def test_deploy_with_rollback_disabled_leaves_the_failed_revision_and_says_so(world):
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
-    run = deploy(world, "crash", "--no-rollback")
+def test_deploy_with_rollback_disabled_leaves_the_failed_revision_and_says_so(tool_world):
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    run = deploy(tool_world, "crash", "--no-rollback")
     assert run.code == EXIT_NOT_RECOVERED
     assert "--no-rollback" in run.result["message"]
-    assert world.service().task_definition.endswith("/" + world.rev(2))
+    assert tool_world.service().task_definition.endswith("/" + tool_world.rev(2))
     assert run.calls.count("UpdateService") == 1
 
 
-def test_status_shows_deployments_images_and_the_known_good_revision(world):
-    assert deploy(world, "v1").code == EXIT_OK
+def test_status_shows_deployments_images_and_the_known_good_revision(tool_world):
+    assert deploy(tool_world, "v1").code == EXIT_OK
     out = io.StringIO()
     with redirect_stdout(out):
-        assert main(["status", "--cluster", world.names.cluster, "--service", world.names.service],
-                    session=world.session()) == 0
+        assert main(["status", "--cluster", tool_world.names.cluster, "--service", tool_world.names.service],
+                    session=tool_world.session()) == 0
     text = out.getvalue()
-    assert f"known good: {world.rev(1)} (since " in text
-    assert f"app={world.repository_uri}:v1" in text
+    assert f"known good: {tool_world.rev(1)} (since " in text
+    assert f"app={tool_world.repository_uri}:v1" in text
     assert "PRIMARY" in text and "completed" in text
 
 
-def test_timeout_is_a_failure_and_rolls_back(world):
-    world.declare_image("slow", start_seconds=240)
-    assert deploy(world, "v1").code == EXIT_OK
-    run = deploy(world, "slow", "--timeout", "60")
+def test_timeout_is_a_failure_and_rolls_back(tool_world):
+    tool_world.declare_image("slow", start_seconds=240)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    run = deploy(tool_world, "slow", "--timeout", "60")
     assert run.code == EXIT_ROLLED_BACK, run.lines
     assert run.result["state"] == "timed-out"
     assert 60 <= run.result["decidedAt"] - run.started < 60 + POLL
     assert "timed out" in run.result["message"] and "--timeout" in run.result["message"]
-    assert world.steady_on() == world.rev(1)
+    assert tool_world.steady_on() == tool_world.rev(1)
 
 
-def test_when_the_rollback_fails_too_the_exit_code_says_the_service_is_not_back(world):
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
-    world.ecr.batch_delete_image(repositoryName=world.names.repository, imageIds=[{"imageTag": "v1"}])  # the known good is gone from ECR
-    run = deploy(world, "crash")
+def test_when_the_rollback_fails_too_the_exit_code_says_the_service_is_not_back(tool_world):
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    tool_world.ecr.batch_delete_image(repositoryName=tool_world.names.repository, imageIds=[{"imageTag": "v1"}])  # the known good is gone from ECR
+    run = deploy(tool_world, "crash")
     assert run.code == EXIT_NOT_RECOVERED, run.lines
-    assert f"rollback to {world.rev(1)} failed too" in run.result["message"]
+    assert f"rollback to {tool_world.rev(1)} failed too" in run.result["message"]
     assert "CannotPullContainerError" in run.result["message"]
     assert run.calls.count("UpdateService") == 2  # one rollback attempt, no loop
 
 
-def test_a_failed_rollback_says_where_the_service_stands_and_what_finishes_the_job(world):
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
-    world.ecr.batch_delete_image(repositoryName=world.names.repository, imageIds=[{"imageTag": "v1"}])
-    run = deploy(world, "crash")
+def test_a_failed_rollback_says_where_the_service_stands_and_what_finishes_the_job(tool_world):
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
+    tool_world.ecr.batch_delete_image(repositoryName=tool_world.names.repository, imageIds=[{"imageTag": "v1"}])
+    run = deploy(tool_world, "crash")
     assert run.code == EXIT_NOT_RECOVERED
-    names = world.names
+    names = tool_world.names
     assert run.result["next"] == f"ecs-template-deploy rollback --cluster {names.cluster} --service {names.service}"
     standing = run.result["standing"]
-    assert standing["taskDefinitionArn"].endswith("/" + world.rev(1))
-    assert standing["knownGood"].endswith("/" + world.rev(1))
+    assert standing["taskDefinitionArn"].endswith("/" + tool_world.rev(1))
+    assert standing["knownGood"].endswith("/" + tool_world.rev(1))
     assert standing["rolloutState"] == "IN_PROGRESS"  # web:1 cannot start: its image is gone
-    assert f"rolled back to known-good {world.rev(1)}" in run.result["actions"]
+    assert f"rolled back to known-good {tool_world.rev(1)}" in run.result["actions"]
     assert [line["kind"] for line in run.lines].count("result") == 1 and run.lines[-1]["kind"] == "result"
 
 
-def test_known_good_marks_carry_aws_time_so_a_skewed_runner_cannot_reorder_them(world):
-    assert world.run("deploy", "--tag", "v1", clock=SkewedClock(world.aws.clock, 86400)).code == EXIT_OK
-    assert deploy(world, "v2").code == EXIT_OK  # later, from a runner with a true clock
-    marks = {rev: knowngood.read_mark(world.ecs, rev).marked_at for rev in (world.rev(1), world.rev(2))}
-    assert marks[world.rev(1)] < marks[world.rev(2)]
-    assert knowngood.find(world.ecs, world.names.family).revision == world.rev(2)  # without the pointer, the latest mark still wins
+def test_known_good_marks_carry_aws_time_so_a_skewed_runner_cannot_reorder_them(tool_world):
+    assert tool_world.run("deploy", "--tag", "v1", clock=SkewedClock(tool_world.aws.clock, 86400)).code == EXIT_OK
+    assert deploy(tool_world, "v2").code == EXIT_OK  # later, from a runner with a true clock
+    marks = {rev: knowngood.read_mark(tool_world.ecs, rev).marked_at for rev in (tool_world.rev(1), tool_world.rev(2))}
+    assert marks[tool_world.rev(1)] < marks[tool_world.rev(2)]
+    assert knowngood.find(tool_world.ecs, tool_world.names.family).revision == tool_world.rev(2)  # without the pointer, the latest mark still wins
 
 
-def test_prune_keeps_what_a_rollback_returns_to_so_the_rollback_still_works(world):
+def test_prune_keeps_what_a_rollback_returns_to_so_the_rollback_still_works(tool_world):
     for tag in ("v1", "v2", "v3"):
-        assert deploy(world, tag).code == EXIT_OK
+        assert deploy(tool_world, tag).code == EXIT_OK
 
-    pruned = world.run("prune", "--keep", "1", "--min-age", "0")
+    pruned = tool_world.run("prune", "--keep", "1", "--min-age", "0")
 
     assert pruned.code == EXIT_OK
-    assert world.revisions() == [world.rev(2), world.rev(3)]  # web:2: where a rollback from web:3 goes
-    back = world.run("rollback", "--poll-interval", str(POLL))
-    assert back.code == EXIT_OK and world.steady_on() == world.rev(2)
+    assert tool_world.revisions() == [tool_world.rev(2), tool_world.rev(3)]  # web:2: where a rollback from web:3 goes
+    back = tool_world.run("rollback", "--poll-interval", str(POLL))
+    assert back.code == EXIT_OK and tool_world.steady_on() == tool_world.rev(2)
 
 
 @pytest.mark.simulator_only("it waits an hour for --min-age to pass: the simulator skips the hour, real AWS would "
                             "bill it")
-def test_prune_never_deregisters_a_revision_younger_than_min_age(world):
+def test_prune_never_deregisters_a_revision_younger_than_min_age(tool_world):
     for tag in ("v1", "v2", "v3"):
-        assert deploy(world, tag).code == EXIT_OK
-    assert world.run("prune", "--keep", "0").code == EXIT_OK  # default --min-age 3600: all are minutes old
-    assert world.revisions() == [world.rev(1), world.rev(2), world.rev(3)]
-    world.aws.clock.sleep(3600)
-    assert world.run("prune", "--keep", "0").code == EXIT_OK
-    assert world.revisions() == [world.rev(2), world.rev(3)]
+        assert deploy(tool_world, tag).code == EXIT_OK
+    assert tool_world.run("prune", "--keep", "0").code == EXIT_OK  # default --min-age 3600: all are minutes old
+    assert tool_world.revisions() == [tool_world.rev(1), tool_world.rev(2), tool_world.rev(3)]
+    tool_world.aws.clock.sleep(3600)
+    assert tool_world.run("prune", "--keep", "0").code == EXIT_OK
+    assert tool_world.revisions() == [tool_world.rev(2), tool_world.rev(3)]
 
 
-def test_in_a_ci_log_a_failure_ends_with_what_happened_where_things_stand_and_the_next_command(world):
-    world.declare_image("crash", crash_after=5)
-    assert deploy(world, "v1").code == EXIT_OK
+def test_in_a_ci_log_a_failure_ends_with_what_happened_where_things_stand_and_the_next_command(tool_world):
+    tool_world.declare_image("crash", crash_after=5)
+    assert deploy(tool_world, "v1").code == EXIT_OK
     out, err = io.StringIO(), io.StringIO()
-    names = world.names
+    names = tool_world.names
     with redirect_stdout(out), redirect_stderr(err):
         code = main(["deploy", "--cluster", names.cluster, "--service", names.service, "--template", names.template,
-                     "--tag", "crash", "--no-rollback"], session=world.session(), clock=world.aws.clock)
+                     "--tag", "crash", "--no-rollback"], session=tool_world.session(), clock=tool_world.aws.clock)
     assert code == EXIT_NOT_RECOVERED
     lines = err.getvalue().strip().splitlines()
-    one, two = world.rev(1), world.rev(2)
+    one, two = tool_world.rev(1), tool_world.rev(2)
     assert [line.split(":", 2)[1].strip() for line in lines] == ["error", "now", "done", "next"]
     assert f"rollback disabled (--no-rollback), the service stays on {two}" in lines[0]
     assert lines[1].startswith(f"ecs-template-deploy: now: service web runs {two} (") and lines[1].endswith(f"known good: {one}")

@@ -17,8 +17,8 @@ from scenario_support import parameters
 # On real AWS (and a LocalStack that runs tasks): the approach's own configuration, applied there.
 pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=1800)]
 
-def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach, world, measurements) -> None:
-    w = world(terraform=True)
+def test_autoscaling_is_drift_unless_desired_count_is_ignored(approach, make_approach_world, measurements) -> None:
+    w = make_approach_world(terraform=True)
     ecs = w.client("ecs")
     before = w.service()["desiredCount"]
     ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before + 2)  # a scale-out

@@ -30,8 +30,8 @@ EXPECTED_CLEAN = {name: True for name in (
     "persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template")}
 
 
-def test_cd_deploy_leaves_terraform_plan_clean(approach, world, measurements) -> None:
-    w = world(terraform=True)
+def test_cd_deploy_leaves_terraform_plan_clean(approach, make_approach_world, measurements) -> None:
+    w = make_approach_world(terraform=True)
     # v3, which the scenarios after this one in a shared Terraform world start
     # from (saving approach 4 an apply each). The claim needs a deploy that
     # changes the running version: in another order v3 may run already.

@@ -28,8 +28,8 @@ EXPECTED_READABLE = {
 }
 
 
-def test_deployed_version_can_be_read_from_the_task_definition(approach, world, measurements) -> None:
-    w = world(terraform=False)
+def test_deployed_version_can_be_read_from_the_task_definition(approach, make_approach_world, measurements) -> None:
+    w = make_approach_world(terraform=False)
     w.ensure_deployed("v3")  # approach 4's shared Terraform world may run it already (the drift scenario)
     image = w.running_container()["image"]
     reference = image.rsplit("/", 1)[-1]

@@ -120,8 +120,8 @@ def _family_latest_declares(w) -> tuple[str, str | None]:
     return image, w.label(digest) if digest else None
 
 
-def test_infra_change_keeps_the_deployed_version(approach, world, measurements) -> None:
-    w = world(terraform=True)
+def test_infra_change_keeps_the_deployed_version(approach, make_approach_world, measurements) -> None:
+    w = make_approach_world(terraform=True)
     w.ensure_deployed("v3")
     deployed = w.digests["v3"]
     cases = {}

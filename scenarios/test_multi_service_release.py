@@ -29,7 +29,7 @@ must still do.
   and a CD step that commits several tags: a second world builder, not a
   variable. And for 4b one apply per service *is* the procedure: each service's
   configuration lives in its own application repository. Its worker is a
-  second world of the same configuration (``world(instance="worker")``).
+  second world of the same configuration (``make_approach_world(instance="worker")``).
 
 Every world is its own cluster here (a stand-in builds one per world); the
 deploy tool's manifest names each service's cluster, which a release across
@@ -53,7 +53,7 @@ from ecs_template_deploy.errors import EXIT_ROLLED_BACK
 from harness.backends.embedded import TEST_CREDENTIALS
 from harness.metrics.results import MultiServiceRelease, ReleasedService, Timeline
 from harness.metrics.timeline_adapter import from_recorder
-from harness.worlds.failures import AFTERWARDS, TOOL_BAKE
+from harness.approaches.failures import AFTERWARDS, TOOL_BAKE
 
 from scenario_support import BROKEN, CRASH_AFTER, expected, parameters
 
@@ -144,8 +144,8 @@ def where_it_ended(w: Any, released: str, start: float, end: float) -> tuple[Rel
     return ended, timeline
 
 
-def test_a_release_of_web_and_worker_where_worker_crashes(approach, world, measurements, tmp_path, monkeypatch) -> None:
-    worlds = {"web": world(terraform=False), "worker": world(terraform=False, instance="worker")}
+def test_a_release_of_web_and_worker_where_worker_crashes(approach, make_approach_world, measurements, tmp_path, monkeypatch) -> None:
+    worlds = {"web": make_approach_world(terraform=False), "worker": make_approach_world(terraform=False, instance="worker")}
     for w in worlds.values():
         w.ensure_deployed(GOOD)
         assert set(w.running_digests()) == {w.digests[GOOD]}

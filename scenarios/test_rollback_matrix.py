@@ -1,6 +1,6 @@
 """The article's third goal, "allow speedy rollback to the last known good
 application version if a deploy fails", as a matrix: every approach's CD against
-every failure mode (``harness.worlds.failures``), on ROLLING and on BLUE_GREEN.
+every failure mode (``harness.approaches.failures``), on ROLLING and on BLUE_GREEN.
 
 Each cell starts from the known-good version v3 running, deploys the failing
 release, lets CD do what its procedure does (the same watcher everywhere: the
@@ -33,7 +33,7 @@ from harness.approaches import InfraChange
 from harness.metrics.measure import rollback_measure
 from harness.metrics.results import Marker, RollbackCell, RollbackMatrix, Timeline, cell_key
 from harness.metrics.timeline_adapter import from_recorder
-from harness.worlds.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
+from harness.approaches.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
 
 from scenario_support import SETTLE, expected, parameters
 
@@ -181,13 +181,13 @@ def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bo
 
 
 @pytest.mark.parametrize("mode,strategy", CELLS)
-def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strategy: str) -> None:
+def test_rollback_matrix(approach, make_approach_world, measurements, mode: FailureMode, strategy: str) -> None:
     if not mode.applies_to(approach.name, strategy):
         pytest.skip(f"n/a: {mode.title} is about {', '.join(mode.approaches or ())} only")
     configuration = dict(mode.configuration)
     if strategy != "ROLLING":
         configuration["strategy"] = strategy
-    w = world(terraform=False, **configuration)
+    w = make_approach_world(terraform=False, **configuration)
     assert_configured(w.service(), configuration)
     w.ensure_deployed(GOOD)
     good = w.digests[GOOD]

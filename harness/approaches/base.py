@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ecs_template_deploy.render import registrable_fields
 from ecs_template_deploy.clock import Clock
-from ecs_template_deploy.views import TaskDefinition
+from ecs_template_deploy.views import Service, TaskDefinition
 from ecs_template_deploy.watch import Outcome, RolloutWatcher, WaitOptions
 
 from harness.approaches import ApproachError
@@ -164,9 +164,9 @@ class EcsCd:
             kwargs["taskDefinition"] = task_definition
         if force:
             kwargs["forceNewDeployment"] = True
-        service = self.ecs.update_service(**kwargs)["service"]
-        primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
-        return self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary["id"], since=since)
+        primary = Service(self.ecs.update_service(**kwargs)["service"]).primary
+        assert primary is not None, "UpdateService answered without a PRIMARY deployment"
+        return self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary.id, since=since)
 
 
 

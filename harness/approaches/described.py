@@ -47,9 +47,13 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar, Mapping, Sequence
 
+from ecs_template_deploy.views import Service
+
 from harness.approaches import Approach, ApproachError, Entry, Facts, InfraChange, add
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image
 from harness.approaches.command import REGION, CommandRunner, Ran
+from harness.approaches.failures import MODES
+from harness.steady import is_steady
 
 PYPROJECT_TABLE = ("tool", "ecs-harness")
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -257,8 +261,6 @@ def load(path: str | Path) -> Description:
 
 
 def _expectations(reader: _Reader) -> dict[str, Any]:
-    from harness.worlds.failures import MODES
-
     reader.unknown(tuple(EXPECT))
     out: dict[str, Any] = {}
     for key, value in reader.table.items():
@@ -414,8 +416,7 @@ class Described(Approach):
         service = self._service()
         task_definition = service["taskDefinition"]
         image = self._image(task_definition)
-        steady = (len(service["deployments"]) == 1 and service["runningCount"] == service["desiredCount"]
-                  and service["deployments"][0].get("rolloutState", "COMPLETED") == "COMPLETED")
+        steady = is_steady(Service(service))
         said = f"`{ran.command}`"
         if ran.exit_code is None:
             state, message = CdState.TIMED_OUT, f"{said} did not finish: {ran.last_line}"

@@ -29,6 +29,12 @@ ACCOUNT = "123456789012"
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": REGION}
 
 
+def cd_process_env(url: str) -> dict[str, str]:
+    """The AWS settings a CD process (the tool, the AWS CLI, a team's script) needs to reach `url`."""
+    return {"AWS_ENDPOINT_URL": url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
 def _dated_by(clock: VirtualClock, answer: Callable[..., Any]) -> Callable[..., Any]:
     """moto's in-process answers, with the virtual clock's time in their Date header
     as `harness serve` and AWS give theirs (moto writes the wall clock's): a client

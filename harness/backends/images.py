@@ -22,6 +22,7 @@ with ``approximate=True``). A "missing" image is one never pushed.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import re
@@ -33,6 +34,19 @@ from harness.ecs.images import ImageBehaviour
 # busybox from the Docker Official Images' mirror on ECR Public (no Docker Hub rate limit)
 BASE_IMAGE = "public.ecr.aws/docker/library/busybox:1.37"
 PORT = 8080
+# What the emulators are pushed instead of a build: a manifest per label (moto derives the digest from it).
+MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def manifest(label: str) -> str:
+    """An image manifest unique to ``label`` (moto's digest is the sha256 of the layer digests)."""
+    layer = "sha256:" + hashlib.sha256(label.encode()).hexdigest()
+    return json.dumps({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_TYPE,
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": layer},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": layer}],
+    })
 
 
 class ImageError(Exception):

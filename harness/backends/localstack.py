@@ -164,7 +164,7 @@ def process_env(url: str, region: str | None = None) -> dict[str, str | None]:
     """The environment a scenario on LocalStack runs in: every AWS client of the
     process (the deploy tool's, as a CD job's pointed at LocalStack) reaches ``url``
     with LocalStack's test credentials, and no profile of the developer's is read."""
-    from harness.worlds.tool import cd_process_env
+    from harness.backends.embedded import cd_process_env
 
     env: dict[str, str | None] = {**cd_process_env(url), "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None}
     if region:

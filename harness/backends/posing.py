@@ -48,8 +48,7 @@ class DeclaredImages:
 
     def push(self, ecr: Any, repository_uri: str, images: Mapping[str, Any],
              commands: Mapping[str, Any] | None = None) -> dict[str, str]:
-        from harness.backends.images import command_script
-        from harness.worlds.images import MANIFEST_TYPE, manifest
+        from harness.backends.images import MANIFEST_TYPE, command_script, manifest
 
         repository = repository_uri.split("/", 1)[1]
         for command, behaviour in (commands or {}).items():
@@ -78,7 +77,7 @@ class PosingAws:
         self._saved: dict[str, str | None] = {}
 
     def start(self) -> "PosingAws":
-        from harness.worlds.tool import cd_process_env
+        from harness.backends.embedded import cd_process_env
 
         self.server.__enter__()
         settings = {**cd_process_env(self.server.url), "AWS_PROFILE": None, "AWS_SESSION_TOKEN": None}

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from harness.ecs import deployments as records
 from harness.ecs import strategies
 from harness.ecs.exceptions import InvalidParameterException, ServiceNotActiveException, ServiceNotFoundException
-from harness.ecs.services import Service
+from harness.ecs.services import SimulatedService
 from harness.ecs.simulator import Simulator
 from harness.ecs.tasks import RUNNING, Task
 
@@ -55,7 +55,7 @@ class SimulatedEcs:
         self.sim, self.moto_ecs, self.region, self.account = sim, ecs_backend, region, account
 
     # -- services ---------------------------------------------------------------
-    def create_service(self, params: dict, shadow: Callable[[], Any]) -> Service:
+    def create_service(self, params: dict, shadow: Callable[[], Any]) -> SimulatedService:
         if not params.get("serviceName"):
             raise InvalidParameterException("serviceName can not be empty.")
         if not params.get("taskDefinition"):
@@ -80,7 +80,7 @@ class SimulatedEcs:
         return self.sim.create_service(moto_service.arn, moto_service.name, cluster.arn, desired or 0, td.arn, config,
                                        spec, volumes or None)
 
-    def update_service(self, params: dict, shadow: Callable[[], Any]) -> Service:
+    def update_service(self, params: dict, shadow: Callable[[], Any]) -> SimulatedService:
         service = self.active_service(params.get("cluster", "default"), params.get("service", ""))
         config = None
         if params.get("deploymentConfiguration") is not None:
@@ -106,7 +106,7 @@ class SimulatedEcs:
                                 volumes)
         return service
 
-    def delete_service(self, params: dict, shadow: Callable[[], Any]) -> Service:
+    def delete_service(self, params: dict, shadow: Callable[[], Any]) -> SimulatedService:
         service = self.active_service(params.get("cluster", "default"), params.get("service", ""))
         if service.desired_count > 0 and not params.get("force"):
             raise InvalidParameterException("The service cannot be stopped while it is scaled above 0.")
@@ -114,7 +114,7 @@ class SimulatedEcs:
         self.sim.delete_service(service)
         return service
 
-    def describe_services(self, params: dict) -> tuple[list[Service], list[Failure]]:
+    def describe_services(self, params: dict) -> tuple[list[SimulatedService], list[Failure]]:
         names = params.get("services") or []
         if len(names) > MAX_DESCRIBE_SERVICES:
             raise InvalidParameterException(f"services can have at most {MAX_DESCRIBE_SERVICES} items.")
@@ -131,14 +131,14 @@ class SimulatedEcs:
                 found.append(service)
         return found, failures
 
-    def service(self, cluster: str, name: str) -> Service:
+    def service(self, cluster: str, name: str) -> SimulatedService:
         shadow = self.moto_ecs._get_service(cluster, name)   # ClusterNotFound / ServiceNotFound as ECS
         service = self.sim.services.get(shadow.arn)
         if service is None:
             raise ServiceNotFoundException
         return service
 
-    def active_service(self, cluster: str, name: str) -> Service:
+    def active_service(self, cluster: str, name: str) -> SimulatedService:
         service = self.service(cluster, name)
         if service.status != "ACTIVE":
             raise ServiceNotActiveException()
@@ -261,7 +261,7 @@ class SimulatedEcs:
         return tasks
 
     # -- the service deployments API (2024-25), which moto does not have ---------------
-    def list_service_deployments(self, params: dict) -> tuple[list[records.ServiceDeployment], str | None]:
+    def list_service_deployments(self, params: dict) -> tuple[list[records.SimulatedServiceDeployment], str | None]:
         if not params.get("service"):
             raise InvalidParameterException("service can not be empty.")
         service = self.service(params.get("cluster", "default"), params["service"])
@@ -288,7 +288,7 @@ class SimulatedEcs:
             return revision.describe() if revision else None
         return _described(params.get("serviceRevisionArns"), "serviceRevision", found)
 
-    def stop_service_deployment(self, params: dict) -> records.ServiceDeployment:
+    def stop_service_deployment(self, params: dict) -> records.SimulatedServiceDeployment:
         arn, stop_type = params.get("serviceDeploymentArn"), params.get("stopType") or "ROLLBACK"
         if not arn:
             raise InvalidParameterException("serviceDeploymentArn can not be empty.")
@@ -296,7 +296,7 @@ class SimulatedEcs:
             raise InvalidParameterException(f"stopType {stop_type} is not ROLLBACK or ABORT.")
         return self.sim.stop_service_deployment(arn, stop_type)
 
-    def continue_service_deployment(self, params: dict) -> records.ServiceDeployment:
+    def continue_service_deployment(self, params: dict) -> records.SimulatedServiceDeployment:
         arn, hook, action = params.get("serviceDeploymentArn"), params.get("hookId"), params.get("action") or "CONTINUE"
         if not arn or not hook:
             raise InvalidParameterException("serviceDeploymentArn and hookId can not be empty.")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from harness.ecs.services import ts
 
 if TYPE_CHECKING:
-    from harness.ecs.services import Deployment, Service
+    from harness.ecs.services import SimulatedDeployment, SimulatedService
 
 PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED = "PENDING", "IN_PROGRESS", "SUCCESSFUL", "STOPPED"
 STOP_REQUESTED, ROLLBACK_REQUESTED = "STOP_REQUESTED", "ROLLBACK_REQUESTED"
@@ -60,14 +60,17 @@ class ServiceRevision:
 
 
 @dataclass(eq=False)
-class ServiceDeployment:
+class SimulatedServiceDeployment:
+    """The simulator's record of one service deployment (ListServiceDeployments); named apart
+    from ``ecs_template_deploy.views.ServiceDeployment``, the view of one."""
+
     arn: str
     service_arn: str
     cluster_arn: str
     created_at: float
     target: ServiceRevision
     sources: list[ServiceRevision]
-    deployment: "Deployment"  # the `ecs-svc/` deployment rolling the target out
+    deployment: "SimulatedDeployment"  # the `ecs-svc/` deployment rolling the target out
     configuration: dict[str, Any]  # deploymentConfiguration as it was when the deployment started
     status: str = PENDING
     status_reason: str = ""
@@ -76,7 +79,7 @@ class ServiceDeployment:
     stopped_at: float | None = None
     updated_at: float | None = None
     rollback: dict[str, Any] | None = None
-    rollback_deployment: "Deployment | None" = None  # the `ecs-svc/` deployment taking it back
+    rollback_deployment: "SimulatedDeployment | None" = None  # the `ecs-svc/` deployment taking it back
     breaker: dict[str, Any] = field(default_factory=dict)
     alarms: dict[str, Any] = field(default_factory=dict)
     lifecycle_stage: str | None = None
@@ -100,7 +103,7 @@ class ServiceDeployment:
                 if monitor.get("status") == MONITORING:
                     monitor["status"] = MONITORING_COMPLETE
 
-    def _summary(self, revision: ServiceRevision, service: "Service") -> dict[str, Any]:
+    def _summary(self, revision: ServiceRevision, service: "SimulatedService") -> dict[str, Any]:
         tasks = [t for d in service.deployments if d.revision is revision for t in d.tasks if t.alive]
         wanted_by_ecs = revision is self.target and (self.ongoing or self.status == SUCCESSFUL)
         out: dict[str, Any] = {
@@ -114,7 +117,7 @@ class ServiceDeployment:
             out["requestedTestTrafficWeight"] = self.test_weight if self.test_weight is not None else self.production_weight
         return out
 
-    def describe(self, service: "Service") -> dict[str, Any]:
+    def describe(self, service: "SimulatedService") -> dict[str, Any]:
         out: dict[str, Any] = {
             "serviceDeploymentArn": self.arn, "serviceArn": self.service_arn, "clusterArn": self.cluster_arn,
             "createdAt": ts(self.created_at), "updatedAt": ts(self.updated_at or self.created_at),

@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from harness.ecs.services import Service
+    from harness.ecs.services import SimulatedService
     from harness.ecs.cluster import Cluster
 
 
@@ -25,17 +25,17 @@ class Scaling:
     def __init__(self, sim: "Cluster"):
         self.sim = sim
 
-    def _backend(self, service: "Service"):
+    def _backend(self, service: "SimulatedService"):
         return self.sim.moto.autoscaling(service.arn)
 
-    def _resource_id(self, service: "Service") -> str:
+    def _resource_id(self, service: "SimulatedService") -> str:
         cluster = service.cluster_arn.rsplit("/", 1)[-1]
         return f"service/{cluster}/{service.name}"
 
-    def _scalable(self, service: "Service"):
+    def _scalable(self, service: "SimulatedService"):
         return self._backend(service).targets.get("ecs:service:DesiredCount", {}).get(self._resource_id(service))
 
-    def set_desired(self, service: "Service | str", count: int, at: float | None = None) -> None:
+    def set_desired(self, service: "SimulatedService | str", count: int, at: float | None = None) -> None:
         svc = self.sim.service(service) if isinstance(service, str) else service
         target = self._scalable(svc)
         if target is None:
@@ -43,7 +43,7 @@ class Scaling:
         clamped = max(target.min_capacity, min(target.max_capacity, count))
         self._when(at, lambda: self.sim.set_desired_count(svc, clamped, source="autoscaling"))
 
-    def set_load(self, service: "Service | str", percent: float, at: float | None = None) -> None:
+    def set_load(self, service: "SimulatedService | str", percent: float, at: float | None = None) -> None:
         svc = self.sim.service(service) if isinstance(service, str) else service
         policy = next((p for p in self._backend(svc).policies.values()
                        if p.resource_id == self._resource_id(svc) and p.policy_type == "TargetTrackingScaling"), None)

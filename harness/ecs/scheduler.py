@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from harness.ecs import deployments as records
 from harness.ecs import strategies
-from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, INACTIVE, PRIMARY, Deployment, Service, circuit_breaker_threshold
+from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, INACTIVE, PRIMARY, SimulatedDeployment, SimulatedService, circuit_breaker_threshold
 from harness.ecs.tasks import RUNNING, SERVICE_SCHEDULER_INITIATED, reason_scaling
 
 if TYPE_CHECKING:
@@ -27,16 +27,16 @@ def bounds(desired: int, min_percent: int, max_percent: int) -> tuple[int, int]:
     return math.ceil(desired * min_percent / 100), math.floor(desired * max_percent / 100)
 
 
-def breaker_threshold(service: Service) -> int:
+def breaker_threshold(service: SimulatedService) -> int:
     return circuit_breaker_threshold(service.desired_count, service.circuit_breaker.get("thresholdConfiguration"))
 
 
-def last_completed(service: Service, exclude: Deployment | None = None) -> Deployment | None:
+def last_completed(service: SimulatedService, exclude: SimulatedDeployment | None = None) -> SimulatedDeployment | None:
     """What a rollback returns to: the newest deployment that reached COMPLETED."""
     return next((d for d in reversed(service.history) if d.rollout_state == COMPLETED and d is not exclude), None)
 
 
-def alarm_bake(sim: "Cluster", deployment: Deployment) -> float:
+def alarm_bake(sim: "Cluster", deployment: SimulatedDeployment) -> float:
     """A rolling deployment watched by alarms stays IN_PROGRESS this long after
     scale-in (ECS derives it from the alarms; the length is a parameter)."""
     record = deployment.service_deployment
@@ -44,7 +44,7 @@ def alarm_bake(sim: "Cluster", deployment: Deployment) -> float:
     return sim.params.alarm_bake_seconds if watched else 0.0
 
 
-def run_pass(sim: "Cluster", service: Service) -> None:
+def run_pass(sim: "Cluster", service: SimulatedService) -> None:
     if service.status != "ACTIVE" and not service.tasks():
         return
     primary = service.primary
@@ -121,7 +121,7 @@ def run_pass(sim: "Cluster", service: Service) -> None:
         sim.set_desired_count(service, target, source="autoscaling")
 
 
-def on_task_failed(sim: "Cluster", service: Service, deployment: Deployment) -> None:
+def on_task_failed(sim: "Cluster", service: SimulatedService, deployment: SimulatedDeployment) -> None:
     """Count the failure; trip the circuit breaker at its threshold."""
     if deployment.rollout_state != IN_PROGRESS:
         return
@@ -142,7 +142,7 @@ def on_task_failed(sim: "Cluster", service: Service, deployment: Deployment) -> 
                     rollback_reason="Service deployment rolled back because the circuit breaker threshold was exceeded.")
 
 
-def fail_deployment(sim: "Cluster", service: Service, deployment: Deployment, *, monitor: str, rollback: bool,
+def fail_deployment(sim: "Cluster", service: SimulatedService, deployment: SimulatedDeployment, *, monitor: str, rollback: bool,
                     reason: str, event: str, rollback_reason: str) -> None:
     """A monitor (the circuit breaker, or alarms) failed the deployment: FAILED, no
     new tasks; with rollback, back to the last completed deployment."""
@@ -178,7 +178,7 @@ def fail_deployment(sim: "Cluster", service: Service, deployment: Deployment, *,
     deployment.status = ACTIVE
 
 
-def watch_alarms(sim: "Cluster", service: Service, deployment: Deployment) -> None:
+def watch_alarms(sim: "Cluster", service: SimulatedService, deployment: SimulatedDeployment) -> None:
     """deploymentConfiguration.alarms: an alarm entering ALARM while the deployment
     rolls out (or bakes after it) fails it; one already in ALARM at the start is
     ignored. Rollbacks are not watched (ECS does not roll back a rollback)."""
@@ -199,7 +199,7 @@ def watch_alarms(sim: "Cluster", service: Service, deployment: Deployment) -> No
                     rollback_reason=f"Service deployment rolled back because alarm(s) {', '.join(triggered)} went into ALARM.")
 
 
-def on_start_failed(sim: "Cluster", service: Service, deployment: Deployment) -> None:
+def on_start_failed(sim: "Cluster", service: SimulatedService, deployment: SimulatedDeployment) -> None:
     """A task of the deployment went PENDING -> STOPPED: after several in a row ECS
     throttles new starts, leaving a gap that doubles up to 27 minutes, and says
     it is unable to consistently start tasks. Tasks that reached RUNNING never
@@ -215,13 +215,13 @@ def on_start_failed(sim: "Cluster", service: Service, deployment: Deployment) ->
         sim.event(service, f"(service {service.name}) is unable to consistently start tasks successfully.")
 
 
-def on_task_running(deployment: Deployment) -> None:
+def on_task_running(deployment: SimulatedDeployment) -> None:
     deployment.start_failures = 0
     deployment.throttle_delay = 0.0
     deployment.throttled_until = 0.0
 
 
-def on_task_healthy(sim: "Cluster", service: Service, deployment: Deployment) -> None:
+def on_task_healthy(sim: "Cluster", service: SimulatedService, deployment: SimulatedDeployment) -> None:
     """resetOnHealthyTask (default true): a healthy task resets the failure count,
     which is why a task that passes its checks and then crashes may never trip
     the breaker."""

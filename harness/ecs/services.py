@@ -27,7 +27,10 @@ def circuit_breaker_threshold(desired: int, threshold_configuration: dict | None
 
 
 @dataclass(eq=False)
-class Deployment:
+class SimulatedDeployment:
+    """The simulator's state of one `ecs-svc/` deployment (what DescribeServices' `deployments`
+    are written from); named apart from ``ecs_template_deploy.views.Deployment``, the view of one."""
+
     id: str
     service_arn: str
     task_definition_arn: str
@@ -55,7 +58,7 @@ class Deployment:
     start_failures: int = 0          # its tasks that failed to start, in a row (a task reaching RUNNING resets)
     throttle_delay: float = 0.0      # the gap ECS leaves between start attempts now (0: not throttled)
     throttled_until: float = 0.0
-    service_deployment: Any = None  # deployments.ServiceDeployment it belongs to (a rollback's: the one it undoes)
+    service_deployment: Any = None  # deployments.SimulatedServiceDeployment it belongs to (a rollback's: the one it undoes)
 
     def alive_tasks(self) -> list[Task]:
         return [t for t in self.tasks if t.last_status in ALIVE]
@@ -66,7 +69,7 @@ class Deployment:
     def count(self, status: str) -> int:
         return sum(1 for t in self.tasks if t.last_status == status)
 
-    def describe(self, service: "Service") -> dict[str, Any]:
+    def describe(self, service: "SimulatedService") -> dict[str, Any]:
         desired = service.desired_count if self.status == PRIMARY else len(self.wanted_tasks())
         out: dict[str, Any] = {
             "id": self.id,
@@ -96,7 +99,10 @@ class Deployment:
 
 
 @dataclass(eq=False)
-class Service:
+class SimulatedService:
+    """The simulator's state of one service; named apart from ``ecs_template_deploy.views.Service``,
+    the view of a DescribeServices answer the harness reads services through."""
+
     arn: str
     name: str
     cluster_arn: str
@@ -107,19 +113,19 @@ class Service:
     # everything else the request set and DescribeServices echoes back
     spec: dict
     status: str = "ACTIVE"
-    deployments: list[Deployment] = field(default_factory=list)   # newest first, INACTIVE dropped
-    history: list[Deployment] = field(default_factory=list)       # every deployment ever, oldest first
+    deployments: list[SimulatedDeployment] = field(default_factory=list)   # newest first, INACTIVE dropped
+    history: list[SimulatedDeployment] = field(default_factory=list)       # every deployment ever, oldest first
     events: list[dict] = field(default_factory=list)              # newest first
     steady: bool = False
     # desired count an autoscaling scale-in asked for while a deployment ran
     deferred_scale_in: int | None = None
-    service_deployments: list = field(default_factory=list)      # deployments.ServiceDeployment, oldest first
+    service_deployments: list = field(default_factory=list)      # deployments.SimulatedServiceDeployment, oldest first
     live_target_group: str | None = None  # blue/green: the target group production traffic goes to now
     # CreateService/UpdateService volumeConfigurations: ECS shows them on deployments, not the service
     volume_configurations: list | None = None
 
     @property
-    def primary(self) -> Deployment:
+    def primary(self) -> SimulatedDeployment:
         return self.deployments[0]
 
     @property

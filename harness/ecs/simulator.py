@@ -25,7 +25,7 @@ from harness.ecs.images import ImageBehaviour, ImagePullError, Images
 from harness.ecs.moto_state import MotoState, account_region
 from harness.ecs.params import Params
 from harness.ecs.scaling import Scaling
-from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, PRIMARY, Deployment, Service, ts
+from harness.ecs.services import ACTIVE, COMPLETED, FAILED, IN_PROGRESS, PRIMARY, SimulatedDeployment, SimulatedService, ts
 from harness.ecs.tasks import REASON_CONTAINER_HEALTH, SERVICE_SCHEDULER_INITIATED, USER_INITIATED, Container, Task, TaskRunner, reason_scaling
 from harness.ecs.timeline import Timeline
 
@@ -42,9 +42,9 @@ class Simulator:
         self.runner = TaskRunner(self.clock, self.params, self.images, self._task_failed, self._task_stopped,
                                  self._task_healthy, self._task_running,
                                  target_group_timing=lambda arn: loadbalancers.timing(self.moto, arn))
-        self.services: dict[str, Service] = {}
+        self.services: dict[str, SimulatedService] = {}
         self.tasks: dict[str, Task] = {}
-        self.service_deployments: dict[str, records.ServiceDeployment] = {}
+        self.service_deployments: dict[str, records.SimulatedServiceDeployment] = {}
         self.revisions: dict[str, records.ServiceRevision] = {}
         self.hooks: dict[str, dict[str, list[str]]] = {}  # Lambda hook ARN -> stage -> its answers, in order
         self.run_tokens: dict[str, list[str]] = {}  # RunTask clientToken -> the tasks it started
@@ -81,7 +81,7 @@ class Simulator:
     def _task_id(self) -> str:
         return f"{self.rng.getrandbits(128):032x}"
 
-    def _record_arn(self, kind: str, service: Service, suffix: str) -> str:
+    def _record_arn(self, kind: str, service: SimulatedService, suffix: str) -> str:
         """`arn:aws:ecs:R:A:service-deployment/CLUSTER/SERVICE/ID` (or service-revision)."""
         region, account = service.arn.split(":")[3], service.arn.split(":")[4]
         cluster = service.cluster_arn.rsplit("/", 1)[-1]
@@ -92,7 +92,7 @@ class Simulator:
         chars = "".join(self.rng.choice(alphabet) for _ in range(19))
         return f"{chars[:8]}-{chars[8:]}"
 
-    def event(self, service: Service, message: str) -> None:
+    def event(self, service: SimulatedService, message: str) -> None:
         ev = {"id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), "createdAt": ts(self.clock.now()), "message": message}
         service.events.insert(0, ev)
         del service.events[self.params.max_events * 10 :]
@@ -135,13 +135,13 @@ class Simulator:
     def hook_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def service(self, name_or_arn: str) -> Service:
+    def service(self, name_or_arn: str) -> SimulatedService:
         for service in self.services.values():
             if name_or_arn in (service.arn, service.name):
                 return service
         raise KeyError(f"no simulated service {name_or_arn!r}; known: {sorted(s.name for s in self.services.values())}")
 
-    def set_desired_count(self, service: Service, count: int, source: str = "user") -> None:
+    def set_desired_count(self, service: SimulatedService, count: int, source: str = "user") -> None:
         """Resize PRIMARY. From autoscaling, scale-in waits while a deployment runs."""
         if count < 0:
             raise ValueError(f"desired count {count} must be >= 0")
@@ -155,15 +155,15 @@ class Simulator:
             if shadow is not None:
                 shadow.desired_count = count
 
-    def shadow(self, service: Service):
+    def shadow(self, service: SimulatedService):
         """moto's record of ``service`` (its tags, what Application Auto Scaling reads), or None."""
         return self.moto.service_shadow(service.arn)
 
     # -- services -------------------------------------------------------------
     def create_service(self, arn: str, name: str, cluster_arn: str, desired: int, task_definition_arn: str,
-                       deployment_configuration: dict, spec: dict, volume_configurations: list | None = None) -> Service:
+                       deployment_configuration: dict, spec: dict, volume_configurations: list | None = None) -> SimulatedService:
         now = self.clock.now()
-        service = Service(arn=arn, name=name, cluster_arn=cluster_arn, desired_count=desired,
+        service = SimulatedService(arn=arn, name=name, cluster_arn=cluster_arn, desired_count=desired,
                           task_definition_arn=task_definition_arn, created_at=now,
                           deployment_configuration=deployment_configuration, spec=spec)
         service.volume_configurations = volume_configurations
@@ -171,7 +171,7 @@ class Simulator:
         self._new_deployment(service, task_definition_arn)
         return service
 
-    def update_service(self, service: Service, task_definition_arn: str | None, desired: int | None,
+    def update_service(self, service: SimulatedService, task_definition_arn: str | None, desired: int | None,
                        force: bool, deployment_configuration: dict | None, spec_changes: dict,
                        shaping_change: bool, volume_configurations: list | None = None) -> None:
         if deployment_configuration is not None:
@@ -187,14 +187,14 @@ class Simulator:
         if new_td or force or shaping_change:
             self._new_deployment(service, service.task_definition_arn)
 
-    def delete_service(self, service: Service) -> None:
+    def delete_service(self, service: SimulatedService) -> None:
         service.status = "DRAINING"
         service.desired_count = 0
         for task in service.tasks():
             self.runner.stop(task, SERVICE_SCHEDULER_INITIATED, reason_scaling(service.primary.id))
         self.clock.call_later(self.params.scheduler_interval, lambda: self._maybe_inactive(service))
 
-    def _maybe_inactive(self, service: Service) -> None:
+    def _maybe_inactive(self, service: SimulatedService) -> None:
         if any(t.alive for t in service.tasks()):
             self.clock.call_later(self.params.scheduler_interval, lambda: self._maybe_inactive(service))
             return
@@ -203,9 +203,9 @@ class Simulator:
     def _task_definition(self, arn: str):
         return self.moto.task_definition(arn)
 
-    def _new_deployment(self, service: Service, task_definition_arn: str, digests=None, pull_errors=None,
-                        reason: str | None = None, rollback_of: Deployment | None = None,
-                        revision: records.ServiceRevision | None = None) -> Deployment:
+    def _new_deployment(self, service: SimulatedService, task_definition_arn: str, digests=None, pull_errors=None,
+                        reason: str | None = None, rollback_of: SimulatedDeployment | None = None,
+                        revision: records.ServiceRevision | None = None) -> SimulatedDeployment:
         now = self.clock.now()
         if digests is None:
             digests, pull_errors = {}, {}
@@ -219,7 +219,7 @@ class Simulator:
                     digests[c["name"]] = None
                     pull_errors[c["name"]] = str(err)
         dep_id = self._deployment_id()
-        deployment = Deployment(
+        deployment = SimulatedDeployment(
             id=dep_id, service_arn=service.arn, task_definition_arn=task_definition_arn, created_at=now, updated_at=now,
             digests=digests, pull_errors=pull_errors or {}, desired_count=service.desired_count,
             rollout_state_reason=reason or f"ECS deployment {dep_id} in progress.",
@@ -246,7 +246,7 @@ class Simulator:
         return deployment
 
     # -- service revisions and service deployments ----------------------------
-    def _open_service_deployment(self, service: Service, deployment: Deployment) -> None:
+    def _open_service_deployment(self, service: SimulatedService, deployment: SimulatedDeployment) -> None:
         """A deployment-starting Create/UpdateService: a new revision, a new service
         deployment; one still ongoing is superseded (STOPPED: modelled)."""
         now = self.clock.now()
@@ -262,7 +262,7 @@ class Simulator:
         sources = list(dict.fromkeys(d.revision for d in service.deployments[1:] if d.revision is not None))
         threshold = scheduler.breaker_threshold(service)
         breaker, watched = records.monitors(service.deployment_configuration, threshold)
-        record = records.ServiceDeployment(
+        record = records.SimulatedServiceDeployment(
             self._record_arn("service-deployment", service, self._service_deployment_id()), service.arn,
             service.cluster_arn, now, revision, sources, deployment, dict(service.deployment_configuration),
             breaker=breaker, alarms=watched)
@@ -277,10 +277,10 @@ class Simulator:
         self.service_deployments[record.arn] = record
         self.timeline.event(now, service.name, f"service deployment {record.arn.rsplit('/', 1)[-1]}: PENDING")
 
-    def alarm_states(self, service: Service, names: list[str]) -> dict[str, str]:
+    def alarm_states(self, service: SimulatedService, names: list[str]) -> dict[str, str]:
         return alarms.states(self.moto, *account_region(service.arn), names) if names else {}
 
-    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> records.ServiceDeployment:
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> records.SimulatedServiceDeployment:
         record = self.service_deployments.get(arn)
         if record is None:
             raise ServiceDeploymentNotFoundException(arn)
@@ -293,13 +293,13 @@ class Simulator:
             raise InvalidParameterException(f"The lifecycle hook {hook_id} is not awaiting action.") from err
         return record
 
-    def record_moves(self, service: Service, record: records.ServiceDeployment, status: str, reason: str = "") -> None:
+    def record_moves(self, service: SimulatedService, record: records.SimulatedServiceDeployment, status: str, reason: str = "") -> None:
         record.move(status, self.clock.now(), reason)
         if status == records.IN_PROGRESS and record.started_at is None:
             record.started_at = self.clock.now()
         self.timeline.event(self.clock.now(), service.name, f"service deployment {record.arn.rsplit('/', 1)[-1]}: {status}")
 
-    def stop_service_deployment(self, arn: str, stop_type: str) -> records.ServiceDeployment:
+    def stop_service_deployment(self, arn: str, stop_type: str) -> records.SimulatedServiceDeployment:
         """StopServiceDeployment: ROLLBACK returns to the last successful revision
         (rollback configured or not); ABORT stops where it is (modelled: no more
         tasks of the target start, nothing is rolled back)."""
@@ -346,7 +346,7 @@ class Simulator:
         self.record_moves(service, record, records.ROLLBACK_IN_PROGRESS)
         return record
 
-    def complete_deployment(self, service: Service, deployment: Deployment) -> None:
+    def complete_deployment(self, service: SimulatedService, deployment: SimulatedDeployment) -> None:
         deployment.rollout_state = COMPLETED
         deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
         deployment.updated_at = self.clock.now()
@@ -359,7 +359,7 @@ class Simulator:
         elif deployment is record.deployment and record.status == records.IN_PROGRESS:
             self.record_moves(service, record, records.SUCCESSFUL, "Service deployment completed.")
 
-    def roll_back(self, service: Service, failed: Deployment, target: Deployment, reason: str = "") -> None:
+    def roll_back(self, service: SimulatedService, failed: SimulatedDeployment, target: SimulatedDeployment, reason: str = "") -> None:
         service.task_definition_arn = target.task_definition_arn
         self._new_deployment(service, target.task_definition_arn, digests=dict(target.digests),
                              pull_errors=dict(target.pull_errors),
@@ -392,7 +392,7 @@ class Simulator:
         self.tasks[task.arn] = task
         return task
 
-    def _service_task_tags(self, service: Service, task_definition_arn: str) -> list[dict]:
+    def _service_task_tags(self, service: SimulatedService, task_definition_arn: str) -> list[dict]:
         """What ECS tags a service's task with: its managed tags (enableECSManagedTags), and
         the service's or the task definition's own (propagateTags SERVICE | TASK_DEFINITION)."""
         propagate = service.spec.get("propagateTags") or "NONE"
@@ -405,7 +405,7 @@ class Simulator:
             propagated = []
         return _task_tags(service.cluster_arn, service.name, propagated, [], bool(service.spec.get("enableECSManagedTags")))
 
-    def start_service_tasks(self, service: Service, deployment: Deployment, count: int) -> None:
+    def start_service_tasks(self, service: SimulatedService, deployment: SimulatedDeployment, count: int) -> None:
         lb = service.load_balancers[0] if service.load_balancers else None
         tg = deployment.target_group or (service.live_target_group or lb.get("targetGroupArn") if lb else None)
         grace = float(service.spec.get("healthCheckGracePeriodSeconds") or 0)
@@ -425,7 +425,7 @@ class Simulator:
         self.event(service, f"(service {service.name}) has started {len(started)} tasks: "
                    + " ".join(f"(task {t.id})" for t in started) + ".")
 
-    def stop_service_tasks(self, service: Service, tasks: list[Task], reason: str) -> None:
+    def stop_service_tasks(self, service: SimulatedService, tasks: list[Task], reason: str) -> None:
         for task in tasks:
             self.runner.stop(task, SERVICE_SCHEDULER_INITIATED, reason)
         self.event(service, f"(service {service.name}) has stopped {len(tasks)} running tasks: "
@@ -485,7 +485,7 @@ class Simulator:
             if shift is None or shift.production > 0:  # green serves production only once traffic moves to it
                 self.serves_production(service, task)
 
-    def serves_production(self, service: Service, task: Task) -> None:
+    def serves_production(self, service: SimulatedService, task: Task) -> None:
         """A task starts serving production traffic: an image declared to drive an
         alarm (a release that passes its checks and then misbehaves) drives it."""
         for c in task.containers:
@@ -508,7 +508,7 @@ class Simulator:
         if task.deployment is not None and task in task.deployment.tasks:
             task.deployment.tasks.remove(task)
 
-    def _service_of(self, task: Task) -> Service | None:
+    def _service_of(self, task: Task) -> SimulatedService | None:
         return self.services.get(task.deployment.service_arn) if task.deployment is not None else None
 
 

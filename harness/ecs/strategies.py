@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from harness.ecs import deployments as records
 from harness.ecs import loadbalancers
 from harness.ecs.moto_state import MotoState
-from harness.ecs.services import ACTIVE, COMPLETED, FAILED, PRIMARY, Deployment, Service
+from harness.ecs.services import ACTIVE, COMPLETED, FAILED, PRIMARY, SimulatedDeployment, SimulatedService
 from harness.ecs.tasks import SERVICE_SCHEDULER_INITIATED, reason_scaling
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class Shift:
     """Where a blue/green-family deployment is in its lifecycle."""
 
     strategy: str
-    blue: Deployment
+    blue: SimulatedDeployment
     green_target_group: str | None
     blue_target_group: str | None
     production_rule: str | None
@@ -122,12 +122,12 @@ def steps_of(config: dict[str, Any]) -> tuple[list[float], list[float]]:
     return [100.0], []
 
 
-def advanced(service: Service) -> dict[str, Any]:
+def advanced(service: SimulatedService) -> dict[str, Any]:
     balancers = service.load_balancers
     return (balancers[0].get("advancedConfiguration") or {}) if balancers else {}
 
 
-def begin(sim: "Cluster", service: Service, green: Deployment) -> None:
+def begin(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment) -> None:
     """A deployment of a shifting strategy starts: next to the last completed one (blue)."""
     config = service.deployment_configuration
     lb, adv = (service.load_balancers[0] if service.load_balancers else {}), advanced(service)
@@ -179,7 +179,7 @@ def _work(stage: str, shift: Shift) -> list[tuple[Any, ...]]:
     return [("hooks", stage)]  # PRE_SCALE_UP, POST_SCALE_UP, POST_TEST_..., POST_PRODUCTION_...
 
 
-def _enter(sim: "Cluster", service: Service, green: Deployment, stage: str) -> None:
+def _enter(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment, stage: str) -> None:
     shift = green.shift
     shift.stage, shift.stage_started, shift.todo = stage, sim.clock.now(), _work(stage, shift)
     record = green.service_deployment
@@ -189,7 +189,7 @@ def _enter(sim: "Cluster", service: Service, green: Deployment, stage: str) -> N
     sim.timeline.event(sim.clock.now(), service.name, f"lifecycle stage {stage} ({green.id})")
 
 
-def run_pass(sim: "Cluster", service: Service, green: Deployment) -> None:
+def run_pass(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment) -> None:
     """Move the deployment on as far as it can go at this moment."""
     shift = green.shift
     if shift.stopped or shift.rolled_back or green.rollout_state != "IN_PROGRESS":
@@ -215,7 +215,7 @@ def run_pass(sim: "Cluster", service: Service, green: Deployment) -> None:
     _enter(sim, service, green, STAGES[index + 1])
 
 
-def _do(sim: "Cluster", service: Service, green: Deployment, item: tuple[Any, ...]) -> bool:
+def _do(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment, item: tuple[Any, ...]) -> bool:
     """Do one item of the stage's work; False while it must wait."""
     shift, kind, now = green.shift, item[0], sim.clock.now()
     if kind == "hooks":
@@ -258,7 +258,7 @@ def _do(sim: "Cluster", service: Service, green: Deployment, item: tuple[Any, ..
     raise ValueError(f"unknown lifecycle work {item!r}")
 
 
-def _weights(sim: "Cluster", service: Service, green: Deployment, *, production: float | None = None,
+def _weights(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment, *, production: float | None = None,
              test: float | None = None) -> None:
     """Green gets `production`/`test` percent, blue the rest, on the listener rules."""
     shift = green.shift
@@ -276,7 +276,7 @@ def _weights(sim: "Cluster", service: Service, green: Deployment, *, production:
                        f"traffic {green.id}: production {shift.production:g}%, test {shift.test:g}%")
 
 
-def _hooks(sim: "Cluster", service: Service, green: Deployment, stage: str) -> bool:
+def _hooks(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment, stage: str) -> bool:
     """Run the stage's hooks; True once all succeeded (a failed one rolls back)."""
     shift, now = green.shift, sim.clock.now()
     if not shift.running:
@@ -307,13 +307,13 @@ def _hooks(sim: "Cluster", service: Service, green: Deployment, stage: str) -> b
     return all(r.status in ("SUCCEEDED", "TIMED_OUT") for r in shift.running)
 
 
-def _show_hooks(green: Deployment) -> None:
+def _show_hooks(green: SimulatedDeployment) -> None:
     record = green.service_deployment
     if record is not None:
         record.hook_details = [r.detail() for r in green.shift.running]
 
 
-def continue_hook(sim: "Cluster", green: Deployment, hook_id: str, action: str) -> None:
+def continue_hook(sim: "Cluster", green: SimulatedDeployment, hook_id: str, action: str) -> None:
     """ContinueServiceDeployment: a PAUSE hook awaiting action goes on, or rolls back."""
     shift = green.shift
     run = next((r for r in (shift.running if shift else []) if r.hook_id == hook_id), None)
@@ -323,7 +323,7 @@ def continue_hook(sim: "Cluster", green: Deployment, hook_id: str, action: str) 
     _show_hooks(green)
 
 
-def _alarm(sim: "Cluster", service: Service, green: Deployment) -> bool:
+def _alarm(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment) -> bool:
     record = green.service_deployment
     if record is None or record.alarms.get("status") != records.MONITORING:
         return False
@@ -337,7 +337,7 @@ def _alarm(sim: "Cluster", service: Service, green: Deployment) -> bool:
     return True
 
 
-def roll_back(sim: "Cluster", service: Service, green: Deployment, reason: str) -> None:
+def roll_back(sim: "Cluster", service: SimulatedService, green: SimulatedDeployment, reason: str) -> None:
     """Traffic back on blue, which never stopped; green stops. No task starts."""
     shift, now = green.shift, sim.clock.now()
     shift.rolled_back, shift.todo, shift.running = True, [], []
@@ -362,7 +362,7 @@ def roll_back(sim: "Cluster", service: Service, green: Deployment, reason: str) 
         sim.runner.stop(task, SERVICE_SCHEDULER_INITIATED, reason_scaling(blue.id))
 
 
-def drained(sim: "Cluster", service: Service, deployment: Deployment) -> None:
+def drained(sim: "Cluster", service: SimulatedService, deployment: SimulatedDeployment) -> None:
     """A rolled-back green has no task left: the rollback is done."""
     record = deployment.service_deployment
     if deployment.shift is not None and deployment.shift.rolled_back and record is not None \

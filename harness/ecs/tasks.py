@@ -78,7 +78,7 @@ class Task:
     launch_type: str | None = None
     overrides: dict | None = None     # RunTask's `overrides`, as given
     tags: list[dict] = field(default_factory=list)  # {"key", "value"}: RunTask's, propagated, ECS-managed
-    deployment: Any = None            # services.Deployment, None for RunTask tasks
+    deployment: Any = None            # services.SimulatedDeployment, None for RunTask tasks
     last_status: str = PENDING
     desired_status: str = RUNNING
     health_status: str = "UNKNOWN"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 
-from harness.ecs.services import PRIMARY, Service
+from harness.ecs.services import PRIMARY, SimulatedService
 from harness.ecs.tasks import ALIVE, PENDING, RUNNING
 
 
-def traffic(service: Service) -> dict[str, tuple[float, float]]:
+def traffic(service: SimulatedService) -> dict[str, tuple[float, float]]:
     """Deployment id -> (production %, test %) while a blue/green-family deployment
     moves traffic; empty otherwise (rolling updates balance over every task).
     Only the PRIMARY deployment's shift counts: one a newer deployment superseded
@@ -24,7 +24,7 @@ def traffic(service: Service) -> dict[str, tuple[float, float]]:
     return {}
 
 
-def snapshot(service: Service) -> dict:
+def snapshot(service: SimulatedService) -> dict:
     deployments = []
     digests: dict[str, int] = {}
     shares = traffic(service)
@@ -68,7 +68,7 @@ class Timeline:
         self.events: list[dict] = []
         self._last: dict[str, dict] = {}
 
-    def sample(self, now: float, service: Service) -> None:
+    def sample(self, now: float, service: SimulatedService) -> None:
         snap = snapshot(service)
         if self._last.get(service.arn) == snap:
             return

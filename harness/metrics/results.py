@@ -309,7 +309,7 @@ class RollbackCell:
     """One cell of the rollback matrix: an approach's CD against one failure
     mode on one deployment strategy, measured on the simulator."""
 
-    mode: str  # a failure mode's key (harness.worlds.failures)
+    mode: str  # a failure mode's key (harness.approaches.failures)
     strategy: str  # ROLLING | BLUE_GREEN
     recovered: bool  # back on the known-good version, every task, without a person
     seconds: float | None = None  # failing deploy's start -> steady on known good (None: not recovered)

@@ -1,7 +1,8 @@
 """The harness's pytest plugin: backend, markers, the order tests run in.
 
-It is the one plugin: the root ``conftest.py`` names it, and it brings in the
-fixtures of each room (``pytest_plugins`` below). Options live in one named
+It is the one plugin: pytest loads it through the package's ``pytest11`` entry
+point (``harness.plugin.autoload``), and it brings in the fixtures of each room
+(``pytest_plugins`` below). Options live in one named
 group; state lives in ``config.stash`` (keys in ``harness.plugin.state``).
 
 Plain ``pytest`` is safe: moto keeps one set of backends per process and every
@@ -23,7 +24,7 @@ from harness.plugin.state import (
 
 pytest_plugins = [
     "harness.terraform.fixtures",  # Terraform runner, endpoint, workspaces, skip check
-    "harness.backends.fixtures",  # aws: embedded moto + ECS simulator, or harness serve
+    "harness.plugin.backends",  # aws: embedded moto + ECS simulator, or harness serve
     "harness.plugin.measurements",  # measurements fixture, --report-dir: merged report at the end
     "harness.plugin.scenarios",  # the approach parameter and its worlds
     "harness.plugin.scheduling",  # embedded before served, scenarios grouped by approach

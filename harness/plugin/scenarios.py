@@ -5,7 +5,7 @@ approach to run a claim in (``harness.worlds.approach``).
   (``harness.approaches.TABLE``) and per approach described in an ``--approach
   FILE`` (only those with ``--only-approaches``), its id the approach's name; it
   gets the row.
-- ``world(terraform=...)`` builds the world on this worker's ``scenario_server``:
+- ``make_approach_world(terraform=...)`` builds the world on this worker's ``scenario_server``:
 
   * ``terraform=True``: the approach's real configuration, applied once per
     approach per worker and shared by the scenarios that follow (each brings it
@@ -100,8 +100,8 @@ def approach_worlds(scenario_server: Any) -> ApproachWorlds:
 
 
 @pytest.fixture
-def world(request: pytest.FixtureRequest, approach: Entry, measurements: Measurements) -> Iterator[Callable[..., World]]:
-    """``world(terraform=True|False, instance="", **configuration)``: see the module docstring.
+def make_approach_world(request: pytest.FixtureRequest, approach: Entry, measurements: Measurements) -> Iterator[Callable[..., World]]:
+    """``make_approach_world(terraform=True|False, instance="", **configuration)``: see the module docstring.
     ``configuration`` varies a stand-in (``harness.worlds.stand_in``); an approach
     without one is skipped when it is given. Where tasks really run (``--backend
     aws``, or a LocalStack that serves ECS) see ``wall_clock_world``."""
@@ -181,7 +181,7 @@ def world(request: pytest.FixtureRequest, approach: Entry, measurements: Measure
 
 def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
                      measurements: Measurements) -> Iterator[Callable[..., World]]:
-    """``world`` on a backend where tasks really run, for a scenario marked
+    """``make_approach_world`` on a backend where tasks really run, for a scenario marked
     ``real_aws(budget=...)``: the ``aws`` fixture's run (its skips, its budget clock,
     its teardown of everything named for it) holds the approach's own Terraform
     configuration, applied there by real Terraform (``harness.worlds.wall_clock``);

@@ -32,47 +32,21 @@ import heapq
 import importlib.metadata
 import json
 import platform
-import re
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.plugin.state import report_dir_key, shard_key
+from harness.report.shards import MANIFEST, MANIFEST_VERSION, Shard, ShardError, collection_digest
 
-MANIFEST = "shard.json"
-MANIFEST_VERSION = 2
 # The code a shard ran: a merge refuses shards of different code (hashed, not a git
 # commit: a clone without .git, or uncommitted changes, still count).
 CODE_ROOTS = ("harness", "ecs_template_deploy", "scenarios", "examples", "terraform")
 CODE_SUFFIXES = (".py", ".tf", ".toml", ".json", ".sh")
 # The packages whose versions change what the emulator answers.
 PACKAGES = ("ecs-template-deploy", "moto", "boto3", "botocore", "pytest")
-
-
-class ShardError(ValueError):
-    """A --shard value that is not K/N with 1 <= K <= N."""
-
-
-@dataclass(frozen=True)
-class Shard:
-    number: int  # 1-based, as CI job matrices count
-    total: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Shard":
-        found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
-        if found is None:
-            raise ShardError(f"--shard {text!r} is not K/N: give e.g. --shard 1/2 and --shard 2/2")
-        number, total = int(found.group(1)), int(found.group(2))
-        if total < 1 or not 1 <= number <= total:
-            raise ShardError(f"--shard {text}: K must be between 1 and N (e.g. 1/{max(total, 2)})")
-        return cls(number, total)
-
-    def __str__(self) -> str:
-        return f"{self.number}/{self.total}"
 
 
 def assign(weights: dict[str, float], total: int) -> dict[str, int]:
@@ -187,11 +161,6 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 
 _collection_key = pytest.StashKey[dict]()
-
-
-def collection_digest(nodeids: Any) -> str:
-    """The digest of a set of test node ids: a shard's collection, or every shard's tests together."""
-    return hashlib.sha256("\n".join(sorted(nodeids)).encode()).hexdigest()
 
 
 def manifest(config: pytest.Config, shard: Shard, exitstatus: int = 0) -> dict[str, Any]:

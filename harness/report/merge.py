@@ -24,8 +24,9 @@ from typing import Any, Iterable
 
 from harness.metrics.collect import SUFFIX, load_results
 from harness.metrics.results import ResultsError
-from harness.plugin.sharding import MANIFEST, MANIFEST_VERSION, Shard, ShardError, collection_digest
 from harness.report import ReportPaths, write_reports
+from harness.report.not_measured import NOT_MEASURED_FILE, write_not_measured
+from harness.report.shards import MANIFEST, MANIFEST_VERSION, Shard, ShardError, collection_digest
 
 
 # pytest exits after which a shard's results are whole: all passed, or some failed (a failed
@@ -109,8 +110,6 @@ SHARD_OWN = {"results", MANIFEST, "report.md", "report.json", "report.html", "ro
 def _extra_files(manifests: dict[Path, dict[str, Any]]) -> dict[str, Path]:
     """Files the scenarios wrote beside the results (name -> a shard's copy); two
     shards writing one name with different contents is an error."""
-    from harness.compare import NOT_MEASURED_FILE
-
     found: dict[str, Path] = {}
     for directory in manifests:
         for path in sorted(directory.iterdir()):
@@ -125,8 +124,6 @@ def _extra_files(manifests: dict[Path, dict[str, Any]]) -> dict[str, Path]:
 
 def merge(directories: Iterable[str | os.PathLike[str]], out: str | os.PathLike[str]) -> ReportPaths:
     """Check the shards, then write the merged results and reports into ``out``."""
-    from harness.compare import NOT_MEASURED_FILE, write_not_measured
-
     dirs = [Path(d).resolve() for d in directories]
     out_dir = Path(out).resolve()
     if not dirs:

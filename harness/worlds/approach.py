@@ -23,17 +23,21 @@ from typing import Any, Callable
 
 import boto3
 
+from ecs_template_deploy.views import Service
+
 from harness.approaches import Approach, ApproachError, Entry
 from harness.approaches.base import Context, container_image
 from harness.approaches.command import CD_ACCESS_KEY
+from harness.approaches.failures import CRASH_AFTER
 from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
+from harness.backends.images import MANIFEST_TYPE, manifest
 from harness.metrics.iam import ApiCall, ApiCallRecorder
-from harness.worlds.images import MANIFEST_TYPE, digests_by_tag, manifest, point_tag, push_images
+from harness.steady import is_steady
+from harness.worlds.images import digests_by_tag, point_tag, push_images
 from harness.worlds.stand_in import stand_in
 
 VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
 BROKEN = "v9-broken"
-CRASH_AFTER = 5  # seconds after it starts that BROKEN crashes
 SETTLE = 300.0  # virtual seconds for a service to settle after it is built
 
 
@@ -103,7 +107,7 @@ class World:
         (A Terraform world is shared: skipping a deploy that changes nothing saves an apply for approach 4.)"""
         service = self.service()
         tag = self.running_image().rsplit(":", 1)[-1]
-        steady = len(service["deployments"]) == 1 and service["runningCount"] == service["desiredCount"]
+        steady = is_steady(Service(service))
         last = next((step for step in reversed(self.history) if step.kind == "deploy"), None)
         if (steady and last is not None and last.version == version and last.succeeded
                 and tag in (version, self.context.environment) and set(self.running_digests()) == {self.digests[version]}):

@@ -9,26 +9,11 @@ the report's timelines and the deploy tool's image checks follow.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, Iterable
 
 from harness.approaches import ApproachError
 from harness.approaches.base import ACCEPTED_MEDIA_TYPES
-
-MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
-
-
-def manifest(label: str) -> str:
-    """An image manifest unique to ``label`` (moto's digest is the sha256 of the layer digests)."""
-    layer = "sha256:" + hashlib.sha256(label.encode()).hexdigest()
-    return json.dumps({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_TYPE,
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": layer},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1, "digest": layer}],
-    })
-
+from harness.backends.images import MANIFEST_TYPE, manifest
 
 def push_images(ecr: Any, repository: str, tags: Iterable[str]) -> dict[str, str]:
     """Push one distinct image per tag; returns tag -> digest."""

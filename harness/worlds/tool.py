@@ -32,6 +32,7 @@ from ecs_template_deploy.views import Service, family_of, revision_name
 
 from harness.backends.aws_run import Interrupted
 from harness.backends.embedded import ACCOUNT
+from harness.steady import steady_on
 from harness.worlds.images import push_images
 
 REGION = "us-east-1"
@@ -238,12 +239,6 @@ def target_group(aws: Any, name: str = "web", **settings: int) -> str:
     return _create_target_group(aws.client("elbv2"), vpc, name, 8080, **settings)
 
 
-def cd_process_env(url: str) -> dict[str, str]:
-    """The AWS settings a CD process (the tool, the AWS CLI, a team's script) needs to reach `url`."""
-    return {"AWS_ENDPOINT_URL": url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
 def bare_template_service(url: str) -> Any:
     """Cluster `c` and service `web` (2 tasks) created on template `web-template` (container `app`,
     image `nginx:placeholder`), for a CD process run against the server at `url`; returns an ECS client."""
@@ -437,8 +432,7 @@ class ToolWorld:
 
     def steady_on(self) -> str:
         """The revision (`web:N`) the service is steady on, with every task running; "" while it is not."""
-        service = self.service()
-        return revision_name(service.steady_on) if service.running_count == service.desired_count else ""
+        return steady_on(self.service())
 
     def known_good(self) -> str | None:
         service = self.service()

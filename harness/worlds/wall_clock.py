@@ -26,8 +26,11 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+from ecs_template_deploy.views import Service
+
 from harness.approaches.base import Context
 from harness.ecs.images import HEALTHY, ImageBehaviour
+from harness.steady import is_steady
 
 REAL_SETTLE = 900.0  # wall seconds a new service (or a CD step's aftermath) gets to become steady
 STEADY_POLL = 10.0
@@ -61,7 +64,7 @@ class PolledTimeline:
         found = ecs.describe_services(cluster=cluster, services=[service_name])["services"]
         if not found:
             return
-        service = found[0]
+        service = Service(found[0])
         arns = ecs.list_tasks(cluster=cluster, serviceName=service_name, desiredStatus="RUNNING")["taskArns"]
         tasks = ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
         running = [task for task in tasks if task.get("lastStatus") == "RUNNING"]
@@ -71,17 +74,17 @@ class PolledTimeline:
             by_digest[key] = by_digest.get(key, 0) + 1
         snap = {
             "service": service_name,
-            "desired": service["desiredCount"],
+            "desired": service.desired_count,
             "running": len(running),
             # no health check says UNKNOWN: running is as healthy as ECS can tell
             "healthy": sum(1 for task in running if task.get("healthStatus") != "UNHEALTHY"),
-            "deployments": [{"id": d["id"], "status": d["status"], "rolloutState": d.get("rolloutState"),
-                             "taskDefinition": d["taskDefinition"], "running": d.get("runningCount", 0),
-                             "pending": d.get("pendingCount", 0), "failedTasks": d.get("failedTasks", 0)}
-                            for d in service.get("deployments", [])],
+            "deployments": [{"id": d.id, "status": d.status, "rolloutState": d.rollout_state,
+                             "taskDefinition": d.task_definition, "running": d.running_count,
+                             "pending": d.pending_count, "failedTasks": d.failed_tasks}
+                            for d in service.deployments],
             "runningByDigest": dict(sorted(by_digest.items())),
         }
-        for event in service.get("events", []):
+        for event in service.raw.get("events", []):  # newest first, as ECS lists them
             self._events.setdefault(event["id"], {"t": epoch(event["createdAt"]) or now, "service": service_name,
                                                   "message": event["message"]})
         if self._last.get(service_name) != snap:
@@ -175,21 +178,15 @@ def calls_base_module(config: Path) -> bool:
     return any(re.search(r'^module\s+"base"', tf.read_text(), re.M) for tf in Path(config).glob("*.tf"))
 
 
-def steady(service: dict[str, Any]) -> bool:
-    deployments = service.get("deployments", [])
-    return (len(deployments) == 1 and deployments[0].get("rolloutState", "COMPLETED") == "COMPLETED"
-            and service["runningCount"] == service["desiredCount"])
-
-
 def wait_steady(world: Any, limit: float = REAL_SETTLE) -> None:
     """Wait on the world's clock until its service is steady (one deployment, completed,
     every task running); TimeoutError with what ECS says past ``limit``."""
     started = world.clock.now()
-    while not steady(service := world.service()):
+    while not is_steady(service := Service(world.service())):
         if world.clock.now() - started >= limit:
             raise TimeoutError(f"{world.name}: service {world.service_name} not steady after {limit:g} s: "
-                               f"{service['runningCount']} of {service['desiredCount']} tasks running; ECS says: "
-                               + "; ".join(e["message"] for e in service.get("events", [])[:3]))
+                               f"{service.running_count} of {service.desired_count} tasks running; ECS says: "
+                               + "; ".join(e["message"] for e in service.raw.get("events", [])[:3]))
         world.clock.sleep(STEADY_POLL)
 
 

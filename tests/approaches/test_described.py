@@ -140,7 +140,7 @@ def test_only_the_cd_commands_calls_are_recorded_as_cd(tmp_path: Path) -> None:
 def test_compare_refuses_a_bad_file_before_pytest_starts(described, capsys) -> None:
     import argparse
 
-    from harness import compare
+    from harness.commands import compare
 
     path = described('cluster = "cluster_name"', 'cluster = "nope"')
     parser = argparse.ArgumentParser()

@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from aws_world import build
 
-from harness import cli
+from harness import commands
 from harness.backends.aws_run import RUN_TAG, Run, RunIdError, Sweep, checked_run_id, terraform_tags
 from harness.terraform.fixtures import skip_without_provider
 from harness.terraform.runner import TerraformError
@@ -138,20 +138,20 @@ def test_cleanup_lists_then_deletes_what_a_killed_run_left(endpoint, capsys) -> 
     capsys.readouterr()
 
     argv = ["aws", "cleanup", "--run-id", run_id, "--endpoint-url", endpoint, "--no-wait"]
-    assert cli.main([*argv, "--dry-run"]) == 0
+    assert commands.main([*argv, "--dry-run"]) == 0
     listed = capsys.readouterr().out
     assert f"account {SERVE_ACCOUNT}" in listed and "dry run: nothing deleted" in listed
     assert all(f"would delete {item}" in listed for item in left)
     assert len(Sweep(client, run_id).find()) == len(left)  # a dry run deletes nothing
 
-    assert cli.main(argv) == 0
+    assert commands.main(argv) == 0
     deleted = capsys.readouterr().out
     assert all(f"deleted {item}" in deleted for item in left) and "NOT deleted" not in deleted
     assert Sweep(client, run_id).find() == []
     assert len(Sweep(client, OTHER_RUN).find()) == len(left)  # another run's are untouched
     assert client("ecr").describe_repositories(repositoryNames=["keep-app"])["repositories"]
 
-    assert cli.main(argv) == 0  # again: nothing left, and it says so
+    assert commands.main(argv) == 0  # again: nothing left, and it says so
     assert f"run {run_id}: nothing left" in capsys.readouterr().out
 
 
@@ -167,12 +167,12 @@ def test_a_resource_that_will_not_go_is_named_and_the_rest_still_go(endpoint, ca
     assert [str(found) for found in Sweep(client, run.id).find()] == [str(item)]  # everything else went
 
     argv = ["aws", "cleanup", "--run-id", run.id, "--endpoint-url", endpoint, "--no-wait"]
-    assert cli.main(argv) == 1
+    assert commands.main(argv) == 1
     out = capsys.readouterr().out
     assert f"NOT deleted iam role {run.name('task')}: " in out and "run it again" not in out
     assert f"harness aws cleanup --run-id {run.id}` again once the reason above is dealt with" in out
     client("iam").remove_role_from_instance_profile(InstanceProfileName="keep-profile", RoleName=run.name("task"))
-    assert cli.main(argv) == 0  # the reason dealt with, the same command finishes the job
+    assert commands.main(argv) == 0  # the reason dealt with, the same command finishes the job
     assert Sweep(client, run.id).find() == []
     assert client("iam").get_instance_profile(InstanceProfileName="keep-profile")
 
@@ -204,7 +204,7 @@ def test_a_service_that_cannot_be_listed_is_named_and_the_rest_still_go(endpoint
 
 @pytest.mark.parametrize("run_id", ["app", "hr1234", ""])
 def test_cleanup_matches_nothing_without_a_run_id(endpoint, capsys, run_id) -> None:
-    assert cli.main(["aws", "cleanup", "--run-id", run_id, "--endpoint-url", endpoint]) == 2
+    assert commands.main(["aws", "cleanup", "--run-id", run_id, "--endpoint-url", endpoint]) == 2
     assert f"{run_id!r} is not a harness run id" in capsys.readouterr().err
     with pytest.raises(RunIdError):
         Sweep(clients(endpoint), run_id)
@@ -212,7 +212,7 @@ def test_cleanup_matches_nothing_without_a_run_id(endpoint, capsys, run_id) -> N
 
 def test_cleanup_refuses_an_account_not_on_the_list(endpoint, capsys, monkeypatch) -> None:
     monkeypatch.setenv("HARNESS_AWS_ACCOUNTS", "111111111111")
-    assert cli.main(["aws", "cleanup", "--run-id", "hr0123abcd", "--endpoint-url", endpoint]) == 2
+    assert commands.main(["aws", "cleanup", "--run-id", "hr0123abcd", "--endpoint-url", endpoint]) == 2
     err = capsys.readouterr().err
     assert err.startswith("harness aws cleanup: ") and f"account {SERVE_ACCOUNT}" in err and len(err.splitlines()) == 1
 

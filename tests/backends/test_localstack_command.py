@@ -11,8 +11,8 @@ import docker
 import pytest
 import yaml
 
-from harness import cli
-from harness.localstack import IMAGE, SOCKET, TOKEN, ContainerSpec, LocalStackCommandError, LocalStackContainer, run
+from harness import commands
+from harness.commands.localstack import IMAGE, SOCKET, TOKEN, ContainerSpec, LocalStackCommandError, LocalStackContainer, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,7 +144,7 @@ def test_without_a_token_up_stops_before_docker_is_touched(monkeypatch, capsys) 
 def test_no_docker_engine_is_one_line_naming_the_way_without_docker(monkeypatch, tmp_path, capsys) -> None:
     monkeypatch.setenv(TOKEN, "t")
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")  # the real SDK, no engine behind it
-    assert cli.main(["localstack", "up"]) == 2
+    assert commands.main(["localstack", "up"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no Docker engine answers" in err and "host mode" in err
 
@@ -162,7 +162,7 @@ def test_the_compose_file_declares_what_up_runs() -> None:
 def test_status_says_what_a_real_localstack_lacks(localstack, monkeypatch, capsys) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("LOCALSTACK_HOST", localstack.removeprefix("http://"))
-    code = cli.main(["localstack", "status"])
+    code = commands.main(["localstack", "status"])
     out = capsys.readouterr().out
     assert out.startswith("LocalStack ") and localstack in out
     if "no licence" in out:  # localstack-core without a token: ECS and friends are HTTP 501

@@ -93,7 +93,7 @@ def test_a_teardown_that_leaves_something_is_an_error_naming_it_and_the_command_
 
 
 def test_status_of_a_licensed_localstack_says_the_deploy_tools_scenarios_run_on_it() -> None:
-    from harness.localstack import status_lines
+    from harness.commands.localstack import status_lines
     from posing_localstack import LicensedLocalStack
 
     with LicensedLocalStack(speed=0.0) as server:

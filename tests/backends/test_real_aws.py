@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from harness.backends.real_aws import RealAwsRefused, allowed_accounts, check
-from harness.compare import CompareError, add_arguments, pytest_args
+from harness.commands.compare import CompareError, add_arguments, pytest_args
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE_ACCOUNT = "123456789012"  # moto's default account

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
-from harness.compare import CompareError, add_arguments, pytest_args, run, write_not_measured
+from harness import commands
+from harness.commands.compare import CompareError, add_arguments, pytest_args, run
+from harness.report.not_measured import write_not_measured
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def test_compare_is_a_harness_command() -> None:
-    assert cli.COMMANDS["compare"] == "harness.compare"
+    assert commands.COMMANDS["compare"] == "harness.commands.compare"
 
 
 def test_defaults_run_every_scenario_with_two_workers_one_approach_per_worker() -> None:
@@ -80,7 +81,7 @@ def test_not_measured_reasons_are_listed_in_report_md(tmp_path) -> None:
 def test_a_cell_that_does_not_exist_is_not_listed_as_not_measured() -> None:
     from types import SimpleNamespace
 
-    from harness.compare import NotMeasured
+    from harness.commands.compare import NotMeasured
 
     collector = NotMeasured()
     for node, reason in (("m.py::t[app-repo-tag-moved]", "Skipped: n/a: a mode about approach 1 only"),
@@ -93,7 +94,7 @@ def test_a_cell_that_does_not_exist_is_not_listed_as_not_measured() -> None:
 def test_a_failed_scenario_is_listed_with_its_one_line_reason() -> None:
     from types import SimpleNamespace
 
-    from harness.compare import NotMeasured
+    from harness.commands.compare import NotMeasured
 
     collector = NotMeasured()
     crash = SimpleNamespace(message="AssertionError: `./deploy.sh x` exited 1: no credentials\nassert False")
@@ -156,7 +157,8 @@ def test_on_a_backend_where_tasks_really_run_the_report_says_what_ran_there(tmp_
 
 
 def test_on_the_simulator_the_report_has_no_measured_on_section(tmp_path) -> None:
-    from harness.compare import where_it_ran, write_measured_where
+    from harness.commands.compare import where_it_ran
+    from harness.report.not_measured import write_measured_where
 
     (tmp_path / "report.md").write_text("# report\n")
     assert where_it_ran(parse("--backend", "moto")) is None and where_it_ran(parse("--backend", "server")) is None
@@ -170,7 +172,7 @@ def test_a_scenario_whose_teardown_failed_is_not_listed_as_measured() -> None:
     """A real run that passed but whose teardown left resources: an error, not a measurement."""
     from types import SimpleNamespace
 
-    from harness.compare import NotMeasured
+    from harness.commands.compare import NotMeasured
 
     collector = NotMeasured()
     node = "scenarios/test_deploy_tool_rollback.py::test_first_deploy"

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
-from harness.compare import CompareError, add_arguments, pytest_args
+from harness import commands
+from harness.commands.compare import CompareError, add_arguments, pytest_args
 from harness.plugin.scheduling import approach_in_node_id
-from harness.plugin.sharding import MANIFEST, Shard, ShardError, assign, collection_digest
+from harness.plugin.sharding import assign
+from harness.report.shards import MANIFEST, Shard, ShardError, collection_digest
 from harness.report.merge import MergeError, check, merge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def test_a_bad_shard_is_refused_with_an_example(text, message) -> None:
 def test_compare_passes_the_shard_to_pytest_and_report_is_a_command() -> None:
     argv = pytest_args(parse("--shard", "2/3"))
     assert argv[argv.index("--shard") + 1] == "2/3"
-    assert cli.COMMANDS["report"] == "harness.report.command"
+    assert commands.COMMANDS["report"] == "harness.commands.report"
 
 
 def test_units_go_heaviest_first_to_the_lightest_shard() -> None:
@@ -98,7 +99,7 @@ def test_two_shards_merged_are_the_report_of_one_run(tmp_path) -> None:
     assert not (tmp_path / "s1" / "report.json").exists()  # a part writes no report that reads like a whole
     manifests = [json.loads((tmp_path / s / MANIFEST).read_text()) for s in ("s1", "s2")]
     assert all(m["tests"] and sorted(m["ran"]) == m["tests"] and m["exitstatus"] == 0 for m in manifests), manifests
-    assert cli.main(["report", "merge", str(tmp_path / "s2"), str(tmp_path / "s1"), "--out", str(tmp_path / "merged")]) == 0
+    assert commands.main(["report", "merge", str(tmp_path / "s2"), str(tmp_path / "s1"), "--out", str(tmp_path / "merged")]) == 0
     for name in ("report.json", "report.md", "report.html", "not-measured.json", "cd-policy-template.json",
                  "cd-policy-app-repo.json"):
         assert (tmp_path / "merged" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
@@ -136,12 +137,12 @@ def test_merge_refuses_what_is_not_one_run() -> None:
 def test_merge_of_a_directory_that_is_no_shard_writes_nothing(tmp_path, capsys) -> None:
     (tmp_path / "plain").mkdir()
     out = tmp_path / "merged"
-    assert cli.main(["report", "merge", str(tmp_path / "plain"), "--out", str(out)]) == 2
+    assert commands.main(["report", "merge", str(tmp_path / "plain"), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"has no {MANIFEST}" in err
     assert not out.exists()
     with pytest.raises(MergeError, match="is one of the shards"):
         merge([tmp_path / "plain"], tmp_path / "plain")
     (tmp_path / "plain" / MANIFEST).write_text("[]")  # not an object: one line, no traceback
-    assert cli.main(["report", "merge", str(tmp_path / "plain"), "--out", str(out)]) == 2
+    assert commands.main(["report", "merge", str(tmp_path / "plain"), "--out", str(out)]) == 2
     assert "is not a shard manifest" in capsys.readouterr().err and not out.exists()

@@ -6,7 +6,7 @@ from io import StringIO
 
 from rich.console import Console
 
-from harness import demo
+from harness.commands import demo
 
 
 def test_demo_deploys_v3_from_the_template_and_prunes_what_no_rollback_needs():

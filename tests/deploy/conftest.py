@@ -154,7 +154,8 @@ class World:
 
 
 @pytest.fixture
-def world(ecs):
+def moto_world(ecs):
+    """A World on plain moto: template and service of SINGLE_TEMPLATE."""
     return World(ecs).build(SINGLE_TEMPLATE)
 
 

@@ -17,7 +17,8 @@ import pytest
 from ecs_template_deploy.errors import EXIT_AWS_ERROR, EXIT_BAD_INPUT
 from harness.backends.remote import RemoteAws, serve_process
 from harness.worlds import ToolWorld
-from harness.worlds.tool import IMAGES, cd_process_env
+from harness.worlds.tool import IMAGES
+from harness.backends.embedded import cd_process_env
 
 from .test_bad_input_table import PREFIX, NotAws, aws_snapshot, not_aws, says_what_to_do
 

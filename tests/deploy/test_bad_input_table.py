@@ -29,7 +29,8 @@ from ecs_template_deploy.cli import COMMANDS, main
 from ecs_template_deploy.errors import EXIT_AWS_ERROR, EXIT_BAD_INPUT
 from harness.backends.remote import RemoteAws, serve_process
 from harness.worlds import ToolWorld
-from harness.worlds.tool import IMAGES, REPOSITORY, cd_process_env
+from harness.worlds.tool import IMAGES, REPOSITORY
+from harness.backends.embedded import cd_process_env
 
 from .conftest import refuse
 

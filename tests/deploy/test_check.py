@@ -10,7 +10,7 @@ import pytest
 from ecs_template_deploy.errors import EXIT_CHECK_FAILED, EXIT_OK
 from harness.backends.served import ServedAws
 from harness.worlds import CLUSTER, FAMILY, TEMPLATE, ToolWorld
-from harness.worlds.tool import cd_process_env
+from harness.backends.embedded import cd_process_env
 
 GOOD_HEALTH_CHECK = {"command": ["CMD-SHELL", "curl -f http://localhost:8080/ || exit 1"], "interval": 10,
                      "retries": 3, "startPeriod": 20}
@@ -152,7 +152,7 @@ def test_check_reads_the_settings_rehearse_replays(aws):
 
 
 def test_a_check_that_found_an_error_still_feeds_rehearse(aws):
-    from harness.rehearse import Service
+    from harness.commands.rehearse import Service
 
     run, found = check(well_configured(aws, deploy=False, maximumPercent=100, minimumHealthyPercent=100))
     assert run.code == EXIT_CHECK_FAILED and "no-progress" in found

@@ -36,22 +36,22 @@ def test_version_is_the_one_the_package_declares():
     assert __version__.count(".") == 2
 
 
-def test_render_into_a_reader_that_left_ends_quietly(world, capsys):
+def test_render_into_a_reader_that_left_ends_quietly(moto_world, capsys):
     gone = ReaderGone(keep=10)
     with contextlib.redirect_stdout(gone):
-        code = main(world.args("render", "--tag", "v1"))
+        code = main(moto_world.args("render", "--tag", "v1"))
     assert code == 0
     assert len(gone.getvalue()) <= 10     # what the reader took; nothing was forced after the break
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err
 
 
-def test_a_deploy_whose_log_reader_left_carries_on_and_says_so_on_stderr(world, capsys):
-    before = world.service_task_definition()
+def test_a_deploy_whose_log_reader_left_carries_on_and_says_so_on_stderr(moto_world, capsys):
+    before = moto_world.service_task_definition()
     with contextlib.redirect_stdout(ReaderGone()):
-        code = main(world.args("deploy", "--tag", "v2"))
+        code = main(moto_world.args("deploy", "--tag", "v2"))
     assert code == 0
-    after = world.service_task_definition()
+    after = moto_world.service_task_definition()
     assert after != before and after.endswith(":task-definition/web:1")  # the revision was registered and deployed
     err = capsys.readouterr().err
     assert "Traceback" not in err and "internal error" not in err

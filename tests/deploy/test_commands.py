@@ -31,66 +31,66 @@ def run_json(capsys, argv, **kwargs):
         return code, lines[0]
 
 
-def test_render_prints_the_registrable_definition_and_changes_nothing(world, capsys):
-    before = world.snapshot()
-    assert main(world.args("render", "--tag", "v1")) == 0
+def test_render_prints_the_registrable_definition_and_changes_nothing(moto_world, capsys):
+    before = moto_world.snapshot()
+    assert main(moto_world.args("render", "--tag", "v1")) == 0
     rendered = json.loads(capsys.readouterr().out)
     assert rendered["family"] == "web"
     assert rendered["containerDefinitions"][0]["image"] == f"{WEB_REPO}:v1"
-    assert {t["key"]: t["value"] for t in rendered["tags"]}[TEMPLATE_TAG] == world.template_arn
+    assert {t["key"]: t["value"] for t in rendered["tags"]}[TEMPLATE_TAG] == moto_world.template_arn
     assert "taskDefinitionArn" not in rendered and "revision" not in rendered
-    assert world.snapshot() == before
+    assert moto_world.snapshot() == before
     # The output is a valid RegisterTaskDefinition request as it stands.
-    assert world.ecs.register_task_definition(**rendered)["taskDefinition"]["family"] == "web"
+    assert moto_world.ecs.register_task_definition(**rendered)["taskDefinition"]["family"] == "web"
 
 
-def test_deploy_registers_in_target_family_and_updates_service(world, capsys):
-    code, result = run_json(capsys, world.args("deploy", "--tag", "v1"))
+def test_deploy_registers_in_target_family_and_updates_service(moto_world, capsys):
+    code, result = run_json(capsys, moto_world.args("deploy", "--tag", "v1"))
     assert code == 0
     assert result["registered"] and result["updated"]
-    assert result["previousTaskDefinitionArn"] == world.template_arn
+    assert result["previousTaskDefinitionArn"] == moto_world.template_arn
     assert result["taskDefinitionArn"].endswith(":task-definition/web:1")
-    assert world.service_task_definition() == result["taskDefinitionArn"]
-    definition, tags = world.describe(result["taskDefinitionArn"])
+    assert moto_world.service_task_definition() == result["taskDefinitionArn"]
+    definition, tags = moto_world.describe(result["taskDefinitionArn"])
     assert definition["containerDefinitions"][0]["image"] == f"{WEB_REPO}:v1"
-    service = world.ecs.describe_services(cluster="demo", services=["web"])["services"][0]["serviceArn"]
-    assert tags == {"managed-by": "terraform", TEMPLATE_TAG: world.template_arn, IMAGE_TAG_PREFIX + "web": f"{WEB_REPO}:v1",
+    service = moto_world.ecs.describe_services(cluster="demo", services=["web"])["services"][0]["serviceArn"]
+    assert tags == {"managed-by": "terraform", TEMPLATE_TAG: moto_world.template_arn, IMAGE_TAG_PREFIX + "web": f"{WEB_REPO}:v1",
                     deployed_to_key(service): service}  # so prune run for any service of the family sees this one
     # The template family is untouched: still one ACTIVE revision, same image.
-    template, _ = world.describe("web-template")
+    template, _ = moto_world.describe("web-template")
     assert template["revision"] == 1 and template["containerDefinitions"][0]["image"] == PLACEHOLDER
 
 
-def test_redeploy_of_same_image_registers_nothing(world, capsys):
-    assert main(world.args("deploy", "--tag", "v1")) == 0
+def test_redeploy_of_same_image_registers_nothing(moto_world, capsys):
+    assert main(moto_world.args("deploy", "--tag", "v1")) == 0
     capsys.readouterr()
-    before = world.snapshot()
-    assert main(world.args("deploy", "--tag", "v1")) == 0
+    before = moto_world.snapshot()
+    assert main(moto_world.args("deploy", "--tag", "v1")) == 0
     out = capsys.readouterr().out
     assert out.startswith("nothing to deploy: service web already runs web:1")
-    assert world.snapshot() == before
+    assert moto_world.snapshot() == before
 
 
-def test_template_change_is_deployed_even_with_same_image(world, capsys):
-    assert main(world.args("deploy", "--tag", "v1")) == 0
-    world.register({"family": "web-template", "containerDefinitions": [
+def test_template_change_is_deployed_even_with_same_image(moto_world, capsys):
+    assert main(moto_world.args("deploy", "--tag", "v1")) == 0
+    moto_world.register({"family": "web-template", "containerDefinitions": [
         {"name": "web", "image": PLACEHOLDER, "memory": 512, "environment": [{"name": "LOG_LEVEL", "value": "debug"}]}]})
     capsys.readouterr()
-    code, result = run_json(capsys, world.args("deploy", "--tag", "v1"))
+    code, result = run_json(capsys, moto_world.args("deploy", "--tag", "v1"))
     assert code == 0 and result["registered"]
     assert result["template"].endswith("web-template:2")
-    definition, _ = world.describe(result["taskDefinitionArn"])
+    definition, _ = moto_world.describe(result["taskDefinitionArn"])
     assert definition["containerDefinitions"][0]["memory"] == 512
 
 
-def test_library_deploy_returns_previous_and_new_arns(world):
+def test_library_deploy_returns_previous_and_new_arns(moto_world):
     request = DeployRequest(cluster="demo", service="web", template="web-template",
                             images=ImageSelection.from_options(tag="v1"))
-    first = deploy(world.ecs, request)
-    second = deploy(world.ecs, DeployRequest(**{**request.__dict__, "images": ImageSelection.from_options(tag="v2")}))
-    assert (first.previous_task_definition_arn, first.task_definition_arn) == (world.template_arn, second.previous_task_definition_arn)
+    first = deploy(moto_world.ecs, request)
+    second = deploy(moto_world.ecs, DeployRequest(**{**request.__dict__, "images": ImageSelection.from_options(tag="v2")}))
+    assert (first.previous_task_definition_arn, first.task_definition_arn) == (moto_world.template_arn, second.previous_task_definition_arn)
     assert second.task_definition_arn.endswith("web:2") and second.registered and second.updated
-    again = deploy(world.ecs, DeployRequest(**{**request.__dict__, "images": ImageSelection.from_options(tag="v2")}))
+    again = deploy(moto_world.ecs, DeployRequest(**{**request.__dict__, "images": ImageSelection.from_options(tag="v2")}))
     assert not again.registered and not again.updated
     assert again.task_definition_arn == again.previous_task_definition_arn == second.task_definition_arn
 
@@ -155,39 +155,39 @@ def test_diff_lists_field_changes_and_masks_secret_values(rich_world, capsys):
     assert "hunter2" not in text + json.dumps(result) and "s3cret-new" not in text and "added-key" not in text
 
 
-def test_diff_says_when_nothing_would_change(world, capsys):
-    assert main(world.args("deploy", "--tag", "v1")) == 0
+def test_diff_says_when_nothing_would_change(moto_world, capsys):
+    assert main(moto_world.args("deploy", "--tag", "v1")) == 0
     capsys.readouterr()
-    assert main(world.args("diff", "--tag", "v1")) == 0
+    assert main(moto_world.args("diff", "--tag", "v1")) == 0
     assert "no changes: a deploy would register nothing" in capsys.readouterr().out
 
 
-def deploy_versions(world, count):
+def deploy_versions(moto_world, count):
     for version in range(1, count + 1):
-        assert main(world.args("deploy", "--tag", f"v{version}")) == 0
+        assert main(moto_world.args("deploy", "--tag", f"v{version}")) == 0
 
 
-def active(world, family):
-    return [a.rsplit("/", 1)[1] for a in world.revisions()["ACTIVE"] if a.rsplit("/", 1)[1].split(":")[0] == family]
+def active(moto_world, family):
+    return [a.rsplit("/", 1)[1] for a in moto_world.revisions()["ACTIVE"] if a.rsplit("/", 1)[1].split(":")[0] == family]
 
 
-def test_prune_keeps_newest_and_the_running_revision(world, capsys):
-    deploy_versions(world, 5)
-    world.ecs.update_service(cluster="demo", service="web", taskDefinition="web:2")  # an operator rolled back
+def test_prune_keeps_newest_and_the_running_revision(moto_world, capsys):
+    deploy_versions(moto_world, 5)
+    moto_world.ecs.update_service(cluster="demo", service="web", taskDefinition="web:2")  # an operator rolled back
     capsys.readouterr()
-    code, result = run_json(capsys, world.args("prune", "--keep", "2"))
+    code, result = run_json(capsys, moto_world.args("prune", "--keep", "2"))
     assert code == 0
     # nothing is known good (--no-wait deploys): what ran before the running web:2 stays, the way back
-    assert sorted(active(world, "web")) == ["web:1", "web:2", "web:4", "web:5"]
+    assert sorted(active(moto_world, "web")) == ["web:1", "web:2", "web:4", "web:5"]
     assert [a.rsplit("/", 1)[1] for a in result["deregistered"]] == ["web:3"]
     assert result["protected"][0]["reason"] == "demo/web runs it"
     assert result["protected"][1]["reason"].startswith("what demo/web ran before web:2 (nothing is known good")
-    assert active(world, "web-template") == ["web-template:1"]
+    assert active(moto_world, "web-template") == ["web-template:1"]
 
 
-def test_prune_keeps_what_deployments_use_and_extra_protected(world, monkeypatch):
-    deploy_versions(world, 3)
-    original = world.ecs.describe_services
+def test_prune_keeps_what_deployments_use_and_extra_protected(moto_world, monkeypatch):
+    deploy_versions(moto_world, 3)
+    original = moto_world.ecs.describe_services
 
     # moto never keeps an old deployment around; AWS does while it drains.
     def with_draining(**kwargs):
@@ -196,23 +196,23 @@ def test_prune_keeps_what_deployments_use_and_extra_protected(world, monkeypatch
             {"id": "ecs-svc/1", "status": "ACTIVE", "taskDefinition": answer["services"][0]["taskDefinition"].replace("web:3", "web:1")})
         return answer
 
-    monkeypatch.setattr(world.ecs, "describe_services", with_draining)
-    result = prune(world.ecs, PruneRequest(cluster="demo", service="web", template="web-template", keep=0,
-                                           extra_protected=frozenset({world.template_arn.replace("web-template:1", "web:2")})))
+    monkeypatch.setattr(moto_world.ecs, "describe_services", with_draining)
+    result = prune(moto_world.ecs, PruneRequest(cluster="demo", service="web", template="web-template", keep=0,
+                                           extra_protected=frozenset({moto_world.template_arn.replace("web-template:1", "web:2")})))
     assert result.deregistered == []
-    assert sorted(active(world, "web")) == ["web:1", "web:2", "web:3"]
+    assert sorted(active(moto_world, "web")) == ["web:1", "web:2", "web:3"]
     assert set(result.reasons.values()) == {
         "demo/web runs it", "a deployment of demo/web uses it",
         "what demo/web ran before web:3 (nothing is known good for it: the way back a failed deploy names)"}
 
 
-def test_prune_dry_run_changes_nothing(world, capsys):
-    deploy_versions(world, 3)
-    before = world.snapshot()
+def test_prune_dry_run_changes_nothing(moto_world, capsys):
+    deploy_versions(moto_world, 3)
+    before = moto_world.snapshot()
     capsys.readouterr()
-    assert main(world.args("prune", "--keep", "1", "--dry-run")) == 0
+    assert main(moto_world.args("prune", "--keep", "1", "--dry-run")) == 0
     assert "would deregister 1: web:1" in capsys.readouterr().out
-    assert world.snapshot() == before
+    assert moto_world.snapshot() == before
 
 
 def test_deploy_multi_container_with_an_image_per_container_and_a_digest(rich_world, capsys):

@@ -14,9 +14,9 @@ from .conftest import REGION, WEB_REPO, World, refuse
 RICH_OK = ("--tag", "v1", "--repository", WEB_REPO, "--keep-image", "log_router")
 
 
-def refused(capsys, world: World, argv: list[str], code: int, *fragments: str, session=None) -> str:
+def refused(capsys, moto_world: World, argv: list[str], code: int, *fragments: str, session=None) -> str:
     """Run `argv`, assert the exit code, one stderr line holding `fragments`, and no change in AWS."""
-    before = world.snapshot()
+    before = moto_world.snapshot()
     assert main(argv, session=session) == code
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
@@ -24,39 +24,39 @@ def refused(capsys, world: World, argv: list[str], code: int, *fragments: str, s
     assert lines[0].startswith("ecs-template-deploy: error: ")
     for fragment in fragments:
         assert fragment in lines[0]
-    assert world.snapshot() == before
+    assert moto_world.snapshot() == before
     return lines[0]
 
 
 @pytest.mark.parametrize("command", ["render", "diff", "deploy", "prune"])
-def test_template_not_found(world, capsys, command):
+def test_template_not_found(moto_world, capsys, command):
     extra = ["--keep", "1"] if command == "prune" else ["--tag", "v1"]
     argv = ["--cluster", "demo", "--service", "web", "--template", "api-template", *extra]
-    refused(capsys, world, [command, *argv], EXIT_BAD_INPUT, "'api-template' not found", "check --template")
+    refused(capsys, moto_world, [command, *argv], EXIT_BAD_INPUT, "'api-template' not found", "check --template")
 
 
-def test_template_revision_not_found(world, capsys):
+def test_template_revision_not_found(moto_world, capsys):
     argv = ["deploy", "--cluster", "demo", "--service", "web", "--template", "web-template:9", "--tag", "v1"]
-    refused(capsys, world, argv, EXIT_BAD_INPUT, "'web-template:9' not found")
+    refused(capsys, moto_world, argv, EXIT_BAD_INPUT, "'web-template:9' not found")
 
 
-def test_bare_family_means_latest_active_revision(world, capsys):
-    newer = world.register({"family": "web-template", "containerDefinitions": [
+def test_bare_family_means_latest_active_revision(moto_world, capsys):
+    newer = moto_world.register({"family": "web-template", "containerDefinitions": [
         {"name": "web", "image": "nginx:placeholder", "memory": 128}]})
-    world.ecs.deregister_task_definition(taskDefinition=newer)
-    assert main(world.args("render", "--tag", "v1")) == 0
+    moto_world.ecs.deregister_task_definition(taskDefinition=newer)
+    assert main(moto_world.args("render", "--tag", "v1")) == 0
     rendered = json.loads(capsys.readouterr().out)
     assert rendered["containerDefinitions"][0]["image"] == f"{WEB_REPO}:v1"  # revision 1, not the INACTIVE 2
 
 
-def test_service_not_found(world, capsys):
+def test_service_not_found(moto_world, capsys):
     argv = ["deploy", "--cluster", "demo", "--service", "api", "--template", "web-template", "--tag", "v1"]
-    refused(capsys, world, argv, EXIT_BAD_INPUT, "service 'api' not found in cluster 'demo'", "check --service")
+    refused(capsys, moto_world, argv, EXIT_BAD_INPUT, "service 'api' not found in cluster 'demo'", "check --service")
 
 
-def test_cluster_not_found(world, capsys):
+def test_cluster_not_found(moto_world, capsys):
     argv = ["deploy", "--cluster", "prod", "--service", "web", "--template", "web-template", "--tag", "v1"]
-    refused(capsys, world, argv, EXIT_BAD_INPUT, "cluster 'prod' not found", "check --cluster")
+    refused(capsys, moto_world, argv, EXIT_BAD_INPUT, "cluster 'prod' not found", "check --cluster")
 
 
 def test_unknown_container(rich_world, capsys):
@@ -80,28 +80,28 @@ def test_tag_without_repository_when_several_exist(rich_world, capsys):
     (("--tag", "bad:tag"), "invalid tag"),
     (("--tag", "sha256:xyz"), "invalid digest"),
 ])
-def test_invalid_image_reference(world, capsys, args, fragment):
-    refused(capsys, world, world.args("deploy", *args), EXIT_BAD_INPUT, fragment)
+def test_invalid_image_reference(moto_world, capsys, args, fragment):
+    refused(capsys, moto_world, moto_world.args("deploy", *args), EXIT_BAD_INPUT, fragment)
 
 
 def test_tag_on_a_template_image_that_is_not_a_reference(ecs, capsys):
-    world = World(ecs).build({"family": "web-template", "containerDefinitions": [
+    moto_world = World(ecs).build({"family": "web-template", "containerDefinitions": [
         {"name": "web", "image": "PLACEHOLDER", "memory": 128}]})
-    refused(capsys, world, world.args("deploy", "--tag", "v1"), EXIT_BAD_INPUT, "container 'web' of the template", "'PLACEHOLDER'")
+    refused(capsys, moto_world, moto_world.args("deploy", "--tag", "v1"), EXIT_BAD_INPUT, "container 'web' of the template", "'PLACEHOLDER'")
 
 
 @pytest.mark.parametrize("command", ["deploy", "prune"])
-def test_target_family_equal_to_template_family(world, capsys, command):
+def test_target_family_equal_to_template_family(moto_world, capsys, command):
     extra = ["--keep", "0"] if command == "prune" else ["--tag", "v1"]
-    refused(capsys, world, world.args(command, "--family", "web-template", *extra), EXIT_BAD_INPUT,
+    refused(capsys, moto_world, moto_world.args(command, "--family", "web-template", *extra), EXIT_BAD_INPUT,
             "'web-template' is the template's own family", "--family")
 
 
 def test_template_without_suffix_needs_a_family(ecs, capsys):
-    world = World(ecs).build({"family": "web", "containerDefinitions": [
+    moto_world = World(ecs).build({"family": "web", "containerDefinitions": [
         {"name": "web", "image": "nginx:1", "memory": 128}]})
     argv = ["deploy", "--cluster", "demo", "--service", "web", "--template", "web", "--tag", "v1"]
-    refused(capsys, world, argv, EXIT_BAD_INPUT, "no '-template' suffix", "pass --family")
+    refused(capsys, moto_world, argv, EXIT_BAD_INPUT, "no '-template' suffix", "pass --family")
     assert main([*argv, "--family", "web-live", "--no-wait"]) == 0  # plain moto rolls nothing out
 
 
@@ -126,45 +126,45 @@ def test_access_denied_on_update_withdraws_the_new_revision(rich_world, capsys):
     assert after["revisions"]["ACTIVE"] == before["revisions"]["ACTIVE"]
 
 
-def test_access_denied_on_describe_is_an_aws_error(world, capsys):
+def test_access_denied_on_describe_is_an_aws_error(moto_world, capsys):
     session = boto3.Session(region_name=REGION)
     refuse(session, "DescribeTaskDefinition")
-    refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_AWS_ERROR, "grant ecs:DescribeTaskDefinition",
+    refused(capsys, moto_world, moto_world.args("render", "--tag", "v1"), EXIT_AWS_ERROR, "grant ecs:DescribeTaskDefinition",
             session=session)
 
 
-def test_unknown_profile_is_bad_input(world, capsys):
-    refused(capsys, world, world.args("render", "--tag", "v1", "--profile", "nope"), EXIT_BAD_INPUT,
+def test_unknown_profile_is_bad_input(moto_world, capsys):
+    refused(capsys, moto_world, moto_world.args("render", "--tag", "v1", "--profile", "nope"), EXIT_BAD_INPUT,
             "profile 'nope' not found")
 
 
-def test_usage_errors_exit_2_without_touching_aws(world, capsys):
-    before = world.snapshot()
+def test_usage_errors_exit_2_without_touching_aws(moto_world, capsys):
+    before = moto_world.snapshot()
     assert main(["deploy", "--cluster", "demo"]) == EXIT_BAD_INPUT
-    assert main(world.args("deploy")) == EXIT_BAD_INPUT  # no image chosen
-    assert main(world.args("prune", "--keep", "-1")) == EXIT_BAD_INPUT
-    assert world.snapshot() == before
+    assert main(moto_world.args("deploy")) == EXIT_BAD_INPUT  # no image chosen
+    assert main(moto_world.args("prune", "--keep", "-1")) == EXIT_BAD_INPUT
+    assert moto_world.snapshot() == before
 
 
-def test_json_mode_reports_errors_as_json_too(world, capsys):
+def test_json_mode_reports_errors_as_json_too(moto_world, capsys):
     argv = ["deploy", "--cluster", "demo", "--service", "api", "--template", "web-template", "--tag", "v1", "--json"]
     assert main(argv) == EXIT_BAD_INPUT
     out = json.loads(capsys.readouterr().out)
     assert out["exitCode"] == EXIT_BAD_INPUT and "service 'api' not found" in out["error"]
 
 
-def test_region_option_selects_the_region(world, capsys):
-    refused(capsys, world, world.args("render", "--tag", "v1", "--region", "eu-west-1"), EXIT_BAD_INPUT,
+def test_region_option_selects_the_region(moto_world, capsys):
+    refused(capsys, moto_world, moto_world.args("render", "--tag", "v1", "--region", "eu-west-1"), EXIT_BAD_INPUT,
             "not found in eu-west-1")
 
 
-def test_missing_region_is_bad_input(world, capsys, monkeypatch):
+def test_missing_region_is_bad_input(moto_world, capsys, monkeypatch):
     monkeypatch.delenv("AWS_REGION")
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_BAD_INPUT, "pass --region or set AWS_REGION")
+    refused(capsys, moto_world, moto_world.args("render", "--tag", "v1"), EXIT_BAD_INPUT, "pass --region or set AWS_REGION")
 
 
-def test_missing_credentials_is_an_aws_error(world, capsys):
+def test_missing_credentials_is_an_aws_error(moto_world, capsys):
     from botocore.exceptions import NoCredentialsError
 
     session = boto3.Session(region_name=REGION)
@@ -173,16 +173,16 @@ def test_missing_credentials_is_an_aws_error(world, capsys):
         raise NoCredentialsError()
 
     session.events.register("before-call.ecs.DescribeTaskDefinition", no_credentials)
-    refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_AWS_ERROR, "no AWS credentials found", session=session)
+    refused(capsys, moto_world, moto_world.args("render", "--tag", "v1"), EXIT_AWS_ERROR, "no AWS credentials found", session=session)
 
 
-def test_aws_region_alone_selects_the_region_as_the_aws_cli_does(world, capsys, monkeypatch):
+def test_aws_region_alone_selects_the_region_as_the_aws_cli_does(moto_world, capsys, monkeypatch):
     """boto3 reads only AWS_DEFAULT_REGION; CI actions often set only AWS_REGION."""
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    refused(capsys, world, world.args("render", "--tag", "v1"), EXIT_BAD_INPUT, "not found in eu-west-1")
+    refused(capsys, moto_world, moto_world.args("render", "--tag", "v1"), EXIT_BAD_INPUT, "not found in eu-west-1")
     monkeypatch.setenv("AWS_REGION", REGION)
-    assert main(world.args("render", "--tag", "v1")) == 0
+    assert main(moto_world.args("render", "--tag", "v1")) == 0
 
 
 # -- what bad input is echoed as, and what a region or an answer must be (issue item 7) -------------

@@ -34,7 +34,8 @@ import pytest
 from ecs_template_deploy.cli import main
 from harness.backends.embedded import ACCOUNT, EmbeddedAws
 from harness.backends.remote import RemoteAws, serve_process
-from harness.worlds.tool import CLUSTER, REPOSITORY, SERVICE, TEMPLATE, ToolWorld, cd_process_env
+from harness.worlds.tool import CLUSTER, REPOSITORY, SERVICE, TEMPLATE, ToolWorld
+from harness.backends.embedded import cd_process_env
 
 REGION = "us-east-1"
 IMAGE_ARGS = ("--repository", "web")

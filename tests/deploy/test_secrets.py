@@ -292,8 +292,8 @@ def test_a_bad_command_or_env_is_refused_without_echoing_what_looks_secret(comma
 
 # -- the CLI ------------------------------------------------------------------------------------
 
-def test_render_prints_a_valid_request_and_says_on_stderr_that_it_holds_environment_values(world, capsys):
-    assert main(world.args("render", "--tag", "v1")) == 0
+def test_render_prints_a_valid_request_and_says_on_stderr_that_it_holds_environment_values(moto_world, capsys):
+    assert main(moto_world.args("render", "--tag", "v1")) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["containerDefinitions"][0]["environment"] == [{"name": "LOG_LEVEL", "value": "info"}]
     assert "holds 1 environment value(s) in clear" in captured.err and "--mask" in captured.err

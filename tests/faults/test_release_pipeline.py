@@ -16,7 +16,7 @@ from tests.faults.pipeline import environment, served_aws
 
 
 @pytest.fixture
-def world(server_url, monkeypatch):
+def release_world(server_url, monkeypatch):
     return ReleaseWorld.build(served_aws(server_url, monkeypatch), after={"web": ["worker", "scheduler"]})
 
 
@@ -39,15 +39,15 @@ def result(done: subprocess.CompletedProcess) -> dict:
     ("crash", ("UpdateService:4", "after"), EXIT_ROLLED_BACK, None),
     ("crash", ("UpdateService:5", "after"), EXIT_ROLLED_BACK, None),
 ])
-def test_a_release_killed_by_the_kernel_is_finished_by_a_re_run(world, server_url, web, killed_at, code, ends):
-    manifest = world.manifest({"worker": "v2", "scheduler": "v2", "web": web})
+def test_a_release_killed_by_the_kernel_is_finished_by_a_re_run(release_world, server_url, web, killed_at, code, ends):
+    manifest = release_world.manifest({"worker": "v2", "scheduler": "v2", "web": web})
     first = release(server_url, manifest, kill=killed_at)
     assert first.returncode == -9, first.stderr[-2000:]  # the kernel's SIGKILL, at that call
     again = release(server_url, manifest)
     assert again.returncode == code, again.stderr[-2000:]
     assert result(again)["state"] == ("deployed" if code == EXIT_OK else "rolled-back")
     expected = ends or {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
-    assert world.steady() == expected and world.known_good() == expected
+    assert release_world.steady() == expected and release_world.known_good() == expected
     if code == EXIT_ROLLED_BACK:  # the re-run of a failed release updates no service to the release
         said = [json.loads(line)["message"] for line in again.stdout.splitlines() if line.startswith("{")]
         assert not [m for m in said if "updated service" in m], said

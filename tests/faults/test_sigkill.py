@@ -37,15 +37,15 @@ def environment(server_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def world(server_url, monkeypatch):
+def tool_world(server_url, monkeypatch):
     for key, value in environment(server_url).items():  # the in-process runs below, like the child processes
         monkeypatch.setenv(key, value)
     aws = RemoteAws(server_url)
     aws.reset()
     aws.sim.declare_image("web:crash", crash_after=5)
-    world = ToolWorld.build(aws, desired=2)
-    assert world.run("deploy", "--tag", "v1", "--poll-interval", "5").code == EXIT_OK
-    return world
+    tool_world = ToolWorld.build(aws, desired=2)
+    assert tool_world.run("deploy", "--tag", "v1", "--poll-interval", "5").code == EXIT_OK
+    return tool_world
 
 
 def tool(server_url: str, *argv: str, kill: tuple[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -64,7 +64,7 @@ def result(done: subprocess.CompletedProcess) -> dict:
 @pytest.mark.parametrize("kill", [("RegisterTaskDefinition:1", "after"), ("UpdateService:1", "before"),
                                   ("UpdateService:1", "after"), ("ListTasks:3", "after")],
                          ids=lambda k: f"{k[1]}-{k[0]}")
-def test_a_crash_deploy_killed_and_run_again_ends_on_known_good(world, server_url, kill):
+def test_a_crash_deploy_killed_and_run_again_ends_on_known_good(tool_world, server_url, kill):
     killed = tool(server_url, "deploy", "--tag", "crash", *WAIT, kill=kill)
     assert killed.returncode == -9, killed.stderr
 
@@ -72,16 +72,16 @@ def test_a_crash_deploy_killed_and_run_again_ends_on_known_good(world, server_ur
 
     assert again.returncode == EXIT_ROLLED_BACK, again.stdout + again.stderr
     assert result(again)["returnedTo"].endswith("/web:1")
-    world.aws.clock.sleep(600)
-    assert world.steady_on() == "web:1" and world.known_good() == "web:1"
-    assert world.revisions() == ["web:1", "web:2"]  # the killed run's revision reused, nothing orphaned
+    tool_world.aws.clock.sleep(600)
+    assert tool_world.steady_on() == "web:1" and tool_world.known_good() == "web:1"
+    assert tool_world.revisions() == ["web:1", "web:2"]  # the killed run's revision reused, nothing orphaned
 
 
-def test_a_rollback_killed_after_its_update_is_followed_by_the_next_rollback(world, server_url):
-    assert world.run("deploy", "--tag", "v2", "--poll-interval", "5").code == EXIT_OK
+def test_a_rollback_killed_after_its_update_is_followed_by_the_next_rollback(tool_world, server_url):
+    assert tool_world.run("deploy", "--tag", "v2", "--poll-interval", "5").code == EXIT_OK
     killed = tool(server_url, "rollback", *WAIT, kill=("UpdateService:1", "after"))
     assert killed.returncode == -9, killed.stderr
-    assert world.service().primary.revision == "web:1"  # the rollback is under way, nobody watches it
+    assert tool_world.service().primary.revision == "web:1"  # the rollback is under way, nobody watches it
 
     again = tool(server_url, "rollback", *WAIT)
 
@@ -90,11 +90,11 @@ def test_a_rollback_killed_after_its_update_is_followed_by_the_next_rollback(wor
     # then it finishes that one (test_rollback_rerun.py), never going on to web:2
     actions = result(again)["actions"]
     assert "followed the rollback to web:1 in progress" in actions or "found the return to web:1 finished" in actions, actions
-    assert world.steady_on() == "web:1" and world.known_good() == "web:1"
+    assert tool_world.steady_on() == "web:1" and tool_world.known_good() == "web:1"
 
 
-def test_sigterm_mid_watch_says_where_things_stand_and_that_the_same_command_finishes_it(world, server_url):
-    world.aws.sim.declare_image("web:slow", start_seconds=3600)
+def test_sigterm_mid_watch_says_where_things_stand_and_that_the_same_command_finishes_it(tool_world, server_url):
+    tool_world.aws.sim.declare_image("web:slow", start_seconds=3600)
     env = {**os.environ, **environment(server_url)}
     argv = ["deploy", "--cluster", CLUSTER, "--service", SERVICE, "--template", TEMPLATE, "--tag", "slow", *WAIT]
     process = subprocess.Popen([sys.executable, "-m", "ecs_template_deploy", *argv], env=env, text=True,

@@ -17,7 +17,8 @@ import pytest
 
 from ecs_template_deploy import __version__
 from harness.server import HarnessServer
-from harness.worlds.tool import bare_template_service, cd_process_env
+from harness.worlds.tool import bare_template_service
+from harness.backends.embedded import cd_process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +109,21 @@ def test_the_harness_command_in_the_tool_alone_names_the_missing_extras(installe
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         done.stderr.strip().splitlines()[0]] and "pip install 'ecs-template-deploy[harness]'" in done.stderr
+
+
+def test_a_teams_own_pytest_next_to_the_tool_alone_runs_without_the_harness(installed, tmp_path):
+    """The wheel's pytest11 entry point is there wherever the tool is installed; without the
+    harness's extras (no moto) it must load nothing, not fail every pytest run importing fixtures."""
+    _, bin_dir = installed
+    added = subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "pytest"],
+                           capture_output=True, text=True, timeout=300)
+    if added.returncode != 0 and _no_index(added.stderr):
+        pytest.skip(f"pip could not fetch pytest (no package index?): {added.stderr.strip()[-300:]}")
+    assert added.returncode == 0, added.stderr
+    (tmp_path / "test_team.py").write_text("def test_it():\n    assert True\n")
+    done = subprocess.run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--trace-config",
+                           "test_team.py"], cwd=tmp_path, capture_output=True, text=True, env=_clean_env(), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+    registered = [line for line in done.stdout.splitlines() if line.startswith("PLUGIN registered") and "harness" in line]
+    assert len(registered) == 1 and "harness.plugin.autoload" in registered[0], registered  # the entry point, nothing it would load

@@ -26,9 +26,12 @@ SCENARIOS = textwrap.dedent('''
 
 
 def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest with the measurements room alone (``-p no:harness``: not the whole plugin the
+    package's entry point loads, whose ``approach`` these scenarios define themselves)."""
     (tmp_path / "test_claims.py").write_text(SCENARIOS)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "harness.plugin.measurements", "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "harness.plugin.measurements", "-p", "no:harness", "-q",
+         "-p", "no:cacheprovider",
          str(tmp_path / "test_claims.py"), *args],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
     )
@@ -70,7 +73,8 @@ def test_conflicting_measurements_fail_the_run_with_a_one_line_reason(tmp_path: 
             measurements.record("template", VersionSkew(share_vc_on=0.5))
     '''))
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "harness.plugin.measurements", "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-p", "harness.plugin.measurements", "-p", "no:harness", "-q",
+         "-p", "no:cacheprovider",
          str(tmp_path / "test_conflict.py"), "--report-dir", str(tmp_path / "out")],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
     )

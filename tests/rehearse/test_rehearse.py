@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ecs_template_deploy.settings import read_settings
-from harness import rehearse
+from harness.commands import rehearse
 from harness.worlds import CLUSTER, SERVICE
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ MUTATING = ("RegisterTaskDefinition", "UpdateService", "TagResource", "StopServi
 
 
 @pytest.fixture
-def world(aws) -> ReleaseWorld:
+def release_world(aws) -> ReleaseWorld:
     return ReleaseWorld.build(aws, after={"web": ["worker", "scheduler"]})
 
 
@@ -31,11 +31,11 @@ def first(run, service: str, text: str) -> float:
     return next(line["at"] for line in events_of(run, service) if text in line["message"])
 
 
-def test_a_good_release_deploys_wave_by_wave_and_every_service_ends_known_good(world):
-    run = world.release(GOOD)
+def test_a_good_release_deploys_wave_by_wave_and_every_service_ends_known_good(release_world):
+    run = release_world.release(GOOD)
     assert run.code == EXIT_OK, run.stderr
-    assert world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:2"}
-    assert world.known_good() == world.steady()
+    assert release_world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:2"}
+    assert release_world.known_good() == release_world.steady()
     result = run.result
     assert result["state"] == "deployed" and [s["state"] for s in result["services"]] == ["passed"] * 3
     # wave 2 starts only once both services of wave 1 passed their bake; wave 1 ran side by side
@@ -46,21 +46,21 @@ def test_a_good_release_deploys_wave_by_wave_and_every_service_ends_known_good(w
     steps = [line for line in run.lines if line.get("kind") in ("rollout", "verdict", "service-event")]
     assert steps and all(line.get("service") in GOOD and line["message"].startswith(line["service"] + ": ")
                          for line in steps)
-    record = Record.read(world.services["web"].service().tags)
+    record = Record.read(release_world.services["web"].service().tags)
     assert record.release == result["release"] and record.state == "passed" and record.to == "web:2"
     assert record.came_from == "web:1" and record.wave == 2
-    tags = world.any.ecs.list_tags_for_resource(resourceArn=world.services["web"].service().task_definition)["tags"]
+    tags = release_world.any.ecs.list_tags_for_resource(resourceArn=release_world.services["web"].service().task_definition)["tags"]
     assert {"key": RELEASE_TAG, "value": result["release"]} in tags
 
 
-def test_the_last_service_failing_returns_every_service_to_its_known_good_latest_wave_first(world):
-    run = world.release({"worker": "v2", "scheduler": "v2", "web": "crash"})
+def test_the_last_service_failing_returns_every_service_to_its_known_good_latest_wave_first(release_world):
+    run = release_world.release({"worker": "v2", "scheduler": "v2", "web": "crash"})
     assert run.code == EXIT_ROLLED_BACK, run.stderr
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
-    assert world.known_good() == world.steady()
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.known_good() == release_world.steady()
     for name in ("worker", "scheduler"):  # proven by their own bake, and taken back with the release
-        revision = world.services[name].service().task_definition
-        assert knowngood.read_mark(world.any.ecs, revision.replace(":1", ":2")) is None
+        revision = release_world.services[name].service().task_definition
+        assert knowngood.read_mark(release_world.any.ecs, revision.replace(":1", ":2")) is None
         # web failed on its own and is on its own way back: the first wave does not wait for it
         assert first(run, "web", "failed") <= first(run, name, "rolling back") < first(run, "web", "marked web:1 known good")
     assert [s["state"] for s in run.result["services"]] == ["returned"] * 3
@@ -68,17 +68,17 @@ def test_the_last_service_failing_returns_every_service_to_its_known_good_latest
     assert run.result["services"][2]["running"].endswith("task-definition/web:1")
 
 
-def test_without_json_the_end_names_every_service_and_where_it_stands(world):
+def test_without_json_the_end_names_every_service_and_where_it_stands(release_world):
     import contextlib
     import io
 
     from ecs_template_deploy.cli import main
 
-    path = world.manifest({"worker": "v2", "scheduler": "v2", "web": "crash"})
+    path = release_world.manifest({"worker": "v2", "scheduler": "v2", "web": "crash"})
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["release", "--manifest", str(path), "--poll-interval", "5"], session=world.any.session(),
-                    clock=world.aws.clock)
+        code = main(["release", "--manifest", str(path), "--poll-interval", "5"], session=release_world.any.session(),
+                    clock=release_world.aws.clock)
     assert code == EXIT_ROLLED_BACK
     said = err.getvalue()
     for name, wave in (("worker", 1), ("scheduler", 1), ("web", 2)):
@@ -90,35 +90,35 @@ def test_without_json_the_end_names_every_service_and_where_it_stands(world):
 def test_an_earlier_wave_returns_only_once_the_later_wave_services_that_ran_the_release_are_back(aws):
     """web passed in wave 2 while api, beside it, failed: worker (wave 1) ran v2 with web v2, so it returns
     only once web is back on v1; api is on its own way back and nobody waits for it."""
-    world = ReleaseWorld.build(aws, ["worker", "web", "api"], after={"web": ["worker"], "api": ["worker"]})
-    world.services["api"].declare_image("v3", crash_after=120)  # fails in its bake, after web passed its own
-    run = world.release({"worker": "v2", "web": "v2", "api": "v3"}, per_service={"web": "bake = 0", "api": "bake = 300"})
+    release_world = ReleaseWorld.build(aws, ["worker", "web", "api"], after={"web": ["worker"], "api": ["worker"]})
+    release_world.services["api"].declare_image("v3", crash_after=120)  # fails in its bake, after web passed its own
+    run = release_world.release({"worker": "v2", "web": "v2", "api": "v3"}, per_service={"web": "bake = 0", "api": "bake = 300"})
     assert run.code == EXIT_ROLLED_BACK, run.stderr
-    assert world.steady() == {"worker": "worker:1", "web": "web:1", "api": "api:1"}
+    assert release_world.steady() == {"worker": "worker:1", "web": "web:1", "api": "api:1"}
     assert first(run, "web", "marked web:2 known good") < first(run, "api", "failed")
     assert first(run, "worker", "rolling back") >= first(run, "web", "marked web:1 known good")
     assert first(run, "web", "rolling back") < first(run, "api", "marked api:1 known good")
 
 
-def test_a_re_run_of_a_failed_release_never_deploys_it_again(world):
+def test_a_re_run_of_a_failed_release_never_deploys_it_again(release_world):
     tags = {"worker": "v2", "scheduler": "v2", "web": "crash"}
-    assert world.release(tags).code == EXIT_ROLLED_BACK
-    again = world.release(tags)
+    assert release_world.release(tags).code == EXIT_ROLLED_BACK
+    again = release_world.release(tags)
     assert again.code == EXIT_ROLLED_BACK, again.stderr
     assert "failed in an earlier run" in again.result["message"], again.result
     assert not set(again.calls) & set(MUTATING), again.calls
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
 
 
-def test_a_service_failing_in_the_first_wave_stops_its_sibling_and_the_next_wave_never_starts(world):
-    run = world.release({"worker": "crash", "scheduler": "slow", "web": "v2"})
+def test_a_service_failing_in_the_first_wave_stops_its_sibling_and_the_next_wave_never_starts(release_world):
+    run = release_world.release({"worker": "crash", "scheduler": "slow", "web": "v2"})
     assert run.code == EXIT_ROLLED_BACK, run.stderr
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
     states = {s["service"]: s["state"] for s in run.result["services"]}
     assert states == {"worker": "returned", "scheduler": "returned", "web": "untouched"}
     # the slow sibling was not watched to the end of its rollout first
     assert not any("scheduler:2 reached a steady state" in line["message"] for line in events_of(run, "scheduler"))
-    assert world.services["web"].revisions() == ["web:1"]
+    assert release_world.services["web"].revisions() == ["web:1"]
 
 
 @pytest.mark.parametrize("change, said", [
@@ -129,115 +129,115 @@ def test_a_service_failing_in_the_first_wave_stops_its_sibling_and_the_next_wave
      "both register into family worker"),
     (lambda text: text.replace('tag = "v2"', 'images = { sidecar = "x:1" }', 1), "service worker: "),
 ])
-def test_a_manifest_wrong_against_aws_is_refused_before_any_change(world, change, said):
-    path = world.manifest(GOOD)
+def test_a_manifest_wrong_against_aws_is_refused_before_any_change(release_world, change, said):
+    path = release_world.manifest(GOOD)
     path.write_text(change(path.read_text()))
-    run = world.run("release", "--manifest", str(path))
+    run = release_world.run("release", "--manifest", str(path))
     assert run.code == EXIT_BAD_INPUT and said in run.stderr, run.stderr
     assert not set(run.calls) & set(MUTATING), run.calls
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
 
 
-def test_status_and_rollback_by_release_id_work_from_the_records_alone(world):
-    deployed = world.release(GOOD)
+def test_status_and_rollback_by_release_id_work_from_the_records_alone(release_world):
+    deployed = release_world.release(GOOD)
     release = deployed.result["release"]
-    status = world.run("status", "--cluster", "prod", "--release", release)
+    status = release_world.run("status", "--cluster", "prod", "--release", release)
     assert status.code == EXIT_OK
     (shown,) = status.lines
     assert shown["state"] == "known good" and [r["service"] for r in shown["services"]] == ["scheduler", "worker", "web"]
-    back = world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
+    back = release_world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
     assert back.code == EXIT_OK, back.stderr
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
-    assert world.known_good() == world.steady()
-    status = world.run("status", "--cluster", "prod", "--release", release)
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.known_good() == release_world.steady()
+    status = release_world.run("status", "--cluster", "prod", "--release", release)
     assert status.lines[0]["state"] == "rolled back" and not status.lines[0]["knownGood"]
-    again = world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
+    again = release_world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
     assert again.code == EXIT_OK and "UpdateService" not in again.calls, again.stderr
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
 
 
-def test_rollback_by_release_refuses_options_for_one_service_and_an_unknown_id(world):
-    run = world.run("rollback", "--cluster", "prod", "--release", "r-nope")
+def test_rollback_by_release_refuses_options_for_one_service_and_an_unknown_id(release_world):
+    run = release_world.run("rollback", "--cluster", "prod", "--release", "r-nope")
     assert run.code == EXIT_BAD_INPUT and "no service of cluster 'prod' records release 'r-nope'" in run.stderr
-    run = world.run("rollback", "--cluster", "prod", "--release", "r-nope", "--to", "3")
+    run = release_world.run("rollback", "--cluster", "prod", "--release", "r-nope", "--to", "3")
     assert run.code == EXIT_BAD_INPUT and "--to applies to one service" in run.stderr
-    run = world.run("status", "--cluster", "prod")
+    run = release_world.run("status", "--cluster", "prod")
     assert run.code == EXIT_BAD_INPUT and "no service named: pass --service NAME, or --release ID" in run.stderr
-    run = world.run("status", "--cluster", "prod", "--release", "a b")
+    run = release_world.run("status", "--cluster", "prod", "--release", "a b")
     assert run.code == EXIT_BAD_INPUT and "is not a release id" in run.stderr and not run.calls
 
 
-def test_the_same_id_with_another_manifest_is_refused(world):
-    assert world.release(GOOD, release_id="build-7").code == EXIT_OK
-    run = world.release({**GOOD, "web": "v3"}, release_id="build-7")
+def test_the_same_id_with_another_manifest_is_refused(release_world):
+    assert release_world.release(GOOD, release_id="build-7").code == EXIT_OK
+    run = release_world.release({**GOOD, "web": "v3"}, release_id="build-7")
     assert run.code == EXIT_BAD_INPUT and "was started with another manifest" in run.stderr
     assert not set(run.calls) & set(MUTATING)
 
 
 def test_a_service_with_nothing_known_good_makes_the_release_say_where_it_is_left(aws):
-    world = ReleaseWorld.build(aws, ["worker", "web"], after={"web": ["worker"]}, first=None)
-    run = world.release({"worker": "v2", "web": "crash"})
+    release_world = ReleaseWorld.build(aws, ["worker", "web"], after={"web": ["worker"]}, first=None)
+    run = release_world.release({"worker": "v2", "web": "crash"})
     assert run.code == EXIT_NOT_RECOVERED, run.stderr
     assert "not where they should be: worker, web" in run.stderr
     # nothing was proven before the release: what ran before is named, as the command that returns there
     assert run.result["next"] == ("ecs-template-deploy rollback --cluster prod --service worker --to worker-template:1 "
                                   "--family worker-template && ecs-template-deploy rollback --cluster prod --service web "
                                   "--to web-template:1 --family web-template")
-    assert STATE_TAG in world.services["web"].service().tags
+    assert STATE_TAG in release_world.services["web"].service().tags
 
 
-def test_sigterm_mid_release_says_where_every_service_stands_and_a_re_run_finishes_it(world):
+def test_sigterm_mid_release_says_where_every_service_stands_and_a_re_run_finishes_it(release_world):
     from harness.faults.inject import Fault, FaultInjector
 
-    session = world.any.session()
+    session = release_world.any.session()
     calls: list[str] = []
     session.events.register("before-call.ecs.UpdateService", lambda **_: calls.append("update"))
     FaultInjector(session, Fault.SIGTERM, 3, operation="UpdateService")  # as web's update is about to go out
-    stopped = world.release(GOOD, session=session)
+    stopped = release_world.release(GOOD, session=session)
     assert stopped.code == 143, stopped.stderr
     assert stopped.result["next"].startswith("ecs-template-deploy release --manifest ")
     standing = stopped.result["now"]
     assert len(standing) == 3 and sum("in release" in line and ": passed" in line for line in standing) == 2, standing
-    again = world.release(GOOD)
+    again = release_world.release(GOOD)
     assert again.code == EXIT_OK, again.stderr
-    assert world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:2"}
-    assert world.known_good() == world.steady()
+    assert release_world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:2"}
+    assert release_world.known_good() == release_world.steady()
 
 
 # -- what a hostile review found, kept found ------------------------------------------------------
 
-def _stopped_at(world: ReleaseWorld, tags: dict, operation: str, nth: int, fault=None, **kwargs):
+def _stopped_at(release_world: ReleaseWorld, tags: dict, operation: str, nth: int, fault=None, **kwargs):
     from harness.faults.inject import Fault, FaultInjector, Killed
 
-    session = world.any.session()
+    session = release_world.any.session()
     FaultInjector(session, fault or Fault.SIGTERM, nth, operation=operation)
     try:
-        return world.release(tags, session=session, **kwargs)
+        return release_world.release(tags, session=session, **kwargs)
     except Killed:
         return None
 
 
-def test_a_revision_reused_from_a_failed_release_does_not_make_a_re_run_of_the_next_one_fail(world):
-    assert world.release({"worker": "v2", "scheduler": "v2", "web": "crash"}).code == EXIT_ROLLED_BACK
+def test_a_revision_reused_from_a_failed_release_does_not_make_a_re_run_of_the_next_one_fail(release_world):
+    assert release_world.release({"worker": "v2", "scheduler": "v2", "web": "crash"}).code == EXIT_ROLLED_BACK
     tags = {"worker": "v2", "scheduler": "v2", "web": "v3"}  # worker:2 and scheduler:2 reused: identical
-    stopped = _stopped_at(world, tags, "UpdateService", 2)
+    stopped = _stopped_at(release_world, tags, "UpdateService", 2)
     assert stopped.code == 143, stopped.stderr
-    again = world.release(tags)
+    again = release_world.release(tags)
     assert again.code == EXIT_OK, again.stderr
-    assert world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:3"}
+    assert release_world.steady() == {"worker": "worker:2", "scheduler": "scheduler:2", "web": "web:3"}
 
 
-def test_a_migration_waits_on_its_own_service_so_the_wave_is_watched_meanwhile(world):
-    world.aws.sim.declare_command(["bin/migrate", "--yes"], exit_code=0, exit_after=900)
-    run = world.release({"worker": "crash", "scheduler": "v2", "web": "v2"},
+def test_a_migration_waits_on_its_own_service_so_the_wave_is_watched_meanwhile(release_world):
+    release_world.aws.sim.declare_command(["bin/migrate", "--yes"], exit_code=0, exit_after=900)
+    run = release_world.release({"worker": "crash", "scheduler": "v2", "web": "v2"},
                         per_service={"scheduler": 'run_before = "bin/migrate --yes"'})
     assert run.code == EXIT_ROLLED_BACK, run.stderr
     # worker's failure was seen while the migration ran, and scheduler was never updated to the failed release
     started = datetime.fromisoformat(run.lines[0]["at"].replace("Z", "+00:00"))
     seen = datetime.fromisoformat(first(run, "worker", "failed").replace("Z", "+00:00"))
     assert (seen - started).total_seconds() < 900  # the migration takes 900 s
-    assert world.services["scheduler"].revisions() == ["scheduler:1", "scheduler:2"]
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.services["scheduler"].revisions() == ["scheduler:1", "scheduler:2"]
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
     assert {s["service"]: s["state"] for s in run.result["services"]}["scheduler"] in ("untouched", "returned")
     assert any(line.get("service") == "scheduler" and "bin/migrate" in line["message"] for line in run.lines)
 
@@ -245,47 +245,47 @@ def test_a_migration_waits_on_its_own_service_so_the_wave_is_watched_meanwhile(w
 def test_a_re_run_keeps_what_each_service_ran_before_the_release(aws):
     from harness.faults.inject import Fault
 
-    world = ReleaseWorld.build(aws, ["worker", "web"], after={"web": ["worker"]}, first=None)
+    release_world = ReleaseWorld.build(aws, ["worker", "web"], after={"web": ["worker"]}, first=None)
     tags = {"worker": "v2", "web": "crash"}
-    assert _stopped_at(world, tags, "UpdateService", 1, Fault.KILL_AFTER) is None
-    again = world.release(tags)
+    assert _stopped_at(release_world, tags, "UpdateService", 1, Fault.KILL_AFTER) is None
+    again = release_world.release(tags)
     assert again.code == EXIT_NOT_RECOVERED, again.stderr
     assert "--service worker --to worker-template:1" in again.result["next"], again.result["next"]
     assert "--service web --to web-template:1" in again.result["next"], again.result["next"]
 
 
-def test_status_of_a_release_stopped_before_its_last_wave_is_not_known_good(world):
-    stopped = _stopped_at(world, GOOD, "RegisterTaskDefinition", 3)
+def test_status_of_a_release_stopped_before_its_last_wave_is_not_known_good(release_world):
+    stopped = _stopped_at(release_world, GOOD, "RegisterTaskDefinition", 3)
     assert stopped.code == 143
-    (status,) = world.run("status", "--cluster", "prod", "--release", stopped.lines[0]["release"]).lines
+    (status,) = release_world.run("status", "--cluster", "prod", "--release", stopped.lines[0]["release"]).lines
     assert not status["knownGood"] and status["state"] == "in progress (2 of its 3 services started)", status
 
 
-def test_a_failing_run_before_leaves_its_service_untouched_and_the_release_says_rolled_back(world):
-    world.aws.sim.declare_command(["bin/migrate", "--yes"], exit_code=3, exit_after=30)
-    run = world.release(GOOD, per_service={"web": 'run_before = "bin/migrate --yes"'})
+def test_a_failing_run_before_leaves_its_service_untouched_and_the_release_says_rolled_back(release_world):
+    release_world.aws.sim.declare_command(["bin/migrate", "--yes"], exit_code=3, exit_after=30)
+    run = release_world.release(GOOD, per_service={"web": 'run_before = "bin/migrate --yes"'})
     assert run.code == EXIT_ROLLED_BACK, run.stderr
-    assert world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
+    assert release_world.steady() == {"worker": "worker:1", "scheduler": "scheduler:1", "web": "web:1"}
 
 
-def test_a_release_is_refused_while_another_is_still_deploying_a_service(world):
-    stopped = _stopped_at(world, GOOD, "UpdateService", 3)
-    run = world.release({"worker": "v3", "scheduler": "v3", "web": "v3"})
+def test_a_release_is_refused_while_another_is_still_deploying_a_service(release_world):
+    stopped = _stopped_at(release_world, GOOD, "UpdateService", 3)
+    run = release_world.release({"worker": "v3", "scheduler": "v3", "web": "v3"})
     assert run.code == EXIT_BAD_INPUT and f"is in release {stopped.lines[0]['release']}, still deploying" in run.stderr
     assert not set(run.calls) & set(MUTATING)
 
 
-def test_rollback_of_a_release_a_later_deploy_superseded_says_so(world):
-    release = world.release(GOOD).result["release"]
-    assert world.services["web"].run("deploy", "--tag", "v3", "--poll-interval", "5").code == EXIT_OK
-    (status,) = world.run("status", "--cluster", "prod", "--release", release).lines
+def test_rollback_of_a_release_a_later_deploy_superseded_says_so(release_world):
+    release = release_world.release(GOOD).result["release"]
+    assert release_world.services["web"].run("deploy", "--tag", "v3", "--poll-interval", "5").code == EXIT_OK
+    (status,) = release_world.run("status", "--cluster", "prod", "--release", release).lines
     assert status["state"] == "superseded" and not status["knownGood"]
-    back = world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
+    back = release_world.run("rollback", "--cluster", "prod", "--release", release, "--poll-interval", "5")
     assert back.code == EXIT_NOT_RECOVERED, back.stderr
     states = {s["service"]: s["state"] for s in back.result["services"]}
-    assert states["web"] == "superseded" and world.steady()["web"] == "web:3"
+    assert states["web"] == "superseded" and release_world.steady()["web"] == "web:3"
 
 
-def test_a_poll_interval_longer_than_a_service_timeout_is_refused(world):
-    run = world.release(GOOD, poll="7200")
+def test_a_poll_interval_longer_than_a_service_timeout_is_refused(release_world):
+    run = release_world.release(GOOD, poll="7200")
     assert run.code == EXIT_BAD_INPUT and "--poll-interval 7200 is longer than service" in run.stderr and not run.calls

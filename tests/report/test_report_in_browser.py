@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
+from harness import commands
 from harness.metrics.results import Results, RollbackMatrix
 from harness.report import write_reports
 from harness.report.browser import NoBrowser, chromium_path, page
@@ -76,10 +76,10 @@ def test_every_chart_of_the_report_renders_and_every_link_lands(browser_page, tm
 def test_the_screenshot_command_photographs_the_top_of_the_page(chromium, tmp_path: Path, capsys) -> None:
     report = write_reports(_both(), tmp_path / "report").html
     png = tmp_path / "top.png"
-    assert cli.main(["report", "screenshot", str(report), "--out", str(png), "--width", "1280", "--height", "700"]) == 0
+    assert commands.main(["report", "screenshot", str(report), "--out", str(png), "--width", "1280", "--height", "700"]) == 0
     head = png.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (1280, 700)
     assert str(png) in capsys.readouterr().out
-    assert cli.main(["report", "screenshot", str(tmp_path / "none.html"), "--out", str(png)]) == 2
+    assert commands.main(["report", "screenshot", str(tmp_path / "none.html"), "--out", str(png)]) == 2
     assert "no report at" in capsys.readouterr().err
 

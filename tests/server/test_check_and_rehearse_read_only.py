@@ -15,7 +15,7 @@ from harness.backends.served import ServedAws
 from harness.metrics.iam import ApiCallRecorder
 from harness.server import HarnessServer
 from harness.worlds import CLUSTER, SERVICE, ToolWorld
-from harness.worlds.tool import cd_process_env
+from harness.backends.embedded import cd_process_env
 
 READ_ONLY = ("Describe", "List", "Get")
 

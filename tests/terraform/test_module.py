@@ -14,7 +14,7 @@ from ecs_template_deploy.cli import main
 from harness.terraform.fixtures import skip_without_provider
 from harness.terraform.runner import TerraformError
 from harness.worlds.images import push_images
-from harness.worlds.tool import cd_process_env
+from harness.backends.embedded import cd_process_env
 
 MODULE = Path(__file__).resolve().parents[2] / "terraform" / "modules" / "ecs-template-service"
 pytestmark = pytest.mark.terraform

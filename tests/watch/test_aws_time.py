@@ -115,13 +115,13 @@ def test_a_date_without_a_zone_is_utc():
 
 
 @pytest.fixture
-def world(aws):
+def tool_world(aws):
     return ToolWorld.build(aws, desired=2)
 
 
 @pytest.mark.parametrize("skew", [DAY, -DAY])
-def test_a_skewed_runner_stamps_its_progress_on_aws_time_next_to_the_service_events(aws, world, skew):
-    run = world.run("deploy", "--tag", "v1", "--poll-interval", "5", clock=SkewedClock(aws.clock, skew))
+def test_a_skewed_runner_stamps_its_progress_on_aws_time_next_to_the_service_events(aws, tool_world, skew):
+    run = tool_world.run("deploy", "--tag", "v1", "--poll-interval", "5", clock=SkewedClock(aws.clock, skew))
 
     assert run.code == EXIT_OK, run.stderr
     stamped = [epoch_of(line["at"]) for line in run.lines if "at" in line]
@@ -131,15 +131,15 @@ def test_a_skewed_runner_stamps_its_progress_on_aws_time_next_to_the_service_eve
     assert events and 0 <= steady - max(events) <= 10  # decided within two polls of ECS's own word
 
 
-def test_prune_min_age_is_measured_on_aws_time_so_a_runner_a_day_ahead_keeps_a_young_revision(aws, world):
+def test_prune_min_age_is_measured_on_aws_time_so_a_runner_a_day_ahead_keeps_a_young_revision(aws, tool_world):
     for tag in ("v1", "v2", "v3"):
-        assert world.run("deploy", "--tag", tag, "--poll-interval", "5").code == EXIT_OK
+        assert tool_world.run("deploy", "--tag", tag, "--poll-interval", "5").code == EXIT_OK
     aws.clock.sleep(900)  # web:1 is minutes old, and neither runs nor is where a rollback goes
 
-    pruned = world.run("prune", "--keep", "0", "--min-age", "86400", clock=SkewedClock(aws.clock, DAY))
+    pruned = tool_world.run("prune", "--keep", "0", "--min-age", "86400", clock=SkewedClock(aws.clock, DAY))
 
     assert pruned.code == EXIT_OK, pruned.stderr
-    assert world.revisions() == [world.rev(1), world.rev(2), world.rev(3)]
+    assert tool_world.revisions() == [tool_world.rev(1), tool_world.rev(2), tool_world.rev(3)]
     young = re.search(r"web:1\", \"reason\": \"registered (\d+) s ago \(--min-age 86400\)", pruned.text)
     assert young and 900 <= int(young.group(1)) < 3600, pruned.text  # on AWS's clock, not a day and more
 

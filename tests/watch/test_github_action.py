@@ -15,7 +15,8 @@ import yaml
 from ecs_template_deploy.cli import build_parser
 from ecs_template_deploy.github_action import INPUTS, OUTPUTS, RELEASE_INPUTS, InputError, argv_from, summary
 from harness.server import HarnessServer
-from harness.worlds.tool import bare_template_service, cd_process_env
+from harness.worlds.tool import bare_template_service
+from harness.backends.embedded import cd_process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())

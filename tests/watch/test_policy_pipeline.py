@@ -12,7 +12,7 @@ import pytest
 
 from harness.backends.remote import RemoteAws, serve_process
 from harness.worlds import ToolWorld
-from harness.worlds.tool import cd_process_env
+from harness.backends.embedded import cd_process_env
 
 from tests.watch.test_policy_iam_table import iam_table_problems
 

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ecs_template_deploy.views import Service
+
 from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
 from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, container_image
 
@@ -160,11 +162,12 @@ class TerraformCd(EcsCd, Approach):
         self.workspace.variables["image_tag"] = tag  # -var image_tag=N, and kept for later applies
         self.workspace.apply()
         seconds = self.workspace.timings.last("apply")
-        service = self.ecs.describe_services(cluster=self.context.cluster, services=[self.context.service])["services"][0]
-        primary = next(d for d in service["deployments"] if d["status"] == "PRIMARY")
-        outcome = self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary["id"], since=since)
+        service = Service(self.ecs.describe_services(cluster=self.context.cluster, services=[self.context.service])["services"][0])
+        primary = service.primary
+        assert primary is not None, "DescribeServices answered without a PRIMARY deployment"
+        outcome = self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary.id, since=since)
         image = f"{self.context.output('repository_url')}:{tag}"
-        return Step(primary["taskDefinition"], image, outcome, terraform_seconds=seconds)
+        return Step(primary.task_definition, image, outcome, terraform_seconds=seconds)
 
 
 _FACTS = dict(

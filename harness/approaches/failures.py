@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from harness.worlds.approach import CRASH_AFTER
-
+CRASH_AFTER = 5  # seconds after it starts that a crashing release's container exits (the worlds' BROKEN image)
 STRATEGIES = ("ROLLING", "BLUE_GREEN")
 # The release the alarm mode ships passes every check; this long after its
 # deployment completed, the alarm its errors drive goes into ALARM.

@@ -15,15 +15,17 @@ import argparse
 import importlib
 import sys
 
+# The harness's commands live in this package, one module each: the top layer, the
+# only code that may import any other harness package (pyproject's import-linter contracts).
 # name -> module exposing `add_arguments(parser)` and `run(args) -> int`
 COMMANDS: dict[str, str] = {}
-COMMANDS["serve"] = "harness.serve"  # moto + ECS simulator over HTTP
-COMMANDS["demo"] = "harness.demo"  # the deploy tool end to end, step by step
-COMMANDS["compare"] = "harness.compare"  # the comparison report: scenarios over every approach
-COMMANDS["report"] = "harness.report.command"  # merge the shards of a matrix run on several machines
-COMMANDS["localstack"] = "harness.localstack"  # LocalStack in Docker for --backend localstack
-COMMANDS["aws"] = "harness.aws"  # real AWS: remove what a killed run left
-COMMANDS["rehearse"] = "harness.rehearse"  # one service's settings replayed: predicted recovery, levers
+COMMANDS["serve"] = "harness.commands.serve"  # moto + ECS simulator over HTTP
+COMMANDS["demo"] = "harness.commands.demo"  # the deploy tool end to end, step by step
+COMMANDS["compare"] = "harness.commands.compare"  # the comparison report: scenarios over every approach
+COMMANDS["report"] = "harness.commands.report"  # merge the shards of a matrix run on several machines
+COMMANDS["localstack"] = "harness.commands.localstack"  # LocalStack in Docker for --backend localstack
+COMMANDS["aws"] = "harness.commands.aws"  # real AWS: remove what a killed run left
+COMMANDS["rehearse"] = "harness.commands.rehearse"  # one service's settings replayed: predicted recovery, levers
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +49,3 @@ def main(argv: list[str] | None = None) -> int:
                                             formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     return modules[args.command].run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

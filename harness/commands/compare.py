@@ -13,7 +13,6 @@ each with its reason.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -22,8 +21,9 @@ from typing import Any
 from rich.console import Console
 
 from harness.plugin import BACKENDS  # noqa: E402  (the backends the scenarios run on)
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-NOT_MEASURED_FILE = "not-measured.json"
+from harness.report.not_measured import write_measured_where, write_not_measured
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"  # beside the harness package, in a clone
 
 
 class CompareError(Exception):
@@ -91,7 +91,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     if args.keyword:
         argv += ["-k", args.keyword]
     if getattr(args, "shard", None) is not None:
-        from harness.plugin.sharding import Shard, ShardError
+        from harness.report.shards import Shard, ShardError
 
         try:
             argv += ["--shard", str(Shard.parse(args.shard))]
@@ -150,18 +150,6 @@ def _first_line(report: Any) -> str:
     return lines[0] if lines else "see the output"
 
 
-def write_not_measured(out: Path, reasons: dict[str, str]) -> None:
-    """Append the skipped scenarios and their reasons to report.md; keep them in JSON too."""
-    (out / NOT_MEASURED_FILE).write_text(json.dumps(dict(sorted(reasons.items())), indent=2) + "\n", encoding="utf-8")
-    markdown = out / "report.md"
-    if not reasons or not markdown.exists():
-        return
-    lines = ["", "## Not measured in this run", ""]
-    lines += [f"- `{node}`: {reason}" for node, reason in sorted(reasons.items())]
-    with markdown.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-
-
 def where_it_ran(args: argparse.Namespace) -> str | None:
     """Where tasks really ran in this comparison, in words; None on the simulator."""
     if args.backend == "aws":
@@ -172,22 +160,6 @@ def where_it_ran(args: argparse.Namespace) -> str | None:
 
         return f"LocalStack at {endpoint_url()}"
     return None
-
-
-def write_measured_where(out: Path, where: str | None, passed: list[str]) -> None:
-    """On a backend where tasks really run, say in report.md which scenarios ran there and passed."""
-    markdown = out / "report.md"
-    if where is None or not markdown.exists():
-        return
-    lines = ["", f"## Measured on {where}", ""]
-    if passed:
-        lines += [f"These scenarios ran on {where}, on the wall clock, each in a run of its own torn down after it, "
-                  "and passed: their verdicts are its behaviour, not the simulator's.", ""]
-        lines += [f"- `{node}`" for node in sorted(passed)]
-    else:
-        lines.append(f"*No scenario passed on {where} in this run: see 'Not measured in this run' for why.*")
-    with markdown.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
 
 
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
@@ -215,7 +187,7 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
     write_measured_where(out, where_it_ran(args), skipped.passed)
     write_not_measured(out, skipped.reasons)
     if getattr(args, "shard", None) is not None:
-        from harness.plugin.sharding import MANIFEST
+        from harness.report.shards import MANIFEST
 
         if not (out / MANIFEST).exists():
             print(f"harness compare: error: shard {args.shard} wrote no {MANIFEST} (pytest exit {code}): "

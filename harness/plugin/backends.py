@@ -1,4 +1,4 @@
-"""pytest fixtures for the AWS backends (imported by `harness.plugin`).
+"""pytest fixtures for the AWS backends (registered by `harness.plugin`, as pytest-django keeps its fixtures in its plugin).
 
 `aws`: an object with `.clock`, `.sim`, `.session`, `.client(name)` and
 `.virtual_sleep()`. With `--backend moto` (default) it is a fresh
@@ -21,6 +21,8 @@ import pytest
 from harness.backends.embedded import EmbeddedAws
 from harness.backends.served import ServedAws
 from harness.ecs.params import Params
+from harness.plugin import refuse_embedded_after_served
+from harness.plugin.state import aws_dry_run_key, backend_key, call_report_key, real_aws_parts_key
 
 
 @pytest.fixture
@@ -44,9 +46,6 @@ def harness_server(request):
 
 @pytest.fixture
 def aws(request, aws_seed, aws_params):
-    from harness.plugin import refuse_embedded_after_served
-    from harness.plugin.state import backend_key
-
     backend = request.config.stash.get(backend_key, "moto")
     if backend == "moto":
         refuse_embedded_after_served(request.config)
@@ -72,7 +71,6 @@ def _wall_clock(request, backend: str):
     endpoint rules with every AWS client of the process pointed at it."""
     from harness.backends.docker_engine import NoDockerEngine
     from harness.backends.real_aws import DEFAULT_BUDGET, REAL_AWS, real_aws, real_parts, scenario_reason
-    from harness.plugin.state import aws_dry_run_key, call_report_key, real_aws_parts_key
 
     where, cleanup, env = REAL_AWS, "harness aws cleanup", {}
     if backend == "localstack":
