@@ -13,8 +13,9 @@ the article's value, today's and the reason (``CIRCUIT_BREAKER``,
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Generic, Mapping, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -98,9 +99,10 @@ class Claims:
         return None if said is None else said.holds
 
     @classmethod
-    def from_expect(cls, expect: Mapping[str, Any]) -> "Claims":
+    def from_expect(cls, expect: Mapping[str, Any]) -> Claims:
         """A team's own expectations (``[expect]`` of a description file, checked there), as claims."""
-        return cls(**{key: Said(value) for key, value in expect.items()})
+        said: dict[str, Any] = {key: Said(value) for key, value in expect.items()}
+        return cls(**said)
 
 
 CLAIM_KEYS = tuple(f.name for f in fields(Claims) if f.name != "quotes")

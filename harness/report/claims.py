@@ -10,7 +10,6 @@ approach whose claims quote it, so no approach is named here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Callable
 
 from harness.approaches import Entry, rows
@@ -166,6 +165,12 @@ JUDGES: tuple[tuple[str, str, Callable[[Results, Matrix | None, Entry], Verdict]
 )
 
 
+def _about(judge: Callable[[Results, Matrix | None, Entry], Verdict],
+           row: Entry) -> Callable[[Results, Matrix | None], Verdict]:
+    """``judge`` of ``row``'s claim."""
+    return lambda results, matrix: judge(results, matrix, row)
+
+
 def claims() -> tuple[Claim, ...]:
     """Every claim the report judges: the article's general one, then each approach's
     quoted claims (the built-in approaches' article, in the table's order)."""
@@ -175,7 +180,7 @@ def claims() -> tuple[Claim, ...]:
             said = row.claims.quotes.get(key)
             if said is not None:
                 out.append(Claim(key, f"approach {row.section} ({row.title})", said,
-                                 f"details-{row.name}" if evidence == "details" else evidence, partial(judge, row=row)))
+                                 f"details-{row.name}" if evidence == "details" else evidence, _about(judge, row)))
     return tuple(out)
 
 
