@@ -262,7 +262,10 @@ def test_rollback_matrix(approach, world, measurements, mode: FailureMode, strat
     claims = approach.claims
     if claims.rollback is not None and (claimed := recovers(claims.rollback.holds, mode.key, strategy)) is not None:
         why = w.approach.last_report.message if tool and w.approach.last_report is not None else cell.note
-        assert recovered == claimed, f"{approach.name}: recovered={recovered}: {why} ({claims.rollback.citation()})"
+        said = claims.rollback
+        article = recovers(said.article, mode.key, strategy)
+        cited = (f"the article says {article}" + (f"; today {claimed}: {said.because}" if article != claimed else ""))
+        assert recovered == claimed, f"{approach.name}: back without a person: {recovered}: {why} ({cited})"
     if back is not None and claims.rollback_moves_tag is not None:
         moved = any(call.action == "ecr:PutImage" for call in back.calls(server_side))
         assert moved == claims.rollback_moves_tag.holds, f"{approach.name}: {cell.rollback_actions}"

@@ -20,9 +20,10 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 # Why today's ECS does not do what the article says (it predates these features).
-CIRCUIT_BREAKER = ("ECS's deployment circuit breaker (rollback on), enabled in every configuration here, rolls a "
-                   "deployment whose tasks keep failing back to the last one that completed, without a person; "
-                   "it does not see a failure after the rollout completed, nor one task in four failing")
+CIRCUIT_BREAKER = ("ECS's deployment circuit breaker (rollback on, in every configuration here) rolls back a "
+                   "deployment whose tasks keep failing, and CD watching its rollout (one failed task is a failure) "
+                   "runs its own rollback step: a failure during the rollout needs no person; one after the rollout "
+                   "completed (an alarm) is seen by neither, and there the article still holds")
 VERSION_CONSISTENCY = ("since 2024 ECS resolves an image tag to a digest when a deployment starts (software version "
                        "consistency, on by default), so tasks a scale-out starts run that digest, not where the tag "
                        "has moved since")

@@ -56,8 +56,7 @@ class AppRepo(RevisionCd, Approach):
         # "infrastructure configuration would be stored outside Terraform (i.e. CPU/memory values, Secrets Manager ARNs)"
         terraform_owns=Said(owned(image=False, settings=False)),
         rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
-                      today=no_person_needed({"one-in-four-unhealthy": False, "alarm-after-release": False},
-                                             default=True)),
+                      today=no_person_needed({"alarm-after-release": False}, default=True)),
         rollback_moves_tag=Said(False),
         multi_service_release=Said(("web",)),  # CD deploys one service at a time and knows no release
     )

@@ -41,8 +41,7 @@ class IgnoreChanges(RevisionCd, Approach):
         infra_change_reaches=Said("next deploy"),  # the service keeps CD's revision until CD copies Terraform's
         terraform_owns=Said(owned(image=True, settings=True)),
         rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
-                      today=no_person_needed({"one-in-four-unhealthy": False, "alarm-after-release": False},
-                                             default=True)),
+                      today=no_person_needed({"alarm-after-release": False}, default=True)),
         rollback_moves_tag=Said(False),
         multi_service_release=Said(("web",)),  # CD deploys one service at a time and knows no release
         quotes={"declaration-overwritten": "Infrastructure configuration changes could overwrite declaration of "

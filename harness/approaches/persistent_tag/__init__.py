@@ -46,8 +46,8 @@ class PersistentTag(EcsCd, Approach):
         infra_change_reaches=Said("immediately"),  # "All infrastructure configuration is defined in Terraform"
         terraform_owns=Said(owned(image=True, settings=True)),
         rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
-                      today=no_person_needed({"one-in-four-unhealthy": False, "alarm-after-release": False,
-                                              "tag-moved-vc-off": False}, default=True)),
+                      # with version consistency off, the breaker's and CD's way back resolve the moved tag again
+                      today=no_person_needed({"alarm-after-release": False, "tag-moved-vc-off": False}, default=True)),
         rollback_moves_tag=Said(True),
         multi_service_release=Said(("web",)),  # CD deploys one service at a time and knows no release
         quotes={

@@ -185,8 +185,7 @@ CLAIMS = Claims(
     infra_change_reaches=Said("immediately"),  # Terraform applies everything, the tag CD committed included
     terraform_owns=Said(owned(image=True, settings=True)),
     rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
-                  today=no_person_needed({"one-in-four-unhealthy": False, "alarm-after-release": False},
-                                         default=True)),
+                  today=no_person_needed({"alarm-after-release": False}, default=True)),
     rollback_moves_tag=Said(False),
     # one commit and one `terraform apply` per service: worker's rollback commit reverts worker's tag only
     multi_service_release=Said(("web",)),
