@@ -1,10 +1,14 @@
 """The approaches the harness compares, registered by name.
 
-An approach is a pair: a Terraform configuration (real HCL, beside its module)
-and a CD procedure written against boto3 (or Terraform, or the deploy tool).
-Each lives in its own module that subclasses ``Approach`` and decorates the
-class with ``@register``; ``get(name)`` builds one with the clients and clock a
-scenario hands it. An unknown name is an error listing the known ones.
+An approach is one package plus one row of ``TABLE``: its Terraform
+configuration (real HCL, beside its module), its CD procedure written against
+boto3 (or Terraform, or the deploy tool), its claims (``Claims``: what the
+article says of it, which the scenarios assert and the report judges) and, where
+boto3 can build what its Terraform builds, its stand-in (``stand_in_definition``).
+The package subclasses ``Approach`` and decorates the class with ``@register``;
+``get(name)`` builds one with the clients and clock a scenario hands it. An
+unknown name is an error listing the known ones. Nothing outside the package and
+the table names an approach: what differs is a field of its facts or claims.
 
     from harness import approaches
     approach = approaches.get("template")(context)
