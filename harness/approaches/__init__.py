@@ -70,7 +70,7 @@ class Entry:
         return get(self.name)
 
     @property
-    def claims(self) -> "Claims":
+    def claims(self) -> Claims:
         """What is claimed of it (``harness.approaches.claims``): the article's, or a described approach's [expect]."""
         return self.cls().claims
 
@@ -270,7 +270,7 @@ class Approach(ABC):
 
     # --- the boto3 stand-in for its Terraform (harness.worlds.stand_in) ---
     @classmethod
-    def stand_in_definition(cls, shared: Any) -> "StandInDefinition":
+    def stand_in_definition(cls, shared: Any) -> StandInDefinition:
         """The task definition its Terraform registers and the outputs it adds, built
         on ``shared`` (``harness.worlds.stand_in.Shared``: what every configuration's
         shared part created). Only for an approach whose row has ``stand_in``."""
