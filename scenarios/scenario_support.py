@@ -1,9 +1,15 @@
 """What scenario modules import beside their fixtures (a module of its own,
 not ``conftest``, so its name cannot clash with another directory's conftest):
-the versions every world holds and the parameters a figure was measured with."""
+the versions every world holds and the parameters a figure was measured with.
+
+What a scenario asserts of an approach is its claims (``approach.claims``, from
+its package, or a described approach's ``[expect]``): ``said(key)`` is None where
+nothing is claimed (the cell is measured and reported, not judged); otherwise
+assert ``said.holds`` (today's behaviour, where today's ECS contradicts the
+article) and cite ``said.citation()`` in the message."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 from harness.worlds.approach import BROKEN, CRASH_AFTER, SETTLE, VERSIONS  # noqa: F401  (what scenarios import)
 
@@ -16,13 +22,3 @@ def parameters(world: Any) -> dict[str, Any]:
     if world.sim is None:  # the report's seconds are the wall clock's (harness.report.writers.on_wall_clock)
         return {"clock": "wall", "scenario": scenario}
     return {"simulator": world.sim.params.as_dict(), "scenario": {"settle_seconds": SETTLE, **scenario}}
-
-
-def expected(approach: Any, key: str, claims: Mapping[str, Any]) -> Any:
-    """What a scenario asserts of ``approach``: the article's claim (``claims``, by
-    approach name) for a built-in one; for an approach described in a file, its
-    own ``[expect] key``, or None when the file expects nothing there (then the
-    cell is measured and reported, not judged)."""
-    if approach.described:
-        return approach.cls().description.expect.get(key)
-    return claims[approach.name]

@@ -22,15 +22,12 @@ import pytest
 from harness.worlds.images import point_tag
 from harness.metrics.measure import skew_share, version_skew
 
-from scenario_support import expected, parameters
+from scenario_support import parameters
 
 # Where tasks really run too (real ECS's version consistency): the world, a deploy, a revision without version consistency, a scale-out.
 pytestmark = pytest.mark.real_aws(budget=2400)
 
 SCALE_OUT = 4  # from the configurations' desired count of 2
-
-# Which approaches' task definition names a tag that moves between deploys.
-MOVING_TAG = {"persistent-tag": True}
 
 
 def _disable_version_consistency(w) -> None:
@@ -66,9 +63,9 @@ def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, make_appr
     image = w.running_container()["image"]
     tag = image.rsplit(":", 1)[-1]
     moving = tag not in w.digests or tag == w.approach.context.environment
-    claim = expected(approach, "moving_tag", {approach.name: MOVING_TAG.get(approach.name, False)})
-    if claim is not None:
-        assert moving == claim, f"{approach.name} runs {image}"
+    said = approach.claims.moving_tag  # does its task definition name a tag that moves between deploys?
+    if said is not None:
+        assert moving == said.holds, f"{approach.name} runs {image} ({said.citation()})"
     if moving:
         _move_tag(w, tag, "v4")  # CD's first step of a deploy, or anyone retagging
     else:
@@ -86,6 +83,9 @@ def test_scale_out_after_a_tag_move_runs_the_deployed_digest(approach, make_appr
         assert 0 < share < 1
     else:
         assert share == 0.0, f"{approach.name}: {running}"
+    skew = approach.claims.scale_out_skew  # with ECS's defaults (version consistency on)
+    if skew is not None and consistency:
+        assert (share > 0) == skew.holds, f"{approach.name}: {share:.0%} of tasks on another image ({skew.citation()})"
     # Leave a shared world as Terraform declares it for the scenarios that follow.
     ecs.update_service(cluster=w.cluster, service=w.service_name, desiredCount=before, taskDefinition=revision)
     w.settle()

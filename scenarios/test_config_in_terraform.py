@@ -13,7 +13,7 @@ import pytest
 
 from harness.metrics.ownership import config_ownership
 
-from scenario_support import expected, parameters
+from scenario_support import parameters
 
 # On real AWS (and a LocalStack that runs tasks): the approach's own configuration, applied there.
 pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=1800)]
@@ -25,9 +25,10 @@ def test_terraform_owns_the_container_settings(approach, make_approach_world, me
     answer = w.client("ecs").describe_task_definition(taskDefinition=w.service()["taskDefinition"], include=["TAGS"])
     tags = {t["key"]: t["value"] for t in answer.get("tags", [])}
     measured = config_ownership(w.workspace.state(), answer["taskDefinition"], tags, w.container)
-    facts = {approach.name: {k: v for k, v in w.approach.facts.terraform_owns.items() if k != "image"}}
-    declared = expected(approach, "terraform_owns", facts)
-    if declared is not None:
-        assert measured.terraform_owns == declared, f"{approach.name}: measured {measured.terraform_owns}, expected {declared}"
+    said = approach.claims.terraform_owns
+    if said is not None:
+        declared = {k: v for k, v in said.holds.items() if k != "image"}  # the container's settings: what is measured
+        assert measured.terraform_owns == declared, (f"{approach.name}: measured {measured.terraform_owns}, "
+                                                     f"expected {declared} ({said.citation()})")
     measurements.record(approach.name, measured)
     measurements.parameters(parameters(w))

@@ -18,16 +18,12 @@ import pytest
 
 from harness.metrics.drift import drift_after_deploy
 
-from scenario_support import expected, parameters
+from scenario_support import parameters
 
 # On real AWS (and a LocalStack that runs tasks) the same claim, with the real
 # provider reading real resources back: the apply, the images, a deploy and
 # the plan take 10-20 minutes of wall time there.
 pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=1800)]
-
-# approach -> the plan right after a CD deploy has no changes
-EXPECTED_CLEAN = {name: True for name in (
-    "persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "terraform-cd-app", "template")}
 
 
 def test_cd_deploy_leaves_terraform_plan_clean(approach, make_approach_world, measurements) -> None:
@@ -42,8 +38,8 @@ def test_cd_deploy_leaves_terraform_plan_clean(approach, make_approach_world, me
     plan = w.workspace.plan()
     measured = drift_after_deploy(plan)
     changes = [f"{c.address} {c.actions} {c.attributes}" for c in measured.changes or []]
-    clean = expected(approach, "plan_clean_after_deploy", EXPECTED_CLEAN)
-    if clean is not None:
-        assert (plan.exit_code == 0) == clean, f"{approach.name}: plan wants {changes}"
+    said = approach.claims.plan_clean_after_deploy  # the plan right after a CD deploy has no changes
+    if said is not None:
+        assert (plan.exit_code == 0) == said.holds, f"{approach.name}: plan wants {changes} ({said.citation()})"
     measurements.record(approach.name, measured)
     measurements.parameters(parameters(w))

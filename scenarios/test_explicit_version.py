@@ -12,20 +12,10 @@ import pytest
 
 from harness.metrics.results import ExplicitVersion
 
-from scenario_support import VERSIONS, expected, parameters
+from scenario_support import VERSIONS, parameters
 
 # On real AWS (and a LocalStack that runs tasks): the approach's own configuration, applied there.
 pytestmark = pytest.mark.real_aws(budget=1800)
-
-# approach -> can the deployed version be read from the task definition?
-EXPECTED_READABLE = {
-    "persistent-tag": False,  # "Cannot declare an explicit application artifact version to deploy"
-    "ignore-changes": True,  # "Allows for declaring an explicit application artifact version"
-    "app-repo": True,  # "Easy to update image tag & push new version"
-    "terraform-cd-central": True,  # the tag is a Terraform variable CD sets
-    "terraform-cd-app": True,
-    "template": True,  # "The desired image tag is injected into the new Task Definition"
-}
 
 
 def test_deployed_version_can_be_read_from_the_task_definition(approach, make_approach_world, measurements) -> None:
@@ -42,8 +32,8 @@ def test_deployed_version_can_be_read_from_the_task_definition(approach, make_ap
         pinned_by = "tag" if tag in VERSIONS else "moving tag"
     # What runs is v3 either way; the question is whether the definition says so.
     assert set(w.running_digests()) == {w.digests["v3"]}
-    claim = expected(approach, "version_readable", EXPECTED_READABLE)
-    if claim is not None:
-        assert readable == claim, f"{approach.name}: task definition names {image}"
+    said = approach.claims.version_readable  # can the deployed version be read from the task definition?
+    if said is not None:
+        assert readable == said.holds, f"{approach.name}: task definition names {image} ({said.citation()})"
     measurements.record(approach.name, ExplicitVersion(readable=readable, image=reference, pinned_by=pinned_by))
     measurements.parameters(parameters(w))

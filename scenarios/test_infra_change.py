@@ -33,23 +33,13 @@ from harness.metrics.results import Clobber, ClobberCase
 from harness.approaches.base import container_image
 from harness.worlds.images import digests_by_tag
 
-from scenario_support import expected, parameters
+from scenario_support import parameters
 
 # Where tasks really run too: the world, a deploy, the apply, up to 900 s watching the tasks, the next deploy.
 pytestmark = [pytest.mark.terraform, pytest.mark.real_aws(budget=3600)]
 
 STEP = 5.0  # virtual seconds between looks at the running tasks
 PATIENCE = 900.0  # virtual seconds a change may take to reach every task
-
-# approach -> when an infrastructure change reaches the running tasks
-EXPECTED_REACHES = {
-    "persistent-tag": "immediately",
-    "ignore-changes": "next deploy",
-    "app-repo": "next deploy",
-    "terraform-cd-central": "immediately",
-    "terraform-cd-app": "immediately",
-    "template": "next deploy",
-}
 
 
 def _new_secret(w) -> str:
@@ -144,10 +134,11 @@ def test_infra_change_keeps_the_deployed_version(approach, make_approach_world, 
         reaches |= {name: "next deploy" if s is not None else "never" for name, s in after_deploy.items()}
     lost = set(image_after) != {deployed}
     assert not lost, f"{approach.name}: after the infrastructure change the service runs {image_after}, not v3"
-    claim = expected(approach, "infra_change_reaches", EXPECTED_REACHES)
+    said = approach.claims.infra_change_reaches  # when an infrastructure change reaches the running tasks
     for name in changes:
-        if claim is not None:
-            assert reaches[name] == claim, f"{approach.name}: the {name} change reached the tasks {reaches[name]}"
+        if said is not None:
+            assert reaches[name] == said.holds, (f"{approach.name}: the {name} change reached the tasks {reaches[name]} "
+                                                 f"({said.citation()})")
         cases[name] = ClobberCase(image_deployed="v3", image_after=",".join(sorted({w.label(d) for d in image_after})),
                                   version_lost=lost, reaches_tasks=reaches[name],
                                   seconds_to_reach=seconds[name] if reaches[name] == "immediately" else None,

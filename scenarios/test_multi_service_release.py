@@ -55,25 +55,15 @@ from harness.metrics.results import MultiServiceRelease, ReleasedService, Timeli
 from harness.metrics.timeline_adapter import from_recorder
 from harness.approaches.failures import AFTERWARDS, TOOL_BAKE
 
-from scenario_support import BROKEN, CRASH_AFTER, expected, parameters
+from scenario_support import BROKEN, CRASH_AFTER, parameters
 
 GOOD = "v3"
 # The release: web's new version is healthy, worker's crashes. Order = the waves/pipelines' order.
 RELEASE = {"web": "v4", "worker": BROKEN}
-
-# approach -> the services left on the failed release (the claim asserted).
-EXPECTED_LEFT_ON_RELEASE = {
-    # CD deploys one service at a time: web's deploy succeeded and is done; worker's
-    # rollback (ECS's circuit breaker, then CD's own) takes back worker only.
-    "persistent-tag": ("web",),
-    "ignore-changes": ("web",),
-    "app-repo": ("web",),
-    # one commit and one `terraform apply` per service: worker's rollback commit reverts worker's tag only
-    "terraform-cd-central": ("web",),
-    "terraform-cd-app": ("web",),
-    # `ecs-template-deploy release`: all or nothing, every service it changed returns to known good
-    "template": (),
-}
+# The claim asserted: the services each approach leaves on the failed release
+# (``Claims.multi_service_release``, in its package). CD that deploys one service at
+# a time leaves web, whose deploy had succeeded; `ecs-template-deploy release` is
+# all or nothing.
 
 
 def release_with_the_tool(worlds: dict[str, Any], directory: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -153,7 +143,8 @@ def test_a_release_of_web_and_worker_where_worker_crashes(approach, make_approac
     facts = web.approach.facts
 
     start = web.clock.now()
-    if approach.name == "template":
+    tool = facts.cd_is_deploy_tool  # the deploy tool releases several services as one
+    if tool:
         ran = release_with_the_tool(worlds, tmp_path, monkeypatch)
         steps: list[Any] = []
         procedure = f"one `ecs-template-deploy release`: worker in the wave after web, each baked {TOOL_BAKE:g} s"
@@ -176,7 +167,7 @@ def test_a_release_of_web_and_worker_where_worker_crashes(approach, make_approac
         human_steps = [f"{role}: {step}" for role in not_back for step in facts.manual_rollback]
     left = [role for role, service in ended.items() if service.on_release]
     terraform_seconds = round(float(sum(step.terraform_seconds for step in steps)), 1)
-    if approach.name == "template":
+    if tool:
         note = f"`release` exited {ran['code']}: {ran['message']}"
     elif left:
         note = (f"{' and '.join(left)}'s deploy had succeeded and its CD was done: nothing took it back when worker's "
@@ -189,20 +180,21 @@ def test_a_release_of_web_and_worker_where_worker_crashes(approach, make_approac
         seconds=round(max(s.back_at for s in ended.values()), 1) if all_back else None,
         terraform_seconds=terraform_seconds, human_steps=human_steps, note=note)
 
-    if not approach.described and approach.name != "template":
+    if not approach.described and not tool:
         assert steps[0].succeeded, f"{approach.name}: web's deploy of {RELEASE['web']} failed: the scenario measured " \
                                    "something else than worker's failure"
     # Worker's own failure is handled everywhere: ECS's circuit breaker (on in every
     # configuration), and CD's own rollback where it has one, see a crash at once.
     assert ended["worker"].back_on_good, f"{approach.name}: worker ends on {ended['worker'].ended_on}: {note}"
     assert all_back or human_steps, f"{approach.name} is not back and names no step that would bring it back"
-    claim = expected(approach, "multi_service_release", EXPECTED_LEFT_ON_RELEASE)
-    if claim is not None:
+    said = approach.claims.multi_service_release
+    if said is not None:
+        claim = said.holds
         assert tuple(left) == claim, (
             f"{approach.name}: expected {list(claim) or 'no service'} left on the failed release "
             + ("(`release` is all or nothing)" if not claim else "(its CD deploys one service at a time and knows "
                "no release: web's deploy had succeeded before worker's failed)") + f", measured {left}: {note}")
-    if approach.name == "template":
+    if tool:
         assert ran["code"] == EXIT_ROLLED_BACK, f"release: exit {ran['code']}: {ran['stderr'][-600:]}"
         assert [s["state"] for s in ran["services"]] == ["returned", "returned"], ran["services"]
         # all or nothing took back a service that had succeeded: web ran v4 on every task before it returned

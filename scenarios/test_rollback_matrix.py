@@ -30,12 +30,13 @@ import pytest
 from ecs_template_deploy.clock import epoch
 
 from harness.approaches import InfraChange
+from harness.approaches.claims import recovers
 from harness.metrics.measure import rollback_measure
 from harness.metrics.results import Marker, RollbackCell, RollbackMatrix, Timeline, cell_key
 from harness.metrics.timeline_adapter import from_recorder
 from harness.approaches.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
 
-from scenario_support import SETTLE, expected, parameters
+from scenario_support import SETTLE, parameters
 
 GOOD = "v3"
 # Where tasks really run (--backend aws, a LocalStack that runs them) a cell is
@@ -57,9 +58,6 @@ def cell(mode: FailureMode, strategy: str) -> Any:
 
 CELLS = [cell(mode, strategy) for mode in MODES for strategy in mode.strategies]
 pytestmark = pytest.mark.real_aws(budget=2700)  # the world, a failing deploy, the way back, 300 s afterwards
-# Approach 1's drawback: "Rollbacks require re-updating the image tag before
-# deploying": its rollback writes to ECR before it touches ECS.
-ROLLBACK_MOVES_A_TAG = {"persistent-tag": True}
 TOOL_BY = {"ecs-template-deploy": "deploy tool", "ecs-circuit-breaker": "ecs-circuit-breaker"}
 
 
@@ -133,7 +131,7 @@ def who_rolled_back(approach: Any, w: Any, failed: Any, back: Any, since: float,
         if back_after_deploy:
             return "cd's deploy step"
         return "cd" if back is not None and back.succeeded else ""
-    if approach.name == "template":
+    if w.approach.facts.cd_is_deploy_tool:  # the tool says who rolled back
         report = w.approach.last_report
         return TOOL_BY.get(report.rolled_back_by or "", "") if report is not None else ""
     if back is None:
@@ -161,7 +159,7 @@ def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bo
         line = "CD saw nothing wrong: it stops watching at steady state, so the release runs until a person acts"
     elif not recovered:
         line = f"CD's way back did not reach known good ({facts.rolls_back})"
-    elif approach.name == "template":
+    elif facts.cd_is_deploy_tool:
         report = w.approach.last_report
         if report is not None and report.traffic_back_at is not None:
             line = "the deploy tool shifted traffic back to blue (StopServiceDeployment ROLLBACK): no task started"
@@ -182,8 +180,8 @@ def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bo
 
 @pytest.mark.parametrize("mode,strategy", CELLS)
 def test_rollback_matrix(approach, make_approach_world, measurements, mode: FailureMode, strategy: str) -> None:
-    if not mode.applies_to(approach.name, strategy):
-        pytest.skip(f"n/a: {mode.title} is about {', '.join(mode.approaches or ())} only")
+    if not mode.applies_to(approach, strategy):
+        pytest.skip(f"n/a: {mode.title} is about {', '.join(mode.approaches() or ())} only")
     configuration = dict(mode.configuration)
     if strategy != "ROLLING":
         configuration["strategy"] = strategy
@@ -194,11 +192,12 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
     assert set(w.running_digests()) == {good}
 
     release = w.push_faulty(f"v9-{mode.key}", **mode.image)
-    if approach.name == "template":  # the deploy tool as its docs recommend it: --bake 300 (--alarm NAME)
+    tool = w.approach.facts.cd_is_deploy_tool
+    if tool:  # the deploy tool as its docs recommend it: --bake 300 (--alarm NAME)
         w.context.bake = TOOL_BAKE
     if mode.alarm_after_completion is not None:
         alarm = arm_alarm(w, w.digests[release], mode.alarm_after_completion)
-        if approach.name == "template":
+        if tool:
             w.context.alarms = (alarm,)
     infra_seconds = 0.0
     if mode.infra_change and not w.approach.supports(InfraChange(**INFRA_CHANGE)):
@@ -255,17 +254,26 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
     # the deploy tool keeps its one promise whatever the failure.
     assert recovered == (set(w.running_digests()) == {good} and len(w.service()["deployments"]) == 1)
     assert recovered or cell.human_steps, f"{approach.name} is not back and names no step that would bring it back"
-    if approach.name == "template":
-        assert recovered, f"the deploy tool did not get back to known good: {w.approach.last_report.message}"
-    if mode.alarm_after_completion is not None and approach.name != "template" and not approach.described:
+    if mode.alarm_after_completion is not None and not tool and not approach.described:
         assert failed.succeeded and not recovered, "CD that stops at steady state cannot see a later alarm"
-    if back is not None and not approach.described:
+    # The claims: back on known good without a person (the article: "all of the approaches described
+    # above still require manual intervention"; the template approach's "speedy rollback"), and
+    # what the way back writes ("Rollbacks require re-updating the image tag before deploying").
+    claims = approach.claims
+    if claims.rollback is not None and (claimed := recovers(claims.rollback.holds, mode.key, strategy)) is not None:
+        why = w.approach.last_report.message if tool and w.approach.last_report is not None else cell.note
+        said = claims.rollback
+        article = recovers(said.article, mode.key, strategy)
+        cited = (f"the article says {article}" + (f"; today {claimed}: {said.because}" if article != claimed else ""))
+        assert recovered == claimed, f"{approach.name}: back without a person: {recovered}: {why} ({cited})"
+    if back is not None and claims.rollback_moves_tag is not None:
         moved = any(call.action == "ecr:PutImage" for call in back.calls(server_side))
-        assert moved == ROLLBACK_MOVES_A_TAG.get(approach.name, False)
-    claim = expected(approach, "rollback", {approach.name: None})
-    if claim is not None and mode.key in claim:
-        assert recovered == claim[mode.key], f"{approach.name}: {cell.note}"
-    assert infra_seconds >= 0.0
+        assert moved == claims.rollback_moves_tag.holds, f"{approach.name}: {cell.rollback_actions}"
+    if mode.infra_change:
+        # Terraform ran for the change (wall seconds) exactly where the world has Terraform and it holds the setting
+        owns = claims.terraform_owns.holds.get(INFRA_CHANGE["setting"], True) if claims.terraform_owns else True
+        assert (infra_seconds > 0.0) == (w.workspace is not None and owns), \
+            f"{approach.name}: the infrastructure change ran {infra_seconds} s of Terraform in a {w.kind} world"
 
     measurements.record(approach.name, RollbackMatrix(cells={cell_key(mode.key, strategy): cell}))
     if mode.key == "crash-at-once" and strategy == "ROLLING":  # the table's rollback column

@@ -1,10 +1,14 @@
 """The approaches the harness compares, registered by name.
 
-An approach is a pair: a Terraform configuration (real HCL, beside its module)
-and a CD procedure written against boto3 (or Terraform, or the deploy tool).
-Each lives in its own module that subclasses ``Approach`` and decorates the
-class with ``@register``; ``get(name)`` builds one with the clients and clock a
-scenario hands it. An unknown name is an error listing the known ones.
+An approach is one package plus one row of ``TABLE``: its Terraform
+configuration (real HCL, beside its module), its CD procedure written against
+boto3 (or Terraform, or the deploy tool), its claims (``Claims``: what the
+article says of it, which the scenarios assert and the report judges) and, where
+boto3 can build what its Terraform builds, its stand-in (``stand_in_definition``).
+The package subclasses ``Approach`` and decorates the class with ``@register``;
+``get(name)`` builds one with the clients and clock a scenario hands it. An
+unknown name is an error listing the known ones. Nothing outside the package and
+the table names an approach: what differs is a field of its facts or claims.
 
     from harness import approaches
     approach = approaches.get("template")(context)
@@ -21,12 +25,15 @@ The names, in the article's order (``TABLE``, the one table of approaches):
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Mapping, Sequence, TypeVar
+
+from harness.approaches.claims import Claims, Said  # noqa: F401  (what approach packages import with Facts)
 
 @dataclass(frozen=True)
 class Entry:
@@ -44,6 +51,9 @@ class Entry:
     # not one of the article's: scenarios measure it against the team's own
     # expectations rather than the article's claims.
     described: bool = False
+    # Added at run time (``add``), not one of ``TABLE``'s: a described approach, or
+    # one from a package outside harness (a team's, a test's throwaway).
+    added: bool = False
 
     @property
     def label(self) -> str:
@@ -58,6 +68,11 @@ class Entry:
     def cls(self) -> type["Approach"]:
         """The registered class (imports its module on first use)."""
         return get(self.name)
+
+    @property
+    def claims(self) -> Claims:
+        """What is claimed of it (``harness.approaches.claims``): the article's, or a described approach's [expect]."""
+        return self.cls().claims
 
     def __str__(self) -> str:
         return self.name
@@ -84,12 +99,23 @@ def rows() -> tuple[Entry, ...]:
     return tuple(BY_NAME.values())
 
 
-def add(row: Entry, cls: type["Approach"]) -> Entry:
-    """Add a described approach: its row after the table's and its class, registered.
+def add(row: Entry, cls: type["Approach"] | None = None) -> Entry:
+    """Add an approach that is not in ``TABLE``: its row after the table's, and its
+    class registered (``cls``), or, without one, registered by ``@register`` when
+    ``row.module`` is first imported (a package outside harness: a team's, a test's).
     Adding the same name again replaces it (xdist workers and the controller each load the files)."""
     if row.name in {entry.name for entry in TABLE}:
         raise ApproachError(f"approach name {row.name!r} is one of the built-in approaches; pick another")
+    if not row.added:
+        row = dataclasses.replace(row, added=True)
     BY_NAME[row.name] = row
+    if cls is None:
+        registered = _REGISTRY.get(row.name)
+        if registered is not None and registered.__module__ != row.module:
+            del _REGISTRY[row.name]  # another module's class of that name: the row's module registers its own
+        elif registered is not None:
+            registered.entry = row
+        return row
     cls.name = row.name
     cls.entry = row
     _REGISTRY[row.name] = cls
@@ -136,21 +162,16 @@ class InfraChange:
 
 
 def owned(*, image: bool, settings: bool) -> dict[str, bool]:
-    """``Facts.terraform_owns`` of a configuration that declares the image or not,
+    """A ``Claims.terraform_owns`` of a configuration that declares the image or not,
     and the container's infrastructure settings all or none."""
     return {"image": image, **{setting: settings for setting in InfraChange.SETTINGS}}
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What an approach is, independent of any run: the article's static claims.
+    """How an approach's CD works, independent of any run (what is *claimed* of it,
+    measured by the scenarios, is its ``Claims``)."""
 
-    ``terraform_owns`` maps each container setting (``InfraChange.SETTINGS``)
-    plus ``"image"`` to whether the approach's Terraform configuration declares
-    it. Scenarios check these against the configuration itself.
-    """
-
-    terraform_owns: Mapping[str, bool]
     cd_runs_terraform: bool = False
     cd_pushes_git: bool = False
     cd_in_subprocess: bool = False  # CD is a command in another process (a described approach)
@@ -161,6 +182,9 @@ class Facts:
     # What a person must do to return to known good when CD did not (a failure CD
     # did not see): the steps in order, as the team's runbook would name them.
     manual_rollback: tuple[str, ...] = ()
+    # CD is the deploy tool (ecs-template-deploy): it bakes (--bake, --alarm), reports
+    # who rolled back (``last_report``) and releases several services as one (`release`).
+    cd_is_deploy_tool: bool = False
 
     @property
     def cd_calls_server_side(self) -> bool:
@@ -169,12 +193,25 @@ class Facts:
         return self.cd_runs_terraform or self.cd_in_subprocess
 
 
+@dataclass(frozen=True)
+class StandInDefinition:
+    """What an approach's Terraform registers for the service, as its stand-in builds it:
+    the family, the app container, further RegisterTaskDefinition fields, and the
+    outputs that configuration adds to the shared ones (given the registered ARN)."""
+
+    family: str
+    container: dict[str, Any]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Callable[[str], Mapping[str, Any]] = lambda arn: {}
+
+
 class Approach(ABC):
     """One approach's Terraform configuration and CD procedure.
 
     Subclasses set ``name`` (a row of ``TABLE``: ``register`` attaches it as
-    ``entry``) and ``facts``, and implement the three CD steps. The
-    constructor takes everything the procedure needs (clients, clock, Terraform
+    ``entry``), ``facts`` and ``claims``, and implement the three CD steps; one whose
+    row says boto3 can stand in for its Terraform implements ``stand_in_definition``.
+    The constructor takes everything the procedure needs (clients, clock, Terraform
     runner, service names) in one context object built by the scenario; nothing
     is looked up globally.
     """
@@ -182,6 +219,7 @@ class Approach(ABC):
     name: ClassVar[str]
     entry: ClassVar[Entry]  # set by register: section, title, stand-in...
     facts: ClassVar[Facts]
+    claims: ClassVar[Claims]  # what the article (or a description's [expect]) says of it
     # Directory of the Terraform configuration, relative to the approach's package:
     # "terraform" by convention; an approach with two configurations names the other.
     terraform_dir: ClassVar[str] = "terraform"
@@ -230,6 +268,14 @@ class Approach(ABC):
         the approaches' own configurations use those names already."""
         return dict(outputs)
 
+    # --- the boto3 stand-in for its Terraform (harness.worlds.stand_in) ---
+    @classmethod
+    def stand_in_definition(cls, shared: Any) -> StandInDefinition:
+        """The task definition its Terraform registers and the outputs it adds, built
+        on ``shared`` (``harness.worlds.stand_in.Shared``: what every configuration's
+        shared part created). Only for an approach whose row has ``stand_in``."""
+        raise NoStandIn(f"no stand-in for {cls.name!r} (its CD runs Terraform)")
+
     def supports(self, change: "InfraChange") -> bool:
         """Can this approach make ``change`` through its Terraform? (A described
         approach only where its file maps the setting to a variable.)"""
@@ -268,9 +314,11 @@ def register(cls: A) -> A:
     """Class decorator: make an approach available by its ``name``."""
     name = getattr(cls, "name", None)
     if name not in BY_NAME or BY_NAME[name].described:
-        raise ApproachError(f"approach {cls.__name__} has name {name!r}; name it one of {', '.join(BY_NAME)}")
-    if not hasattr(cls, "facts"):
-        raise ApproachError(f"approach {name} lacks the class attribute 'facts'")
+        raise ApproachError(f"approach {cls.__name__} has name {name!r}; name it one of {', '.join(BY_NAME)}, "
+                            "or give it a row: in TABLE, or approaches.add(Entry(...)) for a package outside harness")
+    for attribute in ("facts", "claims"):
+        if not hasattr(cls, attribute):
+            raise ApproachError(f"approach {name} lacks the class attribute {attribute!r}")
     existing = _REGISTRY.get(name)
     if existing is not None and existing is not cls:
         raise ApproachError(f"approach {name!r} is registered twice: {existing.__module__} and {cls.__module__}")
@@ -293,11 +341,11 @@ def _unregister(name: str) -> Callable[[], None]:
     """Remove ``name`` from the registry (for tests that register fakes)."""
     cls = _REGISTRY.pop(name, None)
     row = BY_NAME.get(name)
-    if row is not None and row.described:
+    if row is not None and row.added:
         del BY_NAME[name]
 
     def restore() -> None:
-        if row is not None and row.described:
+        if row is not None and row.added:
             BY_NAME[name] = row
         if cls is not None:
             _REGISTRY[name] = cls

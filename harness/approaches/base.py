@@ -196,6 +196,18 @@ class RevisionCd(EcsCd):
         image = container_image(self.ecs, self.known_good, self.context.container)
         return Step(self.known_good, image, self.update_and_watch(self.known_good))
 
+def terraform_container(shared: Any, image: str) -> dict[str, Any]:
+    """The app container as the approaches' configurations that own the task definition
+    declare it (port, environment, secret), with ``image``: their stand-ins' (``shared``:
+    ``harness.worlds.stand_in.Shared``)."""
+    return {
+        "name": shared.container_name, "image": image, "essential": True,
+        "portMappings": [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}],
+        "environment": [{"name": "APP_ENV", "value": shared.environment}],
+        "secrets": [{"name": "APP_SECRET", "valueFrom": shared.secret_arn}],
+    }
+
+
 # InfraChange.setting -> (Terraform variable, how the change's value combines with the current one)
 TERRAFORM_VARIABLES: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
     "cpu": ("cpu", lambda current, value: value),

@@ -49,7 +49,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 from ecs_template_deploy.views import Service
 
-from harness.approaches import Approach, ApproachError, Entry, Facts, InfraChange, add
+from harness.approaches import Approach, ApproachError, Claims, Entry, Facts, InfraChange, add
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image
 from harness.approaches.command import REGION, CommandRunner, Ran
 from harness.approaches.failures import MODES
@@ -57,9 +57,12 @@ from harness.steady import is_steady
 
 PYPROJECT_TABLE = ("tool", "ecs-harness")
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-OUTPUTS = {"cluster": True, "service": True, "repository": True, "template": False}  # key -> required
+# The {template} placeholder and [terraform.outputs] key: the file format's word for a
+# template family (the name it shares with approach 5 is the pattern's, not a branch on it).
+TEMPLATE = "template"
+OUTPUTS = {"cluster": True, "service": True, "repository": True, TEMPLATE: False}  # key -> required
 # Placeholders a command may use (filled in shell-quoted) and which exist only when deploying.
-PLACEHOLDERS = ("image", "tag", "cluster", "service", "template", "repository", "repository_url", "container", "region")
+PLACEHOLDERS = ("image", "tag", "cluster", "service", TEMPLATE, "repository", "repository_url", "container", "region")
 DEPLOY_ONLY = ("image", "tag")
 # [expect] key -> (what it must be, the scenario that asserts it)
 EXPECT = {
@@ -235,7 +238,7 @@ def load(path: str | Path) -> Description:
 
     cd = _Reader(source, top.mapping("cd", 'a [cd] table with deploy = "COMMAND"'), "cd")
     cd.unknown(("deploy", "rollback", "speed", "timeout", "environment", "manual_rollback"))
-    allowed = tuple(p for p in PLACEHOLDERS if p != "template" or "template" in outputs)
+    allowed = tuple(p for p in PLACEHOLDERS if p != TEMPLATE or TEMPLATE in outputs)
     deploy = cd.string("deploy", 'deploy = "./deploy.sh {image}" (the command that deploys one image)')
     _placeholders(cd, "deploy", deploy, allowed)
     rollback_text = cd.string("rollback", 'rollback = "none" or the command that rolls back')
@@ -336,7 +339,7 @@ class Described(Approach):
     @classmethod
     def named_outputs(cls, outputs: Mapping[str, Any]) -> dict[str, Any]:
         d = cls.description
-        named = {f"{key}_name" if key != "template" else "template_family": outputs[output]
+        named = {f"{key}_name" if key != TEMPLATE else "template_family": outputs[output]
                  for key, output in d.outputs.items()}
         return {**outputs, **named, "container_name": d.container}
 
@@ -354,7 +357,7 @@ class Described(Approach):
                       "repository_url": self._repository_url(context, repository), "container": context.container,
                       "region": REGION}
         if "template_family" in context.outputs:
-            self.names["template"] = str(context.outputs["template_family"])
+            self.names[TEMPLATE] = str(context.outputs["template_family"])
         self.runs: list[Ran] = []
 
     @staticmethod
@@ -449,7 +452,6 @@ def report_parameters(description: Description) -> dict[str, Any]:
 def facts(description: Description) -> Facts:
     d = description
     return Facts(
-        terraform_owns={},  # measured by the scenarios, expected only where [expect] says
         cd_in_subprocess=True,
         rolls_back=f"its rollback step `{d.rollback}`" if d.rollback else "no rollback step of its own",
         manual_rollback=d.manual_rollback,
@@ -460,6 +462,7 @@ def install(description: Description) -> Entry:
     """Add ``description``'s approach after the table's, its class registered."""
     cls = type(Described)(f"Described_{description.name.replace('-', '_')}", (Described,),
                {"description": description, "facts": facts(description),
+                "claims": Claims.from_expect(description.expect),  # the team's own: measured, judged where it expects
                 "can_roll_back": description.rollback is not None, "__module__": __name__})
     row = Entry(description.name, "own", description.title, __name__, stand_in=False, cost=-1, described=True)
     return add(row, cls)

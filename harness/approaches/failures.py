@@ -36,20 +36,31 @@ class FailureMode:
     image: Mapping[str, Any]  # the failing release's image behaviour in the simulator ({}: healthy)
     configuration: Mapping[str, Any] = field(default_factory=dict)  # the stand-in's options for it
     strategies: tuple[str, ...] = STRATEGIES
-    approaches: tuple[str, ...] | None = None  # None: all
+    # Only for an approach whose task definition names a tag that moves between deploys
+    # (its claims' ``moving_tag``): what the mode breaks is that tag.
+    only_moving_tag: bool = False
     alarm_after_completion: float | None = None
     infra_change: bool = False
 
-    def applies_to(self, approach: str, strategy: str) -> bool:
-        return strategy in self.strategies and (self.approaches is None or approach in self.approaches)
+    def applies_to(self, approach: Any, strategy: str) -> bool:
+        """Does the mode apply to ``approach`` (a row of the table of approaches) on ``strategy``?"""
+        return strategy in self.strategies and (not self.only_moving_tag or bool(approach.claims.expected("moving_tag")))
+
+    def approaches(self) -> tuple[str, ...] | None:
+        """The approaches it applies to by name, None for all."""
+        if not self.only_moving_tag:
+            return None
+        from harness.approaches import rows
+
+        return tuple(row.name for row in rows() if self.applies_to(row, self.strategies[0]))
 
     def parameters(self) -> dict[str, Any]:
         out: dict[str, Any] = {"title": self.title, "what": self.what, "image": dict(self.image),
                                "strategies": list(self.strategies), "order": MODES.index(self)}
         if self.configuration:
             out["configuration"] = dict(self.configuration)
-        if self.approaches is not None:
-            out["approaches"] = list(self.approaches)
+        if self.only_moving_tag:
+            out["approaches"] = list(self.approaches() or ())
         if self.alarm_after_completion is not None:
             out["alarm_after_completion_seconds"] = self.alarm_after_completion
             out["deploy_tool_bake_seconds"] = TOOL_BAKE
@@ -82,5 +93,5 @@ MODES: tuple[FailureMode, ...] = (
                 "approach 1's tag now names the crashing release, on a container with versionConsistency "
                 "disabled: the tag is resolved again by every task ECS starts, the circuit breaker's rollback included",
                 {"crash_after": CRASH_AFTER}, {"version_consistency": False}, strategies=("ROLLING",),
-                approaches=("persistent-tag",)),
+                only_moving_tag=True),
 )

@@ -4,10 +4,12 @@ what CD calls): the moto-only matrix runs in seconds.
 
 It mirrors the configurations in ``harness/approaches/*/terraform`` (names,
 task definition shape, service deployment settings) and returns the same
-outputs, so a CD procedure cannot tell the difference. Drift and clobber
+outputs, so a CD procedure cannot tell the difference. What is shared is built
+here; each approach's own task definition and outputs come from its package
+(``Approach.stand_in_definition``). Drift and clobber
 columns need the real thing: they run Terraform.
 
-    built = stand_in(aws.client, "ignore-changes", images=["v1", "v2", "v3-broken"])
+    built = stand_in(aws.client, name, images=["v1", "v2", "v3-broken"])   # name: a row of the table
     built.outputs        # what `terraform output` would give
     built.digests        # tag -> digest of the images pushed
 """
@@ -17,8 +19,30 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from harness.approaches import TABLE, ApproachError, NoStandIn, entry
+from harness.approaches import ApproachError, NoStandIn, entry, get, rows
 from harness.worlds.images import point_tag, push_images
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every approach's configuration creates alike (``terraform/base``: repository,
+    roles, secret, log group), which its own task definition names; ``ecr`` for an
+    approach whose Terraform expects a tag to exist (approach 1's environment tag)."""
+
+    ecr: Any
+    name: str
+    repository_url: str
+    environment: str
+    initial_tag: str
+    container_name: str
+    execution_role_arn: str
+    task_role_arn: str
+    secret_arn: str
+    log_group_name: str
+
+    def point_tag(self, tag: str, *, at: str) -> None:
+        """Make ``tag`` name the image ``at`` names, as CI retagging would (ECR in this world)."""
+        point_tag(self.ecr, self.name, tag, at=at)
 
 
 @dataclass(frozen=True)
@@ -32,8 +56,8 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
              circuit_breaker: bool = True, container_name: str = "app", strategy: str = "ROLLING",
              load_balanced: bool = False, version_consistency: bool = True) -> StandIn:
     """Create what ``approach``'s configuration would, push ``images`` (tags)
-    to its repository, and start the service on ``initial_tag`` (for
-    persistent-tag: the ``environment`` tag, pointed at ``initial_tag``).
+    to its repository, and start the service on ``initial_tag`` (or, for an approach
+    whose image is a moving tag, the ``environment`` tag, pointed at ``initial_tag``).
 
     The rollback matrix varies the configuration as a team would in its
     Terraform: ``strategy`` ROLLING or BLUE_GREEN (BLUE_GREEN, or
@@ -44,8 +68,9 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
     if strategy not in ("ROLLING", "BLUE_GREEN"):
         raise ApproachError(f"strategy {strategy!r}: the stand-ins build ROLLING or BLUE_GREEN services")
     if not entry(approach).stand_in:
-        known = ", ".join(row.name for row in TABLE if row.stand_in)
+        known = ", ".join(row.name for row in rows() if row.stand_in)
         raise NoStandIn(f"no stand-in for {approach!r} (its CD runs Terraform); use one of {known}")
+    cls = get(approach)
     ecs, ecr, iam = client("ecs"), client("ecr"), client("iam")
     secrets, logs = client("secretsmanager"), client("logs")
     images = list(images)
@@ -67,29 +92,16 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
     logs.create_log_group(logGroupName=log_group)
     url = repository["repositoryUri"]
 
-    if approach == "app-repo":
-        family = f"{name}-bootstrap"
-        container = {"name": container_name, "image": f"{url}:{initial_tag}", "essential": True}
-        extra: dict[str, Any] = {}
-    else:
-        # template: Terraform's template family, its placeholder image being
-        # initial_tag (as if applied with -var placeholder_tag=<initial_tag>)
-        family = f"{name}-template" if approach == "template" else name
-        image = f"{url}:{environment}" if approach == "persistent-tag" else f"{url}:{initial_tag}"
-        if approach == "persistent-tag":
-            point_tag(ecr, name, environment, at=initial_tag)
-        container = {
-            "name": container_name, "image": image, "essential": True,
-            "portMappings": [{"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}],
-            "environment": [{"name": "APP_ENV", "value": environment}],
-            "secrets": [{"name": "APP_SECRET", "valueFrom": secret}],
-        }
-        extra = {"taskRoleArn": task}
+    shared = Shared(ecr=ecr, name=name, repository_url=url, environment=environment, initial_tag=initial_tag,
+                    container_name=container_name, execution_role_arn=execution, task_role_arn=task,
+                    secret_arn=secret, log_group_name=log_group)
+    built = cls.stand_in_definition(shared)  # the approach's own part of its configuration (its package says)
+    container = dict(built.container)
     if not version_consistency:
         container["versionConsistency"] = "disabled"
     definition = ecs.register_task_definition(
-        family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
-        executionRoleArn=execution, containerDefinitions=[container], **extra,
+        family=built.family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
+        executionRoleArn=execution, containerDefinitions=[container], **built.extra,
     )["taskDefinition"]["taskDefinitionArn"]
     balanced: dict[str, Any] = {}
     if strategy == "BLUE_GREEN" or load_balanced:
@@ -113,9 +125,5 @@ def stand_in(client: Callable[[str], Any], approach: str, *, images: Iterable[st
         "repository_url": url, "repository_name": name, "family": name,
         "execution_role_arn": execution, "task_role_arn": task, "secret_arn": secret, "log_group_name": log_group,
     }
-    if approach == "template":
-        outputs.update(template_family=family, template_arn=definition)
-    elif approach in ("persistent-tag", "ignore-changes"):
-        # the revision Terraform registered and tracks: what an infrastructure change replaces
-        outputs.update(task_definition_arn=definition)
+    outputs.update(built.outputs(definition))
     return StandIn(outputs, digests)

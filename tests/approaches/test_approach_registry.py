@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from harness import approaches
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, register
+from harness.approaches import Approach, ApproachError, Claims, Facts, InfraChange, register
 
 
 def _fake(name: str) -> type[Approach]:
     class Fake(Approach):
-        facts = Facts(terraform_owns={"image": True})
+        facts = Facts()
+        claims = Claims()
         terraform_dir = "terraform/base"
 
         def deploy(self, version: str) -> None:

@@ -128,9 +128,10 @@ def test_an_infrastructure_change_reaches_the_tasks_at_the_next_deploy(built) ->
     assert built.running_digests() == [built.infra.digests["v2"]] * 3
 
 
-def test_facts_say_terraform_owns_every_container_setting_but_the_image() -> None:
+def test_claims_say_terraform_owns_every_container_setting_but_the_image() -> None:
     facts = approaches.get("template").facts
-    assert facts.terraform_owns == {"image": False, "cpu": True, "memory": True, "environment": True, "secrets": True}
+    owns = approaches.get("template").claims.terraform_owns
+    assert owns.holds == {"image": False, "cpu": True, "memory": True, "environment": True, "secrets": True}
     assert not facts.cd_runs_terraform and not facts.cd_pushes_git
     config = "\n".join(p.read_text() for p in approaches.get("template").terraform_config().glob("*.tf"))
     assert "ignore_changes = [task_definition, desired_count]" in config

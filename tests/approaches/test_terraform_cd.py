@@ -140,7 +140,7 @@ def test_facts_say_cd_runs_terraform_and_pushes_git() -> None:
         cls = approaches.get(name)
         assert cls.entry.section == section
         assert cls.facts.cd_runs_terraform and cls.facts.cd_pushes_git and not cls.facts.ignores
-        assert all(cls.facts.terraform_owns.values())
+        assert all(cls.claims.terraform_owns.holds.values())
         text = "\n".join(p.read_text() for p in cls.terraform_config().glob("*.tf"))
         assert 'variable "image_tag"' in text and "ignore_changes =" not in text
 

@@ -23,8 +23,9 @@ import string
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
+from harness.approaches import Approach, ApproachError, Claims, Facts, InfraChange, Said, StandInDefinition, owned, register
 from harness.approaches.base import Context, RevisionCd, Step
+from harness.approaches.claims import CIRCUIT_BREAKER, no_person_needed
 
 TASKDEF = Path(__file__).resolve().parent / "taskdef.json"
 
@@ -41,12 +42,31 @@ def render(template_text: str, values: dict[str, Any]) -> dict[str, Any]:
 class AppRepo(RevisionCd, Approach):
     name = "app-repo"
     facts = Facts(
-        terraform_owns=owned(image=False, settings=False),
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("the service is created with a dummy task definition",),
         rolls_back="updates the service to the revision that ran before",
         manual_rollback=("find the last revision that ran well", "update the service to it"),
     )
+    claims = Claims(
+        plan_clean_after_deploy=Said(True),  # its Terraform holds only a dummy task definition
+        version_readable=Said(True),  # "Easy to update image tag & push new version"
+        moving_tag=Said(False),
+        scale_out_skew=Said(False),
+        infra_change_reaches=Said("next deploy"),  # the settings are in the app repo: the next deploy carries them
+        # "infrastructure configuration would be stored outside Terraform (i.e. CPU/memory values, Secrets Manager ARNs)"
+        terraform_owns=Said(owned(image=False, settings=False)),
+        rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
+                      today=no_person_needed({"alarm-after-release": False}, default=True)),
+        rollback_moves_tag=Said(False),
+        multi_service_release=Said(("web",)),  # CD deploys one service at a time and knows no release
+    )
+
+    @classmethod
+    def stand_in_definition(cls, shared: Any) -> StandInDefinition:
+        # Terraform creates the service with a dummy (bootstrap) task definition: the app repo holds the real one
+        container = {"name": shared.container_name, "image": f"{shared.repository_url}:{shared.initial_tag}",
+                     "essential": True}
+        return StandInDefinition(f"{shared.name}-bootstrap", container)
 
     def __init__(self, context: Context, taskdef: Path = TASKDEF) -> None:
         super().__init__(context)

@@ -17,21 +17,43 @@ CD procedure (the article's "aws CLI and jq" style, with boto3):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from harness.approaches import Approach, Facts, InfraChange, owned, register
-from harness.approaches.base import RevisionCd, Step, apply_through_terraform, replace_revision
+from harness.approaches import Approach, Claims, Facts, InfraChange, Said, StandInDefinition, owned, register
+from harness.approaches.base import RevisionCd, Step, apply_through_terraform, replace_revision, terraform_container
+from harness.approaches.claims import CIRCUIT_BREAKER, no_person_needed
 
 
 @register
 class IgnoreChanges(RevisionCd, Approach):
     name = "ignore-changes"
     facts = Facts(
-        terraform_owns=owned(image=True, settings=True),
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",),
         rolls_back="updates the service to the revision that ran before",
         manual_rollback=("find the last revision that ran well", "update the service to it"),
     )
+    claims = Claims(
+        plan_clean_after_deploy=Said(True),  # it ignores task_definition so CD's revisions are not drift
+        version_readable=Said(True),  # "Allows for declaring an explicit application artifact version"
+        moving_tag=Said(False),
+        scale_out_skew=Said(False),
+        infra_change_reaches=Said("next deploy"),  # the service keeps CD's revision until CD copies Terraform's
+        terraform_owns=Said(owned(image=True, settings=True)),
+        rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
+                      today=no_person_needed({"alarm-after-release": False}, default=True)),
+        rollback_moves_tag=Said(False),
+        multi_service_release=Said(("web",)),  # CD deploys one service at a time and knows no release
+        quotes={"declaration-overwritten": "Infrastructure configuration changes could overwrite declaration of "
+                                           "application artifact version"},
+    )
+
+    @classmethod
+    def stand_in_definition(cls, shared: Any) -> StandInDefinition:
+        return StandInDefinition(shared.name, terraform_container(shared, f"{shared.repository_url}:{shared.initial_tag}"),
+                                 {"taskRoleArn": shared.task_role_arn},
+                                 # the revision Terraform registered and tracks: what an infrastructure change replaces
+                                 outputs=lambda arn: {"task_definition_arn": arn})
 
     def deploy(self, version: str) -> Step:
         image = f"{self.context.output('repository_url')}:{version}"

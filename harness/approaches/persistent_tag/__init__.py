@@ -22,20 +22,48 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
-from harness.approaches.base import ACCEPTED_MEDIA_TYPES, Context, EcsCd, Step, apply_through_terraform, replace_revision
+from harness.approaches import (Approach, ApproachError, Claims, Facts, InfraChange, Said, StandInDefinition, owned,
+                                register)
+from harness.approaches.base import (ACCEPTED_MEDIA_TYPES, Context, EcsCd, Step, apply_through_terraform, replace_revision,
+                                     terraform_container)
+from harness.approaches.claims import CIRCUIT_BREAKER, VERSION_CONSISTENCY, no_person_needed
 
 
 @register
 class PersistentTag(EcsCd, Approach):
     name = "persistent-tag"
     facts = Facts(
-        terraform_owns=owned(image=True, settings=True),
         notes=("the image Terraform declares is a moving tag: the task definition never names the version",),
         rolls_back="moves the tag back to the known-good image in ECR and forces a new deployment",
         manual_rollback=("find the known-good image digest", "move the environment tag back to it in ECR",
                          "force a new deployment of the service"),
     )
+    claims = Claims(
+        plan_clean_after_deploy=Said(True),  # "no Terraform changes are required in order to deploy a new version"
+        version_readable=Said(False),  # "Cannot declare an explicit application artifact version to deploy"
+        moving_tag=Said(True),
+        scale_out_skew=Said(True, today=False, because=VERSION_CONSISTENCY),
+        infra_change_reaches=Said("immediately"),  # "All infrastructure configuration is defined in Terraform"
+        terraform_owns=Said(owned(image=True, settings=True)),
+        rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
+                      # with version consistency off, the breaker's and CD's way back resolve the moved tag again
+                      today=no_person_needed({"alarm-after-release": False, "tag-moved-vc-off": False}, default=True)),
+        rollback_moves_tag=Said(True),
+        multi_service_release=Said(("web",)),  # CD deploys one service at a time and knows no release
+        quotes={
+            "rollback-moves-tag": "Rollbacks require re-updating the image tag before deploying",
+            "autoscaling-tag": "ECS Autoscaling is inconsistent if the Docker tag changes separately from deployment",
+        },
+    )
+
+    @classmethod
+    def stand_in_definition(cls, shared: Any) -> StandInDefinition:
+        # its task definition names the environment tag, which must exist: point it at the first version
+        shared.point_tag(shared.environment, at=shared.initial_tag)
+        return StandInDefinition(shared.name, terraform_container(shared, f"{shared.repository_url}:{shared.environment}"),
+                                 {"taskRoleArn": shared.task_role_arn},
+                                 # the revision Terraform registered and tracks: what an infrastructure change replaces
+                                 outputs=lambda arn: {"task_definition_arn": arn})
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)

@@ -33,15 +33,18 @@ from ecs_template_deploy.plan import DeployRequest
 from ecs_template_deploy.render import ImageSelection
 from ecs_template_deploy.rollback import Rollout, RolloutReport
 
-from harness.approaches import Approach, Facts, InfraChange, owned, register
+from typing import Any
+
+from harness.approaches import Approach, Claims, Facts, InfraChange, Said, StandInDefinition, owned, register
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image, make_watcher, replace_revision
+from harness.approaches.base import terraform_container
+from harness.approaches.claims import no_person_needed
 
 
 @register
 class Template(Approach):
     name = "template"
     facts = Facts(
-        terraform_owns=owned(image=False, settings=True),
         ignores=("aws_ecs_service.app: task_definition", "aws_ecs_service.app: desired_count"),
         notes=(
             "Terraform's template declares a placeholder image; CD registers revisions in a family Terraform does not manage",
@@ -50,7 +53,33 @@ class Template(Approach):
         rolls_back="the deploy tool: UpdateService to the revision marked known good, or on blue/green a traffic "
                    "shift back to blue (StopServiceDeployment ROLLBACK)",
         manual_rollback=("run `ecs-template-deploy rollback`",),
+        cd_is_deploy_tool=True,
     )
+    claims = Claims(
+        plan_clean_after_deploy=Said(True),  # CD registers revisions in a family Terraform does not manage
+        version_readable=Said(True),  # "The desired image tag is injected into the new Task Definition"
+        moving_tag=Said(False),
+        scale_out_skew=Said(False),
+        infra_change_reaches=Said("next deploy"),  # "picked up by the service on the next deployment"
+        terraform_owns=Said(owned(image=False, settings=True)),
+        rollback=Said(no_person_needed(default=True)),  # "allow speedy rollback to the last known good ... version"
+        rollback_moves_tag=Said(False),
+        multi_service_release=Said(()),  # `ecs-template-deploy release`: all or nothing
+        quotes={
+            "speedy-rollback": "allow speedy rollback to the last known good application version if a deploy fails",
+            "no-terraform-to-deploy": "Deploys are still handled by CD tooling",
+            "next-deployment": "Such changes will be picked up by the service on the next deployment triggered by CI",
+        },
+    )
+
+    @classmethod
+    def stand_in_definition(cls, shared: Any) -> StandInDefinition:
+        # Terraform's template family, its placeholder image being initial_tag
+        # (as if applied with -var placeholder_tag=<initial_tag>)
+        family = f"{shared.name}-template"
+        return StandInDefinition(family, terraform_container(shared, f"{shared.repository_url}:{shared.initial_tag}"),
+                                 {"taskRoleArn": shared.task_role_arn},
+                                 outputs=lambda arn: {"template_family": family, "template_arn": arn})
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)

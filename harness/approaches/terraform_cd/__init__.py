@@ -47,7 +47,8 @@ from typing import Any, Mapping, Sequence
 
 from ecs_template_deploy.views import Service
 
-from harness.approaches import Approach, ApproachError, Facts, InfraChange, owned, register
+from harness.approaches import Approach, ApproachError, Claims, Facts, InfraChange, Said, owned, register
+from harness.approaches.claims import CIRCUIT_BREAKER, no_person_needed
 from harness.approaches.base import Context, EcsCd, Step, apply_through_terraform, container_image
 
 VARS_FILE = "cd.auto.tfvars.json"  # what CD commits: the version to run
@@ -171,7 +172,6 @@ class TerraformCd(EcsCd, Approach):
 
 
 _FACTS = dict(
-    terraform_owns=owned(image=True, settings=True),
     cd_runs_terraform=True,
     cd_pushes_git=True,
     rolls_back="commits the known-good tag, pushes and runs terraform apply",
@@ -179,9 +179,26 @@ _FACTS = dict(
 )
 
 
+# 4a and 4b are claimed alike: they differ in what CD's apply covers, not in what it does.
+CLAIMS = Claims(
+    plan_clean_after_deploy=Said(True),  # CD *is* Terraform: the tag it applied is the configuration's
+    version_readable=Said(True),  # the tag is a Terraform variable CD sets
+    moving_tag=Said(False),
+    scale_out_skew=Said(False),
+    infra_change_reaches=Said("immediately"),  # Terraform applies everything, the tag CD committed included
+    terraform_owns=Said(owned(image=True, settings=True)),
+    rollback=Said(no_person_needed(default=False), because=CIRCUIT_BREAKER,
+                  today=no_person_needed({"alarm-after-release": False}, default=True)),
+    rollback_moves_tag=Said(False),
+    # one commit and one `terraform apply` per service: worker's rollback commit reverts worker's tag only
+    multi_service_release=Said(("web",)),
+)
+
+
 @register
 class TerraformCdCentral(TerraformCd):
     name = "terraform-cd-central"
+    claims = CLAIMS
     facts = Facts(**_FACTS, notes=(
         "CD applies the whole central configuration (shared infrastructure included) for every deploy and rollback",
         "CD needs read-write access to the central Terraform state and push rights to the infra repository",
@@ -192,6 +209,7 @@ class TerraformCdCentral(TerraformCd):
 class TerraformCdApp(TerraformCd):
     name = "terraform-cd-app"
     terraform_dir = "app/terraform"
+    claims = CLAIMS
     facts = Facts(**_FACTS, notes=(
         "CD applies only the service config in the app repository; the shared infrastructure is read from the central state",
         "CD needs its own Terraform state, read access to the central state, and push rights to the app repository",
