@@ -44,7 +44,8 @@ from .render import ImageSelection
 from .plan import DeployRequest, Plan, prepare
 from .resources import fetch_service, short
 from .retry import Retrier
-from .rollback import Rollout, RolloutReport
+from .rollback import Rollback, RolloutReport
+from .rollout import Rollout
 from .standing import Journal, look
 from .views import Service, family_of, revision_name, revision_of, same_revision
 from .watch import AlarmState, RolloutWatcher, WaitOptions, alarm_states
@@ -557,7 +558,7 @@ class Release:
                                  EXIT_ROLLED_BACK if proven else EXIT_NOT_RECOVERED, changed=True)
         sink(ProgressEvent("action", clock.now(), f"returning to known good (release {self.manifest.id} failed)",
                            {"service": entry.name}))
-        report = Rollout(self.ecs, watcher).roll_back(entry.cluster, service.arn)
+        report = Rollback(self.ecs, watcher).roll_back(entry.cluster, service.arn)
         back = report.exit_code == EXIT_OK
         if back:
             self._write(service.arn, replace(now, state=RETURNED), journal, clock)
