@@ -86,9 +86,8 @@ def deploy_service(ecs: Any, request: DeployRequest, options: WaitOptions, *, cl
     plan = prepare(ecs, request)
     if options.wait and options.rollback and not plan.unchanged:
         warn_if_nothing_known_good(ecs, plan, clock=clock, sink=sink, journal=journal)
-    if not plan.unchanged and ecr_for is not None:
-        check_pushed(ecr_for, plan.images, unchanged=plan.current.images,
-                     warn=warn or (lambda text: sink(ProgressEvent("warning", clock.now(), text))))
+    if ecr_for is not None:
+        check_images(ecr_for, plan, warn=warn or (lambda text: sink(ProgressEvent("warning", clock.now(), text))))
     result = apply(ecs, plan, clock=clock, journal=journal, sink=sink, before_update=run_before)
     if applied is not None:
         applied(result)
@@ -97,12 +96,24 @@ def deploy_service(ecs: Any, request: DeployRequest, options: WaitOptions, *, cl
     watcher = RolloutWatcher(ecs, clock=clock, options=options, sink=sink, journal=journal,
                              cloudwatch=cloudwatch if options.alarms else None,
                              alarms_at_start=alarms_at_start if options.alarms else None)
+    return ServiceDeployReport(result, see_through(ecs, result, watcher))
+
+
+def see_through(ecs: Any, result: DeployResult, watcher: RolloutWatcher) -> RolloutReport:
+    """Watch what `apply` did to its end, bake, mark or return to known good (a
+    release does this for each of its services, with a watcher of its own)."""
     # Service events from the watched deployment's creation on: a re-run shows the rollout so far.
-    report = Rollout(ecs, watcher).see_through(result.cluster, result.service, result.task_definition_arn,
-                                               deployment_id=result.deployment_id or None,
-                                               record_arn=result.service_deployment_arn,
-                                               previous=result.previous_task_definition_arn)
-    return ServiceDeployReport(result, report)
+    return Rollout(ecs, watcher).see_through(result.cluster, result.service, result.task_definition_arn,
+                                             deployment_id=result.deployment_id or None,
+                                             record_arn=result.service_deployment_arn,
+                                             previous=result.previous_task_definition_arn)
+
+
+def check_images(ecr_for: Callable[[str], Any], plan: Plan, *, warn: Callable[[str], None]) -> None:
+    """The images the plan changes are in ECR (`registry.check_pushed`): none to
+    check when the service already runs the definition."""
+    if not plan.unchanged:
+        check_pushed(ecr_for, plan.images, unchanged=plan.current.images, warn=warn)
 
 
 def check_wait_options(options: WaitOptions) -> None:
