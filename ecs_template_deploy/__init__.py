@@ -1,6 +1,7 @@
 """Deploy ECS services from a Terraform-managed template task definition.
 
-Library entry points: `plan.prepare`, `deploy.deploy`, `diff.diff`,
+Library entry points: `service_deploy.deploy_service` (a whole deploy, as the
+CLI's `deploy` runs it), `plan.prepare`, `deploy.deploy`, `diff.diff`,
 `prune.prune`; the CLI is `ecs_template_deploy.cli.main`.
 """
 

@@ -44,7 +44,8 @@ from .render import ImageSelection
 from .plan import DeployRequest, Plan, prepare
 from .resources import fetch_service, short
 from .retry import Retrier
-from .rollback import Rollout, RolloutReport
+from .rollback import Rollback, RolloutReport
+from .service_deploy import see_through
 from .standing import Journal, look
 from .views import Service, family_of, revision_name, revision_of, same_revision
 from .watch import AlarmState, RolloutWatcher, WaitOptions, alarm_states
@@ -380,9 +381,7 @@ class Release:
                                f"{short(result.task_definition_arn)}; updated service {entry.name}: "
                                f"{short(result.previous_task_definition_arn)} -> {short(result.task_definition_arn)}",
                                {"taskDefinitionArn": result.task_definition_arn}))
-        report = Rollout(self.ecs, watcher).see_through(
-            result.cluster, result.service, result.task_definition_arn, deployment_id=result.deployment_id or None,
-            record_arn=result.service_deployment_arn, previous=result.previous_task_definition_arn)
+        report = see_through(self.ecs, result, watcher)
         known = report.known_good.task_definition if report.known_good else ""
         state = PASSED if report.exit_code == EXIT_OK else RETURNED if report.exit_code == EXIT_ROLLED_BACK else FAILED
         if recorded:
@@ -557,7 +556,7 @@ class Release:
                                  EXIT_ROLLED_BACK if proven else EXIT_NOT_RECOVERED, changed=True)
         sink(ProgressEvent("action", clock.now(), f"returning to known good (release {self.manifest.id} failed)",
                            {"service": entry.name}))
-        report = Rollout(self.ecs, watcher).roll_back(entry.cluster, service.arn)
+        report = Rollback(self.ecs, watcher).roll_back(entry.cluster, service.arn)
         back = report.exit_code == EXIT_OK
         if back:
             self._write(service.arn, replace(now, state=RETURNED), journal, clock)

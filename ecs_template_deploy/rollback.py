@@ -1,21 +1,15 @@
-"""After the update: watch the rollout, bake, mark success, return to known good on failure.
+"""Returning a service to known good: after a failed deploy, and the `rollback` command.
 
-`Rollout.see_through()` is what `deploy` does after it updated the service (or
-found it already running the definition), in named steps:
+`Rollback.after_failure()` is what a deploy does when its rollout failed
+(`rollout.Rollout.see_through` calls it), in named steps: record the failure on
+the revision; ECS's circuit breaker (or a PAUSE hook answered ROLLBACK) is
+rolling back: follow it, never fight it, then go on to the last known-good
+revision if ECS returned to one nobody proved; rollback disabled, or another
+deployment replaced ours: say so and stop; otherwise return to the last
+known-good revision (StopServiceDeployment ROLLBACK where ECS still holds blue)
+and watch that.
 
-- watch our deployment;
-- steady: bake (`--bake`, and while an `--alarm` that was already firing is
-  still in ALARM), with the bake's start recorded on the revision;
-- the bake passed: mark the revision known good (only a bake this run saw pass
-  does that);
-- failed: record it on the revision; ECS's circuit breaker is rolling back:
-  follow it, never fight it, then go on to the last known-good revision if ECS
-  returned to one nobody proved; rollback disabled, or another deployment
-  replaced ours: say so and stop; otherwise return to the last known-good
-  revision (StopServiceDeployment ROLLBACK where ECS still holds blue) and watch
-  that.
-
-`Rollout.roll_back()` is the `rollback` command: it follows a rollback that is
+`Rollback.roll_back()` is the `rollback` command: it follows a rollback that is
 already in progress (a killed run's) or starts one.
 
 Once the service has been changed, nothing ends these early: failed AWS calls
@@ -105,16 +99,17 @@ class RolloutReport:
             raise error
 
 
-def _failed_code(outcome: Outcome) -> int:
+def failed_code(outcome: Outcome) -> int:
     """Timed out (5) or not recovered (4)."""
     return EXIT_TIMED_OUT if outcome.state is State.TIMED_OUT else EXIT_NOT_RECOVERED
 
 
-class Rollout:
-    """Sees one change of a service through. The watcher brings the ECS client's
-    patience, the clock, the options and the journal; failed calls of the tool's
-    own (finding known good, the rollback's UpdateService, marking) are asked
-    again on the same clock."""
+class Rollback:
+    """Returns a service to known good: after a failed deploy (`after_failure`, which
+    `rollout.Rollout` calls) or as the `rollback` command (`roll_back`). The watcher
+    brings the ECS client's patience, the clock, the options and the journal;
+    failed calls of the tool's own (finding known good, the rollback's
+    UpdateService, marking) are asked again on the same clock."""
 
     def __init__(self, ecs: Any, watcher: RolloutWatcher) -> None:
         self.ecs = ecs
@@ -126,34 +121,14 @@ class Rollout:
         self._story = ""  # what happened so far, for a report of what went wrong next
         self._previous = ""  # what the service ran before the deploy being seen through
 
-    # -- deploy --------------------------------------------------------------
+    # -- a deploy that failed: the way back ------------------------------------
 
-    def see_through(self, cluster: str, service: str, task_definition: str, *, deployment_id: str | None = None,
-                    since: float | None = None, record_arn: str = "", previous: str = "") -> RolloutReport:
-        """Watch the deployment of `task_definition` to its end and act on the verdict.
-        `previous` is what the service ran before this deploy, for the message and the
-        `rollback --to` a failure suggests when no revision is known good."""
-        what = f"deploy of {short(task_definition)}"
-        self._previous = previous
-        return self._guarded(what, task_definition, Next.ROLLBACK,
-                             lambda: self._see_through(cluster, service, task_definition, deployment_id, since, record_arn))
-
-    def _see_through(self, cluster: str, service: str, task_definition: str, deployment_id: str | None,
-                     since: float | None, record_arn: str = "") -> RolloutReport:
-        first = self._first_look(cluster, service)
-        if first is not None and same_revision(first.steady_on, task_definition) \
-                and knowngood.is_marked(first, task_definition) and knowngood.read_mark(self.ecs, task_definition):
-            return RolloutReport(EXIT_OK, f"{short(task_definition)} already runs, steady and known good: nothing to do",
-                                 task_definition)
-        # a blue/green, linear or canary deployment's own bake and steps come on top of --timeout
-        waits = first.strategy_waits if first is not None else 0.0
-        outcome = self.watcher.watch(cluster, service, deployment_id=deployment_id, task_definition=task_definition,
-                                     since=since, record_arn=record_arn, timeout=self.options.timeout + waits)
-        if outcome.succeeded and (self.options.bake or self.watcher.alarms_firing):
-            outcome = self._bake(cluster, service, outcome)
-        if outcome.succeeded:
-            return self._succeeded(outcome, f"deployed {short(task_definition)}: steady state"
-                                   + (f", baked {self.options.bake:g} s" if self.options.bake else ""))
+    def after_failure(self, cluster: str, service: str, task_definition: str, outcome: Outcome,
+                      since: float | None) -> RolloutReport:
+        """The deploy of `task_definition` failed (or timed out) as `outcome` says: write
+        that on the revision, then follow ECS's own way back (circuit breaker, a PAUSE
+        hook answered ROLLBACK) or return to the last known-good revision, unless
+        rollback is disabled or another deployment replaced ours."""
         verdict = outcome.verdict
         what = (f"deploy of {short(task_definition)} {'timed out' if verdict.state is State.TIMED_OUT else 'failed'}: "
                 f"{verdict.reason}")
@@ -183,34 +158,9 @@ class Rollout:
                 where = (f"{short(task_definition)} stays where ECS holds it ({record.summary()}), with blue still "
                          "taking production traffic; ECS goes on (or, at a pause, takes the hook's timeout action) "
                          "unless someone answers or rolls back")
-            return RolloutReport(_failed_code(outcome), f"{what}; rollback disabled (--no-rollback), {where}",
+            return RolloutReport(failed_code(outcome), f"{what}; rollback disabled (--no-rollback), {where}",
                                  task_definition, outcome, next=Next.ROLLBACK)
         return self._return_to_known_good(cluster, service, outcome, what, since)
-
-    def _bake(self, cluster: str, service: str, outcome: Outcome) -> Outcome:
-        """The bake after the rollout: recorded on the revision as it starts, so a
-        later run knows it never finished if this one is killed; judged by the
-        watcher. Returns the bake's outcome if it failed, else the rollout's."""
-        revision = outcome.task_definition
-        arn = outcome.service.arn if outcome.service else None
-        try:
-            earlier = knowngood.read_bake(self.ecs, revision)
-        except DeployToolError:
-            earlier = None
-        if earlier is not None and earlier.state == knowngood.STARTED:
-            self.watcher.emit("action", f"{short(revision)}'s bake, {earlier.describe()} by an earlier run, never "
-                              "finished: baking it again in full")
-        try:
-            knowngood.record_bake(self.ecs, revision, knowngood.STARTED, at=self.clock.now(), service_arn=arn)
-        except DeployToolError as err:
-            self.watcher.emit("warning", f"could not record the start of {short(revision)}'s bake ({err}): baking anyway")
-        baked = self.watcher.bake(cluster, service, outcome, self.options.bake)
-        return outcome if baked.succeeded else baked  # a failure during the bake is a failed deploy
-
-    def _succeeded(self, outcome: Outcome, message: str) -> RolloutReport:
-        marked, warnings = self._mark(outcome, knowngood.PASSED)
-        return RolloutReport(EXIT_OK, message + (", marked known good" if marked else ""), outcome.task_definition,
-                             outcome, known_good=marked, warnings=warnings)
 
     def _record_failure(self, task_definition: str, service: Service | None, why: str = "failed") -> None:
         """Write on a revision that it failed (its deploy or its bake) or
@@ -238,7 +188,7 @@ class Rollout:
         back = short(recovery.task_definition)
         if recovery.succeeded:
             return self._back_on(cluster, service, outcome, recovery, f"{what}; {how} rolled back to {back}", by, since)
-        return RolloutReport(_failed_code(recovery), f"{what}; ECS's rollback to {back} did not reach a steady state: "
+        return RolloutReport(failed_code(recovery), f"{what}; ECS's rollback to {back} did not reach a steady state: "
                              f"{recovery.verdict.reason}", outcome.task_definition, outcome, recovery,
                              rolled_back_by=by, next=Next.ROLLBACK)
 
@@ -289,7 +239,7 @@ class Rollout:
                                    "steady", failed, outcome, further, returned_to=target.task_definition,
                                    rolled_back_by="ecs-template-deploy", known_good=marked or target, warnings=warnings)
         else:
-            report = RolloutReport(_failed_code(further), f"{how}, not known good; the return to known-good "
+            report = RolloutReport(failed_code(further), f"{how}, not known good; the return to known-good "
                                    f"{target.revision} failed: {further.verdict.reason}", failed, outcome, further,
                                    rolled_back_by="ecs-template-deploy", known_good=target, next=Next.ROLLBACK)
         report.traffic_back_at = traffic_back_at
@@ -347,7 +297,7 @@ class Rollout:
             return RolloutReport(EXIT_ROLLED_BACK, f"{what}; {how}, steady",
                                  failed, outcome, recovery, returned_to=target.task_definition,
                                  rolled_back_by=by, known_good=marked or target, warnings=warnings)
-        return RolloutReport(_failed_code(recovery), f"{what}; rollback to {target.revision} failed too: "
+        return RolloutReport(failed_code(recovery), f"{what}; rollback to {target.revision} failed too: "
                              f"{recovery.verdict.reason}", failed, outcome, recovery,
                              rolled_back_by=by, known_good=target, next=Next.ROLLBACK)
 
@@ -382,7 +332,7 @@ class Rollout:
         if recovery.succeeded:
             return self._back_on(cluster, service, outcome, recovery, f"{what}; traffic shifted back to {back} (blue)",
                                  "ecs-template-deploy", since, traffic_back_at=back_at)
-        report = RolloutReport(_failed_code(recovery), f"{what}; the traffic shift back to {back} did not reach a "
+        report = RolloutReport(failed_code(recovery), f"{what}; the traffic shift back to {back} did not reach a "
                                f"steady state: {recovery.verdict.reason}", outcome.task_definition, outcome,
                                recovery, rolled_back_by="ecs-template-deploy", next=Next.ROLLBACK)
         report.traffic_back_at = back_at
@@ -452,17 +402,6 @@ class Rollout:
         self.journal.did(f"marked {marked.revision} known good")
         self.watcher.emit("action", f"marked {marked.revision} known good", knownGood=marked.task_definition)
         return marked, []
-
-    def _first_look(self, cluster: str, service: str) -> Service | None:
-        """The service before watching (one DescribeServices): whether the deploy is
-        already done, and how long the strategy waits. Best effort: the watch that
-        follows has its own patience. Nothing is marked here: a deployment ECS calls
-        COMPLETED is not a bake this tool saw pass."""
-        try:
-            return self.watcher.describe(cluster, service)
-        except DeployToolError as err:
-            self.watcher.emit("warning", f"could not read the service before watching ({err}); watching")
-            return None
 
     def _guarded(self, what: str, task_definition: str, next_step: Next,
                  step: Callable[[], RolloutReport]) -> RolloutReport:
@@ -584,7 +523,7 @@ class Rollout:
             return RolloutReport(EXIT_OK, f"rolled back to {target.revision}: steady state", target.task_definition,
                                  outcome, returned_to=target.task_definition, rolled_back_by="ecs-template-deploy",
                                  known_good=marked, warnings=warnings)
-        return RolloutReport(_failed_code(outcome), f"rollback to {target.revision} {outcome.state.value}: "
+        return RolloutReport(failed_code(outcome), f"rollback to {target.revision} {outcome.state.value}: "
                              f"{outcome.verdict.reason}", target.task_definition, outcome,
                              rolled_back_by="ecs-template-deploy", known_good=target, next=Next.RERUN)
 

@@ -27,9 +27,9 @@ from ..events import Sink
 from ..manifest import Entry, load
 from ..oneoff import run_task, shown_command
 from ..plan import Plan
-from ..registry import check_pushed
 from ..release import Release, ReleaseReport, in_manifest_words
 from ..resources import short
+from ..service_deploy import check_images
 from .common import Context, positive_seconds
 from .run import check_task_options, job_from
 from ..watch import DEFAULT_POLL_INTERVAL
@@ -77,12 +77,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
     release.prepare()
     if context.ecr_for is not None:
         for name, plan in release.plans.items():
-            if not plan.unchanged:
-                try:
-                    check_pushed(context.ecr_for, plan.images, unchanged=plan.current.images, warn=context.warn)
-                except DeployToolError as err:
-                    err.args = (f"service {name}: {in_manifest_words(str(err))}",)
-                    raise
+            try:
+                check_images(context.ecr_for, plan, warn=context.warn)  # as `deploy` checks them
+            except DeployToolError as err:
+                err.args = (f"service {name}: {in_manifest_words(str(err))}",)
+                raise
     try:
         report = release.run()
     except BaseException:  # stopped (SIGTERM, Ctrl-C) or a bug: say where every service stands, then end as usual

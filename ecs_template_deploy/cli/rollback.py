@@ -17,7 +17,7 @@ from ..manifest import Watch
 from ..release import rollback_release
 from .common import Context, add_service_arguments, service_or_release
 from .release import conclude as released
-from .wait import add_wait_arguments, conclude, rollout_for, wait_options
+from .wait import add_wait_arguments, conclude, rollback_for, wait_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,5 +45,5 @@ def run(args: argparse.Namespace, context: Context) -> int:
     if args.family is not None and args.to is None:  # the target comes from the known-good marks, in the running family
         raise BadInputError("--family only applies with --to: pass --to REVISION (e.g. --to web:3) with it, or "
                             "drop --family to return to the last known-good revision")
-    rollout = rollout_for(context, wait_options(args))
-    return conclude(rollout.roll_back(args.cluster, args.service, to=args.to, family=args.family), context)
+    rollback = rollback_for(context, wait_options(args))
+    return conclude(rollback.roll_back(args.cluster, args.service, to=args.to, family=args.family), context)

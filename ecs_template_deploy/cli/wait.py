@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import re
 
-from ..clock import iso
-from ..errors import BadInputError, aws_call, one_line, shown
-from ..events import ProgressEvent
-from ..rollback import Rollout, RolloutReport
+from ..rollback import Rollback, RolloutReport
+from ..service_deploy import check_wait_options
 from ..verdict import DEFAULT_FAILURE_THRESHOLD
-from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, ON_PAUSE, AlarmState, RolloutWatcher, WaitOptions, alarm_states
+from ..watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, ON_PAUSE, RolloutWatcher, WaitOptions
 from .common import Context, at_least_one, non_negative_seconds, positive_seconds
 
 
@@ -47,76 +44,18 @@ def add_wait_arguments(parser: argparse.ArgumentParser, *, deploy: bool) -> None
 
 def wait_options(args: argparse.Namespace) -> WaitOptions:
     """The parsed waiting options, checked together (argparse checked each one)."""
-    if args.poll_interval > args.timeout:
-        raise BadInputError(f"--poll-interval {args.poll_interval:g} is longer than --timeout {args.timeout:g}: "
-                            "poll more often than the deploy may take")
-    no_wait = getattr(args, "no_wait", False)
-    no_rollback = getattr(args, "no_rollback", False)
-    if no_wait and no_rollback:
-        raise BadInputError("--no-rollback has no effect with --no-wait (nothing is watched): pass one of them")
-    alarms = tuple(getattr(args, "alarm", None) or ())
-    for name in alarms:
-        check_alarm_name(name)
-    if no_rollback and args.on_pause == "rollback":
-        raise BadInputError("--on-pause rollback takes the release back at a pause, --no-rollback leaves it in place on "
-                            "failure: they contradict each other; pass one")
-    if no_wait and args.on_pause != "wait":
-        raise BadInputError(f"--on-pause {args.on_pause} answers a pause the watch meets: it has no effect with "
-                            "--no-wait; pass one or the other (`continue` answers a pause later)")
-    if no_wait and (alarms or getattr(args, "bake", 0)):
-        raise BadInputError("--bake and --alarm watch the rollout: they have no effect with --no-wait; pass one or the other")
-    return WaitOptions(poll_interval=args.poll_interval, timeout=args.timeout,
-                       failure_threshold=args.failure_threshold, wait=not no_wait, rollback=not no_rollback,
-                       bake=getattr(args, "bake", 0.0), alarms=alarms, on_pause=args.on_pause)
+    options = WaitOptions(poll_interval=args.poll_interval, timeout=args.timeout,
+                          failure_threshold=args.failure_threshold, wait=not getattr(args, "no_wait", False),
+                          rollback=not getattr(args, "no_rollback", False), bake=getattr(args, "bake", 0.0),
+                          alarms=tuple(getattr(args, "alarm", None) or ()), on_pause=args.on_pause)
+    check_wait_options(options)
+    return options
 
 
-# CloudWatch's AlarmName: 1 to 255 characters, any but ASCII control characters.
-ALARM_NAME_LENGTH = 255
-_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def check_alarm_name(name: str) -> None:
-    """An --alarm is a name CloudWatch can hold, checked before any call (botocore
-    would refuse an empty one only when DescribeAlarms is sent)."""
-    if not name or len(name) > ALARM_NAME_LENGTH:
-        raise BadInputError(f"--alarm {shown(name)} is not a CloudWatch alarm name: give its name, 1 to "
-                            f"{ALARM_NAME_LENGTH} characters")
-    if _ASCII_CONTROL.search(name):
-        raise BadInputError(f"--alarm {shown(name)} is not a CloudWatch alarm name: it holds a control character; "
-                            "give the name as CloudWatch shows it")
-
-
-def rollout_for(context: Context, options: WaitOptions, alarms_at_start: dict[str, AlarmState] | None = None) -> Rollout:
-    return Rollout(context.ecs, RolloutWatcher(context.ecs, clock=context.clock, options=options, sink=context.sink,
-                                               journal=context.journal,
-                                               cloudwatch=context.cloudwatch if options.alarms else None,
-                                               alarms_at_start=alarms_at_start))
-
-
-def check_alarms(context: Context, names: tuple[str, ...]) -> dict[str, AlarmState]:
-    """Every --alarm names a CloudWatch alarm that exists: checked before anything
-    changes. Returns their states then, the baseline the watch starts from; one
-    already in ALARM is said at once, on the first lines of the output."""
-    if not names:
-        return {}
-    with aws_call("cloudwatch:DescribeAlarms"):
-        answer = context.cloudwatch.describe_alarms(AlarmNames=list(names))
-    states = alarm_states(answer)
-    missing = [name for name in names if name not in states]
-    if missing:
-        raise BadInputError(f"--alarm {missing[0]}: no CloudWatch alarm of that name in "
-                            f"{context.cloudwatch.meta.region_name}: check the name and --region")
-    for state in states.values():
-        if state.firing:
-            since = f" since {iso(state.since)}" if state.since is not None else ""
-            warning = (f"alarm {state.name} is already in ALARM{since} ({one_line(state.reason)}): the deploy goes ahead "
-                       "(a fix for an ongoing incident must be deployable), but the new revision is marked known good "
-                       f"only after {state.name} has left ALARM and the bake has passed with every alarm out of ALARM; if "
-                       f"it does not leave ALARM within {state.clears_within:g} s of the new revision running steady, "
-                       "the deploy rolls back")
-            context.journal.warn(warning)
-            context.sink(ProgressEvent("warning", context.clock.now(), warning, {"alarm": state.name}))
-    return states
+def rollback_for(context: Context, options: WaitOptions) -> Rollback:
+    """What `rollback` returns the service with (a `deploy` goes through `service_deploy`)."""
+    return Rollback(context.ecs, RolloutWatcher(context.ecs, clock=context.clock, options=options, sink=context.sink,
+                                                journal=context.journal))
 
 
 def conclude(report: RolloutReport, context: Context) -> int:

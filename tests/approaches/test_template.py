@@ -3,9 +3,14 @@ AWS and the ECS simulator; the infrastructure its Terraform creates is built
 by the stand-in (same names, same outputs)."""
 from __future__ import annotations
 
+import io
+from contextlib import redirect_stderr, redirect_stdout
+
 import pytest
 
 from ecs_template_deploy import knowngood
+from ecs_template_deploy.cli import main as deploy_tool
+from ecs_template_deploy.errors import BadInputError
 from ecs_template_deploy.verdict import State
 from harness import approaches
 from harness.approaches import InfraChange
@@ -68,8 +73,36 @@ def test_deploy_renders_the_template_into_its_own_family_and_marks_it_known_good
         template["memory"], template["containerDefinitions"][0]["secrets"])
     actions = set(recorder.iam_actions())
     assert {"ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ecs:UpdateService", "ecs:TagResource"} <= actions
-    # RegisterTaskDefinition with the template's roles implies iam:PassRole; nothing else outside ECS.
-    assert {a for a in actions if not a.startswith("ecs:")} == {"iam:PassRole"}
+    # RegisterTaskDefinition with the template's roles implies iam:PassRole; the CLI's image check
+    # reads ECR; nothing else outside ECS.
+    assert {a for a in actions if not a.startswith("ecs:")} == {"iam:PassRole", "ecr:DescribeImages"}
+
+
+def cli_deploy(built: Built, *argv: str) -> tuple[int, str]:
+    """`ecs-template-deploy deploy` on the same world and clock: its exit code and the error it printed."""
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        code = deploy_tool(["deploy", "--cluster", "app", "--service", "app", "--template", "app-template", *argv],
+                           session=built.aws.session, clock=built.aws.clock)
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize(("refused", "settings", "argv"), [
+    ("v9-never-pushed", {}, ()),  # the image check
+    ("v2", {"alarms": ("no-such-alarm",), "bake": 30.0}, ("--alarm", "no-such-alarm", "--bake", "30")),  # the alarm check
+])
+def test_approach_5_cd_refuses_what_the_cli_refuses_before_anything_changes(built, refused, settings, argv) -> None:
+    """Approach 5's CD runs the CLI's own deploy: what `deploy` refuses as bad input
+    (exit 2, nothing changed), the CD step refuses with the same error."""
+    before = built.service()["taskDefinition"]
+    approach = approaches.get("template")(Context.on(built.aws, built.infra.outputs, **settings))
+    with pytest.raises(BadInputError) as refused_by_cd:
+        approach.deploy(refused)
+    code, said = cli_deploy(built, "--tag", refused, *argv)
+
+    assert code == 2 and f"error: {refused_by_cd.value}" in said
+    assert built.service()["taskDefinition"] == before
+    assert built.ecs.list_task_definitions(familyPrefix="app")["taskDefinitionArns"] == []  # none registered in CD's family
 
 
 @pytest.mark.parametrize(("circuit_breaker", "state", "by"), [

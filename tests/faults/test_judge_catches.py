@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from unittest import mock
 
-from ecs_template_deploy import deploy, knowngood, prune, rollback, standing, watch
+from ecs_template_deploy import deploy, knowngood, prune, rollback, rollout, standing, watch
 from ecs_template_deploy.views import revision_name
 from ecs_template_deploy.retry import Retrier
 from harness.faults.cases import Case, baseline, call_number, run_case
@@ -38,7 +38,7 @@ def test_a_failed_known_good_mark_after_a_good_deploy_must_not_fail_the_deploy()
     def mark_once(self, outcome, proof):  # no retry, no warning: the error ends the command
         service = outcome.service
         return knowngood.mark(self.ecs, outcome.task_definition, at=self.clock.now(), service_arn=service.arn), []
-    with mock.patch.object(rollback.Rollout, "_mark", mark_once):
+    with mock.patch.object(rollback.Rollback, "_mark", mark_once):
         result = judged("good-deploy", Fault.CLIENT_ERROR, "ecs.TagResource", 1)
     assert result.misreported and "gave up" in result.misreported[0], result.explain()
 
@@ -72,7 +72,7 @@ def test_marking_what_ecs_calls_completed_is_a_mark_without_a_bake():
         return snapshot
     clean = baseline("bake-deploy")
     at = call_number(clean, "ecs.TagResource", 1) + 4  # a poll of the bake (its start is the first tag written)
-    with mock.patch.object(rollback.Rollout, "_first_look", first_look_that_marks):
+    with mock.patch.object(rollout.Rollout, "_first_look", first_look_that_marks):
         result = run_case(Case("bake-deploy", Fault.KILL_BEFORE, at))
     assert any("web:2 (v2) was marked known good" in problem for problem in result.lost), result.explain()
 
@@ -109,6 +109,6 @@ def test_pruning_with_the_named_service_alone_deregisters_what_another_service_n
 def test_following_a_return_whose_tasks_failed_gives_up_on_the_known_good_revision():
     """rollback as it was: it followed the failed return (its image was gone when
     that deployment began) instead of starting it over, and exited 4 once more."""
-    with mock.patch.object(rollback.Rollout, "_failed_return", lambda self, snapshot: 0):
+    with mock.patch.object(rollback.Rollback, "_failed_return", lambda self, snapshot: 0):
         result = run_case(Case("return-started-over"))
     assert any("exit 4 although AWS answered again" in p for p in result.misreported + result.lost), result.explain()

@@ -3,17 +3,19 @@
 ``task_definition`` (and ``desired_count``) it ignores; CD never touches
 either Terraform resource's settings.
 
-CD procedure, with the real deploy tool (``ecs_template_deploy``), the same
-library calls its CLI makes:
+CD procedure, with the real deploy tool (``ecs_template_deploy``), through the
+library entry point its CLI's ``deploy`` is a thin adapter over:
 
-- deploy N: ``deploy()`` reads the template's latest revision, sets the image
-  tag N, registers the result in the family ``<name>`` (which Terraform does
-  not manage) and updates the service; then ``Rollout.see_through()`` watches the
-  rollout with the virtual clock's now/sleep, marks the revision known good on
-  success, and on failure returns to the last known-good revision itself (or
-  follows ECS's circuit breaker when that is already rolling back);
+- deploy N: ``deploy_service()`` checks what the CLI checks (the waiting
+  options, that the ``--alarm``s exist, that the image is pushed to ECR),
+  reads the template's latest revision, sets the image tag N, registers the
+  result in the family ``<name>`` (which Terraform does not manage) and
+  updates the service; then it watches the rollout with the virtual clock's
+  now/sleep, marks the revision known good on success, and on failure returns
+  to the last known-good revision itself (or follows ECS's circuit breaker
+  when that is already rolling back);
 - roll back: when the failing deploy already brought the service back (the
-  usual case, see above), nothing is left to do; otherwise ``Rollout.roll_back()``:
+  usual case, see above), nothing is left to do; otherwise ``Rollback.roll_back()``:
   ``UpdateService`` to the last known-good revision (tags on the revision and
   the service say which), watched;
 - infrastructure change: `terraform apply` of the template's variable (through
@@ -28,10 +30,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ecs_template_deploy.deploy import deploy as tool_deploy
 from ecs_template_deploy.plan import DeployRequest
 from ecs_template_deploy.render import ImageSelection
-from ecs_template_deploy.rollback import Rollout, RolloutReport
+from ecs_template_deploy.rollback import Rollback, RolloutReport
+from ecs_template_deploy.service_deploy import deploy_service
 
 from typing import Any
 
@@ -95,13 +97,14 @@ class Template(Approach):
         c = self.context
         request = DeployRequest(cluster=c.cluster, service=c.service, template=self.template_family,
                                 images=ImageSelection(tag=version))
-        since = c.now()
         if c.bake or c.alarms:  # `deploy --bake S --alarm NAME`: a watcher that keeps watching
             self.watcher = make_watcher(self.ecs, c, bakes=True)
-        result = tool_deploy(self.ecs, request, clock=self.watcher.clock, journal=self.watcher.journal)
-        report = Rollout(self.ecs, self.watcher).see_through(c.cluster, c.service, result.task_definition_arn,
-                                                             deployment_id=result.deployment_id or None, since=since,
-                                                             record_arn=result.service_deployment_arn)
+        # what `ecs-template-deploy deploy --tag N` runs, on the scenario's clients and clock
+        deployed = deploy_service(self.ecs, request, self.watcher.options, clock=self.watcher.clock,
+                                  journal=self.watcher.journal, cloudwatch=self.watcher.cloudwatch,
+                                  ecr_for=lambda region: c.client("ecr"))
+        result, report = deployed.deployed, deployed.rollout
+        assert report is not None  # the options always wait
         self.last_report = report
         return Step(result.task_definition_arn, result.images[c.container], report.outcome)
 
@@ -112,7 +115,7 @@ class Template(Approach):
             # The failing deploy already went back to known good (the tool's own
             # rollback or ECS's circuit breaker): CD has nothing left to do.
             return Step(last.returned_to, self._image(last.returned_to), last.recovery)
-        report = Rollout(self.ecs, self.watcher).roll_back(c.cluster, c.service, since=c.now())
+        report = Rollback(self.ecs, self.watcher).roll_back(c.cluster, c.service, since=c.now())
         self.last_report = report
         return Step(report.task_definition, self._image(report.task_definition), report.outcome)
 
