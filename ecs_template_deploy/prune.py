@@ -26,6 +26,7 @@ asks again after a failed call, and a re-run after a kill finishes the job.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -297,7 +298,7 @@ def prune(ecs: Any, request: PruneRequest, *, clock: Clock = WALL, journal: Jour
         until = clock.now() + DEREGISTER_BUDGET
         for arn in doomed:
             try:
-                retry.call(lambda: _deregister(ecs, arn), until=until, what=f"deregistering {short(arn)}")
+                retry.call(functools.partial(_deregister, ecs, arn), until=until, what=f"deregistering {short(arn)}")
             except DeployToolError as err:
                 done = ", ".join(map(short, deregistered)) or "none"
                 err.args = (f"{err.args[0]}; deregistered so far: {done}; not yet: "

@@ -41,6 +41,7 @@ can say where and why (`note()` is the one line that says it).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -290,7 +291,7 @@ def _pairs(text: str, programs: set[str]) -> list[Span]:
     spans: list[Span] = []
     words = _tokens(text)
     programs = programs | _programs(text[s:e] for s, e in words)
-    for (ps, pe), (s, e) in zip(words, words[1:]):
+    for (ps, pe), (s, e) in itertools.pairwise(words):
         start, end = _inside_quotes(text, s, e)
         found = _after_flag(text[ps:pe], text[start:end], programs)
         if found:

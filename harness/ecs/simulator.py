@@ -494,7 +494,7 @@ class Simulator:
                 account, region = account_region(service.arn)
                 name, image = behaviour.alarm, c.image
 
-                def fire(name: str = name, image: str = image) -> None:
+                def fire(name: str = name, image: str = image, account: str = account, region: str = region) -> None:
                     if task.alive and task.wanted:
                         alarms.set_state(self.moto, account, region, name, "ALARM", f"{image} misbehaves under production traffic")
                         self.timeline.event(self.clock.now(), service.name, f"alarm {name}: ALARM ({image})")

@@ -30,6 +30,7 @@ next pipeline's deploy. Then let the simulator settle and judge:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shlex
@@ -322,7 +323,7 @@ def run_cases(cases: Iterable[Case]) -> Iterator[CaseResult]:
             scenario.prepare(world)
             before = _before(world, scenario)
             for case in (c for c in cases if c.scenario == name):
-                yield _in_a_fork(lambda: _run(case, scenario, world, before)) if hasattr(os, "fork") \
+                yield _in_a_fork(functools.partial(_run, case, scenario, world, before)) if hasattr(os, "fork") \
                     else _run(case, scenario, world, before)
 
 
@@ -507,7 +508,7 @@ def judge(case: Case, scenario: Scenario, world: ToolWorld, before: Before, runs
     killed = [recorder.killed] if recorder is not None and recorder.killed is not None else []
     said = " ".join(run.text for run in [*others, *killed, *runs] if run)
     result = CaseResult(case, [run.code if run else None for run in [*others, *runs]], ended_on=end.describe)
-    deploys = [(run, argv) for run, argv in zip(runs, argvs) if run is not None]
+    deploys = [(run, argv) for run, argv in zip(runs, argvs, strict=True) if run is not None]
     deploys += [(run, tuple(_target(scenario.meanwhile))) for run in others]
     deploys += [(run, argvs[0]) for run in killed]
     proven = _proven(world, scenario, before, recorder, deploys) if recorder else (before.proven, [])
@@ -590,7 +591,7 @@ def _lost(case: Case, scenario: Scenario, world: ToolWorld, before: Before, end:
         back = revision_name(last.result.get("returnedTo"))
         if back and back not in rightly:
             lost.append(f"exit 1 returned to {back}, which never passed a bake")
-    for run, argv in zip(runs, argvs):
+    for run, argv in zip(runs, argvs, strict=True):
         if run is not None and _redeploys_a_failed_release(run, argv):
             lost.append(f"`{argv[0]}` saw its release fail, then said next: {run.result['next']}")
     return lost

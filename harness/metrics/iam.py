@@ -300,7 +300,7 @@ def policy_document(permissions: Iterable[Permission]) -> dict[str, Any]:
         service = action.split(":", 1)[0]
         grouped.setdefault((service, condition, tuple(sorted(resources))), []).append(action)
     statements = []
-    for (service, condition, resources), actions in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    for (_service, condition, resources), actions in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
         statement: dict[str, Any] = {
             "Sid": "",
             "Effect": "Allow",

@@ -40,7 +40,7 @@ def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
         for index, image in enumerate(images):
             counts = [s.tasks.get(image, 0) for s in timeline.samples]
             counts.append(counts[-1])
-            top = [b + c for b, c in zip(bottom, counts)]
+            top = [b + c for b, c in zip(bottom, counts, strict=True)]
             ax.fill_between(xs, bottom, top, step="post", color=IMAGE_COLOURS[index % len(IMAGE_COLOURS)],
                             label=f"running {image}", linewidth=0)
             bottom = top
@@ -127,7 +127,7 @@ def timelines_figure(timelines: Iterable[tuple[str, Timeline]]) -> Figure:
     with plt.rc_context(_RC):
         fig = Figure(figsize=(7.5, 2.6 * len(items)))
         axes = fig.subplots(len(items), 1, squeeze=False, sharex=True)
-        for ax, (title, timeline) in zip(axes[:, 0], items):
+        for ax, (title, timeline) in zip(axes[:, 0], items, strict=True):
             _draw(ax, timeline, title)
         fig.tight_layout()
     return fig
@@ -153,7 +153,7 @@ def mode_figure(panels: list[list[tuple[str, Timeline | None]]], columns: list[s
                     continue
                 share = _draw(ax, timeline, title, compact=True)
                 for axis in (ax, share) if share is not None else (ax,):
-                    for handle, label in zip(*axis.get_legend_handles_labels()):
+                    for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
                         handles.setdefault(label.replace("running ", "tasks of "), handle)
         for c, name in enumerate(columns):
             axes[-1][c].set_xlabel(f"{name}: seconds since the failing deploy", fontsize=8)

@@ -67,7 +67,7 @@ def print_table(table: Table, console: Console) -> None:
         rich_table.add_column("Approach", style="bold", no_wrap=True)
         for index in group:
             rich_table.add_column(table.columns[index].short_title, overflow="fold")
-        for row, row_cells in zip(table.rows, cells):
+        for row, row_cells in zip(table.rows, cells, strict=True):
             rich_table.add_row(row.short_label, *(row_cells[index] for index in group))
         console.print(rich_table)
 
@@ -106,7 +106,7 @@ def markdown(results: Results, table: Table) -> str:
     lines = [f"# {TITLE}", ""]
     lines += [
         "Every figure below was measured by a run of the harness (scenarios in "
-        "`scenarios/`); none is typed in. " f"{WINNER_MARK} marks the best value of each column; "
+        f"`scenarios/`); none is typed in. {WINNER_MARK} marks the best value of each column; "
         "*not measured* means no scenario of this run measured it."
         + (f" {terraform_line(results)}" if terraform_line(results) else ""),
         "",
@@ -280,7 +280,7 @@ def report_json(results: Results, table: Table) -> str:
                 "label": row.label,
                 "cells": {
                     col.key: {"value": json_value(cell.value), "text": cell.text, "winner": cell.winner}
-                    for col, cell in zip(table.columns, row.cells)
+                    for col, cell in zip(table.columns, row.cells, strict=True)
                 },
                 "measured": results.data.get(row.approach, {}),
             }

@@ -445,8 +445,8 @@ def errors_by_resource(output: str) -> list[str]:
     found = []
     for index, line in enumerate(lines):
         if line.startswith("Error:"):
-            resource = next((l.removeprefix("with ").rstrip(",") for l in lines[index + 1:index + 6]
-                             if l.startswith("with ")), "")
+            resource = next((following.removeprefix("with ").rstrip(",") for following in lines[index + 1:index + 6]
+                             if following.startswith("with ")), "")
             found.append(f"{resource}: {line}" if resource else line)
     return found
 
