@@ -200,7 +200,7 @@ def render(template: TaskDefinition, family: str, images: Mapping[str, str], fie
            service_arn: str = "") -> dict[str, Any]:
     """The RegisterTaskDefinition request: the template with `family`, `images` and tags
     (the template's, where it came from, and the service it is deployed to)."""
-    definition = {
+    definition: dict[str, Any] = {
         key: copy.deepcopy(value)
         for key, value in template.raw.items()
         if key in fields and key not in {"family", "tags"} and value is not None

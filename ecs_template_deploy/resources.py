@@ -30,7 +30,7 @@ CONTROLLERS = {
 }
 
 
-def _arn(reference: str, kind: str, region: str, option: str) -> re.Match | None:
+def _arn(reference: str, kind: str, region: str, option: str) -> re.Match[str] | None:
     """The parts of `reference` if it is an ECS ARN of `kind`; refuse one of another kind or region."""
     if not reference.startswith("arn:"):
         return None

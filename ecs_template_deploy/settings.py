@@ -40,7 +40,7 @@ REPOSITORY_MISSING = "NOT_FOUND"  # repositoryTagMutability of an ECR repository
 
 
 def _deployment_configuration(service: Service) -> dict[str, Any]:
-    config = dict(service.raw.get("deploymentConfiguration") or {})
+    config: dict[str, Any] = dict(service.raw.get("deploymentConfiguration") or {})
     breaker = config.get("deploymentCircuitBreaker") or {}
     alarms = config.get("alarms") or {}
     out: dict[str, Any] = {
@@ -124,7 +124,8 @@ def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unr
         unread.append(f"repository {reference.path}: {err}")
         return None
     repositories = answer.get("repositories") or [{}]
-    return repositories[0].get("imageTagMutability", "MUTABLE")
+    mutability: str = repositories[0].get("imageTagMutability", "MUTABLE")
+    return mutability
 
 
 def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str]) -> tuple[list[dict[str, Any]],

@@ -199,6 +199,7 @@ class _Blind:
         self.delay = min(1.0, self.watcher.options.poll_interval)
 
     def reason(self, timeout: float) -> str:
+        assert self.since is not None  # asked only after failed(), which sets it
         return (f"could not read the rollout for the last {self.watcher.clock.now() - self.since:.0f} s "
                 f"of the {timeout:g} s allowed: {self.error}")
 
@@ -232,7 +233,7 @@ class RolloutWatcher:
             {name for name, state in alarms_at_start.items() if state.firing} if alarms_at_start is not None else None)
         self._alarm_info: dict[str, AlarmState] = dict(alarms_at_start or {})
         # Service events already streamed, across watches (a deploy, then its rollback).
-        self._seen_events: set[str] = set()
+        self._seen_events: set[str | None] = set()  # event ids (None for one ECS sent without)
         # Stopped tasks described once and for all (they do not change any more).
         self._known_tasks: dict[str, StoppedTask] = {}
 
@@ -334,7 +335,7 @@ class RolloutWatcher:
         adopting = not record_arn and adopt and ours is not None and ours.is_primary
         stopped = self._stopped_tasks(cluster, snapshot.name or service, deployment_id) if deployment_id else []
         record = self._record(record_arn or (snapshot.current_service_deployment if adopting else ""))
-        if adopting and record is not None:
+        if adopting and ours is not None and record is not None:  # adopting implies ours; said for the type checker
             # ECS links no ecs-svc/ id to its record: the service's current one is ours
             # if it was made with our deployment (a rollback's ecs-svc/ deployment, or
             # blue back in front, belong to an older record)

@@ -178,7 +178,8 @@ def _profile(args: argparse.Namespace) -> str | None:
         raise BadInputError("--profile is empty: pass a profile name from ~/.aws/config, or leave --profile out")
     if args.profile is None and os.environ.get("AWS_PROFILE") == "":
         raise BadInputError("AWS_PROFILE is set but empty: set it to a profile in ~/.aws/config, or unset it")
-    return args.profile
+    profile: str | None = args.profile
+    return profile
 
 
 def _region_asked(args: argparse.Namespace) -> str | None:
@@ -315,10 +316,11 @@ def next_command(step: Next, args: argparse.Namespace, argv: list[str], journal:
     """The one command that finishes the job, ready to paste."""
     if step is Next.NOTHING:
         return ""
-    if step is Next.RERUN or (step is not Next.NOTHING and getattr(args, "service", None) is None):
+    if step is Next.RERUN or getattr(args, "service", None) is None:
         # what looks secret in the command line (`run --command "migrate --password X"`) is not
         # repeated into the log: the reader puts it back as they passed it
-        shown, masked = mask(list(argv), "", "command")
+        shown, found = mask(list(argv), "", "command")
+        masked = bool(found)
         for index, word in enumerate(shown[:-1]):
             if word == "--env" and "=" in shown[index + 1]:  # --env values are never printed, only their names
                 name, _, value = shown[index + 1].partition("=")

@@ -70,7 +70,7 @@ def _usage_fix(message: str) -> str:
     return next((fix for said, fix in _USAGE_FIXES if said in message), "")
 
 
-def common_parser() -> argparse.ArgumentParser:
+def common_parser() -> Parser:
     """Options every command accepts (as a parent parser, so they go after the command)."""
     parser = Parser(add_help=False)
     aws = parser.add_argument_group("AWS")

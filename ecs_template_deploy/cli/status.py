@@ -179,7 +179,7 @@ def release_status(ecs: Any, cluster: str, release: str) -> dict[str, Any]:
     if not services:
         raise BadInputError(f"no service of cluster {shown(cluster)} records release {shown(release)}: check the id "
                             "(the release's output names it) and --cluster")
-    rows = []
+    rows: list[dict[str, Any]] = []  # one JSON object per service
     for service in services:
         record = Record.read(service.tags)
         running = service.steady_on

@@ -63,11 +63,12 @@ def wait_options(args: argparse.Namespace) -> WaitOptions:
     if no_wait and args.on_pause != "wait":
         raise BadInputError(f"--on-pause {args.on_pause} answers a pause the watch meets: it has no effect with "
                             "--no-wait; pass one or the other (`continue` answers a pause later)")
-    if no_wait and (alarms or getattr(args, "bake", 0)):
+    bake: float = getattr(args, "bake", 0.0)  # commands without --bake watch no bake
+    if no_wait and (alarms or bake):
         raise BadInputError("--bake and --alarm watch the rollout: they have no effect with --no-wait; pass one or the other")
     return WaitOptions(poll_interval=args.poll_interval, timeout=args.timeout,
                        failure_threshold=args.failure_threshold, wait=not no_wait, rollback=not no_rollback,
-                       bake=getattr(args, "bake", 0.0), alarms=alarms, on_pause=args.on_pause)
+                       bake=bake, alarms=alarms, on_pause=args.on_pause)
 
 
 # CloudWatch's AlarmName: 1 to 255 characters, any but ASCII control characters.
