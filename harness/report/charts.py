@@ -17,6 +17,7 @@ matplotlib.use("Agg", force=True)
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.typing import RcKeyType  # noqa: E402
 
 from harness.metrics.results import Timeline  # noqa: E402
 
@@ -24,7 +25,7 @@ MARKER_COLOURS = {"deploy": "#1f77b4", "failure": "#d62728", "decision": "#ff7f0
 # Known-good first: green-ish, then the failing image red-ish, then others.
 IMAGE_COLOURS = ("#8fd19e", "#f4a3a3", "#a6c8ff", "#ffd58a", "#d0b3ff", "#b3e6e6")
 
-_RC = {"svg.hashsalt": "harness-report", "svg.fonttype": "path", "font.size": 9}
+_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "harness-report", "svg.fonttype": "path", "font.size": 9}
 
 
 def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
