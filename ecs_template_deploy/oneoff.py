@@ -30,8 +30,10 @@ from .secrets import Masked, mask, note
 from .standing import Journal
 from .views import Service, StoppedTask, TaskDefinition
 
-if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
-    from mypy_boto3_ecs.type_defs import TaskTypeDef
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs.type_defs import ContainerOverrideTypeDef, TaskOverrideTypeDef, TaskTypeDef
 
 STARTED_BY = "ecs-template-deploy"
 
@@ -118,16 +120,17 @@ def shown_command(job: OneOff) -> tuple[str, list[Masked]]:
     return text.strip(), masked
 
 
-def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interval: float, sink: Sink = discard,
+def run_task(ecs: ECSClient, job: OneOff, *, clock: Clock, timeout: float, poll_interval: float, sink: Sink = discard,
              journal: Journal | None = None) -> TaskEnd:
     """Start the task, watch it until it stops or `timeout` passes."""
     journal = journal if journal is not None else Journal()
     retry = Retrier(clock, sink)
-    override: dict[str, Any] = {"name": job.container}
+    override: ContainerOverrideTypeDef = {"name": job.container}
     if job.command:
         override["command"] = list(job.command)
     if job.environment:
         override["environment"] = [{"name": k, "value": v} for k, v in job.environment]
+    overrides: TaskOverrideTypeDef = {"containerOverrides": [override]}
     token = uuid.uuid4().hex  # the same for every attempt of this run: one task, however often asked
     started = clock.now()
     deadline = started + timeout
@@ -136,7 +139,7 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
         with aws_call("ecs:RunTask"):
             answer = ecs.run_task(cluster=job.cluster, taskDefinition=job.task_definition.arn, count=1,
                                   startedBy=STARTED_BY, clientToken=token,
-                                  overrides={"containerOverrides": [override]}, **(job.network or {}))
+                                  overrides=overrides, **(job.network or {}))
         if not answer.get("tasks"):
             failure = (answer.get("failures") or [{}])[0]
             raise AwsError(f"ecs:RunTask started no task: {failure.get('reason', 'no reason given')} "
@@ -170,7 +173,7 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
                    started=started)
 
 
-def running_twin(ecs: Any, job: OneOff, override: dict[str, Any]) -> str:
+def running_twin(ecs: ECSClient, job: OneOff, override: ContainerOverrideTypeDef) -> str:
     """A task this tool started of the same revision with the same container override
     (command, environment) that has not stopped: what a run stopped mid-way left
     running. "" if none."""
@@ -193,7 +196,7 @@ def running_twin(ecs: Any, job: OneOff, override: dict[str, Any]) -> str:
     return ""
 
 
-def _follow(ecs: Any, job: OneOff, arn: str, *, clock: Clock, deadline: float, poll_interval: float, sink: Sink,
+def _follow(ecs: ECSClient, job: OneOff, arn: str, *, clock: Clock, deadline: float, poll_interval: float, sink: Sink,
             started: float) -> TaskEnd:
     """Watch task `arn` until it stops or `deadline` passes."""
     last = ""

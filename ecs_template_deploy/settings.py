@@ -18,7 +18,7 @@ what was masked and why (empty when nothing was).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from botocore.exceptions import ClientError
 
@@ -29,6 +29,9 @@ from .registry import ECR_HOST
 from .resources import fetch_service
 from .secrets import Masked, mask
 from .views import Service, family_of, revision_name
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 VERSION = 1
 TEMPLATE_SUFFIX = "-template"
@@ -128,7 +131,7 @@ def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unr
     return mutability
 
 
-def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str]) -> tuple[list[dict[str, Any]],
+def _containers(ecs: ECSClient, task_definition: str, ecr_for: Any, unread: list[str]) -> tuple[list[dict[str, Any]],
                                                                                            list[Masked]]:
     """The running revision's containers as the document shows them, and what of them was masked."""
     with aws_call("ecs:DescribeTaskDefinition"):
@@ -148,7 +151,7 @@ def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str])
     return mask(containers, "containers", "containers")
 
 
-def _template(ecs: Any, family: str, template: str | None, unread: list[str]) -> dict[str, Any]:
+def _template(ecs: ECSClient, family: str, template: str | None, unread: list[str]) -> dict[str, Any]:
     """The template family: the one named, else `<family>-template` if it exists."""
     name = family_of(template) if template else family.removesuffix(TEMPLATE_SUFFIX) + TEMPLATE_SUFFIX
     try:
@@ -166,7 +169,7 @@ def _template(ecs: Any, family: str, template: str | None, unread: list[str]) ->
     return {"family": name, "named": bool(template), "found": found}
 
 
-def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = None, ecr_for: Any = None,
+def read_settings(ecs: ECSClient, cluster: str, service_name: str, *, elbv2: Any = None, ecr_for: Any = None,
                   template: str | None = None, family: str | None = None,
                   start_seconds: float | None = None) -> dict[str, Any]:
     """Everything that decides how the service deploys and rolls back, read-only."""

@@ -13,7 +13,7 @@ timeout that says so, and the caller acts on it as on any timeout.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .clock import Clock, epoch, iso
 from .errors import AccessDeniedError, AwsError, ServiceNotFoundError, aws_call
@@ -26,6 +26,9 @@ from .views import (
     Service, ServiceDeployment, StoppedTask, family_of, is_steady_state_event, revision_name, revision_of, same_revision,
 )
 
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
+
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 1800.0
 # What the tool does when the deployment it watches stops at a PAUSE lifecycle hook
@@ -35,7 +38,11 @@ ON_PAUSE = ("wait", "continue", "rollback", "fail")
 ANSWER_RETRY_SECONDS = 300.0  # ContinueServiceDeployment throttled or failing: asked again this long
 # Longest wait between polls while AWS does not answer (throttling: ask less often).
 MAX_BLIND_DELAY = 30.0
-def continue_paused(ecs: Any, record_arn: str, hook_id: str, action: str) -> bool:
+# ContinueServiceDeployment's two answers to a PAUSE hook
+PauseAnswer = Literal["CONTINUE", "ROLLBACK"]
+
+
+def continue_paused(ecs: ECSClient, record_arn: str, hook_id: str, action: PauseAnswer) -> bool:
     """ContinueServiceDeployment for one PAUSE hook. False when it no longer awaits an
     answer (answered, expired, or its deployment ended: ECS refuses with
     InvalidParameterException or ConflictException); other failures raise."""
@@ -212,7 +219,7 @@ class RolloutWatcher:
     service, for reports of where things stand).
     """
 
-    def __init__(self, ecs: Any, *, clock: Clock, options: WaitOptions = WaitOptions(), sink: Sink = discard,
+    def __init__(self, ecs: ECSClient, *, clock: Clock, options: WaitOptions = WaitOptions(), sink: Sink = discard,
                  journal: Journal | None = None, cloudwatch: Any = None,
                  alarms_at_start: dict[str, AlarmState] | None = None) -> None:
         if options.alarms and cloudwatch is None:
@@ -499,7 +506,7 @@ class RolloutWatcher:
                 self.answer_pause(record.arn, hook.hook_id, "CONTINUE")
         return None
 
-    def answer_pause(self, record_arn: str, hook_id: str, action: str) -> bool:
+    def answer_pause(self, record_arn: str, hook_id: str, action: PauseAnswer) -> bool:
         """ContinueServiceDeployment for one PAUSE hook, retried while AWS fails. When
         the hook no longer awaits an answer, ECS's record says what became of it: a
         retry after a lost reply finds this run's own answer applied (ECS rolling back

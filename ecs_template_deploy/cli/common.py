@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..clock import WALL, AwsTime, Clock
 from ..errors import BadInputError, bounded, shown
@@ -13,13 +13,16 @@ from ..events import Sink, discard
 from ..render import ImageSelection
 from ..standing import Journal
 
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
+
 
 @dataclass
 class Context:
     """Built once by `main`: the boto3 session, its ECS client, the clock, where output goes."""
 
     session: Any
-    ecs: Any
+    ecs: ECSClient
     cloudwatch: Any = None  # for --alarm
     elbv2: Any = None  # for check: target group health checks and deregistration delay
     ecr_for: Any = None  # region -> ECR client, for checking that images are pushed

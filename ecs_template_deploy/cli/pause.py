@@ -17,7 +17,7 @@ import argparse
 from ..errors import BadInputError, aws_call
 from ..resources import fetch_service
 from ..views import Service, ServiceDeployment
-from ..watch import continue_paused
+from ..watch import PauseAnswer, continue_paused
 from .common import Context, add_service_arguments
 
 
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    action = "ROLLBACK" if args.rollback else "CONTINUE"
+    action: PauseAnswer = "ROLLBACK" if args.rollback else "CONTINUE"
     service = fetch_service(context.ecs, args.cluster, args.service)
     if not service.pauses:
         raise BadInputError(f"service {service.name}'s deployments have no PAUSE lifecycle hook: nothing to answer; "
