@@ -31,6 +31,7 @@ from .secrets import Masked, mask
 from .views import Service, family_of, revision_name
 
 if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecr import ECRClient
     from mypy_boto3_ecs import ECSClient
 
 VERSION = 1
@@ -105,7 +106,7 @@ def _target_groups(elbv2: Any, service: Service, unread: list[str]) -> list[dict
     return groups
 
 
-def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unread: list[str]) -> str | None:
+def _repository_mutability(ecr_for: Callable[[str], ECRClient] | None, image: str, unread: list[str]) -> str | None:
     """ECR's imageTagMutability (MUTABLE, IMMUTABLE, ..._WITH_EXCLUSION) for an ECR image; None elsewhere or unread."""
     try:
         reference = parse_image(image)
@@ -131,7 +132,7 @@ def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unr
     return mutability
 
 
-def _containers(ecs: ECSClient, task_definition: str, ecr_for: Any, unread: list[str]) -> tuple[list[dict[str, Any]],
+def _containers(ecs: ECSClient, task_definition: str, ecr_for: Callable[[str], ECRClient] | None, unread: list[str]) -> tuple[list[dict[str, Any]],
                                                                                            list[Masked]]:
     """The running revision's containers as the document shows them, and what of them was masked."""
     with aws_call("ecs:DescribeTaskDefinition"):
@@ -169,7 +170,7 @@ def _template(ecs: ECSClient, family: str, template: str | None, unread: list[st
     return {"family": name, "named": bool(template), "found": found}
 
 
-def read_settings(ecs: ECSClient, cluster: str, service_name: str, *, elbv2: Any = None, ecr_for: Any = None,
+def read_settings(ecs: ECSClient, cluster: str, service_name: str, *, elbv2: Any = None, ecr_for: Callable[[str], ECRClient] | None = None,
                   template: str | None = None, family: str | None = None,
                   start_seconds: float | None = None) -> dict[str, Any]:
     """Everything that decides how the service deploys and rolls back, read-only."""

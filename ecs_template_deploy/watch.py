@@ -12,6 +12,7 @@ timeout that says so, and the caller acts on it as on any timeout.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -94,7 +95,7 @@ class AlarmState:
         return self.state == "ALARM"
 
 
-def alarm_states(answer: dict[str, Any]) -> dict[str, AlarmState]:
+def alarm_states(answer: Mapping[str, Any]) -> dict[str, AlarmState]:
     """Name -> state, from a DescribeAlarms answer (metric and composite alarms)."""
     states = {}
     for raw in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", []):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -14,6 +15,9 @@ from ..render import ImageSelection
 from ..standing import Journal
 
 if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from boto3 import Session
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_ecr import ECRClient
     from mypy_boto3_ecs import ECSClient
 
 
@@ -21,11 +25,11 @@ if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
 class Context:
     """Built once by `main`: the boto3 session, its ECS client, the clock, where output goes."""
 
-    session: Any
+    session: Session
     ecs: ECSClient
-    cloudwatch: Any = None  # for --alarm
-    elbv2: Any = None  # for check: target group health checks and deregistration delay
-    ecr_for: Any = None  # region -> ECR client, for checking that images are pushed
+    cloudwatch: CloudWatchClient | None = None  # for --alarm
+    elbv2: Any = None  # for check: target group health checks and deregistration delay (no elbv2 stubs in `lint`)
+    ecr_for: Callable[[str], ECRClient] | None = None  # region -> ECR client, for checking that images are pushed
     json: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)

@@ -100,13 +100,15 @@ def check_alarms(context: Context, names: tuple[str, ...]) -> dict[str, AlarmSta
     already in ALARM is said at once, on the first lines of the output."""
     if not names:
         return {}
+    cloudwatch = context.cloudwatch
+    assert cloudwatch is not None  # build_context always makes one
     with aws_call("cloudwatch:DescribeAlarms"):
-        answer = context.cloudwatch.describe_alarms(AlarmNames=list(names))
+        answer = cloudwatch.describe_alarms(AlarmNames=list(names))
     states = alarm_states(answer)
     missing = [name for name in names if name not in states]
     if missing:
         raise BadInputError(f"--alarm {missing[0]}: no CloudWatch alarm of that name in "
-                            f"{context.cloudwatch.meta.region_name}: check the name and --region")
+                            f"{cloudwatch.meta.region_name}: check the name and --region")
     for state in states.values():
         if state.firing:
             since = f" since {iso(state.since)}" if state.since is not None else ""
