@@ -30,9 +30,8 @@ from .secrets import Masked, mask, note
 from .standing import Journal
 from .views import Service, StoppedTask, TaskDefinition
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
     from mypy_boto3_ecs import ECSClient
-  # types only: the tool needs boto3 alone at run time
     from mypy_boto3_ecs.type_defs import ContainerOverrideTypeDef, TaskOverrideTypeDef, TaskTypeDef
 
 STARTED_BY = "ecs-template-deploy"
