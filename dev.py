@@ -10,7 +10,7 @@
     python3 dev.py aws cleanup    harness aws cleanup --run-id ID: what a killed run left on real AWS
     python3 dev.py test [ARGS]    pytest: the whole suite, or ARGS (e.g. tests/deploy)
     python3 dev.py bench NAME     a benchmark from bench/ (bench/NAME.py)
-    python3 dev.py run CMD ...    any command inside the virtualenv
+    python3 dev.py run CMD ...    any command inside the virtualenv (the lint gate: run ruff check ., run mypy)
 
 The virtualenv lives in .venv and is (re)installed only when pyproject.toml
 changes, so the second run starts at once. Standard library only: this file
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
-EXTRAS = "harness,bench"
+EXTRAS = "harness,bench,lint"  # lint: ruff, mypy, import-linter and the stubs .ci/run checks with
 HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack", "aws")  # passed to `harness` (harness/commands/__init__.py's COMMANDS)
 COMMANDS = (*HARNESS_COMMANDS, "test", "bench", "run")
 

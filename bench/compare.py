@@ -131,7 +131,7 @@ def json_differences(a: object, b: object, path: str = "$") -> list[tuple[str, o
     if isinstance(a, dict) and isinstance(b, dict):
         return [d for key in sorted(set(a) | set(b)) for d in json_differences(a.get(key), b.get(key), f"{path}.{key}")]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in json_differences(x, y, f"{path}[{i}]")]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in json_differences(x, y, f"{path}[{i}]")]
     return [] if a == b else [(path, a, b)]
 
 

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         command = f"python3 dev.py bench release {bakes}".strip() + f" --write {args.write}"
         Path(args.write).write_text(
             "# A three-service release whose last service fails (generated)\n\n"
-            f"Written by `{command}` on {dt.date.today().isoformat()}, on the simulator's virtual clock "
+            f"Written by `{command}` on {dt.datetime.now(dt.UTC).date().isoformat()}, on the simulator's virtual clock "
             "(`bench/release.py` says what each way does). Seconds: from the start until every service is steady "
             "on the known-good revision it ran before.\n\n" + table(rows) + "\n\n" + "\n".join(f"- {line}" for line in said)
             + "\n")

@@ -44,6 +44,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import itertools
 import multiprocessing
 import os
 import sys
@@ -243,7 +244,7 @@ class Bench:
         if self.serving and self.serving[-1][1]:
             return None
         ended = self.started
-        for (_, before, _), (t, now, _) in zip(self.serving, self.serving[1:]):
+        for (_, before, _), (t, now, _) in itertools.pairwise(self.serving):
             if before and not now:
                 ended = t
         return ended

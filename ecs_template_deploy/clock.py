@@ -100,12 +100,11 @@ def iso(at: float) -> str:
     return _dt.datetime.fromtimestamp(at, _dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def epoch(value: Any) -> float | None:
+def epoch(value: _dt.datetime | float | str | None) -> float | None:
     """AWS timestamps arrive as datetimes from botocore; accept epoch numbers too."""
     if value is None:
         return None
     if isinstance(value, _dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=_dt.timezone.utc)
-        return value.timestamp()
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+        return aware.timestamp()
     return float(value)

@@ -11,11 +11,14 @@ on the real values, so a rotated password still shows as a change (`*** -> ***`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .plan import DeployRequest, Plan, prepare
 from .render import is_provenance_tag
 from .secrets import KEYED, Masked, field_path, mask, merged
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 _MISSING = object()
 
@@ -65,7 +68,7 @@ class DiffResult:
         }
 
 
-def diff(ecs: Any, request: DeployRequest) -> DiffResult:
+def diff(ecs: ECSClient, request: DeployRequest) -> DiffResult:
     plan = prepare(ecs, request)
     return DiffResult(plan, diff_definitions(plan.current_definition, plan.definition))
 

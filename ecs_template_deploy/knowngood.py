@@ -32,13 +32,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Collection, Iterator, Mapping
+from typing import TYPE_CHECKING, Collection, Iterator, Mapping
 
 from botocore.exceptions import ClientError
 
 from .clock import iso
 from .errors import AwsError, aws_call, error_code
 from .views import Service, family_of, revision_name, revision_of, same_revision, tags_of
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_ecs.type_defs import TagTypeDef, TaskDefinitionTypeDef
 
 TAG = "ecs-template-deploy:known-good"
 BAKE = "ecs-template-deploy:bake"
@@ -119,7 +123,7 @@ class KnownGood:
         return revision_name(self.task_definition)
 
 
-def mark(ecs: Any, task_definition_arn: str, *, at: float, service_arn: str | None = None,
+def mark(ecs: ECSClient, task_definition_arn: str, *, at: float, service_arn: str | None = None,
          proof: str | None = PASSED) -> KnownGood:
     """Record that `task_definition_arn` is known good as of epoch `at` (AWS's time).
 
@@ -130,7 +134,7 @@ def mark(ecs: Any, task_definition_arn: str, *, at: float, service_arn: str | No
     Every tag is idempotent: marking again is safe.
     """
     marked = KnownGood(task_definition_arn, iso(at))
-    tags = [{"key": TAG, "value": marked.marked_at}]
+    tags: list[TagTypeDef] = [{"key": TAG, "value": marked.marked_at}]
     if proof is not None:
         tags.append({"key": BAKE, "value": str(BakeRecord(proof, marked.marked_at, where(service_arn)))})
     if service_arn and len(service_arn) <= MAX_TAG_VALUE:
@@ -150,7 +154,7 @@ def mark(ecs: Any, task_definition_arn: str, *, at: float, service_arn: str | No
     return marked
 
 
-def record_bake(ecs: Any, task_definition_arn: str, state: str, *, at: float, service_arn: str | None = None) -> None:
+def record_bake(ecs: ECSClient, task_definition_arn: str, state: str, *, at: float, service_arn: str | None = None) -> None:
     """Write where the revision's bake stands (STARTED or FAILED; marking writes the
     others). Raises the error family: callers decide whether it matters."""
     record = BakeRecord(state, iso(at), where(service_arn))
@@ -158,13 +162,13 @@ def record_bake(ecs: Any, task_definition_arn: str, state: str, *, at: float, se
         ecs.tag_resource(resourceArn=task_definition_arn, tags=[{"key": BAKE, "value": str(record)}])
 
 
-def read_bake(ecs: Any, task_definition_arn: str) -> BakeRecord | None:
+def read_bake(ecs: ECSClient, task_definition_arn: str) -> BakeRecord | None:
     """The revision's bake record (None where there is none)."""
     with aws_call("ecs:ListTagsForResource"):
         return bake_record(tags_of(ecs.list_tags_for_resource(resourceArn=task_definition_arn).get("tags")))
 
 
-def clear_return(ecs: Any, service_arn: str) -> None:
+def clear_return(ecs: ECSClient, service_arn: str) -> None:
     """Clear the service's return note without marking anything (a return to a
     revision that is not known good must not be finished as one by a re-run)."""
     if not service_arn:
@@ -176,7 +180,7 @@ def clear_return(ecs: Any, service_arn: str) -> None:
         pass  # best effort: the note names only revisions a rollback of ours went to
 
 
-def record_return(ecs: Any, service_arn: str, task_definition_arn: str) -> bool:
+def record_return(ecs: ECSClient, service_arn: str, task_definition_arn: str) -> bool:
     """Note on the service that a rollback to `task_definition_arn` is starting (the
     RETURNING tag). Best effort: False when it cannot be written (an old-format
     service ARN, TagResource denied); the rollback goes on, and a re-run after a kill
@@ -191,7 +195,7 @@ def record_return(ecs: Any, service_arn: str, task_definition_arn: str) -> bool:
     return True
 
 
-def describe_revision(ecs: Any, task_definition_arn: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+def describe_revision(ecs: ECSClient, task_definition_arn: str) -> tuple[TaskDefinitionTypeDef, dict[str, str]] | None:
     """(definition, tags) of one revision; None when ECS does not know it."""
     with aws_call("ecs:DescribeTaskDefinition"):
         try:
@@ -203,7 +207,7 @@ def describe_revision(ecs: Any, task_definition_arn: str) -> tuple[dict[str, Any
     return answer["taskDefinition"], tags_of(answer.get("tags"))
 
 
-def read_mark(ecs: Any, task_definition_arn: str) -> KnownGood | None:
+def read_mark(ecs: ECSClient, task_definition_arn: str) -> KnownGood | None:
     """The mark on one revision if it counts, or None (also when the revision is
     INACTIVE: ECS will not start a deployment of an inactive revision; and when
     its latest bake failed)."""
@@ -217,7 +221,7 @@ def read_mark(ecs: Any, task_definition_arn: str) -> KnownGood | None:
     return KnownGood(definition["taskDefinitionArn"], value) if value else None
 
 
-def revisions_newest_first(ecs: Any, family: str) -> Iterator[str]:
+def revisions_newest_first(ecs: ECSClient, family: str) -> Iterator[str]:
     """ACTIVE revisions of exactly `family` (familyPrefix also matches `family-x`),
     newest first. Pages are sorted again locally: not every emulator honours `sort`."""
     with aws_call("ecs:ListTaskDefinitions"):
@@ -236,7 +240,7 @@ def proven_on(tags: Mapping[str, str], service_arn: str | None) -> bool:
 
 
 def find(
-    ecs: Any,
+    ecs: ECSClient,
     family: str,
     *,
     service_tags: Mapping[str, str] | None = None,
@@ -280,7 +284,7 @@ def is_marked(service: Service, task_definition: str) -> bool:
     return same_revision(service.tags.get(TAG), task_definition)
 
 
-def rollback_target(ecs: Any, service: Service) -> KnownGood | None:
+def rollback_target(ecs: ECSClient, service: Service) -> KnownGood | None:
     """The revision `rollback` (without --to) returns the service to now: the last
     known-good revision of the family the service runs, other than that one."""
     running = service.task_definition

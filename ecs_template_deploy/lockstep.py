@@ -16,7 +16,7 @@ kill is raised in the calling thread.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from .clock import Clock
 
@@ -45,7 +45,7 @@ class Lockstep:
         self._asked = 0
         self._stop: BaseException | None = None
         self._running = 0
-        self._outcomes: list[Outcome] = []
+        self._outcomes: list[Outcome[Any]] = []  # of every run() so far, whatever each step returns
         self._threads: list[threading.Thread] = []
 
     def run(self, steps: Sequence[Callable[[Clock], T]]) -> list[Outcome[T]]:

@@ -33,7 +33,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping, overload
 
 from .errors import BadInputError, shown
 from .render import ImageSelection
@@ -190,7 +190,12 @@ def _known_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str, wha
                                 f"{', '.join(allowed)}")
 
 
+@overload
+def _text(service: dict[str, Any], key: str, where: str, *, required: Literal[True]) -> str: ...
+@overload
+def _text(service: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None: ...
 def _text(service: dict[str, Any], key: str, where: str, *, required: bool = False) -> str | None:
+    """The string at `key`; None if absent, unless `required` (then absent is bad input)."""
     value = service.get(key)
     if value is None:
         if required:

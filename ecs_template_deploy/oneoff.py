@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
 from .errors import AwsError, BadInputError, DeployToolError, aws_call
@@ -29,6 +29,10 @@ from .retry import Retrier
 from .secrets import Masked, mask, note
 from .standing import Journal
 from .views import Service, StoppedTask, TaskDefinition
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_ecs.type_defs import ContainerOverrideTypeDef, TaskOverrideTypeDef, TaskTypeDef
 
 STARTED_BY = "ecs-template-deploy"
 
@@ -94,9 +98,9 @@ def launch_settings(service: Service) -> dict[str, Any]:
 
 
 def pick_container(task_definition: TaskDefinition, name: str | None, option: str = "--container") -> str:
-    names = [c["name"] for c in task_definition.container_definitions]
+    names: list[str] = [c["name"] for c in task_definition.container_definitions]
     if name is None:
-        essential = [c["name"] for c in task_definition.container_definitions if c.get("essential", True)]
+        essential: list[str] = [c["name"] for c in task_definition.container_definitions if c.get("essential", True)]
         if len(essential) != 1:
             raise BadInputError(f"{task_definition.name} has {len(essential)} essential containers ({', '.join(essential)}): "
                                 f"name the one to run with {option}")
@@ -115,16 +119,17 @@ def shown_command(job: OneOff) -> tuple[str, list[Masked]]:
     return text.strip(), masked
 
 
-def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interval: float, sink: Sink = discard,
+def run_task(ecs: ECSClient, job: OneOff, *, clock: Clock, timeout: float, poll_interval: float, sink: Sink = discard,
              journal: Journal | None = None) -> TaskEnd:
     """Start the task, watch it until it stops or `timeout` passes."""
     journal = journal if journal is not None else Journal()
     retry = Retrier(clock, sink)
-    override: dict[str, Any] = {"name": job.container}
+    override: ContainerOverrideTypeDef = {"name": job.container}
     if job.command:
         override["command"] = list(job.command)
     if job.environment:
         override["environment"] = [{"name": k, "value": v} for k, v in job.environment]
+    overrides: TaskOverrideTypeDef = {"containerOverrides": [override]}
     token = uuid.uuid4().hex  # the same for every attempt of this run: one task, however often asked
     started = clock.now()
     deadline = started + timeout
@@ -133,12 +138,13 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
         with aws_call("ecs:RunTask"):
             answer = ecs.run_task(cluster=job.cluster, taskDefinition=job.task_definition.arn, count=1,
                                   startedBy=STARTED_BY, clientToken=token,
-                                  overrides={"containerOverrides": [override]}, **(job.network or {}))
+                                  overrides=overrides, **(job.network or {}))
         if not answer.get("tasks"):
             failure = (answer.get("failures") or [{}])[0]
             raise AwsError(f"ecs:RunTask started no task: {failure.get('reason', 'no reason given')} "
                            f"{failure.get('detail', '')}".strip(), action="ecs:RunTask")
-        return answer["tasks"][0]["taskArn"]
+        started: str = answer["tasks"][0]["taskArn"]
+        return started
 
     command, masked = shown_command(job)
     twin = retry.call(lambda: running_twin(ecs, job, override), until=min(deadline, started + 300),
@@ -166,7 +172,7 @@ def run_task(ecs: Any, job: OneOff, *, clock: Clock, timeout: float, poll_interv
                    started=started)
 
 
-def running_twin(ecs: Any, job: OneOff, override: dict[str, Any]) -> str:
+def running_twin(ecs: ECSClient, job: OneOff, override: ContainerOverrideTypeDef) -> str:
     """A task this tool started of the same revision with the same container override
     (command, environment) that has not stopped: what a run stopped mid-way left
     running. "" if none."""
@@ -184,11 +190,12 @@ def running_twin(ecs: Any, job: OneOff, override: dict[str, Any]) -> str:
             if task.get("taskDefinitionArn") == job.task_definition.arn and same and \
                     same[0].get("command") == override.get("command") and \
                     (same[0].get("environment") or None) == override.get("environment"):
-                return task["taskArn"]
+                running: str = task["taskArn"]
+                return running
     return ""
 
 
-def _follow(ecs: Any, job: OneOff, arn: str, *, clock: Clock, deadline: float, poll_interval: float, sink: Sink,
+def _follow(ecs: ECSClient, job: OneOff, arn: str, *, clock: Clock, deadline: float, poll_interval: float, sink: Sink,
             started: float) -> TaskEnd:
     """Watch task `arn` until it stops or `deadline` passes."""
     last = ""
@@ -202,7 +209,7 @@ def _follow(ecs: Any, job: OneOff, arn: str, *, clock: Clock, deadline: float, p
             sink(ProgressEvent("warning", clock.now(), f"cannot read task {arn.rsplit('/', 1)[-1]} ({err}); asking again"))
             clock.sleep(poll_interval)
             continue
-        raw = tasks[0] if tasks else {"taskArn": arn, "lastStatus": "PENDING"}
+        raw: TaskTypeDef = tasks[0] if tasks else {"taskArn": arn, "lastStatus": "PENDING"}
         status = raw.get("lastStatus", "")
         if status != last:
             last = status

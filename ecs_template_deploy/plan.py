@@ -7,11 +7,14 @@ every bad input fails before the first call that mutates AWS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .render import ImageSelection, choose_images, registrable_fields, registrable_view, render, same_definition, target_family
 from .resources import check_drivable, check_family, fetch_service, fetch_task_definition, fetch_template
 from .views import Service, TaskDefinition
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Plan:
         return self.current.family == self.family and same_definition(self.definition, self.current_definition)
 
 
-def prepare(ecs: Any, request: DeployRequest) -> Plan:
+def prepare(ecs: ECSClient, request: DeployRequest) -> Plan:
     if request.family is not None:
         check_family(request.family)
     template = fetch_template(ecs, request.template)

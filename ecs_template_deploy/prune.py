@@ -26,10 +26,11 @@ asks again after a failed call, and a re-run after a kill finishes the job.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -43,6 +44,9 @@ from .retry import Retrier
 from .standing import Journal
 from .errors import FamilyClashError
 from .views import Service, TaskDefinition, family_of, revision_name, revision_of, same_revision, tags_of
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 DEFAULT_MIN_AGE = 3600.0
 DEREGISTER_BUDGET = 300.0
@@ -184,7 +188,7 @@ def check_deploys_to(service: Service, family: str, template: TaskDefinition, ta
         f"--service of the service that runs {family}")
 
 
-def _read_tags(ecs: Any, arns: list[str]) -> dict[str, dict[str, str]]:
+def _read_tags(ecs: ECSClient, arns: list[str]) -> dict[str, dict[str, str]]:
     tags: dict[str, dict[str, str]] = {}
     for arn in arns:
         with aws_call("ecs:ListTagsForResource"):
@@ -192,7 +196,7 @@ def _read_tags(ecs: Any, arns: list[str]) -> dict[str, dict[str, str]]:
     return tags
 
 
-def _cluster_services(ecs: Any, cluster: str) -> list[str]:
+def _cluster_services(ecs: ECSClient, cluster: str) -> list[str]:
     arns: list[str] = []
     with aws_call("ecs:ListServices"):
         for page in ecs.get_paginator("list_services").paginate(cluster=cluster):
@@ -200,7 +204,7 @@ def _cluster_services(ecs: Any, cluster: str) -> list[str]:
     return arns
 
 
-def _describe(ecs: Any, cluster: str, arns: list[str]) -> list[Service]:
+def _describe(ecs: ECSClient, cluster: str, arns: list[str]) -> list[Service]:
     """The ACTIVE services among `arns` (all in `cluster`); gone ones are left out."""
     found: list[Service] = []
     for start in range(0, len(arns), DESCRIBE_BATCH):
@@ -221,7 +225,7 @@ def deployed_to(tags: Mapping[str, str]) -> set[str]:
     return {value for key, value in tags.items() if key.startswith(DEPLOYED_TO_PREFIX) and value}
 
 
-def services_that_may_need(ecs: Any, named: Service, cluster: str, tags: Mapping[str, Mapping[str, str]]
+def services_that_may_need(ecs: ECSClient, named: Service, cluster: str, tags: Mapping[str, Mapping[str, str]]
                            ) -> tuple[list[Service], set[str]]:
     """Every service prune can see that may need a revision of the family: the
     named one, every service of its cluster, every service a mark names. Also the
@@ -249,7 +253,7 @@ def services_that_may_need(ecs: Any, named: Service, cluster: str, tags: Mapping
     return services, unreadable
 
 
-def _too_young(ecs: Any, arn: str, min_age: float, clock: Clock) -> str:
+def _too_young(ecs: ECSClient, arn: str, min_age: float, clock: Clock) -> str:
     """Why `arn` is too young to deregister ("" if it is not). An hour-scale
     margin: the CD runner's clock may be off from AWS's by seconds, not more."""
     with aws_call("ecs:DescribeTaskDefinition"):
@@ -261,7 +265,7 @@ def _too_young(ecs: Any, arn: str, min_age: float, clock: Clock) -> str:
     return ""
 
 
-def prune(ecs: Any, request: PruneRequest, *, clock: Clock = WALL, journal: Journal | None = None,
+def prune(ecs: ECSClient, request: PruneRequest, *, clock: Clock = WALL, journal: Journal | None = None,
           sink: Sink = discard) -> PruneResult:
     journal = journal if journal is not None else Journal()
     check_request(request)
@@ -297,7 +301,7 @@ def prune(ecs: Any, request: PruneRequest, *, clock: Clock = WALL, journal: Jour
         until = clock.now() + DEREGISTER_BUDGET
         for arn in doomed:
             try:
-                retry.call(lambda: _deregister(ecs, arn), until=until, what=f"deregistering {short(arn)}")
+                retry.call(functools.partial(_deregister, ecs, arn), until=until, what=f"deregistering {short(arn)}")
             except DeployToolError as err:
                 done = ", ".join(map(short, deregistered)) or "none"
                 err.args = (f"{err.args[0]}; deregistered so far: {done}; not yet: "
@@ -317,6 +321,6 @@ def prune(ecs: Any, request: PruneRequest, *, clock: Clock = WALL, journal: Jour
     )
 
 
-def _deregister(ecs: Any, arn: str) -> None:
+def _deregister(ecs: ECSClient, arn: str) -> None:
     with aws_call("ecs:DeregisterTaskDefinition"):
         ecs.deregister_task_definition(taskDefinition=arn)

@@ -12,18 +12,22 @@ are not checked.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from botocore.exceptions import ClientError
 
 from .errors import AwsError, ImageNotPushedError, aws_call
 from .images import parse_image
 
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecr.type_defs import ImageIdentifierTypeDef
+
 ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
 NOT_THERE = {"ImageNotFoundException", "RepositoryNotFoundException"}
 
 
-def check_pushed(ecr_for: Callable[[str], Any], images: Mapping[str, str], *, unchanged: Mapping[str, str] = {},
+def check_pushed(ecr_for: Callable[[str], ECRClient], images: Mapping[str, str], *, unchanged: Mapping[str, str] = {},
                  warn: Callable[[str], None] = lambda text: None) -> None:
     """Raise ImageNotPushedError for the first of `images` (container -> image) that
     ECR says does not exist; images equal to `unchanged`'s (already running) are
@@ -35,7 +39,9 @@ def check_pushed(ecr_for: Callable[[str], Any], images: Mapping[str, str], *, un
         host = ECR_HOST.match(reference.domain or "")
         if host is None or not (reference.tag or reference.digest):
             continue
-        wanted = {"imageDigest": reference.digest} if reference.digest else {"imageTag": reference.tag}
+        # (a tag when there is no digest: checked just above)
+        wanted: ImageIdentifierTypeDef = (
+            {"imageDigest": reference.digest} if reference.digest else {"imageTag": reference.tag or ""})
         try:
             with aws_call("ecr:DescribeImages"):
                 try:

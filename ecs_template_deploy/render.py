@@ -11,11 +11,14 @@ import copy
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadInputError, FamilyClashError, MissingImageError, UnknownContainerError, shown
 from .images import parse_image
 from .views import TaskDefinition
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 TAG_PREFIX = "ecs-template-deploy:"
 TEMPLATE_TAG = TAG_PREFIX + "template"  # value: the template revision's ARN
@@ -35,9 +38,10 @@ RESERVED_TAG_PREFIX = "aws:"
 _TAG_PUNCTUATION = set(" _.:/=+-@")
 
 
-def registrable_fields(ecs: Any) -> frozenset[str]:
+def registrable_fields(ecs: ECSClient) -> frozenset[str]:
     """The request members of RegisterTaskDefinition in this client's service model."""
     shape = ecs.meta.service_model.operation_model("RegisterTaskDefinition").input_shape
+    assert shape is not None  # RegisterTaskDefinition takes a request
     return frozenset(shape.members)
 
 
@@ -200,7 +204,7 @@ def render(template: TaskDefinition, family: str, images: Mapping[str, str], fie
            service_arn: str = "") -> dict[str, Any]:
     """The RegisterTaskDefinition request: the template with `family`, `images` and tags
     (the template's, where it came from, and the service it is deployed to)."""
-    definition = {
+    definition: dict[str, Any] = {
         key: copy.deepcopy(value)
         for key, value in template.raw.items()
         if key in fields and key not in {"family", "tags"} and value is not None

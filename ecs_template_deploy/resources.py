@@ -9,7 +9,7 @@ so the same problem reads the same in every command.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -17,6 +17,9 @@ from .errors import (
     BadInputError, ClusterNotFoundError, ServiceNotFoundError, TemplateNotFoundError, aws_call, error_code, shown,
 )
 from .views import Service, TaskDefinition, family_of, revision_name, revision_of, stuck_rolling_update, tags_of
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 NAME = r"[A-Za-z0-9_-]{1,255}"
 FAMILY_RE = re.compile(rf"^{NAME}\Z")  # \Z: `$` would let a trailing newline through
@@ -30,7 +33,7 @@ CONTROLLERS = {
 }
 
 
-def _arn(reference: str, kind: str, region: str, option: str) -> re.Match | None:
+def _arn(reference: str, kind: str, region: str, option: str) -> re.Match[str] | None:
     """The parts of `reference` if it is an ECS ARN of `kind`; refuse one of another kind or region."""
     if not reference.startswith("arn:"):
         return None
@@ -65,7 +68,7 @@ def _check_name(reference: str, kind: str, option: str, region: str) -> None:
         raise BadInputError(f"{option} {shown(reference)} is not a {kind} name or ARN: names use letters, digits, '-' and '_'")
 
 
-def fetch_task_definition(ecs: Any, reference: str, option: str = "--template") -> TaskDefinition:
+def fetch_task_definition(ecs: ECSClient, reference: str, option: str = "--template") -> TaskDefinition:
     """Describe `reference` (ARN, `family:revision`, or a family = its latest ACTIVE revision)."""
     region = ecs.meta.region_name
     check_task_definition_reference(reference, option, region)
@@ -92,7 +95,7 @@ def fetch_task_definition(ecs: Any, reference: str, option: str = "--template") 
     return found
 
 
-def fetch_template(ecs: Any, reference: str) -> TaskDefinition:
+def fetch_template(ecs: ECSClient, reference: str) -> TaskDefinition:
     """The template a deploy renders: ACTIVE, with containers."""
     template = fetch_task_definition(ecs, reference, "--template")
     if not template.is_active:
@@ -103,7 +106,7 @@ def fetch_template(ecs: Any, reference: str) -> TaskDefinition:
     return template
 
 
-def list_active_revisions(ecs: Any, family: str) -> list[str]:
+def list_active_revisions(ecs: ECSClient, family: str) -> list[str]:
     """ARNs of the ACTIVE revisions of exactly `family`, newest first."""
     arns: list[str] = []
     with aws_call("ecs:ListTaskDefinitions"):
@@ -114,12 +117,12 @@ def list_active_revisions(ecs: Any, family: str) -> list[str]:
     return sorted(arns, key=lambda a: revision_of(a) or 0, reverse=True)
 
 
-def latest_active_revision(ecs: Any, family: str) -> str | None:
+def latest_active_revision(ecs: ECSClient, family: str) -> str | None:
     arns = list_active_revisions(ecs, family)
     return arns[0] if arns else None
 
 
-def fetch_service(ecs: Any, cluster: str, service: str) -> Service:
+def fetch_service(ecs: ECSClient, cluster: str, service: str) -> Service:
     """The service, tags included (the known-good pointer is one)."""
     region = ecs.meta.region_name
     _check_name(cluster, "cluster", "--cluster", region)

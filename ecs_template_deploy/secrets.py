@@ -41,6 +41,7 @@ can say where and why (`note()` is the one line that says it).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -253,7 +254,7 @@ def _tokens(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _programs(words: Sequence[str]) -> set[str]:
+def _programs(words: Iterable[str]) -> set[str]:
     return {word.rsplit("/", 1)[-1].lower() for word in words}
 
 
@@ -290,7 +291,7 @@ def _pairs(text: str, programs: set[str]) -> list[Span]:
     spans: list[Span] = []
     words = _tokens(text)
     programs = programs | _programs(text[s:e] for s, e in words)
-    for (ps, pe), (s, e) in zip(words, words[1:]):
+    for (ps, pe), (s, e) in itertools.pairwise(words):
         start, end = _inside_quotes(text, s, e)
         found = _after_flag(text[ps:pe], text[start:end], programs)
         if found:
@@ -300,11 +301,11 @@ def _pairs(text: str, programs: set[str]) -> list[Span]:
         if found:
             spans.append((s + found[0], e, found[1]))
     value_end = _ValueEnd(text)
-    found = [(m.group("name"), "=", m.end("sign"), value_end(m.end("sign"))) for m in _ASSIGNMENT.finditer(text)
+    named = [(m.group("name"), "=", m.end("sign"), value_end(m.end("sign"))) for m in _ASSIGNMENT.finditer(text)
              if secret_name(m.group("name"))]
-    found += [(m.group("name"), ":", m.start("value"), m.end("value")) for pattern in (_JSON_PAIR, _HEADER)
+    named += [(m.group("name"), ":", m.start("value"), m.end("value")) for pattern in (_JSON_PAIR, _HEADER)
               for m in pattern.finditer(text) if secret_name(m.group("name"))]
-    for name, sign, start, end in found:
+    for name, sign, start, end in named:
         value = text[start:end]
         if _reference(value.strip("\"'{}")) or value.lower() in ("bearer", "basic"):  # Bearer x: _SCHEME's
             continue
@@ -346,7 +347,9 @@ def _formats(text: str, strong_only: bool, name: str) -> list[Span]:
     spans += [(m.start("value"), m.end("value"), "credentials after Bearer/Basic") for m in _SCHEME.finditer(text)]
     spans += [(m.start(), m.end(), "password hash") for m in _HASHED.finditer(text)]
     for match in _TOKEN_FORMAT.finditer(text):
-        spans.append((match.start(), match.end(), TOKEN_FORMATS[int(match.lastgroup[1:])][0]))
+        group = match.lastgroup
+        assert group is not None  # every alternative of _TOKEN_FORMAT is a named group, f<index>
+        spans.append((match.start(), match.end(), TOKEN_FORMATS[int(group[1:])][0]))
     if strong_only:
         return spans
     if not _digest_name(name):

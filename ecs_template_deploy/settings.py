@@ -18,7 +18,7 @@ what was masked and why (empty when nothing was).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from botocore.exceptions import ClientError
 
@@ -30,6 +30,10 @@ from .resources import fetch_service
 from .secrets import Masked, mask
 from .views import Service, family_of, revision_name
 
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecs import ECSClient
+
 VERSION = 1
 TEMPLATE_SUFFIX = "-template"
 # AWS's documented defaults, used where a resource leaves a setting out
@@ -40,7 +44,7 @@ REPOSITORY_MISSING = "NOT_FOUND"  # repositoryTagMutability of an ECR repository
 
 
 def _deployment_configuration(service: Service) -> dict[str, Any]:
-    config = dict(service.raw.get("deploymentConfiguration") or {})
+    config: dict[str, Any] = dict(service.raw.get("deploymentConfiguration") or {})
     breaker = config.get("deploymentCircuitBreaker") or {}
     alarms = config.get("alarms") or {}
     out: dict[str, Any] = {
@@ -102,7 +106,7 @@ def _target_groups(elbv2: Any, service: Service, unread: list[str]) -> list[dict
     return groups
 
 
-def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unread: list[str]) -> str | None:
+def _repository_mutability(ecr_for: Callable[[str], ECRClient] | None, image: str, unread: list[str]) -> str | None:
     """ECR's imageTagMutability (MUTABLE, IMMUTABLE, ..._WITH_EXCLUSION) for an ECR image; None elsewhere or unread."""
     try:
         reference = parse_image(image)
@@ -124,10 +128,11 @@ def _repository_mutability(ecr_for: Callable[[str], Any] | None, image: str, unr
         unread.append(f"repository {reference.path}: {err}")
         return None
     repositories = answer.get("repositories") or [{}]
-    return repositories[0].get("imageTagMutability", "MUTABLE")
+    mutability: str = repositories[0].get("imageTagMutability", "MUTABLE")
+    return mutability
 
 
-def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str]) -> tuple[list[dict[str, Any]],
+def _containers(ecs: ECSClient, task_definition: str, ecr_for: Callable[[str], ECRClient] | None, unread: list[str]) -> tuple[list[dict[str, Any]],
                                                                                            list[Masked]]:
     """The running revision's containers as the document shows them, and what of them was masked."""
     with aws_call("ecs:DescribeTaskDefinition"):
@@ -147,7 +152,7 @@ def _containers(ecs: Any, task_definition: str, ecr_for: Any, unread: list[str])
     return mask(containers, "containers", "containers")
 
 
-def _template(ecs: Any, family: str, template: str | None, unread: list[str]) -> dict[str, Any]:
+def _template(ecs: ECSClient, family: str, template: str | None, unread: list[str]) -> dict[str, Any]:
     """The template family: the one named, else `<family>-template` if it exists."""
     name = family_of(template) if template else family.removesuffix(TEMPLATE_SUFFIX) + TEMPLATE_SUFFIX
     try:
@@ -165,7 +170,7 @@ def _template(ecs: Any, family: str, template: str | None, unread: list[str]) ->
     return {"family": name, "named": bool(template), "found": found}
 
 
-def read_settings(ecs: Any, cluster: str, service_name: str, *, elbv2: Any = None, ecr_for: Any = None,
+def read_settings(ecs: ECSClient, cluster: str, service_name: str, *, elbv2: Any = None, ecr_for: Callable[[str], ECRClient] | None = None,
                   template: str | None = None, family: str | None = None,
                   start_seconds: float | None = None) -> dict[str, Any]:
     """Everything that decides how the service deploys and rolls back, read-only."""

@@ -9,13 +9,16 @@ snapshot the command saw when AWS does not answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import knowngood
 from .clock import Clock, iso
 from .errors import DeployToolError, Next
 from .resources import fetch_service, short
 from .views import Service, family_of
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 
 @dataclass
@@ -80,7 +83,7 @@ def _standing(name: str, service: Service, known: str, at: float, fresh: bool) -
                     tuple(d.summary() for d in service.deployments), known, iso(at), fresh)
 
 
-def look(ecs: Any, cluster: str, service: str, journal: Journal, clock: Clock, *, read: bool = True) -> Standing:
+def look(ecs: ECSClient, cluster: str, service: str, journal: Journal, clock: Clock, *, read: bool = True) -> Standing:
     """Where the service stands now, read once; the journal's last look if AWS does not
     answer, or when `read` is false (a signal arrived while the first look was read)."""
     if read:

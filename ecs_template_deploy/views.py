@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from .clock import epoch
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs.type_defs import (DeploymentTypeDef, ServiceDeploymentTypeDef, ServiceTypeDef, TagTypeDef,
+                                          TaskDefinitionTypeDef, TaskTypeDef)
 
 # ECS writes this when a service settles; newer logs drop the parentheses.
 STEADY_STATE = re.compile(r"^\(?service (?P<service>\S+?)\)? has reached a steady state\.?$")
@@ -54,7 +58,7 @@ def same_revision(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and revision_name(a) == revision_name(b)
 
 
-def tags_of(raw: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
+def tags_of(raw: Iterable[TagTypeDef] | Iterable[Mapping[str, str]] | None) -> dict[str, str]:
     """ECS's `[{"key": k, "value": v}]` -> `{k: v}`."""
     return {t["key"]: t["value"] for t in raw or []}
 
@@ -63,7 +67,7 @@ def tags_of(raw: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
 class TaskDefinition:
     """A described task definition revision and its tags."""
 
-    raw: Mapping[str, Any]
+    raw: TaskDefinitionTypeDef
     tags: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -104,7 +108,7 @@ class TaskDefinition:
 class Deployment:
     """One element of DescribeServices `services[].deployments`."""
 
-    raw: Mapping[str, Any]
+    raw: DeploymentTypeDef
 
     @property
     def id(self) -> str:
@@ -191,7 +195,7 @@ class Deployment:
 class Service:
     """One element of DescribeServices `services`."""
 
-    raw: Mapping[str, Any]
+    raw: ServiceTypeDef
 
     @property
     def name(self) -> str:
@@ -269,7 +273,8 @@ class Service:
     @property
     def deployment_controller(self) -> str:
         """ECS (rolling updates the tool drives), CODE_DEPLOY or EXTERNAL."""
-        return (self.raw.get("deploymentController") or {}).get("type") or "ECS"
+        controller = self.raw.get("deploymentController")
+        return (controller.get("type") if controller else None) or "ECS"
 
     @property
     def deployments(self) -> list[Deployment]:
@@ -346,7 +351,7 @@ def is_steady_state_event(message: str) -> bool:
 class StoppedTask:
     """One element of DescribeTasks `tasks` whose desiredStatus is STOPPED."""
 
-    raw: Mapping[str, Any]
+    raw: TaskTypeDef
 
     @property
     def arn(self) -> str:
@@ -384,10 +389,9 @@ class StoppedTask:
     @property
     def stopped_at(self) -> float | None:
         """When the stop began: stoppingAt if known, else stoppedAt."""
-        for key in ("stoppingAt", "executionStoppedAt", "stoppedAt"):
-            value = epoch(self.raw.get(key))
+        for value in (self.raw.get("stoppingAt"), self.raw.get("executionStoppedAt"), self.raw.get("stoppedAt")):
             if value is not None:
-                return value
+                return epoch(value)
         return None
 
     @property
@@ -443,7 +447,7 @@ class ServiceDeployment:
     record of a deployment, with what watches it and, for blue/green, linear and
     canary, the lifecycle stage and the traffic it gives the new revision."""
 
-    raw: Mapping[str, Any]
+    raw: ServiceDeploymentTypeDef
 
     @property
     def arn(self) -> str:

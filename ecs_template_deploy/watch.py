@@ -12,8 +12,9 @@ timeout that says so, and the caller acts on it as on any timeout.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .clock import Clock, epoch, iso
 from .errors import AccessDeniedError, AwsError, ServiceNotFoundError, aws_call
@@ -26,6 +27,9 @@ from .views import (
     Service, ServiceDeployment, StoppedTask, family_of, is_steady_state_event, revision_name, revision_of, same_revision,
 )
 
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
+
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_TIMEOUT = 1800.0
 # What the tool does when the deployment it watches stops at a PAUSE lifecycle hook
@@ -35,7 +39,11 @@ ON_PAUSE = ("wait", "continue", "rollback", "fail")
 ANSWER_RETRY_SECONDS = 300.0  # ContinueServiceDeployment throttled or failing: asked again this long
 # Longest wait between polls while AWS does not answer (throttling: ask less often).
 MAX_BLIND_DELAY = 30.0
-def continue_paused(ecs: Any, record_arn: str, hook_id: str, action: str) -> bool:
+# ContinueServiceDeployment's two answers to a PAUSE hook
+PauseAnswer = Literal["CONTINUE", "ROLLBACK"]
+
+
+def continue_paused(ecs: ECSClient, record_arn: str, hook_id: str, action: PauseAnswer) -> bool:
     """ContinueServiceDeployment for one PAUSE hook. False when it no longer awaits an
     answer (answered, expired, or its deployment ended: ECS refuses with
     InvalidParameterException or ConflictException); other failures raise."""
@@ -87,7 +95,7 @@ class AlarmState:
         return self.state == "ALARM"
 
 
-def alarm_states(answer: dict[str, Any]) -> dict[str, AlarmState]:
+def alarm_states(answer: Mapping[str, Any]) -> dict[str, AlarmState]:
     """Name -> state, from a DescribeAlarms answer (metric and composite alarms)."""
     states = {}
     for raw in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", []):
@@ -199,6 +207,7 @@ class _Blind:
         self.delay = min(1.0, self.watcher.options.poll_interval)
 
     def reason(self, timeout: float) -> str:
+        assert self.since is not None  # asked only after failed(), which sets it
         return (f"could not read the rollout for the last {self.watcher.clock.now() - self.since:.0f} s "
                 f"of the {timeout:g} s allowed: {self.error}")
 
@@ -211,7 +220,7 @@ class RolloutWatcher:
     service, for reports of where things stand).
     """
 
-    def __init__(self, ecs: Any, *, clock: Clock, options: WaitOptions = WaitOptions(), sink: Sink = discard,
+    def __init__(self, ecs: ECSClient, *, clock: Clock, options: WaitOptions = WaitOptions(), sink: Sink = discard,
                  journal: Journal | None = None, cloudwatch: Any = None,
                  alarms_at_start: dict[str, AlarmState] | None = None) -> None:
         if options.alarms and cloudwatch is None:
@@ -232,7 +241,7 @@ class RolloutWatcher:
             {name for name, state in alarms_at_start.items() if state.firing} if alarms_at_start is not None else None)
         self._alarm_info: dict[str, AlarmState] = dict(alarms_at_start or {})
         # Service events already streamed, across watches (a deploy, then its rollback).
-        self._seen_events: set[str] = set()
+        self._seen_events: set[str | None] = set()  # event ids (None for one ECS sent without)
         # Stopped tasks described once and for all (they do not change any more).
         self._known_tasks: dict[str, StoppedTask] = {}
 
@@ -334,7 +343,7 @@ class RolloutWatcher:
         adopting = not record_arn and adopt and ours is not None and ours.is_primary
         stopped = self._stopped_tasks(cluster, snapshot.name or service, deployment_id) if deployment_id else []
         record = self._record(record_arn or (snapshot.current_service_deployment if adopting else ""))
-        if adopting and record is not None:
+        if adopting and ours is not None and record is not None:  # adopting implies ours; said for the type checker
             # ECS links no ecs-svc/ id to its record: the service's current one is ours
             # if it was made with our deployment (a rollback's ecs-svc/ deployment, or
             # blue back in front, belong to an older record)
@@ -498,7 +507,7 @@ class RolloutWatcher:
                 self.answer_pause(record.arn, hook.hook_id, "CONTINUE")
         return None
 
-    def answer_pause(self, record_arn: str, hook_id: str, action: str) -> bool:
+    def answer_pause(self, record_arn: str, hook_id: str, action: PauseAnswer) -> bool:
         """ContinueServiceDeployment for one PAUSE hook, retried while AWS fails. When
         the hook no longer awaits an answer, ECS's record says what became of it: a
         retry after a lost reply finds this run's own answer applied (ECS rolling back

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from harness import moto_compat
@@ -104,10 +104,10 @@ class HarnessServer:
         self.tick_seconds = tick_seconds
         self.errors: list[BaseException] = []
         self.sim: Simulator | None = None
-        self._server = None
+        self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
-        self._moto_app = None
+        self._moto_app: _Dispatcher | None = None
         # Records the AWS API calls clients in other processes make (approach 4's
         # Terraform), only inside `with server.recording.recording() as calls:`;
         # otherwise one flag check per request. Control requests are not recorded.
@@ -122,12 +122,13 @@ class HarnessServer:
         moto_compat.install()
         self._new_simulator(self.seed, self.speed)
         self._moto_app = _Dispatcher(create_backend_app)
-        self._server = make_server(self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler)
-        self._server.virtual_now = lambda: self.sim.clock.now()
-        self.port = self._server.server_address[1]
+        self._server = server = make_server(self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler)
+        # read back by _QuietHandler to stamp its log lines; werkzeug's server declares no such attribute
+        server.virtual_now = lambda: self.clock.now()  # type: ignore[attr-defined]
+        self.port = server.server_address[1]
         self._stopping.clear()
         self._threads = [
-            threading.Thread(target=self._server.serve_forever, name="harness-serve", daemon=True),
+            threading.Thread(target=server.serve_forever, name="harness-serve", daemon=True),
             threading.Thread(target=self._drive, name="harness-clock", daemon=True),
         ]
         for thread in self._threads:
@@ -157,9 +158,17 @@ class HarnessServer:
         if errors:
             raise errors[0]
 
+    def _started(self) -> Simulator:
+        """The simulator start() made (reset() makes a new one: look it up each time)."""
+        if self.sim is None:
+            raise RuntimeError("the harness server is not started: call start() or use it in a with block")
+        return self.sim
+
     @property
     def clock(self) -> ScaledClock:
-        return self.sim.clock
+        clock = self._started().clock
+        assert isinstance(clock, ScaledClock)  # _new_simulator gives every simulator a ScaledClock
+        return clock
 
     def _new_simulator(self, seed: int, speed: float) -> None:
         if self.sim is not None:
@@ -171,7 +180,7 @@ class HarnessServer:
     def _drive(self) -> None:
         while not self._stopping.wait(self.tick_seconds):
             try:
-                self.sim.sync()
+                self._started().sync()
             except BaseException as err:   # keep serving; the test calls check()
                 self.errors.append(err)
 
@@ -312,17 +321,21 @@ class HarnessServer:
             finally:
                 getattr(iterable, "close", lambda: None)()
             answer = {key: value for key, value in headers.items()}
-            answer["Date"] = email.utils.formatdate(self.sim.clock.now(), usegmt=True)  # as over HTTP: the virtual clock
-            return AWSResponse(request.url, int(status.split(" ", 1)[0]), answer, MockRawResponse(content))
+            answer["Date"] = email.utils.formatdate(self.clock.now(), usegmt=True)  # as over HTTP: the virtual clock
+            # botocore copies any mapping into its own HeadersDict; its stubs name only HTTPHeaders
+            return AWSResponse(request.url, int(status.split(" ", 1)[0]), answer,  # type: ignore[arg-type]
+                               MockRawResponse(content))
 
         session.events.register("before-send", send, unique_id=f"harness-in-process-{id(self)}")
 
     def _serve_moto(self, environ: dict, start_response: Callable) -> Any:
+        if self._moto_app is None:
+            raise RuntimeError("the harness server is not started: call start() or use it in a with block")
         return self._moto_app(environ, start_response)
 
     def control(self, method: str, action: str, body: dict) -> dict:
-        sim = self.sim
-        with sim.clock.lock:
+        sim, clock = self._started(), self.clock
+        with clock.lock:
             sim.sync()
             if method == "GET" and action in ("", "state"):
                 return self._state()
@@ -334,9 +347,9 @@ class HarnessServer:
                 if not isinstance(body.get("seconds"), (int, float)) or isinstance(body.get("seconds"), bool) \
                         or body["seconds"] < 0:
                     raise ControlError("advance needs {\"seconds\": N} with N >= 0")
-                sim.clock.sleep(_number(body, "seconds", 0, MAX_ADVANCE))
+                clock.sleep(_number(body, "seconds", 0, MAX_ADVANCE))
             elif action == "speed":
-                sim.clock.set_speed(_number(body, "speed", 0, MAX_SPEED))
+                clock.set_speed(_number(body, "speed", 0, MAX_SPEED))
             elif action == "images":
                 behaviour = ImageBehaviour.from_dict(body.get("behaviour") or {})
                 if "image" in body and not isinstance(body["image"], str):
@@ -373,7 +386,7 @@ class HarnessServer:
             return self._state()
 
     def _state(self) -> dict:
-        sim = self.sim
-        return {"now": sim.clock.now(), "speed": sim.clock.speed, "seed": sim.seed,
+        sim, clock = self._started(), self.clock
+        return {"now": clock.now(), "speed": clock.speed, "seed": sim.seed,
                 "params": sim.params.as_dict(), "images": sim.images.declared(), "hooks": sim.hooks,
                 "services": sorted(s.name for s in sim.services.values())}

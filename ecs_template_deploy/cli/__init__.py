@@ -18,7 +18,7 @@ import shlex
 import signal
 import sys
 import threading
-from typing import Any, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
 import boto3
 import botocore
@@ -37,6 +37,9 @@ from ..standing import Journal, look
 from ..views import family_of, revision_name
 from .common import Context, Parser, common_parser
 from .output import renderer_for
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecr import ECRClient
 
 PROG = "ecs-template-deploy"
 RETRIES = Config(retries={"mode": "adaptive", "max_attempts": 10})
@@ -156,9 +159,9 @@ def build_context(args: argparse.Namespace, session: Any = None) -> Context:
     except BotoCoreError as err:  # the AWS configuration itself: a config file that does not parse, a bad mode
         raise BadInputError(f"the AWS configuration cannot be used: {one_line(str(err))}: check the AWS_* "
                             "environment variables and ~/.aws/config") from err
-    ecr_clients: dict[str, Any] = {}
+    ecr_clients: dict[str, ECRClient] = {}
 
-    def ecr_for(region: str) -> Any:  # images may live in another region's registry
+    def ecr_for(region: str) -> ECRClient:  # images may live in another region's registry
         if region not in ecr_clients:
             ecr_clients[region] = expect_aws_answers(session.client("ecr", region_name=region, config=RETRIES))
             aws_time.attach(ecr_clients[region])
@@ -178,7 +181,8 @@ def _profile(args: argparse.Namespace) -> str | None:
         raise BadInputError("--profile is empty: pass a profile name from ~/.aws/config, or leave --profile out")
     if args.profile is None and os.environ.get("AWS_PROFILE") == "":
         raise BadInputError("AWS_PROFILE is set but empty: set it to a profile in ~/.aws/config, or unset it")
-    return args.profile
+    profile: str | None = args.profile
+    return profile
 
 
 def _region_asked(args: argparse.Namespace) -> str | None:
@@ -315,10 +319,11 @@ def next_command(step: Next, args: argparse.Namespace, argv: list[str], journal:
     """The one command that finishes the job, ready to paste."""
     if step is Next.NOTHING:
         return ""
-    if step is Next.RERUN or (step is not Next.NOTHING and getattr(args, "service", None) is None):
+    if step is Next.RERUN or getattr(args, "service", None) is None:
         # what looks secret in the command line (`run --command "migrate --password X"`) is not
         # repeated into the log: the reader puts it back as they passed it
-        shown, masked = mask(list(argv), "", "command")
+        shown, found = mask(list(argv), "", "command")
+        masked = bool(found)
         for index, word in enumerate(shown[:-1]):
             if word == "--env" and "=" in shown[index + 1]:  # --env values are never printed, only their names
                 name, _, value = shown[index + 1].partition("=")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..clock import WALL, AwsTime, Clock
 from ..errors import BadInputError, bounded, shown
@@ -13,16 +14,22 @@ from ..events import Sink, discard
 from ..render import ImageSelection
 from ..standing import Journal
 
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from boto3 import Session
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecs import ECSClient
+
 
 @dataclass
 class Context:
     """Built once by `main`: the boto3 session, its ECS client, the clock, where output goes."""
 
-    session: Any
-    ecs: Any
-    cloudwatch: Any = None  # for --alarm
-    elbv2: Any = None  # for check: target group health checks and deregistration delay
-    ecr_for: Any = None  # region -> ECR client, for checking that images are pushed
+    session: Session
+    ecs: ECSClient
+    cloudwatch: CloudWatchClient | None = None  # for --alarm
+    elbv2: Any = None  # for check: target group health checks and deregistration delay (no elbv2 stubs in `lint`)
+    ecr_for: Callable[[str], ECRClient] | None = None  # region -> ECR client, for checking that images are pushed
     json: bool = False
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
@@ -70,7 +77,7 @@ def _usage_fix(message: str) -> str:
     return next((fix for said, fix in _USAGE_FIXES if said in message), "")
 
 
-def common_parser() -> argparse.ArgumentParser:
+def common_parser() -> Parser:
     """Options every command accepts (as a parent parser, so they go after the command)."""
     parser = Parser(add_help=False)
     aws = parser.add_argument_group("AWS")

@@ -46,7 +46,7 @@ class TerminalRenderer:
     def __call__(self, event: ProgressEvent) -> None:
         clock = _dt.datetime.fromtimestamp(event.at, _dt.timezone.utc).strftime("%H:%M:%S")
         if event.kind == "verdict":
-            colour = self.VERDICT_COLOURS.get(event.data.get("state"), "1;31")
+            colour = self.VERDICT_COLOURS.get(str(event.data.get("state")), "1;31")
         else:
             colour = self.COLOURS.get(event.kind, "0")
         print(f"\033[2m{clock}\033[0m \033[{colour}m{event.message}\033[0m", file=self.stream, flush=True)

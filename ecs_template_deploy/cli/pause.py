@@ -14,12 +14,10 @@ it back (exit 2). A service whose deployments have no PAUSE hook is bad input
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
 from ..errors import BadInputError, aws_call
 from ..resources import fetch_service
-from ..views import ServiceDeployment
-from ..watch import continue_paused
+from ..views import Service, ServiceDeployment
+from ..watch import PauseAnswer, continue_paused
 from .common import Context, add_service_arguments
 
 
@@ -31,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    action = "ROLLBACK" if args.rollback else "CONTINUE"
+    action: PauseAnswer = "ROLLBACK" if args.rollback else "CONTINUE"
     service = fetch_service(context.ecs, args.cluster, args.service)
     if not service.pauses:
         raise BadInputError(f"service {service.name}'s deployments have no PAUSE lifecycle hook: nothing to answer; "
@@ -39,8 +37,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     record = _current(context, service)
     stage = (record.lifecycle_stage if record else "") or "its stage"
     answered = []
-    for hook in record.paused_hooks if record else ():
-        if not continue_paused(context.ecs, record.arn, hook.hook_id, action):
+    paused = [(record.arn, hook) for hook in record.paused_hooks] if record else []
+    for arn, hook in paused:
+        if not continue_paused(context.ecs, arn, hook.hook_id, action):
             continue   # answered (or expired) between the read and this call: what stands is read again below
         context.journal.did(f"answered PAUSE hook {hook.hook_id} at {stage}: {action}", service_changed=True)
         answered.append(hook.hook_id)
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-def _current(context: Context, service: Any) -> ServiceDeployment | None:
+def _current(context: Context, service: Service) -> ServiceDeployment | None:
     """The service's current service deployment, as ECS records it (None: ECS shows none)."""
     arn = service.current_service_deployment
     if not arn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Callable
 
 from ..errors import (
     EXIT_NOT_RECOVERED, EXIT_OK, EXIT_ROLLED_BACK, BadInputError, DeployFailedError, DeployToolError, Next,
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         if entry.run_before is not None:
             check_task_options(None, entry.run_before, [], None, option=f"{entry.name}'s run_before")
 
-    def before_update(entry: Entry, clock: Clock, sink: Sink):
+    def before_update(entry: Entry, clock: Clock, sink: Sink) -> Callable[[Plan, str], None] | None:
         if entry.run_before is None:
             return None
 
@@ -114,11 +115,11 @@ def conclude(report: ReleaseReport, context: Context, args: argparse.Namespace, 
         error.next = Next.NOTHING
         raise error
     astray = ", ".join(s.name for s in report.astray) or "none"
-    error = NotRecoveredError(f"{report.message} (not where they should be: {astray})")
+    stuck = NotRecoveredError(f"{report.message} (not where they should be: {astray})")
     if code != EXIT_NOT_RECOVERED:
-        error.exit_code = code
+        stuck.exit_code = code
     named = [s.next for s in report.astray if s.next]
     context.journal.next_commands = named or [shlex.join(["ecs-template-deploy", "rollback", "--release", report.release,
                                                           "--cluster", cluster]) for cluster in clusters]
-    error.next = Next.ROLLBACK
-    raise error
+    stuck.next = Next.ROLLBACK
+    raise stuck

@@ -17,7 +17,7 @@ import shlex
 from ..deploy import registered_revision
 from ..errors import BadInputError, Next, TaskFailedError, shown
 from ..oneoff import OneOff, launch_settings, pick_container, run_task
-from ..plan import prepare
+from ..plan import Plan, prepare
 from ..registry import check_pushed
 from ..resources import fetch_task_definition
 from ..secrets import MASK, mask_text
@@ -72,7 +72,7 @@ def _parsed(command: str | None, env: list[str], *, option: str = "--command") -
     return words, tuple(pairs)
 
 
-def check_task_options(plan, command: str | None, env: list[str], container: str | None, *,
+def check_task_options(plan: Plan | None, command: str | None, env: list[str], container: str | None, *,
                        option: str = "--command") -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """Everything about the one-off task, checked before anything is registered or run (the
     container against the plan's template; no plan: not yet); the command's words and the --env
@@ -99,7 +99,7 @@ def check_task_options(plan, command: str | None, env: list[str], container: str
     return parsed
 
 
-def job_from(context: Context, cluster: str, plan, revision: str, command: str | None, env: list[str],
+def job_from(context: Context, cluster: str, plan: Plan, revision: str, command: str | None, env: list[str],
              container: str | None) -> OneOff:
     words, pairs = check_task_options(None, command, env, container)
     definition = fetch_task_definition(context.ecs, revision, "the revision to run")

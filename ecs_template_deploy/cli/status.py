@@ -8,7 +8,7 @@ DescribeServiceRevisions for the image digests each revision runs).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import knowngood
 from ..clock import epoch, iso
@@ -17,6 +17,9 @@ from ..release import FAILED, PASSED, RETURNED, RETURNING, Record, services_of
 from ..resources import fetch_service
 from ..views import ServiceDeployment, family_of, revision_name, revision_of, same_revision, tags_of
 from .common import Context, add_service_arguments, at_least_zero, service_or_release
+
+if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
+    from mypy_boto3_ecs import ECSClient
 
 RECENT_EVENTS = 5
 RECENT_DEPLOYMENTS = 5
@@ -33,7 +36,7 @@ def _time(value: Any) -> str:
     return iso(at) if at is not None else "-"
 
 
-def service_deployments(ecs: Any, cluster: str, service: str, limit: int = RECENT_DEPLOYMENTS) -> dict[str, Any]:
+def service_deployments(ecs: ECSClient, cluster: str, service: str, limit: int = RECENT_DEPLOYMENTS) -> dict[str, Any]:
     """ECS's newest service deployments, with the image digests of their target
     revisions; `{"unavailable": reason}` where the API is denied or absent."""
     try:
@@ -72,7 +75,7 @@ def service_deployments(ecs: Any, cluster: str, service: str, limit: int = RECEN
     return {"deployments": out}
 
 
-def gather(ecs: Any, cluster: str, service: str, events: int = RECENT_EVENTS) -> dict[str, Any]:
+def gather(ecs: ECSClient, cluster: str, service: str, events: int = RECENT_EVENTS) -> dict[str, Any]:
     """Everything `status` shows, as data."""
     snapshot = fetch_service(ecs, cluster, service)
     known = None
@@ -171,7 +174,7 @@ def render(status: dict[str, Any]) -> list[str]:
     return lines
 
 
-def release_status(ecs: Any, cluster: str, release: str) -> dict[str, Any]:
+def release_status(ecs: ECSClient, cluster: str, release: str) -> dict[str, Any]:
     """Where each service a release changed stands, from the records it wrote on them.
     The release is known good only when every one of them passed its bake and runs,
     steady, the revision it deployed, still marked known good."""
@@ -179,7 +182,7 @@ def release_status(ecs: Any, cluster: str, release: str) -> dict[str, Any]:
     if not services:
         raise BadInputError(f"no service of cluster {shown(cluster)} records release {shown(release)}: check the id "
                             "(the release's output names it) and --cluster")
-    rows = []
+    rows: list[dict[str, Any]] = []  # one JSON object per service
     for service in services:
         record = Record.read(service.tags)
         running = service.steady_on

@@ -26,6 +26,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from types import FrameType
 from typing import Any, Callable, Iterator
 
@@ -122,8 +123,8 @@ class Sweep:
         for target in self._pages("application-autoscaling", "describe_scalable_targets", "ScalableTargets",
                                   ServiceNamespace="ecs"):
             if self.ours(target["ResourceId"]):  # service/<cluster>/<service>
-                found.append(Found("scalable target", target["ResourceId"], lambda t=target: scaling.deregister_scalable_target(
-                    ServiceNamespace="ecs", ResourceId=t["ResourceId"], ScalableDimension=t["ScalableDimension"])))
+                found.append(Found("scalable target", target["ResourceId"], partial(scaling.deregister_scalable_target,
+                    ServiceNamespace="ecs", ResourceId=target["ResourceId"], ScalableDimension=target["ScalableDimension"])))
         return found  # its scaling policies go with it
 
     def _ecs(self) -> list[Found]:
@@ -139,19 +140,19 @@ class Sweep:
                 for service in ecs.describe_services(cluster=cluster, services=services[start:start + 10])["services"]:
                     if service["status"] == "ACTIVE":
                         found.append(Found("ecs service", service["serviceName"],
-                                           lambda c=cluster, a=service["serviceArn"]: self._delete_service(c, a)))
+                                           partial(self._delete_service, cluster, service["serviceArn"])))
         for family in self._pages("ecs", "list_task_definition_families", "families", familyPrefix=self.run_id):
             for status in ("ACTIVE", "INACTIVE"):
                 for arn in self._pages("ecs", "list_task_definitions", "taskDefinitionArns", familyPrefix=family,
                                        status=status):
                     if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family:  # the prefix matches longer families too
                         found.append(Found("ecs task definition", arn.rsplit("/", 1)[-1],
-                                           lambda a=arn, s=status: self._delete_revision(a, s)))
+                                           partial(self._delete_revision, arn, status)))
         for cluster in clusters:
             # a deleted service's tasks stop for up to their stopTimeout after it is INACTIVE,
             # and ECS will not delete a cluster with tasks in it until then
-            found.append(Found("ecs cluster", cluster.rsplit("/", 1)[-1], lambda c=cluster: self._when_released(
-                lambda: ecs.delete_cluster(cluster=c), ("ClusterContainsTasksException", "ClusterContainsServicesException"))))
+            found.append(Found("ecs cluster", cluster.rsplit("/", 1)[-1], partial(self._when_released,
+                partial(ecs.delete_cluster, cluster=cluster), ("ClusterContainsTasksException", "ClusterContainsServicesException"))))
         return found
 
     def _delete_service(self, cluster: str, service: str) -> None:
@@ -174,12 +175,12 @@ class Sweep:
         cloudwatch = self.client("cloudwatch")
         names = [a["AlarmName"] for a in self._pages("cloudwatch", "describe_alarms", "MetricAlarms",
                                                       AlarmNamePrefix=self.run_id)]
-        return [Found("cloudwatch alarm", name, lambda n=name: cloudwatch.delete_alarms(AlarmNames=[n])) for name in names]
+        return [Found("cloudwatch alarm", name, partial(cloudwatch.delete_alarms, AlarmNames=[name])) for name in names]
 
     def _load_balancers(self) -> list[Found]:
         elb = self.client("elbv2")
         return [Found("load balancer", lb["LoadBalancerName"],
-                      lambda arn=lb["LoadBalancerArn"]: self._delete_load_balancer(elb, arn))
+                      partial(self._delete_load_balancer, elb, lb["LoadBalancerArn"]))
                 for lb in self._pages("elbv2", "describe_load_balancers", "LoadBalancers")
                 if self.ours(lb["LoadBalancerName"])]
 
@@ -191,28 +192,28 @@ class Sweep:
     def _target_groups(self) -> list[Found]:
         elb = self.client("elbv2")
         return [Found("target group", tg["TargetGroupName"],
-                      lambda arn=tg["TargetGroupArn"]: elb.delete_target_group(TargetGroupArn=arn))
+                      partial(elb.delete_target_group, TargetGroupArn=tg["TargetGroupArn"]))
                 for tg in self._pages("elbv2", "describe_target_groups", "TargetGroups") if self.ours(tg["TargetGroupName"])]
 
     def _repositories(self) -> list[Found]:
         ecr = self.client("ecr")
         return [Found("ecr repository", r["repositoryName"],
-                      lambda n=r["repositoryName"]: ecr.delete_repository(repositoryName=n, force=True))
+                      partial(ecr.delete_repository, repositoryName=r["repositoryName"], force=True))
                 for r in self._pages("ecr", "describe_repositories", "repositories") if self.ours(r["repositoryName"])]
 
     def _secrets(self) -> list[Found]:
         secretsmanager = self.client("secretsmanager")
-        return [Found("secret", s["Name"], lambda arn=s["ARN"]: secretsmanager.delete_secret(
-                    SecretId=arn, ForceDeleteWithoutRecovery=True))
+        return [Found("secret", s["Name"], partial(secretsmanager.delete_secret,
+                                                   SecretId=s["ARN"], ForceDeleteWithoutRecovery=True))
                 for s in self._pages("secretsmanager", "list_secrets", "SecretList") if self.ours(s["Name"])]
 
     def _log_groups(self) -> list[Found]:
         logs = self.client("logs")
-        return [Found("log group", g["logGroupName"], lambda n=g["logGroupName"]: logs.delete_log_group(logGroupName=n))
+        return [Found("log group", g["logGroupName"], partial(logs.delete_log_group, logGroupName=g["logGroupName"]))
                 for g in self._pages("logs", "describe_log_groups", "logGroups") if self.ours(g["logGroupName"])]
 
     def _roles(self) -> list[Found]:
-        return [Found("iam role", r["RoleName"], lambda n=r["RoleName"]: self._delete_role(n))
+        return [Found("iam role", r["RoleName"], partial(self._delete_role, r["RoleName"]))
                 for r in self._pages("iam", "list_roles", "Roles") if self.ours(r["RoleName"])]
 
     def _delete_role(self, name: str) -> None:
@@ -240,23 +241,23 @@ class Sweep:
             gateways.update({g["InternetGatewayId"]: g for g in self._pages(
                 "ec2", "describe_internet_gateways", "InternetGateways",
                 Filters=[{"Name": "attachment.vpc-id", "Values": vpcs}])})
-        found = [Found("internet gateway", gid, lambda g=gateway: self._delete_gateway(g))
+        found = [Found("internet gateway", gid, partial(self._delete_gateway, gateway))
                  for gid, gateway in sorted(gateways.items())]
         # Fargate tasks and load balancers leave network interfaces that AWS releases
         # minutes after they stop: until then their subnets and groups are "in use".
         found += [Found("security group", f"{g['GroupName']} ({gid})",
-                        lambda i=gid: self._when_released(lambda: ec2.delete_security_group(GroupId=i)))
+                        partial(self._when_released, partial(ec2.delete_security_group, GroupId=gid)))
                   for gid, g in sorted(groups.items())]
-        found += [Found("subnet", s, lambda i=s: self._when_released(lambda: ec2.delete_subnet(SubnetId=i)))
+        found += [Found("subnet", s, partial(self._when_released, partial(ec2.delete_subnet, SubnetId=s)))
                   for s in sorted(subnets)]
-        found += [Found("vpc", v, lambda i=v: self._when_released(lambda: ec2.delete_vpc(VpcId=i))) for v in vpcs]
+        found += [Found("vpc", v, partial(self._when_released, partial(ec2.delete_vpc, VpcId=v))) for v in vpcs]
         return found
 
     def _delete_gateway(self, gateway: dict[str, Any]) -> None:
         ec2 = self.client("ec2")
         for attachment in gateway.get("Attachments", []):  # refused while stopped tasks' public IPs are still mapped
-            self._when_released(lambda v=attachment["VpcId"]: ec2.detach_internet_gateway(
-                InternetGatewayId=gateway["InternetGatewayId"], VpcId=v))
+            self._when_released(partial(ec2.detach_internet_gateway,
+                                       InternetGatewayId=gateway["InternetGatewayId"], VpcId=attachment["VpcId"]))
         ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
 
     def _when_released(self, delete: Callable[[], None], codes: tuple[str, ...] = ("DependencyViolation",)) -> None:

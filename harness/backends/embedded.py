@@ -11,7 +11,7 @@ import contextlib
 import email.utils
 import os
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypedDict
 from unittest import mock
 
 import boto3
@@ -26,7 +26,15 @@ from harness.ecs.simulator import Simulator
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": REGION}
+class Credentials(TypedDict):
+    """boto3.Session's keyword arguments for an emulated run."""
+
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    region_name: str
+
+
+TEST_CREDENTIALS: Credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": REGION}
 
 
 def cd_process_env(url: str) -> dict[str, str]:
@@ -55,8 +63,7 @@ class EmbeddedAws:
         self.seed = seed
         self.params = params or Params()
         self.sim: Simulator | None = None
-        self._mock = None
-        self._env = None
+        self._stack = contextlib.ExitStack()  # what __enter__ patched and started, undone in reverse by __exit__
 
     def __enter__(self) -> "EmbeddedAws":
         # Credentials in the environment only for the mock's lifetime: no real
@@ -64,33 +71,29 @@ class EmbeddedAws:
         # AWS_ENDPOINT_URL set (a shell pointed at `harness serve`, `harness
         # rehearse` reading from one), clients would send the emulated run's
         # writes there instead of to the mock.
-        self._env = mock.patch.dict(os.environ, {
+        stack = self._stack
+        stack.enter_context(mock.patch.dict(os.environ, {
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION, "AWS_SESSION_TOKEN": "testing",
             "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
-        })
-        self._env.start()
+        }))
         for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):  # restored with the rest when the mock stops
             os.environ.pop(name, None)
-        self._mock = mock_aws()
-        self._mock.start()
-        self._date = mock.patch.object(BotocoreStubber, "__call__", _dated_by(self.clock, BotocoreStubber.__call__))
-        self._date.start()
+        stack.enter_context(mock_aws())
+        stack.enter_context(mock.patch.object(BotocoreStubber, "__call__", _dated_by(self.clock, BotocoreStubber.__call__)))
         moto_compat.install()
-        self.sim = Simulator(self.clock, self.seed, self.params)
-        api.install(self.sim)
+        self.sim = sim = Simulator(self.clock, self.seed, self.params)
+        stack.callback(sim.close)
+        api.install(sim)
+        stack.callback(api.uninstall, sim)
         self.session = boto3.Session(**TEST_CREDENTIALS)
         return self
 
     def __exit__(self, *exc) -> None:
-        api.uninstall(self.sim)
-        self.sim.close()
-        self._date.stop()
-        self._mock.stop()
-        self._env.stop()
+        self._stack.close()
 
-    def client(self, name: str):
-        return self.session.client(name)
+    def client(self, name: str) -> Any:
+        return self.session.client(name)  # type: ignore[call-overload]  # any service by name: the stubs type each by its literal name
 
     @contextlib.contextmanager
     def virtual_sleep(self) -> Iterator[None]:

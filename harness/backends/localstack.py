@@ -110,7 +110,9 @@ class LocalStack:
         from botocore.config import Config
 
         # LocalStack takes any credentials; fixed ones keep a developer's real profile out of it
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test",
+        # any service by name: the stubs type each by its literal name
+        return boto3.client(service, endpoint_url=self.url,  # type: ignore[call-overload]
+                            region_name="us-east-1", aws_access_key_id="test",
                             aws_secret_access_key="test",
                             config=Config(retries={"max_attempts": 1}, connect_timeout=self.timeout,
                                           read_timeout=30))

@@ -36,7 +36,7 @@ class RemoteAws:
         self.sim = _RemoteSimulator(self)
 
     def client(self, name: str) -> Any:
-        return self.session.client(name, endpoint_url=self.url)
+        return self.session.client(name, endpoint_url=self.url)  # type: ignore[call-overload]  # any service by name: the stubs type each by its literal name
 
     def control(self, action: str, body: dict | None = None) -> dict:
         """GET (no body) or POST one control action; its JSON answer."""
@@ -74,11 +74,13 @@ def serve_process(*, speed: float = 60.0, seed: int = 0) -> Iterator[str]:
     """`harness serve` on a free port in a child process; yields its URL."""
     process = subprocess.Popen([sys.executable, "-m", "harness", "serve", "--port", "0", "--speed", str(speed),
                                 "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = process.stdout
+    assert output is not None  # stdout=PIPE
     try:
-        line = process.stdout.readline()
+        line = output.readline()
         found = READY.search(line)
         if found is None:
-            raise RuntimeError(f"harness serve did not start: {line}{process.stdout.read() if process.poll() is not None else ''}")
+            raise RuntimeError(f"harness serve did not start: {line}{output.read() if process.poll() is not None else ''}")
         yield found["url"]
     finally:
         stop(process)

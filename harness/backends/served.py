@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Iterator
+from typing import Any, Iterator
 from unittest import mock
 
 import boto3
 
 from harness.backends.embedded import TEST_CREDENTIALS
+from harness.clock import ScaledClock
+from harness.ecs.simulator import Simulator
 from harness.server import HarnessServer
 
 
@@ -21,15 +23,17 @@ class ServedAws:
         self.session = boto3.Session(**TEST_CREDENTIALS)
 
     @property
-    def clock(self):
-        return self.server.sim.clock
+    def clock(self) -> ScaledClock:
+        return self.server.clock
 
     @property
-    def sim(self):
-        return self.server.sim
+    def sim(self) -> Simulator:
+        sim = self.server.sim
+        assert sim is not None, "a ServedAws wraps a started HarnessServer"
+        return sim
 
-    def client(self, name: str):
-        return self.session.client(name, endpoint_url=self.server.url)
+    def client(self, name: str) -> Any:
+        return self.session.client(name, endpoint_url=self.server.url)  # type: ignore[call-overload]  # any service by name: the stubs type each by its literal name
 
     @contextlib.contextmanager
     def virtual_sleep(self) -> Iterator[None]:

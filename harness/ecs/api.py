@@ -39,7 +39,7 @@ OWNED_ACTIONS = (
     "stop_service_deployment", "continue_service_deployment",
 )
 
-_originals: dict[str, Callable] = {}
+_originals: dict[str, Callable | None] = {}  # None: an action moto does not have
 _active: list[Simulator] = []
 _install_lock = threading.Lock()
 
@@ -111,7 +111,7 @@ def _route(name: str) -> Callable:
             _local.inside = False
 
     action.__name__ = name
-    action._harness_route = True
+    action._harness_route = True  # type: ignore[attr-defined]  # a mark uninstall() looks for on moto's class
     return action
 
 

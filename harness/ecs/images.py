@@ -82,6 +82,7 @@ class ImageBehaviour:
     def exit(self) -> tuple[float, int] | None:
         """(seconds after RUNNING, exit code) of the container's own exit, if it exits."""
         if self.exit_after is not None:
+            assert self.exit_code is not None  # from_dict accepts them only together
             return self.exit_after, int(self.exit_code)
         if self.crash_after is not None:
             return self.crash_after, 1

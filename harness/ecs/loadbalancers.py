@@ -27,8 +27,8 @@ def _forward(moto: MotoState, rule_arn: str) -> dict[str, Any]:
     raise ListenerRuleError(f"listener rule {rule_arn} has no forward action")
 
 
-def check_associated(moto: MotoState, rule_arn: str, target_groups: tuple[str, str]) -> None:
-    """ECS refuses a rule that does not forward to both target groups."""
+def check_associated(moto: MotoState, rule_arn: str, target_groups: tuple[str | None, str]) -> None:
+    """ECS refuses a rule that does not forward to both target groups (a missing one included)."""
     forwarded = {tg["TargetGroupArn"] for tg in _forward(moto, rule_arn).get("TargetGroups", [])}
     if not set(target_groups) <= forwarded:
         raise ListenerRuleError("Both targetGroup and alternateTargetGroup must be associated with the "

@@ -14,7 +14,7 @@ from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.ecr.models import ecr_backends
 from moto.ec2.models import ec2_backends
-from moto.ecs.models import ecs_backends
+from moto.ecs.models import Service as MotoService, ecs_backends
 from moto.elbv2.models import elbv2_backends
 
 
@@ -30,7 +30,7 @@ class MotoState:
         account, region = account_region(arn)
         return ecs_backends[account][region]
 
-    def service_shadow(self, service_arn: str) -> Any | None:
+    def service_shadow(self, service_arn: str) -> MotoService | None:
         """moto's record of a service (its tags, what Application Auto Scaling reads), or None."""
         return next((s for s in self.ecs(service_arn).services.values() if s.arn == service_arn), None)
 

@@ -105,7 +105,7 @@ def run_pass(sim: "Cluster", service: SimulatedService) -> None:
     )
     if settled and primary.settled_at is None:
         primary.settled_at = sim.clock.now()
-    if settled and sim.clock.now() >= primary.settled_at + alarm_bake(sim, primary):
+    if settled and primary.settled_at is not None and sim.clock.now() >= primary.settled_at + alarm_bake(sim, primary):
         sim.complete_deployment(service, primary)
     steady = (
         len(service.deployments) == 1

@@ -16,6 +16,8 @@ import random
 import uuid
 from typing import Any
 
+from moto.ecs.models import Service as MotoService
+
 from harness.clock import VirtualClock
 from harness.ecs import alarms, loadbalancers, placement
 from harness.ecs import deployments as records
@@ -155,7 +157,7 @@ class Simulator:
             if shadow is not None:
                 shadow.desired_count = count
 
-    def shadow(self, service: SimulatedService):
+    def shadow(self, service: SimulatedService) -> MotoService | None:
         """moto's record of ``service`` (its tags, what Application Auto Scaling reads), or None."""
         return self.moto.service_shadow(service.arn)
 
@@ -182,7 +184,7 @@ class Simulator:
         if desired is not None:
             self.set_desired_count(service, desired)
         new_td = task_definition_arn is not None and task_definition_arn != service.task_definition_arn
-        if new_td:
+        if new_td and task_definition_arn is not None:  # new_td says so; said again for the type checker
             service.task_definition_arn = task_definition_arn
         if new_td or force or shaping_change:
             self._new_deployment(service, service.task_definition_arn)
@@ -494,7 +496,7 @@ class Simulator:
                 account, region = account_region(service.arn)
                 name, image = behaviour.alarm, c.image
 
-                def fire(name: str = name, image: str = image) -> None:
+                def fire(name: str = name, image: str = image, account: str = account, region: str = region) -> None:
                     if task.alive and task.wanted:
                         alarms.set_state(self.moto, account, region, name, "ALARM", f"{image} misbehaves under production traffic")
                         self.timeline.event(self.clock.now(), service.name, f"alarm {name}: ALARM ({image})")

@@ -244,11 +244,11 @@ class TaskRunner:
         task.move(RUNNING)
         self.on_running(task)
         p = self.params
-        exits = [(b.exit[0], b.exit[1], c.name) for c, b in zip(task.containers, behaviours) if c.essential and b.exit]
+        exits = [(b.exit[0], b.exit[1], c.name) for c, b in zip(task.containers, behaviours, strict=True) if c.essential and b.exit]
         if exits:
             after, code, name = min(exits)
             self._at(task, after, lambda: self._exit(task, name, code))
-        checked = [(c, b) for c, b in zip(task.containers, behaviours) if c.essential and c.health_check]
+        checked = [(c, b) for c, b in zip(task.containers, behaviours, strict=True) if c.essential and c.health_check]
         verdicts: list[tuple[float, bool, str]] = []   # (delay, healthy?, reason if not)
         for c, b in checked:
             hc = c.health_check or {}
@@ -289,7 +289,7 @@ class TaskRunner:
         """Whether this task is the N-th of an image whose every N-th task fails its
         target group checks (counted per image, in the order tasks reach RUNNING)."""
         fails = False
-        for c, b in zip(task.containers, behaviours):
+        for c, b in zip(task.containers, behaviours, strict=True):
             if b.target_health_fails_every:
                 self._started_of[c.image] = count = self._started_of.get(c.image, 0) + 1
                 fails = fails or count % b.target_health_fails_every == 0

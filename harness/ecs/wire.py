@@ -22,7 +22,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 from moto import settings
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.responses import ActionResult
@@ -62,14 +62,15 @@ class WireResult(ActionResult):
         if CHECK:
             moto_status, _, moto_body = super().execute_result(context)
             if (moto_status, json.loads(moto_body)) != (answer["status_code"], body):
-                raise WireMismatch(f"{context.operation_model.name}: moto serializes {moto_body}, "
+                shown = moto_body.decode() if isinstance(moto_body, bytes) else moto_body
+                raise WireMismatch(f"{context.operation_model.name}: moto serializes {shown}, "
                                    f"the fast path {answer['body']}")
         return answer["status_code"], answer["headers"], answer["body"]
 
 
 def _walk(value: Any, shape: Shape, hidden: frozenset[tuple[str, str]]) -> Any:
     kind = shape.type_name
-    if kind == "structure":
+    if isinstance(shape, StructureShape):  # type_name "structure": botocore's class for it
         if shape.is_document_type:
             return value
         if not isinstance(value, dict):
@@ -81,10 +82,10 @@ def _walk(value: Any, shape: Shape, hidden: frozenset[tuple[str, str]]) -> Any:
                 continue
             out[member.serialization.get("name", key)] = _walk(item, member, hidden)
         return out
-    if kind == "list":
+    if isinstance(shape, ListShape):  # "list"
         # moto keeps a None item as it is (its structure walk writes nothing for it)
         return [None if item is None else _walk(item, shape.member, hidden) for item in value]
-    if kind == "map":
+    if isinstance(shape, MapShape):  # "map"
         return {key: _walk(item, shape.value, hidden) for key, item in value.items()}
     if kind == "timestamp":
         return _epoch(value)

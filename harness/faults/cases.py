@@ -30,12 +30,13 @@ next pipeline's deploy. Then let the simulator settle and judge:
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shlex
 from dataclasses import asdict, dataclass, field
 import signal
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from unittest import mock
 
 from ecs_template_deploy import knowngood
@@ -73,7 +74,7 @@ class Scenario:
     circuit_breaker: bool = False
     leaves_active: tuple[str, ...] = ()  # prune: the revisions of the target family an exit 0 leaves ACTIVE
     strategy: str = "ROLLING"
-    configuration: tuple[tuple[str, object], ...] = ()  # the service's deploymentConfiguration, beyond the defaults
+    configuration: tuple[tuple[str, Any], ...] = ()  # the service's deploymentConfiguration, beyond the defaults
     target_groups: tuple[tuple[str, int], ...] = ()  # blue/green: the target groups' settings (ToolWorld.build's)
     after_stop: tuple[str, ...] = ()  # after a kill or SIGTERM, the next pipeline's command (default: this one again)
     bad_tags: tuple[str, ...] = (CRASH,)  # images whose revisions must never be left running or marked
@@ -322,7 +323,7 @@ def run_cases(cases: Iterable[Case]) -> Iterator[CaseResult]:
             scenario.prepare(world)
             before = _before(world, scenario)
             for case in (c for c in cases if c.scenario == name):
-                yield _in_a_fork(lambda: _run(case, scenario, world, before)) if hasattr(os, "fork") \
+                yield _in_a_fork(functools.partial(_run, case, scenario, world, before)) if hasattr(os, "fork") \
                     else _run(case, scenario, world, before)
 
 
@@ -379,7 +380,8 @@ class Recorder:
         self.killed: ToolRun | None = None
         self._service = world.service().arn
         self._sessions = world.session
-        world.session = self.session  # the runs' fresh sessions come from here
+        # the runs' fresh sessions come from here: the recorder stands in for the world's session factory
+        world.session = self.session  # type: ignore[method-assign]
         world.aws.clock.call_later(0, self._look)
 
     def session(self) -> Any:
@@ -443,10 +445,11 @@ def _run(case: Case, scenario: Scenario, world: ToolWorld, before: Before) -> Ca
         runs.append(recorder.run(_target(scenario.argv), session=session))
     except Killed:
         runs.append(None)
-    stopped = runs[0] is not None and runs[0].code == 128 + signal.SIGTERM
-    if stopped and runs[0].result.get("next"):
+    first = runs[0]
+    stopped = first is not None and first.code == 128 + signal.SIGTERM
+    if first is not None and stopped and first.result.get("next"):
         # a cancelled job: the pipeline (or its operator) runs what the tool said finishes the job
-        argvs.append(tuple(shlex.split(runs[0].result["next"])[1:]))
+        argvs.append(tuple(shlex.split(first.result["next"])[1:]))
         last_before = revision_name(world.service().task_definition)
         runs.append(recorder.run(list(argvs[-1])))
     if runs[0] is None or (stopped and scenario.after_stop):
@@ -497,8 +500,8 @@ class End:
 
 
 def judge(case: Case, scenario: Scenario, world: ToolWorld, before: Before, runs: list[ToolRun | None],
-          others: list[ToolRun] = (), recorder: Recorder | None = None,
-          argvs: list[tuple[str, ...]] = (), last_before: str | None = None) -> CaseResult:
+          others: Sequence[ToolRun] = (), recorder: Recorder | None = None,
+          argvs: Sequence[tuple[str, ...]] = (), last_before: str | None = None) -> CaseResult:
     """`last_before`: the revision the service ran when the last run began (default:
     when the case began)."""
     last = runs[-1]
@@ -507,7 +510,7 @@ def judge(case: Case, scenario: Scenario, world: ToolWorld, before: Before, runs
     killed = [recorder.killed] if recorder is not None and recorder.killed is not None else []
     said = " ".join(run.text for run in [*others, *killed, *runs] if run)
     result = CaseResult(case, [run.code if run else None for run in [*others, *runs]], ended_on=end.describe)
-    deploys = [(run, argv) for run, argv in zip(runs, argvs) if run is not None]
+    deploys = [(run, argv) for run, argv in zip(runs, argvs, strict=True) if run is not None]
     deploys += [(run, tuple(_target(scenario.meanwhile))) for run in others]
     deploys += [(run, argvs[0]) for run in killed]
     proven = _proven(world, scenario, before, recorder, deploys) if recorder else (before.proven, [])
@@ -565,7 +568,7 @@ def _times(start: float, end: float) -> list[float]:
 
 def _lost(case: Case, scenario: Scenario, world: ToolWorld, before: Before, end: End, last: ToolRun,
           said: str, proven: tuple[set[str], list[str]], runs: list[ToolRun | None],
-          argvs: list[tuple[str, ...]]) -> list[str]:
+          argvs: Sequence[tuple[str, ...]]) -> list[str]:
     lost = []
     gives_up = last.code in (EXIT_NOT_RECOVERED, EXIT_TIMED_OUT)
     if end.failing and not gives_up:
@@ -590,7 +593,7 @@ def _lost(case: Case, scenario: Scenario, world: ToolWorld, before: Before, end:
         back = revision_name(last.result.get("returnedTo"))
         if back and back not in rightly:
             lost.append(f"exit 1 returned to {back}, which never passed a bake")
-    for run, argv in zip(runs, argvs):
+    for run, argv in zip(runs, argvs, strict=True):
         if run is not None and _redeploys_a_failed_release(run, argv):
             lost.append(f"`{argv[0]}` saw its release fail, then said next: {run.result['next']}")
     return lost
@@ -609,7 +612,7 @@ def _redeploys_a_failed_release(run: ToolRun, argv: tuple[str, ...]) -> bool:
 
 
 def _misreported(case: Case, scenario: Scenario, world: ToolWorld, before: Before, end: End, last: ToolRun,
-                 others: list[ToolRun], last_argv: tuple[str, ...] = (), last_before: str = "") -> list[str]:
+                 others: Sequence[ToolRun], last_argv: tuple[str, ...] = (), last_before: str = "") -> list[str]:
     problems = []
     for other in others:  # the other job ran alone, start to end: it must have done its job
         if other.code != EXIT_OK:

@@ -126,7 +126,8 @@ class FaultInjector:
             return None
         if self.fault in ANSWERS:
             status, code, message = ANSWERS[self.fault]
-            return AWSResponse(ENDPOINT, status, {}, None), {
+            # botocore copies any mapping into its HeadersDict and reads no body from an error it is handed
+            return AWSResponse(ENDPOINT, status, {}, None), {  # type: ignore[arg-type]
                 "Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
         return None  # lost-reply, kill-after: the call goes through
 

@@ -188,7 +188,7 @@ def matrix(names: Iterable[str] = RELEASE_SCENARIOS, kinds: Iterable[Fault] = tu
     """Every call (every `every`-th) of each scenario with each kind, and an outage that never ends."""
     calls = calls or {name: baseline(name).calls for name in names}
     kinds = tuple(kinds)
-    cases = []
+    cases: list[Case] = []
     for name in names:
         for at in range(1, calls[name] + 1, every):
             cases.extend(Case(name, kind, at) for kind in kinds)

@@ -300,12 +300,12 @@ def policy_document(permissions: Iterable[Permission]) -> dict[str, Any]:
         service = action.split(":", 1)[0]
         grouped.setdefault((service, condition, tuple(sorted(resources))), []).append(action)
     statements = []
-    for (service, condition, resources), actions in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+    for (_service, condition, arns), actions in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
         statement: dict[str, Any] = {
             "Sid": "",
             "Effect": "Allow",
             "Action": sorted(actions) if len(actions) > 1 else actions[0],
-            "Resource": list(resources) if len(resources) > 1 else resources[0],
+            "Resource": list(arns) if len(arns) > 1 else arns[0],
         }
         if condition:
             block: dict[str, dict[str, Any]] = {}

@@ -40,7 +40,7 @@ def declared_settings(values: Mapping[str, Any], container: str) -> dict[str, bo
     containers = values.get("container_definitions") or "[]"
     if isinstance(containers, str):
         containers = json.loads(containers)
-    found = next((c for c in containers if c.get("name") == container), {})
+    found: Mapping[str, Any] = next((c for c in containers if c.get("name") == container), {})
     return {
         "cpu": bool(values.get("cpu") or found.get("cpu")),
         "memory": bool(values.get("memory") or found.get("memory") or found.get("memoryReservation")),

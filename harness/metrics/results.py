@@ -162,7 +162,7 @@ class Property:
 def _plain(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return value.to_dict()
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # an instance, not a dataclass itself
         return dataclasses.asdict(value)
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}

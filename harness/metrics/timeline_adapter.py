@@ -53,12 +53,13 @@ def from_recorder(
     samples = []
     order: dict[str, None] = {}
     for s in window:
-        tasks = {}
+        tasks: dict[str, int] = {}
         for digest, count in s.get("runningByDigest", {}).items():
             label = labels.get(digest) or _short(digest)
             tasks[label] = tasks.get(label, 0) + count
             order.setdefault(label)
-        traffic, stage = {}, ""
+        traffic: dict[str, float] = {}
+        stage = ""
         for d in s.get("deployments", []):
             if "productionWeight" in d:
                 label = labels.get(d["digests"]) or _short(d["digests"])

@@ -17,6 +17,7 @@ matplotlib.use("Agg", force=True)
 
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.typing import RcKeyType  # noqa: E402
 
 from harness.metrics.results import Timeline  # noqa: E402
 
@@ -24,7 +25,7 @@ MARKER_COLOURS = {"deploy": "#1f77b4", "failure": "#d62728", "decision": "#ff7f0
 # Known-good first: green-ish, then the failing image red-ish, then others.
 IMAGE_COLOURS = ("#8fd19e", "#f4a3a3", "#a6c8ff", "#ffd58a", "#d0b3ff", "#b3e6e6")
 
-_RC = {"svg.hashsalt": "harness-report", "svg.fonttype": "path", "font.size": 9}
+_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "harness-report", "svg.fonttype": "path", "font.size": 9}
 
 
 def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
@@ -40,7 +41,7 @@ def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
         for index, image in enumerate(images):
             counts = [s.tasks.get(image, 0) for s in timeline.samples]
             counts.append(counts[-1])
-            top = [b + c for b, c in zip(bottom, counts)]
+            top = [b + c for b, c in zip(bottom, counts, strict=True)]
             ax.fill_between(xs, bottom, top, step="post", color=IMAGE_COLOURS[index % len(IMAGE_COLOURS)],
                             label=f"running {image}", linewidth=0)
             bottom = top
@@ -127,7 +128,7 @@ def timelines_figure(timelines: Iterable[tuple[str, Timeline]]) -> Figure:
     with plt.rc_context(_RC):
         fig = Figure(figsize=(7.5, 2.6 * len(items)))
         axes = fig.subplots(len(items), 1, squeeze=False, sharex=True)
-        for ax, (title, timeline) in zip(axes[:, 0], items):
+        for ax, (title, timeline) in zip(axes[:, 0], items, strict=True):
             _draw(ax, timeline, title)
         fig.tight_layout()
     return fig
@@ -153,7 +154,7 @@ def mode_figure(panels: list[list[tuple[str, Timeline | None]]], columns: list[s
                     continue
                 share = _draw(ax, timeline, title, compact=True)
                 for axis in (ax, share) if share is not None else (ax,):
-                    for handle, label in zip(*axis.get_legend_handles_labels()):
+                    for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
                         handles.setdefault(label.replace("running ", "tasks of "), handle)
         for c, name in enumerate(columns):
             axes[-1][c].set_xlabel(f"{name}: seconds since the failing deploy", fontsize=8)

@@ -40,7 +40,7 @@ class Table:
         return [
             (row.approach, col.key)
             for row in self.rows
-            for col, cell in zip(self.columns, row.cells)
+            for col, cell in zip(self.columns, row.cells, strict=True)
             if cell.value is None
         ]
 

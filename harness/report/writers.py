@@ -67,7 +67,7 @@ def print_table(table: Table, console: Console) -> None:
         rich_table.add_column("Approach", style="bold", no_wrap=True)
         for index in group:
             rich_table.add_column(table.columns[index].short_title, overflow="fold")
-        for row, row_cells in zip(table.rows, cells):
+        for row, row_cells in zip(table.rows, cells, strict=True):
             rich_table.add_row(row.short_label, *(row_cells[index] for index in group))
         console.print(rich_table)
 
@@ -106,7 +106,7 @@ def markdown(results: Results, table: Table) -> str:
     lines = [f"# {TITLE}", ""]
     lines += [
         "Every figure below was measured by a run of the harness (scenarios in "
-        "`scenarios/`); none is typed in. " f"{WINNER_MARK} marks the best value of each column; "
+        f"`scenarios/`); none is typed in. {WINNER_MARK} marks the best value of each column; "
         "*not measured* means no scenario of this run measured it."
         + (f" {terraform_line(results)}" if terraform_line(results) else ""),
         "",
@@ -280,7 +280,7 @@ def report_json(results: Results, table: Table) -> str:
                 "label": row.label,
                 "cells": {
                     col.key: {"value": json_value(cell.value), "text": cell.text, "winner": cell.winner}
-                    for col, cell in zip(table.columns, row.cells)
+                    for col, cell in zip(table.columns, row.cells, strict=True)
                 },
                 "measured": results.data.get(row.approach, {}),
             }
@@ -327,7 +327,9 @@ def _inline(text: str) -> str:
 def _details_html(lines: list[str]) -> list[str]:
     """The per-approach details (markdown bullets, one nested level, a fenced
     JSON block) as HTML lists, so the page reads as a page, not as source."""
-    out, fenced, level = [], None, 0
+    out: list[str] = []
+    fenced: list[str] | None = None
+    level = 0
     for line in lines:
         stripped = line.strip()
         if fenced is not None:
@@ -405,10 +407,11 @@ def _mode_figure(matrix: Matrix, columns: list[MatrixColumn]) -> Any:
 
 def report_html(results: Results, table: Table) -> str:
     e = html.escape
+    terraform = terraform_line(results)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(TITLE)}</title>",
            f"<style>{CSS}</style></head><body>", f"<h1>{e(TITLE)}</h1>",
            f"<p>Every figure was measured by a run of the harness. {WINNER_MARK} marks the best value of each column."
-           + (f" {e(terraform_line(results))}" if terraform_line(results) else "") + "</p>",
+           + (f" {e(terraform)}" if terraform else "") + "</p>",
            "<table><thead><tr><th>Approach</th>"]
     out += [f'<th title="{e(c.claim)}">{e(c.title)}</th>' for c in table.columns]
     out.append("</tr></thead><tbody>")

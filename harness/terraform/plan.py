@@ -50,7 +50,7 @@ def diff_paths(before: Any, after: Any, after_unknown: Any = None, _prefix: Path
             yield from diff_paths(before.get(key), after.get(key), after_unknown, _prefix + (key,))
         return
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        for index, (b, a) in enumerate(zip(before, after)):
+        for index, (b, a) in enumerate(zip(before, after, strict=True)):
             yield from diff_paths(b, a, after_unknown, _prefix + (index,))
         return
     decoded = _json_document(before), _json_document(after)

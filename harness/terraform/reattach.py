@@ -75,6 +75,7 @@ _PR_SET_PDEATHSIG = 1
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """The provider gets SIGTERM when the process that started it dies (an xdist worker
     killed mid-run leaves no provider behind)."""
+    assert _PRCTL is not None  # the preexec_fn only where prctl was found
     _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 from .plan import PlanSummary
 from .provider import cli_config, write_override
@@ -383,8 +384,15 @@ class Workspace:
         except OSError as err:
             warnings.warn(f"HARNESS_TF_COMMAND_LOG={path}: cannot write ({err}); the command ran", stacklevel=2)
 
+    @overload
+    def _run(self, label: str, args: list[str], ok: tuple[int, ...] = ..., *, capture: Literal[True],
+             attach: bool = ...) -> str: ...
+    @overload
+    def _run(self, label: str, args: list[str], ok: tuple[int, ...] = ..., capture: Literal[False] = ...,
+             attach: bool = ...) -> int: ...
     def _run(self, label: str, args: list[str], ok: tuple[int, ...] = (0,), capture: bool = False,
              attach: bool = True) -> str | int:
+        """Its output if `capture`, else its exit code."""
         env = self.terraform.env()
         if self.real_aws:
             env.pop("AWS_EC2_METADATA_DISABLED", None)  # an instance profile is credentials too (unless you said no)
@@ -445,8 +453,8 @@ def errors_by_resource(output: str) -> list[str]:
     found = []
     for index, line in enumerate(lines):
         if line.startswith("Error:"):
-            resource = next((l.removeprefix("with ").rstrip(",") for l in lines[index + 1:index + 6]
-                             if l.startswith("with ")), "")
+            resource = next((following.removeprefix("with ").rstrip(",") for following in lines[index + 1:index + 6]
+                             if following.startswith("with ")), "")
             found.append(f"{resource}: {line}" if resource else line)
     return found
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import tempfile
 import threading
@@ -22,14 +21,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
-import boto3
 import pytest
 
 from ecs_template_deploy.cli import COMMANDS, main
 from ecs_template_deploy.errors import EXIT_AWS_ERROR, EXIT_BAD_INPUT
 from harness.backends.remote import RemoteAws, serve_process
 from harness.worlds import ToolWorld
-from harness.worlds.tool import IMAGES, REPOSITORY
+from harness.worlds.tool import REPOSITORY
 from harness.backends.embedded import cd_process_env
 
 from .conftest import refuse

@@ -28,7 +28,7 @@ def test_table_has_a_row_per_approach_in_article_order_and_a_cell_per_column(res
     assert [row.approach for row in table.rows] == [
         "persistent-tag", "ignore-changes", "app-repo", "terraform-cd-central", "template"]
     assert all(len(row.cells) == len(COLUMNS) for row in table.rows)
-    rows = {row.approach: dict(zip((c.key for c in table.columns), row.cells)) for row in table.rows}
+    rows = {row.approach: dict(zip((c.key for c in table.columns), row.cells, strict=True)) for row in table.rows}
     assert rows["template"]["rollback_seconds"].winner
     assert rows["template"]["rollback_seconds"].text == "65.0 s"
     assert not rows["persistent-tag"]["rollback_seconds"].winner

@@ -6,6 +6,7 @@ import urllib.error
 import urllib.request
 
 import boto3
+import botocore.exceptions
 import pytest
 
 from harness.server import HarnessServer
@@ -89,7 +90,7 @@ def test_errors_raised_in_the_simulator_on_a_server_thread_are_reraised_by_check
         raise RuntimeError("simulator bug")
 
     monkeypatch.setattr(server.sim, "run_task", broken)
-    with pytest.raises(Exception):
+    with pytest.raises(botocore.exceptions.ClientError):
         ecs.run_task(cluster="c", taskDefinition=td)
     with pytest.raises(RuntimeError, match="simulator bug"):
         server.check()

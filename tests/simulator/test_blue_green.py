@@ -3,6 +3,8 @@ canary strategies: green next to blue, traffic on the listener rules, bake, clea
 and rollbacks that put traffic back on blue without starting a task."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from harness.ecs import strategies
@@ -110,7 +112,7 @@ def test_linear_moves_step_percent_at_a_time_with_a_bake_between_steps(bg, aws):
             shares.append((aws.clock.now(), share))
     shares = shares[1:]
     assert [share for _, share in shares] == [25, 50, 75, 100]
-    assert [round(b[0] - a[0]) for a, b in zip(shares, shares[1:])] == [60, 60, 60]
+    assert [round(b[0] - a[0]) for a, b in itertools.pairwise(shares)] == [60, 60, 60]
     assert bg.record(arn)["targetServiceRevision"]["requestedProductionTrafficWeight"] == 100.0
 
 

@@ -89,8 +89,7 @@ def test_describe_services_names_the_current_deployment_and_revisions_next_to_th
     assert service["currentServiceDeployment"] == deployments(ecs)[0]["serviceDeploymentArn"]
     current = {r["arn"]: r for r in service["currentServiceRevisions"]}
     assert len(current) == len(service["deployments"]) == 2
-    for old_style in service["deployments"]:
-        assert sum(r["runningTaskCount"] for r in current.values()) == sum(d["runningCount"] for d in service["deployments"])
+    assert sum(r["runningTaskCount"] for r in current.values()) == sum(d["runningCount"] for d in service["deployments"])
 
 
 def test_a_breaker_rollback_shows_on_the_failed_deployment_and_makes_no_revision(ecs, aws):
@@ -171,7 +170,7 @@ def test_a_deployment_replaced_while_in_progress_is_stopped(ecs, aws, rolled):
 
 def test_list_filters_by_status_and_creation_time_and_pages_20_by_default(ecs, aws):
     ecs.service(ecs.task_definition("app:v1"), desired=1)
-    for n in range(24):
+    for _ in range(24):
         ecs.update(forceNewDeployment=True)
         aws.clock.sleep(1)
     page = ecs.client.list_service_deployments(cluster="c", service="web")

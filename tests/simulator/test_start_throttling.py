@@ -2,6 +2,8 @@
 start are retried with a growing gap, and ECS says it cannot start them."""
 from __future__ import annotations
 
+import itertools
+
 UNABLE = "(service web) is unable to consistently start tasks successfully."
 
 
@@ -16,7 +18,7 @@ def test_tasks_failing_to_start_again_and_again_are_throttled_with_a_doubling_ga
     ecs.settle(1800)
     assert ecs.events().count(UNABLE) == 1
     times = starts(aws)
-    gaps = [round(b - a) for a, b in zip(times, times[1:])]
+    gaps = [round(b - a) for a, b in itertools.pairwise(times)]
     # a pull attempt fails after 10 s; the next start comes at once at first, then
     # after a gap of 30 s, 60 s, 120 s, 240 s ...
     assert gaps[:2] == [10, 10] and gaps[2:6] == [10 + 30, 10 + 60, 10 + 120, 10 + 240]
@@ -28,7 +30,7 @@ def test_the_gap_grows_to_27_minutes_and_no_more(ecs, aws):
     ecs.service(ecs.task_definition("app:gone"), desired=1)
     ecs.settle(6 * 3600)
     times = starts(aws)
-    assert max(round(b - a) for a, b in zip(times, times[1:])) == 10 + 1620
+    assert max(round(b - a) for a, b in itertools.pairwise(times)) == 10 + 1620
 
 
 def test_a_new_task_definition_starts_afresh(ecs, aws):
@@ -46,4 +48,4 @@ def test_tasks_that_reach_running_and_crash_are_never_throttled(ecs, aws):
     ecs.settle(600)
     assert UNABLE not in ecs.events()
     times = starts(aws)
-    assert max(round(b - a) for a, b in zip(times, times[1:])) <= 20
+    assert max(round(b - a) for a, b in itertools.pairwise(times)) <= 20

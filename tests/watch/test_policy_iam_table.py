@@ -278,7 +278,7 @@ def arn_like(pattern: str, arn: str) -> bool:
     wanted, parts = pattern.split(":", 5), arn.split(":", 5)
     if len(wanted) < 6 and wanted[-1].endswith("*") and len(parts) >= len(wanted):
         parts = [*parts[:len(wanted) - 1], ":".join(parts[len(wanted) - 1:])]
-    return len(wanted) == len(parts) and all(_glob(w, p) for w, p in zip(wanted, parts))
+    return len(wanted) == len(parts) and all(_glob(w, p) for w, p in zip(wanted, parts, strict=True))
 
 
 _MATCHERS = {
