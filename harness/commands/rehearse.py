@@ -452,7 +452,7 @@ def chart(rehearsal: Rehearsal) -> Any:
         label = "settings now" if variant == "current" else LEVERS[variant].title
         colour = "#555555" if variant == "current" else IMAGE_COLOURS[(i - 1) % len(IMAGE_COLOURS)]
         bars = ax.barh([y + i * height for y in range(len(failing))], seconds, height=height, label=label, color=colour)
-        for bar, o in zip(bars, values):
+        for bar, o in zip(bars, values, strict=True):
             if o is None or o.seconds is None:
                 bar.set_hatch("//")
             ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {_cell(o).split(' (')[0]}",
