@@ -316,15 +316,37 @@ def run_cases(cases: Iterable[Case]) -> Iterator[CaseResult]:
     cases = list(cases)
     for name in dict.fromkeys(case.scenario for case in cases):
         scenario = SCENARIOS[name]
-        with embedded() as aws:
-            world = ToolWorld.build(aws, desired=2, circuit_breaker=scenario.circuit_breaker, strategy=scenario.strategy,
-                                    target_group_settings=dict(scenario.target_groups) or None,
-                                    **dict(scenario.configuration))
-            scenario.prepare(world)
-            before = _before(world, scenario)
+        with _prepared(scenario) as (world, before):
             for case in (c for c in cases if c.scenario == name):
-                yield _in_a_fork(functools.partial(_run, case, scenario, world, before)) if hasattr(os, "fork") \
-                    else _run(case, scenario, world, before)
+                yield _isolated(case, scenario, world, before)
+
+
+def sweep(name: str, plan: Callable[[CaseResult], Iterable[Case]]) -> Iterator[CaseResult]:
+    """The scenario's clean run (``baseline``'s), then each case ``plan`` makes of it, all
+    from one world built and prepared once: a sweep needs the clean run's calls to know
+    what to sweep, and would otherwise build and prepare the same world twice."""
+    scenario = SCENARIOS[name]
+    with _prepared(scenario) as (world, before):
+        clean = _isolated(Case(name), scenario, world, before)
+        yield clean
+        for case in plan(clean):
+            yield _isolated(case, scenario, world, before)
+
+
+@contextlib.contextmanager
+def _prepared(scenario: Scenario) -> Iterator[tuple[ToolWorld, Before]]:
+    with embedded() as aws:
+        world = ToolWorld.build(aws, desired=2, circuit_breaker=scenario.circuit_breaker, strategy=scenario.strategy,
+                                target_group_settings=dict(scenario.target_groups) or None,
+                                **dict(scenario.configuration))
+        scenario.prepare(world)
+        yield world, _before(world, scenario)
+
+
+def _isolated(case: Case, scenario: Scenario, world: ToolWorld, before: Before) -> CaseResult:
+    """One case on the prepared world, in a fork of this process so the world stays as prepared."""
+    return _in_a_fork(functools.partial(_run, case, scenario, world, before)) if hasattr(os, "fork") \
+        else _run(case, scenario, world, before)
 
 
 def _in_a_fork(work: Callable[[], CaseResult]) -> CaseResult:

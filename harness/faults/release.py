@@ -23,7 +23,7 @@ import os
 import shlex
 import signal
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ecs_template_deploy import knowngood
 from ecs_template_deploy.views import revision_name
@@ -115,6 +115,21 @@ def run_release_cases(cases: Iterable[Case]) -> Iterator[CaseResult]:
             for case in (c for c in cases if c.scenario == name):
                 work = functools.partial(_run, case, scenario, world, before)
                 yield _in_a_fork(work) if hasattr(os, "fork") else work()
+
+
+def sweep(name: str, plan: Callable[[CaseResult], Iterable[Case]]) -> Iterator[CaseResult]:
+    """The scenario's clean run (``baseline``'s), then each case ``plan`` makes of it, all in
+    forks of one world built once (not once for the baseline and again for the sweep)."""
+    scenario = RELEASE_SCENARIOS[name]
+    with embedded() as aws:
+        world = build(aws, scenario)
+        before = world.steady()
+        clean = functools.partial(_run, Case(name), scenario, world, before)
+        result = _in_a_fork(clean) if hasattr(os, "fork") else clean()
+        yield result
+        for case in plan(result):
+            work = functools.partial(_run, case, scenario, world, before)
+            yield _in_a_fork(work) if hasattr(os, "fork") else work()
 
 
 def _run(case: Case, scenario: ReleaseScenario, world: ReleaseWorld, before: dict[str, str]) -> CaseResult:

@@ -11,6 +11,8 @@
 A workspace is a copy of the configuration (and of `root`, so relative module
 sources resolve) in a directory of its own; the repository is never written
 to. The provider is linked from the shared plugin cache, never copied.
+`init` runs once per configuration per runner: a later workspace of the same
+configuration gets a copy of what that init wrote (see ``Workspace.init``).
 """
 from __future__ import annotations
 
@@ -139,6 +141,9 @@ class Terraform:
         self.reattach_problem: str | None = settings.reattach_problem()
         self._providers: dict[Path, ProviderServer] = {}
         self._version: str | None = None
+        # (configuration, root), resolved -> the working directory of its first successful
+        # `init`, whose result later workspaces of that configuration copy (Workspace.init)
+        self._initialised: dict[tuple[Path, Path], Path] = {}
 
     def provider_mode(self) -> str:
         """How commands get their AWS provider, in one line for reports and benchmarks."""
@@ -271,15 +276,18 @@ class Terraform:
         write_override(directory, endpoint, tags)
         return Workspace(self, directory, dict(variables or {}),
                          config_name=str(config.relative_to(root)) if config != root else config.name,
-                         real_aws=endpoint is None)
+                         real_aws=endpoint is None, source=(config, root))
 
 
 class Workspace:
     """One working directory: its own state, sharing the plugin cache."""
 
     def __init__(self, terraform: Terraform, directory: Path, variables: dict[str, object],
-                 config_name: str | None = None, real_aws: bool = False) -> None:
+                 config_name: str | None = None, real_aws: bool = False,
+                 source: tuple[Path, Path] | None = None) -> None:
         self.terraform = terraform
+        # (configuration, root) it was copied from: workspaces of the same pair can share one init's result
+        self.source = source
         # Real AWS: the provider finds credentials as anywhere (AWS_PROFILE, keys, SSO), so the
         # commands keep this process's AWS_* variables, which the runner strips for emulators.
         self.real_aws = real_aws
@@ -296,11 +304,37 @@ class Workspace:
 
     # -- commands ---------------------------------------------------------
 
-    def init(self) -> None:
+    def init(self, reuse: bool = True) -> None:
+        """`terraform init`, once per configuration: with ``reuse``, a workspace of a configuration
+        (and root) this runner has initialised before gets a copy of what that init wrote instead
+        (see ``_copy_init``); ``reuse=False`` always runs it."""
+        if reuse and self._copy_init():
+            return
         # Without the long-lived provider: `init` must install the provider (and write the
         # lock file) as it would anywhere, so the directory also works without it.
         with self._cache_lock():
             self._run("init", ["init", "-input=false", "-no-color"], attach=False)
+        if self.source is not None and _init_wrote_only_what_copies(self.directory):
+            self.terraform._initialised.setdefault(self.source, self.directory)
+
+    def _copy_init(self) -> bool:
+        """What `init` would write here again, copied from this configuration's first initialised
+        workspace: the lock file and ``.terraform`` (the provider's link into the shared cache, and
+        modules.json, whose module paths are relative to the working directory, which every copy of
+        the same root shares). Init reads only the configuration, which is the same copy, and the
+        mirror and cache, which do not change during a run; each copy saves a Terraform start
+        (~1 s, most of it waiting for the cache lock other workers hold). False: nothing to copy."""
+        done = self.terraform._initialised.get(self.source) if self.source is not None else None
+        if done is None or done == self.directory or not _init_wrote_only_what_copies(done):
+            return False
+        started = time.perf_counter()
+        shutil.copy2(done / LOCK_FILE, self.directory / LOCK_FILE)
+        shutil.copytree(done / ".terraform", self.directory / ".terraform", symlinks=True)
+        wall = time.perf_counter() - started
+        self.timings.runs.append(("init", wall))
+        self.timings.cpu.append(("init", 0.0))  # no Terraform process ran
+        self._log("init (copied)", wall, 0.0)
+        return True
 
     def apply(self, **variables: object) -> None:
         self._run("apply", ["apply", "-auto-approve", "-input=false", "-no-color", *self._target_args(),
@@ -437,6 +471,19 @@ class Workspace:
                 proc.stdout + proc.stderr,
             )
         return proc.stdout if capture else proc.returncode
+
+
+LOCK_FILE = ".terraform.lock.hcl"
+# What `init` writes under .terraform for a configuration with local state: the providers it
+# installed (links into the plugin cache) and the modules it found (their list, and any it
+# downloaded). Anything else (a backend's state, a workspace name) is not copied: such a
+# configuration always runs init.
+_COPYABLE_INIT = frozenset({"providers", "modules"})
+
+
+def _init_wrote_only_what_copies(directory: Path) -> bool:
+    dot = directory / ".terraform"
+    return (directory / LOCK_FILE).is_file() and dot.is_dir() and {p.name for p in dot.iterdir()} <= _COPYABLE_INIT
 
 
 def _var_value(value: object) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -92,16 +93,21 @@ RICH_TEMPLATE: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def aws_env(monkeypatch, tmp_path):
-    """Test credentials and region; no developer config files leak in."""
+def use_test_aws(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """Test credentials and region; no developer config files leak in (``home`` holds none)."""
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "no-config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-creds"),
+        "AWS_CONFIG_FILE": str(home / "no-config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-creds"),
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path):
+    """Test credentials and region; no developer config files leak in."""
+    use_test_aws(monkeypatch, tmp_path)
 
 
 @pytest.fixture

@@ -7,14 +7,17 @@ profile): those rows run once per command.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from ecs_template_deploy.cli import main
 from ecs_template_deploy.errors import EXIT_AWS_ERROR, EXIT_BAD_INPUT
 
-from .conftest import ACCOUNT, REGION, SINGLE_TEMPLATE, WEB_REPO, World, refuse
+from .conftest import ACCOUNT, REGION, SINGLE_TEMPLATE, WEB_REPO, World, refuse, use_test_aws
 
 TEMPLATE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web-template:1"
 SERVICE = ["--cluster", "demo", "--service", "web"]
@@ -120,8 +123,32 @@ CASES = [
 ]
 
 
+@dataclass
+class Messy:
+    world: World
+    as_built: dict  # its snapshot when built: where every test starts
+
+
+@pytest.fixture(scope="module")
+def messy_world(tmp_path_factory) -> Iterator[Messy]:
+    """Built once per module (per worker) instead of per test: every test here is refused
+    before AWS changes and asserts so (``check_refused``), and each first asserts that
+    it starts from the world as built, so none can start from what another left."""
+    with pytest.MonkeyPatch.context() as env:
+        use_test_aws(env, tmp_path_factory.mktemp("aws"))
+        with mock_aws():
+            world = build_messy(boto3.client("ecs", region_name=REGION))
+            yield Messy(world, world.snapshot())
+
+
 @pytest.fixture
-def messy(ecs) -> World:
+def messy(messy_world, monkeypatch, tmp_path) -> World:
+    use_test_aws(monkeypatch, tmp_path)  # each test's own environment, as the function-scoped fixtures give
+    assert messy_world.world.snapshot() == messy_world.as_built, "a test before this one changed the shared world"
+    return messy_world.world
+
+
+def build_messy(ecs) -> World:
     """The usual world, plus what bad input runs into: a deregistered template
     revision, an empty and a suffix-less template, services of other controllers,
     a running revision (web:2) next to a deregistered one (web:1)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.faults.cases import KINDS, RACES, SCENARIOS, Case, baseline, run_cases
+from harness.faults.cases import KINDS, RACES, SCENARIOS, Case, sweep
 from harness.faults.inject import Fault
 
 ROTATION = (*KINDS, "outage-forever")
@@ -29,11 +29,12 @@ def sampled(name: str, calls: int) -> list[Case]:
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_every_call_failed_or_raced_ends_where_it_should_or_says_so(name):
-    clean = baseline(name)
-    assert clean.held, clean.explain()
+    runs = sweep(name, lambda clean: sampled(name, clean.calls))  # the clean run and the sweep: one world
+    clean = next(runs)
+    assert clean.case == Case(name) and clean.held, clean.explain()
     assert clean.calls >= 5  # the sweep sweeps something
 
-    results = list(run_cases(sampled(name, clean.calls)))
+    results = list(runs)
 
     assert len(results) == clean.calls
     broken = [r.explain() for r in results if not r.held]

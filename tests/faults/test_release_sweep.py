@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import pytest
 
-from harness.faults.release import RELEASE_SCENARIOS, baseline, run_release_cases, sampled
+from harness.faults.release import RELEASE_SCENARIOS, baseline, run_release_cases, sampled, sweep
 
 
 # release-good is swept by `bench faults` only: release-blue-green-paused is a good release too, with more calls
 @pytest.mark.parametrize("name", [name for name in RELEASE_SCENARIOS if name != "release-good"])
 def test_a_release_stopped_or_failed_at_any_call_ends_whole_or_back_or_says_so(name):
-    clean = baseline(name)
+    runs = sweep(name, sampled)  # the clean run, then the sample of its calls: one world built
+    clean = next(runs)
     assert clean.held, clean.explain()
     assert clean.exit_codes == [1 if RELEASE_SCENARIOS[name].fails else 0]
-    cases = sampled(clean)
+    cases = sampled(clean)  # what the sweep runs next (a function of the clean run alone)
     assert any(case.fault.kills for case in cases)
 
-    results = list(run_release_cases(cases))
+    results = list(runs)
 
     assert len(results) == len(cases)
     assert [r.explain() for r in results if not r.held] == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from harness.terraform.fixtures import APPROACHES_DIR
+from harness.terraform.fixtures import APPROACHES_DIR, unique_name
 
 TEMPLATE = APPROACHES_DIR / "template" / "terraform"
 pytestmark = pytest.mark.terraform
@@ -30,7 +30,7 @@ def test_init_links_the_provider_from_the_shared_cache_instead_of_copying_it(tf_
     )
 
 
-def test_a_second_init_leaves_the_shared_cache_alone(tf_workspace, terraform):
+def test_a_second_init_leaves_the_shared_cache_alone(tf_workspace, terraform, terraform_endpoint):
     # Terraform >= 1.4 re-installs a provider into the cache when a working directory has no
     # lock file yet: it removes and recreates the cache entry, and a command running at that
     # moment in another xdist worker fails with "Required plugins are not installed".
@@ -39,8 +39,28 @@ def test_a_second_init_leaves_the_shared_cache_alone(tf_workspace, terraform):
                      if p.is_symlink() or p.is_file())
     before = [(p, os.lstat(p).st_ino, os.lstat(p).st_mtime_ns) for p in entries]
     assert before, "the first init put the provider in the shared cache"
-    tf_workspace(TEMPLATE)
+    second = terraform.workspace(TEMPLATE, terraform_endpoint, {"name": unique_name()}, root=APPROACHES_DIR)
+    second.init(reuse=False)  # a real second `terraform init`, not the copy of the first one's
+    assert second.timings.cpu[-1][1] > 0  # a Terraform process ran
     assert [(p, os.lstat(p).st_ino, os.lstat(p).st_mtime_ns) for p in entries] == before
+
+
+def test_a_later_workspace_of_a_configuration_gets_what_init_wrote_without_running_it(tf_workspace, terraform):
+    first, second = tf_workspace(TEMPLATE), tf_workspace(TEMPLATE)  # the first init ran (or one before it did)
+    assert second.timings.runs == [("init", second.timings.last("init"))] and second.timings.cpu == [("init", 0.0)]
+
+    def wrote(ws):  # what init leaves in a working directory, links as links
+        found = {}
+        for path in sorted((ws.directory / ".terraform").rglob("*")):
+            relative = str(path.relative_to(ws.directory))
+            found[relative] = os.readlink(path) if path.is_symlink() else path.read_text() if path.is_file() else "dir"
+        return {**found, ".terraform.lock.hcl": (ws.directory / ".terraform.lock.hcl").read_text()}
+
+    real = terraform.workspace(TEMPLATE, "http://127.0.0.1:1", {"name": unique_name()}, root=APPROACHES_DIR)
+    real.init(reuse=False)
+    assert wrote(second) == wrote(real) == wrote(first)  # byte for byte what a real init writes
+    result = second.plan()  # and Terraform takes it as initialised: no "run terraform init"
+    assert result.exit_code == 2  # nothing applied yet: everything to create
 
 
 def clients(endpoint: str):
