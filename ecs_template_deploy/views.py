@@ -9,13 +9,51 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, Protocol, TypeVar, overload
 
 from .clock import epoch
 
 if TYPE_CHECKING:  # types only: the tool needs boto3 alone at run time
     from mypy_boto3_ecs.type_defs import (DeploymentTypeDef, ServiceDeploymentTypeDef, ServiceTypeDef, TagTypeDef,
                                           TaskDefinitionTypeDef, TaskTypeDef)
+
+T = TypeVar("T")
+
+
+class _Answer(Protocol):
+    @property
+    def raw(self) -> Mapping[str, Any]: ...
+
+
+class Field(Generic[T]):
+    """A view's field read from one key of its answer: ``name = text("serviceName")``
+    says once what a dozen near-identical properties said each time."""
+
+    def __init__(self, key: str, read: Callable[[Any], T], doc: str = "") -> None:
+        self.key, self.read, self.__doc__ = key, read, doc or f"The answer's {key}."
+
+    @overload
+    def __get__(self, view: None, owner: type) -> Field[T]: ...
+    @overload
+    def __get__(self, view: _Answer, owner: type) -> T: ...
+    def __get__(self, view: _Answer | None, owner: type) -> Field[T] | T:
+        return self if view is None else self.read(view.raw.get(self.key))
+
+
+def text(key: str, doc: str = "") -> Field[str]:
+    """A string field; "" where the answer lacks it."""
+    return Field(key, lambda value: value if isinstance(value, str) else "", doc)
+
+
+def count(key: str, doc: str = "") -> Field[int]:
+    """A count; 0 where the answer lacks it."""
+    return Field(key, lambda value: int(value or 0), doc)
+
+
+def moment(key: str, doc: str = "") -> Field[float | None]:
+    """A timestamp as epoch seconds (``clock.epoch``); None where the answer lacks it."""
+    return Field(key, epoch, doc)
+
 
 # ECS writes this when a service settles; newer logs drop the parentheses.
 STEADY_STATE = re.compile(r"^\(?service (?P<service>\S+?)\)? has reached a steady state\.?$")
@@ -90,9 +128,7 @@ class TaskDefinition:
     def is_active(self) -> bool:
         return self.raw.get("status", "ACTIVE") == "ACTIVE"
 
-    @property
-    def registered_at(self) -> float | None:
-        return epoch(self.raw.get("registeredAt"))
+    registered_at = moment("registeredAt")
 
     @property
     def container_definitions(self) -> list[Mapping[str, Any]]:
@@ -110,50 +146,30 @@ class Deployment:
 
     raw: DeploymentTypeDef
 
-    @property
-    def id(self) -> str:
-        return self.raw.get("id", "")
-
-    @property
-    def status(self) -> str:
-        return self.raw.get("status", "")
+    id = text("id")
+    status = text("status")
 
     @property
     def is_primary(self) -> bool:
         return self.status == "PRIMARY"
 
-    @property
-    def task_definition(self) -> str:
-        return self.raw.get("taskDefinition", "")
+    task_definition = text("taskDefinition")
 
     @property
     def revision(self) -> str:
         return revision_name(self.task_definition)
 
-    @property
-    def desired_count(self) -> int:
-        return int(self.raw.get("desiredCount", 0))
-
-    @property
-    def running_count(self) -> int:
-        return int(self.raw.get("runningCount", 0))
-
-    @property
-    def pending_count(self) -> int:
-        return int(self.raw.get("pendingCount", 0))
-
-    @property
-    def failed_tasks(self) -> int:
-        return int(self.raw.get("failedTasks", 0))
+    desired_count = count("desiredCount")
+    running_count = count("runningCount")
+    pending_count = count("pendingCount")
+    failed_tasks = count("failedTasks")
 
     @property
     def rollout_state(self) -> str | None:
         """IN_PROGRESS | COMPLETED | FAILED, or None where ECS does not report it."""
         return self.raw.get("rolloutState")
 
-    @property
-    def rollout_state_reason(self) -> str:
-        return self.raw.get("rolloutStateReason", "")
+    rollout_state_reason = text("rolloutStateReason")
 
     @property
     def has_failed(self) -> bool:
@@ -163,13 +179,8 @@ class Deployment:
     def is_completed(self) -> bool:
         return self.rollout_state == "COMPLETED"
 
-    @property
-    def created_at(self) -> float | None:
-        return epoch(self.raw.get("createdAt"))
-
-    @property
-    def updated_at(self) -> float | None:
-        return epoch(self.raw.get("updatedAt"))
+    created_at = moment("createdAt")
+    updated_at = moment("updatedAt")
 
     def progress(self) -> dict[str, Any]:
         return {
@@ -197,38 +208,14 @@ class Service:
 
     raw: ServiceTypeDef
 
-    @property
-    def name(self) -> str:
-        return self.raw.get("serviceName", "")
-
-    @property
-    def arn(self) -> str:
-        return self.raw.get("serviceArn", "")
-
-    @property
-    def cluster_arn(self) -> str:
-        return self.raw.get("clusterArn", "")
-
-    @property
-    def task_definition(self) -> str:
-        return self.raw.get("taskDefinition", "")
-
-    @property
-    def desired_count(self) -> int:
-        return int(self.raw.get("desiredCount", 0))
-
-    @property
-    def running_count(self) -> int:
-        return int(self.raw.get("runningCount", 0))
-
-    @property
-    def pending_count(self) -> int:
-        return int(self.raw.get("pendingCount", 0))
-
-    @property
-    def current_service_deployment(self) -> str:
-        """The ARN of the service's newest service deployment ("" where ECS has none)."""
-        return self.raw.get("currentServiceDeployment", "")
+    name = text("serviceName")
+    arn = text("serviceArn")
+    cluster_arn = text("clusterArn")
+    task_definition = text("taskDefinition")
+    desired_count = count("desiredCount")
+    running_count = count("runningCount")
+    pending_count = count("pendingCount")
+    current_service_deployment = text("currentServiceDeployment", """The ARN of the service's newest service deployment ("" where ECS has none).""")
 
     @property
     def strategy(self) -> str:
@@ -361,30 +348,17 @@ class StoppedTask:
     def id(self) -> str:
         return self.arn.rsplit("/", 1)[-1]
 
-    @property
-    def task_definition(self) -> str:
-        return self.raw.get("taskDefinitionArn", "")
-
-    @property
-    def started_by(self) -> str:
-        return self.raw.get("startedBy", "")
-
-    @property
-    def last_status(self) -> str:
-        return self.raw.get("lastStatus", "")
+    task_definition = text("taskDefinitionArn")
+    started_by = text("startedBy")
+    last_status = text("lastStatus")
 
     @property
     def is_final(self) -> bool:
         """STOPPED for good: nothing about it will change on a later describe."""
         return self.last_status == "STOPPED"
 
-    @property
-    def stop_code(self) -> str:
-        return self.raw.get("stopCode", "")
-
-    @property
-    def stopped_reason(self) -> str:
-        return self.raw.get("stoppedReason", "")
+    stop_code = text("stopCode")
+    stopped_reason = text("stoppedReason")
 
     @property
     def stopped_at(self) -> float | None:
@@ -449,17 +423,9 @@ class ServiceDeployment:
 
     raw: ServiceDeploymentTypeDef
 
-    @property
-    def arn(self) -> str:
-        return self.raw.get("serviceDeploymentArn", "")
-
-    @property
-    def status(self) -> str:
-        return self.raw.get("status", "")
-
-    @property
-    def status_reason(self) -> str:
-        return self.raw.get("statusReason", "")
+    arn = text("serviceDeploymentArn")
+    status = text("status")
+    status_reason = text("statusReason")
 
     @property
     def is_ongoing(self) -> bool:
@@ -474,9 +440,7 @@ class ServiceDeployment:
     def rollback_reason(self) -> str:
         return (self.raw.get("rollback") or {}).get("reason", "")
 
-    @property
-    def lifecycle_stage(self) -> str:
-        return self.raw.get("lifecycleStage", "")
+    lifecycle_stage = text("lifecycleStage")
 
     @property
     def paused_hooks(self) -> tuple["PausedHook", ...]:
