@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ..clock import WALL, AwsTime, Clock
 from ..errors import BadInputError, bounded, shown
@@ -159,15 +159,24 @@ MAX_SECONDS = 10 * 365 * 86400
 MAX_COUNT = 1_000_000
 
 
+N = TypeVar("N", int, float)
+
+
+def _parsed(text: str, convert: Callable[[str], N], what: str) -> N:
+    """``convert(text)`` of ASCII digits only (int() and float() also read other
+    scripts' digits); else the one-line argparse error that ``text`` is not ``what``."""
+    try:
+        if not text.isascii():
+            raise ValueError(text)
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{shown(text)} is not {what}") from None
+
+
 def seconds(text: str, *, allow_zero: bool = False) -> float:
     """argparse type: validated while parsing, so a bad value changes nothing in AWS."""
     kind = "non-negative" if allow_zero else "positive"
-    try:
-        if not text.isascii():  # float() also reads other scripts' digits
-            raise ValueError(text)
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{shown(text)} is not a number of seconds: give one like 600") from None
+    value = _parsed(text, float, "a number of seconds: give one like 600")
     if value != value or value == float("inf") or value < 0 or (value == 0 and not allow_zero):
         raise argparse.ArgumentTypeError(f"{shown(text, quoted=False)} must be a {kind} number of seconds: give one "
                                          "like 600")
@@ -186,12 +195,7 @@ def non_negative_seconds(text: str) -> float:
 
 
 def whole_number(text: str, *, minimum: int, maximum: int = MAX_COUNT) -> int:
-    try:
-        if not text.isascii():  # int() also reads other scripts' digits
-            raise ValueError(text)
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number: give one like {max(minimum, 3)}") from None
+    value = _parsed(text, int, f"a whole number: give one like {max(minimum, 3)}")
     if value < minimum:
         raise argparse.ArgumentTypeError(f"{shown(text, quoted=False)} must be {minimum} or more: give one like "
                                          f"{max(minimum, 3)}")
