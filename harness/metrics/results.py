@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, TypeVar
+from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
 T = TypeVar("T", bound="Property")
 
@@ -154,8 +154,14 @@ class Property:
             raise ResultsError(f"{cls.key}: unknown fields {sorted(unknown)}; known: {sorted(names)}")
         return cls(**cls._decode(dict(data)))
 
+    # A field holding {name: part} -> how each part is read back from its dict.
+    parts: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+
     @classmethod
     def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
+        for name, read in cls.parts.items():
+            if data.get(name) is not None:
+                data[name] = {key: read(part) for key, part in data[name].items()}
         return data
 
 
@@ -230,12 +236,8 @@ class Clobber(Property):
 
     key: ClassVar[str] = "clobber"
     cases: dict[str, ClobberCase] | None = None
+    parts: ClassVar[dict[str, Callable[[Any], Any]]] = {"cases": lambda case: ClobberCase(**case)}
 
-    @classmethod
-    def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
-        if data.get("cases") is not None:
-            data["cases"] = {name: ClobberCase(**case) for name, case in data["cases"].items()}
-        return data
 
     @property
     def version_lost(self) -> bool | None:
@@ -354,12 +356,8 @@ class RollbackMatrix(Property):
 
     key: ClassVar[str] = "rollback_matrix"
     cells: dict[str, RollbackCell] | None = None
+    parts: ClassVar[dict[str, Callable[[Any], Any]]] = {"cells": RollbackCell.from_dict}
 
-    @classmethod
-    def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
-        if data.get("cells") is not None:
-            data["cells"] = {key: RollbackCell.from_dict(cell) for key, cell in data["cells"].items()}
-        return data
 
     def cell(self, mode: str, strategy: str) -> RollbackCell | None:
         return (self.cells or {}).get(cell_key(mode, strategy))
@@ -387,6 +385,7 @@ class MultiServiceRelease(Property):
     key: ClassVar[str] = "multi_service_release"
     procedure: str | None = None  # how CD released them, in a few words
     services: dict[str, ReleasedService] | None = None  # by role: "web", "worker"
+    parts: ClassVar[dict[str, Callable[[Any], Any]]] = {"services": lambda service: ReleasedService(**service)}
     all_back: bool | None = None  # every service steady on its known good at the end, without a person
     seconds: float | None = None  # release's start -> the last service back (None unless all_back)
     terraform_seconds: float | None = None  # wall seconds of Terraform in CD's path (added to the total)
@@ -406,11 +405,6 @@ class MultiServiceRelease(Property):
     def total_seconds(self) -> float | None:
         return None if self.seconds is None else self.seconds + (self.terraform_seconds or 0.0)
 
-    @classmethod
-    def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
-        if data.get("services") is not None:
-            data["services"] = {name: ReleasedService(**service) for name, service in data["services"].items()}
-        return data
 
 
 @dataclass
