@@ -174,6 +174,10 @@ class RevisionCd(EcsCd):
     """CD that deploys by registering a revision and rolls back by updating the
     service to the last revision that rolled out (approaches 2 and 3)."""
 
+    # How it rolls back, for the facts of the approaches whose CD it is.
+    ROLLS_BACK = "updates the service to the revision that ran before"
+    MANUAL_ROLLBACK = ("find the last revision that ran well", "update the service to it")
+
     def __init__(self, context: Context) -> None:
         super().__init__(context)
         self.known_good: str | None = None

@@ -56,6 +56,7 @@ class World:
             raise
         self.workspace.apply()  # image_tag v1, pushed below: the service starts once it exists
         self.outputs = self.workspace.outputs()
+        self.cluster, self.service_name = self.outputs["cluster_name"], self.outputs["service_name"]
         self.ecs = _client(server, "ecs")
         self.digests = push_images(_client(server, "ecr"), self.outputs["repository_name"], ["v1", "v2", "v3-broken"])
         server.sim.declare_image(self.digests["v3-broken"], crash_after=5)
@@ -64,14 +65,6 @@ class World:
         context = Context(client=lambda service: _client(server, service), now=server.clock.now,
                           sleep=server.clock.sleep, outputs=self.outputs, terraform=self.workspace)
         self.approach = cls(context)
-
-    @property
-    def cluster(self) -> str:
-        return self.outputs["cluster_name"]
-
-    @property
-    def service_name(self) -> str:
-        return self.outputs["service_name"]
 
     def running(self) -> dict:
         arn = self.ecs.describe_services(cluster=self.cluster, services=[self.service_name])["services"][0]["taskDefinition"]

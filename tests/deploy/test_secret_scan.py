@@ -117,6 +117,11 @@ VISIBLE = ("LOG_LEVEL", "info", DIGEST, COMMIT, REQUEST_UUID, SECRET_ARN, "db.in
            "http-intake.logs.datadoghq.com", "payments")
 
 
+def _environment(values: dict[str, str]) -> list[dict[str, str]]:
+    """A container's `environment`, in the order written."""
+    return [{"name": name, "value": value} for name, value in values.items()]
+
+
 def template(s: dict[str, str]) -> dict:
     """A template with every secret of `s` somewhere (and the look-alikes of VISIBLE)."""
     image = f"{REPOSITORY}:placeholder"
@@ -128,27 +133,27 @@ def template(s: dict[str, str]) -> dict:
         "containerDefinitions": [
             {
                 "name": "app", "image": image, "memory": 256, "essential": True,
-                "environment": [
-                    {"name": "LOG_LEVEL", "value": "info"},
-                    {"name": "DATABASE_URL", "value": f"postgres://admin:{s['url password']}@db.internal:5432/app"},
-                    {"name": "REPORTING_DB",
-                     "value": f"jdbc:postgresql://db.internal:5432/reports?user=reporter&password={s['jdbc password']}&ssl=true"},
-                    {"name": "SERVER_PEM", "value": s["pem private key"]},
-                    {"name": "MONITORING", "value": s["32-hex api key"]},
-                    {"name": "NPMRC", "value": f"//registry.npmjs.org/:_authToken={s['npm token']}"},
-                    {"name": "DB_PW", "value": s["short password under PW"]},
-                    {"name": "PASSWD", "value": s["short password under PASSWD"]},
-                    {"name": "MAPS", "value": s["google api key"]},
-                    {"name": "SMS", "value": s["twilio api key"]},
-                    {"name": "SESSION_SAMPLE", "value": s["jwt"]},
-                    {"name": "UPLOADER", "value": s["aws access key id"]},
-                    {"name": "UPLOADER_CONFIG", "value": f"region={REGION} key={s['aws secret access key']}"},
-                    {"name": "IMAGE_DIGEST", "value": DIGEST},
-                    {"name": "BUILD_COMMIT", "value": COMMIT},
-                    {"name": "REQUEST_NAMESPACE", "value": REQUEST_UUID},
-                    {"name": "DATA_DIR", "value": "/var/lib/app/data"},
-                    {"name": "APP_VERSION", "value": "2.14.1"},
-                ],
+                "environment": _environment({
+                    "LOG_LEVEL": "info",
+                    "DATABASE_URL": f"postgres://admin:{s['url password']}@db.internal:5432/app",
+                    "REPORTING_DB":
+                        f"jdbc:postgresql://db.internal:5432/reports?user=reporter&password={s['jdbc password']}&ssl=true",
+                    "SERVER_PEM": s["pem private key"],
+                    "MONITORING": s["32-hex api key"],
+                    "NPMRC": f"//registry.npmjs.org/:_authToken={s['npm token']}",
+                    "DB_PW": s["short password under PW"],
+                    "PASSWD": s["short password under PASSWD"],
+                    "MAPS": s["google api key"],
+                    "SMS": s["twilio api key"],
+                    "SESSION_SAMPLE": s["jwt"],
+                    "UPLOADER": s["aws access key id"],
+                    "UPLOADER_CONFIG": f"region={REGION} key={s['aws secret access key']}",
+                    "IMAGE_DIGEST": DIGEST,
+                    "BUILD_COMMIT": COMMIT,
+                    "REQUEST_NAMESPACE": REQUEST_UUID,
+                    "DATA_DIR": "/var/lib/app/data",
+                    "APP_VERSION": "2.14.1",
+                }),
                 "secrets": [{"name": "API_TOKEN", "valueFrom": SECRET_ARN}],
                 "command": ["bin/server", "--password", s["password after --password"],
                             f"--db=postgres://migrator:{s['second url password']}@db.internal/app",
@@ -181,14 +186,11 @@ def template(s: dict[str, str]) -> dict:
                             "--connection", f"Driver={{ODBC Driver 18 for SQL Server}};Server=tcp:db.internal,1433;"
                                             f"Uid=sa;Pwd={s['odbc password']};Encrypt=yes",
                             f"--source=jdbc:oracle:thin:scott/{s['oracle password']}@//db.internal:1521/ORCL"],
-                "environment": [
-                    {"name": "ASSISTANT", "value": s["anthropic key"]},
-                    {"name": "EMBEDDINGS", "value": s["openai key"]},
-                    {"name": "UPLOAD", "value": s["pypi token"]},
-                    {"name": "CHAT", "value": s["slack bot token"]},
-                    {"name": "BILLING", "value": s["stripe key"]},
-                    {"name": "CHECKOUT_SOURCE", "value": s["github fine-grained token"]},
-                ],
+                "environment": _environment({
+                    "ASSISTANT": s["anthropic key"], "EMBEDDINGS": s["openai key"], "UPLOAD": s["pypi token"],
+                    "CHAT": s["slack bot token"], "BILLING": s["stripe key"],
+                    "CHECKOUT_SOURCE": s["github fine-grained token"],
+                }),
                 "logConfiguration": {"logDriver": "splunk", "options": {
                     "splunk-url": "https://splunk.example.com:8088", "splunk-token": s["splunk token"]}},
             },

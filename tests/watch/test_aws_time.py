@@ -69,22 +69,17 @@ def test_whole_second_dates_are_floors_so_the_latest_of_those_that_agree_is_kept
     assert time.now() == pytest.approx(T0 + 2.7)
 
 
-def test_a_later_time_replaces_it_at_once_the_server_runs_faster_or_the_runner_clock_stepped_back():
-    local = Local(T0)
-    time = aws_time(local)
-    time.observe(http_response=answer(T0))
-    time.observe(http_response=answer(T0 + 600))
-    assert time.now() == pytest.approx(T0 + 600)
-
-
-def test_an_earlier_time_counts_once_two_answers_say_it_the_runner_clock_stepped_ahead():
-    local = Local(T0)
-    time = aws_time(local)
-    time.observe(http_response=answer(T0))
-    time.observe(http_response=answer(T0 - 600))
-    assert time.now() == pytest.approx(T0)  # one answer alone
-    time.observe(http_response=answer(T0 - 600))
-    assert time.now() == pytest.approx(T0 - 600)
+@pytest.mark.parametrize("dates, expected", [
+    # the server runs faster, or the runner clock stepped back
+    pytest.param([T0, T0 + 600], [T0, T0 + 600], id="a-later-time-replaces-it-at-once"),
+    # the runner clock stepped ahead: one answer alone does not set it back
+    pytest.param([T0, T0 - 600, T0 - 600], [T0, T0, T0 - 600], id="an-earlier-time-counts-once-two-answers-say-it"),
+])
+def test_a_later_time_counts_at_once_and_an_earlier_one_once_two_answers_say_it(dates, expected):
+    time = aws_time(Local(T0))
+    for date, now in zip(dates, expected, strict=True):
+        time.observe(http_response=answer(date))
+        assert time.now() == pytest.approx(now)
 
 
 def test_one_late_answer_does_not_set_aws_time_back_so_a_bake_is_never_cut_short():

@@ -22,19 +22,15 @@ def test_rollout_with_old_tasks_still_running_is_in_progress():
     assert judge(rolling(), NEW).state is State.IN_PROGRESS
 
 
-def test_only_our_deployment_completed_is_success():
-    svc = Service(service([deployment(NEW, 8, running=4, rollout="COMPLETED")]))
-    verdict = judge(svc, NEW)
-    assert verdict.state is State.SUCCEEDED
-    assert "web:8" in verdict.reason
-
-
-def test_completed_but_old_deployment_still_listed_is_not_yet_success():
-    svc = Service(service([
-        deployment(NEW, 8, running=4, rollout="COMPLETED"),
-        deployment(OLD, 7, status="ACTIVE", running=1, rollout="COMPLETED"),
-    ]))
-    assert judge(svc, NEW).state is State.IN_PROGRESS
+@pytest.mark.parametrize("others, state, said", [
+    pytest.param([], State.SUCCEEDED, "web:8", id="only-ours-listed-is-success"),
+    pytest.param([deployment(OLD, 7, status="ACTIVE", running=1, rollout="COMPLETED")], State.IN_PROGRESS, "",
+                 id="old-still-listed-is-not-yet-success"),
+])
+def test_our_completed_deployment_is_success_once_no_other_deployment_is_listed(others, state, said):
+    verdict = judge(Service(service([deployment(NEW, 8, running=4, rollout="COMPLETED"), *others])), NEW)
+    assert verdict.state is state
+    assert said in verdict.reason
 
 
 @pytest.mark.parametrize("running, expected", [(4, State.SUCCEEDED), (3, State.IN_PROGRESS)])

@@ -44,8 +44,8 @@ class AppRepo(RevisionCd, Approach):
     facts = Facts(
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("the service is created with a dummy task definition",),
-        rolls_back="updates the service to the revision that ran before",
-        manual_rollback=("find the last revision that ran well", "update the service to it"),
+        rolls_back=RevisionCd.ROLLS_BACK,
+        manual_rollback=RevisionCd.MANUAL_ROLLBACK,
     )
     claims = Claims(
         plan_clean_after_deploy=Said(True),  # its Terraform holds only a dummy task definition

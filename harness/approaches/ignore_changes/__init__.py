@@ -30,8 +30,8 @@ class IgnoreChanges(RevisionCd, Approach):
     facts = Facts(
         ignores=("aws_ecs_service.app: task_definition",),
         notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",),
-        rolls_back="updates the service to the revision that ran before",
-        manual_rollback=("find the last revision that ran well", "update the service to it"),
+        rolls_back=RevisionCd.ROLLS_BACK,
+        manual_rollback=RevisionCd.MANUAL_ROLLBACK,
     )
     claims = Claims(
         plan_clean_after_deploy=Said(True),  # it ignores task_definition so CD's revisions are not drift
