@@ -292,6 +292,17 @@ class Service:
         return len(self.raw.get("deployments", [])) == 1 and self.running_count == self.desired_count
 
     @property
+    def is_steady(self) -> bool:
+        """Settled at full strength: botocore's `services_stable` (one deployment, every
+        desired task running) and, where ECS reports one, a COMPLETED rollout (a deployment
+        with every task running that is still IN_PROGRESS, in a blue/green bake or at a
+        lifecycle hook, has not finished). Stricter than `steady_on`, which trusts COMPLETED
+        without counting tasks: the revision a service settled on stays its revision when
+        one of its tasks dies later."""
+        primary = self.primary
+        return self.is_stable and primary is not None and primary.rollout_state in (None, "COMPLETED")
+
+    @property
     def steady_on(self) -> str:
         """The revision the service is steady on (one deployment, COMPLETED or stable), else ""."""
         primary = self.primary

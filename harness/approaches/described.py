@@ -53,7 +53,6 @@ from harness.approaches import Approach, ApproachError, Claims, Entry, Facts, In
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image
 from harness.approaches.command import REGION, CommandRunner, Ran
 from harness.approaches.failures import MODES
-from harness.steady import is_steady
 
 PYPROJECT_TABLE = ("tool", "ecs-harness")
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -419,7 +418,7 @@ class Described(Approach):
         service = self._service()
         task_definition = service["taskDefinition"]
         image = self._image(task_definition)
-        steady = is_steady(Service(service))
+        steady = Service(service).is_steady
         said = f"`{ran.command}`"
         if ran.exit_code is None:
             state, message = CdState.TIMED_OUT, f"{said} did not finish: {ran.last_line}"

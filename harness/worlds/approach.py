@@ -32,7 +32,6 @@ from harness.approaches.failures import CRASH_AFTER
 from harness.backends.embedded import ACCOUNT, TEST_CREDENTIALS
 from harness.backends.images import MANIFEST_TYPE, manifest
 from harness.metrics.iam import ApiCall, ApiCallRecorder
-from harness.steady import is_steady
 from harness.worlds.images import digests_by_tag, point_tag, push_images
 from harness.worlds.stand_in import stand_in
 
@@ -107,7 +106,7 @@ class World:
         (A Terraform world is shared: skipping a deploy that changes nothing saves an apply for approach 4.)"""
         service = self.service()
         tag = self.running_image().rsplit(":", 1)[-1]
-        steady = is_steady(Service(service))
+        steady = Service(service).is_steady
         last = next((step for step in reversed(self.history) if step.kind == "deploy"), None)
         if (steady and last is not None and last.version == version and last.succeeded
                 and tag in (version, self.context.environment) and set(self.running_digests()) == {self.digests[version]}):

@@ -32,7 +32,6 @@ from ecs_template_deploy.views import Service, family_of, revision_name
 
 from harness.backends.aws_run import Interrupted
 from harness.backends.embedded import ACCOUNT
-from harness.steady import steady_on
 from harness.worlds.images import push_images
 
 REGION = "us-east-1"
@@ -432,7 +431,9 @@ class ToolWorld:
 
     def steady_on(self) -> str:
         """The revision (`web:N`) the service is steady on, with every task running; "" while it is not."""
-        return steady_on(self.service())
+        service = self.service()
+        primary = service.primary
+        return primary.revision if service.is_steady and primary is not None else ""
 
     def known_good(self) -> str | None:
         service = self.service()

@@ -30,7 +30,6 @@ from ecs_template_deploy.views import Service
 
 from harness.approaches.base import Context
 from harness.ecs.images import HEALTHY, ImageBehaviour
-from harness.steady import is_steady
 
 REAL_SETTLE = 900.0  # wall seconds a new service (or a CD step's aftermath) gets to become steady
 STEADY_POLL = 10.0
@@ -182,7 +181,7 @@ def wait_steady(world: Any, limit: float = REAL_SETTLE) -> None:
     """Wait on the world's clock until its service is steady (one deployment, completed,
     every task running); TimeoutError with what ECS says past ``limit``."""
     started = world.clock.now()
-    while not is_steady(service := Service(world.service())):
+    while not (service := Service(world.service())).is_steady:
         if world.clock.now() - started >= limit:
             raise TimeoutError(f"{world.name}: service {world.service_name} not steady after {limit:g} s: "
                                f"{service.running_count} of {service.desired_count} tasks running; ECS says: "
