@@ -22,6 +22,7 @@ Watching the rollout builds on the `DeployResult` (rollback.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 from .clock import WALL, Clock
@@ -85,10 +86,12 @@ def apply(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None 
     migrations); if it raises, the service is not changed."""
     journal = journal if journal is not None else Journal()
     previous = plan.current.arn  # described, so a full ARN even if the service holds `family:revision`
-    result = dict(cluster=plan.request.cluster, service=plan.service.name, template_arn=plan.template.arn,
-                  previous_task_definition_arn=previous, images=plan.images, definition=plan.definition)
+    # What every outcome shares (a partial, not a dict: mypy checks each field's type).
+    result = partial(DeployResult, cluster=plan.request.cluster, service=plan.service.name,
+                     template_arn=plan.template.arn, previous_task_definition_arn=previous, images=plan.images,
+                     definition=plan.definition)
     if plan.unchanged:
-        return DeployResult(task_definition_arn=previous, registered=False, reused=False, updated=False, **result)
+        return result(task_definition_arn=previous, registered=False, reused=False, updated=False)
     retrier = Retrier(clock, sink)
     until = clock.now() + CHANGE_BUDGET
     arn, registered, duplicates = register(ecs, plan, retrier, until, journal)
@@ -96,8 +99,8 @@ def apply(ecs: Any, plan: Plan, *, clock: Clock = WALL, journal: Journal | None 
         before_update(plan, arn)
         until = clock.now() + CHANGE_BUDGET
     deployment_id, record = update(ecs, plan, arn, retrier, until, journal, withdraw=registered)
-    return DeployResult(task_definition_arn=arn, registered=registered, reused=not registered, updated=True,
-                        deployment_id=deployment_id, service_deployment_arn=record, duplicates=duplicates, **result)
+    return result(task_definition_arn=arn, registered=registered, reused=not registered, updated=True,
+                  deployment_id=deployment_id, service_deployment_arn=record, duplicates=duplicates)
 
 
 def identical_revisions(ecs: Any, plan: Plan, others: list[str] | None = None) -> list[str]:
@@ -200,7 +203,7 @@ def _name_the_service(ecs: Any, arn: str, plan: Plan, journal: Journal) -> None:
                      f"service of the family may not see that {plan.service.name} runs it")
 
 
-def _quietly(read: Any, journal: Journal) -> list[str]:
+def _quietly(read: Callable[[], list[str]], journal: Journal) -> list[str]:
     try:
         return read()
     except DeployToolError as err:
@@ -226,17 +229,18 @@ def update(ecs: Any, plan: Plan, arn: str, retrier: Retrier, until: float, journ
     except AwsError as err:
         record = ""
         try:
-            deployment_id = _deployment_of(ecs, plan, arn)
+            taken = _deployment_of(ecs, plan, arn)
         except DeployToolError:
             unknown = NotRecoveredError(f"{err}; cannot tell whether service {plan.service.name} now deploys "
                                         f"{short(arn)} (AWS does not answer)")
             unknown.next = Next.RERUN
             raise unknown from err
-        if deployment_id is None:
+        if taken is None:
             journal.service_changed = False
             if withdraw:
                 _withdraw(ecs, arn, err, journal)
             raise
+        deployment_id = taken
     journal.did(f"updated service {plan.service.name}: {short(plan.current.arn)} -> {short(arn)}", service_changed=True)
     return deployment_id, record
 

@@ -13,7 +13,7 @@ import io
 import json
 import os
 import sys
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence, TextIO
 
 from .cli import main as deploy_tool
 
@@ -110,7 +110,7 @@ def summary(result: Mapping[str, object], lines: Sequence[Mapping[str, object]])
                       "", *table, "| time | kind | what |", "|---|---|---|", *rows, ""])
 
 
-def run(environ: Mapping[str, str], stdout=None, stderr=None) -> int:
+def run(environ: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     try:
         argv = argv_from(environ)
@@ -120,12 +120,12 @@ def run(environ: Mapping[str, str], stdout=None, stderr=None) -> int:
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
         code = deploy_tool(argv)
-    lines = []
+    lines: list[Any] = []  # whatever JSON the tool printed; its result line is an object
     for text in captured.getvalue().splitlines():
         with contextlib.suppress(json.JSONDecodeError):
             lines.append(json.loads(text))
         print(text, file=stdout)   # the JSON lines stay in the log
-    result = lines[-1] if lines and lines[-1].get("kind") == "result" else {"exitCode": code}
+    result: dict[str, Any] = lines[-1] if lines and lines[-1].get("kind") == "result" else {"exitCode": code}
     values = {"revision-arn": result.get("taskDefinitionArn") or "", "result": "success" if code == 0 else "failure",
               "known-good": result.get("knownGood") or (result.get("standing") or {}).get("knownGood") or "",
               "release": result.get("release") or ""}

@@ -34,7 +34,7 @@ from .resources import check_drivable, check_family, check_task_definition_refer
 from .retry import Retrier
 from .standing import Journal
 from .verdict import State, Verdict
-from .views import Service, family_of, same_revision
+from .views import Service, ServiceDeployment, family_of, same_revision
 from .watch import Outcome, RolloutWatcher
 
 _ERRORS = {EXIT_ROLLED_BACK: DeployFailedError, EXIT_NOT_RECOVERED: NotRecoveredError, EXIT_TIMED_OUT: TimedOutError}
@@ -75,6 +75,7 @@ class RolloutReport:
         return final.decided_at if final and final.succeeded else None
 
     def to_dict(self) -> dict[str, Any]:
+        judged = self.recovery or self.outcome
         return {
             "exitCode": self.exit_code,
             "message": self.message,
@@ -87,7 +88,7 @@ class RolloutReport:
             "decidedAt": self.decided_at,
             "steadyAt": self.steady_at,
             # the verdict is about the service as read then (a poll reads it, then its tasks)
-            "observedAt": (self.recovery or self.outcome).observed_at if (self.recovery or self.outcome) else None,
+            "observedAt": judged.observed_at if judged else None,
             "trafficBackAt": self.traffic_back_at,
             "warnings": list(self.warnings),
         }
@@ -263,7 +264,7 @@ class Rollback:
                               since: float | None) -> RolloutReport:
         record = outcome.record
         if record is not None and record.keeps_blue:
-            shifted = self._shift_back(cluster, service, outcome, what, since)
+            shifted = self._shift_back(cluster, service, outcome, record, what, since)
             if shifted is not None:
                 return shifted
         failed = outcome.task_definition
@@ -301,12 +302,12 @@ class Rollback:
                              f"{recovery.verdict.reason}", failed, outcome, recovery,
                              rolled_back_by=by, known_good=target, next=Next.ROLLBACK)
 
-    def _shift_back(self, cluster: str, service: str, outcome: Outcome, what: str,
+    def _shift_back(self, cluster: str, service: str, outcome: Outcome, record: ServiceDeployment, what: str,
                     since: float | None) -> RolloutReport | None:
         """ECS still holds blue (blue/green, linear, canary before clean-up): roll back
         by moving traffic back to it with StopServiceDeployment ROLLBACK, which
-        starts no task. None if ECS refuses (then the usual way, UpdateService)."""
-        record = outcome.record
+        starts no task. None if ECS refuses (then the usual way, UpdateService).
+        `record` is `outcome.record`, passed on its own as the callers know it is there."""
         self._story = f"{what}; rolling back to blue by traffic shift (StopServiceDeployment ROLLBACK)"
         self.watcher.emit("action", f"{what}; ECS still runs blue ({record.summary()}): shifting traffic back to it "
                           "(StopServiceDeployment ROLLBACK)")
@@ -487,14 +488,16 @@ class Rollback:
             self.watcher.emit("action", f"recorded that {snapshot.name} was rolled back from {short(running)}: it no "
                               "longer counts as known good")
 
-    def _stop_and_shift_back(self, cluster: str, service: str, snapshot: Service, record, since: float | None) -> RolloutReport:
+    def _stop_and_shift_back(self, cluster: str, service: str, snapshot: Service, record: ServiceDeployment,
+                             since: float | None) -> RolloutReport:
         """`rollback` during a blue/green-family deployment that still keeps blue:
         StopServiceDeployment ROLLBACK moves traffic back to it, no task starts."""
         primary = snapshot.primary
         outcome = Outcome(Verdict(State.FAILED, "rollback asked for"), primary.id if primary else "",
                           snapshot.task_definition, self.clock.now(), self.clock.now(), 0, snapshot, self.clock.now(), record)
         self._rolled_back_from(snapshot)
-        report = self._shift_back(cluster, service, outcome, f"rollback of {short(snapshot.task_definition)}", since)
+        report = self._shift_back(cluster, service, outcome, record, f"rollback of {short(snapshot.task_definition)}",
+                                  since)
         if report is None:
             raise NotRecoveredError("StopServiceDeployment ROLLBACK was refused: run `rollback --to REVISION` to roll "
                                     "back with UpdateService")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import sys
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,7 +236,7 @@ class Approach(ABC):
     @classmethod
     def terraform_config(cls) -> Path:
         """Absolute path of this approach's Terraform configuration."""
-        return Path(sys.modules[cls.__module__].__file__).resolve().parent / cls.terraform_dir
+        return Path(inspect.getfile(cls)).resolve().parent / cls.terraform_dir
 
     @classmethod
     def terraform_root(cls) -> Path:

@@ -11,8 +11,8 @@ measured rollback come from the approach, not from how failure is detected.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from ecs_template_deploy.render import registrable_fields
 from ecs_template_deploy.clock import Clock
@@ -20,6 +20,9 @@ from ecs_template_deploy.views import Service, TaskDefinition
 from ecs_template_deploy.watch import Outcome, RolloutWatcher, WaitOptions
 
 from harness.approaches import ApproachError
+
+if TYPE_CHECKING:  # described imports this module
+    from harness.approaches.described import CommandOutcome
 
 
 # What a build may have pushed (Docker's classic store: a v2 manifest; its containerd store:
@@ -55,7 +58,8 @@ class Context:
     client: Callable[[str], Any]
     now: Callable[[], float]
     sleep: Callable[[float], None]
-    outputs: Mapping[str, Any]
+    # The world's own dict: a stand-in's Terraform updates it, as an apply changes `terraform output`
+    outputs: dict[str, Any]
     terraform: Any = None
     terraform_variables: dict[str, Any] = field(default_factory=dict)
     environment: str = "prod"
@@ -71,7 +75,7 @@ class Context:
     endpoint_url: str | None = None
 
     @classmethod
-    def on(cls, aws: Any, outputs: Mapping[str, Any], recorder: Any = None, **settings: Any) -> "Context":
+    def on(cls, aws: Any, outputs: dict[str, Any], recorder: Any = None, **settings: Any) -> "Context":
         """A context on a backend (``aws.client``, ``aws.clock``), one client per
         service, each attached to ``recorder`` (an ``ApiCallRecorder``) if given."""
         clients: dict[str, Any] = {}
@@ -110,7 +114,7 @@ class Step:
 
     task_definition: str  # the revision the service runs (or was told to run)
     image: str  # the image reference CD deployed (a tag, a digest or a moving tag)
-    outcome: Outcome | None = None
+    outcome: Outcome | CommandOutcome | None = None  # the watcher's; a described approach's command's
     terraform_seconds: float = 0.0  # wall seconds of Terraform runs in this step
 
     @property
@@ -121,8 +125,9 @@ class Step:
 def make_watcher(ecs: Any, context: Context, *, bakes: bool = False) -> RolloutWatcher:
     """The deploy tool's watcher on the scenario's clock, with the context's waiting
     options; ``bakes``: with its bake and alarms too (a CD that can use them)."""
-    baking = {"bake": context.bake, "alarms": tuple(context.alarms)} if bakes else {}
-    options = WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout, **baking)
+    options = WaitOptions(poll_interval=context.poll_interval, timeout=context.timeout)
+    if bakes:
+        options = replace(options, bake=context.bake, alarms=tuple(context.alarms))
     return RolloutWatcher(ecs, clock=Clock(context.now, context.sleep), options=options,
                           cloudwatch=context.client("cloudwatch") if bakes and context.alarms else None)
 

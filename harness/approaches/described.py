@@ -45,7 +45,7 @@ import tomllib
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 from ecs_template_deploy.views import Service
 
@@ -53,6 +53,9 @@ from harness.approaches import Approach, ApproachError, Claims, Entry, Facts, In
 from harness.approaches.base import Context, Step, apply_through_terraform, container_image
 from harness.approaches.command import REGION, CommandRunner, Ran
 from harness.approaches.failures import MODES
+
+if TYPE_CHECKING:  # the stubs are for mypy only
+    from mypy_boto3_ecs.type_defs import ServiceTypeDef
 
 PYPROJECT_TABLE = ("tool", "ecs-harness")
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -398,7 +401,7 @@ class Described(Approach):
         self.runs.append(ran)
         return ran
 
-    def _service(self) -> dict[str, Any]:
+    def _service(self) -> ServiceTypeDef:
         c = self.context
         return self.ecs.describe_services(cluster=c.cluster, services=[c.service])["services"][0]
 
@@ -459,7 +462,8 @@ def facts(description: Description) -> Facts:
 
 def install(description: Description) -> Entry:
     """Add ``description``'s approach after the table's, its class registered."""
-    cls = type(Described)(f"Described_{description.name.replace('-', '_')}", (Described,),
+    # A class made at run time (its metaclass, ABCMeta, called as type() is): mypy types no such call as a subclass
+    cls = type(Described)(f"Described_{description.name.replace('-', '_')}", (Described,),  # type: ignore[misc]
                {"description": description, "facts": facts(description),
                 "claims": Claims.from_expect(description.expect),  # the team's own: measured, judged where it expects
                 "can_roll_back": description.rollback is not None, "__module__": __name__})

@@ -25,9 +25,12 @@ import hashlib
 import json
 import os
 from collections import Counter
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from harness.backends.real_aws import Parts
+
+if TYPE_CHECKING:  # the server (and its simulator) is imported only when it starts, as in PosingAws
+    from harness.ecs.simulator import Simulator
 
 # operation -> what it creates, as the summary counts it
 CREATES = {
@@ -97,15 +100,22 @@ class PosingAws:
                 os.environ[name] = value
         self.server.__exit__(None, None, None)
 
+    @property
+    def sim(self) -> Simulator:
+        """The server's simulator (it makes it as it starts)."""
+        if self.server.sim is None:
+            raise RuntimeError("the server posing as AWS is not started: PosingAws.start() first")
+        return self.server.sim
+
     def parts(self) -> Parts:
-        return Parts(clock=self.server.sim.clock, images=DeclaredImages(self.server.sim), wait=False)
+        return Parts(clock=self.sim.clock, images=DeclaredImages(self.sim), wait=False)
 
     @contextlib.contextmanager
     def scenario(self, say: Any) -> Iterator[dict[str, Any]]:
         """Record what the block asks AWS for; then say it (``say(line)``), with the simulated time it took.
         The block puts ``run_id`` and ``budget`` into the dict it gets."""
         seen: dict[str, Any] = {}
-        started = self.server.sim.clock.now()
+        started = self.sim.clock.now()
         with self.server.recording.recording() as recorder:
             yield seen
         run_id = seen.get("run_id")
@@ -113,7 +123,7 @@ class PosingAws:
             return
         # a RunTask asked again with its clientToken (after a lost reply) starts nothing new
         tokens = {call.params.get("clientToken") or id(call) for call in recorder.calls if call.operation == "RunTask"}
-        created = Counter(CREATES.get(call.operation) for call in recorder.calls
+        created = Counter(CREATES[call.operation] for call in recorder.calls
                           if call.operation in CREATES and call.operation != "RunTask")
         if tokens:
             created[CREATES["RunTask"]] = len(tokens)
@@ -128,7 +138,7 @@ class PosingAws:
         say(f"dry run {run_id}: would create {what or 'nothing'}; "
             + (f"NOT NAMED OR TAGGED with the run id: {', '.join(unmarked)}; " if unmarked else "each named or tagged "
                "with the run id; ")
-            + f"{self.server.sim.clock.now() - started:.0f} s simulated (budget {seen['budget']:g} s); teardown "
+            + f"{self.sim.clock.now() - started:.0f} s simulated (budget {seen['budget']:g} s); teardown "
             + ("left nothing" if not left else f"LEFT {len(left)}: {', '.join(left)}"))
 
 
@@ -142,4 +152,6 @@ def leftovers(run_id: str) -> list[str]:
 
     from harness.backends.aws_run import Sweep
 
-    return [str(found) for found in Sweep(boto3.client, run_id, out=lambda line: None, wait=False).find()]
+    # boto3.client's stubs type each service by its literal name; the sweep names them by str
+    sweep = Sweep(boto3.client, run_id, out=lambda line: None, wait=False)  # type: ignore[arg-type]
+    return [str(found) for found in sweep.find()]

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
         def client(service: str) -> Any:
             if service not in clients:
-                clients[service] = session.client(service, endpoint_url=args.endpoint_url)
+                clients[service] = session.client(service, endpoint_url=args.endpoint_url)  # type: ignore[call-overload]  # any service by name: the stubs type each by its literal name
             return clients[service]
 
         if localstack:

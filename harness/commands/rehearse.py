@@ -130,7 +130,7 @@ class Service:
             configuration["alarms"] = {"alarmNames": list(self.alarms), "enable": True, "rollback": self.alarms_rollback}
         if self.strategy in SHIFTING:
             configuration["bakeTimeInMinutes"] = self.bake_minutes
-        container = {"healthCheck": self.health_check} if self.health_check else {}
+        container: dict[str, Any] = {"healthCheck": self.health_check} if self.health_check else {}
         container["stopTimeout"] = self.stop_timeout
         groups = {"interval": self.tg_interval, "healthy": self.tg_healthy, "unhealthy": self.tg_unhealthy,
                   "deregistration_delay": self.deregistration_delay}
@@ -239,6 +239,8 @@ class Replay:
         self.aws = self.stack.enter_context(EmbeddedAws(seed=seed, params=service.params()))
         self.stack.enter_context(mock.patch.dict(os.environ, {"AWS_ACCESS_KEY_ID": "testing",
                                                               "AWS_SECRET_ACCESS_KEY": "testing"}))
+        if self.aws.sim is None:  # EmbeddedAws makes its simulator as it is entered, just above
+            raise RuntimeError("the embedded AWS has no simulator")
         self.clock, self.sim = self.aws.clock, self.aws.sim
         cloudwatch = self.aws.client("cloudwatch")
         for alarm in dict.fromkeys((*service.alarms, *service.cd_alarms, service.watched_alarm)):
@@ -314,14 +316,15 @@ class Replay:
         since = self.evidence if self.evidence is not None else self.started
         at = self._steady_on(lambda arns: arns == [self.good], since)
         on_good = self.world.service().task_definition == self.good
-        recovered = at is not None and on_good
+        recovered_at = at if on_good else None  # steady on known good, and still on it at the end
+        recovered = recovered_at is not None
         note = ""
         if self.evidence is None:
             note = "nothing saw the failure: the broken release runs"
         elif not on_good:
             note = "the failure showed, but nothing rolled back: the broken release still runs"
-        return Outcome(self.mode.name, variant, recovered, at - since if recovered else None,
-                       at - self.started if recovered else None, fewest, deploy.code, note)
+        return Outcome(self.mode.name, variant, recovered, None if recovered_at is None else recovered_at - since,
+                       None if recovered_at is None else recovered_at - self.started, fewest, deploy.code, note)
 
     def _steady_on(self, wanted: Callable[[list[str]], bool], since: float) -> float | None:
         """The first steady-state event after `since` with the service on what `wanted` accepts."""
@@ -504,7 +507,8 @@ def read_live(args: argparse.Namespace) -> dict[str, Any]:
     def client(name: str, region: str | None = None) -> Any:
         key = f"{name}:{region}"
         if key not in clients:
-            clients[key] = session.client(name, region_name=region or session.region_name, endpoint_url=args.endpoint_url)
+            clients[key] = session.client(name, region_name=region or session.region_name,  # type: ignore[call-overload]  # any service by name: the stubs type each by its literal name
+                                          endpoint_url=args.endpoint_url)
         return clients[key]
 
     return read_settings(client("ecs"), args.cluster, args.service, elbv2=client("elbv2"),

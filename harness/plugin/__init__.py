@@ -15,6 +15,7 @@ xdist scheduler (``harness.plugin.scheduling``) keeps that order per worker.
 from __future__ import annotations
 
 import os
+from typing import Generator
 
 import pytest
 
@@ -134,7 +135,8 @@ def install_described(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                               ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Keep the call phase's report on the item: a fixture's teardown reads how its test ended."""
     report = yield
     if report.when == "call":

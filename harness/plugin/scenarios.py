@@ -116,11 +116,14 @@ def make_approach_world(request: pytest.FixtureRequest, approach: Entry, measure
     approach_worlds = request.getfixturevalue("approach_worlds")
     test = request.node.nodeid
     if approach.described:
-        from harness.approaches.described import report_parameters
+        from harness.approaches.described import Described, report_parameters
 
+        described = approach.cls()
+        if not issubclass(described, Described):
+            raise TypeError(f"{approach.name} is marked described, yet its class {described.__name__} is not Described")
         # its labels go with the results: a report written elsewhere (a shard merge) has no registry of it
         measurements.parameters({"described_approaches": {approach.name: {
-            **report_parameters(approach.cls().description), "label": approach.label,
+            **report_parameters(described.description), "label": approach.label,
             "short_label": approach.short_label}}})
     used: list[tuple[World, float, float]] = []  # each world this test used, and its counters when it got it
     runners: list[Any] = []  # the Terraform runner, when a world needed one

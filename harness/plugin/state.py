@@ -2,13 +2,14 @@
 every part of the plugin imports them without importing each other)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 backend_key = pytest.StashKey[str]()  # --backend
 served_started_key = pytest.StashKey[bool]()  # a session-long server started in this process
-report_dir_key = pytest.StashKey["Path | None"]()  # --report-dir
+report_dir_key = pytest.StashKey[Path | None]()  # --report-dir
 report_paths_key = pytest.StashKey[Any]()  # what the report writers wrote
 report_error_key = pytest.StashKey[str]()  # why no report was written
 shard_key = pytest.StashKey[Any]()  # --shard K/N (a harness.report.shards.Shard), or None

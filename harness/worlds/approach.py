@@ -19,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import boto3
 
@@ -34,6 +34,9 @@ from harness.backends.images import MANIFEST_TYPE, manifest
 from harness.metrics.iam import ApiCall, ApiCallRecorder
 from harness.worlds.images import digests_by_tag, point_tag, push_images
 from harness.worlds.stand_in import stand_in
+
+if TYPE_CHECKING:  # the stubs are for mypy only
+    from mypy_boto3_ecs.type_defs import ServiceTypeDef
 
 VERSIONS = ("v1", "v2", "v3", "v4", "v5", "v6")
 BROKEN = "v9-broken"
@@ -96,10 +99,17 @@ class World:
 
     # --- CD, recorded ---
     def deploy(self, version: str) -> CdStep:
-        return self._step("deploy", version, lambda: self.approach.deploy(version))
+        approach = self._ready_approach()
+        return self._step("deploy", version, lambda: approach.deploy(version))
 
     def rollback(self) -> CdStep:
-        return self._step("rollback", None, self.approach.rollback)
+        return self._step("rollback", None, self._ready_approach().rollback)
+
+    def _ready_approach(self) -> Approach:
+        """The CD procedure, which `ApproachWorlds` hands the world once it is settled."""
+        if self.approach is None:
+            raise ApproachError(f"{self.name}: this world has no CD procedure yet (ApproachWorlds gives it one)")
+        return self.approach
 
     def ensure_deployed(self, version: str) -> None:
         """CD has deployed ``version`` and the service is steady on it; deploy only if not.
@@ -107,9 +117,10 @@ class World:
         service = self.service()
         tag = self.running_image().rsplit(":", 1)[-1]
         steady = Service(service).is_steady
+        environment = self.context.environment if self.context is not None else None
         last = next((step for step in reversed(self.history) if step.kind == "deploy"), None)
         if (steady and last is not None and last.version == version and last.succeeded
-                and tag in (version, self.context.environment) and set(self.running_digests()) == {self.digests[version]}):
+                and tag in (version, environment) and set(self.running_digests()) == {self.digests[version]}):
             return
         step = self.deploy(version)
         assert step.succeeded, f"{self.name}: CD could not deploy {version}" + (f": {step.message}" if step.message else "")
@@ -130,7 +141,7 @@ class World:
     # --- observing (the scenario's own calls are not recorded) ---
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self.session.client(service, endpoint_url=self.server.url)
+            self._clients[service] = self.session.client(service, endpoint_url=self.server.url)  # type: ignore[call-overload]  # any service by name: the stubs type each by its literal name
         return self._clients[service]
 
     @property
@@ -160,7 +171,7 @@ class World:
     def container(self) -> str:
         return str(self.outputs.get("container_name", "app"))
 
-    def service(self) -> dict[str, Any]:
+    def service(self) -> ServiceTypeDef:
         return self.client("ecs").describe_services(cluster=self.cluster, services=[self.service_name])["services"][0]
 
     def running_definition(self) -> dict[str, Any]:
@@ -420,7 +431,7 @@ class ApproachWorlds:
 
         def client(service: str) -> Any:
             if service not in clients:
-                clients[service] = self.session.client(service, endpoint_url=self.server.url)
+                clients[service] = self.session.client(service, endpoint_url=self.server.url)  # type: ignore[call-overload]  # any service by name: the stubs type each by its literal name
                 world.recorder.attach(clients[service])
             return clients[service]
 

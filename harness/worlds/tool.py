@@ -210,17 +210,18 @@ class FargateNetwork:
         elb = aws.client("elbv2")
         balancer = elb.create_load_balancer(Name=f"{prefix}web", Subnets=list(self.subnets), Scheme="internal",
                                             SecurityGroups=[self.security_group], Tags=aws.tags)
-        arn = _create_target_group(elb, self.vpc, f"{prefix}web", 8080, tags=aws.tags, **settings)
+        arn = _create_target_group(elb, self.vpc, f"{prefix}web", 8080, aws.tags, **settings)
         elb.create_listener(LoadBalancerArn=balancer["LoadBalancers"][0]["LoadBalancerArn"], Protocol="HTTP", Port=80,
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}], Tags=aws.tags)
         return arn
 
 
-def _create_target_group(elb: Any, vpc: str, name: str, port: int, *, interval: int = 30, healthy: int = 5,
-                         unhealthy: int = 2, deregistration_delay: int = 300,
-                         tags: list[dict[str, str]] | None = None) -> str:
+def _create_target_group(elb: Any, vpc: str, name: str, port: int, tags: list[dict[str, str]] | None = None, /, *,
+                         interval: int = 30, healthy: int = 5, unhealthy: int = 2,
+                         deregistration_delay: int = 300) -> str:
     """An IP target group with these health check settings and drain (AWS's defaults
-    unless given). The simulator times the tasks behind it by them
+    unless given). `tags` is positional only so that a `**dict[str, int]` of
+    settings can only name the int settings. The simulator times the tasks behind it by them
     (`harness.ecs.loadbalancers.timing`), and `check` reads the same."""
     arn = elb.create_target_group(Name=name, Protocol="HTTP", Port=port, VpcId=vpc, TargetType="ip",
                                   HealthCheckIntervalSeconds=interval, HealthyThresholdCount=healthy,
@@ -231,9 +232,10 @@ def _create_target_group(elb: Any, vpc: str, name: str, port: int, *, interval: 
     return arn
 
 
-def target_group(aws: Any, name: str = "web", **settings: int) -> str:
+def target_group(aws: Any, name: str = "web", /, **settings: int) -> str:
     """What a rolling service behind a load balancer registers into: a target group
-    in a VPC of its own, `settings` as `_create_target_group` takes them."""
+    in a VPC of its own, `settings` as `_create_target_group` takes them (`name`
+    positional only, so that they cannot name it)."""
     vpc = aws.client("ec2").create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     return _create_target_group(aws.client("elbv2"), vpc, name, 8080, **settings)
 
@@ -273,7 +275,9 @@ class ToolWorld:
         # On a real backend the URI is ECR's answer to CreateRepository (`build`): its
         # host differs by partition (China, GovCloud) and on LocalStack.
         self.repository_uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{self.names.repository}"
-        self.network: FargateNetwork | None = None
+        self.network: FargateNetwork | None = None  # where tasks run on a real backend (`build`)
+        self.balancer: BlueGreenLoadBalancer | None = None  # blue/green-family strategies (`build`)
+        self.target_group: str | None = None  # a load-balanced ROLLING service's (`build`)
         self.commands: dict[str, ImageBehaviour] = {}  # one-off command -> how it behaves (`build`)
         # Service models are read once: fresh sessions share the loader (and its cache).
         self._loader = aws.session._session.get_component("data_loader")
@@ -322,11 +326,10 @@ class ToolWorld:
                                      "essential": True, **(container_settings or {})}
         extra: dict[str, Any] = {}
         task: dict[str, Any] = {}
-        if real:
+        if world.network is not None:  # real
             container.setdefault("healthCheck", REAL_HEALTH_CHECK)
             task, extra = world.network.task_settings, {**world.network.service_settings, "tags": aws.ecs_tags,
                                                         "propagateTags": "SERVICE"}
-        world.balancer, world.target_group = None, None
         if strategy != "ROLLING":
             world.balancer = BlueGreenLoadBalancer.build(aws, name=names.service, target_group_settings=target_group_settings)
             container["portMappings"] = [{"containerPort": 80}]
@@ -334,7 +337,7 @@ class ToolWorld:
         elif load_balanced:
             container["portMappings"] = [{"containerPort": 8080}]
             world.target_group = (world.network.load_balanced_target_group(aws, prefix, **(target_group_settings or {}))
-                                  if real else target_group(aws, **(target_group_settings or {})))
+                                  if world.network is not None else target_group(aws, **(target_group_settings or {})))
             extra = {**extra, "loadBalancers": [{"targetGroupArn": world.target_group, "containerName": CONTAINER,
                                                  "containerPort": 8080}],
                      "healthCheckGracePeriodSeconds": health_check_grace}
@@ -384,6 +387,8 @@ class ToolWorld:
 
     def production_share(self) -> int:
         """Blue/green worlds: the share of production traffic the green target group gets now."""
+        if self.balancer is None:
+            raise ValueError(f"a {self.names.service} world built with the ROLLING strategy has no production share")
         elb = self.aws.client("elbv2")
         (rule,) = elb.describe_rules(RuleArns=[self.balancer.production_rule])["Rules"]
         forward = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]

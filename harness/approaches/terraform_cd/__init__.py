@@ -41,7 +41,7 @@ import json
 import os
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -171,7 +171,7 @@ class TerraformCd(EcsCd, Approach):
         return Step(primary.task_definition, image, outcome, terraform_seconds=seconds)
 
 
-_FACTS = dict(
+_FACTS = Facts(
     cd_runs_terraform=True,
     cd_pushes_git=True,
     rolls_back="commits the known-good tag, pushes and runs terraform apply",
@@ -199,7 +199,7 @@ CLAIMS = Claims(
 class TerraformCdCentral(TerraformCd):
     name = "terraform-cd-central"
     claims = CLAIMS
-    facts = Facts(**_FACTS, notes=(
+    facts = replace(_FACTS, notes=(
         "CD applies the whole central configuration (shared infrastructure included) for every deploy and rollback",
         "CD needs read-write access to the central Terraform state and push rights to the infra repository",
     ))
@@ -210,7 +210,7 @@ class TerraformCdApp(TerraformCd):
     name = "terraform-cd-app"
     terraform_dir = "app/terraform"
     claims = CLAIMS
-    facts = Facts(**_FACTS, notes=(
+    facts = replace(_FACTS, notes=(
         "CD applies only the service config in the app repository; the shared infrastructure is read from the central state",
         "CD needs its own Terraform state, read access to the central state, and push rights to the app repository",
     ))
