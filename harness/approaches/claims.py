@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
+from harness.approaches.failures import MODES
+
 T = TypeVar("T")
 
 # Why today's ECS does not do what the article says (it predates these features).
@@ -62,8 +64,6 @@ def no_person_needed(modes: Mapping[str, bool] | None = None, *, default: bool) 
     """A rollback claim: failure mode key (``harness.approaches.failures.MODES``, or
     ``mode/STRATEGY`` for one strategy) -> does the service get back to known good
     without a person; ``default`` for every mode not named."""
-    from harness.approaches.failures import MODES
-
     return {mode.key: default for mode in MODES} | dict(modes or {})
 
 
