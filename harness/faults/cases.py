@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import os
 import shlex
@@ -351,7 +352,19 @@ def _isolated(case: Case, scenario: Scenario, world: ToolWorld, before: Before) 
 
 def _in_a_fork(work: Callable[[], CaseResult]) -> CaseResult:
     read, write = os.pipe()
-    pid = os.fork()
+    # The parent's objects go to the collector's permanent generation for the fork: a
+    # child's collections then skip them instead of walking (and so copying) the whole
+    # inherited heap. In a pytest worker grown to a few million objects, that walk made
+    # each case about 4x slower (measured: 10 cases 4.2 s -> 16.0 s beside 3 M objects,
+    # 4.6 s frozen). CPython's documented use of gc.freeze before fork.
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except BaseException:
+        gc.unfreeze()
+        raise
+    if pid != 0:
+        gc.unfreeze()
     if pid == 0:  # the child: run, send the result, leave without running any cleanup
         try:
             payload = json.dumps(asdict(work()), default=str).encode()
