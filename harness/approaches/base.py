@@ -19,7 +19,7 @@ from ecs_template_deploy.clock import Clock
 from ecs_template_deploy.views import Service, TaskDefinition
 from ecs_template_deploy.watch import Outcome, RolloutWatcher, WaitOptions
 
-from harness.approaches import ApproachError
+from harness.approaches import ApproachError, Facts
 
 if TYPE_CHECKING:  # described imports this module
     from harness.approaches.described import CommandOutcome
@@ -179,9 +179,14 @@ class RevisionCd(EcsCd):
     """CD that deploys by registering a revision and rolls back by updating the
     service to the last revision that rolled out (approaches 2 and 3)."""
 
-    # How it rolls back, for the facts of the approaches whose CD it is.
-    ROLLS_BACK = "updates the service to the revision that ran before"
-    MANUAL_ROLLBACK = ("find the last revision that ran well", "update the service to it")
+    # What the approaches whose CD this is share: CD moves the service's task definition,
+    # so their Terraform must ignore it; and how CD, or a person, returns to known good.
+    # An approach adds its own notes: ``dataclasses.replace(RevisionCd.FACTS, notes=...)``.
+    FACTS = Facts(
+        ignores=("aws_ecs_service.app: task_definition",),
+        rolls_back="updates the service to the revision that ran before",
+        manual_rollback=("find the last revision that ran well", "update the service to it"),
+    )
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)

@@ -326,10 +326,13 @@ class Described(Approach):
 
     @classmethod
     def terraform_config(cls) -> Path:
+        """The description's ``[terraform] config``, resolved against the file's folder."""
         return cls.description.config
 
     @classmethod
     def terraform_root(cls) -> Path:
+        """The description's ``[terraform] root`` (default: the config): what a run copies,
+        so module sources relative to it resolve as in the team's own repository."""
         return cls.description.root
 
     @classmethod

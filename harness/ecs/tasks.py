@@ -55,6 +55,9 @@ class TransitionError(RuntimeError):
 
 @dataclass
 class Container:
+    """One container of a simulated task: what its task definition (or a RunTask
+    override) says it runs, and how far it got."""
+
     name: str
     image: str
     digest: str | None
@@ -68,6 +71,10 @@ class Container:
 
 @dataclass(eq=False)
 class Task:
+    """A task the simulator runs: a deployment's or RunTask's, from PROVISIONING to
+    STOPPED, with its timers (pull, start, health checks, drain) on the virtual clock.
+    Compared by identity: two tasks are never equal, whatever their fields."""
+
     arn: str
     cluster_arn: str
     task_definition_arn: str

@@ -42,17 +42,24 @@ ENDPOINT = "https://ecs.us-east-1.amazonaws.com/"
 
 
 class Fault(str, enum.Enum):
-    THROTTLE = "throttle"
-    SERVER_ERROR = "server-error"
-    CONNECTION = "connection"
-    LOST_REPLY = "lost-reply"
-    LOST_REPLY_RETRIED = "lost-reply-retried"
-    EXPIRED_TOKEN = "expired-token"
-    CLIENT_ERROR = "client-error"
-    KILL_BEFORE = "kill-before"
-    KILL_AFTER = "kill-after"
-    SIGTERM = "sigterm"
-    OUTAGE = "outage"
+    """A way an AWS call fails. Its value, the name in kebab case, names it in a case's
+    id and on the bench's command line."""
+
+    @staticmethod
+    def _generate_next_value_(name: str, start: int, count: int, last_values: list[Any]) -> str:
+        return name.lower().replace("_", "-")
+
+    THROTTLE = enum.auto()
+    SERVER_ERROR = enum.auto()
+    CONNECTION = enum.auto()
+    LOST_REPLY = enum.auto()
+    LOST_REPLY_RETRIED = enum.auto()
+    EXPIRED_TOKEN = enum.auto()
+    CLIENT_ERROR = enum.auto()
+    KILL_BEFORE = enum.auto()
+    KILL_AFTER = enum.auto()
+    SIGTERM = enum.auto()
+    OUTAGE = enum.auto()
 
     @property
     def kills(self) -> bool:

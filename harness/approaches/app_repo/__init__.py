@@ -19,11 +19,12 @@ CD procedure:
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import string
 from pathlib import Path
 from typing import Any, Sequence
 
-from harness.approaches import Approach, ApproachError, Claims, Facts, InfraChange, Said, StandInDefinition, owned, register
+from harness.approaches import Approach, ApproachError, Claims, InfraChange, Said, StandInDefinition, owned, register
 from harness.approaches.base import Context, RevisionCd, Step
 from harness.approaches.claims import CIRCUIT_BREAKER, no_person_needed
 
@@ -41,12 +42,7 @@ def render(template_text: str, values: dict[str, Any]) -> dict[str, Any]:
 @register
 class AppRepo(RevisionCd, Approach):
     name = "app-repo"
-    facts = Facts(
-        ignores=("aws_ecs_service.app: task_definition",),
-        notes=("the service is created with a dummy task definition",),
-        rolls_back=RevisionCd.ROLLS_BACK,
-        manual_rollback=RevisionCd.MANUAL_ROLLBACK,
-    )
+    facts = replace(RevisionCd.FACTS, notes=("the service is created with a dummy task definition",))
     claims = Claims(
         plan_clean_after_deploy=Said(True),  # its Terraform holds only a dummy task definition
         version_readable=Said(True),  # "Easy to update image tag & push new version"

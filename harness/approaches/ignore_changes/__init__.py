@@ -17,9 +17,10 @@ CD procedure (the article's "aws CLI and jq" style, with boto3):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from harness.approaches import Approach, Claims, Facts, InfraChange, Said, StandInDefinition, owned, register
+from harness.approaches import Approach, Claims, InfraChange, Said, StandInDefinition, owned, register
 from harness.approaches.base import RevisionCd, Step, apply_through_terraform, replace_revision, terraform_container
 from harness.approaches.claims import CIRCUIT_BREAKER, no_person_needed
 
@@ -27,12 +28,7 @@ from harness.approaches.claims import CIRCUIT_BREAKER, no_person_needed
 @register
 class IgnoreChanges(RevisionCd, Approach):
     name = "ignore-changes"
-    facts = Facts(
-        ignores=("aws_ecs_service.app: task_definition",),
-        notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",),
-        rolls_back=RevisionCd.ROLLS_BACK,
-        manual_rollback=RevisionCd.MANUAL_ROLLBACK,
-    )
+    facts = replace(RevisionCd.FACTS, notes=("Terraform's own revision declares image_tag, which is not what runs after a deploy",))
     claims = Claims(
         plan_clean_after_deploy=Said(True),  # it ignores task_definition so CD's revisions are not drift
         version_readable=Said(True),  # "Allows for declaring an explicit application artifact version"
