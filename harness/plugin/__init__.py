@@ -144,10 +144,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     return report
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: one worker more than CPUs. The served tests wait a lot (the AWS
-    provider's fixed 10 s after creating an ECS cluster, Terraform starting its
-    provider); a spare worker fills the gaps."""
+    provider's fixed 10 s after creating an ECS cluster and 2 x 30 s after creating a
+    load balancer, Terraform starting its provider); a spare worker fills the gaps.
+    First: xdist answers this hook too (CPUs), and an entry-point plugin registered
+    before xdist's would otherwise be asked second, and never.
+    PYTEST_XDIST_AUTO_NUM_WORKERS, xdist's own override, is left to xdist."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
     return (os.cpu_count() or 1) + 1
 
 
