@@ -12,9 +12,11 @@ show the tool misbehaving where the fix is outside this change's files are marke
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import re
+import shutil
 import tempfile
 import threading
 import weakref
@@ -174,7 +176,9 @@ def served() -> Iterator[tuple[ToolWorld, NotAws]]:
 
 # -- the rows -------------------------------------------------------------------------------------
 
+# The rows name their manifests at collection, before any fixture: a folder of this process, removed when it exits
 MANIFESTS = Path(tempfile.mkdtemp(prefix="bad-manifests-"))
+atexit.register(shutil.rmtree, MANIFESTS, ignore_errors=True)
 GOOD_MANIFEST = 'cluster = "prod"\n[[service]]\nname = "web"\ntemplate = "web-template"\ntag = "v3"\n'
 # name, manifest, what the one line says
 BAD_MANIFESTS = (
