@@ -174,6 +174,17 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
         print(f"harness compare: error: {err}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    if args.no_terraform:
+        console.print("Terraform: not run (--no-terraform): every cell that needs it will read 'not measured'")
+    else:
+        from harness.terraform.fixtures import terraform_cannot_run
+
+        problem = terraform_cannot_run()
+        if problem is not None:
+            print(f"harness compare: error: Terraform cannot run here, so half the comparison would be "
+                  f"'not measured': {problem}; or pass --no-terraform for the cells that need none",
+                  file=sys.stderr)
+            return 2
     skipped = NotMeasured()
     progress = ScenarioProgress(console)
     env_before = os.environ.get("HARNESS_REQUIRE_TERRAFORM")
@@ -203,4 +214,9 @@ def run(args: argparse.Namespace, console: Console | None = None) -> int:
                   + (f", {out / 'rollback-timelines.png'}" if (out / "rollback-timelines.png").exists() else ""))
     if skipped.reasons:
         console.print(f"{len(skipped.reasons)} scenarios not measured here; reasons at the end of {out / 'report.md'}")
+    without = [why for why in skipped.reasons.values() if "needs Terraform" in why]
+    if without and not args.no_terraform:  # Terraform was there when asked, then failed some scenarios
+        print(f"harness compare: error: {len(without)} scenarios could not run Terraform ({without[0]}); the report "
+              "lists them as not measured: fix Terraform, or ask for --no-terraform", file=sys.stderr)
+        return code or 1
     return code

@@ -143,20 +143,20 @@ def make_approach_world(request: pytest.FixtureRequest, approach: Entry, measure
             pytest.skip(f"not measured: {approach.name} runs on its own Terraform configuration here: {problem}")
         problem = terraform_problem(request.config)
         if problem is not None:
+            measurements.parameters({"terraform_not_run": {problem: True}})
             pytest.skip(f"not measured: {approach.name} needs Terraform here ({problem})")
-        from harness.terraform.fixtures import skip_without_provider
+        from harness.terraform.fixtures import provider_unavailable, skip_without_provider
         from harness.terraform.runner import TerraformError
 
         runner = request.getfixturevalue("terraform")
         runners.append(runner)
-        # keys, not values: workers (or shards) that ran Terraform differently are all named, never a conflict
-        measurements.parameters({"terraform": {"version": {runner.version(): True},
-                                               "provider": {runner.provider_mode(): True}}})
         before, count = approach_worlds.terraform_seconds(), len(approach_worlds.built)
         try:
             shared = approach_worlds.terraform(approach, runner, instance, **configuration)
         except TerraformError as err:
             # no provider here (offline, no mirror): a report with reasons beats a wall of errors
+            if provider_unavailable(err):
+                measurements.parameters({"terraform_not_run": {"`terraform init` could not install the AWS provider": True}})
             skip_without_provider(err, f"not measured: {approach.name}")
             if approach.described:  # a team's configuration the emulator cannot build: its cells say why
                 from harness.terraform.runner import errors_by_resource
@@ -164,6 +164,10 @@ def make_approach_world(request: pytest.FixtureRequest, approach: Entry, measure
                 pytest.skip(f"not measured: {approach.name}'s Terraform configuration did not apply against "
                             f"the emulator: {'; '.join(errors_by_resource(err.output)) or err}")
             raise
+        # Said only once a world is applied: the report's "Terraform ... really ran" is never a guess.
+        # Keys, not values: workers (or shards) that ran Terraform differently are all named, never a conflict.
+        measurements.parameters({"terraform": {"version": {runner.version(): True},
+                                               "provider": {runner.provider_mode(): True}}})
         if len(approach_worlds.built) > count:  # built for this test: its building counts
             used.append((shared, 0.0, shared.terraform_seconds() - (approach_worlds.terraform_seconds() - before)))
         else:
@@ -200,6 +204,7 @@ def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
                     "simulator's clock (harness serve); use --backend moto or server")
     problem = terraform_problem(request.config)
     if problem is not None:
+        measurements.parameters({"terraform_not_run": {problem: True}})
         pytest.skip(f"not measured on {where}: {approach.name} needs Terraform ({problem})")
     real = request.getfixturevalue("aws")  # skips here what cannot run there, with the reason
 
@@ -207,7 +212,6 @@ def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
     place = WallClockPlace(real)
     mode = (runner.provider_mode() if place.terraform_endpoint is not None  # a LocalStack, a dry run's server
             else "a provider start per command (real AWS: the caller's credentials)")
-    measurements.parameters({"terraform": {"version": {runner.version(): True}, "provider": {mode: True}}})
     worlds = ApproachWorlds(place, session=real.session)
 
     def make(terraform: bool, instance: str = "", **configuration: Any) -> World:
@@ -219,10 +223,12 @@ def wall_clock_world(request: pytest.FixtureRequest, approach: Entry,
         from harness.terraform.runner import TerraformError
 
         try:
-            return worlds.terraform(approach, runner, instance, **configuration)
+            built = worlds.terraform(approach, runner, instance, **configuration)
         except TerraformError as err:
             skip_without_provider(err, f"not measured on {real.where}: {approach.name}")
             raise
+        measurements.parameters({"terraform": {"version": {runner.version(): True}, "provider": {mode: True}}})
+        return built
 
     started = time.perf_counter()
     yield make

@@ -92,11 +92,12 @@ def _md_escape(text: str) -> str:
 
 
 def terraform_line(results: Results) -> str | None:
-    """How this run's Terraform ran (version, how commands got their AWS provider), in one
-    line for the reports' headers; None when no scenario ran Terraform."""
+    """How this run's Terraform ran (version, how commands got their AWS provider), or why it
+    did not, in one line for the reports' headers; None when no scenario asked for Terraform."""
     recorded = results.parameters.get("terraform")
     if not recorded:
-        return None
+        why = "; ".join(sorted(results.parameters.get("terraform_not_run") or {}))
+        return f"Terraform did not run ({why}): every cell that needs it reads not measured." if why else None
     versions = ", ".join(sorted(recorded.get("version", {})))
     modes = "; ".join(sorted(recorded.get("provider", {})))
     return f"Terraform {versions or 'of unknown version'} really ran, with {modes or 'its own provider starts'}."

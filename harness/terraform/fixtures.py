@@ -56,13 +56,47 @@ def provider_unavailable(err: TerraformError) -> bool:
     return any(m in text for m in _PROVIDER_INSTALL_FAILED) and any(c in text for c in _NETWORK_CAUSES)
 
 
+def terraform_cannot_run(settings: TerraformSettings | None = None) -> str | None:
+    """Why the scenarios' Terraform cannot run here, in one line that says what to do, or
+    None: no binary, or `terraform init` of the template approach's configuration cannot
+    install the AWS provider (asked before a comparison starts, so that it refuses at
+    once instead of reporting half its cells *not measured*). Costs one `terraform init`
+    (about a second from a mirror)."""
+    import tempfile
+
+    settings = settings or TerraformSettings.from_env()
+    problem = settings.problem()
+    if problem is not None:
+        return problem
+    with tempfile.TemporaryDirectory(prefix="harness-tf-check-") as home:
+        runner = Terraform(settings, home=Path(home))
+        try:
+            runner.workspace(APPROACHES_DIR / "template" / "terraform", "http://127.0.0.1:1", {"name": "check"},
+                             root=APPROACHES_DIR).init(reuse=False)
+        except TerraformError as err:
+            if not provider_unavailable(err):
+                return f"`terraform init` failed: {err}"
+            return ("`terraform init` cannot install the AWS provider (offline?) from "
+                    f"{settings.provider_source}: set HARNESS_TF_PROVIDER_MIRROR to a provider mirror")
+        finally:
+            runner.close()
+    return None
+
+
+def _where_looked() -> str:
+    said = TerraformSettings.from_env().provider_source
+    return f"; {said.removeprefix('the registry (no local provider: ').removesuffix(')')}" \
+        if "no local provider" in said else ""
+
+
 def skip_without_provider(err: TerraformError, what: str) -> None:
     """Skip (with how to fix it) when ``err`` is init failing to get the AWS
     provider and Terraform is not required here; otherwise return (the caller
     re-raises)."""
     if provider_unavailable(err) and not required():
         pytest.skip(f"{what} needs Terraform's AWS provider, which `terraform init` could not install "
-                    "(offline?): set HARNESS_TF_PROVIDER_MIRROR to a provider mirror (see the README)")
+                    "(offline?): set HARNESS_TF_PROVIDER_MIRROR to a provider mirror (see the README)"
+                    + _where_looked())
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,6 +116,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config) -> str:
     settings = config.stash[settings_key]
     where = f"mirror {settings.mirror}" if settings.mirror else "registry (or TF_CLI_CONFIG_FILE)"
+    if settings.mirror is not None and not settings.provider_source.startswith("HARNESS_TF_PROVIDER_MIRROR"):
+        where = f"mirror {settings.provider_source}, found where Terraform itself looks"
+    elif settings.mirror is None and "no local provider" in settings.provider_source:
+        where = settings.provider_source
     if settings.mirror is not None:  # <mirror>/<host>/hashicorp/aws/<version>/...: the versions it offers
         versions = sorted({p.name for p in settings.mirror.glob("*/hashicorp/aws/*") if p.is_dir()})
         where += f" (hashicorp/aws {', '.join(versions) or 'none'})"

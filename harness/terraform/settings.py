@@ -2,7 +2,10 @@
 the environment once, so the runner and the pytest plugin agree.
 
     HARNESS_TERRAFORM           binary name or path (default: terraform, else tofu)
-    HARNESS_TF_PROVIDER_MIRROR  a filesystem mirror root (holds registry.terraform.io/...)
+    HARNESS_TF_PROVIDER_MIRROR  a filesystem mirror root (holds registry.terraform.io/...); unset,
+                                the AWS provider is looked for where Terraform itself would
+                                look (``find_provider``: the CLI configuration's mirrors, the
+                                implied local mirror directories, the plugin caches)
     HARNESS_TF_PLUGIN_CACHE     shared plugin cache (default: the user's TF_PLUGIN_CACHE_DIR,
                                 else <user cache>/ecs-template-deploy/terraform-plugins)
     TF_CLI_CONFIG_FILE          the user's own CLI config, used when no mirror is set
@@ -15,6 +18,8 @@ the environment once, so the runner and the pytest plugin agree.
 from __future__ import annotations
 
 import os
+import platform
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +36,66 @@ def default_plugin_cache(environ: Mapping[str, str]) -> Path:
     return Path(base) / "ecs-template-deploy" / "terraform-plugins"
 
 
+def provider_platform() -> str:
+    """This machine as Terraform names it in a mirror: linux_amd64, darwin_arm64, ..."""
+    machine = platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
+    return f"{platform.system().lower()}_{arch}"
+
+
+def holds_aws_provider(root: Path, where: str | None = None) -> bool:
+    """Does ``root``, laid out as a filesystem mirror (or a plugin cache: the same unpacked
+    layout), hold hashicorp/aws for this platform, unpacked or as a release zip?"""
+    where = where or provider_platform()
+    return any(root.glob(f"*/hashicorp/aws/*/{where}/terraform-provider-aws*")) or \
+        any(root.glob(f"*/hashicorp/aws/terraform-provider-aws_*_{where}.zip"))
+
+
+_MIRROR_PATH = re.compile(r"filesystem_mirror\s*\{[^}]*?\bpath\s*=\s*\"([^\"]+)\"", re.S)
+_CACHE_DIR = re.compile(r"^\s*plugin_cache_dir\s*=\s*\"([^\"]+)\"", re.M)
+
+
+def provider_places(environ: Mapping[str, str]) -> list[tuple[str, Path]]:
+    """Where Terraform would find the AWS provider without the network, in its order, each
+    with how it was found: the CLI configuration's filesystem mirrors, the implied local
+    mirror directories (developer.hashicorp.com/terraform/cli/config/config-file, "Implied
+    Local Mirror Directories"), then the plugin caches, whose layout is a mirror's."""
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    places: list[tuple[str, Path]] = []
+    named = environ.get("TF_CLI_CONFIG_FILE")
+    config = Path(named).expanduser() if named else home / ".terraformrc"
+    text = config.read_text(errors="replace") if config.is_file() else ""
+    places += [(f"a filesystem_mirror of {config}", Path(p).expanduser()) for p in _MIRROR_PATH.findall(text)]
+    data_home = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    data_dirs = [Path(d) for d in (environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share").split(":") if d]
+    places += [("an implied local mirror", d) for d in
+               (home / ".terraform.d" / "plugins", data_home / "terraform" / "plugins",
+                *(d / "terraform" / "plugins" for d in data_dirs))]
+    caches = [("TF_PLUGIN_CACHE_DIR", environ.get("TF_PLUGIN_CACHE_DIR"))]
+    caches += [(f"the plugin_cache_dir of {config}", c) for c in _CACHE_DIR.findall(text)]
+    caches += [("HARNESS_TF_PLUGIN_CACHE", environ.get("HARNESS_TF_PLUGIN_CACHE")),
+               ("the harness's plugin cache", str(default_plugin_cache(environ)))]
+    places += [(how, Path(c).expanduser()) for how, c in caches if c]
+    return places
+
+
+def find_provider(environ: Mapping[str, str]) -> tuple[Path | None, str]:
+    """The first place of ``provider_places`` that holds the AWS provider for this platform,
+    and a line saying what was looked at (for the messages when nothing was found)."""
+    tried = []
+    for how, path in provider_places(environ):
+        if holds_aws_provider(path):
+            # A plugin cache filled from a mirror holds links into it: use the mirror they
+            # name, never the cache itself (Terraform would install the cache's entry onto itself).
+            for entry in path.glob(f"*/hashicorp/aws/*/{provider_platform()}"):
+                if entry.is_symlink() and holds_aws_provider(entry.resolve().parents[4]):
+                    mirror = entry.resolve().parents[4]
+                    return mirror, f"{mirror} (linked from {how} {path})"
+            return path, f"{path} ({how})"
+        tried.append(f"{path} ({how})")
+    return None, "looked in " + "; ".join(dict.fromkeys(tried))
+
+
 @dataclass(frozen=True)
 class TerraformSettings:
     binary: str | None  # absolute path, or None when nothing was found
@@ -40,26 +105,40 @@ class TerraformSettings:
     user_cli_config: Path | None  # the user's TF_CLI_CONFIG_FILE, if it exists
     command_log: Path | None = None  # JSON lines, one per command run
     reattach: str = ""  # HARNESS_TF_REATTACH as given: "1", "0" or "" (the default for the binary)
+    # Where the AWS provider comes from, in words: HARNESS_TF_PROVIDER_MIRROR, the place
+    # find_provider found it, or what it looked at before leaving it to the registry.
+    provider_source: str = ""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> TerraformSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, discover: bool | None = None) -> TerraformSettings:
+        """``discover``: look for the provider where Terraform would when no mirror is named
+        (default: only when reading this process's own environment, so tests stay hermetic)."""
         env = os.environ if environ is None else environ
+        discover = environ is None if discover is None else discover
         requested = env.get("HARNESS_TERRAFORM", "")
         if requested:
             binary = shutil.which(requested, path=env.get("PATH"))
         else:
             binary = shutil.which("terraform", path=env.get("PATH")) or shutil.which("tofu", path=env.get("PATH"))
         mirror = Path(env["HARNESS_TF_PROVIDER_MIRROR"]).expanduser() if env.get("HARNESS_TF_PROVIDER_MIRROR") else None
+        source = f"HARNESS_TF_PROVIDER_MIRROR={mirror}" if mirror is not None else "the registry"
         cache = env.get("HARNESS_TF_PLUGIN_CACHE") or env.get("TF_PLUGIN_CACHE_DIR")
+        plugin_cache = Path(cache).expanduser() if cache else default_plugin_cache(env)
+        if mirror is None and discover:
+            mirror, said = find_provider(env)
+            source = said if mirror is not None else f"the registry (no local provider: {said})"
+            if mirror is not None and mirror.resolve() == plugin_cache.resolve():
+                plugin_cache = plugin_cache.with_name(plugin_cache.name + "-installed")  # never install onto itself
         user_config = Path(env["TF_CLI_CONFIG_FILE"]).expanduser() if env.get("TF_CLI_CONFIG_FILE") else None
         return cls(
             binary=binary,
             requested=requested or "terraform or tofu",
             mirror=mirror,
-            plugin_cache=Path(cache).expanduser() if cache else default_plugin_cache(env),
+            plugin_cache=plugin_cache,
             user_cli_config=user_config if user_config and user_config.is_file() else None,
             command_log=Path(env["HARNESS_TF_COMMAND_LOG"]).expanduser() if env.get("HARNESS_TF_COMMAND_LOG") else None,
             reattach=env.get("HARNESS_TF_REATTACH", "").strip(),
+            provider_source=source,
         )
 
     def reattach_problem(self) -> str | None:

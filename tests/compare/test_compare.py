@@ -125,6 +125,10 @@ def test_one_run_writes_the_report_files(tmp_path) -> None:
     reasons = json.loads((out / "not-measured.json").read_text())
     assert any("test_drift_after_deploy" in node and "--no-terraform" in why for node, why in reasons.items())
     assert "## Not measured in this run" in text
+    # its header says so first, and never that Terraform ran; so does the terminal, before anything runs
+    header = text.split("\n## ", 1)[0]
+    assert "Terraform did not run (--no-terraform was given)" in header and "really ran" not in text
+    assert done.stderr.lstrip().startswith("Terraform: not run (--no-terraform)")
     assert (out / "rollback-timelines.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (out / "report.html").read_text()
 
@@ -184,3 +188,51 @@ def test_a_scenario_whose_teardown_failed_is_not_listed_as_measured() -> None:
     assert collector.passed == []
     assert collector.reasons == {node: "failed in teardown: Failed: run hr0123abcd: teardown left 1 resource(s) on "
                                        "real AWS (vpc vpc-1)"}
+
+
+def _fake_terraform(tmp_path: Path, init_says: str) -> Path:
+    """A terraform whose `init` fails as Terraform does offline (or as given)."""
+    binary = tmp_path / "bin" / "terraform"
+    binary.parent.mkdir(parents=True)
+    binary.write_text(f'#!/bin/sh\nif [ "$1" = init ]; then echo "{init_says}" >&2; exit 1; fi\necho fake\n')
+    binary.chmod(0o755)
+    return binary
+
+
+def test_without_a_provider_compare_refuses_before_running_anything_and_says_where_it_looked(
+        tmp_path, monkeypatch, capsys) -> None:
+    offline = ("Error: Failed to query available provider packages: could not connect to "
+               "registry.terraform.io: failed to request discovery document")
+    monkeypatch.setenv("HARNESS_TERRAFORM", str(_fake_terraform(tmp_path, offline)))
+    for name in ("HARNESS_TF_PROVIDER_MIRROR", "TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR", "HARNESS_TF_PLUGIN_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_DATA_DIRS", str(tmp_path / "share"))
+    out = tmp_path / "report"
+    assert run(parse("--out", str(out))) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("harness compare: error: Terraform cannot run here")
+    assert "cannot install the AWS provider" in err and "--no-terraform" in err and "HARNESS_TF_PROVIDER_MIRROR" in err
+    assert f"looked in {tmp_path / 'home' / '.terraform.d' / 'plugins'}" in err  # where Terraform itself looks
+    assert not out.exists()  # refused before pytest wrote anything
+
+
+def test_without_a_terraform_binary_compare_refuses_with_how_to_install_one(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HARNESS_TERRAFORM", str(tmp_path / "no-such-terraform"))
+    assert run(parse("--out", str(tmp_path / "report"))) == 2
+    err = capsys.readouterr().err
+    assert "Terraform cannot run here" in err and "no Terraform binary" in err and not (tmp_path / "report").exists()
+
+
+def test_the_report_says_terraform_did_not_run_and_never_that_it_ran() -> None:
+    from harness.metrics.results import Results
+    from harness.report.writers import terraform_line
+
+    skipped = Results(parameters={"terraform_not_run": {"--no-terraform was given": True}})
+    assert terraform_line(skipped) == ("Terraform did not run (--no-terraform was given): every cell that needs it "
+                                       "reads not measured.")
+    ran = Results(parameters={"terraform": {"version": {"1.11.4": True}, "provider": {"a mirror": True}},
+                              "terraform_not_run": {"x": True}})
+    assert terraform_line(ran).startswith("Terraform 1.11.4 really ran")
+    assert terraform_line(Results()) is None

@@ -241,3 +241,74 @@ def test_terraform_tests_fail_when_ci_requires_terraform(tmp_path):
     result = run_pytest(tmp_path, {"HARNESS_TERRAFORM": "no-such-terraform", "HARNESS_REQUIRE_TERRAFORM": "1"})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "HARNESS_REQUIRE_TERRAFORM=1 but no Terraform binary" in result.stdout
+
+
+# -- where the AWS provider comes from when no mirror is named: where Terraform itself looks --
+
+def provider_in(root: Path) -> Path:
+    """``root`` laid out as an unpacked filesystem mirror holding hashicorp/aws for this machine."""
+    from harness.terraform.settings import provider_platform
+
+    platform_dir = root / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0" / provider_platform()
+    platform_dir.mkdir(parents=True)
+    (platform_dir / "terraform-provider-aws_v5.100.0_x5").write_text("")
+    return root
+
+
+def discovered(tmp_path: Path, **more: str) -> TerraformSettings:
+    env = {"HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "XDG_DATA_DIRS": str(tmp_path / "share"), **more}
+    return TerraformSettings.from_env(env, discover=True)
+
+
+def test_an_implied_local_mirror_is_found_as_terraform_would(tmp_path):
+    root = provider_in(tmp_path / "home" / ".terraform.d" / "plugins")
+    settings = discovered(tmp_path)
+    assert settings.mirror == root
+    assert settings.provider_source == f"{root} (an implied local mirror)"
+    assert f'path    = "{root}"' in cli_config(settings)
+
+
+def test_the_cli_configurations_own_mirror_comes_first(tmp_path):
+    provider_in(tmp_path / "home" / ".terraform.d" / "plugins")
+    own = provider_in(tmp_path / "own-mirror")
+    config = tmp_path / "my.tfrc"
+    config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{own}"\n  }}\n}}\n')
+    settings = discovered(tmp_path, TF_CLI_CONFIG_FILE=str(config))
+    assert settings.mirror == own and settings.provider_source == f"{own} (a filesystem_mirror of {config})"
+
+
+def test_a_cache_that_links_into_a_mirror_gives_the_mirror_never_itself(tmp_path):
+    real = provider_in(tmp_path / "opt-mirror")
+    cache = tmp_path / "cache" / "ecs-template-deploy" / "terraform-plugins"
+    entry = cache / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0"
+    entry.mkdir(parents=True)
+    from harness.terraform.settings import provider_platform
+
+    (entry / provider_platform()).symlink_to(next(real.glob("*/hashicorp/aws/5.100.0/*")))
+    settings = discovered(tmp_path)
+    assert settings.mirror == real and "linked from the harness's plugin cache" in settings.provider_source
+    assert settings.plugin_cache == cache
+
+
+def test_a_cache_holding_the_provider_itself_is_a_mirror_beside_another_cache(tmp_path):
+    cache = provider_in(tmp_path / "cache" / "ecs-template-deploy" / "terraform-plugins")
+    settings = discovered(tmp_path)
+    assert settings.mirror == cache and settings.plugin_cache != cache  # Terraform never installs onto its source
+
+
+def test_nothing_found_leaves_the_registry_and_says_where_it_looked(tmp_path):
+    settings = discovered(tmp_path)
+    assert settings.mirror is None
+    said = settings.provider_source
+    assert said.startswith("the registry (no local provider: looked in ")
+    for place in (tmp_path / "home" / ".terraform.d" / "plugins", tmp_path / "share" / "terraform" / "plugins",
+                  tmp_path / "cache" / "ecs-template-deploy" / "terraform-plugins"):
+        assert str(place) in said
+
+
+def test_a_named_mirror_is_never_second_guessed(tmp_path):
+    provider_in(tmp_path / "home" / ".terraform.d" / "plugins")
+    named = mirror(tmp_path)
+    settings = discovered(tmp_path, HARNESS_TF_PROVIDER_MIRROR=str(named))
+    assert settings.mirror == named and settings.provider_source == f"HARNESS_TF_PROVIDER_MIRROR={named}"
