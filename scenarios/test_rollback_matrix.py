@@ -278,6 +278,7 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
     measurements.record(approach.name, RollbackMatrix(cells={cell_key(mode.key, strategy): cell}))
     if mode.key == "crash-at-once" and strategy == "ROLLING":  # the table's rollback column
         measured = rollback_measure(timeline, api_calls=calls, terraform_seconds=terraform_seconds,
+                                    by=by or "nobody",  # the matrix cell's answer, said once
                                     clock="virtual" if w.sim is not None else "wall")
         measured.simulated_seconds = round(measured.simulated_seconds, 1)
         assert measured.recovered and measured.lowest_healthy > 0, "the failed deploy took the service down"

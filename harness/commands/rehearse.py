@@ -439,6 +439,10 @@ def summary(rehearsal: Rehearsal) -> list[str]:
             lines.append(f"{words}: {LEVERS[lever].title} (saves {gain:g} s over the failing deploys)")
     if not lines:
         lines.append("no lever tried cuts the time to known good")
+    never = [o for o in rehearsal.outcomes if MODES[o.mode].fails and o.seconds is None]
+    if never and any(gain > 0 for gain in rehearsal.gains().values()):
+        lines.append(f"(savings count a deploy that never got back to known good, {len(never)} of the cells, as "
+                     f"{LIMIT:g} s, the rehearsal's horizon: 'never' is worse than that, by how much no replay can say)")
     return lines
 
 

@@ -176,7 +176,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("rollback_seconds", "Rollback to known-good", Rollback, _recovered_seconds, "lower",
            "Allow speedy rollback to the last known-good version", unit=" s", display=_rollback_seconds_text, short="Rollback s"),
     Column("rollback_api_calls", "Rollback API calls", Rollback, lambda p: p.api_calls, "lower",
-           "Rollbacks require re-updating the image tag before deploying", short="Rollback calls"),
+           "How much CD does to get back: the AWS API calls of its rollback to known good (the article, on "
+           "approach 1: \"rollbacks require re-updating the image tag before deploying\")", short="Rollback calls"),
     Column("lowest_healthy", "Lowest healthy", Rollback, lambda p: p.lowest_healthy, "higher",
            "A failed deploy must not take the service down", display=_healthy_text, short="Min healthy"),
     Column("multi_service_release", "Release of two services, one crashes", MultiServiceRelease, _release_value,
@@ -193,9 +194,13 @@ COLUMNS: tuple[Column, ...] = (
            "Terraform's desired_count fights auto scaling unless ignored", short="AS drift"),
     Column("cd_iam_actions", "CD IAM actions", CdPermissions,
            lambda p: None if p.iam_actions is None else len(p.iam_actions), "lower",
-           "Requires allowing CD tooling to apply Terraform changes", short="IAM actions"),
+           "What CD must be allowed to do: the IAM actions of its least-privilege policy, from the calls it made "
+           "(the article, on approach 4: \"requires allowing CD tooling to apply Terraform changes\")",
+           short="IAM actions"),
     Column("needs_state", "CD needs Terraform state", CdPermissions, lambda p: p.needs_terraform_state, "false",
-           "Requires allowing CD tooling to apply Terraform changes", short="Needs TF state"),
+           "Whether CD must read and write Terraform state, and so hold the credentials of everything it "
+           "manages (the article, on approach 4: \"requires allowing CD tooling to apply Terraform changes\")",
+           short="Needs TF state"),
     Column("needs_git_push", "CD needs git push", CdPermissions, lambda p: p.needs_git_push, "false",
            "Requires allowing CD tooling to push git commits", short="Needs git push"),
     Column("config_in_terraform", "Config in Terraform", ConfigOwnership, lambda p: p.owned_count, "higher",

@@ -9,12 +9,13 @@ from harness.metrics.iam import ApiCallRecorder
 from harness.metrics.results import CdPermissions, ResultsError, Rollback, Timeline, VersionSkew
 
 
-def rollback_measure(timeline: Timeline, *, api_calls: int | None, terraform_seconds: float = 0.0, by: str = "cd",
+def rollback_measure(timeline: Timeline, *, api_calls: int | None, by: str, terraform_seconds: float = 0.0,
                      clock: str = "virtual") -> Rollback:
     """A failing deploy and its rollback, read off its timeline: seconds (on
     ``clock``: "virtual" or "wall") from the deploy (t=0) to the ``recovery``
     marker, lowest healthy count on the way. No recovery marker means the
-    service never got back. ``api_calls``: None where they could not be seen."""
+    service never got back. ``api_calls``: None where they could not be seen;
+    ``by``: who rolled back, as the rollback matrix's cell says it."""
     recovery = timeline.marker("recovery")
     return Rollback(
         simulated_seconds=recovery.t if recovery is not None else (timeline.samples[-1].t if timeline.samples else 0.0),

@@ -287,7 +287,7 @@ class Rollback(Property):
     lowest_healthy: int | None = None
     desired: int | None = None
     recovered: bool | None = None  # steady on the known-good version at the end
-    by: str | None = None  # who rolled back: "cd" or "circuit breaker"
+    by: str | None = None  # who rolled back, as the matrix says: "cd", "ecs-circuit-breaker", "deploy tool", ...
     timeline: Timeline | None = None
     # the clock simulated_seconds were counted on: "virtual" (the simulator's; None in
     # results written before real backends) or "wall" (where tasks really ran)

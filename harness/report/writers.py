@@ -181,8 +181,10 @@ def _md_details(results: Results, approach: str) -> list[str]:
     lines = [f'<a id="details-{approach}"></a>', "", f"### {approach_label(approach)} (`{approach}`)", ""]
     described = results.parameters.get("described_approaches", {}).get(approach)
     if described:  # a team's own approach: where it came from, and who decided its times
-        lines.append(f"- described in `{described['file']}`; CD: `{described['deploy']}`, rollback: "
-                     f"`{described['rollback']}`; {described['clock']}")
+        back = described["rollback"]
+        lines.append(f"- described in `{described['file']}`; CD: `{described['deploy']}`, "
+                     + ("no rollback command of its own (who rolled back is said below)" if back == "none"
+                        else f"rollback command: `{back}`") + f"; {described['clock']}")
     drift = results.get(approach, DriftAfterDeploy)
     if drift is not None and drift.plan_exit_code is not None:
         lines.append(f"- `terraform plan -detailed-exitcode` after a deploy: exit {drift.plan_exit_code}")

@@ -18,13 +18,13 @@ def _timeline(recovered: bool) -> Timeline:
 
 
 def test_rollback_time_is_the_recovery_moment_and_lowest_healthy_comes_from_the_samples() -> None:
-    measured = rollback_measure(_timeline(recovered=True), api_calls=11, terraform_seconds=4.5)
+    measured = rollback_measure(_timeline(recovered=True), api_calls=11, by="cd", terraform_seconds=4.5)
     assert (measured.simulated_seconds, measured.total_seconds) == (70.0, 74.5)
     assert (measured.lowest_healthy, measured.desired, measured.recovered, measured.api_calls) == (2, 3, True, 11)
 
 
 def test_a_rollback_that_never_recovers_says_so_and_runs_to_the_last_sample() -> None:
-    measured = rollback_measure(_timeline(recovered=False), api_calls=4)
+    measured = rollback_measure(_timeline(recovered=False), api_calls=4, by="nobody")
     assert (measured.recovered, measured.simulated_seconds) == (False, 80.0)
 
 

@@ -65,6 +65,9 @@ def test_what_nothing_watches_is_never_recovered_and_the_lever_that_watches_it_i
     assert "nothing rolled back" in result.cell("alarm", "current").note
     assert result.cell("alarm", "cd-bake").recovered
     assert result.largest("setting")[0] in ("cd-bake", "deployment-alarms")
+    # the saving counts "never" as the rehearsal's horizon, and the summary says so
+    said = rehearse.summary(result)
+    assert any(f"as {rehearse.LIMIT:g} s, the rehearsal's horizon" in line for line in said), said
 
 
 def test_rehearse_from_a_file_that_is_not_settings_says_what_to_pass(tmp_path):

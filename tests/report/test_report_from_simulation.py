@@ -47,7 +47,7 @@ def _measure_rollback(name: str, sink: ResultsSink) -> None:
         labels = {digest: tag for tag, digest in built.digests.items()}
         timeline = from_recorder(aws.sim.timeline, built.outputs["service_name"], start=start, labels=labels,
                                  markers=[Marker(decided, "decision", "CD rolls back")])
-        sink.record(name, rollback_measure(timeline, api_calls=len(recorder.calls)))
+        sink.record(name, rollback_measure(timeline, api_calls=len(recorder.calls), by="cd"))
         sink.record(name, cd_permissions(recorder, needs_terraform_state=False, needs_git_push=False))
         sink.record_parameters({"backend": "moto", "simulator": aws.params.as_dict()})
 
