@@ -9,6 +9,7 @@ SVG output is deterministic (fixed hash salt, no date).
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any, Iterable
 
 import matplotlib
@@ -28,14 +29,16 @@ IMAGE_COLOURS = ("#8fd19e", "#f4a3a3", "#a6c8ff", "#ffd58a", "#d0b3ff", "#b3e6e6
 _RC: dict[RcKeyType, Any] = {"svg.hashsalt": "harness-report", "svg.fonttype": "path", "font.size": 9}
 
 
-def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
-    """Draws into ``ax``; returns the traffic axis when there is one."""
+def _draw(ax, timeline: Timeline, title: str, compact: bool = False, until: float | None = None) -> Any:
+    """Draws into ``ax``; returns the traffic axis when there is one. ``until``: hold the
+    last state to there (panels sharing a time axis: a timeline that ends early would
+    look as if the service vanished)."""
     images = timeline.all_images()
     times = [s.t for s in timeline.samples]
     share = None
     if times:
         # Hold the last state a little so a final change is visible.
-        end = times[-1] + max(5.0, 0.05 * (times[-1] - times[0]))
+        end = max(times[-1] + max(5.0, 0.05 * (times[-1] - times[0])), until or 0.0)
         xs = times + [end]
         bottom = [0] * len(xs)
         for index, image in enumerate(images):
@@ -52,19 +55,21 @@ def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
         share = _traffic(ax, timeline, images, xs, compact)
     top_y = max([s.running for s in timeline.samples] + [timeline.desired or 0, 1])
     span = max([s.t for s in timeline.samples] + [m.t for m in timeline.markers] + [1.0])
-    placed: list[float] = []
     for marker in timeline.markers:
         colour = MARKER_COLOURS.get(marker.kind, "#7f7f7f")
         ax.axvline(marker.t, color=colour, linewidth=1.1, linestyle=":", label=marker.kind if compact else "_nolegend_")
-        if compact:  # small panels: the figure's legend names the moments, labels would cover the title
-            continue
-        # Moments close together (failure and decision in one scheduler pass) get side-by-side labels.
-        crowd = sum(1 for t in placed if abs(t - marker.t) < 0.03 * span)
-        placed.append(marker.t)
-        ax.annotate(f"{marker.kind} {marker.t:.0f}s", (marker.t, top_y * 1.02), xytext=(-1 + 9 * crowd, 0),
-                    textcoords="offset points", rotation=90, fontsize=7, color=colour, ha="right", va="bottom",
-                    annotation_clip=False)
-    ax.set_ylim(0, top_y * 1.45)
+    if not compact:  # small panels: the figure's legend names the moments, labels would cover the title
+        # Moments at one instant (failure and decision in one scheduler pass) share one label,
+        # side-by-side labels of moments close together.
+        placed: list[float] = []
+        for moment, kinds in _moments(timeline, 0.01 * span):
+            crowd = sum(1 for t in placed if abs(t - moment) < 0.03 * span)
+            placed.append(moment)
+            ax.annotate(f"{' + '.join(kinds)} {moment:.0f}s", (moment, top_y * 1.02), xytext=(-1 + 9 * crowd, 0),
+                        textcoords="offset points", rotation=90, fontsize=7,
+                        color=MARKER_COLOURS.get(kinds[0], "#7f7f7f"), ha="right", va="bottom", annotation_clip=False)
+    # headroom above the tasks for the moments' labels; small panels have none
+    ax.set_ylim(0, top_y * (1.12 if compact else 1.45))
     ax.set_title(title, fontsize=8 if compact else 10, loc="left")
     if compact:  # small multiples: one legend and axis labels for the whole figure
         return share
@@ -72,6 +77,17 @@ def _draw(ax, timeline: Timeline, title: str, compact: bool = False) -> Any:
     ax.set_ylabel("tasks")
     ax.legend(loc="upper right", fontsize=7, ncol=2, frameon=False)
     return share
+
+
+def _moments(timeline: Timeline, within: float) -> list[tuple[float, list[str]]]:
+    """The marked moments, those ``within`` seconds of the one before merged: (t, kinds)."""
+    merged: list[tuple[float, list[str]]] = []
+    for marker in sorted(timeline.markers, key=lambda m: m.t):
+        if merged and marker.t - merged[-1][0] <= within:
+            merged[-1][1].append(marker.kind)
+        else:
+            merged.append((marker.t, [marker.kind]))
+    return merged
 
 
 TRAFFIC_COLOURS = ("#2f7d43", "#b22222", "#2a5db0", "#b8860b", "#6a3d9a", "#1f7a7a")
@@ -121,14 +137,24 @@ def timeline_figure(timeline: Timeline, title: str) -> Figure:
 
 
 def timelines_figure(timelines: Iterable[tuple[str, Timeline]]) -> Figure:
-    """Small multiples, one panel per approach, for the README."""
-    items = list(timelines)
-    if not items:
+    """Small multiples, one panel per distinct timeline, for the README: approaches whose
+    rollbacks went alike, moment for moment, share one panel that names them all (six
+    identical panels would only say so six times)."""
+    groups: list[tuple[list[str], Timeline]] = []
+    for title, timeline in timelines:
+        same = next((names for names, drawn in groups if drawn == timeline), None)
+        if same is not None:
+            same.append(title)
+        else:
+            groups.append(([title], timeline))
+    if not groups:
         raise ValueError("no timelines to draw: no approach measured a rollback")
     with plt.rc_context(_RC):
-        fig = Figure(figsize=(7.5, 2.6 * len(items)))
-        axes = fig.subplots(len(items), 1, squeeze=False, sharex=True)
-        for ax, (title, timeline) in zip(axes[:, 0], items, strict=True):
+        fig = Figure(figsize=(7.5, 2.6 * len(groups)))
+        axes = fig.subplots(len(groups), 1, squeeze=False, sharex=True)
+        for ax, (names, timeline) in zip(axes[:, 0], groups, strict=True):
+            title = names[0] if len(names) == 1 else textwrap.fill(
+                f"{', '.join(names)}: the same timeline", 95)
             _draw(ax, timeline, title)
         fig.tight_layout()
     return fig
@@ -145,6 +171,9 @@ def mode_figure(panels: list[list[tuple[str, Timeline | None]]], columns: list[s
         fig = Figure(figsize=(3.9 * len(columns) + 0.4, 1.55 * len(panels) + 0.9))
         axes = fig.subplots(len(panels), len(columns), squeeze=False, sharex=True, sharey=True)
         handles: dict[str, Any] = {}
+        # every panel holds its last state to the shared axis's end: a rollout the harness
+        # stopped watching early (nothing recovered it) must not look as if the service vanished
+        until = max((s.t for row in panels for _, tl in row if tl is not None for s in tl.samples), default=0.0)
         for r, row in enumerate(panels):
             for c, (title, timeline) in enumerate(row):
                 ax = axes[r][c]
@@ -152,7 +181,7 @@ def mode_figure(panels: list[list[tuple[str, Timeline | None]]], columns: list[s
                     ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes, color="#999999")
                     ax.set_title(title, fontsize=8, loc="left")
                     continue
-                share = _draw(ax, timeline, title, compact=True)
+                share = _draw(ax, timeline, title, compact=True, until=until)
                 for axis in (ax, share) if share is not None else (ax,):
                     for handle, label in zip(*axis.get_legend_handles_labels(), strict=True):
                         handles.setdefault(label.replace("running ", "tasks of "), handle)

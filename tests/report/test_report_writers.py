@@ -158,6 +158,30 @@ def test_chart_svg_is_inline_and_deterministic() -> None:
     assert "<?xml" not in one
 
 
+def test_moments_at_one_instant_share_one_label() -> None:
+    fig = charts.timeline_figure(rollback_timeline(30, 30, 65), "template")  # failure and decision in one pass
+    annotations = sorted(child.get_text() for child in fig.axes[0].texts)
+    assert annotations == ["deploy 0s", "failure + decision 30s", "recovery 65s"]
+
+
+def test_approaches_whose_rollbacks_went_alike_share_one_panel_that_names_them() -> None:
+    alike, other = rollback_timeline(30, 35, 65), rollback_timeline(30, 35, 120)
+    fig = charts.timelines_figure([("1 tag", alike), ("2 ignore", rollback_timeline(30, 35, 65)), ("5 template", other),
+                                   ("3 app repo", alike)])
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["1 tag, 2 ignore, 3 app repo: the same timeline", "5 template"]
+
+
+def test_in_small_multiples_a_timeline_that_ends_early_holds_its_last_state_to_the_axis_end() -> None:
+    short, long = rollback_timeline(30, 35, 65), rollback_timeline(30, 35, 400)
+    fig = charts.mode_figure([[("1 short", short)], [("2 long", long)]], ["rolling"])
+    ends = [max(max(path.vertices[:, 0]) for path in collection.get_paths())
+            for collection in fig.axes[0].collections if collection.get_paths()]
+    assert min(ends) >= 400  # the short one's tasks are drawn to where the long one ends, not gone at 68 s
+    most = max(sample.running for sample in short.samples)
+    assert fig.axes[0].get_ylim()[1] == pytest.approx(1.12 * most)  # no label headroom in a small panel
+
+
 def test_readme_figure_needs_at_least_one_timeline() -> None:
     with pytest.raises(ValueError, match="no approach measured a rollback"):
         charts.timelines_figure([])
