@@ -58,7 +58,7 @@ def provider_unavailable(err: TerraformError) -> bool:
 
 def terraform_cannot_run(settings: TerraformSettings | None = None) -> str | None:
     """Why the scenarios' Terraform cannot run here, in one line that says what to do, or
-    None: no binary, or `terraform init` of the template approach's configuration cannot
+    None: no binary, or `terraform init` of the approaches' shared base configuration cannot
     install the AWS provider (asked before a comparison starts, so that it refuses at
     once instead of reporting half its cells *not measured*). Costs one `terraform init`
     (about a second from a mirror)."""
@@ -71,7 +71,8 @@ def terraform_cannot_run(settings: TerraformSettings | None = None) -> str | Non
     with tempfile.TemporaryDirectory(prefix="harness-tf-check-") as home:
         runner = Terraform(settings, home=Path(home))
         try:
-            runner.workspace(APPROACHES_DIR / "template" / "terraform", "http://127.0.0.1:1", {"name": "check"},
+            # the shared base configuration every approach's builds on: it requires the same provider
+            runner.workspace(APPROACHES_DIR / "terraform" / "base", "http://127.0.0.1:1", {"name": "check"},
                              root=APPROACHES_DIR).init(reuse=False)
         except TerraformError as err:
             if not provider_unavailable(err):
