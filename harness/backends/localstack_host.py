@@ -22,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from harness.processes import stop
+from harness.processes import DIES_WITH_PARENT, stop
 
 PYTHON_ENV = "HARNESS_LOCALSTACK_PYTHON"
 REQUIREMENTS = Path(__file__).with_name("localstack-requirements.txt")  # the pins, said once (.ci/run reads it too)
@@ -86,7 +86,7 @@ class HostLocalStack:
             # its own process group, so that close() stops whatever it starts too
             self._process = subprocess.Popen([self.python, "-m", "localstack.runtime.main"], cwd=self._home,
                                              env=env, stdout=log, stderr=subprocess.STDOUT,
-                                             start_new_session=True)
+                                             start_new_session=True, preexec_fn=DIES_WITH_PARENT)  # noqa: PLW1509
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

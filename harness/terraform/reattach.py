@@ -25,14 +25,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.processes import stop
+from harness.processes import DIES_WITH_PARENT, stop
 
 START_TIMEOUT = 60.0  # wall seconds for the provider to print its reattach line
 QUIET = {"TF_LOG": "WARN", "TF_LOG_PROVIDER": "WARN", "TF_LOG_PROVIDER_AWS": "WARN", "TF_LOG_SDK": "WARN"}
@@ -55,28 +53,6 @@ def installed_aws_provider(directory: Path) -> tuple[str, Path] | None:
     binary = found[-1]
     host = binary.parents[4].name
     return f"{host}/hashicorp/aws", binary.resolve()
-
-
-def _linux_prctl():
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (ImportError, OSError, AttributeError):  # pragma: no cover - no libc prctl
-        return None
-
-
-# Resolved here, not in the child: between fork and exec only this one call runs (no import, no
-# dlopen lock), which is what makes a preexec_fn safe in a process that has threads (the servers').
-_PRCTL = _linux_prctl() if sys.platform.startswith("linux") else None
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """The provider gets SIGTERM when the process that started it dies (an xdist worker
-    killed mid-run leaves no provider behind)."""
-    assert _PRCTL is not None  # the preexec_fn only where prctl was found
-    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ProviderServer:
@@ -108,7 +84,7 @@ class ProviderServer:
         try:
             process = subprocess.Popen(
                 [str(self.binary), "-debug"], stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
-                env=self.env, text=True, preexec_fn=_die_with_parent if _PRCTL is not None else None,  # noqa: PLW1509
+                env=self.env, text=True, preexec_fn=DIES_WITH_PARENT,  # noqa: PLW1509  (the provider stops when this worker dies)
             )
         finally:
             log.close()
