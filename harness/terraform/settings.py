@@ -51,21 +51,24 @@ def holds_aws_provider(root: Path, where: str | None = None) -> bool:
         any(root.glob(f"*/hashicorp/aws/terraform-provider-aws_*_{where}.zip"))
 
 
-_MIRROR_PATH = re.compile(r"filesystem_mirror\s*\{[^}]*?\bpath\s*=\s*\"([^\"]+)\"", re.S)
 _CACHE_DIR = re.compile(r"^\s*plugin_cache_dir\s*=\s*\"([^\"]+)\"", re.M)
+
+
+def _cli_config(environ: Mapping[str, str]) -> tuple[Path, str]:
+    """The CLI configuration Terraform reads (``TF_CLI_CONFIG_FILE``, else ``~/.terraformrc``) and its text."""
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    named = environ.get("TF_CLI_CONFIG_FILE")
+    config = Path(named).expanduser() if named else home / ".terraformrc"
+    return config, config.read_text(errors="replace") if config.is_file() else ""
 
 
 def provider_places(environ: Mapping[str, str]) -> list[tuple[str, Path]]:
     """Where Terraform would find the AWS provider without the network, in its order, each
-    with how it was found: the CLI configuration's filesystem mirrors, the implied local
-    mirror directories (developer.hashicorp.com/terraform/cli/config/config-file, "Implied
+    with how it was found: the implied local mirror directories (developer.hashicorp.com/terraform/cli/config/config-file, "Implied
     Local Mirror Directories"), then the plugin caches, whose layout is a mirror's."""
     home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
     places: list[tuple[str, Path]] = []
-    named = environ.get("TF_CLI_CONFIG_FILE")
-    config = Path(named).expanduser() if named else home / ".terraformrc"
-    text = config.read_text(errors="replace") if config.is_file() else ""
-    places += [(f"a filesystem_mirror of {config}", Path(p).expanduser()) for p in _MIRROR_PATH.findall(text)]
+    config, text = _cli_config(environ)  # (its own provider_installation, if any, is left to Terraform: from_env)
     data_home = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     data_dirs = [Path(d) for d in (environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share").split(":") if d]
     places += [("an implied local mirror", d) for d in
@@ -124,7 +127,11 @@ class TerraformSettings:
         source = f"HARNESS_TF_PROVIDER_MIRROR={mirror}" if mirror is not None else "the registry"
         cache = env.get("HARNESS_TF_PLUGIN_CACHE") or env.get("TF_PLUGIN_CACHE_DIR")
         plugin_cache = Path(cache).expanduser() if cache else default_plugin_cache(env)
-        if mirror is None and discover:
+        config, text = _cli_config(env)
+        if mirror is None and discover and re.search(r"^\s*provider_installation\s*\{", text, re.M):
+            # Your own installation methods: Terraform then looks nowhere else (no implied mirrors), nor do we
+            source = f"the provider_installation of {config}"
+        elif mirror is None and discover:
             mirror, said = find_provider(env)
             source = said if mirror is not None else f"the registry (no local provider: {said})"
             if mirror is not None and mirror.resolve() == plugin_cache.resolve():

@@ -269,13 +269,14 @@ def test_an_implied_local_mirror_is_found_as_terraform_would(tmp_path):
     assert f'path    = "{root}"' in cli_config(settings)
 
 
-def test_the_cli_configurations_own_mirror_comes_first(tmp_path):
+def test_the_cli_configurations_own_mirror_is_terraforms_to_use(tmp_path):
     provider_in(tmp_path / "home" / ".terraform.d" / "plugins")
     own = provider_in(tmp_path / "own-mirror")
     config = tmp_path / "my.tfrc"
     config.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{own}"\n  }}\n}}\n')
     settings = discovered(tmp_path, TF_CLI_CONFIG_FILE=str(config))
-    assert settings.mirror == own and settings.provider_source == f"{own} (a filesystem_mirror of {config})"
+    assert settings.mirror is None and settings.provider_source == f"the provider_installation of {config}"
+    assert Terraform(settings, home=tmp_path / "run").env()["TF_CLI_CONFIG_FILE"] == str(config)
 
 
 def test_a_cache_that_links_into_a_mirror_gives_the_mirror_never_itself(tmp_path):
@@ -312,3 +313,12 @@ def test_a_named_mirror_is_never_second_guessed(tmp_path):
     named = mirror(tmp_path)
     settings = discovered(tmp_path, HARNESS_TF_PROVIDER_MIRROR=str(named))
     assert settings.mirror == named and settings.provider_source == f"HARNESS_TF_PROVIDER_MIRROR={named}"
+
+
+def test_your_own_provider_installation_is_left_to_terraform_as_it_would_be(tmp_path):
+    provider_in(tmp_path / "home" / ".terraform.d" / "plugins")  # Terraform ignores implied mirrors then
+    rc = tmp_path / "home" / ".terraformrc"
+    rc.write_text('provider_installation {\n  network_mirror {\n    url = "https://mirror.example/"\n  }\n}\n')
+    settings = discovered(tmp_path)
+    assert settings.mirror is None and settings.provider_source == f"the provider_installation of {rc}"
+    assert cli_config(settings) is None  # the runner writes none: Terraform reads yours
