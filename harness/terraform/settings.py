@@ -3,9 +3,10 @@ the environment once, so the runner and the pytest plugin agree.
 
     HARNESS_TERRAFORM           binary name or path (default: terraform, else tofu)
     HARNESS_TF_PROVIDER_MIRROR  a filesystem mirror root (holds registry.terraform.io/...); unset,
-                                the AWS provider is looked for where Terraform itself would
-                                look (``find_provider``: the CLI configuration's mirrors, the
-                                implied local mirror directories, the plugin caches)
+                                as Terraform itself would: a CLI configuration's own
+                                provider_installation is left to Terraform, else the first of
+                                the implied local mirrors and the plugin caches holding
+                                hashicorp/aws (``find_provider``), else the registry
     HARNESS_TF_PLUGIN_CACHE     shared plugin cache (default: the user's TF_PLUGIN_CACHE_DIR,
                                 else <user cache>/ecs-template-deploy/terraform-plugins)
     TF_CLI_CONFIG_FILE          the user's own CLI config, used when no mirror is set
@@ -64,8 +65,8 @@ def _cli_config(environ: Mapping[str, str]) -> tuple[Path, str]:
 
 def provider_places(environ: Mapping[str, str]) -> list[tuple[str, Path]]:
     """Where Terraform would find the AWS provider without the network, in its order, each
-    with how it was found: the implied local mirror directories (developer.hashicorp.com/terraform/cli/config/config-file, "Implied
-    Local Mirror Directories"), then the plugin caches, whose layout is a mirror's."""
+    with how it was found: the implied local mirror directories (Terraform's CLI configuration
+    docs, "Implied Local Mirror Directories"), then the plugin caches, whose layout is a mirror's."""
     home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
     places: list[tuple[str, Path]] = []
     config, text = _cli_config(environ)  # (its own provider_installation, if any, is left to Terraform: from_env)
