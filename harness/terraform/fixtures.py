@@ -84,12 +84,6 @@ def terraform_cannot_run(settings: TerraformSettings | None = None) -> str | Non
     return None
 
 
-def _where_looked() -> str:
-    said = TerraformSettings.from_env().provider_source
-    return f"; {said.removeprefix('the registry (no local provider: ').removesuffix(')')}" \
-        if "no local provider" in said else ""
-
-
 def skip_without_provider(err: TerraformError, what: str) -> None:
     """Skip (with how to fix it) when ``err`` is init failing to get the AWS
     provider and Terraform is not required here; otherwise return (the caller
@@ -97,7 +91,7 @@ def skip_without_provider(err: TerraformError, what: str) -> None:
     if provider_unavailable(err) and not required():
         pytest.skip(f"{what} needs Terraform's AWS provider, which `terraform init` could not install "
                     "(offline?): set HARNESS_TF_PROVIDER_MIRROR to a provider mirror (see the README)"
-                    + _where_looked())
+                    + (f"; {looked}" if (looked := TerraformSettings.from_env().looked_in) else ""))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,7 +113,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     where = f"mirror {settings.mirror}" if settings.mirror else "registry (or TF_CLI_CONFIG_FILE)"
     if settings.mirror is not None and not settings.provider_source.startswith("HARNESS_TF_PROVIDER_MIRROR"):
         where = f"mirror {settings.provider_source}, found where Terraform itself looks"
-    elif settings.mirror is None and "no local provider" in settings.provider_source:
+    elif settings.looked_in:
         where = settings.provider_source
     if settings.mirror is not None:  # <mirror>/<host>/hashicorp/aws/<version>/...: the versions it offers
         versions = sorted({p.name for p in settings.mirror.glob("*/hashicorp/aws/*") if p.is_dir()})

@@ -112,6 +112,7 @@ class TerraformSettings:
     # Where the AWS provider comes from, in words: HARNESS_TF_PROVIDER_MIRROR, the place
     # find_provider found it, or what it looked at before leaving it to the registry.
     provider_source: str = ""
+    looked_in: str = ""  # the places discovery looked at, in words, when none held the provider
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, discover: bool | None = None) -> TerraformSettings:
@@ -128,12 +129,14 @@ class TerraformSettings:
         source = f"HARNESS_TF_PROVIDER_MIRROR={mirror}" if mirror is not None else "the registry"
         cache = env.get("HARNESS_TF_PLUGIN_CACHE") or env.get("TF_PLUGIN_CACHE_DIR")
         plugin_cache = Path(cache).expanduser() if cache else default_plugin_cache(env)
+        looked_in = ""
         config, text = _cli_config(env)
         if mirror is None and discover and re.search(r"^\s*provider_installation\s*\{", text, re.M):
             # Your own installation methods: Terraform then looks nowhere else (no implied mirrors), nor do we
             source = f"the provider_installation of {config}"
         elif mirror is None and discover:
             mirror, said = find_provider(env)
+            looked_in = "" if mirror is not None else said
             source = said if mirror is not None else f"the registry (no local provider: {said})"
             if mirror is not None and mirror.resolve() == plugin_cache.resolve():
                 plugin_cache = plugin_cache.with_name(plugin_cache.name + "-installed")  # never install onto itself
@@ -147,6 +150,7 @@ class TerraformSettings:
             command_log=Path(env["HARNESS_TF_COMMAND_LOG"]).expanduser() if env.get("HARNESS_TF_COMMAND_LOG") else None,
             reattach=env.get("HARNESS_TF_REATTACH", "").strip(),
             provider_source=source,
+            looked_in=looked_in,
         )
 
     def reattach_problem(self) -> str | None:
