@@ -11,13 +11,15 @@ count or load, reads the timeline and resets everything (moto included).
 """
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import io
 import ipaddress
 import json
 import math
 import threading
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 from moto.moto_api._internal.models import moto_api_backend
@@ -42,6 +44,26 @@ MAX_DESIRED = 10_000
 MAX_BODY = 16 * 1024 * 1024  # AWS API requests (RegisterTaskDefinition is 64 KiB at most; PutImage manifests)
 MAX_CONTROL_BODY = 64 * 1024
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# What the AWS provider puts in every request's User-Agent (its SDK's own part follows it)
+TERRAFORM_AGENT = "terraform-provider-aws/"
+
+
+@dataclass
+class TerraformTime:
+    """Terraform's part of a CD step, on the virtual clock: each Terraform command
+    costs ``startup`` seconds and each AWS call its provider makes ``per_call``
+    (a sequential model: an upper bound for calls Terraform makes in parallel).
+    How many calls an apply makes depends on the configuration and what changed,
+    not on this machine's load, so neither does the time."""
+
+    startup: float
+    per_call: float
+    commands: int = 0
+    calls: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return self.commands * self.startup + self.calls * self.per_call
 
 
 class ControlError(ValueError):
@@ -112,6 +134,7 @@ class HarnessServer:
         # Terraform), only inside `with server.recording.recording() as calls:`;
         # otherwise one flag check per request. Control requests are not recorded.
         self.recording = RecordingMiddleware(self._serve_moto)
+        self._terraform_time: TerraformTime | None = None
 
     # -- lifecycle ---------------------------------------------------------------
     @property
@@ -285,6 +308,11 @@ class HarnessServer:
                 said = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)  # str(KeyError) quotes
                 response = Response(json.dumps({"error": said}), 400, content_type="application/json")
             return response(environ, start_response)
+        model = self._terraform_time
+        if model is not None and TERRAFORM_AGENT in environ.get("HTTP_USER_AGENT", ""):
+            with self.clock.lock:  # one call at a time: the count, and so the clock, does not depend on threads
+                model.calls += 1
+                self._advance(model.per_call)
         try:
             return self.recording(environ, start_response)
         except BaseException as err:
@@ -327,6 +355,35 @@ class HarnessServer:
                                MockRawResponse(content))
 
         session.events.register("before-send", send, unique_id=f"harness-in-process-{id(self)}")
+
+    @contextlib.contextmanager
+    def modelling_terraform(self) -> Iterator[TerraformTime]:
+        """Inside the block, Terraform's time moves the virtual clock by the
+        profile's model (``terraform_startup_seconds`` per command through
+        ``terraform_started``, ``terraform_seconds_per_call`` per request whose
+        User-Agent is the AWS provider's) instead of not at all: a CD step that
+        runs Terraform costs the same virtual seconds on any machine, and the
+        rollout it starts begins when the model says its UpdateService came."""
+        model = TerraformTime(self.params.terraform_startup_seconds, self.params.terraform_seconds_per_call)
+        self._terraform_time = model
+        try:
+            yield model
+        finally:
+            self._terraform_time = None
+
+    def terraform_started(self, command: str) -> None:
+        """A Terraform command that talks to AWS (apply, plan, destroy) is starting:
+        inside ``modelling_terraform``, its start-up passes on the virtual clock."""
+        model = self._terraform_time
+        if model is not None:
+            model.commands += 1
+            self._advance(model.startup)
+
+    def _advance(self, seconds: float) -> None:
+        clock = self.clock
+        with clock.lock:
+            self._started().sync()
+            clock.sleep(seconds)
 
     def _serve_moto(self, environ: dict, start_response: Callable) -> Any:
         if self._moto_app is None:

@@ -1,6 +1,12 @@
 """The article's third goal, "allow speedy rollback to the last known good
 application version if a deploy fails", as a matrix: every approach's CD against
-every failure mode (``harness.approaches.failures``), on ROLLING and on BLUE_GREEN.
+every failure mode (``harness.approaches.failures``), on ROLLING and on BLUE_GREEN,
+with two CDs per approach: the one the article sketches for it, and the most
+capable one it allows (``harness.approaches.capable``: the deploy tool's watcher
+with a bake and the alarm, a blue/green stop, following ECS's own rollback, each
+returning to what that approach can return to). What differs between an
+approach's two CDs comes from the CD; what differs between capable CDs comes
+from the approaches.
 
 Each cell starts from the known-good version v3 running, deploys the failing
 release, lets CD do what its procedure does (the same watcher everywhere: the
@@ -30,6 +36,7 @@ import pytest
 from ecs_template_deploy.clock import epoch
 
 from harness.approaches import InfraChange
+from harness.approaches.capable import ARTICLE, CAPABLE, CDS
 from harness.approaches.claims import recovers
 from harness.metrics.measure import rollback_measure
 from harness.metrics.results import Marker, RollbackCell, RollbackMatrix, Timeline, cell_key
@@ -124,7 +131,12 @@ def ecs_rolled_back(w: Any, since: float) -> bool:
     return any(d.get("status") == "ROLLBACK_SUCCESSFUL" and (epoch(d.get("createdAt")) or 0.0) >= since for d in found)
 
 
-def who_rolled_back(approach: Any, w: Any, failed: Any, back: Any, since: float, back_after_deploy: bool) -> str:
+def who_rolled_back(approach: Any, w: Any, failed: Any, back: Any, since: float, back_after_deploy: bool,
+                    way_back: str = "") -> str:
+    if way_back == "followed ECS":
+        return "ecs-circuit-breaker"
+    if way_back == "shift back":
+        return "cd (blue/green stop)"
     if approach.described:  # a command: what ECS did is read from ECS, what CD did from its steps
         if ecs_rolled_back(w, since):
             return "ecs-circuit-breaker"
@@ -144,10 +156,13 @@ def back_message(w: Any) -> str:
     return last.message if last.kind == "rollback" else "none ran"
 
 
-def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bool, by: str, kept: bool | None) -> str:
+def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bool, by: str, kept: bool | None,
+            cd: str = ARTICLE, way_back: str = "") -> str:
     """One line: why the cell reads as it does."""
     facts = w.approach.facts
-    if approach.described:
+    if cd == CAPABLE and not facts.cd_is_deploy_tool:
+        line = _explain_capable(mode, facts, failed, recovered, way_back)
+    elif approach.described:
         steps = f"its deploy step: {failed.message}" + (f"; its rollback: {back_message(w)}" if not failed.succeeded else "")
         if recovered:
             line = ("ECS's circuit breaker rolled back" if by.startswith("ecs") else
@@ -178,10 +193,25 @@ def explain(mode: FailureMode, approach: Any, w: Any, failed: Any, recovered: bo
     return line
 
 
+def _explain_capable(mode: FailureMode, facts: Any, failed: Any, recovered: bool, way_back: str) -> str:
+    if not recovered:
+        return f"even the most capable CD did not get back: the approach's way back ({facts.rolls_back}) did not reach known good"
+    if way_back == "shift back":
+        return "CD stopped the blue/green deployment (StopServiceDeployment ROLLBACK): traffic back on blue, no task started"
+    if way_back == "followed ECS":
+        return "ECS's circuit breaker rolled back to the revision CD would have chosen; CD followed it, no second deployment"
+    if mode.alarm_after_completion is not None:
+        return f"CD's {TOOL_BAKE:g} s bake saw the alarm; then the approach's own way back: {facts.rolls_back}"
+    return f"the approach's own way back: {facts.rolls_back}"
+
+
+@pytest.mark.parametrize("cd", CDS)
 @pytest.mark.parametrize("mode,strategy", CELLS)
-def test_rollback_matrix(approach, make_approach_world, measurements, mode: FailureMode, strategy: str) -> None:
+def test_rollback_matrix(approach, make_approach_world, measurements, mode: FailureMode, strategy: str, cd: str) -> None:
     if not mode.applies_to(approach, strategy):
         pytest.skip(f"n/a: {mode.title} is about {', '.join(mode.approaches() or ())} only")
+    if cd == CAPABLE and approach.described:
+        pytest.skip("n/a: a described approach's CD is its own command; the harness replays it as it is")
     configuration = dict(mode.configuration)
     if strategy != "ROLLING":
         configuration["strategy"] = strategy
@@ -193,12 +223,21 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
 
     release = w.push_faulty(f"v9-{mode.key}", **mode.image)
     tool = w.approach.facts.cd_is_deploy_tool
-    if tool:  # the deploy tool as its docs recommend it: --bake 300 (--alarm NAME)
+    capable = cd == CAPABLE
+    if capable:  # what any CD can do: keep watching after steady state (the deploy tool's --bake 300 --alarm NAME)
         w.context.bake = TOOL_BAKE
     if mode.alarm_after_completion is not None:
         alarm = arm_alarm(w, w.digests[release], mode.alarm_after_completion)
-        if tool:
+        if capable:
             w.context.alarms = (alarm,)
+    try:
+        _run_cell(approach, w, measurements, mode, strategy, cd, release, good, tool)
+    finally:  # a shared world's next scenario starts with the article's CD again
+        w.context.bake, w.context.alarms = 0.0, ()
+
+
+def _run_cell(approach: Any, w: Any, measurements: Any, mode: FailureMode, strategy: str, cd: str, release: str,
+              good: str, tool: bool) -> None:
     infra_seconds = 0.0
     if mode.infra_change and not w.approach.supports(InfraChange(**INFRA_CHANGE)):
         pytest.skip(f"not measured: {approach.name}'s description maps no Terraform variable to "
@@ -209,10 +248,13 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
         assert set(w.running_digests()) == {good}
 
     start = w.clock.now()
-    failed = w.deploy(release)
-    # A described CD's deploy step may bring the service back itself (a deploy tool's own rollback).
-    back_after_deploy = approach.described and not failed.succeeded and set(w.running_digests()) == {good}
-    back = None if failed.succeeded else w.rollback()
+    with w.using_cd(ARTICLE if tool else cd):  # the deploy tool is its own capable CD: the bake makes the difference
+        running_cd = w.approach
+        failed = w.deploy(release)
+        # A described CD's deploy step may bring the service back itself (a deploy tool's own rollback).
+        back_after_deploy = approach.described and not failed.succeeded and set(w.running_digests()) == {good}
+        back = None if failed.succeeded else w.rollback()
+    way_back = getattr(running_cd, "last_way_back", "")
     cd_end = w.clock.now()
     w.sleep(AFTERWARDS)  # what happens when CD is no longer looking
     end = w.clock.now()
@@ -239,7 +281,7 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
     if mode.infra_change:
         environment = {e["name"]: e["value"] for e in w.running_container().get("environment", [])}
         kept = all(environment.get(k) == v for k, v in INFRA_CHANGE["value"].items())
-    by = who_rolled_back(approach, w, failed, back, since=start, back_after_deploy=back_after_deploy)
+    by = who_rolled_back(approach, w, failed, back, since=start, back_after_deploy=back_after_deploy, way_back=way_back)
     definition = w.service()["taskDefinition"].rsplit("/", 1)[-1]
     final = ", ".join(sorted({w.label(d) for d in running})) or "nothing running"
     cell = RollbackCell(
@@ -248,25 +290,36 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
         api_calls=calls, human_steps=() if recovered else tuple(w.approach.facts.manual_rollback),
         rollback_actions=tuple(sorted({call.action for call in back.calls(server_side)})) if back is not None else (),
         final=f"{final} ({definition})", rolled_back_by=by, kept_infra_change=kept,
-        note=explain(mode, approach, w, failed, recovered, by, kept), timeline=timeline)
+        note=explain(mode, approach, w, failed, recovered, by, kept, cd, way_back), timeline=timeline, cd=cd)
 
     # What must hold in every cell: the measurement says where the service is, and
     # the deploy tool keeps its one promise whatever the failure.
     assert recovered == (set(w.running_digests()) == {good} and len(w.service()["deployments"]) == 1)
     assert recovered or cell.human_steps, f"{approach.name} is not back and names no step that would bring it back"
-    if mode.alarm_after_completion is not None and not tool and not approach.described:
+    if mode.alarm_after_completion is not None and cd == ARTICLE and not approach.described:
         assert failed.succeeded and not recovered, "CD that stops at steady state cannot see a later alarm"
+    if cd == CAPABLE:
+        # A CD that bakes sees the alarm; one that can stop a blue/green deployment shifts traffic back
+        if mode.alarm_after_completion is not None:
+            assert not failed.succeeded and recovered, f"{approach.name}: the bake did not bring it back: {cell.note}"
+        if way_back == "shift back":
+            assert "ecs:StopServiceDeployment" in cell.rollback_actions and recovered, cell.note
+        _judge_claims = False
+    else:
+        _judge_claims = True
     # The claims: back on known good without a person (the article: "all of the approaches described
     # above still require manual intervention"; the template approach's "speedy rollback"), and
     # what the way back writes ("Rollbacks require re-updating the image tag before deploying").
+    # The article's claims are about the CD it sketches: the capable CD's cells are measured, not judged.
     claims = approach.claims
-    if claims.rollback is not None and (claimed := recovers(claims.rollback.holds, mode.key, strategy)) is not None:
+    if _judge_claims and claims.rollback is not None and (
+            claimed := recovers(claims.rollback.holds, mode.key, strategy)) is not None:
         why = w.approach.last_report.message if tool and w.approach.last_report is not None else cell.note
         said = claims.rollback
         article = recovers(said.article, mode.key, strategy)
         cited = (f"the article says {article}" + (f"; today {claimed}: {said.because}" if article != claimed else ""))
         assert recovered == claimed, f"{approach.name}: back without a person: {recovered}: {why} ({cited})"
-    if back is not None and claims.rollback_moves_tag is not None:
+    if _judge_claims and back is not None and claims.rollback_moves_tag is not None:
         moved = any(call.action == "ecr:PutImage" for call in back.calls(server_side))
         assert moved == claims.rollback_moves_tag.holds, f"{approach.name}: {cell.rollback_actions}"
     if mode.infra_change:
@@ -275,8 +328,8 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
         assert (infra_seconds > 0.0) == (w.workspace is not None and owns), \
             f"{approach.name}: the infrastructure change ran {infra_seconds} s of Terraform in a {w.kind} world"
 
-    measurements.record(approach.name, RollbackMatrix(cells={cell_key(mode.key, strategy): cell}))
-    if mode.key == "crash-at-once" and strategy == "ROLLING":  # the table's rollback column
+    measurements.record(approach.name, RollbackMatrix(cells={cell_key(mode.key, strategy, cd): cell}))
+    if mode.key == "crash-at-once" and strategy == "ROLLING" and cd == ARTICLE:  # the table's rollback column
         measured = rollback_measure(timeline, api_calls=calls, terraform_seconds=terraform_seconds,
                                     by=by or "nobody",  # the matrix cell's answer, said once
                                     clock="virtual" if w.sim is not None else "wall")

@@ -115,7 +115,6 @@ class Step:
     task_definition: str  # the revision the service runs (or was told to run)
     image: str  # the image reference CD deployed (a tag, a digest or a moving tag)
     outcome: Outcome | CommandOutcome | None = None  # the watcher's; a described approach's command's
-    terraform_seconds: float = 0.0  # wall seconds of Terraform runs in this step
 
     @property
     def succeeded(self) -> bool:
@@ -135,10 +134,22 @@ def make_watcher(ecs: Any, context: Context, *, bakes: bool = False) -> RolloutW
 class EcsCd:
     """CD steps shared by the approaches that call ECS themselves."""
 
+    # Seconds a deploy keeps watching after its rollout completed, before CD counts it as
+    # known good: 0 for the CDs the article sketches (steady state is the end);
+    # ``CapableCd`` sets the context's bake (and its watcher the alarms).
+    bake_seconds = 0.0
+
     def __init__(self, context: Context) -> None:
         self.context = context
         self.ecs = context.client("ecs")
         self.watcher = make_watcher(self.ecs, context)
+
+    def proven(self, outcome: Outcome) -> Outcome:
+        """A deploy's rollout that completed, baked first where CD bakes: what CD may then count
+        as known good. A bake that sees an alarm (or a failure) fails the deploy."""
+        if not outcome.succeeded or self.bake_seconds <= 0:
+            return outcome
+        return self.watcher.bake(self.context.cluster, self.context.service, outcome, self.bake_seconds)
 
     def current_task_definition(self) -> str:
         service = self.ecs.describe_services(cluster=self.context.cluster, services=[self.context.service])["services"][0]
@@ -161,8 +172,9 @@ class EcsCd:
             definition["family"] = family
         return self.ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
 
-    def update_and_watch(self, task_definition: str | None = None, force: bool = False) -> Outcome:
-        """UpdateService (to ``task_definition``, or forcing a new deployment), then watch it."""
+    def update_and_watch(self, task_definition: str | None = None, force: bool = False, *, proving: bool = False) -> Outcome:
+        """UpdateService (to ``task_definition``, or forcing a new deployment), then watch it;
+        ``proving``: a deploy, baked where CD bakes (``proven``) before it counts as known good."""
         since = self.context.now()
         kwargs: dict[str, Any] = {"cluster": self.context.cluster, "service": self.context.service}
         if task_definition is not None:
@@ -171,8 +183,8 @@ class EcsCd:
             kwargs["forceNewDeployment"] = True
         primary = Service(self.ecs.update_service(**kwargs)["service"]).primary
         assert primary is not None, "UpdateService answered without a PRIMARY deployment"
-        return self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary.id, since=since)
-
+        outcome = self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary.id, since=since)
+        return self.proven(outcome) if proving else outcome
 
 
 class RevisionCd(EcsCd):
@@ -188,6 +200,9 @@ class RevisionCd(EcsCd):
         manual_rollback=("find the last revision that ran well", "update the service to it"),
     )
 
+    # ECS's own rollback returns to the last revision that completed: the one CD would return to
+    follows_ecs_rollback = True
+
     def __init__(self, context: Context) -> None:
         super().__init__(context)
         self.known_good: str | None = None
@@ -197,7 +212,7 @@ class RevisionCd(EcsCd):
         out and remember what to come back to."""
         running = self.current_task_definition()
         revision = register(image)
-        outcome = self.update_and_watch(revision)
+        outcome = self.update_and_watch(revision, proving=True)
         if outcome.succeeded:
             self.known_good = revision
         elif self.known_good is None:

@@ -8,6 +8,7 @@ AWS (moto plus an ECS rollout simulator on a virtual clock) and compare them.
   harness localstack up|down|status   LocalStack in Docker for --backend localstack
   harness aws cleanup --run-id ID     remove what a run on real AWS left (a killed run)
   harness rehearse   predict one service's recovery from its real settings, and what would cut it
+  harness profiles   the simulator's timing profiles, each value with its source
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ COMMANDS["report"] = "harness.commands.report"  # merge the shards of a matrix r
 COMMANDS["localstack"] = "harness.commands.localstack"  # LocalStack in Docker for --backend localstack
 COMMANDS["aws"] = "harness.commands.aws"  # real AWS: remove what a killed run left
 COMMANDS["rehearse"] = "harness.commands.rehearse"  # one service's settings replayed: predicted recovery, levers
+COMMANDS["profiles"] = "harness.commands.profiles"  # the timing profiles and their sources
 
 
 def main(argv: list[str] | None = None) -> int:

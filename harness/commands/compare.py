@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-terraform", action="store_true",
                         help="measure only what needs no Terraform (seconds, not minutes); "
                         "the Terraform-backed cells read 'not measured'")
+    parser.add_argument("--profile", default=None, metavar="NAME|FILE",
+                        help="the simulator's timing profile: fargate (the default: calibrated to published Fargate "
+                        "measurements), ec2-cached, fast, or a profile file (docs/timing-profiles.md)")
     parser.add_argument("-n", "--workers", default="2", metavar="N",
                         help="pytest-xdist workers: a number, 'auto', or 0 for none (default 2)")
     parser.add_argument("--backend", choices=BACKENDS, default="moto",
@@ -75,6 +78,14 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     argv += ["-n", workers] + (["--dist", "loadgroup"] if workers != "0" else [])
     if args.no_terraform:
         argv.append("--no-terraform")
+    from harness.ecs import profiles
+
+    profile = getattr(args, "profile", None) or profiles.DEFAULT
+    try:
+        profiles.load(profile)  # a bad file is said now, in one line, before pytest starts
+    except profiles.ProfileError as err:
+        raise CompareError(str(err)) from None
+    argv += ["--profile", profile if profile in profiles.BUNDLED else str(Path(profile).resolve())]
     if getattr(args, "allow_real_aws", False):
         argv.append("--allow-real-aws")
     if getattr(args, "aws_dry_run", False):

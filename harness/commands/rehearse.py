@@ -2,6 +2,8 @@
 
     harness rehearse --cluster C --service S [--region R] [--profile P] [--endpoint-url URL]
     harness rehearse --from check.json        (what `ecs-template-deploy check --json` prints)
+    harness rehearse ... --timing-profile NAME|FILE   (the simulator's timings; default fargate)
+    harness rehearse ... --write-profile FILE         (a timing profile with this service's own settings)
 
 Reads the service's settings read-only (the same Describe/List calls as
 `ecs-template-deploy check`; it never writes to the account), builds the same
@@ -13,7 +15,10 @@ failing ones: every new task crashing, one task in four failing its health
 checks, every task failing them, and an alarm 120 s after the rollout is done.
 Then the same with one change at a time: the changes that would cut the time
 most. Times are virtual seconds on the simulator, from the first evidence of the
-failure to the service steady on known good alone.
+failure to the service steady on known good alone, under a timing profile
+(`--timing-profile`; `--profile` stays the AWS CLI's named profile). The profile
+`--write-profile` writes can be replayed by the whole comparison:
+`harness compare --profile FILE`.
 """
 from __future__ import annotations
 
@@ -73,6 +78,7 @@ class Service:
     cd_alarms: tuple[str, ...] = ()        # deploy --alarm
     cd_bake: float = 0.0                   # deploy --bake
     poll: float = 5.0                      # deploy --poll-interval
+    timing: Params = field(default_factory=Params)  # the timing profile's parameters (the CLI: fargate)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], *, cd_alarms: tuple[str, ...] = (), cd_bake: float = 0.0,
@@ -118,7 +124,21 @@ class Service:
 
     def params(self) -> Params:
         # the target groups carry their own checks and drain (the simulator reads them); the stop bound is the container's
-        return Params(stop_timeout=float(self.stop_timeout))
+        return replace(self.timing, stop_timeout=float(self.stop_timeout))
+
+    def own_values(self) -> dict[str, float]:
+        """The simulator's parameters this service sets for itself: a timing profile's
+        values that `--write-profile` replaces with the service's."""
+        values: dict[str, float] = {"stop_timeout": self.stop_timeout}
+        if self.load_balanced or self.strategy in SHIFTING:
+            values.update(tg_health_interval=self.tg_interval, tg_healthy_threshold=self.tg_healthy,
+                          tg_unhealthy_threshold=self.tg_unhealthy, deregistration_delay=self.deregistration_delay)
+        check = self.health_check or {}
+        for key, param in (("interval", "container_health_interval"), ("retries", "container_health_retries"),
+                           ("startPeriod", "container_health_start_period")):
+            if isinstance(check.get(key), (int, float)) and not isinstance(check.get(key), bool):
+                values[param] = check[key]
+        return values
 
     def build(self, aws: EmbeddedAws, images: tuple[str, ...]) -> ToolWorld:
         configuration: dict[str, Any] = {
@@ -494,6 +514,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--mode", action="append", choices=list(MODES), help="only these deploys (default: all)")
     what.add_argument("--lever", action="append", choices=list(LEVERS), help="only these changes (default: all that apply)")
     what.add_argument("--no-levers", action="store_true", help="replay the settings as they are only")
+    timing = parser.add_argument_group("timings")
+    timing.add_argument("--timing-profile", default=None, metavar="NAME|FILE",
+                        help="the simulator's timing profile: fargate (default), ec2-cached, fast, or a profile file "
+                        "(docs/timing-profiles.md)")
+    timing.add_argument("--write-profile", metavar="FILE", default=None,
+                        help="write a timing profile with this service's own health checks, drain and stop timeout "
+                        "(the rest from --timing-profile), for harness compare --profile FILE")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: CPUs)")
     parser.add_argument("--out", metavar="DIR", help="also write rehearsal.md, rehearsal.json and rehearsal.png here")
     parser.add_argument("--json", action="store_true", help="print the rehearsal as JSON")
@@ -552,6 +579,19 @@ def run(args: argparse.Namespace) -> int:
     except (KeyError, TypeError, ValueError) as err:  # a settings document with a field missing or mistyped
         return _fail(f"cannot rehearse these settings ({type(err).__name__}: {err}): pass the file "
                      "`ecs-template-deploy check --json` wrote, unchanged")
+    from harness.ecs import profiles
+
+    try:
+        profile = profiles.load(args.timing_profile or profiles.DEFAULT)
+    except profiles.ProfileError as err:
+        return _fail(f"--timing-profile: {err}")
+    service = replace(service, timing=profile.params)
+    if args.write_profile:
+        where = args.cluster and args.service and f"service {args.cluster}/{args.service}" or f"{args.from_file}"
+        try:
+            Path(args.write_profile).write_text(profile_text(profile, service, where))
+        except OSError as err:
+            return _fail(f"cannot write --write-profile {args.write_profile}: {err}")
     try:
         result = rehearse(service, args.mode, [] if args.no_levers else args.lever, workers=args.workers)
     except RehearsalError as err:
@@ -564,10 +604,35 @@ def run(args: argparse.Namespace) -> int:
         from harness.report.charts import png
         (out / "rehearsal.png").write_bytes(png(chart(result)))
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps({**result.to_dict(), "timingProfile": profile.name}, indent=2))
     else:
         print("\n".join(report_lines(result)))
+        print(f"\nTimings: the {profile.name} timing profile (harness profiles --markdown lists its values and sources)."
+              + (f" This service's own timings: {args.write_profile}." if args.write_profile else ""))
     return 0
+
+
+def profile_text(profile: Any, service: Service, where: str) -> str:
+    """A timing profile file: ``profile``'s values, with the service's own settings in place
+    of its defaults, every value with its source."""
+    import datetime
+    from dataclasses import fields as dataclass_fields
+
+    own = service.own_values()
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    lines = [f"# Timing profile written by harness rehearse from {where} on {today}.",
+             "# Replay the comparison with it: harness compare --profile THIS_FILE", "",
+             f"summary = {json.dumps(f'{where}: its own health checks, drain and stop timeout; the rest from {profile.name}')}",
+             ""]
+    for f in dataclass_fields(Params):
+        value = own.get(f.name, getattr(profile.params, f.name))
+        source = (f"read from {where} by harness rehearse on {today}" if f.name in own
+                  else f"{profile.sources[f.name]} (from {profile.name})")
+        lines.append(f"[{f.name}]")
+        if value is not None:
+            lines.append(f"value = {value}")
+        lines += [f"source = {json.dumps(source)}", ""]
+    return "\n".join(lines)
 
 
 def report_lines(result: Rehearsal) -> list[str]:

@@ -43,7 +43,9 @@ class ImageBehaviour:
     target_health_fails_every: int | None = None  # every N-th task of it fails its target group checks
                                              # (a trickle below the circuit breaker's threshold)
     start_seconds: float | None = None       # pulled -> RUNNING (slow start); None: parameter
-    pull_seconds: float | None = None        # None: parameter image_pull_seconds
+    pull_seconds: float | None = None        # None: from size_mb, else parameter image_pull_seconds
+    size_mb: float | None = None             # compressed size: pulls in size / image_pull_mb_per_second where
+                                             # the profile gives that rate (Fargate pulls grow with size)
     missing: bool = False                    # pull fails as if absent from the registry
     alarm: str | None = None                 # a CloudWatch alarm it drives into ALARM (errors, latency) ...
     alarm_after: float = 0.0                 # ... this long after a task of it starts serving production traffic
@@ -54,6 +56,9 @@ class ImageBehaviour:
             raise ValueError(f"an image behaviour is an object of fields, got {values!r}")
         refuse_unknown_fields(cls, values, "image behaviour field")
         # Seconds: finite, from 0 to a year (NaN restarted tasks forever; a word broke every tick)
+        size = values.get("size_mb")
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= 1e6):
+            raise ValueError(f"size_mb must be a number of megabytes above 0 (at most 1e6), got {size!r}")
         for key in ("crash_after", "exit_after", "start_seconds", "pull_seconds", "alarm_after"):
             value = values.get(key)
             if value is None and (key != "alarm_after" or key not in values):

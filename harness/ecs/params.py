@@ -1,6 +1,8 @@
-"""Timing parameters of the simulated ECS, with the defaults AWS documents (the
-README's simulator section lists them). Where AWS documents no number, the
-value is a parameter; reports print the set they ran with (`as_dict`)."""
+"""Timing parameters of the simulated ECS (and of Terraform in a CD step). The
+defaults are the fast set the tests run with (profile ``fast``); the named,
+calibrated sets and the source of every number are the timing profiles
+(``harness.ecs.profiles``, docs/timing-profiles.md). Reports print the set they
+ran with (`as_dict`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -9,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 @dataclass(frozen=True)
 class Params:
     image_pull_seconds: float = 10.0          # uncached pull; an image may override
+    image_pull_mb_per_second: float | None = None  # an image that declares its size pulls in size / this
     container_start_seconds: float = 5.0      # pulled -> RUNNING
     fargate_provisioning_seconds: float = 5.0  # Fargate PROVISIONING (ENI), taken from the pull's time (unverified)
     # Target group settings for a target group moto does not hold; one it holds
@@ -31,6 +34,9 @@ class Params:
     throttle_after_failures: int = 3          # tasks failing to start in a row before ECS throttles starts (unverified)
     throttle_first_delay: float = 30.0        # first gap between start attempts, doubling ... (unverified curve)
     throttle_max_delay: float = 1620.0        # ... up to 27 minutes
+    # Terraform as a CD step (approach 4): virtual seconds, not this machine's wall time
+    terraform_startup_seconds: float = 4.0    # per `terraform apply`: start, provider, config, state
+    terraform_seconds_per_call: float = 0.1   # per AWS API call the provider makes during it
 
     def as_dict(self) -> dict:
         return asdict(self)

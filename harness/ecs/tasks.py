@@ -222,7 +222,7 @@ class TaskRunner:
         from harness.ecs.images import ImagePullError
 
         behaviours = [self.images.behaviour(c.image, c.digest, c.command) for c in task.containers]
-        pull = max(b.pull_seconds if b.pull_seconds is not None else self.params.image_pull_seconds for b in behaviours)
+        pull = max(self._pull_seconds(b, task.provisioning) for b in behaviours)
         # Fargate first attaches the task's network interface (PROVISIONING), then pulls: the
         # provisioning comes out of the pull's time, so a task is RUNNING when it always was
         provisioning = min(self.params.fargate_provisioning_seconds, pull) if task.provisioning else 0.0
@@ -244,6 +244,17 @@ class TaskRunner:
         start = max(b.start_seconds if b.start_seconds is not None else self.params.container_start_seconds for b in behaviours)
         task.pull_stopped_at = task.pull_started_at - provisioning + pull
         self._at(task, pull + start, lambda: self._running(task, behaviours, target_group_arn, grace))
+
+    def _pull_seconds(self, behaviour: Any, provisioning: bool) -> float:
+        """An image's pull, its network interface's attachment included on Fargate:
+        declared, else from its declared size where the profile gives a pull rate,
+        else the profile's pull time."""
+        p = self.params
+        if behaviour.pull_seconds is not None:
+            return float(behaviour.pull_seconds)
+        if behaviour.size_mb is not None and p.image_pull_mb_per_second:
+            return (p.fargate_provisioning_seconds if provisioning else 0.0) + behaviour.size_mb / p.image_pull_mb_per_second
+        return p.image_pull_seconds
 
     def _running(self, task: Task, behaviours, target_group_arn: str | None, grace: float) -> None:
         now = self.clock.now()

@@ -29,7 +29,9 @@ from harness.metrics.results import (
     Property,
     Results,
     Rollback,
+    RollbackMatrix,
     VersionSkew,
+    split_cell_key,
 )
 
 Better = Literal["lower", "higher", "true", "false"] | None
@@ -118,7 +120,7 @@ def _healthy_text(value: int, prop: Rollback) -> str:
 def _rollback_seconds_text(value: float, prop: Rollback) -> str:
     text = f"{prop.total_seconds:.1f} s"
     if prop.terraform_seconds:
-        text += f" ({prop.terraform_seconds:.1f} s Terraform)"
+        text += f" (of which {prop.terraform_seconds:.1f} s Terraform)"
     if prop.recovered is False:
         text += ", not recovered"
     return text
@@ -148,7 +150,7 @@ def _release_value(prop: MultiServiceRelease) -> float | None:
 def _release_text(value: float, prop: MultiServiceRelease) -> str:
     if prop.all_back:
         text = f"every service back on known good in {prop.total_seconds:.1f} s"
-        return text + (f" ({prop.terraform_seconds:.1f} s Terraform)" if prop.terraform_seconds else "")
+        return text + (f" (of which {prop.terraform_seconds:.1f} s Terraform)" if prop.terraform_seconds else "")
     left = prop.left_on_release
     text = f"{', '.join(left)} left on the failed release" if left else "not every service back on known good"
     steps = len(prop.human_steps or [])
@@ -159,6 +161,21 @@ def _release_compact(value: float, prop: MultiServiceRelease) -> str:
     if prop.all_back:
         return f"✓ {prop.total_seconds:.0f} s"
     return "✗ " + (f"{', '.join(prop.left_on_release)} left" if prop.left_on_release else "not back")
+
+
+def _recovered_share(cd: str) -> Callable[[RollbackMatrix], float | None]:
+    """The share of the rollback matrix's failures ``cd`` brought back to known good without a person."""
+    def share(prop: RollbackMatrix) -> float | None:
+        cells = [c for key, c in (prop.cells or {}).items() if split_cell_key(key)[2] == cd]
+        return sum(c.recovered for c in cells) / len(cells) if cells else None
+    return share
+
+
+def _recovered_text(cd: str) -> Callable[[float, RollbackMatrix], str]:
+    def text(value: float, prop: RollbackMatrix) -> str:
+        cells = [c for key, c in (prop.cells or {}).items() if split_cell_key(key)[2] == cd]
+        return f"{sum(c.recovered for c in cells)}/{len(cells)}"
+    return text
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -175,6 +192,15 @@ COLUMNS: tuple[Column, ...] = (
            "Can declare an explicit application artifact version", short="Explicit version"),
     Column("rollback_seconds", "Rollback to known-good", Rollback, _recovered_seconds, "lower",
            "Allow speedy rollback to the last known-good version", unit=" s", display=_rollback_seconds_text, short="Rollback s"),
+    Column("recovered_article_cd", "Failures recovered, article's CD", RollbackMatrix, _recovered_share("article"),
+           "higher", "Back on known good without a person, over the rollback matrix's failures, with the CD the "
+           "article sketches for the approach (the article: \"all of the approaches described above still require "
+           "manual intervention to resolve failed deployments\")", display=_recovered_text("article"),
+           short="Recovered, article CD"),
+    Column("recovered_capable_cd", "Failures recovered, most capable CD", RollbackMatrix, _recovered_share("capable"),
+           "higher", "The same failures with the most capable CD the approach allows (a bake and alarms, a "
+           "blue/green stop, following ECS's rollback): what is left is the approach's own limit",
+           display=_recovered_text("capable"), short="Recovered, capable CD"),
     Column("rollback_api_calls", "Rollback API calls", Rollback, lambda p: p.api_calls, "lower",
            "How much CD does to get back: the AWS API calls of its rollback to known good (the article, on "
            "approach 1: \"rollbacks require re-updating the image tag before deploying\")", short="Rollback calls"),

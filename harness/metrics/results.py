@@ -281,8 +281,8 @@ class Rollback(Property):
     """A failing deploy and its rollback to the known-good version."""
 
     key: ClassVar[str] = "rollback"
-    simulated_seconds: float | None = None  # deploy start -> steady on known-good (on ``clock``)
-    terraform_seconds: float | None = None  # wall seconds of Terraform runs in the CD path (0 if none)
+    simulated_seconds: float | None = None  # deploy start -> steady on known-good (on ``clock``), Terraform's part included
+    terraform_seconds: float | None = None  # of which Terraform in CD's path (the profile's model; 0 if none)
     api_calls: int | None = None  # AWS API calls CD made (recorded)
     lowest_healthy: int | None = None
     desired: int | None = None
@@ -295,9 +295,8 @@ class Rollback(Property):
 
     @property
     def total_seconds(self) -> float | None:
-        if self.simulated_seconds is None:
-            return None
-        return self.simulated_seconds + (self.terraform_seconds or 0.0)
+        """One clock: Terraform's seconds are already part of ``simulated_seconds``."""
+        return self.simulated_seconds
 
     @classmethod
     def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -314,8 +313,8 @@ class RollbackCell:
     mode: str  # a failure mode's key (harness.approaches.failures)
     strategy: str  # ROLLING | BLUE_GREEN
     recovered: bool  # back on the known-good version, every task, without a person
-    seconds: float | None = None  # failing deploy's start -> steady on known good (None: not recovered)
-    terraform_seconds: float = 0.0  # wall seconds of Terraform in CD's path (added to the total)
+    seconds: float | None = None  # failing deploy's start -> steady on known good, Terraform included (None: not recovered)
+    terraform_seconds: float = 0.0  # of which Terraform in CD's path (the profile's model, virtual seconds)
     lowest_healthy: int | None = None
     desired: int | None = None
     api_calls: int | None = None  # AWS API calls CD made (failing deploy and its rollback)
@@ -326,10 +325,11 @@ class RollbackCell:
     kept_infra_change: bool | None = None  # infra-change modes: does the service still run the change?
     note: str = ""  # one line: why this cell reads as it does
     timeline: Timeline | None = None
+    cd: str = "article"  # which CD ran: the article's for the approach, or "capable" (harness.approaches.capable)
 
     @property
     def total_seconds(self) -> float | None:
-        return None if self.seconds is None else self.seconds + self.terraform_seconds
+        return self.seconds  # one clock: Terraform's part is in it
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)
@@ -346,8 +346,21 @@ class RollbackCell:
         return cls(**data)
 
 
-def cell_key(mode: str, strategy: str) -> str:
-    return f"{mode}/{strategy}"
+CDS = ("article", "capable")  # the CD a cell ran: the article's for the approach, or the most capable it allows
+
+
+def cell_key(mode: str, strategy: str, cd: str = "article") -> str:
+    """``mode/STRATEGY`` for the article's CD (the key results always had), ``mode/STRATEGY/capable``
+    for the most capable CD the approach allows (``harness.approaches.capable``)."""
+    if cd not in CDS:
+        raise ResultsError(f"unknown CD {cd!r}: a cell runs one of {', '.join(CDS)}")
+    return f"{mode}/{strategy}" if cd == "article" else f"{mode}/{strategy}/{cd}"
+
+
+def split_cell_key(key: str) -> tuple[str, str, str]:
+    """(mode, strategy, cd) of a ``cell_key``."""
+    mode, strategy, *cd = key.split("/")
+    return mode, strategy, cd[0] if cd else "article"
 
 
 @dataclass
@@ -359,8 +372,8 @@ class RollbackMatrix(Property):
     parts: ClassVar[dict[str, Callable[[Any], Any]]] = {"cells": RollbackCell.from_dict}
 
 
-    def cell(self, mode: str, strategy: str) -> RollbackCell | None:
-        return (self.cells or {}).get(cell_key(mode, strategy))
+    def cell(self, mode: str, strategy: str, cd: str = "article") -> RollbackCell | None:
+        return (self.cells or {}).get(cell_key(mode, strategy, cd))
 
 
 @dataclass(frozen=True)
@@ -387,8 +400,8 @@ class MultiServiceRelease(Property):
     services: dict[str, ReleasedService] | None = None  # by role: "web", "worker"
     parts: ClassVar[dict[str, Callable[[Any], Any]]] = {"services": lambda service: ReleasedService(**service)}
     all_back: bool | None = None  # every service steady on its known good at the end, without a person
-    seconds: float | None = None  # release's start -> the last service back (None unless all_back)
-    terraform_seconds: float | None = None  # wall seconds of Terraform in CD's path (added to the total)
+    seconds: float | None = None  # release's start -> the last service back, Terraform included (None unless all_back)
+    terraform_seconds: float | None = None  # of which Terraform in CD's path (the profile's model, virtual seconds)
     human_steps: list[str] | None = None  # what a person must still do to get every service back
     note: str | None = None  # one line: why it reads as it does
 
@@ -403,7 +416,7 @@ class MultiServiceRelease(Property):
 
     @property
     def total_seconds(self) -> float | None:
-        return None if self.seconds is None else self.seconds + (self.terraform_seconds or 0.0)
+        return self.seconds  # one clock: Terraform's part is in it
 
 
 

@@ -15,12 +15,13 @@ xdist scheduler (``harness.plugin.scheduling``) keeps that order per worker.
 from __future__ import annotations
 
 import os
-from typing import Generator
+from typing import Any, Generator
 
 import pytest
 
 from harness.plugin.state import (
-    aws_dry_run_key, backend_key, call_report_key, real_aws_identity_key, real_aws_parts_key, served_started_key,
+    aws_dry_run_key, backend_key, call_report_key, profile_key, real_aws_identity_key, real_aws_parts_key,
+    served_started_key,
 )
 
 pytest_plugins = [
@@ -70,6 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--aws-budget-scale", dest="harness_aws_budget_scale", type=float, default=1.0, metavar="FACTOR",
                     help="with --backend aws or localstack: multiply every scenario's wall-clock budget by FACTOR (e.g. 2 where "
                     "image pulls are slow)")
+    group.addoption("--profile", dest="harness_profile", default=None, metavar="NAME|FILE",
+                    help="the simulator's timing profile: fargate, ec2-cached, fast (the default here: quick, "
+                    "uncalibrated; `harness compare` runs fargate) or a profile file (docs/timing-profiles.md)")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")
@@ -86,6 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in MARKERS.values():
         config.addinivalue_line("markers", line)
     config.stash[backend_key] = config.getoption("harness_backend")
+    config.stash[profile_key] = chosen_profile(config)
     config.stash[served_started_key] = False
     if not config.getoption("harness_aws_budget_scale") > 0:
         raise pytest.UsageError("--aws-budget-scale must be a number above 0 (e.g. 2 doubles every budget)")
@@ -101,6 +106,16 @@ def pytest_configure(config: pytest.Config) -> None:
     elif config.stash[backend_key] == "aws" and not hasattr(config, "workerinput"):
         guard_real_aws(config)
     install_described(config)
+
+
+def chosen_profile(config: pytest.Config) -> Any:
+    """--profile's timing profile (``fast`` without it); a usage error, before any test, naming what is wrong."""
+    from harness.ecs import profiles
+
+    try:
+        return profiles.load(config.getoption("harness_profile") or profiles.TESTS)
+    except profiles.ProfileError as err:
+        raise pytest.UsageError(f"--profile: {err}") from None
 
 
 def guard_real_aws(config: pytest.Config) -> None:

@@ -22,7 +22,7 @@ from harness.backends.embedded import EmbeddedAws
 from harness.backends.served import ServedAws
 from harness.ecs.params import Params
 from harness.plugin import refuse_embedded_after_served
-from harness.plugin.state import aws_dry_run_key, backend_key, call_report_key, real_aws_parts_key
+from harness.plugin.state import aws_dry_run_key, backend_key, call_report_key, profile_key, real_aws_parts_key
 
 
 @pytest.fixture
@@ -31,8 +31,10 @@ def aws_seed() -> int:
 
 
 @pytest.fixture
-def aws_params() -> Params:
-    return Params()
+def aws_params(request: pytest.FixtureRequest) -> Params:
+    """The simulator's parameters: --profile's (``fast`` without it); a test may override this fixture."""
+    profile = request.config.stash.get(profile_key, None)
+    return profile.params if profile is not None else Params()
 
 
 @pytest.fixture(scope="session")

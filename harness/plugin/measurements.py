@@ -28,7 +28,7 @@ from rich.console import Console
 
 from harness.metrics.collect import SUFFIX, ResultsSink, load_results, worker_name
 from harness.metrics.results import Property, ResultsError
-from harness.plugin.state import report_dir_key, report_error_key, report_paths_key, shard_key
+from harness.plugin.state import profile_key, report_dir_key, report_error_key, report_paths_key, shard_key
 from harness.report import print_table, write_reports
 
 
@@ -81,8 +81,12 @@ def _results_sink(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture
-def measurements(_results_sink: ResultsSink) -> Measurements:
-    return Measurements(_results_sink)
+def measurements(request: pytest.FixtureRequest, _results_sink: ResultsSink) -> Measurements:
+    measured = Measurements(_results_sink)
+    profile = request.config.stash.get(profile_key, None)
+    if profile is not None:  # every figure says which timing profile it was measured under
+        measured.parameters({"profile": {profile.name: True}})
+    return measured
 
 
 @pytest.hookimpl(trylast=True)
@@ -112,5 +116,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
                                      force_terminal=terminalreporter.hasmarkup, color_system="standard"))
     terminalreporter.write_sep("=", "comparison")
     terminalreporter.write(buffer.getvalue())
+    for line in paths.said:
+        terminalreporter.write_line(line)
     written = ", ".join(str(p) for p in (paths.markdown, paths.json, paths.html, paths.png) if p is not None)
     terminalreporter.write_line(f"report written: {written}")

@@ -36,7 +36,7 @@ import pytest
 
 from harness.approaches import Entry, NoStandIn, rows
 from harness.plugin.measurements import Measurements
-from harness.plugin.state import backend_key
+from harness.plugin.state import backend_key, profile_key
 from harness.worlds.approach import ApproachWorlds, World, unique_name
 
 SCENARIO_SPEED = 0.0  # virtual seconds per wall second on the scenarios' server: only sleeps move time
@@ -85,12 +85,14 @@ def needs_terraform(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(scope="session")
-def scenario_server() -> Iterator[Any]:
+def scenario_server(pytestconfig: pytest.Config) -> Iterator[Any]:
     """One `harness serve` per worker for every scenario world, recording API
-    calls server-side too (CD that is Terraform is not seen by botocore hooks)."""
+    calls server-side too (CD that is Terraform is not seen by botocore hooks),
+    timed by --profile."""
     from harness.server import HarnessServer
 
-    with HarnessServer(speed=SCENARIO_SPEED) as server:
+    profile = pytestconfig.stash.get(profile_key, None)
+    with HarnessServer(speed=SCENARIO_SPEED, params=profile.params if profile is not None else None) as server:
         yield server
 
 

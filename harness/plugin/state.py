@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 backend_key = pytest.StashKey[str]()  # --backend
+profile_key = pytest.StashKey[Any]()  # --profile: the harness.ecs.profiles.Profile the simulator runs
 served_started_key = pytest.StashKey[bool]()  # a session-long server started in this process
 report_dir_key = pytest.StashKey[Path | None]()  # --report-dir
 report_paths_key = pytest.StashKey[Any]()  # what the report writers wrote

@@ -26,7 +26,7 @@ from rich.console import Console
 from harness.metrics.results import Results, Rollback
 from harness.report import charts
 from harness.report.table import Table, approach_label, build_table
-from harness.report.writers import markdown, print_table, report_html, report_json
+from harness.report.writers import header_lines, markdown, print_table, report_html, report_json
 
 __all__ = ["ReportPaths", "write_reports", "build_table", "print_table"]
 
@@ -38,6 +38,7 @@ class ReportPaths:
     html: Path
     png: Path | None
     table: Table = field(repr=False)
+    said: tuple[str, ...] = ()  # how the figures were made (Terraform, timing profile): the headers' lines
 
 
 def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Console | None = None) -> ReportPaths:
@@ -45,7 +46,8 @@ def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Co
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = build_table(results)
-    paths = ReportPaths(out / "report.md", out / "report.json", out / "report.html", None, table)
+    paths = ReportPaths(out / "report.md", out / "report.json", out / "report.html", None, table,
+                        tuple(header_lines(results)))
     paths.markdown.write_text(markdown(results, table), encoding="utf-8")
     paths.json.write_text(report_json(results, table), encoding="utf-8")
     paths.html.write_text(report_html(results, table), encoding="utf-8")
@@ -58,7 +60,9 @@ def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Co
     png_path.unlink(missing_ok=True)  # never leave a chart of an earlier run beside this report
     if timelines:
         png_path.write_bytes(charts.png(charts.timelines_figure(timelines)))
-        paths = ReportPaths(paths.markdown, paths.json, paths.html, png_path, table)
+        paths = ReportPaths(paths.markdown, paths.json, paths.html, png_path, table, paths.said)
     if console is not None:
         print_table(table, console)
+        for line in paths.said:
+            console.print(line, highlight=False)
     return paths

@@ -41,7 +41,7 @@ def _manual_intervention(results: Results, matrix: Matrix | None) -> Verdict:
     alone, person = 0, 0
     by_approach: dict[str, int] = {}
     for (approach, _), entry in matrix.entries.items():
-        if entry.cell is None:
+        if entry.cell is None or entry.cell.cd != "article":  # the article speaks of the CDs it sketches
             continue
         if entry.cell.recovered:
             alone += 1
@@ -53,8 +53,9 @@ def _manual_intervention(results: Results, matrix: Matrix | None) -> Verdict:
         return Verdict(UNMEASURED, "no cell measured")
     verdict = YES if alone == 0 else (NO if person == 0 else PARTLY)
     who = ", ".join(f"{approach_label(a)} ({n})" for a, n in sorted(by_approach.items())) or "none"
-    return Verdict(verdict, f"{alone} of {total} failing deploys got back to known good without a person "
-                            f"(ECS's circuit breaker, on in every configuration, and CD's own rollback); "
+    return Verdict(verdict, f"{alone} of {total} failing deploys got back to known good without a person with the "
+                            "CD the article sketches (ECS's circuit breaker, on in every configuration, and CD's own "
+                            "rollback); "
                             f"a person must act in {person}: {who}")
 
 
@@ -103,7 +104,7 @@ def _rollback_moves_tag(results: Results, matrix: Matrix | None, row: Entry) -> 
         return Verdict(UNMEASURED, f"approach {row.section}'s CD never rolled back in this run")
     moved = sum(1 for c in rollbacks if "ecr:PutImage" in c.rollback_actions)
     others = sorted({approach_label(a) for (a, _), e in matrix.entries.items() if a != name
-                     and e.cell is not None and "ecr:PutImage" in e.cell.rollback_actions})
+                     and e.cell is not None and e.cell.cd == "article" and "ecr:PutImage" in e.cell.rollback_actions})
     verdict = YES if moved == len(rollbacks) else (NO if moved == 0 else PARTLY)
     return Verdict(verdict, f"CD's rollback wrote the tag (ecr:PutImage) before redeploying in {moved} of "
                             f"{len(rollbacks)} rollbacks; other approaches whose rollback wrote to ECR: "

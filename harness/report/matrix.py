@@ -1,11 +1,13 @@
 """The rollback matrix as plain data for the writers: one column per failure mode
-and strategy, one row per approach, each cell shaded by how it did against the
-column's best. Titles and descriptions come from the results' parameters
-(``failure_modes``), so a report can be rebuilt from report.json alone.
+and strategy, one row per approach and CD (the article's CD for it, then the most
+capable CD it allows, ``harness.approaches.capable``), each cell shaded by how it
+did against the column's best. Titles and descriptions come from the results'
+parameters (``failure_modes``), so a report can be rebuilt from report.json alone.
 
-Winner rule, as in the main table: among the approaches measured in a column,
-the lowest seconds to known good wins; a cell that did not recover ranks last;
-ties share; no winner when fewer than two were measured or all are equal.
+Winner rule, as in the main table, among rows of the same kind of CD (an
+approach is compared with the others under the same CD capability): the lowest
+seconds to known good wins; a cell that did not recover ranks last; ties share;
+no winner when fewer than two were measured or all are equal.
 """
 from __future__ import annotations
 
@@ -13,8 +15,25 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.metrics.results import Results, RollbackCell, RollbackMatrix, cell_key
+from harness.metrics.results import CDS, Results, RollbackCell, RollbackMatrix, cell_key, split_cell_key
 from harness.report.table import approach_label
+
+CAPABLE_ROW = "+capable-cd"  # a matrix row of an approach under its most capable CD: "<approach>+capable-cd"
+
+
+def row_id(approach: str, cd: str) -> str:
+    return approach if cd == CDS[0] else approach + CAPABLE_ROW
+
+
+def row_approach(row: str) -> tuple[str, str]:
+    """(approach, cd) of a matrix row."""
+    return (row.removesuffix(CAPABLE_ROW), CDS[1]) if row.endswith(CAPABLE_ROW) else (row, CDS[0])
+
+
+def row_label(row: str) -> str:
+    """"2 ignore_changes, article's CD" / "2 ignore_changes, most capable CD"."""
+    approach, cd = row_approach(row)
+    return approach_label(approach) + (", most capable CD" if cd == CDS[1] else ", article's CD")
 
 # The columns of each failure mode's table, in every form of the report.
 MODE_TABLE_HEADER = ("Approach", "Strategy", "Result", "Lowest healthy", "API calls", "Ended on", "By", "Why")
@@ -71,9 +90,9 @@ class ModeRow:
 @dataclass(frozen=True)
 class Matrix:
     columns: tuple[MatrixColumn, ...]
-    approaches: tuple[str, ...]
-    entries: dict[tuple[str, str], MatrixEntry]  # (approach, column key) -> entry
-    winners: dict[str, list[str]]
+    approaches: tuple[str, ...]  # the rows: approach names, and ``row_id(approach, "capable")`` after each
+    entries: dict[tuple[str, str], MatrixEntry]  # (row, column key) -> entry
+    winners: dict[str, list[str]]  # column key -> the winning rows (article's CDs and capable CDs apart)
 
     def entry(self, approach: str, column: MatrixColumn) -> MatrixEntry:
         return self.entries[(approach, column.key)]
@@ -88,7 +107,7 @@ class Matrix:
                 if cell is None:
                     continue
                 healthy = "" if cell.lowest_healthy is None else f"{cell.lowest_healthy}/{cell.desired}"
-                rows.append(ModeRow(entry, (approach_label(approach), col.strategy_label, entry.result, healthy,
+                rows.append(ModeRow(entry, (row_label(approach), col.strategy_label, entry.result, healthy,
                                             "" if cell.api_calls is None else str(cell.api_calls), cell.final,
                                             cell.rolled_back_by or "nobody", cell.note)))
         return rows
@@ -123,25 +142,83 @@ def build_matrix(results: Results) -> Matrix | None:
     if not measured:
         return None
     modes: dict[str, Any] = results.parameters.get("failure_modes", {})
-    keys = {key for m in measured.values() for key in (m.cells or {})}
+    keys = {split_cell_key(key)[:2] for m in measured.values() for key in (m.cells or {})}
     columns = []
-    for key in keys:
-        mode, strategy = key.split("/", 1)
+    for mode, strategy in keys:
         about = modes.get(mode, {})
         columns.append((about.get("order", len(modes)), mode, 0 if strategy == "ROLLING" else 1, strategy,
                         MatrixColumn(mode, strategy, about.get("title", mode), about.get("what", ""))))
     ordered = tuple(c[-1] for c in sorted(columns, key=lambda c: c[:4]))
-    approaches = tuple(results.approaches())
+    def runs(approach: str, cd: str) -> bool:
+        found = measured.get(approach)
+        return found is not None and any(split_cell_key(k)[2] == cd for k in (found.cells or {}))
+
+    rows = tuple(row_id(a, cd) for a in results.approaches() for cd in CDS if cd == CDS[0] or runs(a, cd))
     entries: dict[tuple[str, str], MatrixEntry] = {}
     winners: dict[str, list[str]] = {}
     for col in ordered:
-        cells = {a: (measured[a].cells or {}).get(col.key) if a in measured else None for a in approaches}
-        ranks = {a: _rank(c) for a, c in cells.items() if c is not None}
-        finite = [r for r in ranks.values() if math.isfinite(r)]
-        best, worst = (min(finite), max(finite)) if finite else (math.inf, math.inf)
-        won = [] if len(ranks) < 2 or len(set(ranks.values())) == 1 or not finite else \
-            [a for a, r in ranks.items() if r == best]
-        winners[col.key] = won
-        for a, c in cells.items():
-            entries[(a, col.key)] = MatrixEntry(c, a in won, _shade(c, best, worst))
-    return Matrix(ordered, approaches, entries, winners)
+        winners[col.key] = []
+        for cd in CDS:
+            of_cd = [r for r in rows if row_approach(r)[1] == cd]
+            cells = {r: _cell(measured, r, col) for r in of_cd}
+            ranks = {r: _rank(c) for r, c in cells.items() if c is not None}
+            finite = [v for v in ranks.values() if math.isfinite(v)]
+            best, worst = (min(finite), max(finite)) if finite else (math.inf, math.inf)
+            won = [] if len(ranks) < 2 or len(set(ranks.values())) == 1 or not finite else \
+                [r for r, v in ranks.items() if v == best]
+            winners[col.key] += won
+            for r, c in cells.items():
+                entries[(r, col.key)] = MatrixEntry(c, r in won, _shade(c, best, worst))
+    return Matrix(ordered, rows, entries, winners)
+
+
+def _cell(measured: dict[str, RollbackMatrix], row: str, col: MatrixColumn) -> RollbackCell | None:
+    approach, cd = row_approach(row)
+    found = measured.get(approach)
+    return (found.cells or {}).get(cell_key(col.mode, col.strategy, cd)) if found is not None else None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """What one column shows between an approach's two CDs, and among the capable CDs."""
+
+    column: MatrixColumn
+    from_cd: tuple[str, ...]  # one line per approach whose capable CD did better than its article CD
+    from_approach: tuple[str, ...]  # one line per approach that, even with the most capable CD, is not the best
+
+
+def phase_seconds(results: Results) -> float:
+    """How far two runs of the same thing may land apart on the simulator: where the deploy
+    falls between two scheduler passes, and between two of CD's polls. Closer than this, two
+    cells say the same."""
+    simulator = results.parameters.get("simulator") or {}
+    scenario = results.parameters.get("scenario") or {}
+    return float(simulator.get("scheduler_interval") or 5.0) + float(scenario.get("poll_interval_seconds") or 5.0)
+
+
+def differences(matrix: Matrix, tolerance: float = 10.0) -> list[Difference]:
+    """Per column: which differences come from the CD (an approach's article CD against
+    its most capable CD) and which from the approach (capable CDs against each other).
+    Seconds within ``tolerance`` (``phase_seconds``) are no difference."""
+    out = []
+    approaches = [r for r in matrix.approaches if row_approach(r)[1] == CDS[0]]
+    for col in matrix.columns:
+        from_cd, capable = [], {}
+        for approach in approaches:
+            article = matrix.entries.get((approach, col.key))
+            best = matrix.entries.get((row_id(approach, CDS[1]), col.key))
+            if best is None or best.cell is None or article is None or article.cell is None:
+                continue
+            capable[approach] = best
+            before, after = _rank(article.cell), _rank(best.cell)
+            if after < before - tolerance:
+                was = article.text if article.cell.recovered else f"{article.text} (not back)"
+                from_cd.append(f"{approach_label(approach)}: {was} with the article's CD, {best.text} with the most "
+                               f"capable one ({best.cell.note})")
+        finite = [_rank(e.cell) for e in capable.values() if e.cell is not None and math.isfinite(_rank(e.cell))]
+        top = min(finite) if finite else math.inf
+        from_approach = [f"{approach_label(a)}: {e.text}, against {top:.0f} s at best ({e.cell.note})"
+                         for a, e in capable.items() if e.cell is not None and _rank(e.cell) > top + tolerance]
+        if from_cd or from_approach:
+            out.append(Difference(col, tuple(from_cd), tuple(from_approach)))
+    return out

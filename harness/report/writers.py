@@ -19,7 +19,8 @@ from harness.metrics.columns import Column
 from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, MultiServiceRelease, Results, Rollback
 from harness.report import charts
 from harness.report.claims import judge_all
-from harness.report.matrix import MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix
+from harness.report.matrix import (MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix, differences, phase_seconds,
+                                   row_label)
 from harness.report.table import WINNER_MARK, Table, approach_label, json_value
 
 SCHEMA_VERSION = 1
@@ -103,13 +104,34 @@ def terraform_line(results: Results) -> str | None:
     return f"Terraform {versions or 'of unknown version'} really ran, with {modes or 'its own provider starts'}."
 
 
+def profile_line(results: Results) -> str | None:
+    """Which timing profile the simulated seconds come from, in one line for the reports'
+    headers; None where no scenario recorded one (results of older runs, the wall clock)."""
+    from harness.ecs import profiles
+
+    named = sorted(results.parameters.get("profile") or {})
+    if not named:
+        return None
+    if len(named) > 1:
+        return (f"Timings: the parts of this report were measured under different timing profiles ({', '.join(named)}): "
+                "their seconds do not compare.")
+    name = named[0]
+    summary = profiles.load(name).summary if name in profiles.BUNDLED else "a team's own profile file"
+    return f"Timings: the `{name}` timing profile ({summary}; every value and its source: docs/timing-profiles.md)."
+
+
+def header_lines(results: Results) -> list[str]:
+    """What the reports say first about how the figures were made."""
+    return [line for line in (terraform_line(results), profile_line(results)) if line]
+
+
 def markdown(results: Results, table: Table) -> str:
     lines = [f"# {TITLE}", ""]
     lines += [
         "Every figure below was measured by a run of the harness (scenarios in "
         f"`scenarios/`); none is typed in. {WINNER_MARK} marks the best value of each column; "
         "*not measured* means no scenario of this run measured it."
-        + (f" {terraform_line(results)}" if terraform_line(results) else ""),
+        + "".join(f" {line}" for line in header_lines(results)),
         "",
     ]
     header = ["Approach"] + [c.title for c in table.columns]
@@ -127,7 +149,7 @@ def markdown(results: Results, table: Table) -> str:
     for claim, verdict in judge_all(results, matrix):
         lines.append(f"- **{verdict.verdict}**: {claim.who}: \"{claim.said}\". {_md_escape(verdict.measured)} "
                      f"([evidence](#{claim.evidence}))")
-    lines += _md_matrix(matrix, matrix_legend(results))
+    lines += _md_matrix(matrix, matrix_legend(results), phase_seconds(results))
     lines += ["", "## Per approach", ""]
     for row in table.rows:
         lines += _md_details(results, row.approach)
@@ -152,12 +174,37 @@ def matrix_legend(results: Results) -> str:
     seconds = ("seconds on the wall clock (tasks really ran)" if on_wall_clock(results)
                else "simulated seconds")
     return ("✓ N s: back on the known-good version, every task healthy and all production traffic, N "
-            f"{seconds} after the failing deploy started (plus Terraform's wall seconds where CD runs it), "
+            f"{seconds} after the failing deploy started (Terraform's part included where CD runs it: the timing "
+            "profile's model, not this machine's time), "
             "without a person. ✗ N steps: not back; a person must take the N steps named. "
-            f"{WINNER_MARK}: fastest in its column. –: not measured or not applicable.")
+            f"{WINNER_MARK}: fastest in its column among rows of the same CD. –: not measured or not applicable. "
+            "Each approach runs twice: with the CD the article sketches for it, and with the most capable CD it "
+            "allows (the deploy tool's watcher, bake and alarms, a blue/green stop, following ECS's own rollback; "
+            "each returning to what that approach can return to).")
 
 
-def _md_matrix(matrix: Matrix | None, legend: str) -> list[str]:
+def approach_or_cd_intro(tolerance: float) -> str:
+    return ("Where an approach's most capable CD did better than the CD the article sketches, the difference comes "
+            "from the CD: any team can have it. Where an approach stays behind even with the most capable CD, the "
+            f"difference comes from the approach. Seconds closer than {tolerance:g} s (a scheduler pass and a poll "
+            "of CD's: where a deploy happens to fall between them) are no difference.")
+
+
+def _md_differences(matrix: Matrix, tolerance: float) -> list[str]:
+    """Per column: what comes from the CD, what from the approach."""
+    found = differences(matrix, tolerance)
+    if not found:
+        return []
+    lines = ["", '<a id="approach-or-cd"></a>', "", "### Approach or CD?", "", approach_or_cd_intro(tolerance), ""]
+    for difference in found:
+        col = difference.column
+        lines.append(f"- **{_md_escape(col.title)} ({col.strategy_label})**")
+        lines += [f"  - from the CD: {_md_escape(line)}" for line in difference.from_cd]
+        lines += [f"  - from the approach: {_md_escape(line)}" for line in difference.from_approach]
+    return lines
+
+
+def _md_matrix(matrix: Matrix | None, legend: str, tolerance: float = 10.0) -> list[str]:
     lines = ["", '<a id="rollback-matrix"></a>', "", "## Rollback matrix", ""]
     if matrix is None:
         return lines + ["*not measured in this run*"]
@@ -169,7 +216,8 @@ def _md_matrix(matrix: Matrix | None, legend: str) -> list[str]:
         for col in matrix.columns:
             entry = matrix.entry(approach, col)
             cells.append(f"**{WINNER_MARK} {entry.text}**" if entry.winner else entry.text)
-        lines.append("| " + " | ".join([approach_label(approach)] + cells) + " |")
+        lines.append("| " + " | ".join([row_label(approach)] + cells) + " |")
+    lines += _md_differences(matrix, tolerance)
     for mode, title, what, columns in matrix.modes():
         lines += ["", f'<a id="mode-{mode}"></a>', "", f"### {title}", "", f"{_md_escape(what)}.", ""]
         lines += ["| " + " | ".join(MODE_TABLE_HEADER) + " |", "|" + "---|" * len(MODE_TABLE_HEADER)]
@@ -207,8 +255,8 @@ def _md_details(results: Results, approach: str) -> list[str]:
         if rollback.simulated_seconds is not None:
             parts.append(f"{rollback.simulated_seconds:.1f} s " + ("on the wall clock" if rollback.clock == "wall"
                                                                       else "simulated"))
-        if rollback.terraform_seconds is not None:
-            parts.append(f"{rollback.terraform_seconds:.1f} s of Terraform")
+        if rollback.terraform_seconds:
+            parts.append(f"of which {rollback.terraform_seconds:.1f} s Terraform (modelled)")
         if rollback.api_calls is not None:
             parts.append(f"{rollback.api_calls} API calls")
         if rollback.lowest_healthy is not None:
@@ -371,7 +419,7 @@ def _html_matrix(results: Results, matrix: Matrix | None) -> list[str]:
             for col in matrix.columns]
     out.append("</tr></thead><tbody>")
     for approach in matrix.approaches:
-        out.append(f"<tr><th>{e(approach_label(approach))}</th>")
+        out.append(f"<tr><th>{e(row_label(approach))}</th>")
         for col in matrix.columns:
             entry = matrix.entry(approach, col)
             tip = "" if entry.cell is None else entry.cell.note
@@ -379,6 +427,17 @@ def _html_matrix(results: Results, matrix: Matrix | None) -> list[str]:
                        f"{e(_mark(entry.text, entry.winner))}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
+    tolerance = phase_seconds(results)
+    found = differences(matrix, tolerance)
+    if found:
+        out.append(f'<h3 id="approach-or-cd">Approach or CD?</h3><p>{e(approach_or_cd_intro(tolerance))}</p><ul>')
+        for difference in found:
+            col = difference.column
+            out.append(f"<li><b>{e(col.title)} ({e(col.strategy_label)})</b><ul>")
+            out += [f"<li>from the CD: {e(line)}</li>" for line in difference.from_cd]
+            out += [f"<li>from the approach: {e(line)}</li>" for line in difference.from_approach]
+            out.append("</ul></li>")
+        out.append("</ul>")
     for mode, title, what, columns in matrix.modes():
         out.append(f'<section class="mode" id="mode-{e(mode)}"><h3>{e(title)}</h3><p>{e(what)}.</p>')
         out.append(f'<div class="chart">{charts.svg(_mode_figure(matrix, columns))}</div>')
@@ -401,7 +460,7 @@ def _mode_figure(matrix: Matrix, columns: list[MatrixColumn]) -> Any:
         row = []
         for col in columns:
             cell = matrix.entry(approach, col).cell
-            title = f"{approach_label(approach)}, {col.strategy_label}: " + (
+            title = f"{row_label(approach)}, {col.strategy_label}: " + (
                 "not measured" if cell is None else matrix.entry(approach, col).text)
             row.append((title, None if cell is None else cell.timeline))
         rows.append(row)
@@ -410,11 +469,11 @@ def _mode_figure(matrix: Matrix, columns: list[MatrixColumn]) -> Any:
 
 def report_html(results: Results, table: Table) -> str:
     e = html.escape
-    terraform = terraform_line(results)
+    said = " ".join(header_lines(results))
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(TITLE)}</title>",
            f"<style>{CSS}</style></head><body>", f"<h1>{e(TITLE)}</h1>",
            f"<p>Every figure was measured by a run of the harness. {WINNER_MARK} marks the best value of each column."
-           + (f" {e(terraform)}" if terraform else "") + "</p>",
+           + (f" {e(said)}" if said else "") + "</p>",
            "<table><thead><tr><th>Approach</th>"]
     out += [f'<th title="{e(c.claim)}">{e(c.title)}</th>' for c in table.columns]
     out.append("</tr></thead><tbody>")

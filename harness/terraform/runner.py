@@ -300,6 +300,9 @@ class Workspace:
         # `-target` addresses for apply, plan and destroy: only part of the configuration (a backend
         # that serves some of its services, e.g. LocalStack without a licence); empty: all of it
         self.targets: tuple[str, ...] = ()
+        # Called with "apply", "plan" or "destroy" as such a command starts (the commands that
+        # talk to AWS): a simulated world passes Terraform's start-up on its virtual clock
+        self.before_command: Callable[[str], None] | None = None
 
 
     # -- commands ---------------------------------------------------------
@@ -427,6 +430,8 @@ class Workspace:
     def _run(self, label: str, args: list[str], ok: tuple[int, ...] = (0,), capture: bool = False,
              attach: bool = True) -> str | int:
         """Its output if `capture`, else its exit code."""
+        if self.before_command is not None and label in ("apply", "plan", "destroy"):
+            self.before_command(label)
         env = self.terraform.env()
         if self.real_aws:
             env.pop("AWS_EC2_METADATA_DISABLED", None)  # an instance profile is credentials too (unless you said no)

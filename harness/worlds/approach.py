@@ -14,12 +14,14 @@ if the server lost it (a reset), it is applied again.
 """
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import boto3
 
@@ -59,7 +61,7 @@ class CdStep:
     succeeded: bool
     client_calls: list[ApiCall]
     server_calls: list[ApiCall]
-    terraform_seconds: float
+    terraform_seconds: float  # virtual seconds Terraform took in this step (the profile's model), part of its time
     decided_at: float | None = None  # virtual time the watcher decided the rollout (succeeded or failed)
     state: str | None = None  # the watcher's verdict ("failed", "rolled-back-by-ecs", ...)
     message: str = ""  # a described approach's command: how it ended ("`./deploy.sh ...` exited 1: ...")
@@ -105,6 +107,25 @@ class World:
     def rollback(self) -> CdStep:
         return self._step("rollback", None, self._ready_approach().rollback)
 
+    @contextlib.contextmanager
+    def using_cd(self, which: str) -> Iterator[None]:
+        """Inside the block, CD is ``which``: the approach's own, as the article sketches it
+        (``ARTICLE``), or the most capable one it allows (``CAPABLE``: ``CapableCd`` around
+        it). A shared world gets its own CD back after the block."""
+        from harness.approaches.capable import ARTICLE, CapableCd
+
+        own = self._ready_approach()
+        if which == ARTICLE:
+            yield
+            return
+        capable = CapableCd(own)
+        self.approach = capable  # type: ignore[assignment]  # it stands for the approach: its CD, its facts
+        try:
+            yield
+        finally:
+            capable.close()
+            self.approach = own
+
     def _ready_approach(self) -> Approach:
         """The CD procedure, which `ApproachWorlds` hands the world once it is settled."""
         if self.approach is None:
@@ -126,14 +147,18 @@ class World:
         assert step.succeeded, f"{self.name}: CD could not deploy {version}" + (f": {step.message}" if step.message else "")
 
     def _step(self, kind: str, version: str | None, run: Callable[[], Any]) -> CdStep:
-        before, terraform = len(self.recorder.calls), self.terraform_seconds()
+        before, wall = len(self.recorder.calls), self.terraform_seconds()
         # A command's CD signs with keys of its own: the harness's looking meanwhile is not CD's.
         only = CD_ACCESS_KEY if self.entry.described else None
-        with self.server.recording.recording(access_key=only) as server_side:
+        # On the simulator, Terraform's time in the step is the profile's model on the virtual
+        # clock; where tasks really run, it is the wall time the clock already counted.
+        modelled = self.server.modelling_terraform() if self.sim is not None else contextlib.nullcontext()
+        with self.server.recording.recording(access_key=only) as server_side, modelled as terraform:
             outcome = run()
+        seconds = terraform.seconds if terraform is not None else self.terraform_seconds() - wall
         watched = getattr(outcome, "outcome", None)
         step = CdStep(kind, version, bool(outcome.succeeded), self.recorder.calls[before:], server_side.calls,
-                      self.terraform_seconds() - terraform, getattr(watched, "decided_at", None),
+                      round(seconds, 3), getattr(watched, "decided_at", None),
                       getattr(getattr(watched, "state", None), "value", None), getattr(watched, "message", ""))
         self.history.append(step)
         return step
@@ -261,7 +286,8 @@ class World:
         return bool(found.get("services")) and found["services"][0].get("status") == "ACTIVE"
 
     def terraform_seconds(self) -> float:
-        """Wall seconds of every Terraform command this world's workspaces ran so far."""
+        """Wall seconds of every Terraform command this world's workspaces ran so far
+        (harness overhead, for bench/compare.py: never part of a measurement)."""
         return float(sum(seconds for ws in self.workspaces for _, seconds in ws.timings.runs))
 
     def config_text(self) -> str:
@@ -435,6 +461,9 @@ class ApproachWorlds:
                 world.recorder.attach(clients[service])
             return clients[service]
 
+        if world.sim is not None:
+            for workspace in world.workspaces:  # from now on CD's Terraform starts on the virtual clock
+                workspace.before_command = self.server.terraform_started
         world.context = Context(client=client, now=world.clock.now, sleep=world.sleep, outputs=world.outputs,
                                 terraform=world.workspace, endpoint_url=self.server.url)
         world.approach = world.entry.cls()(world.context)

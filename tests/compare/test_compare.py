@@ -35,6 +35,7 @@ def test_defaults_run_every_scenario_with_two_workers_one_approach_per_worker() 
     assert argv[argv.index("-n") + 1] == "2" and argv[argv.index("--dist") + 1] == "loadgroup"
     assert argv[argv.index("--backend") + 1] == "moto"
     assert "--no-terraform" not in argv
+    assert argv[argv.index("--profile") + 1] == "fargate"  # the calibrated numbers, not the tests' fast ones
 
 
 def test_options_reach_pytest() -> None:
@@ -46,7 +47,15 @@ def test_options_reach_pytest() -> None:
     assert argv[argv.index("-k") + 1] == "template"
 
 
+def test_a_profile_file_reaches_pytest_by_its_absolute_path(tmp_path, monkeypatch) -> None:
+    (tmp_path / "mine.toml").write_text('summary = "ours"\nbase = "fargate"\n')
+    monkeypatch.chdir(tmp_path)
+    argv = pytest_args(parse("--profile", "mine.toml"))
+    assert argv[argv.index("--profile") + 1] == str(tmp_path / "mine.toml")
+
+
 @pytest.mark.parametrize("argv, message", [
+    (("--profile", "lambda"), "no timing profile 'lambda': give one of fargate, ec2-cached, fast"),
     (("-n", "two"), "--workers 'two' is not a number or 'auto'"),
     (("--scenarios", "/nonexistent/scenarios"), "no scenarios directory at /nonexistent/scenarios"),
 ])

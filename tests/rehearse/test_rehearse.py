@@ -81,3 +81,28 @@ def test_rehearse_from_a_file_that_is_not_settings_says_what_to_pass(tmp_path):
         assert done.returncode == 2
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and fragment in lines[0], done.stderr
+
+
+def test_rehearse_replays_under_a_timing_profile_and_writes_one_with_the_services_own_settings(bench_settings, tmp_path):
+    settings = tmp_path / "check.json"
+    settings.write_text(json.dumps(bench_settings))
+    written = tmp_path / "web.toml"
+    done = subprocess.run([sys.executable, "-m", "harness", "rehearse", "--from", str(settings), "--mode", "good",
+                           "--no-levers", "--workers", "1", "--write-profile", str(written)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Timings: the fargate timing profile" in done.stdout  # the calibrated one unless told otherwise
+    from harness.ecs import profiles
+
+    mine = profiles.load(written)
+    service = rehearse.Service.from_settings(bench_settings)
+    # the service's own drain and checks replace the profile's; the rest is fargate's, each with its source
+    assert mine.params.deregistration_delay == service.deregistration_delay
+    assert mine.params.tg_health_interval == service.tg_interval and mine.params.stop_timeout == service.stop_timeout
+    assert mine.params.image_pull_seconds == profiles.load("fargate").params.image_pull_seconds
+    assert mine.sources["deregistration_delay"].startswith(f"read from {settings}")
+    assert mine.sources["image_pull_seconds"].endswith("(from fargate)")
+
+    bad = subprocess.run([sys.executable, "-m", "harness", "rehearse", "--from", str(settings), "--timing-profile",
+                          "lambda"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and "--timing-profile: no timing profile 'lambda'" in bad.stderr

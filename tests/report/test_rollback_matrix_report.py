@@ -136,3 +136,68 @@ def test_the_matrix_survives_the_results_files_and_report_json(tmp_path: Path) -
     doc = json.loads(write_reports(again, tmp_path / "out").json.read_text())
     template = next(a for a in doc["approaches"] if a["name"] == "template")
     assert template["measured"]["rollback_matrix"]["cells"]["crash-at-once/BLUE_GREEN"]["seconds"] == 30.0
+
+
+def two_cd_results() -> Results:
+    """Approaches 1 and 2 under the article's CD and the most capable CD: blue/green
+    crash 245 s -> 30 s for both (the CD's doing), alarm ✗ -> ✓ (the CD's), and one
+    column where approach 1 stays behind even with the capable CD (the approach's)."""
+    r = Results(parameters={"failure_modes": MODES, "simulator": {"scheduler_interval": 5.0},
+                            "scenario": {"poll_interval_seconds": 5.0}})
+    for name, capable_rolling in (("persistent-tag", 150.0), ("ignore-changes", 92.0)):
+        r.add(name, RollbackMatrix(cells={
+            cell_key("crash-at-once", "ROLLING"): _cell("crash-at-once", "ROLLING", 90.0),
+            cell_key("crash-at-once", "ROLLING", "capable"): _cell("crash-at-once", "ROLLING", capable_rolling,
+                                                                    cd="capable"),
+            cell_key("crash-at-once", "BLUE_GREEN"): _cell("crash-at-once", "BLUE_GREEN", 245.0),
+            cell_key("crash-at-once", "BLUE_GREEN", "capable"): _cell("crash-at-once", "BLUE_GREEN", 30.0, cd="capable"),
+            cell_key("alarm-after-release", "ROLLING"): _cell("alarm-after-release", "ROLLING", None,
+                                                              human_steps=("update the service",)),
+            cell_key("alarm-after-release", "ROLLING", "capable"): _cell("alarm-after-release", "ROLLING", 245.0,
+                                                                          cd="capable"),
+        }))
+    return r
+
+
+def test_each_approach_has_a_row_per_cd_and_winners_are_decided_among_the_same_cd() -> None:
+    from harness.report.matrix import row_label
+
+    matrix = build_matrix(two_cd_results())
+    assert matrix.approaches == ("persistent-tag", "persistent-tag+capable-cd", "ignore-changes", "ignore-changes+capable-cd")
+    assert row_label("ignore-changes+capable-cd") == "2 ignore changes, most capable CD"
+    rolling = cell_key("crash-at-once", "ROLLING")
+    # the article's CDs tie at 90 s (no winner among them); among capable CDs approach 2 wins
+    assert matrix.winners[rolling] == ["ignore-changes+capable-cd"]
+    assert matrix.entry("ignore-changes+capable-cd", matrix.columns[0]).text == "✓ 92 s"
+
+
+def test_the_report_says_which_differences_come_from_the_cd_and_which_from_the_approach() -> None:
+    from harness.report.matrix import differences
+
+    found = {(d.column.mode, d.column.strategy): d for d in differences(build_matrix(two_cd_results()))}
+    blue_green = found[("crash-at-once", "BLUE_GREEN")]
+    assert len(blue_green.from_cd) == 2 and not blue_green.from_approach
+    assert "245 s with the article's CD, ✓ 30 s with the most capable one" in blue_green.from_cd[0]
+    assert "✗ 1 step (not back) with the article's CD, ✓ 245 s" in found[("alarm-after-release", "ROLLING")].from_cd[0]
+    rolling = found[("crash-at-once", "ROLLING")]
+    assert not rolling.from_cd  # a capable CD made no one faster here
+    assert rolling.from_approach == ("1 persistent tag: ✓ 150 s, against 92 s at best (why)",)
+    # seconds within the tolerance (a scheduler pass and a poll on the simulator) are no difference
+    wide = {(d.column.mode, d.column.strategy) for d in differences(build_matrix(two_cd_results()), tolerance=60.0)}
+    assert ("crash-at-once", "ROLLING") not in wide and ("crash-at-once", "BLUE_GREEN") in wide
+
+
+def test_the_main_table_shows_both_cds_and_the_report_explains_the_split(tmp_path) -> None:
+    from harness.report.table import build_table
+
+    results = two_cd_results()
+    table = build_table(results)
+    keys = [c.key for c in table.columns]
+    row = next(r for r in table.rows if r.approach == "persistent-tag")
+    article, capable = (row.cells[keys.index(k)] for k in ("recovered_article_cd", "recovered_capable_cd"))
+    assert (article.text, capable.text) == ("2/3", "3/3")
+    markdown = write_reports(results, tmp_path).markdown.read_text()
+    assert "### Approach or CD?" in markdown and "from the CD: 1 persistent tag" in markdown
+    assert "| 1 persistent tag, most capable CD |" in markdown
+    html = (tmp_path / "report.html").read_text()
+    assert 'id="approach-or-cd"' in html and "2 ignore changes, most capable CD" in html

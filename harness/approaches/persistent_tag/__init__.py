@@ -101,7 +101,7 @@ class PersistentTag(EcsCd, Approach):
     def deploy(self, version: str) -> Step:
         image = self._manifest(version)
         self._move_tag(self.tag, image)
-        outcome = self.update_and_watch(force=True)
+        outcome = self.update_and_watch(force=True, proving=True)
         if outcome.succeeded:
             self._move_tag(self.known_good_tag, image)
         return Step(outcome.task_definition or self.current_task_definition(), self.image, outcome)
@@ -110,6 +110,11 @@ class PersistentTag(EcsCd, Approach):
         self._move_tag(self.tag, self._manifest(self.known_good_tag))
         outcome = self.update_and_watch(force=True)
         return Step(outcome.task_definition or self.current_task_definition(), self.image, outcome)
+
+    def after_shift_back(self) -> None:
+        """Traffic is back on blue, whose tasks run the known-good digest; the tag still
+        names the failed release, which the next task started (a scale-out) would pull."""
+        self._move_tag(self.tag, self._manifest(self.known_good_tag))
 
     def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
         if self.context.terraform is not None:

@@ -64,7 +64,10 @@ class Template(Approach):
         scale_out_skew=Said(False),
         infra_change_reaches=Said("next deploy"),  # "picked up by the service on the next deployment"
         terraform_owns=Said(owned(image=False, settings=True)),
-        rollback=Said(no_person_needed(default=True)),  # "allow speedy rollback to the last known good ... version"
+        # "allow speedy rollback to the last known good ... version": every failed deploy. An alarm that goes off
+        # after the rollout completed is no failed deploy to the CD the article sketches, which stops at steady
+        # state; the deploy tool with --bake sees it (the matrix's most capable CD row).
+        rollback=Said(no_person_needed({"alarm-after-release": False}, default=True)),
         rollback_moves_tag=Said(False),
         multi_service_release=Said(()),  # `ecs-template-deploy release`: all or nothing
         quotes={

@@ -28,12 +28,11 @@ central config's state) and git push: ``state_files`` and ``repo.pushes`` say
 what one run used. It cannot run without Terraform: building it without a
 workspace is an ``ApproachError`` naming the reason.
 
-Simulated time during a Terraform run: scenarios run Terraform against a
-``harness serve`` whose clock barely moves by itself (speed ~0), so a run
-costs no simulated seconds; its wall seconds are measured separately
-(``Step.terraform_seconds``) and a report adds the two. The rollout Terraform
-starts therefore begins at the simulated instant the apply called
-UpdateService, however long the apply took on this machine.
+Time during a Terraform run: on the simulator, Terraform's part of a step is
+the timing profile's model on the virtual clock (``HarnessServer.modelling_terraform``:
+a start-up per command, and a latency per AWS call the provider makes), never
+this machine's wall time. The rollout Terraform starts begins at the modelled
+instant of its UpdateService, and a step's seconds include Terraform's.
 """
 from __future__ import annotations
 
@@ -144,7 +143,7 @@ class TerraformCd(EcsCd, Approach):
     def deploy(self, version: str) -> Step:
         if self.known_good is None:
             self.known_good = self.running_tag()  # what ran before CD's first deploy
-        step = self._apply_tag(version, f"Deploy {version}")
+        step = self._apply_tag(version, f"Deploy {version}", proving=True)
         if step.succeeded:
             self.known_good = version
         return step
@@ -157,18 +156,19 @@ class TerraformCd(EcsCd, Approach):
     def apply_infra_changes(self, changes: Sequence[InfraChange]) -> float:
         return apply_through_terraform(self.context, changes)
 
-    def _apply_tag(self, tag: str, message: str) -> Step:
+    def _apply_tag(self, tag: str, message: str, proving: bool = False) -> Step:
         since = self.context.now()
         self.repo.commit_and_push(VARS_FILE, {"image_tag": tag}, message)
         self.workspace.variables["image_tag"] = tag  # -var image_tag=N, and kept for later applies
         self.workspace.apply()
-        seconds = self.workspace.timings.last("apply")
         service = Service(self.ecs.describe_services(cluster=self.context.cluster, services=[self.context.service])["services"][0])
         primary = service.primary
         assert primary is not None, "DescribeServices answered without a PRIMARY deployment"
         outcome = self.watcher.watch(self.context.cluster, self.context.service, deployment_id=primary.id, since=since)
+        if proving:
+            outcome = self.proven(outcome)
         image = f"{self.context.output('repository_url')}:{tag}"
-        return Step(primary.task_definition, image, outcome, terraform_seconds=seconds)
+        return Step(primary.task_definition, image, outcome)
 
 
 _FACTS = Facts(
