@@ -116,7 +116,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
                                      force_terminal=terminalreporter.hasmarkup, color_system="standard"))
     terminalreporter.write_sep("=", "comparison")
     terminalreporter.write(buffer.getvalue())
-    for line in paths.said:
+    for line in (*paths.said, *paths.pick):
         terminalreporter.write_line(line)
     written = ", ".join(str(p) for p in (paths.markdown, paths.json, paths.html, paths.png) if p is not None)
     terminalreporter.write_line(f"report written: {written}")

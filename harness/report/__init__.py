@@ -24,7 +24,8 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.metrics.results import Results, Rollback
-from harness.report import charts
+from harness.report import charts, guide
+from harness.report.matrix import build_matrix
 from harness.report.table import Table, approach_label, build_table
 from harness.report.writers import header_lines, markdown, print_table, report_html, report_json
 
@@ -39,6 +40,7 @@ class ReportPaths:
     png: Path | None
     table: Table = field(repr=False)
     said: tuple[str, ...] = ()  # how the figures were made (Terraform, timing profile): the headers' lines
+    pick: tuple[str, ...] = ()  # the "what to pick" guide, a line per constraint, for a terminal
 
 
 def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Console | None = None) -> ReportPaths:
@@ -47,7 +49,7 @@ def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Co
     out.mkdir(parents=True, exist_ok=True)
     table = build_table(results)
     paths = ReportPaths(out / "report.md", out / "report.json", out / "report.html", None, table,
-                        tuple(header_lines(results)))
+                        tuple(header_lines(results)), tuple(guide.terminal_lines(guide.what_to_pick(results, build_matrix(results)))))
     paths.markdown.write_text(markdown(results, table), encoding="utf-8")
     paths.json.write_text(report_json(results, table), encoding="utf-8")
     paths.html.write_text(report_html(results, table), encoding="utf-8")
@@ -60,9 +62,9 @@ def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Co
     png_path.unlink(missing_ok=True)  # never leave a chart of an earlier run beside this report
     if timelines:
         png_path.write_bytes(charts.png(charts.timelines_figure(timelines)))
-        paths = ReportPaths(paths.markdown, paths.json, paths.html, png_path, table, paths.said)
+        paths = ReportPaths(paths.markdown, paths.json, paths.html, png_path, table, paths.said, paths.pick)
     if console is not None:
         print_table(table, console)
-        for line in paths.said:
+        for line in (*paths.said, *paths.pick):
             console.print(line, highlight=False)
     return paths

@@ -19,6 +19,7 @@ from harness.metrics.columns import Column
 from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, MultiServiceRelease, Results, Rollback
 from harness.report import charts
 from harness.report.claims import judge_all
+from harness.report import guide
 from harness.report.matrix import (MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix, differences, phase_seconds,
                                    row_label)
 from harness.report.table import WINNER_MARK, Table, approach_label, json_value
@@ -134,6 +135,9 @@ def markdown(results: Results, table: Table) -> str:
         + "".join(f" {line}" for line in header_lines(results)),
         "",
     ]
+    matrix = build_matrix(results)
+    lines += guide.markdown_lines(guide.what_to_pick(results, matrix))
+    lines += ["## The approaches compared", ""]
     header = ["Approach"] + [c.title for c in table.columns]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
@@ -143,8 +147,7 @@ def markdown(results: Results, table: Table) -> str:
         lines.append("| " + " | ".join([row.label] + cells) + " |")
     lines += ["", "## Columns", ""]
     for col in table.columns:
-        lines.append(f"- **{col.title}** ({WINNER_RULES[col.better]}): {col.claim}.")
-    matrix = build_matrix(results)
+        lines.append(f'- <a id="col-{col.key}"></a>**{col.title}** ({WINNER_RULES[col.better]}): {col.claim}.')
     lines += ["", "## What the article said, what we measured", ""]
     for claim, verdict in judge_all(results, matrix):
         lines.append(f"- **{verdict.verdict}**: {claim.who}: \"{claim.said}\". {_md_escape(verdict.measured)} "
@@ -473,8 +476,16 @@ def report_html(results: Results, table: Table) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{e(TITLE)}</title>",
            f"<style>{CSS}</style></head><body>", f"<h1>{e(TITLE)}</h1>",
            f"<p>Every figure was measured by a run of the harness. {WINNER_MARK} marks the best value of each column."
-           + (f" {e(said)}" if said else "") + "</p>",
-           "<table><thead><tr><th>Approach</th>"]
+           + (f" {e(said)}" if said else "") + "</p>"]
+    picked = guide.what_to_pick(results, build_matrix(results))
+    if picked.advice:
+        out += ['<h2 id="what-to-pick">What to pick</h2><p>From this run\'s measurements: a constraint your team has, '
+                "the approaches that meet it, and what was measured.</p>",
+                "<table><thead><tr><th>If</th><th>Pick</th><th>Measured</th></tr></thead><tbody>"]
+        out += [f'<tr><th>{e(a.constraint)}</th><td>{e(a.answer)}</td><td>{e(a.measured)} '
+                f'(<a href="#{e(a.evidence)}">evidence</a>)</td></tr>' for a in picked.advice]
+        out += ["</tbody></table>", f"<p>Meets every line above: {e(guide.every_text(picked))}.</p>"]
+    out += ['<h2 id="approaches-compared">The approaches compared</h2>', "<table><thead><tr><th>Approach</th>"]
     out += [f'<th title="{e(c.claim)}">{e(c.title)}</th>' for c in table.columns]
     out.append("</tr></thead><tbody>")
     for row in table.rows:
