@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from harness.metrics.results import (
+    CONFIG_SETTINGS,
     AutoscalingDrift,
     CdPermissions,
     ConfigOwnership,
@@ -110,8 +111,8 @@ def what_to_pick(results: Results, matrix: Matrix | None) -> Guide:
         _by_property(results, approaches, "All container settings (CPU, memory, environment, secrets) must live in "
                      "Terraform", ConfigOwnership,
                      lambda p: None if p.terraform_owns is None else all(p.terraform_owns.values()),
-                     lambda a, p: f"{_short(a)} leaves {', '.join(k for k, v in (p.terraform_owns or {}).items() if not v)} "
-                                  "outside Terraform", "col-config_in_terraform"),
+                     lambda a, p: f"{_short(a)} leaves {', '.join(_not_owned(p))} outside Terraform",
+                     "col-config_in_terraform"),
         _by_property(results, approaches, "CD may not hold Terraform state or push commits", CdPermissions,
                      lambda p: None if p.needs_terraform_state is None else not (p.needs_terraform_state or p.needs_git_push),
                      lambda a, p: f"{_short(a)} CD needs " + " and ".join(
@@ -125,6 +126,13 @@ def what_to_pick(results: Results, matrix: Matrix | None) -> Guide:
     advice = tuple(a for a in found if a is not None)
     every = tuple(a for a in approaches if advice and all(a in x.meets for x in advice))
     return Guide(advice, every)
+
+
+def _not_owned(prop: ConfigOwnership) -> list[str]:
+    """The settings Terraform does not own, in the table's order (as the column says them)."""
+    owned = prop.terraform_owns or {}
+    order = [k for k in CONFIG_SETTINGS if k in owned] + sorted(k for k in owned if k not in CONFIG_SETTINGS)
+    return [k for k in order if not owned[k]]
 
 
 def _autoscaling(results: Results, approaches: list[str]) -> Advice | None:

@@ -80,7 +80,7 @@ def test_markdown_has_the_table_the_rules_the_details_and_the_parameters(results
     template_row = next(line for line in md.splitlines() if line.startswith("| 5 template"))
     assert f"**{WINNER_MARK} 65.0 s**" in template_row
     assert "*not measured*" in next(line for line in md.splitlines() if line.startswith("| 3 container"))
-    assert "- **Rollback to known-good** (lowest is best):" in md
+    assert "- <a id=\"col-rollback_seconds\"></a>**Rollback to known-good** (lowest is best):" in md
     assert "exit 2" in md and "`aws_ecs_task_definition.app` delete/create: `container_definitions`" in md
     assert "infrastructure change `memory`: deployed `repo/app:v2`, runs `repo/app:v1` afterwards; version lost: yes" in md
     assert "| simulator.scheduler_interval | 5.0 |" in md
