@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
 EXTRAS = "harness,bench,lint"  # lint: ruff, mypy, import-linter and the stubs .ci/run checks with
-HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack", "aws")  # passed to `harness` (harness/commands/__init__.py's COMMANDS)
+HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack", "aws", "profiles")  # passed to `harness` (harness/commands/__init__.py's COMMANDS)
 COMMANDS = (*HARNESS_COMMANDS, "test", "bench", "run")
 
 
