@@ -85,9 +85,19 @@ def test_cd_applies_the_tag_commits_it_and_rolls_back_by_applying_the_previous_o
     url = world.outputs["repository_url"]
     assert world.running_digests() == [world.digests["v1"]] * 2
 
-    with server.recording.recording(ApiCallRecorder(account_id=ACCOUNT)) as calls:
+    world.workspace.before_command = server.terraform_started  # as a scenario's world does, once it is built
+    started = server.clock.now()
+    with server.recording.recording(ApiCallRecorder(account_id=ACCOUNT)) as calls, server.modelling_terraform() as model:
         good = approach.deploy("v2")
     assert good.succeeded
+    # One clock: the apply cost its start-up and each AWS call the provider made (refresh, register, update),
+    # at the profile's latency, on the virtual clock; never this machine's wall time
+    params = server.params
+    assert model.commands == 1 and model.calls > 5
+    assert model.seconds == params.terraform_startup_seconds + model.calls * params.terraform_seconds_per_call
+    rollout = world.ecs.describe_services(cluster=world.cluster, services=[world.service_name])["services"][0]
+    created = next(d["createdAt"].timestamp() for d in rollout["deployments"] if d["status"] == "PRIMARY")
+    assert started + params.terraform_startup_seconds < created <= started + model.seconds  # at its UpdateService
     assert good.image == f"{url}:v2" and world.running()["containerDefinitions"][0]["image"] == f"{url}:v2"
     assert world.running_digests() == [world.digests["v2"]] * 2
     # Terraform is CD: the calls it made are recorded server-side, reads of every resource it owns included.
@@ -100,8 +110,11 @@ def test_cd_applies_the_tag_commits_it_and_rolls_back_by_applying_the_previous_o
 
     failed = approach.deploy("v3-broken")
     assert not failed.succeeded and failed.outcome.state in (State.FAILED, State.ROLLED_BACK_BY_ECS)
-    back = approach.rollback()
+    with server.modelling_terraform() as back_model:
+        back = approach.rollback()
     assert back.succeeded
+    # the same change (one tag, one revision) makes the same calls: the time depends on what the apply does
+    assert (back_model.commands, back_model.calls) == (model.commands, model.calls)
     assert back.image == f"{url}:v2"
     assert world.running_digests() == [world.digests["v2"]] * 2
 
@@ -114,7 +127,9 @@ def test_cd_applies_the_tag_commits_it_and_rolls_back_by_applying_the_previous_o
 
     # The infra team's change goes through the same configuration: the version CD committed is kept
     # and the change reaches the running tasks at once.
-    assert approach.apply_infra_change(InfraChange("memory", 1024)) > 0
+    before = server.clock.now()
+    assert approach.apply_infra_change(InfraChange("memory", 1024)) > 0  # wall seconds: harness overhead
+    assert server.clock.now() - before < 1.0  # outside a CD step's model Terraform moves no virtual time
     world.server.clock.sleep(300)
     running = world.running()
     assert running["memory"] == "1024"
@@ -161,35 +176,3 @@ def test_the_rollback_matrix_varies_what_its_configurations_declare_and_says_why
     assert blue_green.startswith("strategy=BLUE_GREEN:") and "6.4.0" in blue_green
     assert "no such variable" in cls.variation_problem({"version_consistency": False})
 
-
-@pytest.mark.terraform
-def test_terraform_in_a_cd_step_costs_the_profiles_virtual_seconds_not_this_machines(server, terraform) -> None:
-    world = World("terraform-cd-app", server, terraform)
-    world.workspace.before_command = server.terraform_started
-    params = server.params
-    ecs = world.ecs
-
-    def deploy(version: str):
-        started = server.clock.now()
-        with server.modelling_terraform() as model:
-            step = world.approach.deploy(version)
-        rollout = ecs.describe_services(cluster=world.cluster, services=[world.service_name])["services"][0]["deployments"]
-        return step, model, started, min(d["createdAt"].timestamp() for d in rollout if d["status"] == "PRIMARY")
-
-    first, model, started, created = deploy("v2")
-    assert first.succeeded
-    # one apply: its start-up, and every AWS call the provider made (refresh, register, update), each at its latency
-    assert model.commands == 1 and model.calls > 5
-    assert model.seconds == params.terraform_startup_seconds + model.calls * params.terraform_seconds_per_call
-    # the rollout Terraform started began on the modelled clock: after the start-up and the calls before UpdateService
-    assert started + params.terraform_startup_seconds < created <= started + model.seconds
-
-    # Outside the model (world building, the infra team's applies), Terraform costs no virtual time at all
-    before = server.clock.now()
-    world.workspace.plan()
-    assert server.clock.now() - before < 1.0  # the module's clock creeps at 1e-6 of wall time
-
-    # The same change again makes the same calls: the time depends on what the apply does, not on the machine
-    assert deploy("v1")[0].succeeded
-    again, model_again, _, _ = deploy("v2")
-    assert again.succeeded and (model_again.commands, model_again.calls) == (model.commands, model.calls)

@@ -40,7 +40,7 @@ def dry_run(tmp_path_factory) -> SimpleNamespace:
     env = {name: value for name, value in os.environ.items()  # no credentials, no endpoint, no allowlist
            if not name.startswith(("AWS_", "HARNESS_AWS_"))}
     chosen = [f"{DRIFT}::test_cd_deploy_leaves_terraform_plan_clean[{approach}]" for approach in APPROACHES]
-    chosen += [f"{ROLLBACK}::test_rollback_matrix[{approach}-crash-at-once-rolling]" for approach in ROLLED_BACK]
+    chosen += [f"{ROLLBACK}::test_rollback_matrix[{approach}-crash-at-once-rolling-article]" for approach in ROLLED_BACK]
     report = tmp_path_factory.mktemp("report")
     done = subprocess.run([sys.executable, "-m", "pytest", *chosen, "--backend", "aws", "--aws-dry-run", "-n", "0",
                            "-p", "no:cacheprovider", "-rs", "-v", "--report-dir", str(report)],
