@@ -8,7 +8,8 @@ Winner rules (``Column.better``):
 - ``None``: informational, no winner (e.g. *when* an infrastructure change
   reaches the tasks: immediately and at the next deploy are both defensible).
 
-Only measured values take part. Ties share the win. A column where fewer than
+Only measured values take part. Ties share the win; simulated seconds within
+``Results.phase_seconds`` of the best (a scheduler pass and a poll) tie. A column where fewer than
 two approaches were measured, or where every measured value is the same, has
 no winner: marking everyone would say nothing.
 """
@@ -51,6 +52,9 @@ class Column:
     display: Callable[[Any, Any], str] | None = None  # (value, property) -> text
     short: str = ""  # header where space is tight (the terminal)
     compact: Callable[[Any, Any], str] | None = None  # cell text where space is tight
+    # seconds on the simulator: values within Results.phase_seconds of the best tie (where a deploy
+    # falls between two scheduler passes is no difference between approaches)
+    simulated_seconds: bool = False
 
     @property
     def short_title(self) -> str:
@@ -191,7 +195,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("explicit_version", "Explicit version", ExplicitVersion, lambda p: p.readable, "true",
            "Can declare an explicit application artifact version", short="Explicit version"),
     Column("rollback_seconds", "Rollback to known-good", Rollback, _recovered_seconds, "lower",
-           "Allow speedy rollback to the last known-good version", unit=" s", display=_rollback_seconds_text, short="Rollback s"),
+           "Allow speedy rollback to the last known-good version", unit=" s", display=_rollback_seconds_text, short="Rollback s",
+           simulated_seconds=True),
     Column("recovered_article_cd", "Failures recovered, article's CD", RollbackMatrix, _recovered_share("article"),
            "higher", "Back on known good without a person, over the rollback matrix's failures, with the CD the "
            "article sketches for the approach (the article: \"all of the approaches described above still require "
@@ -210,7 +215,8 @@ COLUMNS: tuple[Column, ...] = (
            "lower", "A release of several services is all or nothing: when worker's release crashes, web does not "
            "stay on the new version and no person has to act (issue 41, `ecs-template-deploy release`); seconds from "
            "the release's start until every service is back on known good",
-           unit=" s", display=_release_text, short="2-service release", compact=_release_compact),
+           unit=" s", display=_release_text, short="2-service release", compact=_release_compact,
+           simulated_seconds=True),
     Column("skew_vc_on", "Skew, version consistency on", VersionSkew, lambda p: p.share_vc_on, "lower",
            "ECS autoscaling is inconsistent if the tag changes separately from deployment (since 2024: not with version consistency)",
            display=_percent, short="Skew VC on"),
@@ -265,9 +271,10 @@ def winners(results: Results, columns: tuple[Column, ...] = COLUMNS) -> dict[str
                 value, _ = col.measure(results, approach)
                 if value is not None:
                     measured[approach] = _rank(col, value)
-        if len(measured) < 2 or len(set(measured.values())) == 1:
+        tie = results.phase_seconds() if col.simulated_seconds else 0.0
+        best = min(measured.values()) if measured else 0.0
+        if len(measured) < 2 or all(rank <= best + tie for rank in measured.values()):
             out[col.key] = []
             continue
-        best = min(measured.values())
-        out[col.key] = [a for a, rank in measured.items() if rank == best]
+        out[col.key] = [a for a, rank in measured.items() if rank <= best + tie]
     return out

@@ -495,6 +495,14 @@ class Results:
     data: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
 
+    def phase_seconds(self) -> float:
+        """How far two measurements of the same thing may land apart on the simulator: where
+        the deploy falls between two scheduler passes, and between two of CD's polls. Seconds
+        closer than this say the same (a tie, no difference)."""
+        simulator = self.parameters.get("simulator") or {}
+        scenario = self.parameters.get("scenario") or {}
+        return float(simulator.get("scheduler_interval") or 5.0) + float(scenario.get("poll_interval_seconds") or 5.0)
+
     def approaches(self) -> list[str]:
         """Approach names in the article's order (unknown names after, sorted)."""
         from harness.approaches import rank

@@ -64,34 +64,37 @@ def _by_property(results: Results, approaches: list[str], constraint: str, prop:
 
 def _matrix_advice(matrix: Matrix | None, constraint: str, strategy: str | None, mode: str | None) -> Advice | None:
     """Approaches whose most capable CD (or their only CD) brought every failure of the chosen
-    columns back without a person, the article's CD's record beside it."""
+    columns back without a person; the first column's seconds under both CDs beside it."""
     if matrix is None:
         return None
     columns = [c for c in matrix.columns if (strategy is None or c.strategy == strategy) and (mode is None or c.mode == mode)]
     if not columns:
         return None
+    first = columns[0]
     approaches = [r for r in matrix.approaches if row_approach(r)[1] == CDS[0]]
-    meets, article_meets, seconds = [], [], {}
+    meets, article_meets, capable_s, article_s = [], [], {}, {}
     for approach in approaches:
         capable_row = row_id(approach, CDS[1])
         row = capable_row if capable_row in matrix.approaches else approach
-        cells = [matrix.entry(row, c).cell for c in columns]
-        measured = [c for c in cells if c is not None]
+        measured = [c for c in (matrix.entry(row, col).cell for col in columns) if c is not None]
         if not measured:
             continue
+        capable_s[approach] = matrix.entry(row, first).text
+        article_s[approach] = matrix.entry(approach, first).text
         if all(c.recovered for c in measured):
             meets.append(approach)
-            seconds[approach] = max(c.total_seconds or 0.0 for c in measured)
-        article = [matrix.entry(approach, c).cell for c in columns]
-        if article and all(c is not None and c.recovered for c in article):
+        article = [matrix.entry(approach, col).cell for col in columns]
+        if all(c is not None and c.recovered for c in article):
             article_meets.append(approach)
-    if not meets and not article_meets:
-        return Advice(constraint, (), "no approach got every such failure back without a person", f"mode-{columns[0].mode}")
-    slowest = ", ".join(f"{_short(a)}: {seconds[a]:.0f} s" for a in meets)
-    with_article = (", ".join(_short(a) for a in article_meets) if article_meets else "none")
-    measured_text = (f"back on known good without a person in every such failure, with the most capable CD the approach "
-                     f"allows (slowest way back: {slowest}); with the CD the article sketches: {with_article}")
-    return Advice(constraint, tuple(meets), measured_text, f"mode-{columns[0].mode}")
+    if not capable_s:
+        return None
+    title = f"{first.title} ({first.strategy_label})"
+    both = "; ".join(f"{_short(a)}: {capable_s[a]}" + (f" (article's CD: {article_s[a]})" if article_s[a] != capable_s[a] else "")
+                     for a in capable_s)
+    with_article = ", ".join(_short(a) for a in article_meets) or "none"
+    measured_text = (f"back on known good without a person in every such failure with the most capable CD the approach "
+                     f"allows; with the CD the article sketches: {with_article}. {title}: {both}")
+    return Advice(constraint, tuple(meets), measured_text, f"mode-{first.mode}")
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ parameters (``failure_modes``), so a report can be rebuilt from report.json alon
 
 Winner rule, as in the main table, among rows of the same kind of CD (an
 approach is compared with the others under the same CD capability): the lowest
-seconds to known good wins; a cell that did not recover ranks last; ties share;
-no winner when fewer than two were measured or all are equal.
+seconds to known good wins; a cell that did not recover ranks last; cells within
+``Results.phase_seconds`` of the best tie and share; no winner when fewer than
+two were measured or all tie.
 """
 from __future__ import annotations
 
@@ -124,13 +125,13 @@ def _rank(cell: RollbackCell) -> float:
     return cell.total_seconds if cell.recovered and cell.total_seconds is not None else math.inf
 
 
-def _shade(cell: RollbackCell | None, best: float, worst: float) -> str:
+def _shade(cell: RollbackCell | None, best: float, worst: float, tie: float = 0.0) -> str:
     if cell is None:
         return "none"
     if not cell.recovered:
         return "failed"
     rank = _rank(cell)
-    if rank <= best or worst <= best:
+    if rank <= best + tie or worst <= best + tie:
         return "best"
     share = (rank - best) / (worst - best)
     return "good" if share < 1 / 3 else ("slow" if share < 2 / 3 else "slowest")
@@ -156,6 +157,7 @@ def build_matrix(results: Results) -> Matrix | None:
     rows = tuple(row_id(a, cd) for a in results.approaches() for cd in CDS if cd == CDS[0] or runs(a, cd))
     entries: dict[tuple[str, str], MatrixEntry] = {}
     winners: dict[str, list[str]] = {}
+    tie = results.phase_seconds()
     for col in ordered:
         winners[col.key] = []
         for cd in CDS:
@@ -164,11 +166,11 @@ def build_matrix(results: Results) -> Matrix | None:
             ranks = {r: _rank(c) for r, c in cells.items() if c is not None}
             finite = [v for v in ranks.values() if math.isfinite(v)]
             best, worst = (min(finite), max(finite)) if finite else (math.inf, math.inf)
-            won = [] if len(ranks) < 2 or len(set(ranks.values())) == 1 or not finite else \
-                [r for r, v in ranks.items() if v == best]
+            won = [] if len(ranks) < 2 or not finite or all(v <= best + tie for v in ranks.values()) else \
+                [r for r, v in ranks.items() if v <= best + tie]
             winners[col.key] += won
             for r, c in cells.items():
-                entries[(r, col.key)] = MatrixEntry(c, r in won, _shade(c, best, worst))
+                entries[(r, col.key)] = MatrixEntry(c, r in won, _shade(c, best, worst, tie))
     return Matrix(ordered, rows, entries, winners)
 
 
@@ -188,12 +190,8 @@ class Difference:
 
 
 def phase_seconds(results: Results) -> float:
-    """How far two runs of the same thing may land apart on the simulator: where the deploy
-    falls between two scheduler passes, and between two of CD's polls. Closer than this, two
-    cells say the same."""
-    simulator = results.parameters.get("simulator") or {}
-    scenario = results.parameters.get("scenario") or {}
-    return float(simulator.get("scheduler_interval") or 5.0) + float(scenario.get("poll_interval_seconds") or 5.0)
+    """``Results.phase_seconds``: seconds closer than this are no difference."""
+    return results.phase_seconds()
 
 
 def differences(matrix: Matrix, tolerance: float = 10.0) -> list[Difference]:
