@@ -2,6 +2,7 @@
 
   harness report merge SHARD_DIR... --out REPORT
   harness report screenshot REPORT/report.html --out PNG   the top of the page, in headless Chromium
+  harness report readme REPORT [--into README.md]   put the run's guide, table and matrix into the README
 
 Each SHARD_DIR is the --out of one `harness compare --shard K/N` (all N of
 them, any order). The shards are checked to be the parts of one run (same
@@ -28,11 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     shot.add_argument("--out", required=True, metavar="PNG", help="the PNG to write")
     shot.add_argument("--width", type=int, default=1280, help="viewport width in pixels (default 1280)")
     shot.add_argument("--height", type=int, default=900, help="viewport height in pixels (default 900)")
+    readme = actions.add_parser("readme", help="put a run's 'What to pick', table and matrix into the README")
+    readme.add_argument("report", metavar="REPORT", help="the --out directory of a harness compare run")
+    readme.add_argument("--into", default="README.md", metavar="FILE", help="the file with the markers (default README.md)")
 
 
 def run(args: argparse.Namespace, console: Console | None = None) -> int:
     if args.action == "screenshot":
         return _screenshot(args)
+    if args.action == "readme":
+        return _readme(args)
     from harness.report import print_table
     from harness.report.merge import MergeError, merge
 
@@ -67,3 +73,50 @@ def _screenshot(args: argparse.Namespace) -> int:
     print(f"{png} ({args.width}x{args.height} of {html})")
     return 1 if logged else 0
 
+
+
+# What `readme` replaces: the text between "<!-- report: NAME -->" and "<!-- /report -->" in the README
+README_PARTS = ("what-to-pick", "table", "matrix")
+
+
+def report_parts(markdown: str) -> dict[str, str]:
+    """The parts of a report.md the README shows: the guide's table and its last line, the
+    main table, the rollback matrix's table."""
+    def table_after(heading: str) -> list[str]:
+        lines = markdown.split(f"\n{heading}\n", 1)[1].splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+        end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+        return lines[start:end]
+
+    for heading in ("## What to pick", "## The approaches compared", "## Rollback matrix"):
+        if f"\n{heading}\n" not in markdown:
+            raise ValueError(f"the report has no '{heading}' section: write it with harness compare first")
+    guide = markdown.split("\n## What to pick\n", 1)[1].split("\n## ", 1)[0]
+    every = [line for line in guide.splitlines() if line.startswith("Meets every line")]
+    return {"what-to-pick": "\n".join([*table_after("## What to pick"), "", *every]),
+            "table": "\n".join(table_after("## The approaches compared")),
+            "matrix": "\n".join(table_after("## Rollback matrix"))}
+
+
+def splice(text: str, parts: dict[str, str]) -> str:
+    """``text`` with each marked part replaced; a ValueError naming a marker that is missing."""
+    for name in README_PARTS:
+        begin, end = f"<!-- report: {name} -->\n", "<!-- /report -->"
+        if begin not in text or end not in text.split(begin, 1)[1]:
+            raise ValueError(f"no '<!-- report: {name} -->' ... '<!-- /report -->' markers: add them where the part goes")
+        head, rest = text.split(begin, 1)
+        text = head + begin + parts[name] + "\n" + end + rest.split(end, 1)[1]
+    return text
+
+
+def _readme(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    report, into = Path(args.report) / "report.md", Path(args.into)
+    try:
+        into.write_text(splice(into.read_text(), report_parts(report.read_text())))
+    except (OSError, ValueError) as err:
+        print(f"harness report readme: error: {err}", file=sys.stderr)
+        return 2
+    print(f"{into}: {', '.join(README_PARTS)} from {report}")
+    return 0

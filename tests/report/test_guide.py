@@ -87,3 +87,27 @@ def test_the_guide_heads_the_report_and_links_its_evidence(tmp_path) -> None:
 def test_no_guide_without_measurements() -> None:
     assert what_to_pick(Results(), None).advice == ()
     assert terminal_lines(what_to_pick(Results(), None)) == []
+
+
+def test_the_readme_takes_the_runs_guide_table_and_matrix_between_its_markers(tmp_path, capsys) -> None:
+    import argparse
+
+    from harness.commands.report import run
+
+    write_reports(results(), tmp_path / "report")
+    readme = tmp_path / "README.md"
+    marked = "".join(f"## {name}\n<!-- report: {name} -->\nstale figures\n<!-- /report -->\n"
+                     for name in ("what-to-pick", "table", "matrix"))
+    readme.write_text("# Title\n" + marked + "the end\n")
+    assert run(argparse.Namespace(action="readme", report=str(tmp_path / "report"), into=str(readme))) == 0
+    text = readme.read_text()
+    assert "stale figures" not in text and text.startswith("# Title\n") and text.endswith("the end\n")
+    assert "| If | Pick | Measured |" in text and "Meets every line above: 5 template task definition." in text
+    assert "| 1 persistent tag, most capable CD |" in text and "| Approach | Drift after deploy |" in text
+    again = readme.read_text()
+    assert run(argparse.Namespace(action="readme", report=str(tmp_path / "report"), into=str(readme))) == 0
+    assert readme.read_text() == again  # the same run gives the same README
+
+    readme.write_text("# no markers\n")
+    assert run(argparse.Namespace(action="readme", report=str(tmp_path / "report"), into=str(readme))) == 2
+    assert "no '<!-- report: what-to-pick -->'" in capsys.readouterr().err
