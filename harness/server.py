@@ -379,6 +379,16 @@ class HarnessServer:
             model.commands += 1
             self._advance(model.startup)
 
+    def align(self, period: float) -> None:
+        """Move the clock to the next whole ``period`` since the simulator started. Every
+        scheduler pass, health check and poll repeats within ``period``: whatever ran on this
+        server before (another approach's Terraform, a longer scenario), what comes next starts
+        at the same phase of them, and so measures the same seconds in every run."""
+        since = self.clock.now() - DEFAULT_START
+        ahead = math.ceil(round(since / period, 9)) * period - since
+        if ahead > 0:
+            self._advance(ahead)
+
     def _advance(self, seconds: float) -> None:
         clock = self.clock
         with clock.lock:

@@ -28,6 +28,7 @@ timing record for bench/compare.py.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any, Callable, Iterator
@@ -40,6 +41,18 @@ from harness.plugin.state import backend_key, profile_key
 from harness.worlds.approach import ApproachWorlds, World, unique_name
 
 SCENARIO_SPEED = 0.0  # virtual seconds per wall second on the scenarios' server: only sleeps move time
+
+
+def phase_period(params: Any, poll: float = 5.0) -> float:
+    """Seconds within which the simulator's periodic passes all repeat (the scheduler, target
+    group and container health checks, hook callbacks, CD's poll; 60 at least, for target groups
+    of a configuration's own): each scenario starts on a multiple of it (``HarnessServer.align``),
+    so which scenarios ran before on this worker, and for how long, changes none of its seconds."""
+    intervals = [params.scheduler_interval, params.tg_health_interval, params.container_health_interval,
+                 params.hook_callback_delay, poll, 60.0]
+    if not all(float(v).is_integer() and v > 0 for v in intervals):
+        return 3600.0
+    return float(min(math.lcm(*(int(v) for v in intervals)), 3600))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -116,6 +129,7 @@ def make_approach_world(request: pytest.FixtureRequest, approach: Entry, measure
                     "has none: use --backend moto or server")
     scenario_server = request.getfixturevalue("scenario_server")
     approach_worlds = request.getfixturevalue("approach_worlds")
+    scenario_server.align(phase_period(scenario_server.params))
     test = request.node.nodeid
     if approach.described:
         from harness.approaches.described import Described, report_parameters

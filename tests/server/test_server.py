@@ -105,3 +105,24 @@ def test_a_lambda_hook_answer_is_declared_over_http_and_a_bad_one_refused(server
     with pytest.raises(urllib.error.HTTPError) as refused:
         control(server, "hooks", {"hook": "x", "answers": {"BAKE_TIME": "FAILED"}})
     assert refused.value.code == 400 and "not a lifecycle hook stage" in json.load(refused.value)["error"]
+
+
+def test_align_starts_what_comes_next_at_the_same_phase_of_every_periodic_pass() -> None:
+    from harness.clock import DEFAULT_START
+    from harness.ecs import profiles
+    from harness.plugin.scenarios import phase_period
+
+    with HarnessServer(speed=0.0) as server:
+        server.align(60.0)
+        assert server.clock.now() == DEFAULT_START  # already on a whole period: nothing moves
+        server.clock.sleep(12.3)  # a scenario, or 123 Terraform calls at 0.1 s
+        server.align(60.0)
+        assert server.clock.now() == DEFAULT_START + 60.0
+        server.clock.sleep(60.0)
+        server.align(60.0)
+        assert server.clock.now() == DEFAULT_START + 120.0
+    # the period covers the scheduler (5 s), the health checks and hook callbacks (30 s) and a poll (5 s)
+    assert phase_period(profiles.load("fargate").params) == 60.0
+    odd = profiles.load("fargate").params.__class__(scheduler_interval=7.0)
+    assert phase_period(odd) == 420.0  # lcm(7, 30, 5, 60)
+    assert phase_period(odd.__class__(scheduler_interval=2.5)) == 3600.0  # no whole lcm: an hour
