@@ -189,15 +189,10 @@ class Difference:
     from_approach: tuple[str, ...]  # one line per approach that, even with the most capable CD, is not the best
 
 
-def phase_seconds(results: Results) -> float:
-    """``Results.phase_seconds``: seconds closer than this are no difference."""
-    return results.phase_seconds()
-
-
 def differences(matrix: Matrix, tolerance: float = 10.0) -> list[Difference]:
     """Per column: which differences come from the CD (an approach's article CD against
     its most capable CD) and which from the approach (capable CDs against each other).
-    Seconds within ``tolerance`` (``phase_seconds``) are no difference."""
+    Seconds within ``tolerance`` (``Results.phase_seconds``) are no difference."""
     out = []
     approaches = [r for r in matrix.approaches if row_approach(r)[1] == CDS[0]]
     for col in matrix.columns:

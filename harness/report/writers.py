@@ -20,8 +20,7 @@ from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, Mu
 from harness.report import charts
 from harness.report.claims import judge_all
 from harness.report import guide
-from harness.report.matrix import (MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix, differences, phase_seconds,
-                                   row_label)
+from harness.report.matrix import (MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix, differences, row_label)
 from harness.report.table import WINNER_MARK, Table, approach_label, json_value
 
 SCHEMA_VERSION = 1
@@ -152,7 +151,7 @@ def markdown(results: Results, table: Table) -> str:
     for claim, verdict in judge_all(results, matrix):
         lines.append(f"- **{verdict.verdict}**: {claim.who}: \"{claim.said}\". {_md_escape(verdict.measured)} "
                      f"([evidence](#{claim.evidence}))")
-    lines += _md_matrix(matrix, matrix_legend(results), phase_seconds(results))
+    lines += _md_matrix(matrix, matrix_legend(results), results.phase_seconds())
     lines += ["", "## Per approach", ""]
     for row in table.rows:
         lines += _md_details(results, row.approach)
@@ -430,7 +429,7 @@ def _html_matrix(results: Results, matrix: Matrix | None) -> list[str]:
                        f"{e(_mark(entry.text, entry.winner))}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
-    tolerance = phase_seconds(results)
+    tolerance = results.phase_seconds()
     found = differences(matrix, tolerance)
     if found:
         out.append(f'<h3 id="approach-or-cd">Approach or CD?</h3><p>{e(approach_or_cd_intro(tolerance))}</p><ul>')

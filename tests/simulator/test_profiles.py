@@ -54,6 +54,7 @@ def test_a_teams_own_file_starts_from_a_bundled_profile(tmp_path) -> None:
     ('summary = "x"\nbase = "fargate"\n[image_pull_seconds]\nvalue = 1\n', r"\[image_pull_seconds\] needs source"),
     ('summary = "x"\nbase = "fargate"\n[image_pull_seconds]\nvalue = -1\nsource = "s"\n', "a number of 0 or more"),
     ('summary = "x"\nbase = "fargate"\n[image_pull_seconds]\nvalue = "ten"\nsource = "s"\n', "a number of 0 or more"),
+    ('summary = "x"\nbase = "fargate"\n[image_pull_seconds]\nvalue = nan\nsource = "s"\n', "a number of 0 or more"),
     ('base = "fargate"\n', "give it a summary"),
     ('summary = "x"\nbase = "lambda"\n', "base must name a bundled profile"),
     ('summary = "x"\n[image_pull_seconds]\nvalue = 1\nsource = "s"\n', "no value for .*stop_timeout"),

@@ -15,6 +15,7 @@ what differs. ``--profile NAME|FILE`` on ``compare``, the scenarios and
 """
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -89,7 +90,8 @@ def _read(path: Path, name: str, seen: tuple[Path, ...] = ()) -> Profile:
         if unknown:
             raise ProfileError(f"timing profile {path}: [{key}] has {sorted(unknown)}; a parameter has value and source only")
         value = table.get("value")
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not math.isfinite(value) or value < 0):  # nan, inf: timers that never fire
             raise ProfileError(f"timing profile {path}: [{key}] value must be a number of 0 or more, got {value!r}")
         if value is None and known[key].default is not None:
             raise ProfileError(f"timing profile {path}: [{key}] needs a value (only an optional rate may be left out)")
