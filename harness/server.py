@@ -371,6 +371,22 @@ class HarnessServer:
         finally:
             self._terraform_time = None
 
+    @contextlib.contextmanager
+    def using_params(self, params: Params) -> Iterator[None]:
+        """Inside the block the simulator (and Terraform's model) is timed by ``params``; the
+        server's own come back after. The sensitivity pass replays a rollback cell under
+        another timing profile on the worker's one server, beside the worlds it keeps."""
+        previous = self.params
+        with self.clock.lock:
+            self.params = params
+            self._started().retime(params)
+        try:
+            yield
+        finally:
+            with self.clock.lock:
+                self.params = previous
+                self._started().retime(previous)
+
     def terraform_started(self, command: str) -> None:
         """A Terraform command that talks to AWS (apply, plan, destroy) is starting:
         inside ``modelling_terraform``, its start-up passes on the virtual clock."""

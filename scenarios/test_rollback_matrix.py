@@ -35,11 +35,11 @@ import pytest
 
 from ecs_template_deploy.clock import epoch
 
-from harness.approaches import InfraChange
-from harness.approaches.capable import ARTICLE, CAPABLE
+from harness.approaches import ARTICLE, CAPABLE, InfraChange
 from harness.approaches.claims import recovers
 from harness.metrics.measure import rollback_measure
-from harness.metrics.results import Marker, RollbackCell, RollbackMatrix, Timeline, cell_key
+from harness.metrics.results import (Marker, ProfileOutcome, RollbackCell, RollbackMatrix, Sensitivity, Timeline,
+                                     cell_key)
 from harness.metrics.timeline_adapter import from_recorder
 from harness.approaches.failures import AFTERWARDS, INFRA_CHANGE, MODES, TOOL_BAKE, FailureMode
 
@@ -215,6 +215,20 @@ CD_PARAMS = [pytest.param(ARTICLE, id=ARTICLE),
 @pytest.mark.parametrize("cd", CD_PARAMS)
 @pytest.mark.parametrize("mode,strategy", CELLS)
 def test_rollback_matrix(approach, make_approach_world, measurements, mode: FailureMode, strategy: str, cd: str) -> None:
+    _cell(approach, make_approach_world, measurements, mode, strategy, cd)
+
+
+@pytest.mark.parametrize("cd", CD_PARAMS)
+@pytest.mark.parametrize("mode,strategy", CELLS)
+def test_rollback_matrix_under_other_profiles(approach, make_approach_world, measurements, mode: FailureMode,
+                                              strategy: str, cd: str, sensitivity_profile: Any) -> None:
+    """The same cell, timed by another bundled profile (``--sensitivity``; the plugin switches the
+    server's timing for the test): the report's sensitivity section says which rankings hold."""
+    _cell(approach, make_approach_world, measurements, mode, strategy, cd, profile=sensitivity_profile)
+
+
+def _cell(approach: Any, make_approach_world: Any, measurements: Any, mode: FailureMode, strategy: str, cd: str,
+          profile: Any = None) -> None:
     if not mode.applies_to(approach, strategy):
         pytest.skip(f"n/a: {mode.title} is about {', '.join(mode.approaches() or ())} only")
     if cd == CAPABLE and approach.described:
@@ -238,13 +252,13 @@ def test_rollback_matrix(approach, make_approach_world, measurements, mode: Fail
         if capable:
             w.context.alarms = (alarm,)
     try:
-        _run_cell(approach, w, measurements, mode, strategy, cd, release, good, tool)
+        _run_cell(approach, w, measurements, mode, strategy, cd, release, good, tool, profile)
     finally:  # a shared world's next scenario starts with the article's CD again
         w.context.bake, w.context.alarms = 0.0, ()
 
 
 def _run_cell(approach: Any, w: Any, measurements: Any, mode: FailureMode, strategy: str, cd: str, release: str,
-              good: str, tool: bool) -> None:
+              good: str, tool: bool, profile: Any = None) -> None:
     infra_seconds = 0.0
     if mode.infra_change and not w.approach.supports(InfraChange(**INFRA_CHANGE)):
         pytest.skip(f"not measured: {approach.name}'s description maps no Terraform variable to "
@@ -305,6 +319,12 @@ def _run_cell(approach: Any, w: Any, measurements: Any, mode: FailureMode, strat
     assert recovered or cell.human_steps, f"{approach.name} is not back and names no step that would bring it back"
     if mode.alarm_after_completion is not None and cd == ARTICLE and not approach.described:
         assert failed.succeeded and not recovered, "CD that stops at steady state cannot see a later alarm"
+    if profile is not None:  # the sensitivity pass: the cell's outcome under that profile, nothing judged
+        measurements.record(approach.name, Sensitivity(outcomes={profile.name: {
+            cell_key(mode.key, strategy, cd): ProfileOutcome(recovered, cell.seconds)}}))
+        measurements.parameters({"sensitivity": {profile.name: {
+            "scheduler_interval": w.sim.params.scheduler_interval, "poll_interval_seconds": w.context.poll_interval}}})
+        return
     if cd == CAPABLE:
         # A CD that bakes sees the alarm; one that can stop a blue/green deployment shifts traffic back
         if mode.alarm_after_completion is not None:

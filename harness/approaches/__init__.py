@@ -35,6 +35,11 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence, TypeVar
 
 from harness.approaches.claims import Claims, Said  # noqa: F401  (what approach packages import with Facts)
 
+# The CD a matrix cell runs: the one the article sketches for the approach, or the most capable
+# one the approach allows (``harness.approaches.capable``); results, report and scenarios name them so.
+ARTICLE, CAPABLE = "article", "capable"
+CDS = (ARTICLE, CAPABLE)
+
 @dataclass(frozen=True)
 class Entry:
     """One row of the table of approaches: everything the harness knows about an

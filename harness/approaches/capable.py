@@ -33,8 +33,6 @@ from ecs_template_deploy.watch import Outcome
 from harness.approaches import ApproachError
 from harness.approaches.base import Step, container_image, make_watcher
 
-ARTICLE, CAPABLE = "article", "capable"
-CDS = (ARTICLE, CAPABLE)  # the article's CD for the approach; the most capable one it allows
 
 
 class CapableCd:

@@ -39,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=None, metavar="NAME|FILE",
                         help="the simulator's timing profile: fargate (the default: calibrated to published Fargate "
                         "measurements), ec2-cached, fast, or a profile file (docs/timing-profiles.md)")
+    parser.add_argument("--sensitivity", choices=("quick", "full", "off"), default="quick",
+                        help="replay the rollback matrix under every other bundled timing profile for the report's "
+                        "sensitivity section: quick (the default; approaches whose CD runs Terraform only in the crash "
+                        "column: each of their cells is seconds of real Terraform), full (every cell: minutes more), off")
     parser.add_argument("-n", "--workers", default="2", metavar="N",
                         help="pytest-xdist workers: a number, 'auto', or 0 for none (default 2)")
     parser.add_argument("--backend", choices=BACKENDS, default="moto",
@@ -86,6 +90,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     except profiles.ProfileError as err:
         raise CompareError(str(err)) from None
     argv += ["--profile", profile if profile in profiles.BUNDLED else str(Path(profile).resolve())]
+    argv += ["--sensitivity", getattr(args, "sensitivity", "off")]
     if getattr(args, "allow_real_aws", False):
         argv.append("--allow-real-aws")
     if getattr(args, "aws_dry_run", False):

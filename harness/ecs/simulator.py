@@ -55,6 +55,11 @@ class Simulator:
         self.errors: list[BaseException] = []   # unexpected errors in API handlers (server threads)
         self._tick_timer = self.clock.call_later(self.params.scheduler_interval, self._tick)
 
+    def retime(self, params: Params) -> None:
+        """From now on, time what happens by ``params`` (a timing profile's): what is already on
+        the clock (a pull under way, a scheduled pass) keeps the time it was given."""
+        self.params = self.runner.params = params
+
     # -- time ------------------------------------------------------------
     def sync(self) -> None:
         """Bring the simulation up to the clock's present (scaled clocks move on their own)."""

@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
+from harness.approaches import CDS
+
 T = TypeVar("T", bound="Property")
 
 
@@ -346,7 +348,6 @@ class RollbackCell:
         return cls(**data)
 
 
-CDS = ("article", "capable")  # the CD a cell ran: the article's for the approach, or the most capable it allows
 
 
 def cell_key(mode: str, strategy: str, cd: str = "article") -> str:
@@ -374,6 +375,37 @@ class RollbackMatrix(Property):
 
     def cell(self, mode: str, strategy: str, cd: str = "article") -> RollbackCell | None:
         return (self.cells or {}).get(cell_key(mode, strategy, cd))
+
+
+@dataclass(frozen=True)
+class ProfileOutcome:
+    """A rollback cell's answer under one timing profile: back without a person, and when."""
+
+    recovered: bool
+    seconds: float | None = None  # failing deploy's start -> steady on known good (None: not back)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"recovered": self.recovered} | ({"seconds": self.seconds} if self.seconds is not None else {})
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ProfileOutcome":
+        return cls(recovered=bool(data["recovered"]), seconds=data.get("seconds"))
+
+
+@dataclass
+class Sensitivity(Property):
+    """The rollback matrix's cells replayed under the other bundled timing profiles:
+    profile name -> ``cell_key`` -> outcome. The run's own profile is in ``RollbackMatrix``."""
+
+    key: ClassVar[str] = "sensitivity"
+    outcomes: dict[str, dict[str, ProfileOutcome]] | None = None
+
+    @classmethod
+    def _decode(cls, data: dict[str, Any]) -> dict[str, Any]:
+        if data.get("outcomes") is not None:
+            data["outcomes"] = {profile: {key: ProfileOutcome.from_dict(o) for key, o in cells.items()}
+                                for profile, cells in data["outcomes"].items()}
+        return data
 
 
 @dataclass(frozen=True)
@@ -469,7 +501,7 @@ class ConfigOwnership(Property):
 
 PROPERTIES: dict[str, type[Property]] = {
     cls.key: cls
-    for cls in (DriftAfterDeploy, Clobber, ExplicitVersion, Rollback, RollbackMatrix, MultiServiceRelease,
+    for cls in (DriftAfterDeploy, Clobber, ExplicitVersion, Rollback, RollbackMatrix, Sensitivity, MultiServiceRelease,
                 VersionSkew, AutoscalingDrift, CdPermissions, ConfigOwnership)
 }
 

@@ -38,6 +38,7 @@ pytest_plugins = [
 # the real_aws scenarios run on it), aws (real AWS: only with --allow-real-aws and an allowed
 # account, checked before any test runs).
 BACKENDS = ("moto", "server", "localstack", "aws")
+SENSITIVITY = ("off", "quick", "full")  # --sensitivity: how much of the matrix other profiles replay (harness.plugin.scenarios)
 
 # name(arguments): what it means, as `pytest --markers` shows it
 MARKERS = {
@@ -74,6 +75,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--profile", dest="harness_profile", default=None, metavar="NAME|FILE",
                     help="the simulator's timing profile: fargate, ec2-cached, fast (the default here: quick, "
                     "uncalibrated; `harness compare` runs fargate) or a profile file (docs/timing-profiles.md)")
+    group.addoption("--sensitivity", dest="harness_sensitivity", choices=SENSITIVITY, default="off",
+                    help="scenarios: replay the rollback matrix under every other bundled timing profile too, for the "
+                    "report's sensitivity section: quick (approaches whose CD runs Terraform only in the crash column: "
+                    "each of their cells is seconds of real Terraform), full (every cell), off (the default here; "
+                    "`harness compare` runs quick)")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "
                     "Terraform-backed cells are reported as not measured")

@@ -28,6 +28,7 @@ timing record for bench/compare.py.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -55,17 +56,55 @@ def phase_period(params: Any, poll: float = 5.0) -> float:
     return float(min(math.lcm(*(int(v) for v in intervals)), 3600))
 
 
+SENSITIVITY_ARG = "sensitivity_profile"  # a scenario taking it runs once per other bundled timing profile
+QUICK_MODES = ("crash-at-once",)  # --sensitivity quick: the only column an approach whose CD runs Terraform replays
+
+
+def other_profiles(config: pytest.Config) -> list[Any]:
+    """The bundled timing profiles the sensitivity pass replays the matrix under: every one but the run's
+    own; none without --sensitivity, or where tasks really run (their seconds are the backend's)."""
+    from harness.ecs import profiles
+
+    if config.getoption("harness_sensitivity", "off") == "off" or config.stash.get(backend_key, "moto") not in ("moto", "server"):
+        return []
+    own = config.stash.get(profile_key, None)
+    return [profiles.load(name) for name in profiles.BUNDLED if own is None or name != own.name]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "approach" in metafunc.fixturenames:
         chosen = rows()
         if metafunc.config.getoption("harness_only_described", False):
             chosen = tuple(row for row in chosen if row.described)
         metafunc.parametrize("approach", [pytest.param(row, id=row.name) for row in chosen])
+    if SENSITIVITY_ARG in metafunc.fixturenames:
+        # None (deselected below) when there is no pass: an empty parameter list would read as a skip
+        others = other_profiles(metafunc.config) or [None]
+        metafunc.parametrize(SENSITIVITY_ARG, [pytest.param(p, id=p.name if p is not None else "none") for p in others])
+
+
+def replayed_under_other_profile(item: pytest.Item) -> bool:
+    """Does this sensitivity cell run? Not without a pass; with ``quick``, an approach whose CD runs
+    Terraform (no stand-in) replays only ``QUICK_MODES``: each of its cells is seconds of real Terraform."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or SENSITIVITY_ARG not in callspec.params:
+        return True
+    if callspec.params[SENSITIVITY_ARG] is None:
+        return False
+    approach, mode = callspec.params.get("approach"), callspec.params.get("mode")
+    quick = item.config.getoption("harness_sensitivity", "off") == "quick"
+    return not (quick and isinstance(approach, Entry) and not approach.stand_in
+                and getattr(mode, "key", None) not in QUICK_MODES)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--only-approaches``: the described approaches' scenarios only (the deploy
-    tool's own scenarios, which take no approach, are deselected too)."""
+    tool's own scenarios, which take no approach, are deselected too); the sensitivity
+    cells this run does not replay (``replayed_under_other_profile``)."""
+    unreplayed = [item for item in items if not replayed_under_other_profile(item)]
+    if unreplayed:
+        config.hook.pytest_deselected(items=unreplayed)
+        items[:] = [item for item in items if replayed_under_other_profile(item)]
     if not config.getoption("harness_only_described", False):
         return
     def replays_an_approach(item: pytest.Item) -> bool:
@@ -128,6 +167,21 @@ def make_approach_world(request: pytest.FixtureRequest, approach: Entry, measure
         pytest.skip(f"not measured: the scenarios need the ECS simulator (harness serve); --backend {backend} "
                     "has none: use --backend moto or server")
     scenario_server = request.getfixturevalue("scenario_server")
+    other = sensitivity_profile_of(request.node)
+    with contextlib.ExitStack() as timing:
+        if other is not None:  # a cell of the sensitivity pass: the same worlds, timed by another profile
+            timing.enter_context(scenario_server.using_params(other.params))
+        yield from _served_world(request, approach, measurements, scenario_server)
+
+
+def sensitivity_profile_of(item: pytest.Item) -> Any:
+    """The other timing profile a sensitivity cell runs under (``--sensitivity``), None for any other test."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(SENSITIVITY_ARG) if callspec is not None else None
+
+
+def _served_world(request: pytest.FixtureRequest, approach: Entry, measurements: Measurements,
+                  scenario_server: Any) -> Iterator[Callable[..., World]]:
     approach_worlds = request.getfixturevalue("approach_worlds")
     scenario_server.align(phase_period(scenario_server.params))
     test = request.node.nodeid

@@ -8,7 +8,8 @@
 - ``report.html`` self-contained (inline CSS and SVG): the same, the matrix as a
                   heat map, per failure mode small multiples (approaches side by
                   side on one time axis) and, per approach, the timeline chart
-                  of its failing deploy and rollback;
+                  of its failing deploy and rollback; with a sensitivity pass
+                  (``sensitivity``), which rankings hold under every timing profile;
 - ``rollback-timelines.png`` every approach's timeline, for the README
                   (only when at least one rollback timeline was measured);
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.metrics.results import Results, Rollback
-from harness.report import charts, guide
+from harness.report import charts, guide, sensitivity
 from harness.report.matrix import build_matrix
 from harness.report.table import Table, approach_label, build_table
 from harness.report.writers import header_lines, markdown, print_table, report_html, report_json
@@ -48,8 +49,12 @@ def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Co
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     table = build_table(results)
+    matrix = build_matrix(results)
+    held = sensitivity.build_sensitivity(results, matrix)
+    pick = (*guide.terminal_lines(guide.what_to_pick(results, matrix)),
+            *([f"Sensitivity to the timing profile (report.md, 'Sensitivity'): {held.summary()}"] if held is not None else []))
     paths = ReportPaths(out / "report.md", out / "report.json", out / "report.html", None, table,
-                        tuple(header_lines(results)), tuple(guide.terminal_lines(guide.what_to_pick(results, build_matrix(results)))))
+                        tuple(header_lines(results)), pick)
     paths.markdown.write_text(markdown(results, table), encoding="utf-8")
     paths.json.write_text(report_json(results, table), encoding="utf-8")
     paths.html.write_text(report_html(results, table), encoding="utf-8")

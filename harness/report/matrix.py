@@ -16,7 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.metrics.results import CDS, Results, RollbackCell, RollbackMatrix, cell_key, split_cell_key
+from harness.approaches import CDS
+from harness.metrics.results import Results, RollbackCell, RollbackMatrix, cell_key, split_cell_key
 from harness.report.table import approach_label
 
 CAPABLE_ROW = "+capable-cd"  # a matrix row of an approach under its most capable CD: "<approach>+capable-cd"

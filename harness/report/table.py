@@ -62,7 +62,8 @@ def approach_label(name: str) -> str:
     return BY_NAME[name].label if name in BY_NAME else _recorded.get(name, {}).get("label", name)
 
 
-def _short_label(name: str) -> str:
+def short_label(name: str) -> str:
+    """``"5 template"``; a name outside the table as it is."""
     return BY_NAME[name].short_label if name in BY_NAME else _recorded.get(name, {}).get("short_label", name)
 
 
@@ -75,7 +76,7 @@ def build_table(results: Results, columns: tuple[Column, ...] = COLUMNS) -> Tabl
         for col in columns:
             value, prop = col.measure(results, approach)
             cells.append(Cell(value, col.text(value, prop), approach in won[col.key], col.compact_text(value, prop)))
-        rows.append(Row(approach, approach_label(approach), _short_label(approach), tuple(cells)))
+        rows.append(Row(approach, approach_label(approach), short_label(approach), tuple(cells)))
     return Table(columns, tuple(rows), won)
 
 

@@ -19,7 +19,7 @@ from harness.metrics.columns import Column
 from harness.metrics.results import CdPermissions, Clobber, DriftAfterDeploy, MultiServiceRelease, Results, Rollback
 from harness.report import charts
 from harness.report.claims import judge_all
-from harness.report import guide
+from harness.report import guide, sensitivity
 from harness.report.matrix import (MODE_TABLE_HEADER, Matrix, MatrixColumn, build_matrix, differences, row_label)
 from harness.report.table import WINNER_MARK, Table, approach_label, json_value
 
@@ -152,6 +152,7 @@ def markdown(results: Results, table: Table) -> str:
         lines.append(f"- **{verdict.verdict}**: {claim.who}: \"{claim.said}\". {_md_escape(verdict.measured)} "
                      f"([evidence](#{claim.evidence}))")
     lines += _md_matrix(matrix, matrix_legend(results), results.phase_seconds())
+    lines += _md_sensitivity(sensitivity.build_sensitivity(results, matrix))
     lines += ["", "## Per approach", ""]
     for row in table.rows:
         lines += _md_details(results, row.approach)
@@ -224,6 +225,19 @@ def _md_matrix(matrix: Matrix | None, legend: str, tolerance: float = 10.0) -> l
         lines += ["", f'<a id="mode-{mode}"></a>', "", f"### {title}", "", f"{_md_escape(what)}.", ""]
         lines += ["| " + " | ".join(MODE_TABLE_HEADER) + " |", "|" + "---|" * len(MODE_TABLE_HEADER)]
         lines += ["| " + " | ".join(_md_escape(text) for text in row.texts) + " |" for row in matrix.mode_rows(columns)]
+    return lines
+
+
+def _md_sensitivity(view: sensitivity.SensitivityView | None) -> list[str]:
+    if view is None:
+        return []
+    header = sensitivity.header(view)
+    lines = ["", f'<a id="{sensitivity.ANCHOR}"></a>', "", "## Sensitivity: do the rankings hold under other timings?", "",
+             _md_escape(sensitivity.intro(view)), ""]
+    if view.partial:
+        lines += [_md_escape(sensitivity.partial_text(view)), ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_escape(t) for t in sensitivity.row_texts(view, r)) + " |" for r in view.rankings]
     return lines
 
 
@@ -453,6 +467,23 @@ def _html_matrix(results: Results, matrix: Matrix | None) -> list[str]:
     return out
 
 
+def _html_sensitivity(view: sensitivity.SensitivityView | None) -> list[str]:
+    if view is None:
+        return []
+    e = html.escape
+    out = [f'<h2 id="{sensitivity.ANCHOR}">Sensitivity: do the rankings hold under other timings?</h2>',
+           f"<p>{e(sensitivity.intro(view))}</p>"]
+    if view.partial:
+        out.append(f"<p>{e(sensitivity.partial_text(view))}</p>")
+    out.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in sensitivity.header(view)) + "</tr></thead><tbody>")
+    for ranking in view.rankings:
+        column, cd, *winners, verdict = sensitivity.row_texts(view, ranking)
+        out.append(f"<tr><th>{e(column)}</th><td>{e(cd)}</td>" + "".join(f"<td>{e(w)}</td>" for w in winners)
+                   + f'<td class="{"" if ranking.holds else "m-slow"}">{e(verdict)}</td></tr>')
+    out.append("</tbody></table>")
+    return out
+
+
 def _mode_figure(matrix: Matrix, columns: list[MatrixColumn]) -> Any:
     """The failure mode's small multiples: an approach per row, a strategy per column."""
     rows = []
@@ -506,6 +537,7 @@ def report_html(results: Results, table: Table) -> str:
                    f'(<a href="#{e(claim.evidence)}">evidence</a>)</li>')
     out.append("</ul>")
     out += _html_matrix(results, matrix)
+    out += _html_sensitivity(sensitivity.build_sensitivity(results, matrix))
     out.append("<h2>Failing deploy and rollback, per approach</h2>")
     for row in table.rows:
         out.append(f'<section class="approach" id="details-{e(row.approach)}"><h3>{e(row.label)}</h3>')

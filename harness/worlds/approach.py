@@ -112,7 +112,8 @@ class World:
         """Inside the block, CD is ``which``: the approach's own, as the article sketches it
         (``ARTICLE``), or the most capable one it allows (``CAPABLE``: ``CapableCd`` around
         it). A shared world gets its own CD back after the block."""
-        from harness.approaches.capable import ARTICLE, CapableCd
+        from harness.approaches import ARTICLE
+        from harness.approaches.capable import CapableCd
 
         own = self._ready_approach()
         if which == ARTICLE:

@@ -36,10 +36,13 @@ def test_defaults_run_every_scenario_with_two_workers_one_approach_per_worker() 
     assert argv[argv.index("--backend") + 1] == "moto"
     assert "--no-terraform" not in argv
     assert argv[argv.index("--profile") + 1] == "fargate"  # the calibrated numbers, not the tests' fast ones
+    assert argv[argv.index("--sensitivity") + 1] == "quick"  # the other profiles replay the matrix, Terraform's in part
 
 
 def test_options_reach_pytest() -> None:
-    argv = pytest_args(parse("--no-terraform", "-n", "0", "--out", "x", "--backend", "server", "-k", "template"))
+    argv = pytest_args(parse("--no-terraform", "-n", "0", "--out", "x", "--backend", "server", "-k", "template",
+                             "--sensitivity", "full"))
+    assert argv[argv.index("--sensitivity") + 1] == "full"
     # -n 0 reaches pytest (pyproject's addopts would start workers otherwise), without --dist
     assert "--no-terraform" in argv and argv[argv.index("-n") + 1] == "0" and "--dist" not in argv
     assert argv[argv.index("--report-dir") + 1] == "x"

@@ -126,3 +126,18 @@ def test_align_starts_what_comes_next_at_the_same_phase_of_every_periodic_pass()
     odd = profiles.load("fargate").params.__class__(scheduler_interval=7.0)
     assert phase_period(odd) == 420.0  # lcm(7, 30, 5, 60)
     assert phase_period(odd.__class__(scheduler_interval=2.5)) == 3600.0  # no whole lcm: an hour
+
+
+def test_using_params_times_the_simulator_by_another_profile_inside_the_block_only() -> None:
+    from harness.ecs import profiles
+
+    fargate, fast = profiles.load("fargate").params, profiles.load("fast").params
+    with HarnessServer(speed=0.0, params=fargate) as server:
+        with server.using_params(fast):
+            assert server.params is fast and server.sim.params is fast and server.sim.runner.params is fast
+            with server.modelling_terraform() as model:  # Terraform's model is the profile's too
+                assert model.startup == fast.terraform_startup_seconds
+        assert server.params is fargate and server.sim.params is fargate and server.sim.runner.params is fargate
+        with pytest.raises(RuntimeError, match="boom"), server.using_params(fast):
+            raise RuntimeError("boom")  # a failing cell gives the worker's server its own timing back
+        assert server.sim.runner.params is fargate
