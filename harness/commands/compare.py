@@ -41,8 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "measurements), ec2-cached, fast, or a profile file (docs/timing-profiles.md)")
     parser.add_argument("--sensitivity", choices=("quick", "full", "off"), default="quick",
                         help="replay the rollback matrix under every other bundled timing profile for the report's "
-                        "sensitivity section: quick (the default; approaches whose CD runs Terraform only in the crash "
-                        "column: each of their cells is seconds of real Terraform), full (every cell: minutes more), off")
+                        "sensitivity section: quick (the default; approaches on their own Terraform world, 4a/4b and "
+                        "the examples, only in the crash column: each of their cells costs seconds of wall time), full (every cell: minutes more), off")
     parser.add_argument("-n", "--workers", default="2", metavar="N",
                         help="pytest-xdist workers: a number, 'auto', or 0 for none (default 2)")
     parser.add_argument("--backend", choices=BACKENDS, default="moto",

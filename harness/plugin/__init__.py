@@ -77,8 +77,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "uncalibrated; `harness compare` runs fargate) or a profile file (docs/timing-profiles.md)")
     group.addoption("--sensitivity", dest="harness_sensitivity", choices=SENSITIVITY, default="off",
                     help="scenarios: replay the rollback matrix under every other bundled timing profile too, for the "
-                    "report's sensitivity section: quick (approaches whose CD runs Terraform only in the crash column: "
-                    "each of their cells is seconds of real Terraform), full (every cell), off (the default here; "
+                    "report's sensitivity section: quick (approaches on their own Terraform world, 4a/4b and "
+                    "the examples, only in the crash column: each of their cells costs seconds of wall time), full (every cell), off (the default here; "
                     "`harness compare` runs quick)")
     group.addoption("--no-terraform", dest="harness_no_terraform", action="store_true", default=False,
                     help="scenarios: measure only what needs no Terraform (the boto3 stand-in); "

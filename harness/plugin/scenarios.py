@@ -57,7 +57,7 @@ def phase_period(params: Any, poll: float = 5.0) -> float:
 
 
 SENSITIVITY_ARG = "sensitivity_profile"  # a scenario taking it runs once per other bundled timing profile
-QUICK_MODES = ("crash-at-once",)  # --sensitivity quick: the only column an approach whose CD runs Terraform replays
+QUICK_MODES = ("crash-at-once",)  # --sensitivity quick: the only column an approach without a stand-in replays
 
 
 def other_profiles(config: pytest.Config) -> list[Any]:
@@ -84,8 +84,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def replayed_under_other_profile(item: pytest.Item) -> bool:
-    """Does this sensitivity cell run? Not without a pass; with ``quick``, an approach whose CD runs
-    Terraform (no stand-in) replays only ``QUICK_MODES``: each of its cells is seconds of real Terraform."""
+    """Does this sensitivity cell run? Not without a pass; with ``quick``, an approach without a boto3
+    stand-in (its own Terraform world; 4a/4b's CD is Terraform) replays only ``QUICK_MODES``: each of its
+    cells costs seconds of wall time."""
     callspec = getattr(item, "callspec", None)
     if callspec is None or SENSITIVITY_ARG not in callspec.params:
         return True

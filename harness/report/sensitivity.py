@@ -43,6 +43,8 @@ class Ranking:
         if not won:
             return "none back"
         seconds = self.outcomes[profile][won[0]].seconds
+        if len(won) == len(self.outcomes[profile]):
+            return f"all {len(won)} tie: {seconds:.0f} s"
         return f"{', '.join(short_label(a) for a in won)}: {seconds:.0f} s"
 
 
@@ -152,12 +154,13 @@ def intro(view: SensitivityView) -> str:
 
 
 def partial_text(view: SensitivityView) -> str:
-    """Which approaches were replayed in only some columns, and how to replay all."""
+    """Which approaches were replayed in only some columns (``--sensitivity quick``), and how to replay all."""
     if not view.partial:
         return ""
     return (f"{', '.join(short_label(a) for a in view.partial)}: replayed under the other profiles in part of the "
-            "columns only (their CD runs real Terraform, seconds of wall time per cell; `harness compare "
-            "--sensitivity full` replays every cell); elsewhere they are ranked under this run's profile only.")
+            "columns (the crash column): they run on their own Terraform configuration, not a boto3 stand-in, so each "
+            "replayed cell costs seconds of wall time; `harness compare --sensitivity full` replays every cell. "
+            "Elsewhere they are in the matrix under this run's profile only.")
 
 
 def header(view: SensitivityView) -> tuple[str, ...]:
