@@ -8,6 +8,7 @@
     python3 dev.py report merge   harness report merge|screenshot: a sharded run's report; its picture
     python3 dev.py localstack up  harness localstack: LocalStack in Docker for --backend localstack
     python3 dev.py aws cleanup    harness aws cleanup --run-id ID: what a killed run left on real AWS
+    python3 dev.py docs           regenerate the docs' generated pages (command reference; figures)
     python3 dev.py test [ARGS]    pytest: the whole suite, or ARGS (e.g. tests/deploy)
     python3 dev.py bench NAME     a benchmark from bench/ (bench/NAME.py)
     python3 dev.py run CMD ...    any command inside the virtualenv (the lint gate: run ruff check ., run mypy)
@@ -27,8 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("DEV_VENV", ROOT / ".venv"))
-EXTRAS = "harness,bench,lint"  # lint: ruff, mypy, import-linter and the stubs .ci/run checks with
-HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack", "aws", "profiles")  # passed to `harness` (harness/commands/__init__.py's COMMANDS)
+EXTRAS = "harness,bench,lint,docs"  # lint: ruff, mypy, import-linter and the stubs .ci/run checks with; docs: mkdocs
+HARNESS_COMMANDS = ("compare", "demo", "serve", "rehearse", "report", "localstack", "aws", "profiles", "docs")  # passed to `harness` (harness/commands/__init__.py's COMMANDS)
 COMMANDS = (*HARNESS_COMMANDS, "test", "bench", "run")
 
 

@@ -5,4 +5,4 @@ CLI's `deploy` runs it), `plan.prepare`, `deploy.deploy`, `diff.diff`,
 `prune.prune`; the CLI is `ecs_template_deploy.cli.main`.
 """
 
-__version__ = "0.1.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
+__version__ = "0.2.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)

@@ -2,7 +2,7 @@
 
 The CLI catches `DeployToolError` once, prints its message on one line (plus,
 after the tool changed something, where things stand and the command that
-finishes the job) and exits with `exit_code`. The codes are in the README.
+finishes the job) and exits with `exit_code`. The codes are in docs/deploy-tool/index.md.
 
 `aws_call` turns botocore failures into `AwsError`s that say whether retrying
 can help (`transient`) and whether AWS may have applied the call anyway

@@ -55,7 +55,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
             "ecs:RegisterTaskDefinition", "ecs:TagResource", "ecr:DescribeImages", "ecs:RunTask", "ecs:ListTasks",
             "ecs:DescribeTasks"),
 }
-# Actions a command needs only in some runs: when, in the words the README uses.
+# Actions a command needs only in some runs: when, in the words docs/deploy-tool/iam.md uses.
 SITUATIONAL: dict[str, str] = {
     "ecs:StopServiceDeployment": "rolling back a blue/green, linear or canary deployment by its traffic shift",
     "ecs:ContinueServiceDeployment": "answering a PAUSE lifecycle hook (--on-pause continue or rollback, and continue)",

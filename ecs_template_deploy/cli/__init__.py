@@ -115,6 +115,8 @@ class Stopped(BaseException):
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
+    """The complete parser (every command of COMMANDS) and each command's module, by name;
+    builds, never runs: `main` parses with it, and the docs' command reference is made from it."""
     parser = Parser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
@@ -407,7 +409,7 @@ def _finish(context: Context | None, args: argparse.Namespace, argv: list[str], 
 
 
 def main(argv: list[str] | None = None, *, session: Any = None, clock: Any = None) -> int:
-    """Run one command; return its exit code (see the README's table).
+    """Run one command; return its exit code (docs/deploy-tool/index.md has the table).
 
     `session` lets a caller (a test, the harness) pass a prepared boto3 Session;
     `clock` (with `now()` and `sleep(seconds)`) replaces the wall clock for waiting.

@@ -9,12 +9,14 @@ AWS (moto plus an ECS rollout simulator on a virtual clock) and compare them.
   harness aws cleanup --run-id ID     remove what a run on real AWS left (a killed run)
   harness rehearse   predict one service's recovery from its real settings, and what would cut it
   harness profiles   the simulator's timing profiles, each value with its source
+  harness docs       regenerate the docs' generated pages (the command reference); --check: are they current
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+from typing import Callable
 
 # The harness's commands live in this package, one module each: the top layer, the
 # only code that may import any other harness package (pyproject's import-linter contracts).
@@ -28,26 +30,44 @@ COMMANDS["localstack"] = "harness.commands.localstack"  # LocalStack in Docker f
 COMMANDS["aws"] = "harness.commands.aws"  # real AWS: remove what a killed run left
 COMMANDS["rehearse"] = "harness.commands.rehearse"  # one service's settings replayed: predicted recovery, levers
 COMMANDS["profiles"] = "harness.commands.profiles"  # the timing profiles and their sources
+COMMANDS["docs"] = "harness.commands.docs"  # the docs' generated pages: the command reference
 
 
-def main(argv: list[str] | None = None) -> int:
-    # One subcommand per module, registered in COMMANDS; each module's docstring is its help.
+class ExtraMissing(Exception):
+    """A command module needs a package of the harness's extras that is not installed."""
+
+    def __init__(self, name: str | None) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The complete `harness` parser, one subcommand per module of COMMANDS (its docstring is
+    its help), built without running anything; ExtraMissing when an extra is not installed."""
     parser = argparse.ArgumentParser(prog="harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules = {}
     for name, module_name in COMMANDS.items():
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as err:  # the deploy tool's wheel alone: the harness's extras are not there
             if (err.name or "").split(".")[0] in ("harness", "ecs_template_deploy"):
                 raise
-            print(f"harness: {err.name} is not installed: the harness needs its extras: "
-                  "pip install 'ecs-template-deploy[harness]' (or python3 dev.py in a clone)", file=sys.stderr)
-            return 2
-        modules[name] = module
+            raise ExtraMissing(err.name) from err
         doc = (module.__doc__ or "").strip()
         module.add_arguments(sub.add_parser(name, help=doc.splitlines()[0], description=doc,
                                             formatter_class=argparse.RawDescriptionHelpFormatter))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+    except ExtraMissing as missing:
+        print(f"harness: {missing.name} is not installed: the harness needs its extras: "
+              "pip install 'ecs-template-deploy[harness]' (or python3 dev.py in a clone)", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
-    return modules[args.command].run(args)
+    # build_parser imported every command's module: this only looks it up
+    run: Callable[[argparse.Namespace], int] = importlib.import_module(COMMANDS[args.command]).run
+    return run(args)

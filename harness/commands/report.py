@@ -99,13 +99,21 @@ def report_parts(markdown: str) -> dict[str, str]:
 
 
 def splice(text: str, parts: dict[str, str]) -> str:
-    """``text`` with each marked part replaced; a ValueError naming a marker that is missing."""
+    """``text`` with each part it marks (``<!-- report: NAME -->`` ... ``<!-- /report -->``, NAME one of
+    ``README_PARTS``) replaced; a ValueError when it marks none, or opens a marker it does not close."""
+    found = 0
     for name in README_PARTS:
         begin, end = f"<!-- report: {name} -->\n", "<!-- /report -->"
-        if begin not in text or end not in text.split(begin, 1)[1]:
-            raise ValueError(f"no '<!-- report: {name} -->' ... '<!-- /report -->' markers: add them where the part goes")
+        if begin not in text:
+            continue
+        if end not in text.split(begin, 1)[1]:
+            raise ValueError(f"'<!-- report: {name} -->' is not closed: add '<!-- /report -->' after it")
         head, rest = text.split(begin, 1)
         text = head + begin + parts[name] + "\n" + end + rest.split(end, 1)[1]
+        found += 1
+    if not found:
+        raise ValueError(f"no '<!-- report: NAME -->' ... '<!-- /report -->' markers (NAME: {', '.join(README_PARTS)}): "
+                         "add them where the parts go")
     return text
 
 

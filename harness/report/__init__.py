@@ -24,10 +24,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.metrics.results import Results, Rollback
-from harness.report import charts, guide, sensitivity
+from harness.metrics.results import Results
+from harness.report import guide, sensitivity
 from harness.report.matrix import build_matrix
-from harness.report.table import Table, approach_label, build_table
+from harness.report.published import timelines_png
+from harness.report.table import Table, build_table
 from harness.report.writers import header_lines, markdown, print_table, report_html, report_json
 
 __all__ = ["ReportPaths", "write_reports", "build_table", "print_table"]
@@ -58,15 +59,11 @@ def write_reports(results: Results, out_dir: str | os.PathLike[str], console: Co
     paths.markdown.write_text(markdown(results, table), encoding="utf-8")
     paths.json.write_text(report_json(results, table), encoding="utf-8")
     paths.html.write_text(report_html(results, table), encoding="utf-8")
-    timelines = [
-        (approach_label(name), rollback.timeline)
-        for name in results.approaches()
-        if (rollback := results.get(name, Rollback)) is not None and rollback.timeline is not None and rollback.timeline.samples
-    ]
     png_path = out / "rollback-timelines.png"
     png_path.unlink(missing_ok=True)  # never leave a chart of an earlier run beside this report
-    if timelines:
-        png_path.write_bytes(charts.png(charts.timelines_figure(timelines)))
+    png = timelines_png(results)
+    if png is not None:
+        png_path.write_bytes(png)
         paths = ReportPaths(paths.markdown, paths.json, paths.html, png_path, table, paths.said, paths.pick)
     if console is not None:
         print_table(table, console)

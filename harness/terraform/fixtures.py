@@ -90,7 +90,7 @@ def skip_without_provider(err: TerraformError, what: str) -> None:
     re-raises)."""
     if provider_unavailable(err) and not required():
         pytest.skip(f"{what} needs Terraform's AWS provider, which `terraform init` could not install "
-                    "(offline?): set HARNESS_TF_PROVIDER_MIRROR to a provider mirror (see the README)"
+                    "(offline?): set HARNESS_TF_PROVIDER_MIRROR to a provider mirror (see docs/harness/terraform.md)"
                     + (f"; {looked}" if (looked := TerraformSettings.from_env().looked_in) else ""))
 
 

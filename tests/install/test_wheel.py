@@ -73,6 +73,25 @@ def test_the_wheel_depends_on_boto3_alone_outside_the_extras(installed):
     assert f"Version: {__version__}" in metadata
 
 
+def test_the_wheel_says_what_a_package_index_shows(installed):
+    """Classifiers, project URLs and the README as a Markdown long description that renders."""
+    wheel, _ = installed
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+    headers, _, description = metadata.partition("\n\n")
+    assert "Description-Content-Type: text/markdown" in headers
+    assert "Classifier: Programming Language :: Python :: 3.11" in headers
+    assert "Classifier: License :: OSI Approved :: MIT License" in headers
+    urls = {line.split(": ", 1)[1].split(",")[0] for line in headers.splitlines() if line.startswith("Project-URL:")}
+    assert {"Homepage", "Documentation", "Changelog"} <= urls
+    assert description.strip() == (ROOT / "README.md").read_text().strip()
+    # what PyPI does with it: CommonMark rendered to HTML, here with markdown-it (rich's dependency)
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").enable("table").render(description)
+    assert "<h1>" in rendered and "<table>" in rendered and "<pre><code" in rendered
+
+
 def test_the_installed_tool_answers_version_and_help(installed):
     _, bin_dir = installed
     version = subprocess.run([str(bin_dir / "ecs-template-deploy"), "--version"], capture_output=True, text=True,

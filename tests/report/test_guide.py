@@ -108,6 +108,13 @@ def test_the_readme_takes_the_runs_guide_table_and_matrix_between_its_markers(tm
     assert run(argparse.Namespace(action="readme", report=str(tmp_path / "report"), into=str(readme))) == 0
     assert readme.read_text() == again  # the same run gives the same README
 
+    readme.write_text("# Only the guide\n<!-- report: what-to-pick -->\nstale\n<!-- /report -->\n")
+    assert run(argparse.Namespace(action="readme", report=str(tmp_path / "report"), into=str(readme))) == 0
+    assert "| If | Pick | Measured |" in readme.read_text() and "| Approach |" not in readme.read_text()
+
     readme.write_text("# no markers\n")
     assert run(argparse.Namespace(action="readme", report=str(tmp_path / "report"), into=str(readme))) == 2
-    assert "no '<!-- report: what-to-pick -->'" in capsys.readouterr().err
+    assert "no '<!-- report: NAME -->'" in capsys.readouterr().err
+    readme.write_text("<!-- report: table -->\nnot closed\n")
+    assert run(argparse.Namespace(action="readme", report=str(tmp_path / "report"), into=str(readme))) == 2
+    assert "'<!-- report: table -->' is not closed" in capsys.readouterr().err

@@ -211,7 +211,8 @@ def test_continue_on_a_service_without_pause_hooks_is_bad_input_and_changes_noth
 
 
 def test_the_readme_sample_is_what_deploy_prints(tool_world):
-    """README's PAUSE sample: the lines `deploy --tag v2 --on-pause fail` prints on this world, hook ids shortened."""
+    """The docs' PAUSE sample (docs/deploy-tool/ecs-2026.md): the lines `deploy --tag v2 --on-pause fail` prints
+    on this world, hook ids shortened."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
         code = main(["deploy", "--cluster", tool_world.names.cluster, "--service", tool_world.names.service, "--template",
@@ -223,9 +224,9 @@ def test_the_readme_sample_is_what_deploy_prints(tool_world):
         return re.sub(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "HOOK", text).replace(
             "705fca16-...", "HOOK")
 
-    readme = Path(__file__).resolve().parents[2] / "README.md"
+    readme = Path(__file__).resolve().parents[2] / "docs" / "deploy-tool" / "ecs-2026.md"
     sample = readme.read_text().split("`deploy --tag v2 --on-pause fail` printed:", 1)[1].split("```", 2)[1]
     printed = hooks_shortened(out.getvalue() + err.getvalue()).splitlines()   # progress on stdout, the end on stderr
     for line in hooks_shortened(sample).strip().splitlines():
         if line != "...":
-            assert line in printed, f"README line not printed: {line}\nprinted:\n" + "\n".join(printed)
+            assert line in printed, f"docs line not printed: {line}\nprinted:\n" + "\n".join(printed)

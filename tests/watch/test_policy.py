@@ -30,7 +30,7 @@ from harness.backends.embedded import ACCOUNT, EmbeddedAws
 from harness.metrics.iam import ApiCall, ApiCallRecorder, permissions_for
 from harness.worlds.tool import CLUSTER, CONTAINER, REGION, REPOSITORY, SERVICE, TEMPLATE, ToolWorld
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "deploy-tool" / "iam.md"  # the IAM page of the docs
 TASK_ROLE = f"arn:aws:iam::{ACCOUNT}:role/web-task"
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/web-execution"
 TARGET = ["--cluster", CLUSTER, "--service", SERVICE, "--template", TEMPLATE]
@@ -323,7 +323,7 @@ def test_the_terraform_form_holds_the_same_kind_of_document_and_terraform_parses
 
 
 def test_the_readme_sample_is_what_the_command_prints(recorded):
-    section = README.read_text().split("### IAM permissions for the CD role", 1)[1].split("\n## ", 1)[0]
+    section = README.read_text().split("# IAM permissions for the CD role", 1)[1].split("\n## ", 1)[0]
     command = " ".join(["policy", *TARGET, *(f"--command {c}" for c in README_COMMANDS)])
     assert command in " ".join(section.split())   # the section names the command it ran
     sample = json.loads(re.search(r"```json\n(.*?)\n```", section, re.S).group(1))
