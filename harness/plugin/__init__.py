@@ -27,7 +27,8 @@ from harness.plugin.state import (
 pytest_plugins = [
     "harness.terraform.fixtures",  # Terraform runner, endpoint, workspaces, skip check
     "harness.plugin.backends",  # aws: embedded moto + ECS simulator, or harness serve
-    "harness.plugin.measurements",  # measurements fixture, --report-dir: merged report at the end
+    "harness.plugin.measurements",  # measurements fixture, --report-dir (default report/): merged report at the end
+    "harness.plugin.scenario_lines",  # a line per scenario as it finishes, its skips grouped by reason in the summary
     "harness.plugin.scenarios",  # the approach parameter and its worlds
     "harness.plugin.scheduling",  # embedded before served, scenarios grouped by approach
     "harness.plugin.sharding",  # --shard K/N: one part of the matrix, for harness report merge

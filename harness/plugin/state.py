@@ -18,3 +18,7 @@ real_aws_identity_key = pytest.StashKey[Any]()  # --backend aws: the checked cal
 real_aws_parts_key = pytest.StashKey[Any]()  # --backend aws: makes the clock and image builder (tests pose as AWS)
 aws_dry_run_key = pytest.StashKey[Any]()  # --aws-dry-run: the harness.backends.posing.PosingAws of this process
 call_report_key = pytest.StashKey[Any]()  # on an item: its call phase's report (a real run says how its scenario ended)
+recorded_key = pytest.StashKey[list]()  # on an item: the (approach, Property) pairs its test recorded (its line)
+results_dir_key = pytest.StashKey[Path]()  # no --report-dir: where this run's results gather (a temporary directory)
+default_report_key = pytest.StashKey[Path]()  # no --report-dir: where the report goes if scenarios ran (<rootdir>/report)
+scenarios_ran_key = pytest.StashKey[bool]()  # the controller heard a report of a test under scenarios/
