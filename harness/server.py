@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import hashlib
 import io
 import ipaddress
 import json
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ from harness.ecs import api
 from harness.ecs.images import ImageBehaviour
 from harness.ecs.params import Params
 from harness.ecs.simulator import Simulator
-from harness.metrics.iam_server import RecordingMiddleware
+from harness.metrics.iam_server import REPEATED, RecordingMiddleware
 
 CONTROL_PREFIX = "/_harness/"
 # Bounds on what a request may ask: beyond them the driver thread would spend
@@ -60,10 +61,41 @@ class TerraformTime:
     per_call: float
     commands: int = 0
     calls: int = 0
+    repeats: int = 0  # requests the provider sent again word for word within one command: not counted
+    _seen: set[str] = field(default_factory=set, repr=False)
 
     @property
     def seconds(self) -> float:
         return self.commands * self.startup + self.calls * self.per_call
+
+    def started(self) -> None:
+        """A new Terraform command: what it asks is new again."""
+        self.commands += 1
+        self._seen.clear()
+
+    def counts(self, request: str) -> bool:
+        """Does ``request`` (its action and parameters) cost a call? Not when this command already sent
+        it word for word: how often the provider repeats a request (a retry after a slow answer, one
+        more poll of a state it waits for) depends on this machine's timing, what it asks does not;
+        counting each distinct request once keeps the clock, and the calls a cell reports, the same
+        on any machine."""
+        if request in self._seen:
+            self.repeats += 1
+            return False
+        self._seen.add(request)
+        self.calls += 1
+        return True
+
+
+def _request_key(environ: dict) -> str:
+    """What a request asks (method, path, query, X-Amz-Target, body), without what differs per send
+    (signature, date, SDK attempt): two sends of one request have the same key. Reads the body
+    and puts it back for the app."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return "\n".join((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                      environ.get("HTTP_X_AMZ_TARGET", ""), hashlib.sha256(body).hexdigest()))
 
 
 class ControlError(ValueError):
@@ -311,8 +343,10 @@ class HarnessServer:
         model = self._terraform_time
         if model is not None and TERRAFORM_AGENT in environ.get("HTTP_USER_AGENT", ""):
             with self.clock.lock:  # one call at a time: the count, and so the clock, does not depend on threads
-                model.calls += 1
-                self._advance(model.per_call)
+                if model.counts(_request_key(environ)):
+                    self._advance(model.per_call)
+                else:  # a repeat: neither charged nor recorded as one of CD's calls
+                    environ[REPEATED] = True
         try:
             return self.recording(environ, start_response)
         except BaseException as err:
@@ -392,7 +426,7 @@ class HarnessServer:
         inside ``modelling_terraform``, its start-up passes on the virtual clock."""
         model = self._terraform_time
         if model is not None:
-            model.commands += 1
+            model.started()
             self._advance(model.startup)
 
     def align(self, period: float) -> None:

@@ -55,8 +55,13 @@ def identify(environ: dict[str, Any], body: bytes) -> tuple[str, str, str | None
     return None
 
 
+# environ key set by the server on a request Terraform's provider sent again, word for word, within one
+# command (harness.server.TerraformTime.counts): how often it repeats depends on timing, so it is not recorded
+REPEATED = "harness.repeated"
+
+
 class RecordingMiddleware:
-    """WSGI middleware: records the API calls passing through while recording is on."""
+    """WSGI middleware: records the API calls passing through while recording is on (not a ``REPEATED`` one)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], recorder: ApiCallRecorder | None = None) -> None:
         self.app = app
@@ -84,7 +89,7 @@ class RecordingMiddleware:
                 self._on = False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if self._on and (self._access_key is None
+        if self._on and not environ.get(REPEATED) and (self._access_key is None
                          or f"Credential={self._access_key}/" in environ.get("HTTP_AUTHORIZATION", "")):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""

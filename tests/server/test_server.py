@@ -141,3 +141,35 @@ def test_using_params_times_the_simulator_by_another_profile_inside_the_block_on
         with pytest.raises(RuntimeError, match="boom"), server.using_params(fast):
             raise RuntimeError("boom")  # a failing cell gives the worker's server its own timing back
         assert server.sim.runner.params is fargate
+
+
+def test_a_request_terraform_repeats_word_for_word_within_a_command_costs_and_counts_once() -> None:
+    """The provider's retries and extra polls depend on this machine's timing: a repeat is neither
+    charged on the clock nor recorded as one of CD's calls; a new command asks afresh."""
+    from harness.ecs import profiles
+    from harness.metrics.iam import ApiCallRecorder
+
+    def send(server: HarnessServer, target: str, body: bytes, agent: str = "aws-sdk-go-v2/1.0 terraform-provider-aws/5.100") -> None:
+        request = urllib.request.Request(f"{server.url}/", data=body, method="POST", headers={
+            "X-Amz-Target": f"AmazonEC2ContainerServiceV20141113.{target}", "Content-Type": "application/x-amz-json-1.1",
+            "User-Agent": agent, "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ecs/aws4_request, "
+            "SignedHeaders=host, Signature=0"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
+    params = profiles.load("fargate").params
+    with HarnessServer(speed=0.0, params=params) as server:
+        with server.recording.recording(ApiCallRecorder()) as calls, server.modelling_terraform() as model:
+            before = server.clock.now()
+            server.terraform_started("apply")
+            send(server, "ListClusters", b"{}")
+            send(server, "ListClusters", b"{}")  # a retry, or one more poll: the same request
+            send(server, "DescribeClusters", b'{"clusters": ["a"]}')
+            send(server, "DescribeClusters", b'{"clusters": ["b"]}')  # another question: counts
+            send(server, "ListClusters", b"{}", agent="Boto3/1.34")  # not Terraform's: never charged
+            assert (model.calls, model.repeats) == (3, 1)
+            assert server.clock.now() - before == pytest.approx(params.terraform_startup_seconds + 3 * params.terraform_seconds_per_call)
+            assert [c.action for c in calls.calls].count("ecs:ListClusters") == 1 + 1  # Terraform's once, boto3's
+            server.terraform_started("apply")  # the next command asks afresh
+            send(server, "ListClusters", b"{}")
+            assert (model.commands, model.calls, model.repeats) == (2, 4, 1)
