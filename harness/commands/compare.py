@@ -16,11 +16,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from harness.plugin import BACKENDS  # noqa: E402  (the backends the scenarios run on)
+from harness.plugin.measurements import NotMeasured
 from harness.report.not_measured import write_measured_where, write_not_measured
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"  # beside the harness package, in a clone
@@ -127,43 +127,6 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     if args.only_approaches:
         argv.append("--only-approaches")
     return argv
-
-
-NOT_APPLICABLE = "n/a:"
-
-
-class NotMeasured:
-    """Collects why scenarios did not run (skips), for the report's 'not measured' list,
-    and which passed (on a backend where tasks really run, the report lists them: their
-    verdicts are that backend's behaviour, not the simulator's).
-    A skip whose reason starts "n/a:" is a cell that does not exist (a failure mode
-    about another approach), not a measurement missing: it is left out."""
-
-    def __init__(self) -> None:
-        self.reasons: dict[str, str] = {}
-        self.passed: list[str] = []
-
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        if report.passed and report.when == "call":
-            self.passed.append(report.nodeid)
-        if report.failed and report.when == "teardown":  # e.g. a real run's teardown left resources
-            self.passed = [node for node in self.passed if node != report.nodeid]
-            node = report.nodeid.split("@", 1)[0]
-            before = self.reasons.get(node)
-            self.reasons[node] = (f"{before}; and in teardown: " if before else "failed in teardown: ") + _first_line(report)
-        if report.failed and report.when in ("setup", "call"):  # a failed scenario measured nothing either
-            self.reasons[report.nodeid.split("@", 1)[0]] = "failed: " + _first_line(report)
-        if report.skipped and report.when in ("setup", "call"):
-            longrepr = report.longrepr
-            reason = (longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)).removeprefix("Skipped: ")
-            if not reason.startswith(NOT_APPLICABLE):
-                self.reasons[report.nodeid.split("@", 1)[0]] = reason
-
-
-def _first_line(report: Any) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    lines = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
-    return lines[0] if lines else "see the output"
 
 
 def where_it_ran(args: argparse.Namespace) -> str | None:

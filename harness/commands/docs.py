@@ -160,7 +160,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"harness docs: {ROOT} is not a clone of the repository (no mkdocs.yml): run it in a clone, "
               f"as `{FIX}`", file=sys.stderr)
         return 2
-    differing = differing_files(ROOT, GENERATED, write=not args.check)
+    try:
+        differing = differing_files(ROOT, GENERATED, write=not args.check)
+    except (OSError, ValueError) as err:  # a missing or broken report.json, a page without its markers
+        print(f"harness docs: error: {err} (nothing was written)", file=sys.stderr)
+        return 2
     if args.check:
         for path in differing:
             print(f"harness docs: {path} differs from what the code makes now", file=sys.stderr)
@@ -179,20 +183,21 @@ def run(args: argparse.Namespace) -> int:
 
 def differing_files(root: Path, generated: list[Generated], *, write: bool) -> list[str]:
     """The paths of `generated` whose file under `root` is missing or differs from what its
-    function makes now; with `write`, each of them is (re)written."""
-    differing = []
+    function makes now; with `write`, each of them is (re)written. Everything is made before
+    anything is written: a generator that fails leaves every file as it was."""
+    made: dict[str, bytes] = {}
     for item in generated:
-        if not (write or item.checked):
-            continue
-        made = item.produce()
-        wanted = made.encode("utf-8") if isinstance(made, str) else made
-        target = root / item.path
-        if target.is_file() and target.read_bytes() == wanted:
-            continue
-        differing.append(item.path)
-        if write:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(wanted)
+        if write or item.checked:
+            text = item.produce()
+            made[item.path] = text.encode("utf-8") if isinstance(text, str) else text
+    differing = [path for path, wanted in made.items()
+                 if not ((root / path).is_file() and (root / path).read_bytes() == wanted)]
+    for path in differing if write else ():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")  # a kill mid-write leaves the old file whole
+        partial.write_bytes(made[path])
+        partial.replace(target)
     return differing
 
 

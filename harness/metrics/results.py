@@ -527,12 +527,14 @@ class Results:
     data: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
 
-    def phase_seconds(self) -> float:
+    def phase_seconds(self, profile: str | None = None) -> float:
         """How far two measurements of the same thing may land apart on the simulator: where
         the deploy falls between two scheduler passes, and between two of CD's polls. Seconds
-        closer than this say the same (a tie, no difference)."""
-        simulator = self.parameters.get("simulator") or {}
-        scenario = self.parameters.get("scenario") or {}
+        closer than this say the same (a tie, no difference). ``profile``: under a timing profile
+        the sensitivity pass replayed the matrix with (its recorded ``sensitivity`` parameters)."""
+        replayed = (self.parameters.get("sensitivity") or {}).get(profile) if profile is not None else None
+        simulator = replayed or self.parameters.get("simulator") or {}
+        scenario = replayed or self.parameters.get("scenario") or {}
         return float(simulator.get("scheduler_interval") or 5.0) + float(scenario.get("poll_interval_seconds") or 5.0)
 
     def approaches(self) -> list[str]:

@@ -154,36 +154,60 @@ def measurements(request: pytest.FixtureRequest, _results_sink: ResultsSink) -> 
     return measured
 
 
-class ScenariosHeard:
+class NotMeasured:
+    """Collects why tests did not run (skips, failures) for the report's "not measured" list,
+    and which passed (on a backend where tasks really run, the report lists them: their
+    verdicts are that backend's behaviour, not the simulator's). `harness compare` registers
+    one; a run without --report-dir hears the scenarios with ``ScenariosHeard``.
+    A skip whose reason starts "n/a:" is a cell that does not exist (a failure mode
+    about another approach), not a measurement missing: it is left out."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, str] = {}
+        self.passed: list[str] = []
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        node = report.nodeid.split("@", 1)[0]
+        if report.passed and report.when == "call":
+            self.passed.append(report.nodeid)
+        if report.failed and report.when == "teardown":  # e.g. a real run's teardown left resources
+            self.passed = [n for n in self.passed if n != report.nodeid]
+            before = self.reasons.get(node)
+            self.reasons[node] = (f"{before}; and in teardown: " if before else "failed in teardown: ") + first_line(report)
+        if report.failed and report.when in ("setup", "call"):  # a failed scenario measured nothing either
+            self.reasons[node] = "failed: " + first_line(report)
+        if report.skipped and report.when in ("setup", "call") and not hasattr(report, "wasxfail"):
+            reason = skip_reason(report)
+            if not reason.startswith(NOT_APPLICABLE):
+                self.reasons[node] = reason
+
+
+class ScenariosHeard(NotMeasured):
     """On the controller of a run without --report-dir (which hears every worker's reports):
     did tests under ``scenarios/`` run, and which measured nothing and why (the default
     report lists them, as `harness compare`'s does)."""
 
     def __init__(self, config: pytest.Config) -> None:
+        super().__init__()
         self.config = config
-        self.reasons: dict[str, str] = {}
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.nodeid.startswith(SCENARIOS_DIR):
-            return
-        self.config.stash[scenarios_ran_key] = True
-        if report.when not in ("setup", "call"):
-            return
-        node = report.nodeid.split("@", 1)[0]
-        if report.failed:
-            crash = getattr(report.longrepr, "reprcrash", None)
-            lines = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
-            self.reasons[node] = "failed: " + (lines[0] if lines else "see the output")
-        elif report.skipped and not hasattr(report, "wasxfail"):
-            reason = skip_reason(report)
-            if not reason.startswith(NOT_APPLICABLE):
-                self.reasons[node] = reason
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.nodeid.startswith(SCENARIOS_DIR):
+            self.config.stash[scenarios_ran_key] = True
+            super().pytest_runtest_logreport(report)
 
 
 def skip_reason(report: Any) -> str:
     """A skipped report's reason, as ``pytest.skip`` was given it."""
     longrepr = report.longrepr
     return (longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)).removeprefix("Skipped: ")
+
+
+def first_line(report: Any) -> str:
+    """The first line of a failed report's error."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    lines = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
+    return lines[0] if lines else "see the output above"
 
 
 @pytest.hookimpl(trylast=True)

@@ -55,7 +55,7 @@ from harness.metrics.results import (
     AutoscalingDrift, CdPermissions, Clobber, ConfigOwnership, DriftAfterDeploy, ExplicitVersion, MultiServiceRelease,
     Property, Rollback, RollbackMatrix, Sensitivity, VersionSkew,
 )
-from harness.plugin.measurements import NOT_APPLICABLE, skip_reason
+from harness.plugin.measurements import NOT_APPLICABLE, first_line, skip_reason
 from harness.plugin.scheduling import SCENARIOS_DIR, approach_of
 from harness.plugin.state import recorded_key
 
@@ -298,12 +298,6 @@ def reason_group(reason: str) -> tuple[str, str]:
 def shortened(text: str, limit: int = SHORT) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def first_line(report: Any) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    lines = (crash.message if crash is not None else str(report.longrepr)).strip().splitlines()
-    return lines[0] if lines else "see the output above"
 
 
 # --- on the controller -----------------------------------------------------------------

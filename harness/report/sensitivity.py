@@ -6,7 +6,7 @@ replays its cells under the other bundled profiles (``Sensitivity``). Per column
 and kind of CD, the approaches measured under every profile are ranked under each:
 a ranking *holds* when no two of them swap places (one ahead of the other under
 one profile, behind it under another); seconds closer than that profile's
-``phase_seconds`` (a scheduler pass and a poll of CD's) are a tie, not a place.
+``Results.phase_seconds`` (a scheduler pass and a poll of CD's) are a tie, not a place.
 A cell that did not recover ranks behind every cell that did.
 """
 from __future__ import annotations
@@ -78,14 +78,6 @@ def _seconds_text(outcome: ProfileOutcome) -> str:
     return f"{outcome.seconds:.0f} s" if outcome.recovered and outcome.seconds is not None else "not back"
 
 
-def phase_seconds(results: Results, profile: str) -> float:
-    """``Results.phase_seconds`` under ``profile``: the run's own, or a replayed profile's as recorded."""
-    recorded = (results.parameters.get("sensitivity") or {}).get(profile)
-    if not recorded:
-        return results.phase_seconds()
-    return float(recorded.get("scheduler_interval") or 5.0) + float(recorded.get("poll_interval_seconds") or 5.0)
-
-
 def build_sensitivity(results: Results, matrix: Matrix | None) -> SensitivityView | None:
     """None when the run replayed nothing under another profile (no ``--sensitivity``)."""
     own = sorted(results.parameters.get("profile") or {})
@@ -122,7 +114,7 @@ def build_sensitivity(results: Results, matrix: Matrix | None) -> SensitivityVie
 
 
 def _ranking(results: Results, col: MatrixColumn, cd: str, outcomes: dict[str, dict[str, ProfileOutcome]]) -> Ranking:
-    ties = {p: phase_seconds(results, p) for p in outcomes}
+    ties = {p: results.phase_seconds(p) for p in outcomes}
     winners = {}
     for p, cells in outcomes.items():
         best = min((_rank(o) for o in cells.values()), default=math.inf)

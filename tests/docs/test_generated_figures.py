@@ -67,3 +67,13 @@ def test_a_report_json_that_is_not_one_is_refused_by_name(copy: Path) -> None:
     (copy / docs.REPORT).write_text('{"schema_version": 1}')
     with pytest.raises(ValueError, match="not a harness report.json"):
         docs.results_page()
+
+
+def test_a_broken_report_json_is_said_in_one_line_and_nothing_is_written(copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = {path: (copy / path).read_bytes() for path in FIGURES}
+    (copy / docs.REPORT).write_text('{"approaches": [')  # a copy cut off halfway
+    assert commands.main(["docs"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("harness docs: error: report.json is not JSON") and err.endswith("(nothing was written)")
+    assert "\n" not in err
+    assert {path: (copy / path).read_bytes() for path in FIGURES} == before
