@@ -65,8 +65,11 @@ class SimulatedEcs:
         self._check_strategy(config, params.get("deploymentController"), params.get("loadBalancers"))
         self._check_capacity_providers(params)
         cluster = self.moto_ecs._get_cluster(params.get("cluster", "default"))
+        token = params.get("clientToken")
         for existing in self.sim.services.values():
             if existing.cluster_arn == cluster.arn and existing.name == params["serviceName"] and existing.status == "ACTIVE":
+                if token and self.sim.create_tokens.get(token) == existing.arn:
+                    return existing  # idempotent by clientToken, as RunTask: a client's retry after a lost reply
                 raise InvalidParameterException("Creation of service was not idempotent.")
         td = self.moto_ecs.describe_task_definition(params["taskDefinition"])   # ClientException if missing
         volumes = _volume_configurations(params.get("volumeConfigurations"), td)
@@ -77,8 +80,11 @@ class SimulatedEcs:
         spec["roleArn"] = (f"arn:aws:iam::{self.account}:role/aws-service-role/ecs.amazonaws.com/"
                            "AWSServiceRoleForECS")  # the service-linked role ECS acts with
         spec["createdBy"] = f"arn:aws:iam::{self.account}:root"   # the emulator's callers: the account's root
-        return self.sim.create_service(moto_service.arn, moto_service.name, cluster.arn, desired or 0, td.arn, config,
-                                       spec, volumes or None)
+        created = self.sim.create_service(moto_service.arn, moto_service.name, cluster.arn, desired or 0, td.arn, config,
+                                          spec, volumes or None)
+        if token:
+            self.sim.create_tokens[token] = created.arn
+        return created
 
     def update_service(self, params: dict, shadow: Callable[[], Any]) -> SimulatedService:
         service = self.active_service(params.get("cluster", "default"), params.get("service", ""))

@@ -50,6 +50,7 @@ class Simulator:
         self.revisions: dict[str, records.ServiceRevision] = {}
         self.hooks: dict[str, dict[str, list[str]]] = {}  # Lambda hook ARN -> stage -> its answers, in order
         self.run_tokens: dict[str, list[str]] = {}  # RunTask clientToken -> the tasks it started
+        self.create_tokens: dict[str, str] = {}  # CreateService clientToken -> the service it created
         self.timeline = Timeline()
         self.scaling = Scaling(self)
         self.errors: list[BaseException] = []   # unexpected errors in API handlers (server threads)

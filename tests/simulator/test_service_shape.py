@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 
 def test_service_shape_has_counts_deployments_events_and_deployment_configuration_defaults(ecs):
     """A service has desiredCount, runningCount, pendingCount, taskDefinition,
@@ -114,3 +116,18 @@ def test_delete_service_drains_its_tasks(ecs):
     ecs.settle(60)
     assert ecs.client.list_tasks(cluster="c")["taskArns"] == []
     assert ecs.describe()["status"] == "INACTIVE"
+
+
+def test_create_service_is_idempotent_by_client_token_as_a_retry_after_a_lost_reply_needs(aws) -> None:
+    """A client (Terraform's provider) that resends CreateService with the same clientToken gets the
+    service it created; without the token, or with another, a second creation is refused as ECS does."""
+    ecs = aws.client("ecs")
+    ecs.create_cluster(clusterName="c")
+    arn = ecs.register_task_definition(family="t", containerDefinitions=[{"name": "a", "image": "x", "memory": 64}])[
+        "taskDefinition"]["taskDefinitionArn"]
+    first = ecs.create_service(cluster="c", serviceName="s", taskDefinition=arn, desiredCount=0, clientToken="tok-1")
+    again = ecs.create_service(cluster="c", serviceName="s", taskDefinition=arn, desiredCount=0, clientToken="tok-1")
+    assert again["service"]["serviceArn"] == first["service"]["serviceArn"]
+    for other in ({"clientToken": "tok-2"}, {}):
+        with pytest.raises(ecs.exceptions.InvalidParameterException, match="not idempotent"):
+            ecs.create_service(cluster="c", serviceName="s", taskDefinition=arn, desiredCount=0, **other)
